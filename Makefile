@@ -1,0 +1,169 @@
+# crosslink — plain GNU make. `make V=1` shows the commands.
+#
+# Layout: common/ + generated proto code -> build/libcrosslink.a.
+# Each role folder (agent, linker, keys, analyst, audit) holds main.c plus modules;
+# the modules become build/<role>/lib<role>.a so unit tests can link them, and
+# main.c + that archive + libcrosslink.a become bin/crosslink-<role>.
+# New .c files are picked up by wildcard: no Makefile edit is needed to add one.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+BUILD    ?= build
+BIN      ?= bin
+PKGS     := libsodium libzmq libprotobuf-c sqlite3 libutf8proc inih libcjson openssl
+TESTPKGS := cmocka
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Targets that need no compiler or libraries never run the dependency check.
+NODEPS_GOALS := clean format help
+ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+# build/config.mk records the pkg-config flags. Make rebuilds it (installing any
+# missing Debian package first) and restarts when it is missing or stale.
+-include $(BUILD)/config.mk
+endif
+
+$(BUILD)/config.mk: Makefile deploy/install-deps.sh
+	@mkdir -p $(BUILD)
+	@if ! pkg-config --exists $(PKGS) $(TESTPKGS) || ! command -v protoc-c >/dev/null; then \
+	    echo "make: a build dependency is missing; running deploy/install-deps.sh"; \
+	    sh deploy/install-deps.sh || exit 1; \
+	fi
+	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
+	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS))"; \
+	   echo "TEST_CFLAGS := $$(pkg-config --cflags $(TESTPKGS))"; \
+	   echo "TEST_LIBS := $$(pkg-config --libs $(TESTPKGS))"; } > $@.tmp && mv $@.tmp $@
+
+WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes \
+            -Wmissing-prototypes -Wvla -Wno-unused-parameter
+OPT      ?= -O2 -g
+CFLAGS   ?=
+XL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(CFLAGS) -fstack-protector-strong \
+            -D_FORTIFY_SOURCE=2 -fPIE -Icommon/include -I$(BUILD)/proto $(PKG_CFLAGS) -MMD -MP
+XL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+LIBS      = $(PKG_LIBS) -lm -lpthread
+
+ROLES    := agent linker keys analyst audit
+
+PROTO_SRC := $(wildcard proto/*.proto)
+PROTO_C   := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTO_SRC))
+PROTO_H   := $(PROTO_C:.c=.h)
+COMMON_SRC := $(wildcard common/*.c)
+LIB_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC)) $(PROTO_C:.c=.o)
+LIBXL     := $(BUILD)/libcrosslink.a
+
+role_src   = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+role_obj   = $(patsubst %.c,$(BUILD)/%.o,$(call role_src,$(1)))
+role_lib   = $(BUILD)/$(1)/lib$(1).a
+ROLE_MAINS := $(foreach r,$(ROLES),$(if $(wildcard $(r)/main.c),$(r)))
+PROGS      := $(foreach r,$(ROLE_MAINS),$(BIN)/crosslink-$(r))
+ROLE_LIBS  := $(foreach r,$(ROLES),$(call role_lib,$(r)))
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TESTLIB_SRC := $(wildcard tests/lib/*.c)
+TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTLIB_SRC))
+BENCH_SRC  := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all check unit e2e asan fuzz bench demo format install clean help
+.DEFAULT_GOAL := all
+# Generated protobuf-c sources are kept, not deleted as intermediates.
+.SECONDARY:
+
+all: $(PROGS) $(LIBXL)
+
+help:
+	@echo "make            build bin/crosslink-* and $(LIBXL)"
+	@echo "make check      unit tests (cmocka) and end-to-end tests"
+	@echo "make asan       the same under address+undefined sanitizers"
+	@echo "make bench      benchmarks that print figures"
+	@echo "make demo       the whole service end to end, in demo-out/"
+	@echo "make format     clang-format every source file"
+	@echo "make install    PREFIX=$(PREFIX) DESTDIR="
+
+# --- generated protobuf-c code ---------------------------------------------
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(BUILD)/proto
+	@echo "  PROTOC  $<"
+	$(Q)protoc-c --proto_path=proto --c_out=$(BUILD)/proto $<
+
+# Generated code is not ours to warn about: it is built with the default warnings.
+$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
+	@echo "  CC      $<"
+	$(Q)$(CC) -std=c11 $(OPT) $(CFLAGS) -fPIE -I$(BUILD)/proto $(PKG_CFLAGS) -c $< -o $@
+
+# --- objects --------------------------------------------------------------
+$(BUILD)/%.o: %.c | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(XL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(XL_CFLAGS) $(TEST_CFLAGS) -Itests/lib -c $< -o $@
+
+$(LIBXL): $(LIB_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+define ROLE_RULES
+$(call role_lib,$(1)): $(call role_obj,$(1))
+	@mkdir -p $$(dir $$@)
+	@echo "  AR      $$@"
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
+
+$(BIN)/crosslink-$(1): $(BUILD)/$(1)/main.o $(call role_lib,$(1)) $(LIBXL)
+	@mkdir -p $(BIN)
+	@echo "  LINK    $$@"
+	$(Q)$(CC) $(XL_LDFLAGS) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach r,$(ROLES),$(eval $(call ROLE_RULES,$(r))))
+
+# A unit test links every role's modules: the linker drops what it does not use.
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TESTLIB_OBJ) $(ROLE_LIBS) $(LIBXL)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(XL_LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(ROLE_LIBS) $(LIBXL) $(LIBS) $(TEST_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(TESTLIB_OBJ) $(ROLE_LIBS) $(LIBXL)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(XL_LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(ROLE_LIBS) $(LIBXL) $(LIBS)
+
+$(BUILD)/bench/%.o: bench/%.c | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(XL_CFLAGS) -Itests/lib -c $< -o $@
+
+# --- tests ----------------------------------------------------------------
+check: unit e2e
+
+unit: $(UNIT_BINS) $(PROGS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+e2e: $(PROGS) $(BENCH_BINS)
+	@sh tests/run-e2e.sh
+
+asan:
+	$(MAKE) BUILD=build-asan BIN=build-asan/bin \
+	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" XL_BIN=build-asan/bin check
+
+bench: $(PROGS) $(BENCH_BINS)
+	@sh bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-asan bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,41 @@
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "xl/err.h"
+
+const char *
+xl_strerror(int code)
+{
+    switch (code) {
+    case XL_OK: return "success";
+    case XL_ERR_INTERNAL: return "internal error";
+    case XL_ERR_NOMEM: return "out of memory";
+    case XL_ERR_IO: return "input/output error";
+    case XL_ERR_INVALID: return "invalid argument or value";
+    case XL_ERR_FORMAT: return "malformed input";
+    case XL_ERR_PERM: return "unsafe permissions";
+    case XL_ERR_EXISTS: return "already exists";
+    case XL_ERR_NOTFOUND: return "not found";
+    case XL_ERR_CRYPTO: return "verification or decryption failed";
+    case XL_ERR_TOOBIG: return "input too large";
+    case XL_ERR_VERSION: return "unsupported version";
+    case XL_ERR_DENIED: return "not authorised";
+    case XL_ERR_MISMATCH: return "mismatch";
+    case XL_ERR_SEQUENCE: return "out of sequence";
+    case XL_ERR_UNAVAILABLE: return "unavailable";
+    default: return "unknown error";
+    }
+}
+
+int
+xl_err_set(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err != NULL && errlen > 0) {
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}

@@ -1,0 +1,42 @@
+/* Error codes shared by every crosslink module.
+ *
+ * Functions return 0 on success or a negative XL_ERR_* code. A message for a
+ * person goes into the error buffer the caller passes (see xl_err_set); the code
+ * is for the program. Messages name the file, row, field or peer concerned and
+ * never contain a plaintext identifier or secret. */
+#ifndef XL_ERR_H
+#define XL_ERR_H
+
+#include <stddef.h>
+
+enum {
+    XL_OK = 0,
+    XL_ERR_INTERNAL = -1,   /* a bug or an impossible state */
+    XL_ERR_NOMEM = -2,      /* allocation failed */
+    XL_ERR_IO = -3,         /* read, write, open, fsync failed (errno in message) */
+    XL_ERR_INVALID = -4,    /* bad argument or bad input value */
+    XL_ERR_FORMAT = -5,     /* a file or message does not parse */
+    XL_ERR_PERM = -6,       /* a secret file is readable by others, or similar */
+    XL_ERR_EXISTS = -7,     /* refused to overwrite */
+    XL_ERR_NOTFOUND = -8,   /* no such file, key or entry */
+    XL_ERR_CRYPTO = -9,     /* verification or decryption failed */
+    XL_ERR_TOOBIG = -10,    /* input over a configured size limit */
+    XL_ERR_VERSION = -11,   /* unknown protocol or file version */
+    XL_ERR_DENIED = -12,    /* not authorised */
+    XL_ERR_MISMATCH = -13,  /* spec fingerprint, epoch, hash or count differs */
+    XL_ERR_SEQUENCE = -14,  /* message out of order */
+    XL_ERR_UNAVAILABLE = -15 /* peer or resource not reachable now; retry */
+};
+
+/* Size of the error buffers callers pass. Long enough for a path and a reason. */
+#define XL_ERRBUF 512
+
+/* A static string describing an XL_ERR_* code; never NULL. */
+const char *xl_strerror(int code);
+
+/* printf into err (size errlen) when err is non-NULL; returns code, so a caller
+ * can write `return xl_err_set(err, errlen, XL_ERR_IO, "%s: %s", path, ...)`. */
+int xl_err_set(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif
