@@ -11,10 +11,10 @@
 
 /* Sealed plaintext: magic, epoch (big-endian), recipient key id, agency (NUL
  * padded), linkage secret. Fixed size so a bundle's length reveals nothing. */
-#define S_MAGIC "XLB1"
-#define S_PLAIN_BYTES (4 + 4 + XL_KEYID_BYTES + XL_NAME_MAX + XL_KEY_BYTES)
+#define S_MAGIC        "XLB1"
+#define S_PLAIN_BYTES  (4 + 4 + XL_KEYID_BYTES + XL_NAME_MAX + XL_KEY_BYTES)
 #define S_SEALED_BYTES (S_PLAIN_BYTES + XL_SEAL_OVERHEAD)
-#define S_SEALED_Z85 (S_SEALED_BYTES / 4 * 5)
+#define S_SEALED_Z85   (S_SEALED_BYTES / 4 * 5)
 
 _Static_assert(S_SEALED_BYTES % 4 == 0, "Z85 needs a multiple of 4 bytes");
 
@@ -149,8 +149,8 @@ bad:
 }
 
 int
-xl_bundle_open(const char *path, const struct xl_keyfile *agent, struct xl_keyfile **out,
-               char *err, size_t errlen)
+xl_bundle_open(const char *path, const struct xl_keyfile *agent, struct xl_keyfile **out, char *err,
+               size_t errlen)
 {
     char agency[XL_NAME_MAX], recipient[XL_KEYID_HEX + 1], checkhex[2 * XL_CHECK_BYTES + 1];
     char sealedz[S_SEALED_Z85 + 1], id[XL_KEYID_HEX + 1];

@@ -246,18 +246,17 @@ s_set_field(struct xl_keyfile *kf, const char *path, int lineno, const char *fie
         *seen_type = 1;
         return 0;
     }
-    if (strcmp(field, "name") == 0 || strcmp(field, "agency") == 0 ||
-        strcmp(field, "role") == 0 || strcmp(field, "created") == 0) {
-        char *dst = field[0] == 'n' ? kf->name
+    if (strcmp(field, "name") == 0 || strcmp(field, "agency") == 0 || strcmp(field, "role") == 0 ||
+        strcmp(field, "created") == 0) {
+        char *dst = field[0] == 'n'   ? kf->name
                     : field[0] == 'a' ? kf->agency
                     : field[0] == 'r' ? kf->role
                                       : kf->created;
-        size_t cap = field[0] == 'r' ? sizeof kf->role
+        size_t cap = field[0] == 'r'   ? sizeof kf->role
                      : field[0] == 'c' ? sizeof kf->created
                                        : XL_NAME_MAX;
         if (field[0] != 'c' && !xl_name_valid(value))
-            return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: invalid %s", path, lineno,
-                              field);
+            return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: invalid %s", path, lineno, field);
         if (strlen(value) >= cap)
             return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: %s too long", path, lineno,
                               field);
@@ -286,8 +285,7 @@ s_set_field(struct xl_keyfile *kf, const char *path, int lineno, const char *fie
             return xl_err_set(err, errlen, XL_ERR_FORMAT,
                               "%s:%d: %s key is %zu bytes, expected %zu (wrong key or truncated "
                               "file)",
-                              path, lineno, field, got % 5 == 0 ? got / 5 * 4 : got * 4 / 5,
-                              want);
+                              path, lineno, field, got % 5 == 0 ? got / 5 * 4 : got * 4 / 5, want);
         if (xl_z85_decode(value, dst, want) != 0)
             return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: %s key is not valid Z85 text",
                               path, lineno, field);
@@ -338,13 +336,6 @@ s_load(const char *path, enum xl_key_type want, struct xl_keyfile **out, char *e
         r = xl_err_set(err, errlen, XL_ERR_IO, "%s: not a regular file", path);
         goto out;
     }
-    if (secret && (st.st_mode & 077) != 0) {
-        r = xl_err_set(err, errlen, XL_ERR_PERM,
-                       "%s: secret key file is readable by group or others (mode %03o); "
-                       "fix with: chmod 600 %s",
-                       path, (unsigned)(st.st_mode & 0777), path);
-        goto out;
-    }
     kf = xl_keyfile_new(want);
     if (kf == NULL) {
         r = xl_err_set(err, errlen, XL_ERR_NOMEM, "%s: out of memory", path);
@@ -384,12 +375,22 @@ s_load(const char *path, enum xl_key_type want, struct xl_keyfile **out, char *e
     }
     if (!seen_type || (kf->publen > 0 && !seen_pub) || (kf->secretlen > 0 && !seen_secret)) {
         r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: incomplete key file (missing %s)", path,
-                       !seen_type ? "type" : !seen_pub && kf->publen > 0 ? "public key"
-                                                                         : "secret key");
+                       !seen_type                    ? "type"
+                       : !seen_pub && kf->publen > 0 ? "public key"
+                                                     : "secret key");
         goto out;
     }
     if (want == XL_KEY_LINKAGE_SECRET && kf->epoch == 0) {
         r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: linkage secret has no epoch", path);
+        goto out;
+    }
+    /* Checked once the file is known to be a secret key file, so a public file
+     * given by mistake is reported as the wrong type, not as unsafe. */
+    if (secret && (st.st_mode & 077) != 0) {
+        r = xl_err_set(err, errlen, XL_ERR_PERM,
+                       "%s: secret key file is readable by group or others (mode %03o); "
+                       "fix with: chmod 600 %s",
+                       path, (unsigned)(st.st_mode & 0777), path);
         goto out;
     }
     r = s_check_pair(kf, path, err, errlen);

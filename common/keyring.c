@@ -46,8 +46,8 @@ int
 xl_keyring_parse_line(const char *line, const char *where, struct xl_keyring_entry *e, char *err,
                       size_t errlen)
 {
-    static const char *names[] = {"key id", "role", "agency", "name", "status", "date",
-                                  "public key"};
+    static const char *names[] = {"key id", "role", "agency",    "name",
+                                  "status", "date", "public key"};
     char buf[512], *field[8], *save = NULL, *tok;
     char want_id[XL_KEYID_HEX + 1];
     int n = 0;
@@ -189,8 +189,8 @@ xl_keyring_revoke(struct xl_keyring *kr, const char *id_or_name, const char *dat
     if (e == NULL)
         return xl_err_set(err, errlen, XL_ERR_NOTFOUND, "no key '%s' in the keyring", id_or_name);
     if (!e->active)
-        return xl_err_set(err, errlen, XL_ERR_INVALID, "key '%s' (%s) is already revoked",
-                          e->name, e->key_id);
+        return xl_err_set(err, errlen, XL_ERR_INVALID, "key '%s' (%s) is already revoked", e->name,
+                          e->key_id);
     e->active = 0;
     snprintf(e->date, sizeof e->date, "%s", date);
     return 0;

@@ -11,8 +11,8 @@ xl_wire_decode(const uint8_t *buf, size_t len, size_t max, xl_envelope **out, ch
 
     *out = NULL;
     if (len > max)
-        return xl_err_set(err, errlen, XL_ERR_TOOBIG, "message of %zu bytes exceeds the limit of %zu",
-                          len, max);
+        return xl_err_set(err, errlen, XL_ERR_TOOBIG,
+                          "message of %zu bytes exceeds the limit of %zu", len, max);
     /* protobuf-c returns NULL for truncated or malformed input; it bounds every
      * length field by the buffer it was given. */
     env = crosslink__envelope__unpack(NULL, len, buf);

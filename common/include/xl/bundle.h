@@ -21,7 +21,7 @@ int xl_bundle_write(const char *path, const struct xl_keyfile *secret,
  * linkage secret as a new XL_KEY_LINKAGE_SECRET key file structure (*out; caller
  * frees with xl_keyfile_destroy). XL_ERR_CRYPTO for a tampered bundle or one
  * sealed to another key; XL_ERR_FORMAT for a malformed file. */
-int xl_bundle_open(const char *path, const struct xl_keyfile *agent_secret,
-                   struct xl_keyfile **out, char *err, size_t errlen);
+int xl_bundle_open(const char *path, const struct xl_keyfile *agent_secret, struct xl_keyfile **out,
+                   char *err, size_t errlen);
 
 #endif

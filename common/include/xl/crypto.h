@@ -10,16 +10,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XL_KEY_BYTES 32        /* X25519 public/secret, symmetric keys, linkage secret */
-#define XL_SIGN_PK_BYTES 32    /* Ed25519 public key */
-#define XL_SIGN_SK_BYTES 64    /* Ed25519 secret key (seed + public) */
-#define XL_SIG_BYTES 64        /* Ed25519 signature */
-#define XL_HASH_BYTES 32       /* SHA-256 */
-#define XL_TOKEN_BYTES 16      /* match-key token: truncated HMAC-SHA256 */
-#define XL_SEAL_OVERHEAD 48    /* crypto_box_seal: ephemeral pk + MAC */
-#define XL_KEYID_BYTES 8       /* key id: first bytes of SHA-256(public key) */
-#define XL_KEYID_HEX (2 * XL_KEYID_BYTES)
-#define XL_CHECK_BYTES 8       /* linkage-secret check value */
+#define XL_KEY_BYTES     32 /* X25519 public/secret, symmetric keys, linkage secret */
+#define XL_SIGN_PK_BYTES 32 /* Ed25519 public key */
+#define XL_SIGN_SK_BYTES 64 /* Ed25519 secret key (seed + public) */
+#define XL_SIG_BYTES     64 /* Ed25519 signature */
+#define XL_HASH_BYTES    32 /* SHA-256 */
+#define XL_TOKEN_BYTES   16 /* match-key token: truncated HMAC-SHA256 */
+#define XL_SEAL_OVERHEAD 48 /* crypto_box_seal: ephemeral pk + MAC */
+#define XL_KEYID_BYTES   8  /* key id: first bytes of SHA-256(public key) */
+#define XL_KEYID_HEX     (2 * XL_KEYID_BYTES)
+#define XL_CHECK_BYTES   8 /* linkage-secret check value */
 
 /* Subkeys of the coalition linkage secret (crypto_kdf ids, context "xlinkkdf").
  * The numbers are part of the protocol: changing one changes every token. */
@@ -49,12 +49,11 @@ int xl_hmac_sha256(const uint8_t *key, size_t keylen, const struct xl_iov *parts
 /* The match-key token: HMAC-SHA256(key, spec_fp || level || value) truncated to
  * XL_TOKEN_BYTES. spec_fp is the 32-byte specification fingerprint, level one
  * byte; value is the canonical (normalised) value of the level. */
-int xl_token(const uint8_t key[XL_KEY_BYTES], const uint8_t spec_fp[XL_HASH_BYTES],
-             uint8_t level, const void *value, size_t len, uint8_t out[XL_TOKEN_BYTES]);
+int xl_token(const uint8_t key[XL_KEY_BYTES], const uint8_t spec_fp[XL_HASH_BYTES], uint8_t level,
+             const void *value, size_t len, uint8_t out[XL_TOKEN_BYTES]);
 
 /* Derives the subkey `id` of the linkage secret (crypto_kdf, BLAKE2b). */
-int xl_kdf_derive(const uint8_t secret[XL_KEY_BYTES], enum xl_subkey id,
-                  uint8_t out[XL_KEY_BYTES]);
+int xl_kdf_derive(const uint8_t secret[XL_KEY_BYTES], enum xl_subkey id, uint8_t out[XL_KEY_BYTES]);
 
 /* Check value of a linkage secret and epoch: HMAC-SHA256(secret, "crosslink
  * secret check" || epoch as 4 bytes big-endian) truncated to XL_CHECK_BYTES.
@@ -79,8 +78,8 @@ int xl_verify(const uint8_t pk[XL_SIGN_PK_BYTES], const void *msg, size_t len,
  * bytes for seal and len - XL_SEAL_OVERHEAD for open. open returns XL_ERR_CRYPTO
  * for a tampered or wrongly addressed box. */
 int xl_seal(const uint8_t pk[XL_KEY_BYTES], const void *msg, size_t len, uint8_t *out);
-int xl_seal_open(const uint8_t pk[XL_KEY_BYTES], const uint8_t sk[XL_KEY_BYTES],
-                 const uint8_t *box, size_t len, uint8_t *out) __attribute__((warn_unused_result));
+int xl_seal_open(const uint8_t pk[XL_KEY_BYTES], const uint8_t sk[XL_KEY_BYTES], const uint8_t *box,
+                 size_t len, uint8_t *out) __attribute__((warn_unused_result));
 
 /* Key id of a public key: hex of the first XL_KEYID_BYTES of its SHA-256;
  * out holds XL_KEYID_HEX + 1 bytes. */

@@ -39,10 +39,10 @@ struct xl_keyfile {
     char role[16];
     char agency[XL_NAME_MAX];
     char created[32];
-    uint32_t epoch;           /* linkage secrets only */
+    uint32_t epoch; /* linkage secrets only */
     uint8_t pub[XL_SIGN_PK_BYTES];
-    size_t publen;            /* 0 when the type has no public part */
-    uint8_t *secret;          /* xl_secret_alloc memory; NULL for public types */
+    size_t publen;   /* 0 when the type has no public part */
+    uint8_t *secret; /* xl_secret_alloc memory; NULL for public types */
     size_t secretlen;
 };
 
@@ -77,8 +77,8 @@ int xl_keyfile_load(const char *path, enum xl_key_type want, struct xl_keyfile *
 
 /* As xl_keyfile_load, for the public half of a key pair: accepts either the
  * public file or the secret file of the same kind (only the public part is kept). */
-int xl_keyfile_load_public(const char *path, enum xl_key_type want_public,
-                           struct xl_keyfile **out, char *err, size_t errlen);
+int xl_keyfile_load_public(const char *path, enum xl_key_type want_public, struct xl_keyfile **out,
+                           char *err, size_t errlen);
 
 /* Names: 1 to XL_NAME_MAX-1 characters of [A-Za-z0-9._-], not starting with '.'
  * or '-'. Returns 1 if valid. Used for key names, agencies and datasets. */

@@ -19,8 +19,8 @@ void xl_log_set_ident(const char *ident);
 void xl_log(enum xl_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define xl_error(...) xl_log(XL_LOG_ERROR, __VA_ARGS__)
-#define xl_warn(...) xl_log(XL_LOG_WARN, __VA_ARGS__)
-#define xl_info(...) xl_log(XL_LOG_INFO, __VA_ARGS__)
+#define xl_warn(...)  xl_log(XL_LOG_WARN, __VA_ARGS__)
+#define xl_info(...)  xl_log(XL_LOG_INFO, __VA_ARGS__)
 #define xl_debug(...) xl_log(XL_LOG_DEBUG, __VA_ARGS__)
 
 #endif

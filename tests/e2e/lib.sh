@@ -1,0 +1,57 @@
+# Shared helpers for end-to-end tests: source it, call t_begin, checks, t_end.
+# XL_BIN points at the binaries under test (bin/ by default; build-asan/bin under make asan).
+set -u
+XL_BIN=${XL_BIN:-bin}
+case $XL_BIN in /*) ;; *) XL_BIN=$(pwd)/$XL_BIN ;; esac
+T_PASS=0
+T_FAIL=0
+T_NAME=$(basename "$0" .sh)
+
+t_begin() {
+    T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/xl-$T_NAME.XXXXXX")
+    trap 't_cleanup' EXIT INT TERM
+}
+
+t_cleanup() {
+    [ -n "${T_KEEP:-}" ] || rm -rf "$T_DIR"
+}
+
+ok() { T_PASS=$((T_PASS + 1)); printf 'ok - %s\n' "$1"; }
+not_ok() { T_FAIL=$((T_FAIL + 1)); printf 'not ok - %s\n' "$1"; [ -n "${2:-}" ] && printf '#   %s\n' "$2"; }
+
+# expect_ok NAME CMD...: the command exits 0.
+expect_ok() {
+    name=$1; shift
+    if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "exit $?: $out"; fi
+}
+
+# expect_fail NAME PATTERN CMD...: the command exits non-zero, prints exactly one
+# line on stderr, and that line matches PATTERN (grep -E).
+expect_fail() {
+    name=$1; pat=$2; shift 2
+    if "$@" >"$T_DIR/.out" 2>"$T_DIR/.err"; then
+        not_ok "$name" "exited 0"
+        return
+    fi
+    lines=$(grep -c '' "$T_DIR/.err")
+    if ! grep -qE -- "$pat" "$T_DIR/.err"; then
+        not_ok "$name" "stderr did not match '$pat': $(head -c 400 "$T_DIR/.err")"
+    elif [ "$lines" -gt 2 ]; then
+        not_ok "$name" "error took $lines lines: $(head -c 400 "$T_DIR/.err")"
+    else
+        ok "$name"
+    fi
+}
+
+# check NAME CONDITION...: a shell test.
+check() {
+    name=$1; shift
+    if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+mode_of() { stat -c '%a' "$1"; }
+
+t_end() {
+    printf '%s: %d passed, %d failed\n' "$T_NAME" "$T_PASS" "$T_FAIL"
+    [ "$T_FAIL" -eq 0 ]
+}
