@@ -1,0 +1,391 @@
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "xl/err.h"
+#include "xl/keyfile.h"
+
+static const char *s_columns[AGENT_COL_COUNT] = {
+    [AGENT_COL_SOURCE_ID] = "source_id",   [AGENT_COL_FIRST_NAME] = "first_name",
+    [AGENT_COL_MIDDLE_NAME] = "middle_name", [AGENT_COL_SURNAME] = "surname",
+    [AGENT_COL_DOB] = "dob",               [AGENT_COL_SEX] = "sex",
+    [AGENT_COL_POSTCODE] = "postcode",     [AGENT_COL_NHS_NUMBER] = "nhs_number",
+    [AGENT_COL_UPN] = "upn",
+};
+
+static const char *s_types[] = {"int", "decimal", "bool", "date", "text"};
+
+const char *
+agent_column_name(enum agent_column c)
+{
+    return (unsigned)c < AGENT_COL_COUNT ? s_columns[c] : "unknown";
+}
+
+const char *
+agent_outcome_type_name(enum agent_outcome_type t)
+{
+    return (unsigned)t < sizeof s_types / sizeof s_types[0] ? s_types[t] : "unknown";
+}
+
+/* State shared by both parsers: the file's directory, for relative paths, and
+ * the first error. */
+struct s_parse {
+    char dir[AGENT_PATH_MAX];
+    char msg[XL_ERRBUF];
+    int failed;
+    void *out;
+};
+
+static int
+s_fail(struct s_parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+s_fail(struct s_parse *p, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!p->failed) {
+        va_start(ap, fmt);
+        vsnprintf(p->msg, sizeof p->msg, fmt, ap);
+        va_end(ap);
+        p->failed = 1;
+    }
+    return 0;
+}
+
+static int
+s_copy(struct s_parse *p, char *dst, size_t cap, const char *name, const char *v)
+{
+    if (strlen(v) >= cap)
+        return s_fail(p, "%s is too long", name);
+    strcpy(dst, v);
+    return 1;
+}
+
+/* A path relative to the directory of the file being parsed. */
+static int
+s_path(struct s_parse *p, char *dst, const char *name, const char *v)
+{
+    int n;
+
+    if (v[0] == '\0')
+        return s_fail(p, "%s is empty", name);
+    if (v[0] == '/')
+        n = snprintf(dst, AGENT_PATH_MAX, "%s", v);
+    else
+        n = snprintf(dst, AGENT_PATH_MAX, "%s/%s", p->dir, v);
+    if (n < 0 || n >= AGENT_PATH_MAX)
+        return s_fail(p, "%s: path too long", name);
+    return 1;
+}
+
+static int
+s_bool(struct s_parse *p, const char *name, const char *v, int *out)
+{
+    if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+        *out = 1;
+    else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+        *out = 0;
+    else
+        return s_fail(p, "%s must be yes or no", name);
+    return 1;
+}
+
+static int
+s_int(struct s_parse *p, const char *name, const char *v, int lo, int hi, int *out)
+{
+    char *end;
+    long n;
+
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi)
+        return s_fail(p, "%s must be a whole number from %d to %d", name, lo, hi);
+    *out = (int)n;
+    return 1;
+}
+
+/* Copies a '|'-separated list of date formats without the spaces around each
+ * '|', so "dd/mm/yyyy | d/m/yyyy" means what it looks like. */
+static int
+s_formats(struct s_parse *p, char *dst, size_t cap, const char *name, const char *v)
+{
+    char msg[XL_ERRBUF];
+    size_t n = 0;
+
+    for (const char *s = v; *s != '\0'; s++) {
+        if (*s == ' ' && (s[1] == '|' || s[1] == ' ' || s[1] == '\0' || (n > 0 && dst[n - 1] == '|')))
+            continue;
+        if (n + 1 >= cap)
+            return s_fail(p, "%s is too long", name);
+        dst[n++] = *s;
+    }
+    dst[n] = '\0';
+    if (agent_date_formats_check(dst, msg, sizeof msg) != 0)
+        return s_fail(p, "%s: %s", name, msg);
+    return 1;
+}
+
+static int
+s_column_parse(const char *s)
+{
+    for (int i = 0; i < AGENT_COL_COUNT; i++) {
+        if (strcmp(s, s_columns[i]) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static int
+s_config_handler(void *user, const char *section, const char *name, const char *v)
+{
+    struct s_parse *p = user;
+    struct agent_config *c = p->out;
+
+    if (p->failed)
+        return 1;
+    if (strcmp(section, "agent") == 0) {
+        if (strcmp(name, "agency") == 0) {
+            if (!xl_name_valid(v))
+                return s_fail(p, "agency must be letters, digits, '.', '_' or '-'");
+            return s_copy(p, c->agency, sizeof c->agency, name, v);
+        }
+        if (strcmp(name, "spec") == 0)
+            return s_path(p, c->spec_path, name, v);
+        if (strcmp(name, "linkage_secret") == 0)
+            return s_path(p, c->secret_path, name, v);
+        if (strcmp(name, "local_key") == 0)
+            return s_path(p, c->local_key_path, name, v);
+        if (strcmp(name, "analysis_public") == 0)
+            return s_path(p, c->analysis_path, name, v);
+        if (strcmp(name, "mapping") == 0)
+            return s_path(p, c->mapping_path, name, v);
+        if (strcmp(name, "max_reject_rate") == 0) {
+            char *end;
+            errno = 0;
+            c->max_reject_rate = strtod(v, &end);
+            if (errno != 0 || end == v || *end != '\0' || c->max_reject_rate < 0 ||
+                c->max_reject_rate > 1)
+                return s_fail(p, "max_reject_rate must be a fraction from 0 to 1");
+            return 1;
+        }
+    } else if (strcmp(section, "linker") == 0) {
+        if (strcmp(name, "endpoint") == 0)
+            return s_copy(p, c->endpoint, sizeof c->endpoint, name, v);
+        if (strcmp(name, "server_public") == 0)
+            return s_path(p, c->server_key_path, name, v);
+        if (strcmp(name, "agent_key") == 0)
+            return s_path(p, c->agent_key_path, name, v);
+        if (strcmp(name, "state_dir") == 0)
+            return s_path(p, c->state_dir, name, v);
+        if (strcmp(name, "chunk_records") == 0) {
+            int n;
+            if (!s_int(p, name, v, 1, 100000, &n))
+                return 0;
+            c->chunk_records = (unsigned)n;
+            return 1;
+        }
+    } else {
+        return s_fail(p, "unknown section [%s]", section);
+    }
+    return s_fail(p, "unknown key '%.40s' in [%s]", name, section);
+}
+
+static int
+s_outcome(struct s_parse *p, struct agent_mapping *m, const char *name, const char *v)
+{
+    struct agent_outcome *o;
+    char buf[512], *sep, *type, *end;
+    size_t i;
+
+    if (m->noutcomes == AGENT_MAX_OUTCOMES)
+        return s_fail(p, "more than %d outcome attributes", AGENT_MAX_OUTCOMES);
+    if (!xl_name_valid(name))
+        return s_fail(p, "attribute name '%.40s' must be letters, digits, '.', '_' or '-'", name);
+    for (i = 0; i < m->noutcomes; i++) {
+        if (strcmp(m->outcomes[i].name, name) == 0)
+            return s_fail(p, "attribute '%s' defined twice", name);
+    }
+    o = &m->outcomes[m->noutcomes];
+    memset(o, 0, sizeof *o);
+    if (strlen(v) >= sizeof buf)
+        return s_fail(p, "%s: too long", name);
+    strcpy(buf, v);
+    /* "Column Name : type [date formats]"; the last " : " separates, so a column
+     * name may itself contain a colon. */
+    sep = strrchr(buf, ':');
+    if (sep == NULL)
+        return s_fail(p, "%s: expected 'Column : type'", name);
+    *sep = '\0';
+    type = sep + 1;
+    while (*type == ' ')
+        type++;
+    end = sep;
+    while (end > buf && end[-1] == ' ')
+        *--end = '\0';
+    if (buf[0] == '\0')
+        return s_fail(p, "%s: no column given", name);
+    if (!s_copy(p, o->column, sizeof o->column, name, buf))
+        return 0;
+    snprintf(o->name, sizeof o->name, "%s", name);
+    for (i = 0; i < sizeof s_types / sizeof s_types[0]; i++) {
+        size_t n = strlen(s_types[i]);
+        if (strncmp(type, s_types[i], n) == 0 && (type[n] == '\0' || type[n] == ' '))
+            break;
+    }
+    if (i == sizeof s_types / sizeof s_types[0])
+        return s_fail(p, "%s: type must be int, decimal, bool, date or text", name);
+    o->type = (enum agent_outcome_type)i;
+    if (o->type == AGENT_OUT_DATE) {
+        const char *f = type + 4;
+        while (*f == ' ')
+            f++;
+        if (*f == '\0')
+            return s_fail(p, "%s: a date attribute needs its formats ('date dd/mm/yyyy')", name);
+        if (!s_formats(p, o->date_formats, sizeof o->date_formats, name, f))
+            return 0;
+    } else if (type[strlen(s_types[i])] != '\0') {
+        return s_fail(p, "%s: only a date type takes formats", name);
+    }
+    m->noutcomes++;
+    return 1;
+}
+
+static int
+s_mapping_handler(void *user, const char *section, const char *name, const char *v)
+{
+    struct s_parse *p = user;
+    struct agent_mapping *m = p->out;
+    int col;
+
+    if (p->failed)
+        return 1;
+    if (strcmp(section, "dataset") == 0) {
+        if (strcmp(name, "name") == 0) {
+            if (!xl_name_valid(v))
+                return s_fail(p, "dataset name must be letters, digits, '.', '_' or '-'");
+            return s_copy(p, m->dataset, sizeof m->dataset, name, v);
+        }
+        if (strcmp(name, "one_per_person") == 0)
+            return s_bool(p, name, v, &m->one_per_person);
+        if (strcmp(name, "required") == 0) {
+            char buf[256], *save = NULL;
+            if (!s_copy(p, buf, sizeof buf, name, v))
+                return 0;
+            m->required = 0;
+            for (char *t = strtok_r(buf, " ,", &save); t; t = strtok_r(NULL, " ,", &save)) {
+                col = s_column_parse(t);
+                if (col < 0)
+                    return s_fail(p, "required: unknown field '%.40s'", t);
+                m->required |= 1u << col;
+            }
+            return 1;
+        }
+    } else if (strcmp(section, "columns") == 0) {
+        col = s_column_parse(name);
+        if (col < 0)
+            return s_fail(p, "unknown field '%.40s' (fields: source_id first_name middle_name "
+                             "surname dob sex postcode nhs_number upn)",
+                          name);
+        if (v[0] == '\0')
+            return 1; /* left empty: the extract has no such column */
+        return s_copy(p, m->columns[col], AGENT_COLUMN_MAX, name, v);
+    } else if (strcmp(section, "dob") == 0) {
+        if (strcmp(name, "formats") == 0)
+            return s_formats(p, m->dob_formats, sizeof m->dob_formats, name, v);
+        if (strcmp(name, "min_year") == 0)
+            return s_int(p, name, v, 1800, 9999, &m->dob_rules.min_year);
+        if (strcmp(name, "max_age") == 0)
+            return s_int(p, name, v, 0, 150, &m->dob_rules.max_age_years);
+        if (strcmp(name, "min_age") == 0)
+            return s_int(p, name, v, 0, 150, &m->dob_rules.min_age_years);
+    } else if (strcmp(section, "outcomes") == 0) {
+        return s_outcome(p, m, name, v);
+    } else {
+        return s_fail(p, "unknown section [%s]", section);
+    }
+    return s_fail(p, "unknown key '%.40s' in [%s]", name, section);
+}
+
+static int
+s_parse_file(const char *path, ini_handler h, struct s_parse *p, const char *what, char *err,
+             size_t errlen)
+{
+    char tmp[AGENT_PATH_MAX];
+    FILE *f;
+    int line;
+
+    if (strlen(path) >= sizeof tmp)
+        return xl_err_set(err, errlen, XL_ERR_INVALID, "%s: path too long", what);
+    strcpy(tmp, path);
+    snprintf(p->dir, sizeof p->dir, "%s", dirname(tmp));
+    f = fopen(path, "re");
+    if (f == NULL)
+        return xl_err_set(err, errlen, errno == ENOENT ? XL_ERR_NOTFOUND : XL_ERR_IO,
+                          "%s: cannot open %s: %s", path, what, strerror(errno));
+    line = ini_parse_file(f, h, p);
+    fclose(f);
+    if (line < 0)
+        return xl_err_set(err, errlen, XL_ERR_NOMEM, "%s: out of memory", path);
+    if (line > 0)
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: %s", path, line,
+                          p->failed ? p->msg : "malformed line (expected key = value or [section])");
+    return 0;
+}
+
+int
+agent_config_load(const char *path, struct agent_config *c, char *err, size_t errlen)
+{
+    struct s_parse p = {.out = c};
+    int r;
+
+    memset(c, 0, sizeof *c);
+    c->max_reject_rate = 0.05;
+    c->chunk_records = 1000;
+    snprintf(c->path, sizeof c->path, "%s", path);
+    r = s_parse_file(path, s_config_handler, &p, "agent configuration", err, errlen);
+    if (r != 0)
+        return r;
+    if (c->agency[0] == '\0')
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: [agent] agency is required", path);
+    if (c->spec_path[0] == '\0' || c->mapping_path[0] == '\0')
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: [agent] needs spec and mapping", path);
+    return 0;
+}
+
+int
+agent_mapping_load(const char *path, struct agent_mapping *m, char *err, size_t errlen)
+{
+    struct s_parse p = {.out = m};
+    int r;
+
+    memset(m, 0, sizeof *m);
+    m->required = 1u << AGENT_COL_SOURCE_ID | 1u << AGENT_COL_FIRST_NAME |
+                  1u << AGENT_COL_SURNAME | 1u << AGENT_COL_DOB;
+    snprintf(m->dob_formats, sizeof m->dob_formats, "yyyy-mm-dd");
+    m->dob_rules.min_year = 1900;
+    m->dob_rules.max_age_years = 120;
+    snprintf(m->path, sizeof m->path, "%s", path);
+    r = s_parse_file(path, s_mapping_handler, &p, "column mapping", err, errlen);
+    if (r != 0)
+        return r;
+    if (m->dataset[0] == '\0')
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: [dataset] name is required", path);
+    if (m->columns[AGENT_COL_SOURCE_ID][0] == '\0')
+        return xl_err_set(err, errlen, XL_ERR_FORMAT,
+                          "%s: [columns] source_id is required (the agency's own record id)",
+                          path);
+    for (int i = 0; i < AGENT_COL_COUNT; i++) {
+        if ((m->required & (1u << i)) && m->columns[i][0] == '\0')
+            return xl_err_set(err, errlen, XL_ERR_FORMAT,
+                              "%s: %s is required but no column is mapped to it", path,
+                              s_columns[i]);
+    }
+    return 0;
+}

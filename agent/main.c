@@ -1,0 +1,221 @@
+/* crosslink-agent: runs at an agency. Checks and encodes the agency's extract;
+ * nothing that identifies a person leaves the machine. */
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pipeline.h"
+#include "xl/crypto.h"
+#include "xl/err.h"
+#include "xl/log.h"
+
+#define PROG "crosslink-agent"
+
+struct agent_cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *usage;
+    const char *help;
+};
+
+static int agent_validate_cmd(int argc, char **argv);
+static int agent_encode_cmd(int argc, char **argv);
+
+static const struct agent_cmd s_cmds[] = {
+    {"validate", agent_validate_cmd, "validate -c agent.conf [--rejects FILE] FILE.csv",
+     "Check an extract against the column mapping before anything leaves: counts of\n"
+     "rows accepted and rejected, per field and reason with the first row numbers, and a\n"
+     "reject file (default FILE.rejects.csv, mode 0600) listing every problem by row,\n"
+     "line and source id. No identifier is printed. Exits 1 when the share of rejected rows\n"
+     "is over max_reject_rate in agent.conf."},
+    {"encode", agent_encode_cmd, "encode -c agent.conf [-o FILE.xle] [--rejects FILE] FILE.csv",
+     "Validate and encode an extract into FILE.xle (default: the CSV's name with .xle):\n"
+     "match-key tokens, the CLK Bloom filter, blocking keys, local_ref and the outcome\n"
+     "attributes sealed to the analysis key. The .xle file can be submitted or imported at\n"
+     "the linker. Nothing is written when the reject rate is over the limit."},
+};
+#define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
+
+static const struct agent_cmd *s_current;
+
+static int
+s_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+s_fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, PROG ": ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+static int
+s_usage_error(const char *what)
+{
+    fprintf(stderr, PROG ": %s\nusage: " PROG " %s\n", what, s_current->usage);
+    return 2;
+}
+
+struct s_opts {
+    const char *conf;
+    const char *out;
+    const char *rejects;
+    const char *csv;
+    int quiet;
+};
+
+static int
+s_parse(int argc, char **argv, struct s_opts *o, int want_out)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"rejects", required_argument, NULL, 'r'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    char what[160];
+    int c;
+
+    memset(o, 0, sizeof *o);
+    while ((c = getopt_long(argc, argv, ":c:o:r:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->conf = optarg; break;
+        case 'o':
+            if (!want_out)
+                return s_usage_error("-o is for encode");
+            o->out = optarg;
+            break;
+        case 'r': o->rejects = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': printf("usage: " PROG " %s\n\n%s\n", s_current->usage, s_current->help); return 0;
+        default:
+            snprintf(what, sizeof what, "%s: %s",
+                     c == ':' ? "option needs a value" : "invalid option", argv[optind - 1]);
+            return s_usage_error(what);
+        }
+    }
+    if (o->conf == NULL)
+        return s_usage_error("-c agent.conf is required");
+    if (argc - optind != 1)
+        return s_usage_error("expected one CSV file");
+    o->csv = argv[optind];
+    return -1;
+}
+
+/* FILE.csv -> FILE<suffix> (in the same directory). */
+static void
+s_derive(const char *csv, const char *suffix, char *out, size_t len)
+{
+    size_t n = strlen(csv);
+
+    if (n > 4 && strcasecmp(csv + n - 4, ".csv") == 0)
+        n -= 4;
+    snprintf(out, len, "%.*s%s", (int)n, csv, suffix);
+}
+
+static int
+s_run(int argc, char **argv, int encode)
+{
+    char err[XL_ERRBUF], out[PATH_MAX], rejects[PATH_MAX], hash[2 * XL_HASH_BYTES + 1];
+    struct agent_stats *st = NULL;
+    struct agent_ctx ctx;
+    struct agent_run run = {0};
+    struct s_opts o;
+    int r = s_parse(argc, argv, &o, encode);
+
+    if (r >= 0)
+        return r;
+    r = agent_ctx_load(&ctx, o.conf, encode, err, sizeof err);
+    if (r != 0) {
+        agent_ctx_free(&ctx);
+        return s_fail("%s", err);
+    }
+    s_derive(o.csv, ".rejects.csv", rejects, sizeof rejects);
+    run.csv_path = o.csv;
+    run.reject_path = o.rejects != NULL ? o.rejects : rejects;
+    run.progress = !o.quiet && isatty(STDERR_FILENO);
+    if (encode) {
+        s_derive(o.csv, ".xle", out, sizeof out);
+        run.xle_path = o.out != NULL ? o.out : out;
+    }
+    st = calloc(1, sizeof *st);
+    if (st == NULL) {
+        agent_ctx_free(&ctx);
+        return s_fail("out of memory");
+    }
+    r = agent_process(&ctx, &run, st, err, sizeof err);
+    if (r == 0 || r == XL_ERR_INVALID) {
+        if (!o.quiet)
+            agent_report(&ctx, &run, st, stdout);
+        if (r == 0 && encode) {
+            xl_hex(st->content_hash, XL_HASH_BYTES, hash);
+            printf("\nwrote %s: %llu records, epoch %u, content hash %s\n", run.xle_path,
+                   (unsigned long long)st->accepted, (unsigned)ctx.secret->epoch, hash);
+        }
+        fflush(stdout);
+    }
+    if (r != 0)
+        s_fail("%s", err);
+    agent_ctx_free(&ctx);
+    free(st);
+    return r == 0 ? 0 : 1;
+}
+
+static int
+agent_validate_cmd(int argc, char **argv)
+{
+    return s_run(argc, argv, 0);
+}
+
+static int
+agent_encode_cmd(int argc, char **argv)
+{
+    return s_run(argc, argv, 1);
+}
+
+static void
+s_main_usage(FILE *f)
+{
+    fprintf(f, "usage: " PROG " COMMAND [ARGS]   (" PROG " COMMAND --help for details)\n\n");
+    for (size_t i = 0; i < S_NCMDS; i++)
+        fprintf(f, "  %s\n", s_cmds[i].usage);
+}
+
+int
+main(int argc, char **argv)
+{
+    xl_log_set_ident(PROG);
+    if (argc < 2) {
+        s_main_usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        s_main_usage(stdout);
+        return 0;
+    }
+    if (xl_crypto_init() != 0)
+        return s_fail("cannot initialise libsodium");
+    umask(077);
+    opterr = 0;
+    for (size_t i = 0; i < S_NCMDS; i++) {
+        if (strcmp(argv[1], s_cmds[i].name) == 0) {
+            s_current = &s_cmds[i];
+            return s_cmds[i].fn(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, PROG ": unknown command '%s' (" PROG " --help lists them)\n", argv[1]);
+    return 2;
+}

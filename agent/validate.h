@@ -1,0 +1,70 @@
+/* From a CSV row to a validated person and canonical outcome values, with the
+ * problems found. A problem names the field and a reason code, never the value.
+ *
+ * Policy: a failure in a field the mapping lists as required rejects the row
+ * (nothing of it is encoded, it goes to the reject file); a failure in another
+ * field leaves that field out (the levels that need it are skipped) and is
+ * reported as a warning. Nothing is guessed. */
+#ifndef AGENT_VALIDATE_H
+#define AGENT_VALIDATE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "encode.h"
+#include "xl/csv.h"
+
+/* Reasons beyond the normalisers' (enum agent_reason). */
+enum agent_row_reason {
+    AGENT_RR_FIELD_COUNT = AGENT_R_COUNT, /* the row has fewer fields than the header */
+    AGENT_RR_NOT_INTEGER,
+    AGENT_RR_NOT_NUMBER,
+    AGENT_RR_NOT_YES_NO,
+    AGENT_RR_TEXT_TOO_LONG,
+    AGENT_RR_COUNT
+};
+const char *agent_issue_code(int reason);
+const char *agent_issue_text(int reason);
+
+/* Where each mapped column is in the extract. */
+struct agent_layout {
+    int col[AGENT_COL_COUNT];          /* -1 when not mapped */
+    int outcome[AGENT_MAX_OUTCOMES];
+    size_t noutcomes;
+    size_t min_fields;                 /* a row needs this many fields */
+};
+
+/* Resolves the mapping's column names against the header record the reader has
+ * just returned (trimmed; compared exactly, then without case). A mapped column
+ * missing from the header is XL_ERR_FORMAT naming it and the mapping file. */
+int agent_layout_from_header(const struct agent_mapping *m, const struct xl_csv *csv,
+                             size_t nfields, struct agent_layout *out, char *err, size_t errlen);
+
+#define AGENT_MAX_ISSUES (AGENT_COL_COUNT + AGENT_MAX_OUTCOMES)
+#define AGENT_OUTCOME_TEXT_MAX 256
+
+struct agent_issue {
+    int field;   /* an agent_column, or AGENT_COL_COUNT + outcome index */
+    int reason;  /* enum agent_reason or enum agent_row_reason */
+    int fatal;   /* the row is rejected because of it */
+};
+
+/* The result for one row. Holds identifiers: agent_row_wipe when done. */
+struct agent_row {
+    struct agent_person person;
+    char outcome_text[AGENT_MAX_OUTCOMES][AGENT_OUTCOME_TEXT_MAX];
+    const char *outcomes[AGENT_MAX_OUTCOMES];
+    struct agent_issue issues[AGENT_MAX_ISSUES];
+    size_t nissues;
+    int rejected;
+};
+void agent_row_wipe(struct agent_row *r);
+
+/* Validates the reader's current record into out. */
+void agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
+                        const struct xl_csv *csv, size_t nfields, struct agent_row *out);
+
+/* Name of an issue's field for reports: the spec field or the outcome name. */
+const char *agent_issue_field(const struct agent_mapping *m, int field);
+
+#endif

@@ -1,0 +1,151 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "xl/err.h"
+#include "xl/mem.h"
+#include "xl/payload.h"
+
+#define S_AAD_LABEL "crosslink payload v1"
+
+struct xl_payload_sealer {
+    uint8_t *key; /* xl_secret_alloc */
+    uint8_t sealed[XL_PAYLOAD_SEALED_KEY];
+    uint8_t prefix[16];
+    uint64_t counter;
+    char agency[64];
+};
+
+struct xl_payload_opener {
+    uint8_t pk[XL_KEY_BYTES];
+    uint8_t *sk;  /* xl_secret_alloc */
+    uint8_t *key; /* last data key unsealed, xl_secret_alloc */
+    uint8_t sealed[XL_PAYLOAD_SEALED_KEY];
+    int have_key;
+};
+
+_Static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES == XL_PAYLOAD_NONCE, "nonce size");
+_Static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == XL_KEY_BYTES, "key size");
+
+static size_t
+s_aad(const char *agency, uint8_t *aad, size_t cap)
+{
+    size_t a = sizeof S_AAD_LABEL - 1, n = strlen(agency);
+
+    if (a + 1 + n > cap)
+        n = cap - a - 1;
+    memcpy(aad, S_AAD_LABEL, a);
+    aad[a] = 0;
+    memcpy(aad + a + 1, agency, n);
+    return a + 1 + n;
+}
+
+struct xl_payload_sealer *
+xl_payload_sealer_new(const uint8_t analysis_pk[XL_KEY_BYTES], const char *agency)
+{
+    struct xl_payload_sealer *s = calloc(1, sizeof *s);
+
+    if (s == NULL)
+        return NULL;
+    s->key = xl_secret_alloc(XL_KEY_BYTES);
+    if (s->key == NULL || strlen(agency) >= sizeof s->agency) {
+        xl_payload_sealer_destroy(&s);
+        return NULL;
+    }
+    crypto_aead_xchacha20poly1305_ietf_keygen(s->key);
+    if (xl_seal(analysis_pk, s->key, XL_KEY_BYTES, s->sealed) != 0) {
+        xl_payload_sealer_destroy(&s);
+        return NULL;
+    }
+    xl_random(s->prefix, sizeof s->prefix);
+    strcpy(s->agency, agency);
+    return s;
+}
+
+void
+xl_payload_sealer_destroy(struct xl_payload_sealer **sp)
+{
+    if (sp == NULL || *sp == NULL)
+        return;
+    xl_secret_free((*sp)->key);
+    xl_freezero(*sp, sizeof **sp);
+    *sp = NULL;
+}
+
+int
+xl_payload_seal(struct xl_payload_sealer *s, const void *plain, size_t len, uint8_t *out)
+{
+    uint8_t aad[128], *nonce = out + 1 + XL_PAYLOAD_SEALED_KEY;
+    size_t aadlen = s_aad(s->agency, aad, sizeof aad);
+    unsigned long long clen = 0;
+    uint64_t c = s->counter++;
+
+    out[0] = XL_PAYLOAD_VERSION;
+    memcpy(out + 1, s->sealed, XL_PAYLOAD_SEALED_KEY);
+    memcpy(nonce, s->prefix, sizeof s->prefix);
+    for (int i = 0; i < 8; i++)
+        nonce[16 + i] = (uint8_t)(c >> (8 * i));
+    if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + 1 + XL_PAYLOAD_SEALED_KEY +
+                                                       XL_PAYLOAD_NONCE,
+                                                   &clen, plain, len, aad, aadlen, NULL, nonce,
+                                                   s->key) != 0)
+        return XL_ERR_CRYPTO;
+    return 0;
+}
+
+struct xl_payload_opener *
+xl_payload_opener_new(const uint8_t pk[XL_KEY_BYTES], const uint8_t sk[XL_KEY_BYTES])
+{
+    struct xl_payload_opener *o = calloc(1, sizeof *o);
+
+    if (o == NULL)
+        return NULL;
+    o->sk = xl_secret_alloc(XL_KEY_BYTES);
+    o->key = xl_secret_alloc(XL_KEY_BYTES);
+    if (o->sk == NULL || o->key == NULL) {
+        xl_payload_opener_destroy(&o);
+        return NULL;
+    }
+    memcpy(o->pk, pk, XL_KEY_BYTES);
+    memcpy(o->sk, sk, XL_KEY_BYTES);
+    return o;
+}
+
+void
+xl_payload_opener_destroy(struct xl_payload_opener **op)
+{
+    if (op == NULL || *op == NULL)
+        return;
+    xl_secret_free((*op)->sk);
+    xl_secret_free((*op)->key);
+    xl_freezero(*op, sizeof **op);
+    *op = NULL;
+}
+
+int
+xl_payload_open(struct xl_payload_opener *o, const char *agency, const uint8_t *payload,
+                size_t len, uint8_t *out)
+{
+    const uint8_t *sealed = payload + 1, *nonce = payload + 1 + XL_PAYLOAD_SEALED_KEY;
+    uint8_t aad[128];
+    size_t aadlen;
+    unsigned long long plen = 0;
+
+    if (len < XL_PAYLOAD_OVERHEAD || payload[0] != XL_PAYLOAD_VERSION)
+        return XL_ERR_CRYPTO;
+    if (!o->have_key || memcmp(o->sealed, sealed, XL_PAYLOAD_SEALED_KEY) != 0) {
+        o->have_key = 0;
+        if (xl_seal_open(o->pk, o->sk, sealed, XL_PAYLOAD_SEALED_KEY, o->key) != 0)
+            return XL_ERR_CRYPTO;
+        memcpy(o->sealed, sealed, XL_PAYLOAD_SEALED_KEY);
+        o->have_key = 1;
+    }
+    aadlen = s_aad(agency, aad, sizeof aad);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &plen, NULL, nonce + XL_PAYLOAD_NONCE,
+                                                   len - 1 - XL_PAYLOAD_SEALED_KEY -
+                                                       XL_PAYLOAD_NONCE,
+                                                   aad, aadlen, nonce, o->key) != 0)
+        return XL_ERR_CRYPTO;
+    return 0;
+}
