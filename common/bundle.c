@@ -44,8 +44,8 @@ xl_bundle_write(const char *path, const struct xl_keyfile *secret, const struct 
     char text[1024];
     int fd = -1, r = XL_ERR_INTERNAL, n;
 
-    if (secret->type != XL_KEY_LINKAGE_SECRET)
-        return xl_err_set(err, errlen, XL_ERR_INVALID, "bundle: not a linkage secret");
+    if (secret->type != XL_KEY_LINKAGE_SECRET || secret->epoch == 0)
+        return xl_err_set(err, errlen, XL_ERR_INVALID, "bundle: not a linkage secret with an epoch");
     if ((agent->type != XL_KEY_CURVE_PUBLIC && agent->type != XL_KEY_CURVE_SECRET) ||
         strcmp(agent->role, "agent") != 0)
         return xl_err_set(err, errlen, XL_ERR_INVALID,
@@ -125,8 +125,9 @@ s_read(const char *path, char *agency, char *recipient, uint32_t *epoch, char *c
             strcpy(recipient, v);
             have |= 4;
         } else if (strcmp(line, "epoch") == 0 && strspn(v, "0123456789") == strlen(v) &&
-                   strlen(v) > 0 && strlen(v) < 10) {
-            *epoch = (uint32_t)strtoul(v, NULL, 10);
+                   strlen(v) > 0 && strlen(v) <= 10 && strtoull(v, NULL, 10) <= UINT32_MAX &&
+                   strtoull(v, NULL, 10) > 0) {
+            *epoch = (uint32_t)strtoull(v, NULL, 10);
             have |= 8;
         } else if (strcmp(line, "check") == 0 && strlen(v) == 2 * XL_CHECK_BYTES) {
             strcpy(check, v);

@@ -33,13 +33,17 @@ xl_role_name(enum xl_role r)
 static int
 s_date_valid(const char *s)
 {
+    int m, d;
+
     if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
         return 0;
     for (int i = 0; i < 10; i++) {
         if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
             return 0;
     }
-    return 1;
+    m = (s[5] - '0') * 10 + (s[6] - '0');
+    d = (s[8] - '0') * 10 + (s[9] - '0');
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
 
 int
@@ -164,6 +168,15 @@ xl_keyring_find(const struct xl_keyring *kr, const char *id_or_name)
 int
 xl_keyring_add(struct xl_keyring *kr, const struct xl_keyring_entry *e, char *err, size_t errlen)
 {
+    char id[XL_KEYID_HEX + 1];
+
+    /* Whatever is added must survive a save and load: the linker reloads it. */
+    xl_key_id(e->pk, XL_KEY_BYTES, id);
+    if ((unsigned)e->role >= XL_ROLE_COUNT || !xl_name_valid(e->name) ||
+        !xl_name_valid(e->agency) || strcmp(id, e->key_id) != 0 || !s_date_valid(e->date))
+        return xl_err_set(err, errlen, XL_ERR_INVALID,
+                          "keyring entry '%.64s' is not valid (role, name, agency, key id or date)",
+                          e->name);
     for (size_t i = 0; i < kr->count; i++) {
         const struct xl_keyring_entry *o = &kr->entries[i];
         if (xl_equal(o->pk, e->pk, XL_KEY_BYTES))
@@ -250,6 +263,25 @@ out:
     return r;
 }
 
+/* Makes a rename durable: fsync the directory that holds path. */
+static void
+s_sync_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    int fd;
+
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path + (slash == path)), path);
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
 int
 xl_keyring_save(const struct xl_keyring *kr, const char *path, char *err, size_t errlen)
 {
@@ -282,6 +314,7 @@ xl_keyring_save(const struct xl_keyring *kr, const char *path, char *err, size_t
     }
     if (fclose(f) != 0 || rename(tmp, path) != 0)
         goto fail;
+    s_sync_dir(path);
     return 0;
 fail:
     r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot write keyring: %s", path, strerror(errno));
