@@ -45,6 +45,14 @@ test_hmac_rfc4231(void **state)
         struct xl_iov part = {data, datalen};
         assert_int_equal(xl_hmac_sha256(key, keylen, &part, 1, out), 0);
         assert_memory_equal(out, mac, maclen);
+        /* The prepared key, including keys longer than a block (cases 6, 7) and
+         * the message split into a prefix and the rest. */
+        struct xl_mac pm;
+        struct xl_iov rest = {data + datalen / 2, datalen - datalen / 2};
+        assert_int_equal(xl_mac_init(&pm, key, keylen, data, datalen / 2), 0);
+        xl_mac_compute(&pm, &rest, 1, out);
+        assert_memory_equal(out, mac, maclen);
+        xl_mac_wipe(&pm);
         seen |= 1u << tc;
     }
     assert_int_equal(seen, 0xfe); /* cases 1 to 7, each once */
@@ -209,6 +217,16 @@ test_token_vectors(void **state)
         assert_int_equal(len, XL_TOKEN_BYTES);
         assert_int_equal(xl_token(key, fp, (uint8_t)level, value, vlen, out), 0);
         assert_memory_equal(out, want, XL_TOKEN_BYTES);
+        {
+            /* The prepared-key path the encoder uses gives the same token. */
+            struct xl_mac mac;
+            uint8_t lv = (uint8_t)level, full[XL_HASH_BYTES];
+            struct xl_iov parts[2] = {{&lv, 1}, {value, vlen}};
+            assert_int_equal(xl_mac_init(&mac, key, sizeof key, fp, sizeof fp), 0);
+            xl_mac_compute(&mac, parts, 2, full);
+            assert_memory_equal(full, want, XL_TOKEN_BYTES);
+            xl_mac_wipe(&mac);
+        }
         saw_empty |= vlen == 0;
         for (size_t j = 0; j < vlen; j++)
             saw_utf8 |= value[j] >= 0x80;

@@ -100,8 +100,8 @@ uint64_t xl_csv_record_no(const struct xl_csv *c);
  * 0 before the first record. */
 uint64_t xl_csv_line_no(const struct xl_csv *c);
 
-/* Bytes of input consumed so far, the byte-order mark included: after the last
- * record this is the input's size. For progress reports. */
+/* Bytes of input consumed so far, the byte-order mark included; once
+ * xl_csv_next has returned 0 this is the input's size. For progress reports. */
 uint64_t xl_csv_bytes_read(const struct xl_csv *c);
 
 /* Current capacity of the record buffer in bytes: it grows only to hold the
