@@ -200,7 +200,7 @@ agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
     const char *v[AGENT_COL_COUNT];
     size_t len[AGENT_COL_COUNT];
     struct agent_date dob;
-    int rc;
+    int rc = AGENT_OK;
 
     memset(p, 0, sizeof *p);
     r->nissues = 0;
