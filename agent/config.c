@@ -180,6 +180,8 @@ s_config_handler(void *user, const char *section, const char *name, const char *
             return s_copy(p, c->endpoint, sizeof c->endpoint, name, v);
         if (strcmp(name, "server_public") == 0)
             return s_path(p, c->server_key_path, name, v);
+        if (strcmp(name, "sign_public") == 0)
+            return s_path(p, c->sign_key_path, name, v);
         if (strcmp(name, "agent_key") == 0)
             return s_path(p, c->agent_key_path, name, v);
         if (strcmp(name, "state_dir") == 0)

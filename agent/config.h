@@ -74,6 +74,7 @@ struct agent_config {
     /* [linker], used by submit */
     char endpoint[256];
     char server_key_path[AGENT_PATH_MAX];
+    char sign_key_path[AGENT_PATH_MAX];   /* linker's public signing key, to check receipts */
     char agent_key_path[AGENT_PATH_MAX];
     char state_dir[AGENT_PATH_MAX];     /* receipts and resumable submissions */
     unsigned chunk_records;

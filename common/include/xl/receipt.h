@@ -1,0 +1,31 @@
+/* Submission receipts: what the linker signs when it commits a submission and
+ * the agency files as proof of what it sent and when. The signature covers a
+ * canonical text form of the receipt's fields (docs/protocol.md), so an agency
+ * or an IG lead can verify it with the linker's public signing key alone. */
+#ifndef XL_RECEIPT_H
+#define XL_RECEIPT_H
+
+#include <stddef.h>
+
+#include "crosslink.pb-c.h"
+#include "xl/crypto.h"
+
+#define XL_RECEIPT_TEXT_MAX 1024
+
+/* The canonical bytes of r (without the signature) into buf; returns their length
+ * or XL_ERR_INVALID when a field is malformed (wrong hash or id length, a name
+ * with a newline) or buf is too small. */
+int xl_receipt_canonical(const Crosslink__Receipt *r, char *buf, size_t len);
+
+/* Signs r with the linker's Ed25519 key: sets r->signature and r->linker_key to
+ * the caller's buffers sig and pk (which must outlive r's use). */
+int xl_receipt_sign(Crosslink__Receipt *r, const uint8_t sk[XL_SIGN_SK_BYTES],
+                    const uint8_t pk[XL_SIGN_PK_BYTES], uint8_t sig[XL_SIG_BYTES],
+                    uint8_t pkbuf[XL_SIGN_PK_BYTES]);
+
+/* Verifies r's signature with the expected linker public key (not the key the
+ * receipt names). 0, or XL_ERR_CRYPTO / XL_ERR_INVALID with a message. */
+int xl_receipt_verify(const Crosslink__Receipt *r, const uint8_t pk[XL_SIGN_PK_BYTES], char *err,
+                      size_t errlen) __attribute__((warn_unused_result));
+
+#endif
