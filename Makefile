@@ -71,6 +71,9 @@ BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check unit e2e asan fuzz bench demo format install clean help
+
+demo: $(PROGS) $(BENCH_BINS)
+	@XL_BIN=$(BIN) XL_BUILD=$(BUILD) sh deploy/demo.sh
 .DEFAULT_GOAL := all
 # Generated protobuf-c sources are kept, not deleted as intermediates.
 .SECONDARY:
@@ -146,15 +149,15 @@ unit: $(UNIT_BINS) $(PROGS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
 
 e2e: $(PROGS) $(BENCH_BINS)
-	@sh tests/run-e2e.sh
+	@XL_BIN=$(BIN) XL_BUILD=$(BUILD) sh tests/run-e2e.sh
 
 asan:
 	$(MAKE) BUILD=build-asan BIN=build-asan/bin \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    LDFLAGS="-fsanitize=address,undefined" XL_BIN=build-asan/bin check
+	    LDFLAGS="-fsanitize=address,undefined" check
 
 bench: $(PROGS) $(BENCH_BINS)
-	@sh bench/run.sh
+	@XL_BIN=$(BIN) XL_BUILD=$(BUILD) sh bench/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

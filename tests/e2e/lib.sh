@@ -2,6 +2,9 @@
 # XL_BIN points at the binaries under test (bin/ by default; build-asan/bin under make asan).
 set -u
 XL_BIN=${XL_BIN:-bin}
+XL_BUILD=${XL_BUILD:-build}
+case $XL_BUILD in /*) ;; *) XL_BUILD=$(pwd)/$XL_BUILD ;; esac
+XL_ROOT=$(pwd)
 case $XL_BIN in /*) ;; *) XL_BIN=$(pwd)/$XL_BIN ;; esac
 T_PASS=0
 T_FAIL=0
