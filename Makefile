@@ -156,6 +156,26 @@ asan:
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" check
 
+# Each parser's libFuzzer target, a short run from a copy of its seed corpus
+# (libFuzzer writes new inputs into the first corpus directory). Needs clang.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SECONDS ?= 30
+fuzz: $(PROTO_C)
+	@command -v clang >/dev/null || { echo "make fuzz: needs clang (apt-get install clang)"; exit 1; }
+	@mkdir -p $(BUILD)/fuzz
+	@for src in $(FUZZ_SRC); do \
+	    name=$$(basename $$src .c); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
+	    echo "  FUZZ    $$name ($(FUZZ_SECONDS) s)"; \
+	    clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icommon/include \
+	        -I$(BUILD)/proto $$src $(COMMON_SRC) $(PROTO_C) $(PKG_CFLAGS) $(PKG_LIBS) -lm \
+	        -o $(BUILD)/fuzz/$$name || exit 1; \
+	    rm -rf $(BUILD)/fuzz/$$name.corpus && mkdir -p $(BUILD)/fuzz/$$name.corpus && \
+	    cp $$corpus/* $(BUILD)/fuzz/$$name.corpus/ 2>/dev/null; \
+	    $(BUILD)/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/$$name.corpus \
+	        2>$(BUILD)/fuzz/$$name.log || { tail -30 $(BUILD)/fuzz/$$name.log; exit 1; }; \
+	    tail -1 $(BUILD)/fuzz/$$name.log; \
+	done
+
 bench: $(PROGS) $(BENCH_BINS)
 	@XL_BIN=$(BIN) XL_BUILD=$(BUILD) sh bench/run.sh
 
