@@ -318,6 +318,10 @@ s_validate(struct xl_spec *s, char *msg, size_t len)
         if (c == NULL)
             return xl_err_set(msg, len, XL_ERR_FORMAT, "[level %u] compares with level %u, which "
                               "does not exist", l->number, l->compare);
+        if (l->compare != l->number && c->compare != c->number && c->compare != 0)
+            return xl_err_set(msg, len, XL_ERR_FORMAT,
+                              "[level %u] compares with level %u, which is itself a variant",
+                              l->number, l->compare);
         if (l->compare != l->number &&
             (c->nparts != l->nparts || memcmp(c->parts, l->parts, l->nparts * sizeof l->parts[0])))
             return xl_err_set(msg, len, XL_ERR_FORMAT,

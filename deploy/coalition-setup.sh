@@ -1,0 +1,40 @@
+# Sets up a working coalition in a directory, with the real tools: the key
+# custodian's keys, and for each of the four example agencies a folder with its
+# agent key, unbundled linkage secret, local key, agent.conf and column mapping.
+# Used by the demo, the benchmarks and the end-to-end tests.
+#
+#   . deploy/coalition-setup.sh
+#   xl_coalition_setup OUT_DIR BIN_DIR
+#
+# Agencies: wmp (police.csv), icb (health.csv), lea (education.csv),
+# csc (social.csv); folder OUT_DIR/<agency>/, CSV names as the generator writes them.
+
+XL_AGENCIES="wmp:police icb:health lea:education csc:social"
+
+xl_coalition_setup() {
+    out=$1
+    bin=$2
+    examples=$(cd "$(dirname -- "${XL_SETUP_SELF:-deploy/coalition-setup.sh}")" && pwd)/examples
+    mkdir -p "$out" || return 1
+    "$bin/crosslink-keys" init "$out/custodian" >/dev/null || return 1
+    for pair in $XL_AGENCIES; do
+        agency=${pair%%:*}
+        kind=${pair#*:}
+        dir=$out/$agency
+        mkdir -p "$dir/keys" || return 1
+        chmod 700 "$dir/keys"
+        "$bin/crosslink-keys" new agent "$agency-agent" --agency "$agency" -o "$dir/keys" >/dev/null || return 1
+        "$bin/crosslink-keys" keyring add "$out/custodian/keyring" "$dir/keys/$agency-agent.pub" >/dev/null || return 1
+        "$bin/crosslink-keys" bundle "$out/custodian" "$dir/keys/$agency-agent.pub" -o "$dir/$agency-e1.bundle" >/dev/null || return 1
+        (cd "$dir/keys" &&
+            "$bin/crosslink-keys" unbundle "../$agency-e1.bundle" --key "$agency-agent.key" -o linkage-e1.secret >/dev/null &&
+            "$bin/crosslink-keys" local "$agency" >/dev/null) || return 1
+        cp "$out/custodian/analysis.pub" "$out/custodian/linker.pub" "$out/custodian/linker-sign.pub" "$dir/keys/" || return 1
+        cp "$examples/linkage.spec" "$examples/$kind.map" "$dir/" || return 1
+        sed -e "s/^agency = .*/agency = $agency/" \
+            -e "s/^mapping = .*/mapping = $kind.map/" \
+            -e "s/wmp-local.key/$agency-local.key/" \
+            -e "s/wmp-agent.key/$agency-agent.key/" \
+            "$examples/agent.conf" >"$dir/agent.conf" || return 1
+    done
+}

@@ -1,0 +1,593 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dice.h"
+#include "match.h"
+#include "xl/err.h"
+
+/* Strong identifiers a record can hold (one token per strong level). */
+#define S_MAX_STRONG 4
+/* A block with more members than this is not compared in full: such a block
+ * (a very common surname code and year) says little, and all-pairs inside it
+ * would dominate the run. Its singletons are still compared with the first
+ * S_BLOCK_MAX members in record order. */
+#define S_BLOCK_MAX 4096
+#define S_MAX_CONFLICTS_KEPT (1u << 20)
+
+static double
+s_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- input ------------------------------------------------------------------ */
+
+struct linker_input *
+linker_input_new(const struct xl_spec *spec)
+{
+    struct linker_input *in = calloc(1, sizeof *in);
+
+    if (in == NULL)
+        return NULL;
+    in->spec = spec;
+    in->clk_words = linker_dice_words(xl_spec_clk_bytes(spec));
+    return in;
+}
+
+void
+linker_input_free(struct linker_input **inp)
+{
+    struct linker_input *in;
+
+    if (inp == NULL || *inp == NULL)
+        return;
+    in = *inp;
+    free(in->rec_dataset);
+    free(in->clk);
+    free(in->pop);
+    free(in->keys);
+    free(in->blocks);
+    free(in);
+    *inp = NULL;
+}
+
+int
+linker_input_dataset(struct linker_input *in, const char *agency, const char *dataset,
+                     int one_per_person)
+{
+    for (size_t i = 0; i < in->ndatasets; i++) {
+        if (strcmp(in->datasets[i].agency, agency) == 0 &&
+            strcmp(in->datasets[i].dataset, dataset) == 0)
+            return (int)i;
+    }
+    if (in->ndatasets == LINKER_MAX_DATASETS)
+        return -1;
+    snprintf(in->datasets[in->ndatasets].agency, sizeof in->datasets[0].agency, "%s", agency);
+    snprintf(in->datasets[in->ndatasets].dataset, sizeof in->datasets[0].dataset, "%s", dataset);
+    in->datasets[in->ndatasets].one_per_person = one_per_person;
+    return (int)in->ndatasets++;
+}
+
+static int
+s_grow(void **p, size_t *cap, size_t need, size_t elem, size_t align)
+{
+    size_t ncap = *cap ? *cap : 1024;
+    void *q;
+
+    if (need <= *cap)
+        return 0;
+    while (ncap < need)
+        ncap *= 2;
+    if (align > 0) {
+        /* aligned_alloc has no realloc: copy. */
+        q = aligned_alloc(align, (ncap * elem + align - 1) / align * align);
+        if (q == NULL)
+            return XL_ERR_NOMEM;
+        if (*p != NULL)
+            memcpy(q, *p, *cap * elem);
+        free(*p);
+    } else {
+        q = realloc(*p, ncap * elem);
+        if (q == NULL)
+            return XL_ERR_NOMEM;
+    }
+    *p = q;
+    *cap = ncap;
+    return 0;
+}
+
+static uint64_t
+s_load64(const uint8_t *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+    return v;
+}
+
+int
+linker_input_add(struct linker_input *in, int ds, const Crosslink__Record *r)
+{
+    const struct xl_spec *spec = in->spec;
+    size_t n = in->nrec, cap = in->caprec, capc = in->caprec, capp = in->caprec;
+    uint64_t *clk;
+
+    if (r->clk.len != xl_spec_clk_bytes(spec))
+        return XL_ERR_FORMAT;
+    if (n == in->caprec) {
+        if (s_grow((void **)&in->rec_dataset, &cap, n + 1, 1, 0) != 0 ||
+            s_grow((void **)&in->pop, &capp, n + 1, sizeof(uint16_t), 0) != 0 ||
+            s_grow((void **)&in->clk, &capc, n + 1, in->clk_words * 8, 64) != 0)
+            return XL_ERR_NOMEM;
+        in->caprec = cap;
+    }
+    in->rec_dataset[n] = (uint8_t)ds;
+    clk = in->clk + n * in->clk_words;
+    memset(clk, 0, in->clk_words * 8);
+    memcpy(clk, r->clk.data, r->clk.len);
+    in->pop[n] = (uint16_t)linker_popcount(clk, in->clk_words);
+
+    if (s_grow((void **)&in->keys, &in->capkeys, in->nkeys + r->n_keys, sizeof *in->keys, 0) !=
+            0 ||
+        s_grow((void **)&in->blocks, &in->capblocks, in->nblocks + r->n_blocks,
+               sizeof *in->blocks, 0) != 0)
+        return XL_ERR_NOMEM;
+    for (size_t i = 0; i < r->n_keys; i++) {
+        const Crosslink__MatchKey *k = r->keys[i];
+        const struct xl_spec_level *l = xl_spec_level(spec, (uint8_t)k->level);
+        struct linker_key *o = &in->keys[in->nkeys];
+        if (l == NULL || k->token.len != XL_TOKEN_BYTES)
+            continue; /* a level this specification does not have: ignored */
+        o->t0 = s_load64(k->token.data);
+        o->t1 = s_load64(k->token.data + 8);
+        o->rec = (uint32_t)n;
+        o->level = l->number;
+        o->strong = (uint8_t)l->strong;
+        in->nkeys++;
+    }
+    for (size_t i = 0; i < r->n_blocks; i++) {
+        if (r->blocks[i].len < 8)
+            continue;
+        in->blocks[in->nblocks].token = s_load64(r->blocks[i].data);
+        in->blocks[in->nblocks].rec = (uint32_t)n;
+        in->nblocks++;
+    }
+    in->nrec = n + 1;
+    return 0;
+}
+
+/* ---- union-find with constraints --------------------------------------------- */
+
+struct s_uf {
+    uint32_t *parent;
+    uint32_t *size;
+    uint32_t *minrec;
+    uint64_t *mask;   /* one-per-person datasets present */
+    uint64_t *strong; /* [root * nstrong + s]: the strong token (first 8 bytes), 0 = none */
+    size_t nstrong;
+};
+
+static uint32_t
+s_find(struct s_uf *u, uint32_t x)
+{
+    uint32_t r = x;
+
+    while (u->parent[r] != r)
+        r = u->parent[r];
+    while (u->parent[x] != r) { /* path compression */
+        uint32_t next = u->parent[x];
+        u->parent[x] = r;
+        x = next;
+    }
+    return r;
+}
+
+/* Joins the clusters of a and b unless a constraint forbids it. Returns 1 when
+ * joined, 0 when already together, -1 - kind when refused. */
+static int
+s_union(struct s_uf *u, uint32_t a, uint32_t b)
+{
+    uint32_t ra = s_find(u, a), rb = s_find(u, b), t;
+
+    if (ra == rb)
+        return 0;
+    for (size_t s = 0; s < u->nstrong; s++) {
+        uint64_t x = u->strong[ra * u->nstrong + s], y = u->strong[rb * u->nstrong + s];
+        if (x != 0 && y != 0 && x != y)
+            return -1 - LINKER_CONFLICT_STRONG_ID;
+    }
+    if ((u->mask[ra] & u->mask[rb]) != 0)
+        return -1 - LINKER_CONFLICT_ONE_PER_PERSON;
+    if (u->size[ra] < u->size[rb]) {
+        t = ra;
+        ra = rb;
+        rb = t;
+    }
+    u->parent[rb] = ra;
+    u->size[ra] += u->size[rb];
+    if (u->minrec[rb] < u->minrec[ra])
+        u->minrec[ra] = u->minrec[rb];
+    u->mask[ra] |= u->mask[rb];
+    for (size_t s = 0; s < u->nstrong; s++) {
+        if (u->strong[ra * u->nstrong + s] == 0)
+            u->strong[ra * u->nstrong + s] = u->strong[rb * u->nstrong + s];
+    }
+    return 1;
+}
+
+struct s_run {
+    const struct linker_input *in;
+    struct linker_result *out;
+    struct s_uf uf;
+    size_t caplinks, capconf, cappossible;
+};
+
+static int
+s_push_link(struct s_run *r, uint32_t a, uint32_t b, uint8_t level, float score)
+{
+    struct linker_result *o = r->out;
+
+    if (s_grow((void **)&o->links, &r->caplinks, o->nlinks + 1, sizeof *o->links, 0) != 0)
+        return XL_ERR_NOMEM;
+    o->links[o->nlinks++] = (struct linker_link){a < b ? a : b, a < b ? b : a, score, level};
+    o->links_by_level[level]++;
+    return 0;
+}
+
+/* Tries to join a and b with the given evidence; records the link or the conflict. */
+static int
+s_join(struct s_run *r, uint32_t a, uint32_t b, uint8_t level, float score)
+{
+    struct linker_result *o = r->out;
+    int j = s_union(&r->uf, a, b);
+
+    if (j == 1)
+        return s_push_link(r, a, b, level, score);
+    if (j < 0) {
+        if (o->nconflicts < S_MAX_CONFLICTS_KEPT) {
+            if (s_grow((void **)&o->conflicts, &r->capconf, o->nconflicts + 1,
+                       sizeof *o->conflicts, 0) != 0)
+                return XL_ERR_NOMEM;
+            o->conflicts[o->nconflicts] =
+                (struct linker_conflict){a, b, (uint8_t)(-1 - j), level, score};
+        }
+        o->nconflicts++;
+    }
+    return 0;
+}
+
+/* ---- exact cascade ----------------------------------------------------------- */
+
+/* Open-addressing table from token to the first record that had it. */
+struct s_slot {
+    uint64_t t0, t1;
+    uint32_t rec; /* UINT32_MAX = empty */
+    uint8_t level;
+};
+
+static uint64_t
+s_mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+static int
+s_exact(struct s_run *r)
+{
+    const struct linker_input *in = r->in;
+    const struct xl_spec *spec = in->spec;
+    size_t *count = calloc(256, sizeof *count), *start = calloc(257, sizeof *start);
+    struct linker_key *sorted = malloc((in->nkeys ? in->nkeys : 1) * sizeof *sorted);
+    struct s_slot *table = NULL;
+    uint8_t class_of[256];
+    size_t class_lo[256] = {0}, class_hi[256] = {0};
+    int rc = XL_ERR_NOMEM;
+
+    if (count == NULL || start == NULL || sorted == NULL)
+        goto out;
+    /* Keys of a variant level are joined with its compare level's keys: group
+     * them by that class, base level first within a class. A counting sort by
+     * (class, level) keeps record order within each level. */
+    memset(class_of, 0, sizeof class_of);
+    for (size_t i = 0; i < spec->nlevels; i++)
+        class_of[spec->levels[i].number] = spec->levels[i].compare;
+    for (size_t i = 0; i < in->nkeys; i++)
+        count[in->keys[i].level]++;
+    /* Layout: for each class in level order, its base level, then its variants. */
+    {
+        size_t pos = 0;
+        for (size_t c = 0; c < spec->nlevels; c++) {
+            uint8_t cls = spec->levels[c].number;
+            if (class_of[cls] != cls)
+                continue;
+            class_lo[cls] = pos;
+            start[cls] = pos;
+            pos += count[cls];
+            for (size_t v = 0; v < spec->nlevels; v++) {
+                uint8_t lv = spec->levels[v].number;
+                if (lv != cls && class_of[lv] == cls) {
+                    start[lv] = pos;
+                    pos += count[lv];
+                }
+            }
+            class_hi[cls] = pos;
+        }
+    }
+    {
+        size_t fill[256];
+        memcpy(fill, start, sizeof fill);
+        for (size_t i = 0; i < in->nkeys; i++)
+            sorted[fill[in->keys[i].level]++] = in->keys[i];
+    }
+    /* One hash table per class, sized for the class's keys. */
+    for (size_t c = 0; c < spec->nlevels; c++) {
+        uint8_t cls = spec->levels[c].number;
+        size_t lo = class_lo[cls], hi = class_hi[cls], nslots = 1, mask;
+        if (class_of[cls] != cls || lo >= hi)
+            continue;
+        while (nslots < 2 * (hi - lo))
+            nslots *= 2;
+        mask = nslots - 1;
+        free(table);
+        table = malloc(nslots * sizeof *table);
+        if (table == NULL)
+            goto out;
+        for (size_t i = 0; i < nslots; i++)
+            table[i].rec = UINT32_MAX;
+        for (size_t i = lo; i < hi; i++) {
+            const struct linker_key *k = &sorted[i];
+            size_t h = s_mix(k->t0) & mask;
+            /* Prefetch a few keys ahead: the table is far bigger than the cache. */
+            if (i + 8 < hi)
+                __builtin_prefetch(&table[s_mix(sorted[i + 8].t0) & mask]);
+            while (table[h].rec != UINT32_MAX && (table[h].t0 != k->t0 || table[h].t1 != k->t1))
+                h = (h + 1) & mask;
+            if (table[h].rec == UINT32_MAX) {
+                table[h] = (struct s_slot){k->t0, k->t1, k->rec, k->level};
+            } else if (table[h].rec != k->rec) {
+                uint8_t ev = table[h].level > k->level ? table[h].level : k->level;
+                rc = s_join(r, table[h].rec, k->rec, ev, 1.0f);
+                if (rc != 0)
+                    goto out;
+            }
+        }
+    }
+    rc = 0;
+out:
+    free(table);
+    free(sorted);
+    free(count);
+    free(start);
+    return rc;
+}
+
+/* ---- fuzzy ------------------------------------------------------------------- */
+
+static void
+s_radix_blocks(struct linker_block *a, struct linker_block *tmp, size_t n)
+{
+    /* LSD radix sort on the 64-bit token, 16 bits a pass; stable, so records
+     * keep their order within a block. */
+    for (int shift = 0; shift < 64; shift += 16) {
+        size_t *cnt = calloc(65536 + 1, sizeof *cnt);
+        if (cnt == NULL)
+            return;
+        for (size_t i = 0; i < n; i++)
+            cnt[((a[i].token >> shift) & 0xffff) + 1]++;
+        for (size_t i = 0; i < 65536; i++)
+            cnt[i + 1] += cnt[i];
+        for (size_t i = 0; i < n; i++)
+            tmp[cnt[(a[i].token >> shift) & 0xffff]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+        free(cnt);
+    }
+}
+
+struct s_cand {
+    uint32_t a, b;
+    float score;
+};
+
+static int
+s_cand_cmp(const void *x, const void *y)
+{
+    const struct s_cand *p = x, *q = y;
+
+    if (p->score != q->score)
+        return p->score > q->score ? -1 : 1;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    return p->b < q->b ? -1 : p->b > q->b;
+}
+
+static int
+s_fuzzy(struct s_run *r)
+{
+    const struct linker_input *in = r->in;
+    const struct xl_spec *spec = in->spec;
+    struct linker_result *o = r->out;
+    struct linker_block *blocks = NULL, *tmp = NULL;
+    struct s_cand *cand = NULL;
+    size_t ncand = 0, capcand = 0, words = in->clk_words;
+    uint8_t *single = NULL;
+    linker_and_count_fn kernel = linker_dice_best(&o->kernel);
+    double lowest = spec->possible < spec->accept ? spec->possible : spec->accept;
+    int rc = XL_ERR_NOMEM;
+
+    single = malloc(in->nrec ? in->nrec : 1);
+    blocks = malloc((in->nblocks ? in->nblocks : 1) * sizeof *blocks);
+    tmp = malloc((in->nblocks ? in->nblocks : 1) * sizeof *tmp);
+    if (single == NULL || blocks == NULL || tmp == NULL)
+        goto out;
+    for (uint32_t i = 0; i < in->nrec; i++)
+        single[i] = r->uf.size[s_find(&r->uf, i)] == 1;
+    memcpy(blocks, in->blocks, in->nblocks * sizeof *blocks);
+    s_radix_blocks(blocks, tmp, in->nblocks);
+
+    for (size_t lo = 0; lo < in->nblocks;) {
+        size_t hi = lo + 1, nsingle = 0, span;
+        while (hi < in->nblocks && blocks[hi].token == blocks[lo].token)
+            hi++;
+        span = hi - lo;
+        for (size_t i = lo; i < hi; i++)
+            nsingle += single[blocks[i].rec];
+        if (span < 2 || nsingle == 0) {
+            lo = hi;
+            continue;
+        }
+        if (span > S_BLOCK_MAX) {
+            o->candidates_capped++;
+            span = S_BLOCK_MAX;
+        }
+        for (size_t i = lo; i < lo + span; i++) {
+            uint32_t s = blocks[i].rec;
+            const uint64_t *cs;
+            uint32_t ps;
+            if (!single[s])
+                continue;
+            cs = in->clk + (size_t)s * words;
+            ps = in->pop[s];
+            for (size_t j = lo; j < lo + span; j++) {
+                uint32_t m = blocks[j].rec, pm = in->pop[m], c;
+                float score;
+                /* Each pair of singletons once; a singleton with each clustered member. */
+                if (m == s || (single[m] && m < s))
+                    continue;
+                /* Dice <= 2 min / (sum): skip pairs that cannot reach the lowest band. */
+                if (2.0 * (ps < pm ? ps : pm) < lowest * (double)(ps + pm)) {
+                    o->pruned++;
+                    continue;
+                }
+                c = kernel(cs, in->clk + (size_t)m * words, words);
+                o->comparisons++;
+                score = ps + pm ? (float)(2.0 * c / (double)(ps + pm)) : 0.0f;
+                o->score_hist[score >= 1.0f ? LINKER_SCORE_BINS - 1 : (int)(score * 100)]++;
+                if (score < lowest)
+                    continue;
+                if (s_grow((void **)&cand, &capcand, ncand + 1, sizeof *cand, 0) != 0)
+                    goto out;
+                cand[ncand++] = (struct s_cand){s < m ? s : m, s < m ? m : s, score};
+            }
+        }
+        lo = hi;
+    }
+    /* Strongest first; a pair found in several blocks is taken once. */
+    qsort(cand, ncand, sizeof *cand, s_cand_cmp);
+    for (size_t i = 0; i < ncand; i++) {
+        if (i > 0 && cand[i].a == cand[i - 1].a && cand[i].b == cand[i - 1].b)
+            continue;
+        if (cand[i].score >= spec->accept) {
+            rc = s_join(r, cand[i].a, cand[i].b, 0, cand[i].score);
+            if (rc != 0)
+                goto out;
+        } else if (s_find(&r->uf, cand[i].a) != s_find(&r->uf, cand[i].b)) {
+            if (s_grow((void **)&o->possible, &r->cappossible, o->npossible + 1,
+                       sizeof *o->possible, 0) != 0)
+                goto out;
+            o->possible[o->npossible++] =
+                (struct linker_link){cand[i].a, cand[i].b, cand[i].score, 0};
+        }
+    }
+    rc = 0;
+out:
+    free(single);
+    free(blocks);
+    free(tmp);
+    free(cand);
+    return rc;
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+int
+linker_match_run(const struct linker_input *in, struct linker_result *o, char *err,
+                 size_t errlen)
+{
+    const struct xl_spec *spec = in->spec;
+    struct s_run r = {.in = in, .out = o};
+    struct s_uf *u = &r.uf;
+    uint8_t strong_index[256];
+    double t0;
+    int rc = XL_ERR_NOMEM;
+
+    memset(o, 0, sizeof *o);
+    memset(strong_index, 0xff, sizeof strong_index);
+    for (size_t i = 0; i < spec->nlevels && u->nstrong < S_MAX_STRONG; i++) {
+        if (spec->levels[i].strong)
+            strong_index[spec->levels[i].number] = (uint8_t)u->nstrong++;
+    }
+    u->parent = malloc((in->nrec + 1) * sizeof *u->parent);
+    u->size = malloc((in->nrec + 1) * sizeof *u->size);
+    u->minrec = malloc((in->nrec + 1) * sizeof *u->minrec);
+    u->mask = calloc(in->nrec + 1, sizeof *u->mask);
+    u->strong = calloc((in->nrec + 1) * (u->nstrong ? u->nstrong : 1), sizeof *u->strong);
+    o->cluster = malloc((in->nrec + 1) * sizeof *o->cluster);
+    if (u->parent == NULL || u->size == NULL || u->minrec == NULL || u->mask == NULL ||
+        u->strong == NULL || o->cluster == NULL) {
+        xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < in->nrec; i++) {
+        u->parent[i] = i;
+        u->size[i] = 1;
+        u->minrec[i] = i;
+        if (in->datasets[in->rec_dataset[i]].one_per_person)
+            u->mask[i] = 1ull << in->rec_dataset[i];
+    }
+    for (size_t i = 0; i < in->nkeys; i++) {
+        const struct linker_key *k = &in->keys[i];
+        /* A zero prefix would read as "none": a 2^-64 event, folded to 1. */
+        if (k->strong && strong_index[k->level] != 0xff)
+            u->strong[(size_t)k->rec * u->nstrong + strong_index[k->level]] = k->t0 ? k->t0 : 1;
+    }
+
+    t0 = s_now();
+    rc = s_exact(&r);
+    o->seconds_exact = s_now() - t0;
+    if (rc != 0) {
+        xl_err_set(err, errlen, rc, "link run: out of memory in the exact cascade");
+        goto out;
+    }
+    t0 = s_now();
+    rc = s_fuzzy(&r);
+    o->seconds_fuzzy = s_now() - t0;
+    if (rc != 0) {
+        xl_err_set(err, errlen, rc, "link run: out of memory in the fuzzy pass");
+        goto out;
+    }
+    t0 = s_now();
+    for (uint32_t i = 0; i < in->nrec; i++) {
+        uint32_t root = s_find(u, i);
+        o->cluster[i] = u->minrec[root];
+        if (root == i)
+            o->nclusters++;
+    }
+    o->seconds_cluster = s_now() - t0;
+    rc = 0;
+out:
+    free(u->parent);
+    free(u->size);
+    free(u->minrec);
+    free(u->mask);
+    free(u->strong);
+    if (rc != 0)
+        linker_result_free(o);
+    return rc;
+}
+
+void
+linker_result_free(struct linker_result *r)
+{
+    free(r->cluster);
+    free(r->links);
+    free(r->possible);
+    free(r->conflicts);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,68 @@
+# crosslink-agent on generated agency extracts, as an agency would run it:
+# validate and encode each extract; nothing identifying leaves in the output.
+. tests/e2e/lib.sh
+. deploy/coalition-setup.sh
+t_begin
+A=$XL_BIN/crosslink-agent
+
+expect_ok "generate a coalition" "$XL_BUILD/bench/gen_coalition" --seed 7 --people 1500 --out "$T_DIR/data"
+expect_ok "set up keys and agencies" xl_coalition_setup "$T_DIR/c" "$XL_BIN"
+
+for pair in $XL_AGENCIES; do
+    agency=${pair%%:*}
+    kind=${pair#*:}
+    dir=$T_DIR/c/$agency
+    csv=$T_DIR/data/$kind.csv
+    "$A" validate -c "$dir/agent.conf" --rejects "$dir/rejects.csv" "$csv" >"$dir/validate.out" 2>"$dir/validate.err"
+    rc=$?
+    check "$agency: validate exits 0 on a realistic extract" [ "$rc" -eq 0 ]
+    check "$agency: validate reports rows read" grep -q '^rows ' "$dir/validate.out"
+    check "$agency: reject file is owner-only" [ "$(mode_of "$dir/rejects.csv")" = 600 ]
+    "$A" encode -c "$dir/agent.conf" -o "$dir/$kind.xle" "$csv" >"$dir/encode.out" 2>"$dir/encode.err"
+    rc=$?
+    check "$agency: encode exits 0" [ "$rc" -eq 0 ]
+    check "$agency: encoded file written" [ -s "$dir/$kind.xle" ]
+    check "$agency: no partial file left" [ ! -e "$dir/$kind.xle.partial" ]
+    expect_fail "$agency: encode refuses to overwrite" 'exists' "$A" encode -q -c "$dir/agent.conf" -o "$dir/$kind.xle" "$csv"
+
+    # Identifiers of 6 or more characters from the extract (names, postcodes,
+    # dates, NHS numbers, as written and lower-cased) must not appear anywhere
+    # in what the agent writes or prints.
+    awk -F, 'NR > 1 { for (i = 2; i <= 8; i++) { v = $i; gsub(/^[ "]+|[ "]+$/, "", v);
+             if (length(v) >= 6) { print v; print tolower(v) } } }' "$csv" | sort -u >"$dir/ids.txt"
+    check "$agency: identifiers to look for" [ "$(wc -l <"$dir/ids.txt")" -gt 100 ]
+    check "$agency: no identifier in the .xle" sh -c "! grep -a -F -q -f '$dir/ids.txt' '$dir/$kind.xle'"
+    check "$agency: no identifier in the report or errors" sh -c "! cat '$dir/validate.out' '$dir/validate.err' '$dir/encode.out' '$dir/encode.err' | grep -a -F -q -f '$dir/ids.txt'"
+done
+
+# A deliberately broken extract: every row bad in a different way.
+dir=$T_DIR/c/wmp
+cat >"$dir/bad.csv" <<'CSV'
+Person ID,Forename,Surname,Date of Birth,Gender,Postcode,Offence Count,Reoffended,First Offence Date
+B1,Zebedee,Quartermaine,31/02/2012,Male,B1 1AA,1,Y,
+B2,Xanthippe,Featherstonehaugh,12/12/2013,Female,NOTAPOSTCODE,2,N,
+B3,,Wolstenholme,01/01/2012,M,CV1 2AB,0,N,
+B4,Bartholomew,Cholmondeley,01/01/2012,M,CV1 2AB,lots,N,
+CSV
+"$A" validate -c "$dir/agent.conf" --rejects "$dir/bad.rejects.csv" "$dir/bad.csv" >"$dir/bad.out" 2>"$dir/bad.err"
+rc=$?
+check "bad extract: validate exits non-zero over the reject limit" [ "$rc" -ne 0 ]
+check "bad extract: impossible date reported by row" grep -q 'dob .*date_invalid .* rows 1$' "$dir/bad.out"
+check "bad extract: bad postcode reported, row kept" grep -q '^2,3,B2,postcode,postcode_format,value left out' "$dir/bad.rejects.csv"
+check "bad extract: missing first name rejects the row" grep -q '^3,4,B3,first_name,missing,row rejected' "$dir/bad.rejects.csv"
+check "bad extract: non-numeric outcome reported" grep -q '^4,5,B4,offence_count,not_integer' "$dir/bad.rejects.csv"
+check "bad extract: one-line error names the limit" grep -q 'over the limit of 5.00%' "$dir/bad.err"
+check "bad extract: no value in any output" sh -c "! cat '$dir/bad.out' '$dir/bad.err' '$dir/bad.rejects.csv' | grep -E -q 'Zebedee|Quartermaine|Xanthippe|NOTAPOSTCODE|Wolstenholme|Cholmondeley|lots'"
+expect_fail "bad extract: encode writes nothing over the limit" 'no encoded file written' "$A" encode -q -c "$dir/agent.conf" -o "$dir/bad.xle" "$dir/bad.csv"
+check "bad extract: no .xle" [ ! -e "$dir/bad.xle" ] && [ ! -e "$dir/bad.xle.partial" ]
+
+printf 'Person ID,Forename,Surname,Date of Birth,Gender,Postcode,Offence Count,Reoffended,First Offence Date\nX1,"unterminated\n' >"$dir/broken.csv"
+expect_fail "malformed CSV stops with the file and line" 'broken.csv:2' "$A" validate -q -c "$dir/agent.conf" "$dir/broken.csv"
+printf 'Person ID,Given,Surname,Date of Birth\nX1,A,B,01/01/2012\n' >"$dir/cols.csv"
+expect_fail "a mapped column missing from the header is named" "column 'Forename'" "$A" validate -q -c "$dir/agent.conf" "$dir/cols.csv"
+expect_fail "missing extract named" 'nofile.csv' "$A" validate -q -c "$dir/agent.conf" "$dir/nofile.csv"
+expect_fail "missing config named" 'nope.conf' "$A" validate -c "$dir/nope.conf" "$dir/cols.csv"
+chmod 644 "$dir/keys/linkage-e1.secret"
+expect_fail "world-readable linkage secret refused" 'chmod 600' "$A" encode -q -c "$dir/agent.conf" -o "$dir/x.xle" "$T_DIR/data/police.csv"
+chmod 600 "$dir/keys/linkage-e1.secret"
+t_end
