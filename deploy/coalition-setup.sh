@@ -13,7 +13,7 @@ XL_AGENCIES="wmp:police icb:health lea:education csc:social"
 
 xl_coalition_setup() {
     out=$1
-    bin=$2
+    bin=$(cd "$2" && pwd)
     examples=$(cd "$(dirname -- "${XL_SETUP_SELF:-deploy/coalition-setup.sh}")" && pwd)/examples
     mkdir -p "$out" || return 1
     "$bin/crosslink-keys" init "$out/custodian" >/dev/null || return 1
