@@ -44,7 +44,10 @@ agent_person_wipe(struct agent_person *p)
 static int
 s_compact(const char *norm, char *out, size_t outlen)
 {
-    return agent_name_compact(norm, out, outlen) == AGENT_OK ? 0 : XL_ERR_NOTFOUND;
+    /* An empty name is missing, never hashed as "". */
+    if (agent_name_compact(norm, out, outlen) != AGENT_OK || out[0] == '\0')
+        return XL_ERR_NOTFOUND;
+    return 0;
 }
 
 /* The first UTF-8 character of s. */
@@ -319,6 +322,16 @@ s_tokens(const struct agent_encoder *e, const struct agent_person *p, struct age
 }
 
 static inline uint64_t
+s_le64(const uint8_t *b)
+{
+    uint64_t v = 0;
+
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | b[i];
+    return v;
+}
+
+static inline uint64_t
 s_splitmix(uint64_t *x)
 {
     uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
@@ -365,10 +378,12 @@ agent_encode_clk(const struct agent_encoder *e, const struct agent_person *p, ui
         for (size_t g = 0; g + s->clk_q <= nchars; g++) {
             size_t glen = start[g + s->clk_q] - start[g], inlen = 2 + saltlen + glen;
             uint64_t x;
+            uint8_t h8[8];
             if (glen > 16)
                 continue;
             memcpy(in + 2 + saltlen, value + start[g], glen);
-            crypto_shorthash_siphash24((unsigned char *)&x, in, inlen, e->k->bloom);
+            crypto_shorthash_siphash24(h8, in, inlen, e->k->bloom);
+            x = s_le64(h8); /* the same bits on any byte order */
             /* Random hashing: the keyed hash seeds a generator that draws k
              * independent positions (not the double-hashing scheme, whose
              * structure leaks through pattern-mining attacks). */
@@ -431,9 +446,10 @@ s_payload(struct agent_encoder *e, const char *const *outcomes, size_t n, struct
     oc.values = (char **)outcomes;
     len = crosslink__outcome__get_packed_size(&oc);
     /* Pad to a multiple of 64 bytes: a length-delimited field of 2+ bytes. */
+    /* Always some padding: an empty pad field would not be encoded at all. */
     padded = (len + 2 + 63) / 64 * 64;
-    if (padded - len - 2 > 127)
-        padded -= 64;
+    if (padded == len + 2)
+        padded += 64;
     if (padded + XL_PAYLOAD_OVERHEAD > AGENT_MAX_PAYLOAD)
         return XL_ERR_TOOBIG;
     if (padded >= len + 2) {

@@ -11,7 +11,10 @@ data=$XL_BUILD/bench-data/seed1-$PEOPLE
 if [ ! -f "$data/truth.csv" ]; then
     echo "bench: generating a coalition of $PEOPLE children (about 1M agency records) in $data"
     rm -rf "$data"
-    "$XL_BUILD/bench/gen_coalition" --seed 1 --people "$PEOPLE" --out "$data" 2>/dev/null
+    mkdir -p "$data"
+    "$XL_BUILD/bench/gen_coalition" --seed 1 --people "$PEOPLE" --out "$data" 2>"$data.log" ||
+        { cat "$data.log"; exit 1; }
+    tail -1 "$data.log"
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/xl-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT

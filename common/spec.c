@@ -135,6 +135,8 @@ s_level_key(struct s_parse *p, const char *name, const char *v)
                           XL_SPEC_NAME_MAX);
         strcpy(l->name, v);
     } else if (strcmp(name, "fields") == 0) {
+        if (l->nparts > 0)
+            return s_fail(p, "fields given twice in [%s] (is the section repeated?)", p->section);
         return s_parts(p, "fields", v, l->parts, &l->nparts);
     } else if (strcmp(name, "variant") == 0) {
         size_t i;

@@ -1,0 +1,604 @@
+#!/usr/bin/env python3
+"""Writes tests/vectors/encode.txt: known-answer vectors for the agent's encoder.
+
+An independent implementation, in Python with the standard library only, of
+what agent/encode.c produces for a person: match-key tokens per level (with
+variants and double-barrelled surname parts), blocking keys, local_ref and the
+CLK Bloom filter, for the specification tests/vectors/spec_example.spec and
+fixed keys. It shares no code with the C implementation; where the two disagree
+the vectors (and so tests/unit/test_encode.c) fail.
+
+Run from the repository root:
+
+    python3 tests/vectors/gen_encode_vectors.py            # rewrite the file
+    python3 tests/vectors/gen_encode_vectors.py --check    # compare, exit 1 if different
+
+The output is deterministic. A changed vector is a protocol change: agencies
+encoding with different code would no longer match each other.
+"""
+
+import hashlib
+import hmac
+import os
+import struct
+import sys
+
+OUT = "tests/vectors/encode.txt"
+SPEC_FILE = "tests/vectors/spec_example.spec"
+
+MASK64 = (1 << 64) - 1
+SEP = b"\x1f"  # between the parts of a match-key or blocking value
+BLOCK_TAG = 0x80  # blocking key i is hashed with 0x80 + i in place of a level
+
+# ---- SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF") ----
+
+
+def _rotl(x, b):
+    return ((x << b) | (x >> (64 - b))) & MASK64
+
+
+def siphash24(key, msg):
+    """SipHash-2-4 of msg under a 16-byte key, as a 64-bit integer. The 8-byte
+    output of the reference code (and of libsodium's crypto_shorthash) is this
+    integer in little-endian order."""
+    assert len(key) == 16
+    k0, k1 = struct.unpack("<QQ", key)
+    v0 = k0 ^ 0x736F6D6570736575
+    v1 = k1 ^ 0x646F72616E646F6D
+    v2 = k0 ^ 0x6C7967656E657261
+    v3 = k1 ^ 0x7465646279746573
+
+    def rounds(n):
+        nonlocal v0, v1, v2, v3
+        for _ in range(n):
+            v0 = (v0 + v1) & MASK64
+            v1 = _rotl(v1, 13) ^ v0
+            v0 = _rotl(v0, 32)
+            v2 = (v2 + v3) & MASK64
+            v3 = _rotl(v3, 16) ^ v2
+            v0 = (v0 + v3) & MASK64
+            v3 = _rotl(v3, 21) ^ v0
+            v2 = (v2 + v1) & MASK64
+            v1 = _rotl(v1, 17) ^ v2
+            v2 = _rotl(v2, 32)
+
+    full = len(msg) // 8 * 8
+    for i in range(0, full, 8):
+        (m,) = struct.unpack("<Q", msg[i : i + 8])
+        v3 ^= m
+        rounds(2)
+        v0 ^= m
+    tail = msg[full:] + bytes(7 - (len(msg) - full))
+    (m,) = struct.unpack("<Q", tail + bytes([len(msg) & 0xFF]))
+    v3 ^= m
+    rounds(2)
+    v0 ^= m
+    v2 ^= 0xFF
+    rounds(4)
+    return v0 ^ v1 ^ v2 ^ v3
+
+
+# Appendix A of the SipHash paper: key 00..0f, message 00..0e gives the 64-bit
+# value 0xa129ca6149be45e5, written out little-endian as e5 45 be 49 61 ca 29 a1
+# (the reference code's vectors.h, libsodium's crypto_shorthash).
+SIPHASH_KEY = bytes(range(16))
+SIPHASH_MSG = bytes(range(15))
+assert siphash24(SIPHASH_KEY, SIPHASH_MSG) == 0xA129CA6149BE45E5
+SIPHASH_OUT = struct.pack("<Q", 0xA129CA6149BE45E5).hex()
+
+
+def splitmix64(state):
+    """One step of splitmix64 (Steele, Lea, Flood): (new state, output)."""
+    state = (state + 0x9E3779B97F4A7C15) & MASK64
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return state, z ^ (z >> 31)
+
+
+# ---- keys ------------------------------------------------------------------------
+
+SECRET = bytes(range(32))  # the coalition linkage secret S
+LOCAL_KEY = bytes(range(0x40, 0x60))  # the agency's local key
+AGENCY = "wmp"
+DATASET = "youth-justice"
+
+SUBKEY_MATCH, SUBKEY_BLOOM, SUBKEY_BLOCK = 1, 2, 3
+
+
+def kdf(secret, subkey_id):
+    """libsodium crypto_kdf_derive_from_key with context "xlinkkdf"."""
+    return hashlib.blake2b(
+        b"",
+        digest_size=32,
+        key=secret,
+        salt=subkey_id.to_bytes(8, "little") + bytes(8),
+        person=b"xlinkkdf" + bytes(8),
+    ).digest()
+
+
+MATCH_KEY = kdf(SECRET, SUBKEY_MATCH)
+BLOOM_KEY = kdf(SECRET, SUBKEY_BLOOM)
+BLOCK_KEY = kdf(SECRET, SUBKEY_BLOCK)
+# Cross-check with tests/vectors/kdf.txt (same secret).
+assert MATCH_KEY.hex() == "9d179f9c6ee071110c92b44c2eb354da32da1cbeaea2314dcccf5e115acc58e8"
+
+# ---- the specification (tests/vectors/spec_example.spec, as data) ---------------
+
+FIELDS = [
+    "nhs_number", "upn", "first_name", "first_initial", "middle_name", "surname",
+    "surname_phonetic", "first_phonetic", "dob", "yob", "sex", "postcode", "district",
+    "sector",
+]
+FNUM = {name: i for i, name in enumerate(FIELDS)}
+
+# (number, name, variant, compare, strong, fields), sorted by number.
+LEVELS = [
+    (1, "nhs", "none", 1, 1, ["nhs_number"]),
+    (2, "upn", "none", 2, 1, ["upn"]),
+    (3, "full", "none", 3, 0, ["first_name", "surname", "dob", "sex", "postcode"]),
+    (4, "name_dob", "none", 4, 0, ["first_name", "surname", "dob"]),
+    (5, "initial_dob_postcode", "none", 5, 0, ["first_initial", "surname", "dob", "postcode"]),
+    (6, "names_swapped", "names_swapped", 4, 0, ["first_name", "surname", "dob"]),
+    (7, "dob_transposed", "dob_transposed", 4, 0, ["first_name", "surname", "dob"]),
+    (8, "phonetic", "none", 8, 0, ["surname_phonetic", "first_initial", "dob"]),
+    (9, "surname_change", "none", 9, 0, ["first_name", "dob", "sex", "postcode"]),
+    (10, "middle", "none", 10, 0, ["first_name", "middle_name", "surname", "yob"]),
+    (12, "phonetic_sector", "none", 12, 0,
+     ["first_phonetic", "surname_phonetic", "yob", "sector"]),
+]
+SPEC = {
+    "name": "vectors-v1",
+    "nicknames": 1,
+    "clk_bits": 1024,
+    "clk_q": 2,
+    "clk_salt": "none",
+    "clk_xor_fold": 0,
+    "clk_fields": [("first_name", 20), ("middle_name", 5), ("surname", 20), ("dob", 12),
+                   ("sex", 4), ("postcode", 6)],
+    "blocks": [["surname_phonetic", "yob"], ["first_phonetic", "yob"], ["first_initial", "dob"],
+               ["district", "yob"], ["sector", "sex"]],
+}
+
+
+def spec_canonical(spec):
+    """The canonical text common/spec.c hashes (xl_spec_canonical): thresholds
+    left out, levels by number, CLK fields and blocking keys in file order."""
+    out = "crosslink-spec 1\nname=%s\nnicknames=%d\n" % (spec["name"], spec["nicknames"])
+    for number, name, variant, compare, strong, parts in LEVELS:
+        out += "level=%d name=%s variant=%s compare=%d strong=%d fields=%s\n" % (
+            number, name, variant, compare, strong, ",".join(parts))
+    out += "clk bits=%d q=%d salt=%s xor_fold=%d\n" % (
+        spec["clk_bits"], spec["clk_q"], spec["clk_salt"], spec["clk_xor_fold"])
+    for field, k in spec["clk_fields"]:
+        out += "clk_field=%s k=%d\n" % (field, k)
+    for i, parts in enumerate(spec["blocks"]):
+        out += "block=%d fields=%s\n" % (i, ",".join(parts))
+    return out
+
+
+CANONICAL = spec_canonical(SPEC)
+SPEC_FP = hashlib.sha256(CANONICAL.encode()).digest()
+
+# ---- field values (agent_field_value) --------------------------------------------
+
+# The entries of the nickname table (agent/normalise.c) the test persons use.
+NICKNAMES = {"bill": "william", "tom": "thomas", "liz": "elizabeth"}
+
+SOUNDEX_CODES = {}
+for letters, digit in (("aeiouy", "0"), ("hw", "-"), ("bfpv", "1"), ("cgjkqsxz", "2"),
+                       ("dt", "3"), ("l", "4"), ("mn", "5"), ("r", "6")):
+    for c in letters:
+        SOUNDEX_CODES[c] = digit
+
+
+def soundex(name):
+    """American Soundex of the a-z letters of name (anything else ignored):
+    vowels separate equal codes, h and w do not. None when there is no a-z."""
+    letters = [c for c in name.lower() if "a" <= c <= "z"]
+    if not letters:
+        return None
+    code = letters[0].upper()
+    last = SOUNDEX_CODES[letters[0]]
+    for c in letters[1:]:
+        d = SOUNDEX_CODES[c]
+        if d not in ("0", "-") and d != last:
+            code += d
+            if len(code) == 4:
+                break
+        if d != "-":
+            last = d
+    return (code + "000")[:4]
+
+
+assert [soundex(n) for n in ("robert", "tymczak", "pfister", "ashcraft")] == \
+    ["R163", "T522", "P236", "A261"]
+
+
+def first_name(p, nicknames):
+    v = p["first"].replace(" ", "")
+    if not v:
+        return None
+    if nicknames and v in NICKNAMES:
+        v = NICKNAMES[v]
+    return v
+
+
+def field_value(p, field, nicknames):
+    """The value of a spec field as hashed, or None when it (or a field it is
+    derived from) is missing. Names are compacted (spaces removed); the
+    nickname table applies to the first name only, and only when asked."""
+    def present(v):
+        return v if v else None
+
+    if field == "nhs_number":
+        return present(p["nhs"])
+    if field == "upn":
+        return present(p["upn"])
+    if field == "first_name":
+        return first_name(p, nicknames)
+    if field == "first_initial":
+        v = first_name(p, nicknames)
+        return v[0] if v else None
+    if field == "middle_name":
+        return present(p["middle"].replace(" ", ""))
+    if field == "surname":
+        return present(p["surname"].replace(" ", ""))
+    if field == "surname_phonetic":
+        return soundex(p["surname"])
+    if field == "first_phonetic":
+        v = first_name(p, nicknames)
+        return soundex(v) if v else None
+    if field == "dob":
+        return present(p["dob"])
+    if field == "yob":
+        return p["dob"][:4] if p["dob"] else None
+    if field in ("sex", "postcode", "district", "sector"):
+        return present(p[field])
+    raise ValueError(field)
+
+
+def join(p, parts, nicknames):
+    values = [field_value(p, f, nicknames) for f in parts]
+    if any(v is None for v in values):
+        return None
+    return SEP.join(v.encode() for v in values)
+
+
+def variant(p, kind):
+    """The person as a variant level sees it, or None when it does not apply."""
+    q = dict(p)
+    if kind == "names_swapped":
+        if not p["first"] or not p["surname"] or p["first"] == p["surname"]:
+            return None
+        q["first"], q["surname"] = p["surname"], p["first"]
+        return q
+    if kind == "dob_transposed":
+        dob = p["dob"]
+        if not dob:
+            return None
+        month, day = dob[5:7], dob[8:10]
+        if day == month or not ("01" <= day <= "12"):
+            return None
+        q["dob"] = dob[:5] + day + "-" + month
+        return q
+    return p
+
+
+# ---- encodings ---------------------------------------------------------------------
+
+
+def hmac256(key, msg):
+    return hmac.new(key, msg, hashlib.sha256).digest()
+
+
+def tokens(p):
+    """[(stored level, hashed level, value, token)] in the encoder's order."""
+    out = []
+
+    def add(level, hashed, value):
+        tok = hmac256(MATCH_KEY, SPEC_FP + bytes([hashed]) + value)[:16]
+        if any(o[0] == level and o[3] == tok for o in out):
+            return  # the same value twice for one level gives one token
+        out.append((level, hashed, value, tok))
+
+    for number, _name, kind, compare, _strong, parts in LEVELS:
+        src = variant(p, kind)
+        if src is None:
+            continue
+        value = join(src, parts, SPEC["nicknames"])
+        if value is None:
+            continue
+        add(number, compare, value)
+        # A double-barrelled surname also gives a token for each of its words
+        # (the first three).
+        if "surname" in parts and " " in src["surname"]:
+            for word in src["surname"].split()[:3]:
+                r = dict(src)
+                r["surname"] = word
+                value = join(r, parts, SPEC["nicknames"])
+                if value is not None:
+                    add(number, compare, value)
+    return out
+
+
+def blocks(p):
+    """[(index, value, 8-byte blocking key)] for the keys whose fields are present."""
+    out = []
+    for i, parts in enumerate(SPEC["blocks"]):
+        value = join(p, parts, SPEC["nicknames"])
+        if value is None:
+            continue
+        mac = hmac256(BLOCK_KEY, SPEC_FP + bytes([BLOCK_TAG + i]) + value)
+        out.append((i, value, mac[:8]))
+    return out
+
+
+def local_ref(p):
+    msg = AGENCY.encode() + SEP + DATASET.encode() + SEP + p["source_id"].encode()
+    return hmac256(LOCAL_KEY, msg)[:16]
+
+
+def clk_qgram_hashes(p, field, q, salt):
+    """[(hash input, SipHash value)] of the q-grams of one field's value."""
+    value = field_value(p, field, False)  # the CLK uses the name as written
+    if value is None:
+        return []
+    chars = list("_" * (q - 1) + value + "_" * (q - 1))  # Unicode code points
+    out = []
+    for g in range(len(chars) - q + 1):
+        gram = "".join(chars[g : g + q]).encode()
+        data = bytes([FNUM[field]]) + salt + SEP + gram
+        out.append((data, siphash24(BLOOM_KEY[:16], data)))
+    return out
+
+
+def clk_positions(h, k, bits):
+    positions = []
+    state = h
+    for _ in range(k):
+        state, r = splitmix64(state)
+        positions.append((r * bits) >> 64)
+    return positions
+
+
+def clk(p, bits, q, salt_field, xor_fold):
+    salt = b""
+    if salt_field != "none":
+        v = field_value(p, salt_field, False)
+        if v is not None:
+            salt = v.encode()
+    full = bytearray(bits // 8)
+    for field, k in SPEC["clk_fields"]:
+        for _data, h in clk_qgram_hashes(p, field, q, salt):
+            for bit in clk_positions(h, k, bits):
+                full[bit >> 3] |= 1 << (bit & 7)
+    if xor_fold:
+        half = len(full) // 2
+        return bytes(full[i] ^ full[i + half] for i in range(half))
+    return bytes(full)
+
+
+# ---- the test persons ---------------------------------------------------------------
+
+# Values as validation leaves them (agent/normalise.h): names lower case with
+# words separated by single spaces, dates ISO, postcodes canonical; "" missing.
+PERSON_KEYS = ["source_id", "first", "middle", "surname", "dob", "sex", "postcode",
+               "district", "sector", "nhs", "upn"]
+
+
+def nhs_valid(n):
+    total = sum(int(d) * (10 - i) for i, d in enumerate(n[:9]))
+    check = 11 - total % 11
+    return (0 if check == 11 else check) == int(n[9])
+
+
+UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+
+
+def upn_with_check(body12):
+    total = sum(int(c) * (i + 2) for i, c in enumerate(body12))
+    return UPN_LETTERS[total % 23] + body12
+
+
+def person(pid, **kw):
+    p = {k: "" for k in PERSON_KEYS}
+    p.update(kw)
+    p["id"] = pid
+    return p
+
+
+PERSONS = [
+    # Every field but the UPN; the day of birth could be a month (transposed variant).
+    person("amelia", source_id="P-0001", first="amelia", middle="grace", surname="okafor",
+           dob="2012-07-01", sex="f", postcode="B11 2AA", district="B11", sector="B11 2",
+           nhs="9434765919"),
+    # A nickname (bill -> william in match keys, not in the CLK) and a
+    # double-barrelled surname (tokens for "smithjones", "smith" and "jones").
+    person("bill", source_id="P-0002", first="bill", surname="smith jones",
+           dob="2010-03-15", sex="m", postcode="M1 1AE", district="M1", sector="M1 1"),
+    # Two given names: swapped, "mary sue" becomes a two-word surname. Day equal
+    # to month: no transposed variant. A UPN and no postcode.
+    person("marysue", source_id="P-0003", first="mary sue", surname="oneill",
+           dob="2011-11-11", sex="f", upn=upn_with_check("801200001001")),
+    # A Cyrillic surname: multi-byte q-grams, no Soundex code.
+    person("sofia", source_id="P-0004", first="sofia", surname="иванова",
+           dob="2013-05-09", sex="f", postcode="LS1 4AP", district="LS1", sector="LS1 4"),
+    # No surname: every level and CLK field that needs it is left out.
+    person("nosurname", source_id="P-0005", first="tom", middle="james",
+           dob="2014-02-10", sex="m", postcode="E1 6AN", district="E1", sector="E1 6",
+           nhs="4010232137"),
+]
+for _p in PERSONS:
+    assert not _p["nhs"] or nhs_valid(_p["nhs"])
+
+# CLK parameter sets: (bits, q, salt, xor_fold). The first is the spec's own.
+CLK_PARAMS = [(1024, 2, "none", 0), (1024, 2, "yob", 0), (1024, 2, "none", 1),
+              (512, 3, "yob", 1)]
+
+# ---- output ----------------------------------------------------------------------
+
+HEADER = """\
+# Known-answer vectors for the agent's encoder (agent/encode.c). Written by
+# tests/vectors/gen_encode_vectors.py, an independent Python implementation;
+# do not edit by hand. This file is a contract between agencies: every agent
+# must produce exactly these bytes, or records of different agencies never
+# match. A changed value here is a protocol change.
+#
+# Format: records of "name = value" lines separated by blank lines; '#' starts
+# a comment line. Byte strings are lower-case hex; numbers decimal. The first
+# field, kind, says what a record holds.
+#
+# Inputs
+#   kind = siphash   the SipHash-2-4 reference vector (paper, appendix A: the
+#                    value 0xa129ca6149be45e5), as the 8 bytes the reference
+#                    code and libsodium write (little-endian).
+#   kind = keys      secret: the linkage secret S; local_key: the agency's
+#                    local key; match_key, bloom_key, block_key: crypto_kdf
+#                    subkeys 1, 2, 3 of S (context "xlinkkdf"; see kdf.txt):
+#                    BLAKE2b-256(key = S, salt = id as 8 bytes LE || 8 zero
+#                    bytes, personal = "xlinkkdf" || 8 zero bytes).
+#   kind = spec      spec_fp: SHA-256 of the canonical text of
+#                    tests/vectors/spec_example.spec (shown below; each line
+#                    ends with a newline); agency and dataset the encoder is
+#                    made for.
+#   kind = person    values: the person's normalised fields joined by '|', in
+#                    the order source_id|first|middle|surname|dob|sex|postcode|
+#                    district|sector|nhs|upn; an empty value is a missing field.
+#
+# Field values (agent_field_value): names with their spaces removed
+# ("smith jones" -> "smithjones"); for match keys and blocking keys, when the
+# spec sets nicknames, a listed nickname as first name is replaced by its
+# canonical name ("bill" -> "william") before first_initial and first_phonetic
+# are taken from it; the CLK never applies nicknames. first_initial: the first
+# UTF-8 character; surname_phonetic / first_phonetic: American Soundex of the
+# a-z letters (no a-z: missing); yob: the first four characters of dob. A
+# value of a missing field is missing, never the empty string.
+#
+# Outputs
+#   kind = token     one per match key of a person, in the encoder's order:
+#                    level is the level number the record stores, hashed_level
+#                    the byte hashed (the level named by compare: a variant is
+#                    joined with the tokens of that level), value the joined
+#                    value, token:
+#                      first 16 bytes of HMAC-SHA256(match_key,
+#                          spec_fp || hashed_level (1 byte) || value)
+#                    value = the level's field values joined by 0x1f. A level
+#                    with a missing field gives no token. Variants:
+#                    names_swapped exchanges first name and surname (not when
+#                    either is missing or they are equal); dob_transposed
+#                    exchanges month and day of YYYY-MM-DD (only when the day
+#                    is 01-12 and differs from the month). When a level has the
+#                    field surname and the (possibly swapped) surname has
+#                    several words, each of its first three words gives a token
+#                    too, in place of the whole surname. A value repeated within
+#                    a level gives one token.
+#   kind = block     blocking keys, by index in [blocking] (keys with a missing
+#                    field are left out):
+#                      first 8 bytes of HMAC-SHA256(block_key,
+#                          spec_fp || (0x80 + index) || value)
+#   kind = local_ref first 16 bytes of HMAC-SHA256(local_key,
+#                        agency || 0x1f || dataset || 0x1f || source_id)
+#   kind = qgram     the first q-gram hashes of a person's first name (bits
+#                    1024, q 2, no salt), for auditing: input, hash (the 8
+#                    bytes of SipHash-2-4 as libsodium's crypto_shorthash
+#                    writes them, i.e. the 64-bit value little-endian) and the
+#                    bit positions it sets.
+#   kind = clk       the CLK Bloom filter for [clk] bits, q, salt and xor_fold
+#                    (the rest of [clk] as in the spec file). For each [clk]
+#                    field in file order whose value is present, the value is
+#                    padded with q-1 '_' on each side and cut into q-grams of
+#                    q Unicode characters (UTF-8 encoded). Each q-gram is hashed:
+#                      h = SipHash-2-4(first 16 bytes of bloom_key,
+#                            field number (1 byte) || salt || 0x1f || q-gram)
+#                    read as a little-endian 64-bit integer; salt is the value
+#                    of the salt field (empty when none or missing; no
+#                    nicknames). Field numbers: nhs_number 0, upn 1,
+#                    first_name 2, first_initial 3, middle_name 4, surname 5,
+#                    surname_phonetic 6, first_phonetic 7, dob 8, yob 9, sex 10,
+#                    postcode 11, district 12, sector 13. h seeds splitmix64,
+#                    whose k outputs r (k of the field) give bit positions
+#                    (r * bits) >> 64; bit b is bit (b mod 8) of byte b / 8
+#                    (least significant first). With xor_fold, byte i of the
+#                    result is byte i xor byte i + bits/16 of the filter.
+#
+# Canonical text of spec_example.spec:
+"""
+
+
+def fmt_value(value):
+    return value.decode().replace("\x1f", "|")
+
+
+def render():
+    lines = [HEADER.rstrip("\n")]
+    for line in CANONICAL.rstrip("\n").split("\n"):
+        lines.append("#   " + line)
+    lines.append("")
+
+    def record(comment, fields):
+        if comment:
+            lines.append("# " + comment)
+        for name, value in fields:
+            lines.append("%s = %s" % (name, value))
+        lines.append("")
+
+    record("SipHash-2-4 reference vector", [
+        ("kind", "siphash"), ("key", SIPHASH_KEY.hex()), ("input", SIPHASH_MSG.hex()),
+        ("hash", SIPHASH_OUT)])
+    record(None, [
+        ("kind", "keys"), ("secret", SECRET.hex()), ("local_key", LOCAL_KEY.hex()),
+        ("match_key", MATCH_KEY.hex()), ("bloom_key", BLOOM_KEY.hex()),
+        ("block_key", BLOCK_KEY.hex())])
+    record(None, [
+        ("kind", "spec"), ("spec_fp", SPEC_FP.hex()), ("agency", AGENCY),
+        ("dataset", DATASET)])
+
+    for p in PERSONS:
+        record(None, [("kind", "person"), ("person", p["id"]),
+                      ("values", "|".join(p[k] for k in PERSON_KEYS))])
+    for p in PERSONS:
+        for level, hashed, value, tok in tokens(p):
+            record("%s, level %d: %s" % (p["id"], level, fmt_value(value)), [
+                ("kind", "token"), ("person", p["id"]), ("level", str(level)),
+                ("hashed_level", str(hashed)), ("value", value.hex()), ("token", tok.hex())])
+    for p in PERSONS:
+        for index, value, key in blocks(p):
+            record("%s, blocking key %d: %s" % (p["id"], index, fmt_value(value)), [
+                ("kind", "block"), ("person", p["id"]), ("index", str(index)),
+                ("value", value.hex()), ("block", key.hex())])
+    for p in PERSONS:
+        record(None, [("kind", "local_ref"), ("person", p["id"]),
+                      ("local_ref", local_ref(p).hex())])
+    for data, h in clk_qgram_hashes(PERSONS[0], "first_name", 2, b"")[:3]:
+        record("amelia, first_name q-gram '%s'" % data[2:].decode(), [
+            ("kind", "qgram"), ("person", PERSONS[0]["id"]), ("input", data.hex()),
+            ("hash", struct.pack("<Q", h).hex()),
+            ("positions", ",".join(str(b) for b in clk_positions(h, 20, 1024)))])
+    for p in PERSONS:
+        for bits, q, salt, fold in CLK_PARAMS:
+            record(None, [
+                ("kind", "clk"), ("person", p["id"]), ("bits", str(bits)), ("q", str(q)),
+                ("salt", salt), ("xor_fold", "yes" if fold else "no"),
+                ("clk", clk(p, bits, q, salt, fold).hex())])
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def main():
+    text = render()
+    if len(sys.argv) > 1 and sys.argv[1] == "--check":
+        with open(OUT, encoding="utf-8") as f:
+            if f.read() != text:
+                print("%s differs from what %s writes" % (OUT, sys.argv[0]), file=sys.stderr)
+                return 1
+        return 0
+    if not os.path.exists(SPEC_FILE):
+        print("run from the repository root (%s not found)" % SPEC_FILE, file=sys.stderr)
+        return 1
+    with open(OUT, "w", encoding="utf-8") as f:
+        f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
