@@ -98,6 +98,8 @@ xl_xle_writer_open(const char *path, const Crosslink__XleHeader *hdr, char *err,
         free(w);
         return NULL;
     }
+    /* Records are small: a large buffer keeps write calls rare. */
+    (void)setvbuf(w->f, NULL, _IOFBF, 1u << 20);
     w->hdr = *hdr;
     w->hdr.version = XL_XLE_VERSION;
     w->hdr.record_count = 0;

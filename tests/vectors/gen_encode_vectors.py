@@ -329,8 +329,8 @@ def blocks(p):
         value = join(p, parts, SPEC["nicknames"])
         if value is None:
             continue
-        mac = hmac256(BLOCK_KEY, SPEC_FP + bytes([BLOCK_TAG + i]) + value)
-        out.append((i, value, mac[:8]))
+        h = siphash24(BLOCK_KEY[:16], bytes([BLOCK_TAG + i]) + value)
+        out.append((i, value, h.to_bytes(8, "little")))
     return out
 
 
@@ -356,9 +356,12 @@ def clk_qgram_hashes(p, field, q, salt):
 def clk_positions(h, k, bits):
     positions = []
     state = h
-    for _ in range(k):
+    while len(positions) < k:
         state, r = splitmix64(state)
-        positions.append((r * bits) >> 64)
+        # each 64-bit output gives two positions: low 32 bits, then high
+        for half in (r & 0xFFFFFFFF, r >> 32):
+            if len(positions) < k:
+                positions.append((half * bits) >> 32)
     return positions
 
 
@@ -495,8 +498,9 @@ HEADER = """\
 #                    a level gives one token.
 #   kind = block     blocking keys, by index in [blocking] (keys with a missing
 #                    field are left out):
-#                      first 8 bytes of HMAC-SHA256(block_key,
-#                          spec_fp || (0x80 + index) || value)
+#                      SipHash-2-4(first 16 bytes of block_key,
+#                          (0x80 + index) || value), its 8 bytes as libsodium
+#                          writes them
 #   kind = local_ref first 16 bytes of HMAC-SHA256(local_key,
 #                        agency || 0x1f || dataset || 0x1f || source_id)
 #   kind = qgram     the first q-gram hashes of a person's first name (bits
@@ -516,9 +520,11 @@ HEADER = """\
 #                    nicknames). Field numbers: nhs_number 0, upn 1,
 #                    first_name 2, first_initial 3, middle_name 4, surname 5,
 #                    surname_phonetic 6, first_phonetic 7, dob 8, yob 9, sex 10,
-#                    postcode 11, district 12, sector 13. h seeds splitmix64,
-#                    whose k outputs r (k of the field) give bit positions
-#                    (r * bits) >> 64; bit b is bit (b mod 8) of byte b / 8
+#                    postcode 11, district 12, sector 13. h seeds splitmix64;
+#                    each output r gives two bit positions, (lo * bits) >> 32
+#                    then (hi * bits) >> 32 for its low and high 32-bit halves,
+#                    until k (of the field) are drawn; bit b is bit (b mod 8)
+#                    of byte b / 8
 #                    (least significant first). With xor_fold, byte i of the
 #                    result is byte i xor byte i + bits/16 of the filter.
 #
