@@ -102,6 +102,7 @@ s_first(const struct agent_person *p, int nicknames, char *out, size_t outlen)
  * codes, year, ...), so levels, blocking keys and the CLK do not each redo them. */
 struct s_values {
     char v[XL_F_COUNT][AGENT_NAME_MAX];
+    uint16_t len[XL_F_COUNT];
     uint32_t present; /* bit per xl_field */
 };
 
@@ -145,20 +146,8 @@ s_values_fill(const struct agent_person *p, int nicknames, struct s_values *c)
     S_SET(XL_F_DISTRICT, s_copy(p->district, v[XL_F_DISTRICT], AGENT_NAME_MAX));
     S_SET(XL_F_SECTOR, s_copy(p->sector, v[XL_F_SECTOR], AGENT_NAME_MAX));
 #undef S_SET
-}
-
-/* Replaces the surname (and its phonetic code) by one part of it. */
-static void
-s_values_surname(struct s_values *c, const char *part, size_t len)
-{
-    if (len == 0 || len >= AGENT_NAME_MAX)
-        return;
-    memcpy(c->v[XL_F_SURNAME], part, len);
-    c->v[XL_F_SURNAME][len] = '\0';
-    if (agent_soundex(c->v[XL_F_SURNAME], c->v[XL_F_SURNAME_PHONETIC]) == AGENT_OK)
-        c->present |= 1u << XL_F_SURNAME_PHONETIC;
-    else
-        c->present &= ~(1u << XL_F_SURNAME_PHONETIC);
+    for (int f = 0; f < XL_F_COUNT; f++)
+        c->len[f] = (c->present & (1u << f)) ? (uint16_t)strlen(v[f]) : 0;
 }
 
 static void
@@ -250,24 +239,38 @@ agent_encoder_secret_check(const struct agent_encoder *e, uint8_t out[XL_CHECK_B
     memcpy(out, e->k->check, XL_CHECK_BYTES);
 }
 
+/* A value used in place of the cache's for one field (a variant's date, one
+ * part of a surname), so a variant costs no copy of the cache. */
+struct s_override {
+    int field; /* -1 = none */
+    const char *v;
+    size_t len;
+};
+
 /* Joins the values of parts into out. Returns the length, or -1 when a part is
  * missing. */
 static int
-s_join(const struct s_values *c, const enum xl_field *parts, size_t nparts, char *out,
-       size_t outlen)
+s_join(const struct s_values *c, const enum xl_field *parts, size_t nparts,
+       const struct s_override *ov, size_t nov, char *out, size_t outlen)
 {
     size_t n = 0;
 
     for (size_t i = 0; i < nparts; i++) {
-        size_t len;
-        if (!(c->present & (1u << parts[i])))
-            return -1;
-        len = strlen(c->v[parts[i]]);
-        if (n + len + 1 >= outlen)
+        const char *v = c->v[parts[i]];
+        size_t len = c->len[parts[i]];
+        int present = (c->present & (1u << parts[i])) != 0;
+        for (size_t j = 0; j < nov; j++) {
+            if (ov[j].field == (int)parts[i]) {
+                v = ov[j].v;
+                len = ov[j].len;
+                present = len > 0;
+            }
+        }
+        if (!present || n + len + 1 >= outlen)
             return -1;
         if (i > 0)
             out[n++] = S_SEP;
-        memcpy(out + n, c->v[parts[i]], len);
+        memcpy(out + n, v, len);
         n += len;
     }
     return (int)n;
@@ -346,36 +349,56 @@ s_tokens(const struct agent_encoder *e, const struct s_values *base, const struc
 {
     const struct xl_spec *s = e->spec;
     struct agent_person q;
-    struct s_values *variant = e->values + 2, *part = e->values + 3;
-    char value[S_VALUE_MAX];
+    struct s_values *swapped = e->values + 2;
+    int have_swapped = 0;
+    char value[S_VALUE_MAX], code[5];
     size_t nkeys = 0;
     int n;
 
     for (size_t i = 0; i < s->nlevels; i++) {
         const struct xl_spec_level *l = &s->levels[i];
         const struct s_values *src = base;
-        if (l->variant != XL_VARIANT_NONE) {
+        const char *surname = p->surname;
+        struct s_override ov[3];
+        size_t nov = 0;
+        if (l->variant == XL_VARIANT_NAMES_SWAPPED) {
+            if (!have_swapped) {
+                if (!s_variant(p, l->variant, &q))
+                    continue;
+                s_values_fill(&q, s->nicknames, swapped);
+                have_swapped = 1;
+            }
+            src = swapped;
+            surname = p->first;
+        } else if (l->variant == XL_VARIANT_DOB_TRANSPOSED) {
+            /* Only the date changes (the year stays). */
             if (!s_variant(p, l->variant, &q))
                 continue;
-            s_values_fill(&q, s->nicknames, variant);
-            src = variant;
+            ov[0] = (struct s_override){XL_F_DOB, q.dob, strlen(q.dob)};
+            nov = 1;
         }
-        n = s_join(src, l->parts, l->nparts, value, sizeof value);
+        n = s_join(src, l->parts, l->nparts, ov, nov, value, sizeof value);
         if (n < 0)
             continue; /* a level whose inputs are missing is skipped, never hashed empty */
         s_add_token(o, &nkeys, e, l->number, l->compare, value, (size_t)n);
         /* A double-barrelled surname also matches on each of its parts. */
-        if (s_has(l->parts, l->nparts, XL_F_SURNAME) &&
-            strchr(l->variant == XL_VARIANT_NAMES_SWAPPED ? q.surname : p->surname, ' ') != NULL) {
+        if (s_has(l->parts, l->nparts, XL_F_SURNAME) && strchr(surname, ' ') != NULL) {
             struct agent_name_part parts[S_MAX_SURNAME_PARTS];
-            const char *full = l->variant == XL_VARIANT_NAMES_SWAPPED ? q.surname : p->surname;
-            size_t np = agent_name_parts(full, parts, S_MAX_SURNAME_PARTS);
+            size_t np = agent_name_parts(surname, parts, S_MAX_SURNAME_PARTS);
             for (size_t j = 0; j < np && j < S_MAX_SURNAME_PARTS; j++) {
-                *part = *src;
-                s_values_surname(part, parts[j].s, parts[j].len);
-                n = s_join(part, l->parts, l->nparts, value, sizeof value);
+                char part[AGENT_NAME_MAX];
+                if (parts[j].len == 0 || parts[j].len >= sizeof part)
+                    continue;
+                memcpy(part, parts[j].s, parts[j].len);
+                part[parts[j].len] = '\0';
+                ov[nov] = (struct s_override){XL_F_SURNAME, parts[j].s, parts[j].len};
+                ov[nov + 1] = (struct s_override){
+                    XL_F_SURNAME_PHONETIC, code,
+                    agent_soundex(part, code) == AGENT_OK ? strlen(code) : 0};
+                n = s_join(src, l->parts, l->nparts, ov, nov + 2, value, sizeof value);
                 if (n >= 0)
                     s_add_token(o, &nkeys, e, l->number, l->compare, value, (size_t)n);
+                xl_wipe(part, sizeof part);
             }
         }
     }
@@ -387,10 +410,12 @@ s_tokens(const struct agent_encoder *e, const struct s_values *base, const struc
 static inline uint64_t
 s_le64(const uint8_t *b)
 {
-    uint64_t v = 0;
+    uint64_t v;
 
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | b[i];
+    memcpy(&v, b, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
     return v;
 }
 
@@ -408,7 +433,7 @@ static void
 s_clk(const struct agent_encoder *e, const struct s_values *c, uint8_t *clk)
 {
     const struct xl_spec *s = e->spec;
-    uint8_t full[XL_CLK_MAX_BITS / 8];
+    uint64_t full[XL_CLK_MAX_BITS / 64];
     char value[S_VALUE_MAX], salt[64];
     /* Hash input: field number, salt, separator, q-gram (q UTF-8 characters). */
     uint8_t in[1 + sizeof salt + 1 + 4 * 4];
@@ -416,8 +441,8 @@ s_clk(const struct agent_encoder *e, const struct s_values *c, uint8_t *clk)
 
     memset(full, 0, nbytes);
     if (s->clk_salt >= 0 && (c->present & (1u << s->clk_salt)) &&
-        strlen(c->v[s->clk_salt]) < sizeof salt) {
-        saltlen = strlen(c->v[s->clk_salt]);
+        c->len[s->clk_salt] < sizeof salt) {
+        saltlen = c->len[s->clk_salt];
         memcpy(salt, c->v[s->clk_salt], saltlen);
     }
     for (size_t f = 0; f < s->nclk_fields; f++) {
@@ -427,7 +452,7 @@ s_clk(const struct agent_encoder *e, const struct s_values *c, uint8_t *clk)
         char *v = value + pad;
         if (!(c->present & (1u << cf->field)))
             continue;
-        len = strlen(c->v[cf->field]);
+        len = c->len[cf->field];
         if (len + 2 * pad >= sizeof value)
             continue;
         memcpy(v, c->v[cf->field], len);
@@ -461,17 +486,22 @@ s_clk(const struct agent_encoder *e, const struct s_values *c, uint8_t *clk)
                 uint64_t r = s_splitmix(&x);
                 uint32_t b0 = (uint32_t)(((r & 0xffffffffu) * s->clk_bits) >> 32);
                 uint32_t b1 = (uint32_t)(((r >> 32) * s->clk_bits) >> 32);
-                full[b0 >> 3] |= (uint8_t)(1u << (b0 & 7));
+                full[b0 >> 6] |= 1ull << (b0 & 63);
                 if (j + 1 < cf->k)
-                    full[b1 >> 3] |= (uint8_t)(1u << (b1 & 7));
+                    full[b1 >> 6] |= 1ull << (b1 & 63);
             }
         }
     }
-    if (s->clk_xor_fold) {
-        for (size_t i = 0; i < nbytes / 2; i++)
-            clk[i] = full[i] ^ full[i + nbytes / 2];
-    } else {
-        memcpy(clk, full, nbytes);
+    /* Bit b is bit b % 8 of byte b / 8: words are written little-endian. */
+    for (size_t w = 0; w < nbytes / 8; w++) {
+        uint64_t x = full[w];
+        if (s->clk_xor_fold) {
+            if (w >= nbytes / 16)
+                break;
+            x ^= full[w + nbytes / 16];
+        }
+        for (int i = 0; i < 8; i++)
+            clk[8 * w + (size_t)i] = (uint8_t)(x >> (8 * i));
     }
     xl_wipe(value, sizeof value);
     xl_wipe(in, sizeof in);
@@ -503,7 +533,8 @@ s_blocks(const struct agent_encoder *e, const struct s_values *c, struct agent_e
         /* A blocking key only ever meets other blocking keys at the linker and
          * needs no more than a keyed 64-bit PRF: SipHash, several times
          * cheaper than HMAC-SHA256. The tag byte comes first in the value. */
-        int n = s_join(c, s->blocks[i].parts, s->blocks[i].nparts, value + 1, sizeof value - 1);
+        int n = s_join(c, s->blocks[i].parts, s->blocks[i].nparts, NULL, 0, value + 1,
+                       sizeof value - 1);
         if (n < 0)
             continue;
         value[0] = (char)(S_BLOCK_TAG + i);
