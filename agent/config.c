@@ -17,6 +17,9 @@ static const char *s_columns[AGENT_COL_COUNT] = {
     [AGENT_COL_DOB] = "dob",               [AGENT_COL_SEX] = "sex",
     [AGENT_COL_POSTCODE] = "postcode",     [AGENT_COL_NHS_NUMBER] = "nhs_number",
     [AGENT_COL_UPN] = "upn",
+    [AGENT_COL_ADDRESS] = "address",
+    [AGENT_COL_LOCALITY] = "locality",
+    [AGENT_COL_OTHER_ID] = "other_id",
 };
 
 static const char *s_types[] = {"int", "decimal", "bool", "date", "text"};
@@ -276,6 +279,15 @@ s_mapping_handler(void *user, const char *section, const char *name, const char 
         }
         if (strcmp(name, "one_per_person") == 0)
             return s_bool(p, name, v, &m->one_per_person);
+        if (strcmp(name, "postcode_format") == 0) {
+            if (strcmp(v, "uk") == 0)
+                m->postcode_uk = 1;
+            else if (strcmp(v, "any") == 0)
+                m->postcode_uk = 0;
+            else
+                return s_fail(p, "postcode_format must be uk or any");
+            return 1;
+        }
         if (strcmp(name, "required") == 0) {
             char buf[256], *save = NULL;
             if (!s_copy(p, buf, sizeof buf, name, v))
@@ -293,8 +305,10 @@ s_mapping_handler(void *user, const char *section, const char *name, const char 
         col = s_column_parse(name);
         if (col < 0)
             return s_fail(p, "unknown field '%.40s' (fields: source_id first_name middle_name "
-                             "surname dob sex postcode nhs_number upn)",
+                             "surname dob sex postcode nhs_number upn address locality other_id)",
                           name);
+        if (strstr(v, " + ") != NULL && col != AGENT_COL_ADDRESS && col != AGENT_COL_LOCALITY)
+            return s_fail(p, "only address and locality may join several columns with ' + '");
         if (v[0] == '\0')
             return 1; /* left empty: the extract has no such column */
         return s_copy(p, m->columns[col], AGENT_COLUMN_MAX, name, v);
@@ -371,6 +385,7 @@ agent_mapping_load(const char *path, struct agent_mapping *m, char *err, size_t 
     m->required = 1u << AGENT_COL_SOURCE_ID | 1u << AGENT_COL_FIRST_NAME |
                   1u << AGENT_COL_SURNAME | 1u << AGENT_COL_DOB;
     snprintf(m->dob_formats, sizeof m->dob_formats, "yyyy-mm-dd");
+    m->postcode_uk = 1;
     m->dob_rules.min_year = 1900;
     m->dob_rules.max_age_years = 120;
     snprintf(m->path, sizeof m->path, "%s", path);

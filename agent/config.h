@@ -30,6 +30,9 @@ enum agent_column {
     AGENT_COL_POSTCODE,
     AGENT_COL_NHS_NUMBER,
     AGENT_COL_UPN,
+    AGENT_COL_ADDRESS,
+    AGENT_COL_LOCALITY,
+    AGENT_COL_OTHER_ID,
     AGENT_COL_COUNT
 };
 const char *agent_column_name(enum agent_column c);
@@ -54,7 +57,10 @@ struct agent_mapping {
     char path[AGENT_PATH_MAX];
     char dataset[64];
     int one_per_person;
-    char columns[AGENT_COL_COUNT][AGENT_COLUMN_MAX]; /* "" = not mapped */
+    /* "" = not mapped. A text field (address, locality) may name several
+     * columns joined with " + ", read as one value separated by spaces. */
+    char columns[AGENT_COL_COUNT][AGENT_COLUMN_MAX];
+    int postcode_uk;                 /* 1: UK postcodes validated; 0: any letters and digits */
     unsigned required;               /* bit per agent_column: a failure rejects the row */
     char dob_formats[128];
     struct agent_date_rules dob_rules; /* ref left zero: filled with today at run time */

@@ -145,6 +145,9 @@ s_values_fill(const struct agent_person *p, int nicknames, struct s_values *c)
     S_SET(XL_F_POSTCODE, s_copy(p->postcode, v[XL_F_POSTCODE], AGENT_NAME_MAX));
     S_SET(XL_F_DISTRICT, s_copy(p->district, v[XL_F_DISTRICT], AGENT_NAME_MAX));
     S_SET(XL_F_SECTOR, s_copy(p->sector, v[XL_F_SECTOR], AGENT_NAME_MAX));
+    S_SET(XL_F_ADDRESS, s_copy(p->address, v[XL_F_ADDRESS], AGENT_NAME_MAX));
+    S_SET(XL_F_LOCALITY, s_copy(p->locality, v[XL_F_LOCALITY], AGENT_NAME_MAX));
+    S_SET(XL_F_OTHER_ID, s_copy(p->other_id, v[XL_F_OTHER_ID], AGENT_NAME_MAX));
 #undef S_SET
     for (int f = 0; f < XL_F_COUNT; f++)
         c->len[f] = (c->present & (1u << f)) ? (uint16_t)strlen(v[f]) : 0;

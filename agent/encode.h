@@ -34,6 +34,9 @@ struct agent_person {
     char sector[7];
     char nhs[11];
     char upn[14];
+    char address[AGENT_NAME_MAX]; /* normalised text, words separated by spaces */
+    char locality[AGENT_NAME_MAX];
+    char other_id[64];
 };
 void agent_person_wipe(struct agent_person *p);
 

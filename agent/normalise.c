@@ -46,6 +46,8 @@ static const struct s_reason s_reasons[AGENT_R_COUNT] = {
                                                     "age."},
     [AGENT_R_NHS_PLACEHOLDER] = {"nhs_placeholder", "The NHS number is a placeholder (ten "
                                                     "identical digits), not a real number."},
+    [AGENT_R_CODE_FORMAT] = {"code_format", "The value has characters other than letters, "
+                                            "digits and separators."},
 };
 
 const char *
@@ -234,6 +236,7 @@ struct s_out {
     size_t cap; /* bytes available, NUL included */
     size_t n;
     int space;  /* a word break is pending */
+    int text;   /* AGENT_NAME_TEXT: digits kept, symbols break words */
 };
 
 /* Appends a letter's bytes, after the single space that separates it from the
@@ -272,7 +275,16 @@ s_name_ascii(const char *in, size_t len, struct s_out *o)
             o->space = 1;
             break;
         default:
-            return AGENT_R_NAME_CHARS;
+            if (o->text && s_is_digit(c)) {
+                ch = (char)c;
+                r = s_put(o, &ch, 1);
+                if (r != AGENT_OK)
+                    return r;
+            } else if (o->text && c >= 0x20 && c < 0x7f) {
+                o->space = 1;
+            } else {
+                return AGENT_R_NAME_CHARS;
+            }
         }
     }
     return AGENT_OK;
@@ -337,7 +349,23 @@ s_name_unicode(const char *in, size_t len, struct s_out *o)
             else
                 r = AGENT_R_NAME_CHARS;
             break;
-        default: /* numbers, symbols, format, private use, unassigned */
+        case UTF8PROC_CATEGORY_ND:
+            if (o->text) {
+                r = s_put(o, (const char *)b, (size_t)utf8proc_encode_char(cp[i], b));
+                break;
+            }
+            r = AGENT_R_NAME_CHARS;
+            break;
+        case UTF8PROC_CATEGORY_SM:
+        case UTF8PROC_CATEGORY_SC:
+        case UTF8PROC_CATEGORY_SK:
+        case UTF8PROC_CATEGORY_SO:
+            if (o->text)
+                o->space = 1;
+            else
+                r = AGENT_R_NAME_CHARS;
+            break;
+        default: /* other numbers, format, private use, unassigned */
             r = AGENT_R_NAME_CHARS;
             break;
         }
@@ -349,7 +377,7 @@ s_name_unicode(const char *in, size_t len, struct s_out *o)
 int
 agent_norm_name_flags(const char *in, size_t len, char *out, size_t outlen, unsigned flags)
 {
-    struct s_out o = {out, outlen, 0, 0};
+    struct s_out o = {out, outlen, 0, 0, (flags & AGENT_NAME_TEXT) != 0};
     int ascii = 1, r;
 
     if (outlen > 0)
@@ -383,6 +411,12 @@ int
 agent_norm_name(const char *in, size_t len, char *out, size_t outlen)
 {
     return agent_norm_name_flags(in, len, out, outlen, 0);
+}
+
+int
+agent_norm_text(const char *in, size_t len, char *out, size_t outlen)
+{
+    return agent_norm_name_flags(in, len, out, outlen, AGENT_NAME_TEXT);
 }
 
 int
@@ -1162,4 +1196,38 @@ agent_norm_upn(const char *in, size_t len, char out[14])
     r = s_upn(in, len, out, u);
     xl_wipe(u, sizeof u);
     return r;
+}
+
+/* ---- other codes ------------------------------------------------------------------ */
+
+int
+agent_norm_code(const char *in, size_t len, char *out, size_t outlen)
+{
+    size_t n = 0;
+
+    if (outlen > 0)
+        out[0] = '\0';
+    agent_trim(&in, &len);
+    if (len == 0)
+        return AGENT_R_MISSING;
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)in[i];
+        if (c == ' ' || c == '-' || c == '.' || c == '/')
+            continue;
+        if (!s_is_digit(c) && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+            xl_wipe(out, n);
+            if (outlen > 0)
+                out[0] = '\0';
+            return AGENT_R_CODE_FORMAT;
+        }
+        if (n + 1 >= outlen) {
+            xl_wipe(out, n);
+            if (outlen > 0)
+                out[0] = '\0';
+            return AGENT_R_TOO_LONG;
+        }
+        out[n++] = (char)s_upper(c);
+    }
+    out[n] = '\0';
+    return n == 0 ? AGENT_R_MISSING : AGENT_OK;
 }

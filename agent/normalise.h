@@ -38,6 +38,7 @@ enum agent_reason {
     AGENT_R_UPN_CHECK,       /* the check letter is wrong */
     AGENT_R_DATE_TOO_RECENT, /* younger than the minimum age */
     AGENT_R_NHS_PLACEHOLDER, /* ten identical digits, used for "not known" */
+    AGENT_R_CODE_FORMAT,     /* an identifier or postcode with characters other than A-Z 0-9 */
     AGENT_R_COUNT
 };
 
@@ -83,7 +84,14 @@ int agent_norm_name(const char *in, size_t len, char *out, size_t outlen);
 /* agent_norm_name with flags. AGENT_NAME_NO_FAST_PATH sends ASCII input through
  * the Unicode path too; tests use it to prove the two paths agree. */
 #define AGENT_NAME_NO_FAST_PATH 1u
+/* AGENT_NAME_TEXT: for addresses and places ("12a Mill Lane"): digits are kept
+ * like letters and symbols break words instead of refusing the value. */
+#define AGENT_NAME_TEXT 2u
 int agent_norm_name_flags(const char *in, size_t len, char *out, size_t outlen, unsigned flags);
+
+/* Free text such as an address line or a town: agent_norm_name with
+ * AGENT_NAME_TEXT ("12A, Mill-Lane" -> "12a mill lane"). */
+int agent_norm_text(const char *in, size_t len, char *out, size_t outlen);
 
 /* A normalised name with the spaces removed ("smith jones" -> "smithjones").
  * AGENT_OK, or AGENT_R_TOO_LONG when it does not fit outlen (out is then ""). */
@@ -225,6 +233,13 @@ int agent_norm_upn(const char *in, size_t len, char out[14]);
 /* The check letter ('A'..'Z') for the 12 characters after it, or -1 when they
  * are not 11 digits and a digit or check-alphabet letter (ASCII upper case). */
 int agent_upn_check_letter(const char body12[12]);
+
+/* ---- other codes ----------------------------------------------------------------
+ * An identifier or a non-UK postcode: upper-cased letters and digits into out
+ * (outlen bytes), with spaces, hyphens, dots and slashes between them removed
+ * ("ab-12 3c" -> "AB123C"). AGENT_R_MISSING, AGENT_R_TOO_LONG or
+ * AGENT_R_CODE_FORMAT for any other character. */
+int agent_norm_code(const char *in, size_t len, char *out, size_t outlen);
 
 /* ---- helpers ------------------------------------------------------------------ */
 

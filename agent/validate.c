@@ -78,16 +78,32 @@ agent_layout_from_header(const struct agent_mapping *m, const struct xl_csv *csv
 
     memset(l, 0, sizeof *l);
     for (int c = 0; c < AGENT_COL_COUNT; c++) {
+        char names[AGENT_COLUMN_MAX], *name = names, *plus;
+        int n = 0;
         l->col[c] = -1;
         if (m->columns[c][0] == '\0')
             continue;
-        l->col[c] = s_find(csv, nfields, m->columns[c]);
-        if (l->col[c] < 0)
-            return xl_err_set(err, errlen, XL_ERR_FORMAT,
-                              "column '%s' (mapped to %s in %s) is not in the header", m->columns[c],
-                              agent_column_name((enum agent_column)c), m->path);
-        if ((size_t)l->col[c] + 1 > need)
-            need = (size_t)l->col[c] + 1;
+        snprintf(names, sizeof names, "%s", m->columns[c]);
+        /* "street_number + address_1": several columns read as one value. */
+        for (; name != NULL && n < 4; n++, name = plus) {
+            int idx;
+            plus = strstr(name, " + ");
+            if (plus != NULL) {
+                *plus = '\0';
+                plus += 3;
+            }
+            idx = s_find(csv, nfields, name);
+            if (idx < 0)
+                return xl_err_set(err, errlen, XL_ERR_FORMAT,
+                                  "column '%s' (mapped to %s in %s) is not in the header", name,
+                                  agent_column_name((enum agent_column)c), m->path);
+            if (n == 0)
+                l->col[c] = idx;
+            else
+                l->extra[c][l->nextra[c]++] = idx;
+            if ((size_t)idx + 1 > need)
+                need = (size_t)idx + 1;
+        }
     }
     for (size_t i = 0; i < m->noutcomes; i++) {
         l->outcome[i] = s_find(csv, nfields, m->outcomes[i].column);
@@ -217,6 +233,25 @@ agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
         len[c] = 0;
         if (l->col[c] >= 0)
             v[c] = xl_csv_field(csv, (size_t)l->col[c], &len[c]);
+        if (l->nextra[c] > 0) {
+            /* Joined columns: copied with a space between them. */
+            char *buf = c == AGENT_COL_ADDRESS ? r->joined[0] : r->joined[1];
+            size_t n = 0, fl;
+            for (int j = -1; j < l->nextra[c]; j++) {
+                const char *f = j < 0 ? v[c] : xl_csv_field(csv, (size_t)l->extra[c][j], &fl);
+                if (j < 0)
+                    fl = len[c];
+                if (n + fl + 2 >= sizeof r->joined[0])
+                    break;
+                if (n > 0)
+                    buf[n++] = ' ';
+                memcpy(buf + n, f, fl);
+                n += fl;
+            }
+            buf[n] = '\0';
+            v[c] = buf;
+            len[c] = n;
+        }
     }
 
     agent_trim(&v[AGENT_COL_SOURCE_ID], &len[AGENT_COL_SOURCE_ID]);
@@ -259,9 +294,16 @@ agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
     if (l->col[AGENT_COL_DOB] >= 0 && rc == AGENT_OK)
         agent_date_iso(&dob, p->dob);
     S_CHECK(AGENT_COL_SEX, agent_norm_sex(v[AGENT_COL_SEX], len[AGENT_COL_SEX], p->sex), p->sex);
-    S_CHECK(AGENT_COL_POSTCODE, agent_norm_postcode(v[AGENT_COL_POSTCODE], len[AGENT_COL_POSTCODE],
-                                                    p->postcode, p->district, p->sector),
-            p->postcode);
+    if (m->postcode_uk)
+        S_CHECK(AGENT_COL_POSTCODE,
+                agent_norm_postcode(v[AGENT_COL_POSTCODE], len[AGENT_COL_POSTCODE], p->postcode,
+                                    p->district, p->sector),
+                p->postcode);
+    else
+        S_CHECK(AGENT_COL_POSTCODE,
+                agent_norm_code(v[AGENT_COL_POSTCODE], len[AGENT_COL_POSTCODE], p->postcode,
+                                sizeof p->postcode),
+                p->postcode);
     if (p->postcode[0] == '\0') {
         xl_wipe(p->district, sizeof p->district);
         xl_wipe(p->sector, sizeof p->sector);
@@ -269,6 +311,18 @@ agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
     S_CHECK(AGENT_COL_NHS_NUMBER,
             agent_norm_nhs(v[AGENT_COL_NHS_NUMBER], len[AGENT_COL_NHS_NUMBER], p->nhs), p->nhs);
     S_CHECK(AGENT_COL_UPN, agent_norm_upn(v[AGENT_COL_UPN], len[AGENT_COL_UPN], p->upn), p->upn);
+    S_CHECK(AGENT_COL_ADDRESS,
+            agent_norm_text(v[AGENT_COL_ADDRESS], len[AGENT_COL_ADDRESS], p->address,
+                            sizeof p->address),
+            p->address);
+    S_CHECK(AGENT_COL_LOCALITY,
+            agent_norm_text(v[AGENT_COL_LOCALITY], len[AGENT_COL_LOCALITY], p->locality,
+                            sizeof p->locality),
+            p->locality);
+    S_CHECK(AGENT_COL_OTHER_ID,
+            agent_norm_code(v[AGENT_COL_OTHER_ID], len[AGENT_COL_OTHER_ID], p->other_id,
+                            sizeof p->other_id),
+            p->other_id);
 #undef S_CHECK
 
     for (size_t i = 0; i < l->noutcomes; i++) {

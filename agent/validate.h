@@ -29,6 +29,8 @@ const char *agent_issue_text(int reason);
 /* Where each mapped column is in the extract. */
 struct agent_layout {
     int col[AGENT_COL_COUNT];          /* -1 when not mapped */
+    int extra[AGENT_COL_COUNT][3];     /* further columns joined to col (" + ") */
+    int nextra[AGENT_COL_COUNT];
     int outcome[AGENT_MAX_OUTCOMES];
     size_t noutcomes;
     size_t min_fields;                 /* a row needs this many fields */
@@ -52,6 +54,7 @@ struct agent_issue {
 /* The result for one row. Holds identifiers: agent_row_wipe when done. */
 struct agent_row {
     struct agent_person person;
+    char joined[2][AGENT_NAME_IN_MAX]; /* address and locality read from several columns */
     char outcome_text[AGENT_MAX_OUTCOMES][AGENT_OUTCOME_TEXT_MAX];
     const char *outcomes[AGENT_MAX_OUTCOMES];
     struct agent_issue issues[AGENT_MAX_ISSUES];

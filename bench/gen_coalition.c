@@ -26,6 +26,8 @@ s_usage(FILE *f)
             "  --out DIR         output directory (created if missing)\n"
             "  --error-rate F    share of records with at least one error (default 0.10)\n"
             "  --invalid-rate F  share of records with an invalid value (default 0.002)\n"
+            "  --coverage P,H,E,S  share of the children each agency holds (police, health,\n"
+            "                    education, social; default 0.08,0.95,0.90,0.15)\n"
             "  --ref-date D      date on which every child is 10-18 (default 2026-11-01)\n"
             "  --quiet           no summary\n",
             XL_GEN_MAX_PEOPLE);
@@ -122,6 +124,19 @@ main(int argc, char **argv)
         } else if (strcmp(a, "--invalid-rate") == 0) {
             if (s_parse_rate(v, &o.invalid_rate) != 0)
                 goto bad;
+        } else if (strcmp(a, "--coverage") == 0) {
+            /* police,health,education,social: shares of the population each holds */
+            char *end;
+            const char *p = v;
+            for (int k = 0; k < XL_GEN_NAGENCY; k++) {
+                if (p == NULL)
+                    goto bad;
+                o.coverage[k] = strtod(p, &end);
+                if (end == p || o.coverage[k] <= 0 || o.coverage[k] > 1 ||
+                    (k + 1 < XL_GEN_NAGENCY ? *end != ',' : *end != '\0'))
+                    goto bad;
+                p = end + 1;
+            }
         } else if (strcmp(a, "--ref-date") == 0) {
             if (s_parse_date(v, &o.ref_y, &o.ref_m, &o.ref_d) != 0)
                 goto bad;

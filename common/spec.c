@@ -24,6 +24,9 @@ static const char *s_fields[XL_F_COUNT] = {
     [XL_F_POSTCODE] = "postcode",
     [XL_F_DISTRICT] = "district",
     [XL_F_SECTOR] = "sector",
+    [XL_F_ADDRESS] = "address",
+    [XL_F_LOCALITY] = "locality",
+    [XL_F_OTHER_ID] = "other_id",
 };
 
 static const char *s_variants[] = {"none", "names_swapped", "dob_transposed"};

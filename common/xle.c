@@ -102,7 +102,9 @@ xl_xle_writer_open(const char *path, const Crosslink__XleHeader *hdr, char *err,
     (void)setvbuf(w->f, NULL, _IOFBF, 1u << 20);
     w->hdr = *hdr;
     w->hdr.version = XL_XLE_VERSION;
-    w->hdr.record_count = 0;
+    /* A placeholder of the same encoded size as the final count: proto3 leaves
+     * out a zero field, so the count is never zero here or at the end. */
+    w->hdr.record_count = UINT64_MAX;
     xl_content_hash_init(&w->hash);
     if (fwrite(XL_XLE_MAGIC, 1, 4, w->f) != 4 || s_put_header(w) != 0) {
         xl_err_set(err, errlen, XL_ERR_IO, "%s: write failed: %s", w->tmp, strerror(errno));
@@ -134,6 +136,11 @@ xl_xle_writer_finish(struct xl_xle_writer **wp, uint8_t hash[XL_HASH_BYTES], cha
     size_t n;
     int r = XL_ERR_IO;
 
+    if (w->count == 0) {
+        r = xl_err_set(err, errlen, XL_ERR_INVALID, "%s: no records to write", w->path);
+        xl_xle_writer_abort(wp);
+        return r;
+    }
     xl_content_hash_final(&w->hash, h);
     t.record_count = w->count;
     t.content_hash.data = h;

@@ -96,6 +96,81 @@ s_avx512(const uint64_t *a, const uint64_t *b, size_t n)
     return (uint32_t)_mm512_reduce_add_epi64(acc);
 }
 
+/* The many-filter forms: the same arithmetic, the loop over filters inside the
+ * target-specific function so the compiler can keep everything in registers. */
+static void
+s_portable_many(const uint64_t *q, const uint64_t *f, size_t n, size_t words, uint32_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = s_portable(q, f + i * words, words);
+}
+
+__attribute__((target("popcnt"))) static void
+s_popcnt_many(const uint64_t *q, const uint64_t *f, size_t n, size_t words, uint32_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = s_popcnt(q, f + i * words, words);
+}
+
+__attribute__((target("avx2"))) static void
+s_avx2_many(const uint64_t *q, const uint64_t *f, size_t n, size_t words, uint32_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = s_avx2(q, f + i * words, words);
+}
+
+__attribute__((target("avx512f,avx512vpopcntdq"))) static void
+s_avx512_many(const uint64_t *q, const uint64_t *f, size_t n, size_t words, uint32_t *out)
+{
+    if (words == 16) {
+        /* 1024-bit filters, the default: the probe stays in two registers. */
+        __m512i q0 = _mm512_loadu_si512((const void *)q);
+        __m512i q1 = _mm512_loadu_si512((const void *)(q + 8));
+        for (size_t i = 0; i < n; i++) {
+            const uint64_t *p = f + i * 16;
+            __m512i x = _mm512_add_epi64(
+                _mm512_popcnt_epi64(_mm512_and_si512(q0, _mm512_loadu_si512((const void *)p))),
+                _mm512_popcnt_epi64(
+                    _mm512_and_si512(q1, _mm512_loadu_si512((const void *)(p + 8)))));
+            out[i] = (uint32_t)_mm512_reduce_add_epi64(x);
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = s_avx512(q, f + i * words, words);
+}
+
+linker_and_count_many_fn
+linker_dice_kernel_many(enum linker_kernel k)
+{
+    if (linker_dice_kernel(k) == NULL)
+        return NULL;
+    switch (k) {
+    case LINKER_KERNEL_PORTABLE: return s_portable_many;
+    case LINKER_KERNEL_POPCNT: return s_popcnt_many;
+    case LINKER_KERNEL_AVX2: return s_avx2_many;
+    case LINKER_KERNEL_AVX512: return s_avx512_many;
+    default: return NULL;
+    }
+}
+
+linker_and_count_many_fn
+linker_dice_best_many(const char **name)
+{
+    static const enum linker_kernel order[] = {LINKER_KERNEL_AVX512, LINKER_KERNEL_POPCNT,
+                                               LINKER_KERNEL_AVX2, LINKER_KERNEL_PORTABLE};
+
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        linker_and_count_many_fn f = linker_dice_kernel_many(order[i]);
+        if (f != NULL) {
+            if (name != NULL)
+                *name = linker_kernel_name(order[i]);
+            return f;
+        }
+    }
+    return s_portable_many;
+}
+
 linker_and_count_fn
 linker_dice_kernel(enum linker_kernel k)
 {

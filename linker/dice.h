@@ -28,6 +28,16 @@ enum linker_kernel {
     LINKER_KERNEL_COUNT
 };
 
+/* popcount(q AND f[i]) for n filters f laid out one after another (each of
+ * `words` words) into out[i]: one call per probe row, so the per-pair cost is
+ * the arithmetic alone. */
+typedef void (*linker_and_count_many_fn)(const uint64_t *q, const uint64_t *f, size_t n,
+                                         size_t words, uint32_t *out);
+
+/* The many-filter form of kernel k, or NULL when this CPU cannot run it. */
+linker_and_count_many_fn linker_dice_kernel_many(enum linker_kernel k);
+linker_and_count_many_fn linker_dice_best_many(const char **name);
+
 /* The kernel k, or NULL when this CPU or build cannot run it. */
 linker_and_count_fn linker_dice_kernel(enum linker_kernel k);
 /* The fastest kernel this CPU runs, and its name in *name (may be NULL). */

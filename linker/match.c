@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +15,9 @@
  * S_BLOCK_MAX members in record order. */
 #define S_BLOCK_MAX 4096
 #define S_MAX_CONFLICTS_KEPT (1u << 20)
+/* Clusters of at most this size after the exact cascade take part in the
+ * fuzzy pass. */
+#define S_SMALL_CLUSTER 1
 
 static double
 s_now(void)
@@ -407,6 +411,72 @@ s_cand_cmp(const void *x, const void *y)
     return p->b < q->b ? -1 : p->b > q->b;
 }
 
+/* Per block, its members' filters are gathered into one contiguous buffer so
+ * every comparison reads from cache, and the kernel loop does nothing but
+ * AND+popcount and an integer threshold test; scores are computed only for
+ * the few pairs that pass. */
+struct s_gather {
+    uint64_t *clk;   /* [n * words] */
+    uint32_t *rec;
+    uint32_t *root;
+    uint16_t *pop;
+    uint8_t *small;
+    uint32_t *count;
+    size_t cap;
+};
+
+static int
+s_gather_reserve(struct s_gather *g, size_t n, size_t words)
+{
+    if (n <= g->cap)
+        return 0;
+    free(g->clk);
+    free(g->rec);
+    free(g->root);
+    free(g->pop);
+    free(g->small);
+    free(g->count);
+    g->clk = aligned_alloc(64, n * words * 8);
+    g->count = malloc(n * sizeof *g->count);
+    g->rec = malloc(n * sizeof *g->rec);
+    g->root = malloc(n * sizeof *g->root);
+    g->pop = malloc(n * sizeof *g->pop);
+    g->small = malloc(n);
+    g->cap = n;
+    return g->clk && g->rec && g->root && g->pop && g->small && g->count ? 0 : XL_ERR_NOMEM;
+}
+
+/* Sorts records by popcount, then record index: insertion sort for small
+ * blocks, qsort_r for large ones. */
+static int
+s_pop_cmp(const void *a, const void *b, void *arg)
+{
+    const uint16_t *pop = arg;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    if (pop[x] != pop[y])
+        return pop[x] < pop[y] ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+static void
+s_sort_by_pop(uint32_t *rec, size_t n, const uint16_t *pop)
+{
+    if (n > 32) {
+        qsort_r(rec, n, sizeof *rec, s_pop_cmp, (void *)pop);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint32_t v = rec[i];
+        size_t j = i;
+        while (j > 0 && (pop[rec[j - 1]] > pop[v] || (pop[rec[j - 1]] == pop[v] && rec[j - 1] > v))) {
+            rec[j] = rec[j - 1];
+            j--;
+        }
+        rec[j] = v;
+    }
+}
+
 static int
 s_fuzzy(struct s_run *r)
 {
@@ -414,31 +484,49 @@ s_fuzzy(struct s_run *r)
     const struct xl_spec *spec = in->spec;
     struct linker_result *o = r->out;
     struct linker_block *blocks = NULL, *tmp = NULL;
-    struct s_cand *cand = NULL;
-    size_t ncand = 0, capcand = 0, words = in->clk_words;
-    uint8_t *single = NULL;
-    linker_and_count_fn kernel = linker_dice_best(&o->kernel);
+    struct s_cand *cand = NULL, *poss = NULL;
+    struct s_gather g = {0};
+    size_t ncand = 0, capcand = 0, nposs = 0, capposs = 0, words = in->clk_words;
+    uint8_t *small = NULL;
+    uint32_t *root = NULL;
+    linker_and_count_many_fn many = linker_dice_best_many(&o->kernel);
     double lowest = spec->possible < spec->accept ? spec->possible : spec->accept;
+    /* Dice >= t  <=>  2c >= t (pa + pb): compared in fixed point, no division. */
+    uint64_t t_low = (uint64_t)(lowest * 65536.0), t_acc = (uint64_t)(spec->accept * 65536.0);
+    double tc;
+    uint64_t *recip = NULL;
     int rc = XL_ERR_NOMEM;
 
-    single = malloc(in->nrec ? in->nrec : 1);
+    small = malloc(in->nrec ? in->nrec : 1);
+    root = malloc((in->nrec ? in->nrec : 1) * sizeof *root);
+    /* recip[s] * c >> 32 = the score bin of 2c / s, 0..100 (c <= s/2, so the
+     * product stays below 2^32 * 101). */
+    recip = malloc((2 * (size_t)spec->clk_bits + 1) * sizeof *recip);
+    if (recip == NULL)
+        goto out;
+    recip[0] = 0;
+    for (size_t sum = 1; sum <= 2 * (size_t)spec->clk_bits; sum++)
+        recip[sum] = ((uint64_t)200 << 32) / sum;
     blocks = malloc((in->nblocks ? in->nblocks : 1) * sizeof *blocks);
     tmp = malloc((in->nblocks ? in->nblocks : 1) * sizeof *tmp);
-    if (single == NULL || blocks == NULL || tmp == NULL)
+    if (small == NULL || root == NULL || blocks == NULL || tmp == NULL)
         goto out;
-    for (uint32_t i = 0; i < in->nrec; i++)
-        single[i] = r->uf.size[s_find(&r->uf, i)] == 1;
+    /* "What is left" after the exact cascade: records still alone. */
+    for (uint32_t i = 0; i < in->nrec; i++) {
+        root[i] = s_find(&r->uf, i);
+        small[i] = r->uf.size[root[i]] <= S_SMALL_CLUSTER;
+    }
     memcpy(blocks, in->blocks, in->nblocks * sizeof *blocks);
     s_radix_blocks(blocks, tmp, in->nblocks);
 
     for (size_t lo = 0; lo < in->nblocks;) {
-        size_t hi = lo + 1, nsingle = 0, span;
+        size_t hi = lo + 1, nsmall = 0, span;
         while (hi < in->nblocks && blocks[hi].token == blocks[lo].token)
             hi++;
         span = hi - lo;
         for (size_t i = lo; i < hi; i++)
-            nsingle += single[blocks[i].rec];
-        if (span < 2 || nsingle == 0) {
+            nsmall += small[blocks[i].rec];
+        if (span < 2 || nsmall == 0) {
             lo = hi;
             continue;
         }
@@ -446,36 +534,78 @@ s_fuzzy(struct s_run *r)
             o->candidates_capped++;
             span = S_BLOCK_MAX;
         }
-        for (size_t i = lo; i < lo + span; i++) {
-            uint32_t s = blocks[i].rec;
-            const uint64_t *cs;
-            uint32_t ps;
-            if (!single[s])
-                continue;
-            cs = in->clk + (size_t)s * words;
-            ps = in->pop[s];
-            for (size_t j = lo; j < lo + span; j++) {
-                uint32_t m = blocks[j].rec, pm = in->pop[m], c;
-                float score;
-                /* Each pair of singletons once; a singleton with each clustered member. */
-                if (m == s || (single[m] && m < s))
-                    continue;
-                /* Dice <= 2 min / (sum): skip pairs that cannot reach the lowest band. */
-                if (2.0 * (ps < pm ? ps : pm) < lowest * (double)(ps + pm)) {
-                    o->pruned++;
-                    continue;
+        if (s_gather_reserve(&g, span, words) != 0)
+            goto out;
+        /* Gather the block: lone records first, then the rest, each part in
+         * popcount order, so the records a probe can reach under the popcount
+         * bound form one contiguous run in each part. */
+        {
+            size_t k = 0;
+            for (int part = 1; part >= 0; part--) {
+                size_t from = k;
+                for (size_t i = 0; i < span; i++) {
+                    uint32_t m = blocks[lo + i].rec;
+                    if (small[m] != part)
+                        continue;
+                    g.rec[k++] = m;
                 }
-                c = kernel(cs, in->clk + (size_t)m * words, words);
-                o->comparisons++;
-                score = ps + pm ? (float)(2.0 * c / (double)(ps + pm)) : 0.0f;
-                o->score_hist[score >= 1.0f ? LINKER_SCORE_BINS - 1 : (int)(score * 100)]++;
-                if (score < lowest)
-                    continue;
-                if (s_grow((void **)&cand, &capcand, ncand + 1, sizeof *cand, 0) != 0)
-                    goto out;
-                cand[ncand++] = (struct s_cand){s < m ? s : m, s < m ? m : s, score};
+                s_sort_by_pop(g.rec + from, k - from, in->pop);
+                if (part == 1)
+                    nsmall = k;
+            }
+            for (size_t i = 0; i < span; i++) {
+                uint32_t m = g.rec[i];
+                memcpy(g.clk + i * words, in->clk + (size_t)m * words, words * 8);
+                g.root[i] = root[m];
+                g.pop[i] = in->pop[m];
             }
         }
+        tc = s_now();
+        for (size_t i = 0; i < nsmall; i++) {
+            uint32_t ps = g.pop[i];
+            /* Dice >= t needs t/(2-t) <= pm/ps <= (2-t)/t. */
+            uint32_t pmin = (uint32_t)((double)ps * lowest / (2.0 - lowest));
+            uint32_t pmax = (uint32_t)((double)ps * (2.0 - lowest) / lowest) + 1;
+            size_t ranges[2][2] = {{i + 1, nsmall}, {nsmall, span}};
+            for (int rg = 0; rg < 2; rg++) {
+                size_t rlo = ranges[rg][0], rhi = ranges[rg][1], total = rhi - rlo;
+                while (rlo < rhi && g.pop[rlo] < pmin)
+                    rlo++;
+                while (rhi > rlo && g.pop[rhi - 1] > pmax)
+                    rhi--;
+                o->pruned += total - (rhi - rlo);
+                if (rlo == rhi)
+                    continue;
+                /* All of the run at once, from cache; then the bookkeeping. */
+                many(g.clk + i * words, g.clk + rlo * words, rhi - rlo, words, g.count);
+                o->comparisons += rhi - rlo;
+                for (size_t j = rlo; j < rhi; j++) {
+                    uint32_t pm = g.pop[j], c = g.count[j - rlo];
+                    uint64_t sum = (uint64_t)ps + pm, lhs = (uint64_t)2 * c << 16;
+                    /* bin = floor(100 * 2c / sum), by a multiply: no division per pair */
+                    o->score_hist[(c * recip[sum]) >> 32]++;
+                    if (lhs < t_low * sum || g.root[j] == g.root[i])
+                        continue;
+                    {
+                        uint32_t x = g.rec[i] < g.rec[j] ? g.rec[i] : g.rec[j];
+                        uint32_t y = g.rec[i] < g.rec[j] ? g.rec[j] : g.rec[i];
+                        struct s_cand cd = {x, y, (float)(2.0 * c / (double)sum)};
+                        if (lhs >= t_acc * sum) {
+                            if (s_grow((void **)&cand, &capcand, ncand + 1, sizeof *cand, 0) !=
+                                0)
+                                goto out;
+                            cand[ncand++] = cd;
+                        } else {
+                            if (s_grow((void **)&poss, &capposs, nposs + 1, sizeof *poss, 0) !=
+                                0)
+                                goto out;
+                            poss[nposs++] = cd;
+                        }
+                    }
+                }
+            }
+        }
+        o->seconds_compare += s_now() - tc;
         lo = hi;
     }
     /* Strongest first; a pair found in several blocks is taken once. */
@@ -483,24 +613,37 @@ s_fuzzy(struct s_run *r)
     for (size_t i = 0; i < ncand; i++) {
         if (i > 0 && cand[i].a == cand[i - 1].a && cand[i].b == cand[i - 1].b)
             continue;
-        if (cand[i].score >= spec->accept) {
-            rc = s_join(r, cand[i].a, cand[i].b, 0, cand[i].score);
-            if (rc != 0)
-                goto out;
-        } else if (s_find(&r->uf, cand[i].a) != s_find(&r->uf, cand[i].b)) {
-            if (s_grow((void **)&o->possible, &r->cappossible, o->npossible + 1,
-                       sizeof *o->possible, 0) != 0)
-                goto out;
-            o->possible[o->npossible++] =
-                (struct linker_link){cand[i].a, cand[i].b, cand[i].score, 0};
-        }
+        rc = s_join(r, cand[i].a, cand[i].b, 0, cand[i].score);
+        if (rc != 0)
+            goto out;
+    }
+    /* The possible band: pairs still apart after linking, each once. */
+    qsort(poss, nposs, sizeof *poss, s_cand_cmp);
+    for (size_t i = 0; i < nposs; i++) {
+        if (i > 0 && poss[i].a == poss[i - 1].a && poss[i].b == poss[i - 1].b)
+            continue;
+        if (s_find(&r->uf, poss[i].a) == s_find(&r->uf, poss[i].b))
+            continue;
+        if (s_grow((void **)&o->possible, &r->cappossible, o->npossible + 1, sizeof *o->possible,
+                   0) != 0)
+            goto out;
+        o->possible[o->npossible++] = (struct linker_link){poss[i].a, poss[i].b, poss[i].score, 0};
     }
     rc = 0;
 out:
-    free(single);
+    free(recip);
+    free(small);
+    free(root);
     free(blocks);
     free(tmp);
     free(cand);
+    free(poss);
+    free(g.clk);
+    free(g.rec);
+    free(g.root);
+    free(g.pop);
+    free(g.small);
+    free(g.count);
     return rc;
 }
 

@@ -87,7 +87,8 @@ struct linker_conflict {
     float score;
 };
 
-#define LINKER_SCORE_BINS 100
+/* Bin i holds Dice scores in [i/100, (i+1)/100); bin 100 holds 1.0. */
+#define LINKER_SCORE_BINS 101
 
 struct linker_result {
     uint32_t *cluster;              /* [nrec] cluster id: the smallest record index in it */
@@ -99,11 +100,12 @@ struct linker_result {
     struct linker_conflict *conflicts;
     size_t nconflicts;
     uint64_t links_by_level[256];   /* joins by level; [0] = fuzzy */
-    uint64_t score_hist[LINKER_SCORE_BINS]; /* Dice scores of compared pairs, 0.01 wide */
+    uint64_t score_hist[LINKER_SCORE_BINS]; /* Dice scores of compared pairs */
     uint64_t comparisons;           /* CLK pairs compared with the kernel */
     uint64_t pruned;                /* candidate pairs skipped by the popcount bound */
     uint64_t candidates_capped;     /* blocks too large to compare in full */
     double seconds_exact, seconds_fuzzy, seconds_cluster;
+    double seconds_compare;         /* of seconds_fuzzy: the comparison loops alone */
     const char *kernel;
 };
 

@@ -98,7 +98,7 @@ test_example_police(void **state)
     s_load_map(EXAMPLES "/police.map", m);
     assert_string_equal(m->path, EXAMPLES "/police.map");
     assert_string_equal(m->dataset, "youth-justice");
-    assert_int_equal(m->one_per_person, 1);
+    assert_int_equal(m->one_per_person, 0);
     assert_string_equal(m->columns[AGENT_COL_SOURCE_ID], "Person ID");
     assert_string_equal(m->columns[AGENT_COL_FIRST_NAME], "Forename");
     assert_string_equal(m->columns[AGENT_COL_MIDDLE_NAME], "");
@@ -138,7 +138,7 @@ test_example_health(void **state)
 
     s_load_map(EXAMPLES "/health.map", m);
     assert_string_equal(m->dataset, "health");
-    assert_int_equal(m->one_per_person, 1);
+    assert_int_equal(m->one_per_person, 0);
     assert_string_equal(m->columns[AGENT_COL_NHS_NUMBER], "NHS_NUMBER");
     assert_string_equal(m->columns[AGENT_COL_FIRST_NAME], "GIVEN_NAME");
     assert_string_equal(m->columns[AGENT_COL_SURNAME], "FAMILY_NAME");

@@ -31,6 +31,9 @@ enum xl_field {
     XL_F_POSTCODE,         /* "B1 1AA" */
     XL_F_DISTRICT,         /* outward code "B1" */
     XL_F_SECTOR,           /* "B1 1" */
+    XL_F_ADDRESS,          /* address line(s), normalised text with digits */
+    XL_F_LOCALITY,         /* town, suburb or city, normalised text */
+    XL_F_OTHER_ID,         /* another identifier (letters and digits); not strong */
     XL_F_COUNT
 };
 

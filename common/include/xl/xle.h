@@ -43,7 +43,8 @@ struct xl_xle_writer *xl_xle_writer_open(const char *path, const Crosslink__XleH
 int xl_xle_write_record(struct xl_xle_writer *w, const uint8_t *rec, size_t len, char *err,
                         size_t errlen);
 /* Writes the trailer and header count, fsyncs and renames into place. The
- * content hash is returned in hash (may be NULL). Destroys w either way. */
+ * content hash is returned in hash (may be NULL). A file of no records is
+ * refused (XL_ERR_INVALID). Destroys w either way. */
 int xl_xle_writer_finish(struct xl_xle_writer **w, uint8_t hash[XL_HASH_BYTES], char *err,
                          size_t errlen);
 /* Removes the temporary file and frees w. Accepts NULL. */
