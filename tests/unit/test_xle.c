@@ -1,0 +1,208 @@
+/* .xle files: what a writer writes, a reader reads back, and a damaged file is
+ * refused with a reason. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "xl/crypto.h"
+#include "xl/err.h"
+#include "xl/xle.h"
+
+static char *
+s_write(const char *dir, const char *name, size_t n, uint8_t hash[XL_HASH_BYTES])
+{
+    Crosslink__XleHeader h = CROSSLINK__XLE_HEADER__INIT;
+    uint8_t fp[XL_HASH_BYTES] = {1, 2, 3};
+    char *path = tu_path(dir, name), err[256];
+    struct xl_xle_writer *w;
+
+    h.spec_fingerprint.data = fp;
+    h.spec_fingerprint.len = sizeof fp;
+    h.epoch = 3;
+    h.agency = "wmp";
+    h.dataset = "yj";
+    w = xl_xle_writer_open(path, &h, err, sizeof err);
+    assert_non_null(w);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t rec[300];
+        /* Records of varying size, so offsets move. */
+        memset(rec, (int)(i & 0xff), sizeof rec);
+        assert_int_equal(xl_xle_write_record(w, rec, 10 + i % 290, err, sizeof err), 0);
+    }
+    assert_int_equal(xl_xle_writer_finish(&w, hash, err, sizeof err), 0);
+    assert_null(w);
+    return path;
+}
+
+static int
+s_read_all(const char *path, size_t *count, char *err, size_t errlen)
+{
+    const Crosslink__XleHeader *h;
+    struct xl_xle_reader *r = xl_xle_reader_open(path, &h, err, errlen);
+    const uint8_t *rec;
+    size_t len;
+    int rc;
+
+    *count = 0;
+    if (r == NULL)
+        return -1;
+    while ((rc = xl_xle_next(r, &rec, &len, err, errlen)) == 1) {
+        /* Each record comes back with its own bytes. */
+        if (len != 10 + *count % 290 || rec[0] != (uint8_t)(*count & 0xff)) {
+            xl_xle_reader_close(&r);
+            return -2;
+        }
+        (*count)++;
+    }
+    xl_xle_reader_close(&r);
+    return rc;
+}
+
+static void
+test_round_trip(void **state)
+{
+    char *dir = tu_tmpdir(), err[256];
+    uint8_t hash[XL_HASH_BYTES];
+    const Crosslink__XleHeader *h;
+    struct xl_xle_reader *r;
+    char *path = s_write(dir, "a.xle", 1000, hash);
+    size_t n;
+
+    (void)state;
+    /* The header's count is filled in at the end without moving the records. */
+    r = xl_xle_reader_open(path, &h, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(h->record_count, 1000);
+    assert_int_equal(h->epoch, 3);
+    assert_string_equal(h->agency, "wmp");
+    xl_xle_reader_close(&r);
+    assert_int_equal(s_read_all(path, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1000);
+    /* No temporary file is left, and an existing file is not overwritten. */
+    {
+        char *partial = tu_path(dir, "a.xle.partial");
+        assert_int_equal(access(partial, F_OK), -1);
+        free(partial);
+    }
+    {
+        Crosslink__XleHeader hh = CROSSLINK__XLE_HEADER__INIT;
+        assert_null(xl_xle_writer_open(path, &hh, err, sizeof err));
+        assert_non_null(strstr(err, "exists"));
+    }
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void
+test_damage_detected(void **state)
+{
+    char *dir = tu_tmpdir(), err[256];
+    uint8_t hash[XL_HASH_BYTES];
+    char *path = s_write(dir, "b.xle", 200, hash);
+    struct stat st;
+    size_t n;
+    FILE *f;
+    int c;
+
+    (void)state;
+    assert_int_equal(stat(path, &st), 0);
+    /* One byte of a record changed: the content hash no longer matches. */
+    f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, st.st_size / 2, SEEK_SET);
+    c = fgetc(f);
+    fseek(f, st.st_size / 2, SEEK_SET);
+    fputc(c ^ 0x01, f);
+    fclose(f);
+    assert_true(s_read_all(path, &n, err, sizeof err) < 0);
+    /* Truncated: refused as truncated, after the records that were whole. */
+    assert_int_equal(truncate(path, st.st_size - 40), 0);
+    assert_true(s_read_all(path, &n, err, sizeof err) < 0);
+    assert_non_null(strstr(err, "truncated"));
+    /* Not an .xle at all. */
+    assert_int_equal(tu_write_file(path, "Person ID,Forename\n"), 0);
+    assert_true(s_read_all(path, &n, err, sizeof err) < 0);
+    assert_non_null(strstr(err, "not a crosslink encoded file"));
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void
+test_empty_refused(void **state)
+{
+    Crosslink__XleHeader h = CROSSLINK__XLE_HEADER__INIT;
+    char *dir = tu_tmpdir(), *path = tu_path(dir, "c.xle"), *partial, err[256];
+    struct xl_xle_writer *w = xl_xle_writer_open(path, &h, err, sizeof err);
+
+    (void)state;
+    assert_non_null(w);
+    assert_int_equal(xl_xle_writer_finish(&w, NULL, err, sizeof err), XL_ERR_INVALID);
+    assert_int_equal(access(path, F_OK), -1);
+    partial = tu_path(dir, "c.xle.partial");
+    assert_int_equal(access(partial, F_OK), -1);
+    free(partial);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void
+test_content_hash_definition(void **state)
+{
+    char *dir = tu_tmpdir();
+    uint8_t hash[XL_HASH_BYTES], want[XL_HASH_BYTES], buf[4 + 300];
+    char *path = s_write(dir, "d.xle", 3, hash);
+    struct xl_content_hash h;
+
+    (void)state;
+    /* SHA-256 over each record's 4-byte big-endian length and bytes. */
+    xl_content_hash_init(&h);
+    for (size_t i = 0; i < 3; i++) {
+        memset(buf, (int)i, sizeof buf);
+        xl_content_hash_add(&h, buf, 10 + i);
+    }
+    xl_content_hash_final(&h, want);
+    assert_memory_equal(hash, want, XL_HASH_BYTES);
+    {
+        uint8_t flat[3 * (4 + 12)], direct[XL_HASH_BYTES];
+        size_t n = 0;
+        for (size_t i = 0; i < 3; i++) {
+            size_t len = 10 + i;
+            flat[n++] = 0;
+            flat[n++] = 0;
+            flat[n++] = 0;
+            flat[n++] = (uint8_t)len;
+            memset(flat + n, (int)i, len);
+            n += len;
+        }
+        xl_sha256(flat, n, direct);
+        assert_memory_equal(direct, want, XL_HASH_BYTES);
+    }
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_damage_detected),
+        cmocka_unit_test(test_empty_refused),
+        cmocka_unit_test(test_content_hash_definition),
+    };
+
+    return cmocka_run_group_tests_name("xle", tests, NULL, NULL);
+}
