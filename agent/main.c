@@ -1,5 +1,6 @@
-/* crosslink-agent: runs at an agency. Checks and encodes the agency's extract;
+/* crosslink-agent: runs at an agency. Checks, encodes and submits the agency's extract;
  * nothing that identifies a person leaves the machine. */
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -12,8 +13,10 @@
 #include <unistd.h>
 
 #include "pipeline.h"
+#include "submit.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
+#include "xl/keyfile.h"
 #include "xl/log.h"
 
 #define PROG "crosslink-agent"
@@ -27,6 +30,8 @@ struct agent_cmd {
 
 static int agent_validate_cmd(int argc, char **argv);
 static int agent_encode_cmd(int argc, char **argv);
+static int agent_submit_cmd(int argc, char **argv);
+static int agent_receipts_cmd(int argc, char **argv);
 
 static const struct agent_cmd s_cmds[] = {
     {"validate", agent_validate_cmd, "validate -c agent.conf [--rejects FILE] FILE.csv",
@@ -40,6 +45,20 @@ static const struct agent_cmd s_cmds[] = {
      "match-key tokens, the CLK Bloom filter, blocking keys, local_ref and the outcome\n"
      "attributes sealed to the analysis key. The .xle file can be submitted or imported at\n"
      "the linker. Nothing is written when the reject rate is over the limit."},
+    {"submit", agent_submit_cmd,
+     "submit -c agent.conf [--timeout SECS] [--retry-for TIME] [--rejects FILE] [--quiet] "
+     "FILE.csv|FILE.xle",
+     "Send an extract to the linker over an encrypted connection and file its signed receipt\n"
+     "in state_dir/receipts/. A CSV is validated and encoded first into state_dir/outbox/\n"
+     "(nothing is sent when the reject rate is over the limit); an .xle file is sent as it is.\n"
+     "When the linker does not answer within --timeout (default 10 s) the agent reconnects\n"
+     "and continues where the linker stands, for up to --retry-for (default 10m; 30s, 2h ...).\n"
+     "Exit 0: receipt stored; 1: refused or failed; 75: linker unreachable, run the same\n"
+     "command again to resume. --quiet prints only warnings, errors and the receipt."},
+    {"receipts", agent_receipts_cmd, "receipts -c agent.conf [--verify]",
+     "List the receipts in state_dir/receipts/, oldest first, checking each signature with\n"
+     "the linker's public signing key (sign_public). --verify prints the whole signed text\n"
+     "of each receipt. Exits 1 when a receipt does not verify."},
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
@@ -183,6 +202,130 @@ static int
 agent_encode_cmd(int argc, char **argv)
 {
     return s_run(argc, argv, 1);
+}
+
+/* "90", "90s", "15m", "2h" -> seconds; -1 when malformed or not positive. */
+static double
+s_duration(const char *s)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno != 0 || end == s || !(v > 0))
+        return -1;
+    if (strcmp(end, "m") == 0)
+        v *= 60;
+    else if (strcmp(end, "h") == 0)
+        v *= 3600;
+    else if (*end != '\0' && strcmp(end, "s") != 0)
+        return -1;
+    return v <= 31 * 24 * 3600 ? v : -1;
+}
+
+static int
+agent_submit_cmd(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"rejects", required_argument, NULL, 'r'},
+                                         {"timeout", required_argument, NULL, 't'},
+                                         {"retry-for", required_argument, NULL, 'R'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct agent_submit_opts so = {.timeout = AGENT_SUBMIT_TIMEOUT,
+                                   .retry_for = AGENT_SUBMIT_RETRY_FOR};
+    char err[XL_ERRBUF], what[160];
+    int c, r;
+
+    while ((c = getopt_long(argc, argv, ":c:r:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': so.conf_path = optarg; break;
+        case 'r': so.reject_path = optarg; break;
+        case 't':
+            so.timeout = s_duration(optarg);
+            if (so.timeout < 0.1)
+                return s_usage_error("--timeout must be a positive number of seconds");
+            break;
+        case 'R':
+            so.retry_for = s_duration(optarg);
+            if (so.retry_for < 0)
+                return s_usage_error("--retry-for must be a duration such as 600, 30s, 10m, 2h");
+            break;
+        case 'q': so.quiet = 1; break;
+        case 'h': printf("usage: " PROG " %s\n\n%s\n", s_current->usage, s_current->help); return 0;
+        default:
+            snprintf(what, sizeof what, "%s: %s",
+                     c == ':' ? "option needs a value" : "invalid option", argv[optind - 1]);
+            return s_usage_error(what);
+        }
+    }
+    if (so.conf_path == NULL)
+        return s_usage_error("-c agent.conf is required");
+    if (argc - optind != 1)
+        return s_usage_error("expected one CSV or .xle file");
+    so.input = argv[optind];
+    if (so.quiet && getenv("XL_LOG") == NULL)
+        xl_log_set_level(XL_LOG_WARN);
+    r = agent_submit(&so, err, sizeof err);
+    if (r == 0)
+        return 0;
+    s_fail("%s", err);
+    return r == XL_ERR_UNAVAILABLE ? AGENT_EXIT_TEMPFAIL : 1;
+}
+
+static int
+agent_receipts_cmd(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"verify", no_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct agent_config *cfg = NULL;
+    struct xl_keyfile *sign = NULL;
+    const char *conf = NULL;
+    char err[XL_ERRBUF], what[160], dir[AGENT_PATH_MAX + 16];
+    size_t nbad = 0;
+    int c, verbose = 0, r;
+
+    while ((c = getopt_long(argc, argv, ":c:vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': conf = optarg; break;
+        case 'v': verbose = 1; break;
+        case 'h': printf("usage: " PROG " %s\n\n%s\n", s_current->usage, s_current->help); return 0;
+        default:
+            snprintf(what, sizeof what, "%s: %s",
+                     c == ':' ? "option needs a value" : "invalid option", argv[optind - 1]);
+            return s_usage_error(what);
+        }
+    }
+    if (conf == NULL)
+        return s_usage_error("-c agent.conf is required");
+    if (argc != optind)
+        return s_usage_error("unexpected argument");
+    cfg = calloc(1, sizeof *cfg);
+    if (cfg == NULL)
+        return s_fail("out of memory");
+    r = agent_config_load(conf, cfg, err, sizeof err);
+    if (r == 0 && cfg->sign_key_path[0] == '\0')
+        r = xl_err_set(err, sizeof err, XL_ERR_FORMAT, "%s: [linker] sign_public is required",
+                       conf);
+    if (r == 0)
+        r = xl_keyfile_load_public(cfg->sign_key_path, XL_KEY_SIGN_PUBLIC, &sign, err,
+                                   sizeof err);
+    if (r == 0)
+        r = agent_state_dir(cfg, "receipts", dir, sizeof dir, err, sizeof err);
+    if (r == 0)
+        r = agent_receipt_list(dir, sign->pub, verbose, stdout, &nbad, err, sizeof err);
+    fflush(stdout);
+    xl_keyfile_destroy(&sign);
+    free(cfg);
+    if (r != 0)
+        return s_fail("%s", err);
+    if (nbad > 0)
+        return s_fail("%zu receipt%s failed verification", nbad, nbad == 1 ? "" : "s");
+    return 0;
 }
 
 static void
