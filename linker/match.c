@@ -114,6 +114,23 @@ s_load64(const uint8_t *p)
 }
 
 int
+linker_input_reserve(struct linker_input *in, size_t records, size_t keys, size_t blocks)
+{
+    size_t cap = in->caprec, capc = in->caprec, capp = in->caprec;
+
+    if (records > in->caprec &&
+        (s_grow((void **)&in->rec_dataset, &cap, records, 1, 0) != 0 ||
+         s_grow((void **)&in->pop, &capp, records, sizeof(uint16_t), 0) != 0 ||
+         s_grow((void **)&in->clk, &capc, records, in->clk_words * 8, 64) != 0))
+        return XL_ERR_NOMEM;
+    in->caprec = cap < capp ? (cap < capc ? cap : capc) : (capp < capc ? capp : capc);
+    if (s_grow((void **)&in->keys, &in->capkeys, keys, sizeof *in->keys, 0) != 0 ||
+        s_grow((void **)&in->blocks, &in->capblocks, blocks, sizeof *in->blocks, 0) != 0)
+        return XL_ERR_NOMEM;
+    return 0;
+}
+
+int
 linker_input_add(struct linker_input *in, int ds, const Crosslink__Record *r)
 {
     const struct xl_spec *spec = in->spec;
@@ -266,6 +283,17 @@ s_join(struct s_run *r, uint32_t a, uint32_t b, uint8_t level, float score)
 
 /* ---- exact cascade ----------------------------------------------------------- */
 
+/* Keys per partition of the exact join: a table of twice as many 24-byte
+ * slots stays within a core's L2 cache. */
+#define S_PART_KEYS 8192
+#define S_JOIN_BATCH 64
+
+struct s_pending {
+    uint32_t a, b;
+    uint8_t level;
+};
+#define S_MAX_PARTS 4096
+
 /* Open-addressing table from token to the first record that had it. */
 struct s_slot {
     uint64_t t0, t1;
@@ -287,87 +315,122 @@ s_exact(struct s_run *r)
 {
     const struct linker_input *in = r->in;
     const struct xl_spec *spec = in->spec;
-    size_t *count = calloc(256, sizeof *count), *start = calloc(257, sizeof *start);
-    struct linker_key *sorted = malloc((in->nkeys ? in->nkeys : 1) * sizeof *sorted);
+    struct linker_key *keys = malloc((in->nkeys ? in->nkeys : 1) * sizeof *keys);
+    uint32_t *bucket = malloc((in->nkeys ? in->nkeys : 1) * sizeof *bucket);
+    size_t *start = NULL, nbuckets = 0, tablecap = 0;
     struct s_slot *table = NULL;
-    uint8_t class_of[256];
-    size_t class_lo[256] = {0}, class_hi[256] = {0};
+    uint8_t class_of[256], pbits[256] = {0};
+    size_t class_base[256] = {0}, nclass[256] = {0};
     int rc = XL_ERR_NOMEM;
 
-    if (count == NULL || start == NULL || sorted == NULL)
+    if (keys == NULL || bucket == NULL)
         goto out;
-    /* Keys of a variant level are joined with its compare level's keys: group
-     * them by that class, base level first within a class. A counting sort by
-     * (class, level) keeps record order within each level. */
+    /* Keys of a variant level are joined with its compare level's keys: the
+     * class. Each class is cut into partitions by the top bits of the token's
+     * hash, small enough for a hash table that stays in cache; equal tokens
+     * land in the same partition. One counting sort by (class, partition,
+     * base level before variants) orders everything, stable in record order. */
     memset(class_of, 0, sizeof class_of);
     for (size_t i = 0; i < spec->nlevels; i++)
         class_of[spec->levels[i].number] = spec->levels[i].compare;
     for (size_t i = 0; i < in->nkeys; i++)
-        count[in->keys[i].level]++;
-    /* Layout: for each class in level order, its base level, then its variants. */
-    {
-        size_t pos = 0;
-        for (size_t c = 0; c < spec->nlevels; c++) {
-            uint8_t cls = spec->levels[c].number;
-            if (class_of[cls] != cls)
-                continue;
-            class_lo[cls] = pos;
-            start[cls] = pos;
-            pos += count[cls];
-            for (size_t v = 0; v < spec->nlevels; v++) {
-                uint8_t lv = spec->levels[v].number;
-                if (lv != cls && class_of[lv] == cls) {
-                    start[lv] = pos;
-                    pos += count[lv];
-                }
-            }
-            class_hi[cls] = pos;
-        }
-    }
-    {
-        size_t fill[256];
-        memcpy(fill, start, sizeof fill);
-        for (size_t i = 0; i < in->nkeys; i++)
-            sorted[fill[in->keys[i].level]++] = in->keys[i];
-    }
-    /* One hash table per class, sized for the class's keys. */
+        nclass[class_of[in->keys[i].level]]++;
     for (size_t c = 0; c < spec->nlevels; c++) {
         uint8_t cls = spec->levels[c].number;
-        size_t lo = class_lo[cls], hi = class_hi[cls], nslots = 1, mask;
-        if (class_of[cls] != cls || lo >= hi)
+        size_t parts = 1;
+        if (class_of[cls] != cls)
             continue;
-        while (nslots < 2 * (hi - lo))
-            nslots *= 2;
-        mask = nslots - 1;
-        free(table);
-        table = malloc(nslots * sizeof *table);
-        if (table == NULL)
+        while (parts < S_MAX_PARTS && nclass[cls] / parts > S_PART_KEYS) {
+            parts *= 2;
+            pbits[cls]++;
+        }
+        class_base[cls] = nbuckets;
+        nbuckets += 2 * parts; /* base level, then variants, per partition */
+    }
+    start = calloc(nbuckets + 1, sizeof *start);
+    if (start == NULL)
+        goto out;
+    for (size_t i = 0; i < in->nkeys; i++) {
+        const struct linker_key *k = &in->keys[i];
+        uint8_t cls = class_of[k->level];
+        size_t p = pbits[cls] ? s_mix(k->t0) >> (64 - pbits[cls]) : 0;
+        bucket[i] = (uint32_t)(class_base[cls] + 2 * p + (k->level != cls));
+        start[bucket[i] + 1]++;
+    }
+    for (size_t i = 0; i < nbuckets; i++)
+        start[i + 1] += start[i];
+    {
+        size_t *fill = malloc((nbuckets ? nbuckets : 1) * sizeof *fill);
+        if (fill == NULL)
             goto out;
-        for (size_t i = 0; i < nslots; i++)
-            table[i].rec = UINT32_MAX;
-        for (size_t i = lo; i < hi; i++) {
-            const struct linker_key *k = &sorted[i];
-            size_t h = s_mix(k->t0) & mask;
-            /* Prefetch a few keys ahead: the table is far bigger than the cache. */
-            if (i + 8 < hi)
-                __builtin_prefetch(&table[s_mix(sorted[i + 8].t0) & mask]);
-            while (table[h].rec != UINT32_MAX && (table[h].t0 != k->t0 || table[h].t1 != k->t1))
-                h = (h + 1) & mask;
-            if (table[h].rec == UINT32_MAX) {
-                table[h] = (struct s_slot){k->t0, k->t1, k->rec, k->level};
-            } else if (table[h].rec != k->rec) {
-                uint8_t ev = table[h].level > k->level ? table[h].level : k->level;
-                rc = s_join(r, table[h].rec, k->rec, ev, 1.0f);
-                if (rc != 0)
+        memcpy(fill, start, nbuckets * sizeof *fill);
+        for (size_t i = 0; i < in->nkeys; i++)
+            keys[fill[bucket[i]]++] = in->keys[i];
+        free(fill);
+    }
+    /* Classes in level order (strongest evidence first), partition by partition. */
+    for (size_t c = 0; c < spec->nlevels; c++) {
+        uint8_t cls = spec->levels[c].number;
+        if (class_of[cls] != cls)
+            continue;
+        for (size_t p = 0; p < ((size_t)1 << pbits[cls]); p++) {
+            size_t plo = start[class_base[cls] + 2 * p], phi = start[class_base[cls] + 2 * p + 2];
+            size_t nslots = 16, mask;
+            if (plo == phi)
+                continue;
+            while (nslots < 2 * (phi - plo))
+                nslots *= 2;
+            mask = nslots - 1;
+            if (nslots > tablecap) {
+                free(table);
+                table = malloc(nslots * sizeof *table);
+                if (table == NULL)
                     goto out;
+                tablecap = nslots;
+            }
+            for (size_t i = 0; i < nslots; i++)
+                table[i].rec = UINT32_MAX;
+            for (size_t i = plo; i < phi;) {
+                /* Probe a batch from the cached table, prefetch the union-find
+                 * entries the joins will touch, then join: the union-find is
+                 * far bigger than the cache and its reads would otherwise stall
+                 * one after another. */
+                struct s_pending pend[S_JOIN_BATCH];
+                size_t np = 0;
+                for (; i < phi && np < S_JOIN_BATCH; i++) {
+                    const struct linker_key *k = &keys[i];
+                    size_t h = s_mix(k->t0) & mask;
+                    while (table[h].rec != UINT32_MAX &&
+                           (table[h].t0 != k->t0 || table[h].t1 != k->t1))
+                        h = (h + 1) & mask;
+                    if (table[h].rec == UINT32_MAX) {
+                        table[h] = (struct s_slot){k->t0, k->t1, k->rec, k->level};
+                    } else if (table[h].rec != k->rec) {
+                        pend[np].a = table[h].rec;
+                        pend[np].b = k->rec;
+                        pend[np].level = table[h].level > k->level ? table[h].level : k->level;
+                        __builtin_prefetch(&r->uf.parent[pend[np].a]);
+                        __builtin_prefetch(&r->uf.parent[pend[np].b]);
+                        np++;
+                    }
+                }
+                for (size_t j = 0; j < np; j++) {
+                    __builtin_prefetch(&r->uf.parent[r->uf.parent[pend[j].a]]);
+                    __builtin_prefetch(&r->uf.parent[r->uf.parent[pend[j].b]]);
+                }
+                for (size_t j = 0; j < np; j++) {
+                    rc = s_join(r, pend[j].a, pend[j].b, pend[j].level, 1.0f);
+                    if (rc != 0)
+                        goto out;
+                }
             }
         }
     }
     rc = 0;
 out:
     free(table);
-    free(sorted);
-    free(count);
+    free(keys);
+    free(bucket);
     free(start);
     return rc;
 }
@@ -466,6 +529,7 @@ s_sort_by_pop(uint32_t *rec, size_t n, const uint16_t *pop)
         qsort_r(rec, n, sizeof *rec, s_pop_cmp, (void *)pop);
         return;
     }
+    /* small blocks: insertion sort */
     for (size_t i = 1; i < n; i++) {
         uint32_t v = rec[i];
         size_t j = i;

@@ -67,6 +67,9 @@ void linker_input_free(struct linker_input **in);
  * LINKER_MAX_DATASETS already. */
 int linker_input_dataset(struct linker_input *in, const char *agency, const char *dataset,
                          int one_per_person);
+/* Makes room for this many records, keys and blocking keys in all, so that
+ * loading a known count does not grow and copy the arrays. */
+int linker_input_reserve(struct linker_input *in, size_t records, size_t keys, size_t blocks);
 /* Adds one record of dataset ds. XL_ERR_FORMAT for a record whose CLK has the
  * wrong length; XL_ERR_NOMEM. */
 int linker_input_add(struct linker_input *in, int ds, const Crosslink__Record *r);
