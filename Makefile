@@ -69,6 +69,8 @@ TESTLIB_SRC := $(wildcard tests/lib/*.c)
 TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTLIB_SRC))
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
 .PHONY: all check unit e2e asan fuzz bench demo format install clean help
 
@@ -137,6 +139,11 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TESTLIB_OBJ) $(ROLE_LIBS) $(LIBXL)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(XL_LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(ROLE_LIBS) $(LIBXL) $(LIBS)
 
+# Tools the end-to-end tests drive (a raw ZeroMQ client and the like).
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBXL)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(XL_LDFLAGS) -o $@ $< $(LIBXL) $(LIBS)
+
 $(BUILD)/bench/%.o: bench/%.c | $(PROTO_H)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -148,7 +155,7 @@ check: unit e2e
 unit: $(UNIT_BINS) $(PROGS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
 
-e2e: $(PROGS) $(BENCH_BINS)
+e2e: $(PROGS) $(BENCH_BINS) $(TOOL_BINS)
 	@XL_BIN=$(BIN) XL_BUILD=$(BUILD) sh tests/run-e2e.sh
 
 asan:

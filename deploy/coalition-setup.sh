@@ -4,7 +4,10 @@
 # Used by the demo, the benchmarks and the end-to-end tests.
 #
 #   . deploy/coalition-setup.sh
-#   xl_coalition_setup OUT_DIR BIN_DIR
+#   xl_coalition_setup OUT_DIR BIN_DIR [ENDPOINT]
+#
+# With ENDPOINT, OUT_DIR/linker/ also gets the linker's keys, keyring and a
+# linker.conf listening there, and every agent.conf points at it.
 #
 # Agencies: wmp (police.csv), icb (health.csv), lea (education.csv),
 # csc (social.csv); folder OUT_DIR/<agency>/, CSV names as the generator writes them.
@@ -14,6 +17,7 @@ XL_AGENCIES="wmp:police icb:health lea:education csc:social"
 xl_coalition_setup() {
     out=$1
     bin=$(cd "$2" && pwd)
+    endpoint=${3:-}
     examples=$(cd "$(dirname -- "${XL_SETUP_SELF:-deploy/coalition-setup.sh}")" && pwd)/examples
     mkdir -p "$out" || return 1
     "$bin/crosslink-keys" init "$out/custodian" >/dev/null || return 1
@@ -35,6 +39,17 @@ xl_coalition_setup() {
             -e "s/^mapping = .*/mapping = $kind.map/" \
             -e "s/wmp-local.key/$agency-local.key/" \
             -e "s/wmp-agent.key/$agency-agent.key/" \
+            -e "s|^endpoint = .*|endpoint = ${endpoint:-tcp://127.0.0.1:7800}|" \
             "$examples/agent.conf" >"$dir/agent.conf" || return 1
     done
+    [ -n "$endpoint" ] || return 0
+    mkdir -p "$out/linker/keys" || return 1
+    chmod 700 "$out/linker/keys"
+    cp -p "$out/custodian/linker.key" "$out/custodian/linker-sign.key" \
+        "$out/custodian/keyring" "$out/linker/keys/" || return 1
+    cp "$examples/linkage.spec" "$out/linker/" || return 1
+    check=$("$bin/crosslink-keys" show "$out/custodian/linkage-e1.secret" | sed -n 's/.*check value //p')
+    sed -e "s|^endpoint = .*|endpoint = $endpoint|" \
+        -e "s/^secret_check = .*/secret_check = $check/" \
+        "$examples/linker.conf" >"$out/linker/linker.conf" || return 1
 }

@@ -1,0 +1,67 @@
+/* The linker's audit log: append-only JSON Lines, one entry per line, each
+ * chained to the one before it by hash:
+ *
+ *   {"seq":N,"time":"2026-11-22T10:00:00Z","actor":"<key id>|linker","role":"agent",
+ *    "event":"submission.commit","details":{...},"prev":"<hex>","hash":"<hex>"}
+ *
+ * "hash" is always the last member. The entry's canonical bytes are the line
+ * without its newline and without the trailing `,"hash":"<64 hex>"` (so they end
+ * in the `}` of the object), and hash = SHA-256(prev hash bytes || canonical
+ * bytes). The first entry has seq 1 and prev = 32 zero bytes. Each append is
+ * written and fsynced before it returns.
+ *
+ * Entries never hold record content, identifiers or tokens: counts, key ids,
+ * agencies, datasets, hex hashes and reason codes only. More than one process
+ * may append (the service and `crosslink-linker import`): each append takes an
+ * exclusive flock on the file and continues from whatever entry is last. */
+#ifndef LINKER_AUDIT_H
+#define LINKER_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "xl/crypto.h"
+
+/* Longest entry written or read back; longer lines are refused. */
+#define LINKER_AUDIT_LINE_MAX (256u * 1024)
+
+struct linker_audit;
+
+/* Opens (creating, mode 0600) the log at path and checks its last entry: its own
+ * hash, its link to the entry before it and, for a log of one entry, that it is
+ * the first. A log whose tail is incomplete or does not verify is refused
+ * (XL_ERR_FORMAT, with the byte offset to inspect), so the linker never extends
+ * a broken chain. *out is set on success only; caller frees with
+ * linker_audit_close. */
+int linker_audit_open(const char *path, struct linker_audit **out, char *err, size_t errlen);
+/* Closes the log and frees *a; sets *a = NULL. Accepts NULL. */
+void linker_audit_close(struct linker_audit **a);
+
+/* Appends one entry and fsyncs it. when = 0 means now. details (may be NULL for
+ * {}) is consumed, on failure too. *seq (may be NULL) receives the entry's
+ * sequence number. After a failed write or fsync the log refuses further
+ * appends (XL_ERR_IO) until it is reopened, because what reached the disk is no
+ * longer known. Safe to call from several threads. */
+int linker_audit_append(struct linker_audit *a, time_t when, const char *actor, const char *role,
+                        const char *event, cJSON *details, uint64_t *seq, char *err, size_t errlen);
+
+/* Sequence number the next entry will get (the last entry's + 1 as of the last
+ * open or append by this process). */
+uint64_t linker_audit_next_seq(struct linker_audit *a);
+
+/* Checks one entry (line without its newline): the trailing hash member, the
+ * JSON, the seq and prev members, and that hash = SHA-256(prev || canonical).
+ * Returns 0 with *seq, prev and hash filled in, or XL_ERR_FORMAT (malformed)
+ * or XL_ERR_CRYPTO (the hash does not match) with a message. The caller checks
+ * the chain: prev equals the previous entry's hash and seq follows it. */
+int linker_audit_entry_check(const char *line, size_t len, uint64_t *seq,
+                             uint8_t prev[XL_HASH_BYTES], uint8_t hash[XL_HASH_BYTES], char *err,
+                             size_t errlen);
+
+/* UTC time as ISO 8601 ("2026-11-22T10:00:00Z") into out[21]. */
+void linker_iso_time(time_t t, char out[21]);
+
+#endif

@@ -1,0 +1,388 @@
+#include <libgen.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "import.h"
+#include "ingest.h"
+#include "server.h"
+#include "xl/err.h"
+#include "xl/log.h"
+#include "xl/receipt.h"
+#include "xl/xle.h"
+
+int
+linker_receipt_print(FILE *out, const uint8_t *receipt, size_t len, char *err, size_t errlen)
+{
+    Crosslink__Receipt *rc = crosslink__receipt__unpack(NULL, len, receipt);
+    char text[XL_RECEIPT_TEXT_MAX], sig[2 * XL_SIG_BYTES + 1], pk[2 * XL_SIGN_PK_BYTES + 1];
+    int n;
+
+    if (rc == NULL)
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "stored receipt does not parse");
+    n = xl_receipt_canonical(rc, text, sizeof text);
+    if (n < 0 || rc->signature.len != XL_SIG_BYTES || rc->linker_key.len != XL_SIGN_PK_BYTES) {
+        crosslink__receipt__free_unpacked(rc, NULL);
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "stored receipt is malformed");
+    }
+    xl_hex(rc->signature.data, XL_SIG_BYTES, sig);
+    xl_hex(rc->linker_key.data, XL_SIGN_PK_BYTES, pk);
+    fprintf(out, "%.*ssignature %s\nsigner %s\n", n, text, sig, pk);
+    crosslink__receipt__free_unpacked(rc, NULL);
+    return 0;
+}
+
+/* The first active agent key of agency, on whose behalf the operator imports. */
+static const struct xl_keyring_entry *
+s_agency_key(const struct xl_keyring *kr, const char *agency)
+{
+    for (size_t i = 0; i < kr->count; i++) {
+        const struct xl_keyring_entry *e = &kr->entries[i];
+        if (e->active && e->role == XL_ROLE_AGENT && strcmp(e->agency, agency) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static void
+s_user(char *out, size_t len)
+{
+    struct passwd *pw = getpwuid(geteuid());
+
+    if (pw != NULL && pw->pw_name != NULL)
+        snprintf(out, len, "%s", pw->pw_name);
+    else
+        snprintf(out, len, "uid %u", (unsigned)geteuid());
+}
+
+/* First pass: checks the whole file (count and content hash against its
+ * trailer) before anything is stored. */
+static int
+s_verify(const char *path, uint8_t hash[XL_HASH_BYTES], uint64_t *count, char *err, size_t errlen)
+{
+    const Crosslink__XleHeader *hdr;
+    struct xl_xle_reader *rd = xl_xle_reader_open(path, &hdr, err, errlen);
+    const uint8_t *rec;
+    size_t len;
+    int r;
+
+    if (rd == NULL)
+        return XL_ERR_FORMAT;
+    while ((r = xl_xle_next(rd, &rec, &len, err, errlen)) == 1)
+        ;
+    if (r == 0) {
+        memcpy(hash, xl_xle_reader_hash(rd), XL_HASH_BYTES);
+        *count = xl_xle_reader_count(rd);
+    }
+    xl_xle_reader_close(&rd);
+    return r;
+}
+
+static void
+s_put_be32(uint8_t *p, size_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* Second pass: the chunks from next_seq on, through linker_chunk. */
+static int
+s_send_chunks(struct linker_ctx *ctx, const struct linker_actor *who, const char *path,
+              const uint8_t id[LINKER_SUBID_BYTES], uint32_t chunk_records, uint64_t next_seq,
+              char *err, size_t errlen)
+{
+    const Crosslink__XleHeader *hdr;
+    struct xl_xle_reader *rd = xl_xle_reader_open(path, &hdr, err, errlen);
+    struct linker_answer res;
+    uint8_t *buf = NULL;
+    size_t cap = 0, len = 0, n = 0;
+    uint64_t seq = 0;
+    const uint8_t *rec;
+    size_t rl;
+    int r;
+
+    if (rd == NULL)
+        return XL_ERR_FORMAT;
+    for (;;) {
+        r = xl_xle_next(rd, &rec, &rl, err, errlen);
+        if (r < 0)
+            break;
+        if (r == 1 && seq >= next_seq) {
+            if (len + 4 + rl > cap) {
+                size_t ncap = (len + 4 + rl) * 2;
+                uint8_t *p = realloc(buf, ncap);
+                if (p == NULL) {
+                    r = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                buf = p;
+                cap = ncap;
+            }
+            s_put_be32(buf + len, rl);
+            memcpy(buf + len + 4, rec, rl);
+            len += 4 + rl;
+        }
+        if (r == 1)
+            n++;
+        if (n == chunk_records || (r == 0 && n > 0)) {
+            if (seq >= next_seq) {
+                struct linker_records recs = {.data = buf, .len = len, .n = n};
+                linker_chunk(ctx, who, id, LINKER_SUBID_BYTES, seq, &recs, &res);
+                if (res.code != 0) {
+                    r = xl_err_set(err, errlen, res.code, "%s: chunk %llu refused: %s", path,
+                                   (unsigned long long)seq, res.msg);
+                    linker_answer_clear(&res);
+                    break;
+                }
+                linker_answer_clear(&res);
+            }
+            seq++;
+            n = 0;
+            len = 0;
+        }
+        if (r == 0)
+            break;
+    }
+    free(buf);
+    xl_xle_reader_close(&rd);
+    return r;
+}
+
+int
+linker_import(const char *conf_path, const char *path, FILE *out, char *err, size_t errlen)
+{
+    struct linker_ctx ctx;
+    struct xl_keyring *kr = NULL;
+    struct xl_xle_reader *rd = NULL;
+    const Crosslink__XleHeader *hdr;
+    const struct xl_keyring_entry *key;
+    Crosslink__SubmitBegin b = CROSSLINK__SUBMIT_BEGIN__INIT;
+    struct linker_actor who;
+    struct linker_answer res;
+    uint8_t hash[XL_HASH_BYTES];
+    char user[64], tmp[1024], hex[2 * XL_HASH_BYTES + 1];
+    uint64_t count = 0;
+    cJSON *d;
+    int r;
+
+    memset(&res, 0, sizeof res);
+    r = linker_ctx_open(&ctx, conf_path, err, errlen);
+    if (r != 0)
+        return r;
+    r = xl_keyring_load(ctx.cfg.keyring_path, &kr, err, errlen);
+    if (r != 0)
+        goto out;
+    rd = xl_xle_reader_open(path, &hdr, err, errlen);
+    if (rd == NULL) {
+        r = XL_ERR_FORMAT;
+        goto out;
+    }
+    if (hdr->agency == NULL || !xl_name_valid(hdr->agency)) {
+        r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: the header names no valid agency", path);
+        goto out;
+    }
+    key = s_agency_key(kr, hdr->agency);
+    if (key == NULL) {
+        r = xl_err_set(err, errlen, XL_ERR_DENIED,
+                       "%s: agency %s has no active agent key in the keyring: import refused", path,
+                       hdr->agency);
+        goto out;
+    }
+    r = s_verify(path, hash, &count, err, errlen);
+    if (r != 0)
+        goto out;
+
+    memset(&who, 0, sizeof who);
+    snprintf(who.key_id, sizeof who.key_id, "%s", key->key_id);
+    who.role = key->role;
+    snprintf(who.agency, sizeof who.agency, "%s", key->agency);
+    who.audit_actor = "linker";
+    who.audit_role = "operator";
+    who.source = "import";
+
+    snprintf(tmp, sizeof tmp, "%s", path);
+    s_user(user, sizeof user);
+    xl_hex(hash, sizeof hash, hex);
+    d = cJSON_CreateObject();
+    if (d != NULL) {
+        cJSON_AddStringToObject(d, "file", basename(tmp));
+        cJSON_AddStringToObject(d, "agency", hdr->agency);
+        cJSON_AddStringToObject(d, "dataset",
+                                xl_name_valid(hdr->dataset) ? hdr->dataset : "(invalid)");
+        cJSON_AddNumberToObject(d, "records", (double)count);
+        cJSON_AddStringToObject(d, "content", hex);
+        cJSON_AddStringToObject(d, "key_id", key->key_id);
+        cJSON_AddStringToObject(d, "user", user);
+    }
+    r = linker_audit_append(ctx.audit, 0, "linker", "operator", "import", d, NULL, err, errlen);
+    if (r != 0)
+        goto out;
+
+    /* The same begin an agent would send for these records. */
+    b.agency = hdr->agency;
+    b.dataset = hdr->dataset;
+    b.spec_fingerprint = hdr->spec_fingerprint;
+    b.epoch = hdr->epoch;
+    b.record_count = count;
+    b.content_hash.data = hash;
+    b.content_hash.len = sizeof hash;
+    b.chunk_records = LINKER_IMPORT_CHUNK < ctx.cfg.max_chunk_records ? LINKER_IMPORT_CHUNK
+                                                                      : ctx.cfg.max_chunk_records;
+    b.secret_check = hdr->secret_check;
+    b.one_per_person = hdr->one_per_person;
+    b.n_attributes = hdr->n_attributes;
+    b.attributes = hdr->attributes;
+    if (linker_begin(&ctx, &who, &b, &res) != 0) {
+        r = xl_err_set(err, errlen, res.code, "%s: refused: %s", path, res.msg);
+        goto out;
+    }
+    if (res.kind == LINKER_REPLY_ACK) {
+        uint8_t id[LINKER_SUBID_BYTES];
+        uint64_t next = res.next_seq;
+
+        memcpy(id, res.id, sizeof id);
+        if (next > 0)
+            fprintf(stderr, "crosslink-linker: resuming an interrupted import at chunk %llu\n",
+                    (unsigned long long)next);
+        linker_answer_clear(&res);
+        r = s_send_chunks(&ctx, &who, path, id, b.chunk_records, next, err, errlen);
+        if (r != 0)
+            goto out;
+        if (linker_commit(&ctx, &who, id, sizeof id, count, hash, sizeof hash, &res) != 0) {
+            r = xl_err_set(err, errlen, res.code, "%s: commit refused: %s", path, res.msg);
+            goto out;
+        }
+    } else {
+        fprintf(stderr, "crosslink-linker: this content is already committed; its receipt:\n");
+    }
+    r = linker_receipt_print(out, res.receipt, res.receiptlen, err, errlen);
+out:
+    linker_answer_clear(&res);
+    xl_xle_reader_close(&rd);
+    xl_keyring_destroy(&kr);
+    linker_ctx_close(&ctx);
+    return r;
+}
+
+/* ---- status ------------------------------------------------------------------ */
+
+struct s_status {
+    FILE *out;
+    const struct xl_keyring *kr;
+    int pass; /* 0 current, 1 open */
+    size_t current, open, superseded, lines;
+    uint64_t current_records, current_epoch_records, open_records;
+    uint32_t epoch;
+};
+
+static const char *
+s_key_name(const struct xl_keyring *kr, const char *id)
+{
+    const struct xl_keyring_entry *e = linker_keyring_by_id(kr, id);
+
+    return e != NULL ? e->name : id;
+}
+
+static int
+s_status_row(void *arg, const struct linker_submission *sub)
+{
+    struct s_status *s = arg;
+    char id[LINKER_SUBID_HEX + 1], when[21];
+
+    xl_hex(sub->id, LINKER_SUBID_BYTES, id);
+    if (s->pass == 0) {
+        if (sub->state == LINKER_SUPERSEDED)
+            s->superseded++;
+        else if (sub->state == LINKER_OPEN) {
+            s->open++;
+            s->open_records += sub->records_stored;
+        }
+        if (sub->state != LINKER_COMMITTED)
+            return 0;
+        s->current++;
+        s->current_records += sub->record_count;
+        if (sub->epoch == s->epoch)
+            s->current_epoch_records += sub->record_count;
+        linker_iso_time((time_t)sub->committed, when);
+        fprintf(s->out, "  %-12s %-16s %10llu %6u  %-20s  %-18s %.16s %s\n", sub->agency,
+                sub->dataset, (unsigned long long)sub->record_count, (unsigned)sub->epoch, when,
+                s_key_name(s->kr, sub->key_id), id, sub->source);
+    } else if (sub->state == LINKER_OPEN) {
+        uint64_t chunks = (sub->record_count + sub->chunk_records - 1) / sub->chunk_records;
+        linker_iso_time((time_t)sub->created, when);
+        fprintf(s->out,
+                "  %-12s %-16s %llu of %llu records (%llu of %llu chunks), epoch %u, begun %s "
+                "by %s, submission %.16s\n",
+                sub->agency, sub->dataset, (unsigned long long)sub->records_stored,
+                (unsigned long long)sub->record_count, (unsigned long long)sub->next_seq,
+                (unsigned long long)chunks, (unsigned)sub->epoch, when,
+                s_key_name(s->kr, sub->key_id), id);
+        s->lines++;
+    }
+    return 0;
+}
+
+int
+linker_status(const char *conf_path, FILE *out, char *err, size_t errlen)
+{
+    struct linker_config cfg;
+    struct linker_store *st = NULL;
+    struct xl_keyring *kr = NULL;
+    struct xl_spec *spec = NULL;
+    struct s_status s;
+    char fp[2 * XL_HASH_BYTES + 1] = "(unreadable)", kerr[XL_ERRBUF];
+    int r;
+
+    r = linker_config_load(conf_path, &cfg, err, errlen);
+    if (r != 0)
+        return r;
+    r = linker_store_open_readonly(cfg.database_path, &st, err, errlen);
+    if (r != 0)
+        return r;
+    if (xl_spec_load(cfg.spec_path, &spec, kerr, sizeof kerr) == 0)
+        xl_hex(spec->fingerprint, XL_HASH_BYTES, fp);
+    /* Key names make the report readable; without the keyring it shows key ids. */
+    if (xl_keyring_load(cfg.keyring_path, &kr, kerr, sizeof kerr) != 0)
+        kr = NULL;
+    memset(&s, 0, sizeof s);
+    s.out = out;
+    s.kr = kr;
+    s.epoch = cfg.epoch;
+    fprintf(out, "linker: epoch %u, specification %.16s…, database %s\n", (unsigned)cfg.epoch, fp,
+            cfg.database_path);
+    if (kr != NULL) {
+        struct linker_keyring_counts c;
+        linker_keyring_count(kr, &c);
+        fprintf(out, "keyring: %zu keys, %zu active (%zu agents), %zu revoked\n", c.entries,
+                c.active, c.agents, c.revoked);
+    }
+    fprintf(out, "\ncurrent submissions (committed):\n");
+    fprintf(out, "  %-12s %-16s %10s %6s  %-20s  %-18s %-16s %s\n", "AGENCY", "DATASET", "RECORDS",
+            "EPOCH", "COMMITTED (UTC)", "KEY", "SUBMISSION", "SOURCE");
+    r = linker_store_foreach_submission(st, s_status_row, &s, err, errlen);
+    if (r == 0 && s.current == 0)
+        fprintf(out, "  (none)\n");
+    if (r == 0) {
+        fprintf(out, "\nopen submissions (in progress or abandoned):\n");
+        s.pass = 1;
+        s.lines = 0;
+        r = linker_store_foreach_submission(st, s_status_row, &s, err, errlen);
+        if (r == 0 && s.lines == 0)
+            fprintf(out, "  (none)\n");
+    }
+    if (r == 0)
+        fprintf(out,
+                "\ntotals: %zu current submissions, %llu records (%llu of epoch %u); %zu open "
+                "(%llu records stored); %zu superseded\n",
+                s.current, (unsigned long long)s.current_records,
+                (unsigned long long)s.current_epoch_records, (unsigned)cfg.epoch, s.open,
+                (unsigned long long)s.open_records, s.superseded);
+    xl_keyring_destroy(&kr);
+    free(spec);
+    linker_store_close(&st);
+    return r;
+}

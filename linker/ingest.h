@@ -1,0 +1,115 @@
+/* Submissions: begin, chunk and commit, as docs/protocol.md specifies them.
+ *
+ * One code path for both ways records arrive: the network server (server.c)
+ * and `crosslink-linker import` of an .xle file (import.c) call the same three
+ * functions, so a file import is checked, stored, audited and receipted exactly
+ * like a network submission. The caller authenticates; these functions
+ * authorise (role and agency), check, store, audit and sign. */
+#ifndef LINKER_INGEST_H
+#define LINKER_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "config.h"
+#include "crosslink.pb-c.h"
+#include "store.h"
+#include "xl/err.h"
+#include "xl/keyfile.h"
+#include "xl/keyring.h"
+#include "xl/spec.h"
+
+/* Sizes of the record fields the agent produces (agent/encode.h): local_ref
+ * and blocking-key tokens. A record with other sizes is refused at ingest,
+ * so the matching engine only ever meets well-formed records. */
+#define LINKER_REF_BYTES      16
+#define LINKER_BLOCK_BYTES    8
+#define LINKER_MAX_KEYS       (XL_SPEC_MAX_LEVELS * 4)
+#define LINKER_MAX_BLOCKS     (XL_SPEC_MAX_BLOCKS * 4)
+#define LINKER_MAX_PAYLOAD    (64u * 1024)
+#define LINKER_MAX_ATTRIBUTES 256
+/* Largest record_count a begin may announce. */
+#define LINKER_MAX_RECORDS (1ull << 40)
+
+/* What begin, chunk and commit need, loaded once from linker.conf. */
+struct linker_ctx {
+    struct linker_config cfg;
+    struct xl_spec *spec;
+    size_t clk_bytes;
+    struct xl_keyfile *sign; /* Ed25519 signing key (sign-secret) */
+    struct linker_store *store;
+    struct linker_audit *audit;
+    uint8_t *scratch; /* reused buffer for packing a chunk's records */
+    size_t scratchcap;
+};
+
+/* Loads the configuration at conf_path, the specification, the signing key,
+ * the database and the audit log into ctx. On error ctx holds nothing (no
+ * linker_ctx_close needed) and err names the file. */
+int linker_ctx_open(struct linker_ctx *ctx, const char *conf_path, char *err, size_t errlen);
+/* Releases what linker_ctx_open loaded (wiping the signing key). Idempotent. */
+void linker_ctx_close(struct linker_ctx *ctx);
+
+/* Who a request comes from. */
+struct linker_actor {
+    char key_id[XL_KEYID_HEX + 1]; /* the request's key (an import: the agency's agent key) */
+    enum xl_role role;
+    char agency[XL_NAME_MAX];
+    const char *audit_actor; /* the audit entry's actor: the key id, or "linker" */
+    const char *audit_role;  /* "agent", or "operator" for an import */
+    const char *source;      /* "network" or "import" */
+};
+
+/* The answer to a request: an error, an ack or a receipt. */
+enum linker_reply { LINKER_REPLY_ERROR, LINKER_REPLY_ACK, LINKER_REPLY_RECEIPT };
+
+struct linker_answer {
+    enum linker_reply kind;
+    int code;            /* 0, or the XL_ERR_* of an error reply */
+    char msg[XL_ERRBUF]; /* the error, for the peer (never internal detail) */
+    uint8_t id[LINKER_SUBID_BYTES];
+    uint64_t next_seq;
+    uint64_t records_stored;
+    uint32_t credit;
+    uint8_t *receipt; /* packed Receipt (malloc'd; linker_answer_clear frees) */
+    size_t receiptlen;
+    const char *what; /* "new", "resumed", "committed", "duplicate"...: for the log line */
+};
+void linker_answer_clear(struct linker_answer *res);
+
+/* SubmitBegin. Returns res->code: 0 with an ack (a new or resumed submission)
+ * or a receipt (the same content is already committed), or an error. */
+int linker_begin(struct linker_ctx *ctx, const struct linker_actor *who,
+                 const Crosslink__SubmitBegin *b, struct linker_answer *res);
+
+/* A chunk's records: decoded (network; packed here) or already in the stored
+ * form, each as 4-byte big-endian length and packed Record (import). */
+struct linker_records {
+    Crosslink__Record *const *records; /* n decoded records, or NULL */
+    const uint8_t *data;               /* the stored form, when records is NULL */
+    size_t len;
+    size_t n;
+};
+
+/* SubmitChunk seq of submission id. Returns res->code: 0 with an ack, or an
+ * error. The chunk is durable before 0 is returned. */
+int linker_chunk(struct linker_ctx *ctx, const struct linker_actor *who, const uint8_t *id,
+                 size_t idlen, uint64_t seq, const struct linker_records *recs,
+                 struct linker_answer *res);
+
+/* SubmitCommit. Returns res->code: 0 with the receipt, or an error (the
+ * submission stays open and its chunks stay stored). */
+int linker_commit(struct linker_ctx *ctx, const struct linker_actor *who, const uint8_t *id,
+                  size_t idlen, uint64_t record_count, const uint8_t *hash, size_t hashlen,
+                  struct linker_answer *res);
+
+/* Checks one record against the specification and the sizes above. 0, or
+ * XL_ERR_FORMAT naming the field (never its value). */
+int linker_record_check(const struct linker_ctx *ctx, const Crosslink__Record *r, char *err,
+                        size_t errlen);
+
+/* The Error.Code for an XL_ERR_* code. */
+Crosslink__Error__Code linker_error_code(int xl_err);
+
+#endif

@@ -1,0 +1,149 @@
+/* The linker's store: one SQLite database (WAL, synchronous=FULL) holding
+ * submissions and their chunks.
+ *
+ * A chunk's data is its records, each as a 4-byte big-endian length followed by
+ * the packed Record, so SHA-256 over the chunks' data in seq order is the
+ * submission's content hash (the .xle and SubmitBegin definition). Every write
+ * is one transaction: a chunk is on disk when linker_store_put_chunk returns.
+ *
+ * The store keeps no state of its own between calls, so two processes (the
+ * service and an import) can use one database; SQLite serialises their writes.
+ * The store checks sequence and counts; authorisation and the protocol's other
+ * checks are the caller's (ingest.c). */
+#ifndef LINKER_STORE_H
+#define LINKER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xl/crypto.h"
+#include "xl/keyfile.h"
+
+#define LINKER_SUBID_BYTES 16
+#define LINKER_SUBID_HEX   (2 * LINKER_SUBID_BYTES)
+
+enum linker_state { LINKER_OPEN = 0, LINKER_COMMITTED = 1, LINKER_SUPERSEDED = 2 };
+const char *linker_state_name(enum linker_state s);
+
+/* One row of the submissions table. */
+struct linker_submission {
+    uint8_t id[LINKER_SUBID_BYTES];
+    char agency[XL_NAME_MAX];
+    char dataset[XL_NAME_MAX];
+    char key_id[XL_KEYID_HEX + 1]; /* key that began it (for an import: the agency's agent key) */
+    char source[16];               /* "network" or "import" */
+    uint8_t spec[XL_HASH_BYTES];
+    uint32_t epoch;
+    uint64_t record_count;
+    uint8_t content_hash[XL_HASH_BYTES];
+    uint32_t chunk_records;
+    int one_per_person;
+    enum linker_state state;
+    uint64_t next_seq; /* first chunk not yet stored */
+    uint64_t records_stored;
+    int64_t created;   /* unix seconds */
+    int64_t committed; /* 0 while open */
+    int has_receipt;
+};
+
+struct linker_store;
+
+/* Opens (creating, mode 0600 under the caller's umask) the database at path,
+ * creates the tables and prepares the statements. *out is set on success only;
+ * caller frees with linker_store_close. */
+int linker_store_open(const char *path, struct linker_store **out, char *err, size_t errlen);
+/* As linker_store_open for an existing database, without creating the file or
+ * its tables (status: it only reads). XL_ERR_NOTFOUND when there is none. */
+int linker_store_open_readonly(const char *path, struct linker_store **out, char *err,
+                               size_t errlen);
+void linker_store_close(struct linker_store **st);
+
+/* The open or committed submission whose identity (agency, dataset,
+ * content_hash, record_count, chunk_records, epoch, spec) equals want's, into
+ * *out. 0, or XL_ERR_NOTFOUND. Superseded submissions are never matched. */
+int linker_store_find(struct linker_store *st, const struct linker_submission *want,
+                      struct linker_submission *out, char *err, size_t errlen);
+/* The submission with this id. 0, or XL_ERR_NOTFOUND. */
+int linker_store_get(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES],
+                     struct linker_submission *out, char *err, size_t errlen);
+
+/* Inserts sub as a new open submission (state, next_seq, records_stored and
+ * committed are ignored and start at open/0/0/0). attributes is the JSON text
+ * of the outcome attribute schema ("[]" when none). XL_ERR_EXISTS for an id in
+ * use. */
+int linker_store_create(struct linker_store *st, const struct linker_submission *sub,
+                        const char *attributes, char *err, size_t errlen);
+
+/* Outcome of a chunk write. */
+struct linker_chunk_result {
+    int duplicate; /* the chunk was already stored: nothing written */
+    uint64_t next_seq;
+    uint64_t records_stored;
+};
+
+/* Stores chunk seq of submission id in one transaction, with nrecords records
+ * in data (the length-prefixed encoding above). seq below next_seq is a
+ * duplicate: acknowledged, nothing written. Errors: XL_ERR_NOTFOUND,
+ * XL_ERR_SEQUENCE (seq above next_seq; *res holds the expected one),
+ * XL_ERR_MISMATCH (the submission is not open, or the records would exceed its
+ * record count), XL_ERR_TOOBIG (more than chunk_records records), XL_ERR_INVALID
+ * (no records), XL_ERR_IO. Nothing is written on error. */
+int linker_store_put_chunk(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES],
+                           uint64_t seq, uint64_t nrecords, const uint8_t *data, size_t len,
+                           struct linker_chunk_result *res, char *err, size_t errlen);
+
+/* SHA-256 over the stored chunk data of id in seq order, and the number of
+ * chunks and records found. Checks each chunk's data parses as length-prefixed
+ * records adding up to its record count (XL_ERR_FORMAT otherwise). */
+int linker_store_content_hash(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES],
+                              uint8_t hash[XL_HASH_BYTES], uint64_t *chunks, uint64_t *records,
+                              char *err, size_t errlen);
+
+/* Called inside the commit transaction once the submission is marked
+ * committed and the earlier committed submissions of its agency and dataset
+ * are marked superseded (their ids in superseded[0..n)). It writes what must
+ * accompany the commit (the audit entries) and returns the signed receipt
+ * (packed Receipt, malloc'd; the store frees it). Returning non-zero rolls the
+ * whole commit back. */
+struct linker_commit_hooks {
+    int (*seal)(void *ctx, const struct linker_submission *sub,
+                const uint8_t (*superseded)[LINKER_SUBID_BYTES], size_t nsuperseded,
+                uint8_t **receipt, size_t *receiptlen, char *err, size_t errlen);
+    void *ctx;
+};
+
+/* Commits open submission id at time `when` in one transaction: state
+ * committed, earlier committed submissions of the same agency and dataset
+ * superseded, hooks->seal called, its receipt stored. The caller has checked
+ * the content (linker_store_content_hash). XL_ERR_NOTFOUND; XL_ERR_MISMATCH when
+ * the submission is not open or not all its records are stored; the seal
+ * hook's error. On error nothing changes. */
+int linker_store_commit(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES], int64_t when,
+                        const struct linker_commit_hooks *hooks, char *err, size_t errlen);
+
+/* The stored receipt of id (packed Receipt) into *out (malloc'd, caller frees).
+ * XL_ERR_NOTFOUND when the submission or its receipt is absent. */
+int linker_store_receipt(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES],
+                         uint8_t **out, size_t *outlen, char *err, size_t errlen);
+
+/* The attribute schema (JSON text, malloc'd, caller frees) of id. */
+int linker_store_attributes(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES],
+                            char **out, char *err, size_t errlen);
+
+/* Calls fn for every submission, ordered by agency, dataset and creation time.
+ * A non-zero return from fn stops the walk and is returned. */
+int linker_store_foreach_submission(struct linker_store *st,
+                                    int (*fn)(void *ctx, const struct linker_submission *sub),
+                                    void *ctx, char *err, size_t errlen);
+
+/* Calls fn for every record of every committed (current) submission of epoch,
+ * ordered by agency, dataset, chunk and position; index counts the records of
+ * one submission from 0. rec (packed Record, len bytes) is valid during the
+ * call only. A non-zero return from fn stops the walk and is returned. For the
+ * matching engine. */
+int linker_store_foreach_record(struct linker_store *st, uint32_t epoch,
+                                int (*fn)(void *ctx, const struct linker_submission *sub,
+                                          uint64_t index, const uint8_t *rec, size_t len),
+                                void *ctx, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,196 @@
+/* A raw ZeroMQ CURVE client for end-to-end tests: sends frames a well-behaved
+ * agent never would, and reports what the linker answered.
+ *
+ *   zmq_raw ENDPOINT SERVER.pub CLIENT.key MODE
+ *
+ * MODE: garbage | truncated | version | nobody | oversized | multipart | ping
+ * Prints one line per reply: "reply error CODE" or "reply BODY", or "no reply"
+ * after a timeout, or "refused" when the handshake fails. Exits 0 when it could
+ * run the exchange (whatever the answer), 1 otherwise. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "xl/crypto.h"
+#include "xl/err.h"
+#include "xl/keyfile.h"
+#include "xl/wire.h"
+
+static void
+s_print_reply(void *sock, int timeout_ms)
+{
+    zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
+    zmq_msg_t m;
+    xl_envelope *env = NULL;
+    char err[256];
+
+    if (zmq_poll(&it, 1, timeout_ms) <= 0) {
+        printf("no reply\n");
+        return;
+    }
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, sock, 0) < 0) {
+        printf("no reply\n");
+        return;
+    }
+    if (xl_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), 1u << 24, &env, err, sizeof err) !=
+        0) {
+        printf("reply undecodable\n");
+    } else if (env->body_case == CROSSLINK__ENVELOPE__BODY_ERROR) {
+        printf("reply error %d %s\n", (int)env->error->code,
+               env->error->message ? env->error->message : "");
+    } else {
+        printf("reply %s\n", xl_wire_body_name(env));
+    }
+    xl_wire_free(&env);
+    zmq_msg_close(&m);
+}
+
+static int
+s_send_envelope(void *sock, xl_envelope *env, size_t cut, int version)
+{
+    uint8_t *buf;
+    size_t len;
+
+    if (xl_wire_encode(env, &buf, &len) != 0)
+        return -1;
+    if (version != 0) {
+        /* re-encode with another version number */
+        free(buf);
+        env->version = (uint32_t)version;
+        len = crosslink__envelope__get_packed_size(env);
+        buf = malloc(len);
+        crosslink__envelope__pack(env, buf);
+    }
+    if (cut > 0 && cut < len)
+        len = cut;
+    zmq_send(sock, buf, len, 0);
+    free(buf);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct xl_keyfile *server = NULL, *client = NULL;
+    char err[XL_ERRBUF], spk[41], cpk[41], csk[41];
+    void *ctx, *sock;
+    int linger = 0, handshake = 1, mon_ok;
+    const char *mode;
+    void *mon;
+
+    if (argc != 5 || xl_crypto_init() != 0) {
+        fprintf(stderr, "usage: zmq_raw ENDPOINT SERVER.pub CLIENT.key MODE\n");
+        return 1;
+    }
+    mode = argv[4];
+    if (xl_keyfile_load_public(argv[2], XL_KEY_CURVE_PUBLIC, &server, err, sizeof err) != 0 ||
+        xl_keyfile_load(argv[3], XL_KEY_CURVE_SECRET, &client, err, sizeof err) != 0) {
+        fprintf(stderr, "zmq_raw: %s\n", err);
+        return 1;
+    }
+    xl_z85_encode(server->pub, 32, spk);
+    xl_z85_encode(client->pub, 32, cpk);
+    xl_z85_encode(client->secret, 32, csk);
+    ctx = zmq_ctx_new();
+    sock = zmq_socket(ctx, ZMQ_DEALER);
+    zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, spk, 40);
+    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, cpk, 40);
+    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, csk, 40);
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    /* Watch the handshake so a refused key is reported as such. */
+    zmq_socket_monitor(sock, "inproc://mon", ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                                                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                                                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                                 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+    mon = zmq_socket(ctx, ZMQ_PAIR);
+    zmq_connect(mon, "inproc://mon");
+    if (zmq_connect(sock, argv[1]) != 0) {
+        fprintf(stderr, "zmq_raw: cannot connect to %s\n", argv[1]);
+        return 1;
+    }
+    {
+        zmq_pollitem_t it = {mon, 0, ZMQ_POLLIN, 0};
+        zmq_msg_t ev;
+        mon_ok = 0;
+        if (zmq_poll(&it, 1, 5000) > 0) {
+            uint16_t event;
+            zmq_msg_init(&ev);
+            zmq_msg_recv(&ev, mon, 0);
+            memcpy(&event, zmq_msg_data(&ev), 2);
+            zmq_msg_close(&ev);
+            zmq_msg_init(&ev);
+            zmq_msg_recv(&ev, mon, 0); /* the endpoint */
+            zmq_msg_close(&ev);
+            mon_ok = 1;
+            handshake = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+        }
+        if (!mon_ok || !handshake) {
+            printf("refused\n");
+            goto done;
+        }
+    }
+    if (strcmp(mode, "garbage") == 0) {
+        uint8_t junk[512];
+        for (int i = 0; i < 20; i++) {
+            xl_random(junk, sizeof junk);
+            zmq_send(sock, junk, 1 + (size_t)(junk[0]) * 2, 0);
+            s_print_reply(sock, 2000);
+        }
+    } else {
+        Crosslink__Envelope env = CROSSLINK__ENVELOPE__INIT;
+        Crosslink__SubmitBegin b = CROSSLINK__SUBMIT_BEGIN__INIT;
+        uint8_t zeros[32] = {0};
+        env.request_id = 7;
+        env.body_case = CROSSLINK__ENVELOPE__BODY_SUBMIT_BEGIN;
+        env.submit_begin = &b;
+        b.agency = "nobody-agency";
+        b.dataset = "raw";
+        b.spec_fingerprint.data = zeros;
+        b.spec_fingerprint.len = 32;
+        b.epoch = 1;
+        b.record_count = 1;
+        b.content_hash.data = zeros;
+        b.content_hash.len = 32;
+        b.chunk_records = 10;
+        if (strcmp(mode, "truncated") == 0) {
+            for (size_t cut = 1; cut < 20; cut += 3) {
+                s_send_envelope(sock, &env, cut, 0);
+                s_print_reply(sock, 2000);
+            }
+        } else if (strcmp(mode, "version") == 0) {
+            s_send_envelope(sock, &env, 0, 2);
+            s_print_reply(sock, 2000);
+        } else if (strcmp(mode, "nobody") == 0) {
+            env.body_case = CROSSLINK__ENVELOPE__BODY__NOT_SET;
+            s_send_envelope(sock, &env, 0, 0);
+            s_print_reply(sock, 2000);
+        } else if (strcmp(mode, "oversized") == 0) {
+            size_t n = 17u << 20;
+            uint8_t *big = calloc(1, n);
+            zmq_send(sock, big, n, 0);
+            free(big);
+            s_print_reply(sock, 3000);
+        } else if (strcmp(mode, "multipart") == 0) {
+            zmq_send(sock, "a", 1, ZMQ_SNDMORE);
+            zmq_send(sock, "b", 1, 0);
+            s_print_reply(sock, 2000);
+        } else if (strcmp(mode, "ping") == 0) {
+            /* a well-formed begin for another agency: must be refused, politely */
+            s_send_envelope(sock, &env, 0, 0);
+            s_print_reply(sock, 3000);
+        } else {
+            fprintf(stderr, "zmq_raw: unknown mode %s\n", mode);
+            return 1;
+        }
+    }
+done:
+    zmq_close(mon);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    xl_keyfile_destroy(&server);
+    xl_keyfile_destroy(&client);
+    return 0;
+}

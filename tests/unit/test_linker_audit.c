@@ -1,0 +1,366 @@
+/* Unit tests for linker/audit.c: the entry format and hash chain, the chain
+ * continuing across a reopen and across two writers, and refusal to extend a
+ * log whose tail was altered, cut short or reordered. Real files in a
+ * temporary directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../linker/audit.h"
+#include "testutil.h"
+#include "xl/crypto.h"
+#include "xl/err.h"
+
+struct s_fixture {
+    char *dir;
+    char *path;
+};
+
+static int
+s_group_setup(void **state)
+{
+    return xl_crypto_init() == 0 ? 0 : -1;
+}
+
+static int
+s_setup(void **state)
+{
+    struct s_fixture *f = calloc(1, sizeof *f);
+
+    if (f == NULL || (f->dir = tu_tmpdir()) == NULL)
+        return -1;
+    f->path = tu_path(f->dir, "audit.jsonl");
+    *state = f;
+    return f->path != NULL ? 0 : -1;
+}
+
+static int
+s_teardown(void **state)
+{
+    struct s_fixture *f = *state;
+
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f->path);
+    free(f);
+    return 0;
+}
+
+static struct linker_audit *
+s_open(const char *path)
+{
+    struct linker_audit *a = NULL;
+    char err[XL_ERRBUF] = "";
+
+    if (linker_audit_open(path, &a, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return a;
+}
+
+static uint64_t
+s_append(struct linker_audit *a, const char *event, int n)
+{
+    cJSON *d = cJSON_CreateObject();
+    char err[XL_ERRBUF] = "";
+    uint64_t seq = 0;
+
+    cJSON_AddStringToObject(d, "agency", "wmp");
+    cJSON_AddNumberToObject(d, "records", n);
+    if (linker_audit_append(a, 1795000000 + n, "0123456789abcdef", "agent", event, d, &seq, err,
+                            sizeof err) != 0)
+        fail_msg("%s", err);
+    return seq;
+}
+
+/* The lines of a file, split in place (the caller frees lines[0] and lines). */
+static size_t
+s_lines(const char *path, char ***out)
+{
+    char *text = tu_read_file(path), **lines = NULL, *p, *nl;
+    size_t n = 0;
+
+    assert_non_null(text);
+    for (p = text; *p != '\0'; p = nl + 1) {
+        nl = strchr(p, '\n');
+        assert_non_null(nl); /* every entry ends in a newline */
+        *nl = '\0';
+        lines = realloc(lines, (n + 1) * sizeof *lines);
+        assert_non_null(lines);
+        lines[n++] = p;
+    }
+    if (n == 0) {
+        free(text);
+        *out = NULL;
+        return 0;
+    }
+    assert_ptr_equal(lines[0], text);
+    *out = lines;
+    return n;
+}
+
+static void
+test_fields_and_chain(void **state)
+{
+    struct s_fixture *f = *state;
+    struct linker_audit *a = s_open(f->path);
+    uint8_t prev[XL_HASH_BYTES], hash[XL_HASH_BYTES], last[XL_HASH_BYTES] = {0};
+    char hex[2 * XL_HASH_BYTES + 1], err[XL_ERRBUF], **lines;
+    uint64_t seq;
+    size_t n;
+
+    assert_int_equal(linker_audit_next_seq(a), 1);
+    assert_int_equal(s_append(a, "submission.begin", 1), 1);
+    assert_int_equal(s_append(a, "submission.commit", 2), 2);
+    assert_int_equal(s_append(a, "keyring.reload", 3), 3);
+    assert_int_equal(linker_audit_next_seq(a), 4);
+    linker_audit_close(&a);
+    assert_null(a);
+    assert_int_equal(tu_file_mode(f->path), 0600);
+
+    n = s_lines(f->path, &lines);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_Parse(lines[i]);
+        const cJSON *d, *h;
+        size_t len = strlen(lines[i]);
+
+        assert_non_null(o);
+        assert_int_equal((int)cJSON_GetObjectItem(o, "seq")->valuedouble, (int)i + 1);
+        /* 1795000001 seconds after the epoch is 2026-11-18 11:06:41 UTC */
+        assert_string_equal(cJSON_GetObjectItem(o, "time")->valuestring,
+                            i == 0   ? "2026-11-18T11:06:41Z"
+                            : i == 1 ? "2026-11-18T11:06:42Z"
+                                     : "2026-11-18T11:06:43Z");
+        assert_string_equal(cJSON_GetObjectItem(o, "actor")->valuestring, "0123456789abcdef");
+        assert_string_equal(cJSON_GetObjectItem(o, "role")->valuestring, "agent");
+        assert_string_equal(cJSON_GetObjectItem(o, "event")->valuestring,
+                            i == 0   ? "submission.begin"
+                            : i == 1 ? "submission.commit"
+                                     : "keyring.reload");
+        d = cJSON_GetObjectItem(o, "details");
+        assert_string_equal(cJSON_GetObjectItem(d, "agency")->valuestring, "wmp");
+        assert_int_equal((int)cJSON_GetObjectItem(d, "records")->valuedouble, (int)i + 1);
+        /* "hash" is the last member, prev the one before it */
+        h = cJSON_GetObjectItem(o, "hash");
+        assert_ptr_equal(h, o->child->prev);
+        assert_string_equal(h->prev->string, "prev");
+        xl_hex(last, XL_HASH_BYTES, hex);
+        assert_string_equal(cJSON_GetObjectItem(o, "prev")->valuestring, hex);
+
+        if (linker_audit_entry_check(lines[i], len, &seq, prev, hash, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        assert_int_equal(seq, i + 1);
+        assert_memory_equal(prev, last, XL_HASH_BYTES);
+        xl_hex(hash, XL_HASH_BYTES, hex);
+        assert_string_equal(h->valuestring, hex);
+        /* hash = SHA-256(prev || line without its hash member) */
+        {
+            size_t clen = len - (strlen(",\"hash\":\"\"}") + 2 * XL_HASH_BYTES) + 1;
+            uint8_t *buf = malloc(XL_HASH_BYTES + clen), want[XL_HASH_BYTES];
+            assert_non_null(buf);
+            memcpy(buf, last, XL_HASH_BYTES);
+            memcpy(buf + XL_HASH_BYTES, lines[i], clen - 1);
+            buf[XL_HASH_BYTES + clen - 1] = '}';
+            xl_sha256(buf, XL_HASH_BYTES + clen, want);
+            assert_memory_equal(want, hash, XL_HASH_BYTES);
+            free(buf);
+        }
+        memcpy(last, hash, XL_HASH_BYTES);
+        cJSON_Delete(o);
+    }
+    free(lines[0]);
+    free(lines);
+}
+
+static void
+test_chain_continues_after_reopen(void **state)
+{
+    struct s_fixture *f = *state;
+    struct linker_audit *a = s_open(f->path), *b;
+    uint8_t prev[XL_HASH_BYTES], hash[XL_HASH_BYTES], h2[XL_HASH_BYTES];
+    char err[XL_ERRBUF], **lines;
+    uint64_t seq;
+
+    s_append(a, "linker.start", 1);
+    s_append(a, "linker.stop", 2);
+    linker_audit_close(&a);
+
+    a = s_open(f->path);
+    assert_int_equal(linker_audit_next_seq(a), 3);
+    assert_int_equal(s_append(a, "linker.start", 3), 3);
+
+    /* A second writer on the same file (an import while the service runs)
+     * continues whatever entry is last. */
+    b = s_open(f->path);
+    assert_int_equal(s_append(b, "import", 4), 4);
+    assert_int_equal(s_append(a, "submission.begin", 5), 5);
+    assert_int_equal(s_append(b, "submission.commit", 6), 6);
+    linker_audit_close(&a);
+    linker_audit_close(&b);
+
+    assert_int_equal(s_lines(f->path, &lines), 6);
+    for (size_t i = 0; i < 6; i++) {
+        if (linker_audit_entry_check(lines[i], strlen(lines[i]), &seq, prev, hash, err,
+                                     sizeof err) != 0)
+            fail_msg("entry %zu: %s", i + 1, err);
+        assert_int_equal(seq, i + 1);
+        if (i > 0)
+            assert_memory_equal(prev, h2, XL_HASH_BYTES);
+        memcpy(h2, hash, XL_HASH_BYTES);
+    }
+    free(lines[0]);
+    free(lines);
+}
+
+/* Opening must fail with XL_ERR_FORMAT and a message containing want. */
+static void
+s_refused(const char *path, const char *want)
+{
+    struct linker_audit *a = NULL;
+    char err[XL_ERRBUF] = "";
+
+    assert_int_equal(linker_audit_open(path, &a, err, sizeof err), XL_ERR_FORMAT);
+    assert_null(a);
+    if (strstr(err, want) == NULL)
+        fail_msg("message '%s' does not say '%s'", err, want);
+}
+
+static void
+s_three(const char *path)
+{
+    struct linker_audit *a = s_open(path);
+
+    s_append(a, "submission.begin", 1);
+    s_append(a, "submission.commit", 7);
+    s_append(a, "submission.commit", 9);
+    linker_audit_close(&a);
+}
+
+static void
+test_tampered_tail(void **state)
+{
+    struct s_fixture *f = *state;
+
+    s_three(f->path);
+    /* The last entry's details changed: its hash no longer matches. */
+    assert_int_equal(tu_file_replace(f->path, "\"records\":9", "\"records\":8"), 0);
+    s_refused(f->path, "does not verify");
+}
+
+static void
+test_tampered_link(void **state)
+{
+    struct s_fixture *f = *state;
+    char *text, *p, *q;
+    size_t n;
+
+    s_three(f->path);
+    /* Entry 2 altered and its hash recomputed would still break entry 3's
+     * link; here entry 2's content changes, which the link check catches. */
+    assert_int_equal(tu_file_replace(f->path, "\"records\":7", "\"records\":6"), 0);
+    s_refused(f->path, "before the last does not verify");
+
+    /* Drop entry 2 altogether: entry 3 no longer follows entry 1. */
+    tu_rmtree(f->path);
+    s_three(f->path);
+    text = tu_read_file(f->path);
+    assert_non_null(text);
+    p = strchr(text, '\n') + 1;
+    q = strchr(p, '\n') + 1;
+    n = strlen(q);
+    memmove(p, q, n + 1);
+    assert_int_equal(tu_write_file(f->path, text), 0);
+    free(text);
+    s_refused(f->path, "chain is broken");
+}
+
+static void
+test_cut_short(void **state)
+{
+    struct s_fixture *f = *state;
+    char *text, *p;
+
+    s_three(f->path);
+    /* A crash in the middle of a write: no newline at the end. */
+    text = tu_read_file(f->path);
+    assert_non_null(text);
+    text[strlen(text) - 20] = '\0';
+    assert_int_equal(tu_write_file(f->path, text), 0);
+    free(text);
+    s_refused(f->path, "incomplete");
+
+    /* A log whose only entry is not the first (earlier entries removed). */
+    tu_rmtree(f->path);
+    s_three(f->path);
+    text = tu_read_file(f->path);
+    assert_non_null(text);
+    text[strlen(text) - 1] = '\0'; /* the last entry, kept with its newline: */
+    p = strrchr(text, '\n') + 1;
+    text[strlen(text)] = '\n';
+    assert_int_equal(tu_write_file(f->path, p), 0);
+    free(text);
+    s_refused(f->path, "not the first entry");
+}
+
+static void
+test_entry_check_rejects(void **state)
+{
+    static const char *bad[] = {
+        "",
+        "not json",
+        "{\"seq\":1}",
+        "{\"seq\":1,\"event\":\"x\",\"prev\":\"00\",\"hash\":\"zz\"}",
+        /* well-formed suffix but no seq/prev */
+        "{\"event\":\"x\",\"hash\":\"000000000000000000000000000000000000000000000000000000000000"
+        "0000\"}",
+    };
+    uint8_t prev[XL_HASH_BYTES], hash[XL_HASH_BYTES];
+    char err[XL_ERRBUF];
+    uint64_t seq;
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(
+            linker_audit_entry_check(bad[i], strlen(bad[i]), &seq, prev, hash, err, sizeof err),
+            XL_ERR_FORMAT);
+}
+
+static void
+test_empty_and_missing(void **state)
+{
+    struct s_fixture *f = *state;
+    struct linker_audit *a;
+    char *sub = tu_path(f->dir, "no/such/dir/audit.jsonl");
+    char err[XL_ERRBUF];
+
+    /* An empty file is a new log. */
+    assert_int_equal(tu_write_file(f->path, ""), 0);
+    a = s_open(f->path);
+    assert_int_equal(linker_audit_next_seq(a), 1);
+    linker_audit_close(&a);
+    assert_int_equal(linker_audit_open(sub, &a, err, sizeof err), XL_ERR_IO);
+    assert_non_null(strstr(err, sub));
+    free(sub);
+    linker_audit_close(NULL);
+}
+
+#define S_TEST(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        S_TEST(test_fields_and_chain),  S_TEST(test_chain_continues_after_reopen),
+        S_TEST(test_tampered_tail),     S_TEST(test_tampered_link),
+        S_TEST(test_cut_short),         cmocka_unit_test(test_entry_check_rejects),
+        S_TEST(test_empty_and_missing),
+    };
+
+    return cmocka_run_group_tests_name("linker_audit", tests, s_group_setup, NULL);
+}
