@@ -1,0 +1,169 @@
+# The linker service and agents as real processes over ZeroMQ with CURVE and a
+# real SQLite database: concurrent submissions, kill -9 of either side, every
+# refusal, and garbage on the wire.
+. tests/e2e/lib.sh
+. deploy/coalition-setup.sh
+t_begin
+K=$XL_BIN/crosslink-keys
+A=$XL_BIN/crosslink-agent
+L=$XL_BIN/crosslink-linker
+RAW=$XL_BUILD/tests/tools/zmq_raw
+EP="ipc://$T_DIR/linker.sock"
+C=$T_DIR/c
+LPID=
+
+start_linker() {
+    "$L" serve -c "$C/linker/linker.conf" 2>>"$T_DIR/linker.log" &
+    LPID=$!
+    i=0
+    while [ ! -S "$T_DIR/linker.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+stop_linker() {
+    [ -n "$LPID" ] && kill "$LPID" 2>/dev/null && wait "$LPID" 2>/dev/null
+    LPID=
+}
+t_cleanup() {
+    stop_linker
+    [ -n "${T_KEEP:-}" ] || rm -rf "$T_DIR"
+}
+# stored AGENCY: records of the agency's current submission, per `status`
+stored() {
+    "$L" status -c "$C/linker/linker.conf" | awk -v a="$1" '$1 == a && $3 ~ /^[0-9]+$/ { print $3; exit }'
+}
+# open_stored: records stored so far in open submissions
+open_stored() {
+    "$L" status -c "$C/linker/linker.conf" | sed -n 's/.* \([0-9][0-9]*\) of [0-9]* records.*/\1/p' | head -1
+}
+audited() { grep -c "\"event\":\"$1\"" "$C/linker/audit.jsonl"; }
+
+expect_ok "generate a coalition" "$XL_BUILD/bench/gen_coalition" --seed 11 --people 3000 --quiet --out "$T_DIR/data"
+expect_ok "set up keys, agencies and the linker" xl_coalition_setup "$C" "$XL_BIN" "$EP"
+start_linker
+check "linker listens" [ -S "$T_DIR/linker.sock" ]
+
+# --- four agents at once -------------------------------------------------------
+for pair in $XL_AGENCIES; do
+    agency=${pair%%:*}
+    "$A" submit -q -c "$C/$agency/agent.conf" "$T_DIR/data/${pair#*:}.csv" >"$T_DIR/$agency.out" 2>&1 &
+    eval "pid_$agency=\$!"
+done
+for pair in $XL_AGENCIES; do
+    agency=${pair%%:*}
+    eval "wait \$pid_$agency"
+    check "$agency: concurrent submit exits 0" [ $? -eq 0 ]
+    sent=$(sed -n 's/^dataset .*: \([0-9,][0-9,]*\) records.*/\1/p' "$T_DIR/$agency.out" | tr -d , | head -1)
+    check "$agency: receipt filed" [ -n "$(ls "$C/$agency/state/receipts" 2>/dev/null)" ]
+    check "$agency: linker holds what was sent ($sent records)" [ "$(stored "$agency")" = "$sent" ]
+    expect_ok "$agency: receipts verify with the linker's key" "$A" receipts -c "$C/$agency/agent.conf" --verify
+done
+check "every commit audited" [ "$(audited submission.commit)" -eq 4 ]
+n_commit=$(audited submission.commit)
+
+# Resubmitting identical content is idempotent: the stored receipt comes back.
+"$A" encode -q -c "$C/csc/agent.conf" -o "$T_DIR/social.xle" "$T_DIR/data/social.csv" >/dev/null
+expect_ok "submit an encoded file" "$A" submit -q -c "$C/csc/agent.conf" "$T_DIR/social.xle"
+n_commit=$(audited submission.commit)
+expect_ok "resubmission of the same file" "$A" submit -q -c "$C/csc/agent.conf" "$T_DIR/social.xle"
+check "resubmission stores nothing new" [ "$(audited submission.commit)" -eq "$n_commit" ]
+
+# --- kill -9 of the linker in the middle of a submission -----------------------
+sed -i 's/^chunk_records = .*/chunk_records = 20/' "$C/icb/agent.conf"
+"$A" encode -q -c "$C/icb/agent.conf" -o "$T_DIR/health.xle" "$T_DIR/data/health.csv" >/dev/null
+want=$(stored icb)
+"$A" submit -q --timeout 2 -c "$C/icb/agent.conf" "$T_DIR/health.xle" >"$T_DIR/icb2.out" 2>&1 &
+apid=$!
+i=0
+while [ "$(open_stored)" = "" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 "$LPID"
+wait "$LPID" 2>/dev/null
+LPID=
+got=$(open_stored)
+check "linker killed with part of the submission stored ($got records)" [ -n "$got" ]
+start_linker
+wait "$apid"
+check "agent resumed and finished after the linker restarted" [ $? -eq 0 ]
+check "no record lost or duplicated ($want records)" [ "$(stored icb)" = "$want" ]
+check "the resumed submission committed once" [ "$(audited submission.commit)" -eq $((n_commit + 1)) ]
+n_commit=$(audited submission.commit)
+
+# --- kill -9 of the agent in the middle of a submission -------------------------
+sed -i 's/^chunk_records = .*/chunk_records = 20/' "$C/lea/agent.conf"
+"$A" encode -q -c "$C/lea/agent.conf" -o "$T_DIR/edu.xle" "$T_DIR/data/education.csv" >/dev/null
+want=$(stored lea)
+"$A" submit -q -c "$C/lea/agent.conf" "$T_DIR/edu.xle" >/dev/null 2>&1 &
+apid=$!
+i=0
+while [ "$(open_stored)" = "" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 "$apid"
+wait "$apid" 2>/dev/null
+rm -f "$C/lea/state/lock"
+got=$(open_stored)
+check "agent killed with part of the submission stored ($got records)" [ -n "$got" ]
+expect_ok "restarted agent resumes" "$A" submit -q -c "$C/lea/agent.conf" "$T_DIR/edu.xle"
+check "no record lost or duplicated after the agent restart ($want)" [ "$(stored lea)" = "$want" ]
+
+# --- refusals: each refused, audited, nothing stored ----------------------------
+before=$("$L" status -c "$C/linker/linker.conf" | grep '^totals')
+"$K" new agent stranger --agency wmp -o "$C/wmp/keys" >/dev/null
+cp "$C/wmp/agent.conf" "$C/wmp/stranger.conf"
+sed -i 's/wmp-agent.key/stranger.key/' "$C/wmp/stranger.conf"
+expect_fail "unknown key refused" 'keyring|refused|not an active' "$A" submit -q --retry-for 5s -c "$C/wmp/stranger.conf" "$T_DIR/data/police.csv"
+check "unknown key audited" [ "$(audited connection.refused)" -ge 1 ]
+
+"$K" keyring revoke "$C/linker/keys/keyring" csc-agent >/dev/null
+kill -HUP "$LPID"
+sleep 0.5
+check "keyring reload audited" [ "$(audited keyring.reload)" -ge 1 ]
+expect_fail "revoked key refused" 'keyring|refused|revoked|not an active|DENIED|denied' "$A" submit -q --retry-for 5s -c "$C/csc/agent.conf" "$T_DIR/social.xle"
+check "revoked key's attempt audited" [ "$(audited connection.refused)" -ge 2 ]
+
+cp "$C/wmp/agent.conf" "$C/wmp/other.conf"
+sed -i 's/^agency = wmp/agency = icb/; s/wmp-local.key/icb-local.key/' "$C/wmp/other.conf"
+cp "$C/icb/keys/icb-local.key" "$C/wmp/keys/" 2>/dev/null
+expect_fail "an agent configured for another agency stops before sending" 'agency' "$A" submit -q -c "$C/wmp/other.conf" "$T_DIR/data/health.csv"
+# The linker's own check: a begin for another agency from a valid agent key.
+"$RAW" "$EP" "$C/wmp/keys/linker.pub" "$C/wmp/keys/wmp-agent.key" ping >"$T_DIR/raw-other.out" 2>&1
+check "a begin for another agency is DENIED by the linker" grep -q 'reply error 4' "$T_DIR/raw-other.out"
+check "and audited" grep -q '"reason":"DENIED"' "$C/linker/audit.jsonl"
+
+sed 's/^field = sex .*/field = sex 5/' "$C/wmp/linkage.spec" >"$C/wmp/other.spec"
+sed 's/^spec = .*/spec = other.spec/' "$C/wmp/agent.conf" >"$C/wmp/spec.conf"
+expect_fail "wrong specification refused, saying so" 'specification' "$A" submit -q -c "$C/wmp/spec.conf" "$T_DIR/data/police.csv"
+
+"$K" rotate "$C/custodian" >/dev/null
+"$K" bundle "$C/custodian" "$C/wmp/keys/wmp-agent.pub" -o "$C/wmp/e2.bundle" >/dev/null
+(cd "$C/wmp/keys" && "$K" unbundle ../e2.bundle --key wmp-agent.key -o linkage-e2.secret >/dev/null)
+sed 's/linkage-e1.secret/linkage-e2.secret/' "$C/wmp/agent.conf" >"$C/wmp/e2.conf"
+expect_fail "wrong epoch refused, saying so" 'epoch' "$A" submit -q -c "$C/wmp/e2.conf" "$T_DIR/data/police.csv"
+check "spec and epoch refusals audited with their reason" [ "$(grep -c '"event":"submission.refused".*"reason":"MISMATCH"' "$C/linker/audit.jsonl")" -ge 2 ]
+check "nothing stored by any refusal" [ "$("$L" status -c "$C/linker/linker.conf" | grep '^totals')" = "$before" ]
+
+# --- garbage on the wire from a raw client with a valid key ---------------------
+for mode in garbage truncated version nobody multipart oversized; do
+    "$RAW" "$EP" "$C/wmp/keys/linker.pub" "$C/wmp/keys/wmp-agent.key" "$mode" >"$T_DIR/raw-$mode.out" 2>&1
+    check "raw $mode: linker still running" kill -0 "$LPID"
+done
+check "garbage gets error replies" grep -q 'reply error' "$T_DIR/raw-garbage.out"
+check "a truncated envelope gets an error reply" grep -q 'reply error' "$T_DIR/raw-truncated.out"
+check "an unknown version gets a VERSION error" grep -q 'reply error 2' "$T_DIR/raw-version.out"
+check "an envelope without a body gets MALFORMED" grep -q 'reply error 1' "$T_DIR/raw-nobody.out"
+"$RAW" "$EP" "$C/wmp/keys/linker.pub" "$C/wmp/keys/wmp-agent.key" ping >"$T_DIR/raw-ping.out" 2>&1
+check "after all that, a request is still answered" grep -q 'reply error 4' "$T_DIR/raw-ping.out"
+"$RAW" "$EP" "$C/wmp/keys/linker.pub" "$C/wmp/keys/stranger.key" ping >"$T_DIR/raw-stranger.out" 2>&1
+check "an unknown key is refused at the handshake" grep -q '^refused' "$T_DIR/raw-stranger.out"
+
+# --- import of a file-based agency's .xle, through the same checks --------------
+"$A" encode -q -c "$C/wmp/agent.conf" -o "$T_DIR/police.xle" "$T_DIR/data/police.csv" >/dev/null
+expect_ok "import an .xle" sh -c "'$L' import -c '$C/linker/linker.conf' '$T_DIR/police.xle' >'$T_DIR/import1.out'"
+check "import prints a receipt" grep -q '^crosslink-receipt v1' "$T_DIR/import1.out"
+n_commit=$(audited submission.commit)
+"$L" import -c "$C/linker/linker.conf" "$T_DIR/police.xle" >"$T_DIR/import2.out" 2>/dev/null
+check "importing the same file again returns the same receipt" cmp -s "$T_DIR/import1.out" "$T_DIR/import2.out"
+check "and stores nothing" [ "$(audited submission.commit)" -eq "$n_commit" ]
+"$A" encode -q -c "$C/wmp/e2.conf" -o "$T_DIR/police-e2.xle" "$T_DIR/data/police.csv" >/dev/null
+expect_fail "import of a wrong-epoch file refused" 'epoch' "$L" import -c "$C/linker/linker.conf" "$T_DIR/police-e2.xle"
+
+stop_linker
+check "linker stopped cleanly" grep -q '"event":"linker.stop"' "$C/linker/audit.jsonl"
+check "no identifier in the linker's log or audit log" sh -c "! grep -q -i -E 'forename|surname|[0-9]{3} [0-9]{3} [0-9]{4}' '$T_DIR/linker.log' '$C/linker/audit.jsonl'"
+t_end
