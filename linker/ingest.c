@@ -48,6 +48,7 @@ void
 linker_answer_clear(struct linker_answer *res)
 {
     free(res->receipt);
+    free(res->link_text);
     memset(res, 0, sizeof *res);
 }
 

@@ -62,7 +62,7 @@ struct linker_actor {
 };
 
 /* The answer to a request: an error, an ack or a receipt. */
-enum linker_reply { LINKER_REPLY_ERROR, LINKER_REPLY_ACK, LINKER_REPLY_RECEIPT };
+enum linker_reply { LINKER_REPLY_ERROR, LINKER_REPLY_ACK, LINKER_REPLY_RECEIPT, LINKER_REPLY_LINK };
 
 struct linker_answer {
     enum linker_reply kind;
@@ -75,6 +75,9 @@ struct linker_answer {
     uint8_t *receipt; /* packed Receipt (malloc'd; linker_answer_clear frees) */
     size_t receiptlen;
     const char *what; /* "new", "resumed", "committed", "duplicate"...: for the log line */
+    /* LINKER_REPLY_LINK: a link run's counts and, when asked, its report */
+    uint64_t link_run, link_records, link_links, link_clusters, link_conflicts;
+    char *link_text;  /* malloc'd; linker_answer_clear frees */
 };
 void linker_answer_clear(struct linker_answer *res);
 

@@ -9,8 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config.h"
 #include "import.h"
+#include "link.h"
 #include "server.h"
+#include "store.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
 #include "xl/log.h"
@@ -27,6 +30,8 @@ struct linker_cmd {
 static int linker_cmd_serve(int argc, char **argv);
 static int linker_cmd_import(int argc, char **argv);
 static int linker_cmd_status(int argc, char **argv);
+static int linker_cmd_link(int argc, char **argv);
+static int linker_cmd_conflicts(int argc, char **argv);
 
 static const struct linker_cmd s_cmds[] = {
     {"serve", linker_cmd_serve, "serve -c CONF",
@@ -44,6 +49,16 @@ static const struct linker_cmd s_cmds[] = {
      "Show what the linker holds: for each agency and dataset the current committed\n"
      "submission (records, time, key), open submissions with their progress, and totals.\n"
      "Reads the database only; can run while the service runs."},
+    {"link", linker_cmd_link, "link -c CONF [--report]",
+     "Link every record of the current submissions of the configured epoch: the exact\n"
+     "match-key cascade, then the Dice comparison of CLKs within blocks, then clusters under\n"
+     "the constraints. Stores the clusters, audits the run and prints its counts; --report adds\n"
+     "the links per agency pair and evidence level, match rates and the score distribution\n"
+     "against the thresholds. The service also runs this after commits."},
+    {"conflicts", linker_cmd_conflicts, "conflicts -c CONF [--agency AGENCY]",
+     "List, as CSV, the record pairs the latest link run kept apart (different NHS numbers or\n"
+     "UPNs, or two records of a one-record-per-person dataset) by the agencies' local_ref, so\n"
+     "each agency can find its own records ('crosslink-agent refs' maps them back)."},
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
@@ -71,18 +86,38 @@ s_usage_error(const char *what)
     return 2;
 }
 
+static int s_options_ex(int argc, char **argv, const char **conf, int *first, int *report,
+                        const char **agency);
+
 /* Parses -c CONF and --help; *nargs receives the operands left. Returns -1 to
  * go on, or the exit code. */
 static int
 s_options(int argc, char **argv, const char **conf, int *first)
 {
+    return s_options_ex(argc, argv, conf, first, NULL, NULL);
+}
+
+static int
+s_options_ex(int argc, char **argv, const char **conf, int *first, int *report,
+             const char **agency)
+{
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"report", no_argument, NULL, 'r'},
+                                         {"agency", required_argument, NULL, 'a'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
 
     *conf = NULL;
-    while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:ra:h", opts, NULL)) != -1) {
+        if (c == 'r' && report != NULL) {
+            *report = 1;
+            continue;
+        }
+        if (c == 'a' && agency != NULL) {
+            *agency = optarg;
+            continue;
+        }
         if (c == 'h') {
             printf("usage: " PROG " %s\n\n%s\n", s_current->usage, s_current->help);
             return 0;
@@ -151,6 +186,91 @@ linker_cmd_status(int argc, char **argv)
     if (argc - first != 0)
         return s_usage_error("status takes no operands");
     if (linker_status(conf, stdout, err, sizeof err) != 0)
+        return s_fail("%s", err);
+    return 0;
+}
+
+static int
+linker_cmd_link(int argc, char **argv)
+{
+    struct linker_link_summary sum;
+    struct linker_ctx ctx;
+    char err[XL_ERRBUF], hash[65];
+    const char *conf;
+    int first, report = 0, rc = s_options_ex(argc, argv, &conf, &first, &report, NULL);
+
+    if (rc >= 0)
+        return rc;
+    if (argc - first != 0)
+        return s_usage_error("link takes no operands");
+    if (getenv("XL_LOG") == NULL)
+        xl_log_set_level(XL_LOG_WARN);
+    if (linker_ctx_open(&ctx, conf, err, sizeof err) != 0)
+        return s_fail("%s", err);
+    rc = linker_link(&ctx, "linker", "operator", report ? stdout : NULL, &sum, err, sizeof err);
+    linker_ctx_close(&ctx);
+    if (rc != 0)
+        return s_fail("%s", err);
+    if (!report) {
+        xl_hex(sum.cluster_hash, 32, hash);
+        printf("link run %lld: %llu records, %llu clusters, %llu links, %llu possible, %llu "
+               "conflicts in %.1f s; clusters %.16s\n",
+               (long long)sum.run, (unsigned long long)sum.records,
+               (unsigned long long)sum.clusters, (unsigned long long)sum.links,
+               (unsigned long long)sum.possible, (unsigned long long)sum.conflicts, sum.seconds,
+               hash);
+    }
+    return 0;
+}
+
+struct s_conflicts {
+    const char *agency;
+    uint64_t n;
+};
+
+static int
+s_conflict_row(void *arg, const struct linker_conflict_row *c)
+{
+    struct s_conflicts *k = arg;
+    char ra[33], rb[33];
+    int swap = 0;
+
+    if (k->agency != NULL) {
+        if (strcmp(c->agency_a, k->agency) != 0 && strcmp(c->agency_b, k->agency) != 0)
+            return 0;
+        swap = strcmp(c->agency_a, k->agency) != 0; /* the asking agency first */
+    }
+    xl_hex(swap ? c->ref_b : c->ref_a, 16, ra);
+    xl_hex(swap ? c->ref_a : c->ref_b, 16, rb);
+    printf("%s,%s,%s,%s,%s,%s,%s,%d,%.3f\n", swap ? c->agency_b : c->agency_a,
+           swap ? c->dataset_b : c->dataset_a, ra, swap ? c->agency_a : c->agency_b,
+           swap ? c->dataset_a : c->dataset_b, rb, c->kind, c->level, c->score);
+    k->n++;
+    return 0;
+}
+
+static int
+linker_cmd_conflicts(int argc, char **argv)
+{
+    struct linker_config cfg;
+    struct linker_store *st = NULL;
+    struct s_conflicts k = {0};
+    char err[XL_ERRBUF];
+    const char *conf;
+    int first, rc = s_options_ex(argc, argv, &conf, &first, NULL, &k.agency);
+
+    if (rc >= 0)
+        return rc;
+    if (argc - first != 0)
+        return s_usage_error("conflicts takes no operands");
+    if (linker_config_load(conf, &cfg, err, sizeof err) != 0 ||
+        linker_store_open_readonly(cfg.database_path, &st, err, sizeof err) != 0)
+        return s_fail("%s", err);
+    printf("agency,dataset,local_ref,other_agency,other_dataset,other_local_ref,kind,level,"
+           "score\n");
+    rc = linker_store_run_conflicts(st, s_conflict_row, &k, err, sizeof err);
+    linker_store_close(&st);
+    if (rc != 0)
         return s_fail("%s", err);
     return 0;
 }

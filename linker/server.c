@@ -2,16 +2,19 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <zmq.h>
 
 #include "ingest.h"
+#include "link.h"
 #include "server.h"
 #include "xl/err.h"
 #include "xl/log.h"
@@ -73,7 +76,25 @@ struct s_server {
     atomic_int zap_alive;
     uint64_t requests, refused, dropped;
     struct s_arena arena;
+    /* Link runs after commits: a child process (`crosslink-linker link`) started
+     * once the service has been idle for a moment, so ingest never waits. */
+    const char *conf_path;
+    int link_pending;
+    pid_t link_child;
+    double last_request;
 };
+
+/* Seconds without requests before a link run starts after commits. */
+#define S_LINK_IDLE 2.0
+
+static double
+s_monotonic(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void
 s_on_signal(int sig)
@@ -467,6 +488,74 @@ s_sender(struct s_server *srv, const char *user_id, struct xl_keyring_entry *e,
     return XL_ERR_DENIED;
 }
 
+/* An admin's link request: the run happens here and now (the service answers
+ * other requests once it is done; agents resume after their timeout). */
+static void
+s_link_request(struct s_server *srv, const struct linker_actor *who,
+               const Crosslink__LinkRequest *q, struct linker_answer *res)
+{
+    struct linker_link_summary sum;
+    char err[XL_ERRBUF], *text = NULL;
+    size_t textlen = 0;
+    FILE *report = NULL;
+
+    if (who->role != XL_ROLE_ADMIN) {
+        s_error_reply(res, XL_ERR_DENIED, "only an admin key may start a link run");
+        s_audit(srv, who->key_id, xl_role_name(who->role), "request.refused",
+                cJSON_CreateString("link request from a key that is not an admin's"));
+        return;
+    }
+    if (q->report)
+        report = open_memstream(&text, &textlen);
+    if (linker_link(&srv->ctx, who->key_id, "admin", report, &sum, err, sizeof err) != 0) {
+        if (report != NULL)
+            fclose(report);
+        free(text);
+        xl_error("link run failed: %s", err);
+        s_error_reply(res, XL_ERR_INTERNAL, "the link run failed; see the linker's log");
+        return;
+    }
+    if (report != NULL)
+        fclose(report);
+    xl_info("link run %lld (admin %s): %llu records, %llu clusters", (long long)sum.run,
+            who->key_id, (unsigned long long)sum.records, (unsigned long long)sum.clusters);
+    res->kind = LINKER_REPLY_LINK;
+    res->link_run = (uint64_t)sum.run;
+    res->link_records = sum.records;
+    res->link_links = sum.links;
+    res->link_clusters = sum.clusters;
+    res->link_conflicts = sum.conflicts;
+    res->link_text = text;
+    srv->link_pending = 0;
+}
+
+/* Starts `crosslink-linker link` for the commits since the last run, when none
+ * is running; reaps a finished one. */
+static void
+s_link_after_commits(struct s_server *srv, double now)
+{
+    int status;
+
+    if (srv->link_child > 0 && waitpid(srv->link_child, &status, WNOHANG) == srv->link_child) {
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            xl_error("the link run after commits failed (see its message above)");
+        srv->link_child = 0;
+    }
+    if (!srv->link_pending || srv->link_child > 0 || now - srv->last_request < S_LINK_IDLE)
+        return;
+    {
+        char *argv[] = {"crosslink-linker", "link", "-c", (char *)srv->conf_path, NULL};
+        pid_t pid;
+        if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ) != 0) {
+            xl_error("cannot start a link run: %s", strerror(errno));
+            return;
+        }
+        srv->link_child = pid;
+        srv->link_pending = 0;
+        xl_info("link run started after commits (process %ld)", (long)pid);
+    }
+}
+
 static void
 s_dispatch(struct s_server *srv, const struct xl_keyring_entry *e, const xl_envelope *env,
            struct linker_answer *res)
@@ -499,8 +588,14 @@ s_dispatch(struct s_server *srv, const struct xl_keyring_entry *e, const xl_enve
         const Crosslink__SubmitCommit *c = env->submit_commit;
         linker_commit(&srv->ctx, &who, c->submission_id.data, c->submission_id.len, c->record_count,
                       c->content_hash.data, c->content_hash.len, res);
+        if (res->kind == LINKER_REPLY_RECEIPT && res->what != NULL &&
+            strcmp(res->what, "committed") == 0)
+            srv->link_pending = 1;
         break;
     }
+    case CROSSLINK__ENVELOPE__BODY_LINK_REQUEST:
+        s_link_request(srv, &who, env->link_request, res);
+        break;
     default: {
         char msg[128];
         snprintf(msg, sizeof msg, "the linker does not serve %s messages", xl_wire_body_name(env));
@@ -518,6 +613,7 @@ s_encode_reply(uint64_t request_id, const struct linker_answer *res, uint8_t **o
     Crosslink__Envelope env = CROSSLINK__ENVELOPE__INIT;
     Crosslink__SubmitAck ack = CROSSLINK__SUBMIT_ACK__INIT;
     Crosslink__Error e = CROSSLINK__ERROR__INIT;
+    Crosslink__LinkReport lr = CROSSLINK__LINK_REPORT__INIT;
     Crosslink__Receipt *rc = NULL;
     uint8_t id[LINKER_SUBID_BYTES];
     char msg[XL_ERRBUF];
@@ -534,6 +630,17 @@ s_encode_reply(uint64_t request_id, const struct linker_answer *res, uint8_t **o
         ack.records_stored = res->records_stored;
         env.body_case = CROSSLINK__ENVELOPE__BODY_SUBMIT_ACK;
         env.submit_ack = &ack;
+        break;
+    case LINKER_REPLY_LINK:
+        lr.run_id = res->link_run;
+        lr.epoch = 0;
+        lr.records = res->link_records;
+        lr.links = res->link_links;
+        lr.clusters = res->link_clusters;
+        lr.conflicts = res->link_conflicts;
+        lr.text = res->link_text;
+        env.body_case = CROSSLINK__ENVELOPE__BODY_LINK_REPORT;
+        env.link_report = &lr;
         break;
     case LINKER_REPLY_RECEIPT:
         rc = crosslink__receipt__unpack(NULL, res->receiptlen, res->receipt);
@@ -838,6 +945,7 @@ linker_serve(const char *conf_path, char *err, size_t errlen)
     (void)mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
     (void)mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 
+    srv->conf_path = conf_path;
     r = linker_ctx_open(&srv->ctx, conf_path, err, errlen);
     if (r == 0)
         r = xl_keyring_load(srv->ctx.cfg.keyring_path, &srv->kr, err, errlen);
@@ -886,7 +994,13 @@ linker_serve(const char *conf_path, char *err, size_t errlen)
         for (int i = 0; i < S_BATCH && !s_stop && !s_hup; i++) {
             if (!s_handle_one(srv))
                 break;
+            srv->last_request = s_monotonic();
         }
+        s_link_after_commits(srv, s_monotonic());
+    }
+    if (srv->link_child > 0) {
+        int status;
+        (void)waitpid(srv->link_child, &status, 0); /* a run in progress finishes */
     }
     d = cJSON_CreateObject();
     if (d != NULL) {

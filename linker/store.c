@@ -39,7 +39,34 @@ static const char s_schema[] =
     " seq INTEGER NOT NULL,"
     " records INTEGER NOT NULL,"
     " data BLOB NOT NULL,"
-    " PRIMARY KEY (submission, seq));";
+    " PRIMARY KEY (submission, seq));"
+    /* Link runs: one row a run; the clusters of the latest run only. */
+    "CREATE TABLE IF NOT EXISTS link_runs ("
+    " run INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " started INTEGER NOT NULL,"
+    " finished INTEGER NOT NULL,"
+    " epoch INTEGER NOT NULL,"
+    " spec BLOB NOT NULL,"
+    " records INTEGER NOT NULL,"
+    " links INTEGER NOT NULL,"
+    " clusters INTEGER NOT NULL,"
+    " possible INTEGER NOT NULL,"
+    " conflicts INTEGER NOT NULL,"
+    " cluster_hash BLOB NOT NULL,"
+    " params TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS link_records ("
+    " run INTEGER NOT NULL,"
+    " submission BLOB NOT NULL,"
+    " idx INTEGER NOT NULL,"
+    " cluster INTEGER NOT NULL,"
+    " level INTEGER,"
+    " score REAL,"
+    " PRIMARY KEY (run, submission, idx)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS link_conflicts ("
+    " run INTEGER NOT NULL,"
+    " submission_a BLOB NOT NULL, idx_a INTEGER NOT NULL, ref_a BLOB NOT NULL,"
+    " submission_b BLOB NOT NULL, idx_b INTEGER NOT NULL, ref_b BLOB NOT NULL,"
+    " kind TEXT NOT NULL, level INTEGER NOT NULL, score REAL NOT NULL);";
 
 #define S_COLS                                                                                     \
     "id, agency, dataset, key_id, source, spec, epoch, record_count, content_hash, "               \
@@ -65,6 +92,13 @@ enum {
     S_ATTRIBUTES,
     S_ALL,
     S_RECORDS,
+    S_RUN_INSERT,
+    S_RUN_RECORD,
+    S_RUN_CONFLICT,
+    S_RUN_PRUNE,
+    S_RUN_PRUNE_CONFLICTS,
+    S_RUN_LAST,
+    S_RUN_CONFLICTS,
     S_NSTMT
 };
 
@@ -98,6 +132,24 @@ static const char *s_sql[S_NSTMT] = {
                   " JOIN chunks c ON c.submission = s.id"
                   " WHERE s.state = 'committed' AND s.epoch = ?1"
                   " ORDER BY s.agency, s.dataset, s.id, c.seq",
+    [S_RUN_INSERT] = "INSERT INTO link_runs (started, finished, epoch, spec, records, links,"
+                     " clusters, possible, conflicts, cluster_hash, params)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [S_RUN_RECORD] = "INSERT INTO link_records (run, submission, idx, cluster, level, score)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_RUN_CONFLICT] = "INSERT INTO link_conflicts (run, submission_a, idx_a, ref_a,"
+                       " submission_b, idx_b, ref_b, kind, level, score)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_RUN_PRUNE] = "DELETE FROM link_records WHERE run < ?1",
+    [S_RUN_PRUNE_CONFLICTS] = "DELETE FROM link_conflicts WHERE run < ?1",
+    [S_RUN_LAST] = "SELECT run, started, finished, epoch, records, links, clusters, possible,"
+                   " conflicts, cluster_hash FROM link_runs ORDER BY run DESC LIMIT 1",
+    [S_RUN_CONFLICTS] = "SELECT a.agency, a.dataset, c.ref_a, b.agency, b.dataset, c.ref_b,"
+                        " c.kind, c.level, c.score FROM link_conflicts c"
+                        " JOIN submissions a ON a.id = c.submission_a"
+                        " JOIN submissions b ON b.id = c.submission_b"
+                        " WHERE c.run = (SELECT max(run) FROM link_runs)"
+                        " ORDER BY a.agency, a.dataset, c.idx_a, c.idx_b",
 };
 
 struct linker_store {
@@ -820,6 +872,152 @@ linker_store_foreach_record(struct linker_store *st, uint32_t epoch,
     }
     if (r == 0 && rc != SQLITE_DONE)
         r = s_dberr(st, rc, "read records", err, errlen);
+    sqlite3_reset(s);
+    return r;
+}
+
+int
+linker_store_run_save(struct linker_store *st, const struct linker_run_row *run,
+                      const char *params, const struct linker_run_record *recs, size_t nrecs,
+                      const struct linker_run_conflict *conf, size_t nconf, int64_t *run_id,
+                      char *err, size_t errlen)
+{
+    sqlite3_stmt *s;
+    int64_t id;
+    int r, rc;
+
+    r = s_tx_begin(st, err, errlen);
+    if (r != 0)
+        return r;
+    s = s_stmt(st, S_RUN_INSERT);
+    sqlite3_bind_int64(s, 1, run->started);
+    sqlite3_bind_int64(s, 2, run->finished);
+    sqlite3_bind_int64(s, 3, run->epoch);
+    sqlite3_bind_blob(s, 4, run->spec, XL_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, (int64_t)run->records);
+    sqlite3_bind_int64(s, 6, (int64_t)run->links);
+    sqlite3_bind_int64(s, 7, (int64_t)run->clusters);
+    sqlite3_bind_int64(s, 8, (int64_t)run->possible);
+    sqlite3_bind_int64(s, 9, (int64_t)run->conflicts);
+    sqlite3_bind_blob(s, 10, run->cluster_hash, XL_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(s, 11, params, -1, SQLITE_STATIC);
+    r = s_run(st, S_RUN_INSERT, "record the link run", err, errlen);
+    if (r != 0)
+        goto fail;
+    id = sqlite3_last_insert_rowid(st->db);
+    /* Only the latest run's clusters are kept: older ones are superseded. */
+    s = s_stmt(st, S_RUN_PRUNE);
+    sqlite3_bind_int64(s, 1, id);
+    r = s_run(st, S_RUN_PRUNE, "prune old link results", err, errlen);
+    if (r == 0) {
+        s = s_stmt(st, S_RUN_PRUNE_CONFLICTS);
+        sqlite3_bind_int64(s, 1, id);
+        r = s_run(st, S_RUN_PRUNE_CONFLICTS, "prune old conflicts", err, errlen);
+    }
+    if (r != 0)
+        goto fail;
+    for (size_t i = 0; i < nrecs; i++) {
+        const struct linker_run_record *x = &recs[i];
+        s = s_stmt(st, S_RUN_RECORD);
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_blob(s, 2, x->submission, LINKER_SUBID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, (int64_t)x->index);
+        sqlite3_bind_int64(s, 4, (int64_t)x->cluster);
+        if (x->linked) {
+            sqlite3_bind_int(s, 5, x->level);
+            sqlite3_bind_double(s, 6, x->score);
+        }
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE) {
+            r = s_dberr(st, rc, "store a link result", err, errlen);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < nconf; i++) {
+        const struct linker_run_conflict *c = &conf[i];
+        s = s_stmt(st, S_RUN_CONFLICT);
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_blob(s, 2, c->submission_a, LINKER_SUBID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, (int64_t)c->index_a);
+        sqlite3_bind_blob(s, 4, c->ref_a, 16, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 5, c->submission_b, LINKER_SUBID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 6, (int64_t)c->index_b);
+        sqlite3_bind_blob(s, 7, c->ref_b, 16, SQLITE_STATIC);
+        sqlite3_bind_text(s, 8, c->kind, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 9, c->level);
+        sqlite3_bind_double(s, 10, c->score);
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE) {
+            r = s_dberr(st, rc, "store a conflict", err, errlen);
+            goto fail;
+        }
+    }
+    r = s_tx_commit(st, err, errlen);
+    if (r == 0 && run_id != NULL)
+        *run_id = id;
+    return r;
+fail:
+    s_tx_rollback(st);
+    return r;
+}
+
+int
+linker_store_run_last(struct linker_store *st, struct linker_run_row *out, char *err,
+                      size_t errlen)
+{
+    sqlite3_stmt *s = s_stmt(st, S_RUN_LAST);
+    int rc = sqlite3_step(s), r = 0;
+
+    memset(out, 0, sizeof *out);
+    if (rc == SQLITE_ROW) {
+        out->run = sqlite3_column_int64(s, 0);
+        out->started = sqlite3_column_int64(s, 1);
+        out->finished = sqlite3_column_int64(s, 2);
+        out->epoch = (uint32_t)sqlite3_column_int64(s, 3);
+        out->records = (uint64_t)sqlite3_column_int64(s, 4);
+        out->links = (uint64_t)sqlite3_column_int64(s, 5);
+        out->clusters = (uint64_t)sqlite3_column_int64(s, 6);
+        out->possible = (uint64_t)sqlite3_column_int64(s, 7);
+        out->conflicts = (uint64_t)sqlite3_column_int64(s, 8);
+        (void)s_copy_blob(s, 9, out->cluster_hash, XL_HASH_BYTES);
+    } else if (rc == SQLITE_DONE) {
+        r = XL_ERR_NOTFOUND;
+    } else {
+        r = s_dberr(st, rc, "read the last link run", err, errlen);
+    }
+    sqlite3_reset(s);
+    return r;
+}
+
+int
+linker_store_run_conflicts(struct linker_store *st,
+                           int (*fn)(void *ctx, const struct linker_conflict_row *row), void *ctx,
+                           char *err, size_t errlen)
+{
+    sqlite3_stmt *s = s_stmt(st, S_RUN_CONFLICTS);
+    struct linker_conflict_row row;
+    int rc, r = 0;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        memset(&row, 0, sizeof row);
+        s_copy_text(row.agency_a, sizeof row.agency_a, sqlite3_column_text(s, 0));
+        s_copy_text(row.dataset_a, sizeof row.dataset_a, sqlite3_column_text(s, 1));
+        s_copy_text(row.agency_b, sizeof row.agency_b, sqlite3_column_text(s, 3));
+        s_copy_text(row.dataset_b, sizeof row.dataset_b, sqlite3_column_text(s, 4));
+        s_copy_text(row.kind, sizeof row.kind, sqlite3_column_text(s, 6));
+        if (s_copy_blob(s, 2, row.ref_a, 16) != 0 || s_copy_blob(s, 5, row.ref_b, 16) != 0) {
+            r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: a conflict row is malformed",
+                           st->path);
+            break;
+        }
+        row.level = sqlite3_column_int(s, 7);
+        row.score = sqlite3_column_double(s, 8);
+        r = fn(ctx, &row);
+        if (r != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = s_dberr(st, rc, "read conflicts", err, errlen);
     sqlite3_reset(s);
     return r;
 }

@@ -146,4 +146,59 @@ int linker_store_foreach_record(struct linker_store *st, uint32_t epoch,
                                           uint64_t index, const uint8_t *rec, size_t len),
                                 void *ctx, char *err, size_t errlen);
 
+/* ---- link runs --------------------------------------------------------------- */
+
+struct linker_run_row {
+    int64_t run;
+    int64_t started, finished;
+    uint32_t epoch;
+    uint8_t spec[XL_HASH_BYTES];
+    uint64_t records, links, clusters, possible, conflicts;
+    uint8_t cluster_hash[XL_HASH_BYTES]; /* SHA-256 of the cluster of each record, in order */
+};
+
+/* A record's place in the run's result. */
+struct linker_run_record {
+    const uint8_t *submission; /* LINKER_SUBID_BYTES */
+    uint64_t index;            /* within the submission */
+    uint64_t cluster;          /* cluster id: the run's index of its first record */
+    int linked;                /* 0: alone */
+    uint8_t level;             /* best evidence: match-key level, 0 fuzzy */
+    float score;
+};
+
+/* Two records a constraint kept apart, with the agencies' local_refs. */
+struct linker_run_conflict {
+    const uint8_t *submission_a, *submission_b;
+    uint64_t index_a, index_b;
+    const uint8_t *ref_a, *ref_b; /* 16 bytes each */
+    const char *kind;             /* "strong_id" or "one_per_person" */
+    uint8_t level;
+    float score;
+};
+
+/* Stores a run in one transaction: its row, each record's cluster, and the
+ * conflicts; the previous runs' per-record results are removed. *run_id gets
+ * the run number. */
+int linker_store_run_save(struct linker_store *st, const struct linker_run_row *run,
+                          const char *params, const struct linker_run_record *recs, size_t nrecs,
+                          const struct linker_run_conflict *conf, size_t nconf, int64_t *run_id,
+                          char *err, size_t errlen);
+/* A conflict of the latest run, with the agencies' names. */
+struct linker_conflict_row {
+    char agency_a[XL_NAME_MAX], dataset_a[XL_NAME_MAX];
+    char agency_b[XL_NAME_MAX], dataset_b[XL_NAME_MAX];
+    uint8_t ref_a[16], ref_b[16];
+    char kind[16];
+    int level;
+    double score;
+};
+int linker_store_run_conflicts(struct linker_store *st,
+                               int (*fn)(void *ctx, const struct linker_conflict_row *row),
+                               void *ctx, char *err, size_t errlen);
+
+/* The latest run, or XL_ERR_NOTFOUND when none has run. */
+int linker_store_run_last(struct linker_store *st, struct linker_run_row *out, char *err,
+                          size_t errlen);
+
 #endif

@@ -59,6 +59,11 @@ done
 check "every commit audited" [ "$(audited submission.commit)" -eq 4 ]
 n_commit=$(audited submission.commit)
 
+# The service links by itself once the commits have settled.
+i=0
+while [ "$(audited link.run)" -eq 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "a link run followed the commits, audited" [ "$(audited link.run)" -ge 1 ]
+
 # Resubmitting identical content is idempotent: the stored receipt comes back.
 "$A" encode -q -c "$C/csc/agent.conf" -o "$T_DIR/social.xle" "$T_DIR/data/social.csv" >/dev/null
 expect_ok "submit an encoded file" "$A" submit -q -c "$C/csc/agent.conf" "$T_DIR/social.xle"
@@ -162,6 +167,26 @@ check "importing the same file again returns the same receipt" cmp -s "$T_DIR/im
 check "and stores nothing" [ "$(audited submission.commit)" -eq "$n_commit" ]
 "$A" encode -q -c "$C/wmp/e2.conf" -o "$T_DIR/police-e2.xle" "$T_DIR/data/police.csv" >/dev/null
 expect_fail "import of a wrong-epoch file refused" 'epoch' "$L" import -c "$C/linker/linker.conf" "$T_DIR/police-e2.xle"
+
+# --- link runs on demand ---------------------------------------------------------
+"$L" link -c "$C/linker/linker.conf" >"$T_DIR/link1.out" 2>&1
+check "link run on demand" grep -q '^link run [0-9]*: [0-9]* records' "$T_DIR/link1.out"
+"$L" link -c "$C/linker/linker.conf" >"$T_DIR/link2.out" 2>&1
+check "re-running with no new data gives identical clusters" [ "$(sed -n 's/.*clusters \([0-9a-f]*\)$/\1/p' "$T_DIR/link1.out")" = "$(sed -n 's/.*clusters \([0-9a-f]*\)$/\1/p' "$T_DIR/link2.out")" ]
+"$L" link -c "$C/linker/linker.conf" --report >"$T_DIR/report.out" 2>&1
+check "the report shows match rates per agency pair" grep -q '^match rates' "$T_DIR/report.out"
+check "the report marks the thresholds on the score distribution" grep -q '<- accept' "$T_DIR/report.out"
+check "every link run is audited with its counts" grep -q '"event":"link.run".*"clusters"' "$C/linker/audit.jsonl"
+"$L" conflicts -c "$C/linker/linker.conf" --agency icb >"$T_DIR/conflicts.csv"
+check "conflicts listed for an agency by local_ref" grep -q '^agency,dataset,local_ref' "$T_DIR/conflicts.csv"
+"$K" new admin ops -o "$C/linker/keys" >/dev/null
+"$K" keyring add "$C/linker/keys/keyring" "$C/linker/keys/ops.pub" >/dev/null
+kill -HUP "$LPID"
+sleep 0.5
+"$RAW" "$EP" "$C/wmp/keys/linker.pub" "$C/linker/keys/ops.key" link >"$T_DIR/raw-link.out" 2>&1
+check "an admin's link request over the wire gets a report" grep -q 'reply link_report run' "$T_DIR/raw-link.out"
+"$RAW" "$EP" "$C/wmp/keys/linker.pub" "$C/wmp/keys/wmp-agent.key" link >"$T_DIR/raw-link2.out" 2>&1
+check "an agent's link request is DENIED" grep -q 'reply error 4' "$T_DIR/raw-link2.out"
 
 stop_linker
 check "linker stopped cleanly" grep -q '"event":"linker.stop"' "$C/linker/audit.jsonl"

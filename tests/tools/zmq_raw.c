@@ -3,7 +3,7 @@
  *
  *   zmq_raw ENDPOINT SERVER.pub CLIENT.key MODE
  *
- * MODE: garbage | truncated | version | nobody | oversized | multipart | ping
+ * MODE: garbage | truncated | version | nobody | oversized | multipart | ping | link
  * Prints one line per reply: "reply error CODE" or "reply BODY", or "no reply"
  * after a timeout, or "refused" when the handshake fails. Exits 0 when it could
  * run the exchange (whatever the answer), 1 otherwise. */
@@ -41,6 +41,12 @@ s_print_reply(void *sock, int timeout_ms)
     } else if (env->body_case == CROSSLINK__ENVELOPE__BODY_ERROR) {
         printf("reply error %d %s\n", (int)env->error->code,
                env->error->message ? env->error->message : "");
+    } else if (env->body_case == CROSSLINK__ENVELOPE__BODY_LINK_REPORT) {
+        printf("reply link_report run %llu records %llu clusters %llu\n%s",
+               (unsigned long long)env->link_report->run_id,
+               (unsigned long long)env->link_report->records,
+               (unsigned long long)env->link_report->clusters,
+               env->link_report->text ? env->link_report->text : "");
     } else {
         printf("reply %s\n", xl_wire_body_name(env));
     }
@@ -177,6 +183,14 @@ main(int argc, char **argv)
             zmq_send(sock, "a", 1, ZMQ_SNDMORE);
             zmq_send(sock, "b", 1, 0);
             s_print_reply(sock, 2000);
+        } else if (strcmp(mode, "link") == 0) {
+            /* an admin's request for a link run, with its report */
+            Crosslink__LinkRequest lq = CROSSLINK__LINK_REQUEST__INIT;
+            lq.report = 1;
+            env.body_case = CROSSLINK__ENVELOPE__BODY_LINK_REQUEST;
+            env.link_request = &lq;
+            s_send_envelope(sock, &env, 0, 0);
+            s_print_reply(sock, 60000);
         } else if (strcmp(mode, "ping") == 0) {
             /* a well-formed begin for another agency: must be refused, politely */
             s_send_envelope(sock, &env, 0, 0);

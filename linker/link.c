@@ -1,0 +1,398 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "audit.h"
+#include "link.h"
+#include "match.h"
+#include "store.h"
+#include "xl/err.h"
+
+/* What the run keeps of each record besides what the engine holds. */
+struct s_load {
+    struct linker_input *in;
+    uint8_t (*subs)[LINKER_SUBID_BYTES]; /* submissions, in load order */
+    size_t nsubs, capsubs;
+    uint32_t *rec_sub;   /* [record] index into subs */
+    uint64_t *rec_index; /* [record] index within its submission */
+    uint8_t (*refs)[16]; /* [record] local_ref */
+    size_t caprec;
+    int ds;              /* dataset index of the current submission */
+    char *err;
+    size_t errlen;
+};
+
+static int
+s_reserve_cb(void *ctx, const struct linker_submission *sub)
+{
+    uint64_t *n = ctx;
+
+    (void)sub;
+    *n += sub->state == LINKER_COMMITTED ? sub->record_count : 0;
+    return 0;
+}
+
+static int
+s_record_cb(void *ctx, const struct linker_submission *sub, uint64_t index, const uint8_t *rec,
+            size_t len)
+{
+    struct s_load *l = ctx;
+    Crosslink__Record *r;
+    size_t n = l->in->nrec;
+    int rc;
+
+    if (l->nsubs == 0 || memcmp(l->subs[l->nsubs - 1], sub->id, LINKER_SUBID_BYTES) != 0) {
+        if (l->nsubs == l->capsubs) {
+            size_t cap = l->capsubs ? 2 * l->capsubs : 16;
+            void *p = realloc(l->subs, cap * sizeof *l->subs);
+            if (p == NULL)
+                return xl_err_set(l->err, l->errlen, XL_ERR_NOMEM, "link run: out of memory");
+            l->subs = p;
+            l->capsubs = cap;
+        }
+        memcpy(l->subs[l->nsubs++], sub->id, LINKER_SUBID_BYTES);
+        l->ds = linker_input_dataset(l->in, sub->agency, sub->dataset, sub->one_per_person);
+        if (l->ds < 0)
+            return xl_err_set(l->err, l->errlen, XL_ERR_TOOBIG,
+                              "link run: more than %d datasets", LINKER_MAX_DATASETS);
+    }
+    if (n == l->caprec) {
+        size_t cap = l->caprec ? 2 * l->caprec : 4096;
+        void *a = realloc(l->rec_sub, cap * sizeof *l->rec_sub);
+        void *b = a ? realloc(l->rec_index, cap * sizeof *l->rec_index) : NULL;
+        void *c = b ? realloc(l->refs, cap * sizeof *l->refs) : NULL;
+        if (a)
+            l->rec_sub = a;
+        if (b)
+            l->rec_index = b;
+        if (c == NULL)
+            return xl_err_set(l->err, l->errlen, XL_ERR_NOMEM, "link run: out of memory");
+        l->refs = c;
+        l->caprec = cap;
+    }
+    r = crosslink__record__unpack(NULL, len, rec);
+    if (r == NULL || r->local_ref.len != 16) {
+        if (r != NULL)
+            crosslink__record__free_unpacked(r, NULL);
+        return xl_err_set(l->err, l->errlen, XL_ERR_FORMAT,
+                          "link run: a stored record of %s/%s does not decode", sub->agency,
+                          sub->dataset);
+    }
+    rc = linker_input_add(l->in, l->ds, r);
+    if (rc == 0) {
+        l->rec_sub[n] = (uint32_t)(l->nsubs - 1);
+        l->rec_index[n] = index;
+        memcpy(l->refs[n], r->local_ref.data, 16);
+    }
+    crosslink__record__free_unpacked(r, NULL);
+    if (rc != 0)
+        return xl_err_set(l->err, l->errlen, rc, "link run: a stored record of %s/%s is not of "
+                                                 "this specification",
+                          sub->agency, sub->dataset);
+    return 0;
+}
+
+static const char *
+s_level_name(const struct xl_spec *spec, uint8_t level)
+{
+    const struct xl_spec_level *l = level ? xl_spec_level(spec, level) : NULL;
+
+    return level == 0 ? "fuzzy" : l != NULL ? l->name : "?";
+}
+
+/* The operator's report: evidence per agency pair, match rates, scores. */
+static void
+s_report(FILE *out, const struct linker_input *in, const struct linker_result *res,
+         const struct linker_link_summary *sum)
+{
+    const struct xl_spec *spec = in->spec;
+    size_t nd = in->ndatasets;
+    uint64_t *pair = calloc(nd * nd * 256, sizeof *pair);
+    uint64_t *dsmask = calloc(in->nrec ? in->nrec : 1, sizeof *dsmask);
+    uint64_t *rate = calloc(nd * nd, sizeof *rate), *count = calloc(nd, sizeof *count);
+    uint64_t total = 0, maxbin = 0;
+
+    if (pair == NULL || dsmask == NULL || rate == NULL || count == NULL)
+        goto out;
+    fprintf(out, "link run %lld: %llu records, %llu clusters, %llu links, %llu possible pairs, "
+                 "%llu conflicts, %.1f s\n",
+            (long long)sum->run, (unsigned long long)sum->records,
+            (unsigned long long)sum->clusters, (unsigned long long)sum->links,
+            (unsigned long long)sum->possible, (unsigned long long)sum->conflicts, sum->seconds);
+    fprintf(out, "thresholds: accept %.2f, possible %.2f (Dice, [thresholds] of the spec)\n\n",
+            spec->accept, spec->possible);
+
+    /* Links by agency pair and evidence. */
+    for (size_t i = 0; i < res->nlinks; i++) {
+        const struct linker_link *k = &res->links[i];
+        size_t a = in->rec_dataset[k->a], b = in->rec_dataset[k->b];
+        if (a > b) {
+            size_t t = a;
+            a = b;
+            b = t;
+        }
+        pair[(a * nd + b) * 256 + k->level]++;
+    }
+    fprintf(out, "links by datasets and evidence (level name: links):\n");
+    for (size_t a = 0; a < nd; a++) {
+        for (size_t b = a; b < nd; b++) {
+            uint64_t t = 0;
+            for (int lv = 0; lv < 256; lv++)
+                t += pair[(a * nd + b) * 256 + lv];
+            if (t == 0)
+                continue;
+            fprintf(out, "  %s/%s - %s/%s: %llu:", in->datasets[a].agency,
+                    in->datasets[a].dataset, in->datasets[b].agency, in->datasets[b].dataset,
+                    (unsigned long long)t);
+            for (int lv = 1; lv < 256; lv++) {
+                if (pair[(a * nd + b) * 256 + lv])
+                    fprintf(out, " %s %llu", s_level_name(spec, (uint8_t)lv),
+                            (unsigned long long)pair[(a * nd + b) * 256 + lv]);
+            }
+            if (pair[(a * nd + b) * 256])
+                fprintf(out, " fuzzy %llu", (unsigned long long)pair[(a * nd + b) * 256]);
+            fputc('\n', out);
+        }
+    }
+
+    /* Match rates: the share of each dataset's records whose cluster holds a
+     * record of the other dataset. */
+    for (size_t i = 0; i < in->nrec; i++)
+        dsmask[res->cluster[i]] |= 1ull << in->rec_dataset[i];
+    for (size_t i = 0; i < in->nrec; i++) {
+        uint64_t m = dsmask[res->cluster[i]];
+        size_t a = in->rec_dataset[i];
+        count[a]++;
+        for (size_t b = 0; b < nd; b++)
+            rate[a * nd + b] += (m >> b) & 1;
+    }
+    fprintf(out, "\nmatch rates (row: share of its records linked to a record of the column):\n  "
+                 "%-28s",
+            "");
+    for (size_t b = 0; b < nd; b++)
+        fprintf(out, " %10.10s", in->datasets[b].agency);
+    fputc('\n', out);
+    for (size_t a = 0; a < nd; a++) {
+        char name[130];
+        snprintf(name, sizeof name, "%s/%s", in->datasets[a].agency, in->datasets[a].dataset);
+        fprintf(out, "  %-28.28s", name);
+        for (size_t b = 0; b < nd; b++) {
+            /* Within one dataset: records sharing a cluster with another of it. */
+            uint64_t hits = rate[a * nd + b];
+            if (a == b) {
+                hits = 0;
+                for (size_t i = 0; i < in->nrec; i++)
+                    hits += in->rec_dataset[i] == a && res->cluster[i] != i;
+            }
+            fprintf(out, " %9.1f%%", count[a] ? 100.0 * (double)hits / (double)count[a] : 0.0);
+        }
+        fputc('\n', out);
+    }
+
+    /* Dice scores of the fuzzy comparisons, with the thresholds marked. */
+    for (int b = 0; b < LINKER_SCORE_BINS; b++) {
+        total += res->score_hist[b];
+        if (b >= 50 && res->score_hist[b] > maxbin)
+            maxbin = res->score_hist[b];
+    }
+    fprintf(out, "\nfuzzy comparisons by Dice score (%llu compared, %llu skipped by the popcount "
+                 "bound):\n",
+            (unsigned long long)res->comparisons, (unsigned long long)res->pruned);
+    {
+        uint64_t below = 0;
+        for (int b = 0; b < 50; b++)
+            below += res->score_hist[b];
+        fprintf(out, "  <0.50 %10llu\n", (unsigned long long)below);
+    }
+    for (int b = 50; b < LINKER_SCORE_BINS; b++) {
+        int bar = maxbin ? (int)(50.0 * (double)res->score_hist[b] / (double)maxbin) : 0;
+        const char *mark = (int)(spec->accept * 100 + 0.5) == b     ? "  <- accept"
+                           : (int)(spec->possible * 100 + 0.5) == b ? "  <- possible"
+                                                                    : "";
+        fprintf(out, "  %.2f %10llu %.*s%s\n", b / 100.0,
+                (unsigned long long)res->score_hist[b], bar,
+                "##################################################", mark);
+    }
+    {
+        uint64_t strong = 0, opp = 0;
+        for (size_t i = 0; i < res->nconflicts && i < (1u << 20); i++) {
+            if (res->conflicts[i].kind == LINKER_CONFLICT_STRONG_ID)
+                strong++;
+            else
+                opp++;
+        }
+        fprintf(out, "\nconflicts: %llu kept apart by different NHS numbers or UPNs, %llu by a "
+                     "one-record-per-person dataset (crosslink-linker conflicts lists them by "
+                     "local_ref for the agencies)\n",
+                (unsigned long long)strong, (unsigned long long)opp);
+    }
+out:
+    free(pair);
+    free(dsmask);
+    free(rate);
+    free(count);
+}
+
+int
+linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *report,
+            struct linker_link_summary *sum, char *err, size_t errlen)
+{
+    struct s_load l = {.err = err, .errlen = errlen};
+    struct linker_result res;
+    struct linker_run_record *recs = NULL;
+    struct linker_run_conflict *conf = NULL;
+    struct linker_run_row row;
+    uint64_t reserve = 0;
+    size_t nconf;
+    struct timespec t0, t1;
+    cJSON *d = NULL;
+    char *params = NULL, hex[2 * XL_HASH_BYTES + 1];
+    int r, have_res = 0;
+
+    memset(sum, 0, sizeof *sum);
+    memset(&row, 0, sizeof row);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    row.started = (int64_t)time(NULL);
+    l.in = linker_input_new(ctx->spec);
+    if (l.in == NULL)
+        return xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
+    r = linker_store_foreach_submission(ctx->store, s_reserve_cb, &reserve, err, errlen);
+    if (r == 0 && linker_input_reserve(l.in, reserve, reserve * 10, reserve * 6) != 0)
+        r = xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
+    if (r == 0)
+        r = linker_store_foreach_record(ctx->store, ctx->cfg.epoch, s_record_cb, &l, err, errlen);
+    if (r != 0)
+        goto out;
+    r = linker_match_run(l.in, &res, err, errlen);
+    if (r != 0)
+        goto out;
+    have_res = 1;
+
+    /* Each record's cluster and best evidence (a match-key level beats a fuzzy
+     * link; a lower level number is stronger; between fuzzy links, the score). */
+    recs = calloc(l.in->nrec ? l.in->nrec : 1, sizeof *recs);
+    nconf = res.nconflicts < (1u << 20) ? res.nconflicts : (1u << 20);
+    conf = calloc(nconf ? nconf : 1, sizeof *conf);
+    if (recs == NULL || conf == NULL) {
+        r = xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < l.in->nrec; i++) {
+        recs[i].submission = l.subs[l.rec_sub[i]];
+        recs[i].index = l.rec_index[i];
+        recs[i].cluster = res.cluster[i];
+    }
+    for (size_t i = 0; i < res.nlinks; i++) {
+        const struct linker_link *k = &res.links[i];
+        uint32_t ends[2] = {k->a, k->b};
+        for (int e = 0; e < 2; e++) {
+            struct linker_run_record *x = &recs[ends[e]];
+            int better = !x->linked || (k->level != 0 && (x->level == 0 || k->level < x->level)) ||
+                         (k->level == 0 && x->level == 0 && k->score > x->score);
+            if (better) {
+                x->linked = 1;
+                x->level = k->level;
+                x->score = k->score;
+            }
+        }
+    }
+    for (size_t i = 0; i < nconf; i++) {
+        const struct linker_conflict *c = &res.conflicts[i];
+        conf[i] = (struct linker_run_conflict){
+            l.subs[l.rec_sub[c->a]], l.subs[l.rec_sub[c->b]], l.rec_index[c->a], l.rec_index[c->b],
+            l.refs[c->a], l.refs[c->b],
+            c->kind == LINKER_CONFLICT_STRONG_ID ? "strong_id" : "one_per_person", c->level,
+            c->score};
+    }
+    {
+        /* The clusters' fingerprint: equal runs over equal data give equal hashes. */
+        struct xl_iov part;
+        uint8_t *buf = malloc(4 * (l.in->nrec ? l.in->nrec : 1));
+        if (buf == NULL) {
+            r = xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < l.in->nrec; i++) {
+            buf[4 * i] = (uint8_t)(res.cluster[i] >> 24);
+            buf[4 * i + 1] = (uint8_t)(res.cluster[i] >> 16);
+            buf[4 * i + 2] = (uint8_t)(res.cluster[i] >> 8);
+            buf[4 * i + 3] = (uint8_t)res.cluster[i];
+        }
+        part.p = buf;
+        part.n = 4 * l.in->nrec;
+        xl_sha256(part.p, part.n, row.cluster_hash);
+        free(buf);
+    }
+    row.epoch = ctx->cfg.epoch;
+    memcpy(row.spec, ctx->spec->fingerprint, XL_HASH_BYTES);
+    row.records = l.in->nrec;
+    row.links = res.nlinks;
+    row.clusters = res.nclusters;
+    row.possible = res.npossible;
+    row.conflicts = res.nconflicts;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    row.finished = (int64_t)time(NULL);
+
+    d = cJSON_CreateObject();
+    if (d == NULL) {
+        r = xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
+        goto out;
+    }
+    cJSON_AddNumberToObject(d, "epoch", ctx->cfg.epoch);
+    xl_hex(ctx->spec->fingerprint, XL_HASH_BYTES, hex);
+    cJSON_AddStringToObject(d, "spec", hex);
+    cJSON_AddNumberToObject(d, "accept_threshold", ctx->spec->accept);
+    cJSON_AddNumberToObject(d, "possible_threshold", ctx->spec->possible);
+    cJSON_AddStringToObject(d, "kernel", res.kernel ? res.kernel : "none");
+    params = cJSON_PrintUnformatted(d);
+    if (params == NULL) {
+        r = xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
+        goto out;
+    }
+    r = linker_store_run_save(ctx->store, &row, params, recs, l.in->nrec, conf, nconf, &sum->run,
+                              err, errlen);
+    if (r != 0)
+        goto out;
+    sum->records = row.records;
+    sum->links = row.links;
+    sum->clusters = row.clusters;
+    sum->conflicts = row.conflicts;
+    sum->possible = row.possible;
+    memcpy(sum->cluster_hash, row.cluster_hash, XL_HASH_BYTES);
+    sum->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+    /* The audit entry: parameters and counts, never record content. */
+    cJSON_AddNumberToObject(d, "run", (double)sum->run);
+    cJSON_AddNumberToObject(d, "records", (double)row.records);
+    cJSON_AddNumberToObject(d, "datasets", (double)l.in->ndatasets);
+    cJSON_AddNumberToObject(d, "links", (double)row.links);
+    cJSON_AddNumberToObject(d, "links_fuzzy", (double)res.links_by_level[0]);
+    cJSON_AddNumberToObject(d, "clusters", (double)row.clusters);
+    cJSON_AddNumberToObject(d, "possible_pairs", (double)row.possible);
+    cJSON_AddNumberToObject(d, "conflicts", (double)row.conflicts);
+    cJSON_AddNumberToObject(d, "comparisons", (double)res.comparisons);
+    xl_hex(row.cluster_hash, XL_HASH_BYTES, hex);
+    cJSON_AddStringToObject(d, "cluster_hash", hex);
+    r = linker_audit_append(ctx->audit, 0, actor, role, "link.run", d, NULL, err, errlen);
+    d = NULL; /* owned by the audit call */
+    if (r != 0)
+        goto out;
+    if (report != NULL)
+        s_report(report, l.in, &res, sum);
+out:
+    if (d != NULL)
+        cJSON_Delete(d);
+    cJSON_free(params);
+    free(recs);
+    free(conf);
+    if (have_res)
+        linker_result_free(&res);
+    linker_input_free(&l.in);
+    free(l.subs);
+    free(l.rec_sub);
+    free(l.rec_index);
+    free(l.refs);
+    return r;
+}
