@@ -94,6 +94,14 @@ s_record_cb(void *ctx, const struct linker_submission *sub, uint64_t index, cons
     return 0;
 }
 
+static int
+s_u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
 static const char *
 s_level_name(const struct xl_spec *spec, uint8_t level)
 {
@@ -112,6 +120,7 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
     uint64_t *pair = calloc(nd * nd * 256, sizeof *pair);
     uint64_t *dsmask = calloc(in->nrec ? in->nrec : 1, sizeof *dsmask);
     uint64_t *rate = calloc(nd * nd, sizeof *rate), *count = calloc(nd, sizeof *count);
+    uint64_t dup[LINKER_MAX_DATASETS] = {0};
     uint64_t total = 0, maxbin = 0;
 
     if (pair == NULL || dsmask == NULL || rate == NULL || count == NULL)
@@ -168,6 +177,25 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
         for (size_t b = 0; b < nd; b++)
             rate[a * nd + b] += (m >> b) & 1;
     }
+    {
+        /* Records whose cluster holds another record of their own dataset:
+         * sort (cluster, dataset) pairs and count the runs longer than one. */
+        uint64_t *cd = malloc((in->nrec ? in->nrec : 1) * sizeof *cd);
+        if (cd != NULL) {
+            for (size_t i = 0; i < in->nrec; i++)
+                cd[i] = (uint64_t)res->cluster[i] << 8 | in->rec_dataset[i];
+            qsort(cd, in->nrec, sizeof *cd, s_u64_cmp);
+            for (size_t i = 0; i < in->nrec;) {
+                size_t j = i;
+                while (j < in->nrec && cd[j] == cd[i])
+                    j++;
+                if (j - i > 1)
+                    dup[cd[i] & 0xff] += j - i;
+                i = j;
+            }
+            free(cd);
+        }
+    }
     fprintf(out, "\nmatch rates (row: share of its records linked to a record of the column):\n  "
                  "%-28s",
             "");
@@ -180,12 +208,7 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
         fprintf(out, "  %-28.28s", name);
         for (size_t b = 0; b < nd; b++) {
             /* Within one dataset: records sharing a cluster with another of it. */
-            uint64_t hits = rate[a * nd + b];
-            if (a == b) {
-                hits = 0;
-                for (size_t i = 0; i < in->nrec; i++)
-                    hits += in->rec_dataset[i] == a && res->cluster[i] != i;
-            }
+            uint64_t hits = a == b ? dup[a] : rate[a * nd + b];
             fprintf(out, " %9.1f%%", count[a] ? 100.0 * (double)hits / (double)count[a] : 0.0);
         }
         fputc('\n', out);
