@@ -580,7 +580,8 @@ s_fuzzy(struct s_run *r)
         root[i] = s_find(&r->uf, i);
         small[i] = r->uf.size[root[i]] <= S_SMALL_CLUSTER;
     }
-    memcpy(blocks, in->blocks, in->nblocks * sizeof *blocks);
+    if (in->nblocks > 0)
+        memcpy(blocks, in->blocks, in->nblocks * sizeof *blocks);
     s_radix_blocks(blocks, tmp, in->nblocks);
 
     for (size_t lo = 0; lo < in->nblocks;) {
@@ -673,7 +674,8 @@ s_fuzzy(struct s_run *r)
         lo = hi;
     }
     /* Strongest first; a pair found in several blocks is taken once. */
-    qsort(cand, ncand, sizeof *cand, s_cand_cmp);
+    if (ncand > 0)
+        qsort(cand, ncand, sizeof *cand, s_cand_cmp);
     for (size_t i = 0; i < ncand; i++) {
         if (i > 0 && cand[i].a == cand[i - 1].a && cand[i].b == cand[i - 1].b)
             continue;
@@ -682,7 +684,8 @@ s_fuzzy(struct s_run *r)
             goto out;
     }
     /* The possible band: pairs still apart after linking, each once. */
-    qsort(poss, nposs, sizeof *poss, s_cand_cmp);
+    if (nposs > 0)
+        qsort(poss, nposs, sizeof *poss, s_cand_cmp);
     for (size_t i = 0; i < nposs; i++) {
         if (i > 0 && poss[i].a == poss[i - 1].a && poss[i].b == poss[i - 1].b)
             continue;
