@@ -14,6 +14,7 @@
 
 #include "pipeline.h"
 #include "submit.h"
+#include "xl/cli.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
 #include "xl/keyfile.h"
@@ -21,19 +22,12 @@
 
 #define PROG "crosslink-agent"
 
-struct agent_cmd {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-    const char *usage;
-    const char *help;
-};
-
 static int agent_validate_cmd(int argc, char **argv);
 static int agent_encode_cmd(int argc, char **argv);
 static int agent_submit_cmd(int argc, char **argv);
 static int agent_receipts_cmd(int argc, char **argv);
 
-static const struct agent_cmd s_cmds[] = {
+static const struct xl_cli_cmd s_cmds[] = {
     {"validate", agent_validate_cmd, "validate -c agent.conf [--rejects FILE] FILE.csv",
      "Check an extract against the column mapping before anything leaves: counts of\n"
      "rows accepted and rejected, per field and reason with the first row numbers, and a\n"
@@ -62,30 +56,6 @@ static const struct agent_cmd s_cmds[] = {
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
-static const struct agent_cmd *s_current;
-
-static int
-s_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_fail(const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, PROG ": ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 1;
-}
-
-static int
-s_usage_error(const char *what)
-{
-    fprintf(stderr, PROG ": %s\nusage: " PROG " %s\n", what, s_current->usage);
-    return 2;
-}
 
 struct s_opts {
     const char *conf;
@@ -104,7 +74,6 @@ s_parse(int argc, char **argv, struct s_opts *o, int want_out)
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    char what[160];
     int c;
 
     memset(o, 0, sizeof *o);
@@ -113,22 +82,20 @@ s_parse(int argc, char **argv, struct s_opts *o, int want_out)
         case 'c': o->conf = optarg; break;
         case 'o':
             if (!want_out)
-                return s_usage_error("-o is for encode");
+                return xl_cli_usage_error("-o is for encode");
             o->out = optarg;
             break;
         case 'r': o->rejects = optarg; break;
         case 'q': o->quiet = 1; break;
-        case 'h': printf("usage: " PROG " %s\n\n%s\n", s_current->usage, s_current->help); return 0;
+        case 'h': return xl_cli_help();
         default:
-            snprintf(what, sizeof what, "%s: %s",
-                     c == ':' ? "option needs a value" : "invalid option", argv[optind - 1]);
-            return s_usage_error(what);
+            return xl_cli_option_error(c, argv);
         }
     }
     if (o->conf == NULL)
-        return s_usage_error("-c agent.conf is required");
+        return xl_cli_usage_error("-c agent.conf is required");
     if (argc - optind != 1)
-        return s_usage_error("expected one CSV file");
+        return xl_cli_usage_error("expected one CSV file");
     o->csv = argv[optind];
     return -1;
 }
@@ -159,7 +126,7 @@ s_run(int argc, char **argv, int encode)
     r = agent_ctx_load(&ctx, o.conf, encode, err, sizeof err);
     if (r != 0) {
         agent_ctx_free(&ctx);
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     }
     s_derive(o.csv, ".rejects.csv", rejects, sizeof rejects);
     run.csv_path = o.csv;
@@ -172,7 +139,7 @@ s_run(int argc, char **argv, int encode)
     st = calloc(1, sizeof *st);
     if (st == NULL) {
         agent_ctx_free(&ctx);
-        return s_fail("out of memory");
+        return xl_cli_fail("out of memory");
     }
     r = agent_process(&ctx, &run, st, err, sizeof err);
     if (r == 0 || r == XL_ERR_INVALID) {
@@ -186,7 +153,7 @@ s_run(int argc, char **argv, int encode)
         fflush(stdout);
     }
     if (r != 0)
-        s_fail("%s", err);
+        xl_cli_fail("%s", err);
     agent_ctx_free(&ctx);
     free(st);
     return r == 0 ? 0 : 1;
@@ -236,7 +203,7 @@ agent_submit_cmd(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     struct agent_submit_opts so = {.timeout = AGENT_SUBMIT_TIMEOUT,
                                    .retry_for = AGENT_SUBMIT_RETRY_FOR};
-    char err[XL_ERRBUF], what[160];
+    char err[XL_ERRBUF];
     int c, r;
 
     while ((c = getopt_long(argc, argv, ":c:r:qh", opts, NULL)) != -1) {
@@ -246,32 +213,30 @@ agent_submit_cmd(int argc, char **argv)
         case 't':
             so.timeout = s_duration(optarg);
             if (so.timeout < 0.1)
-                return s_usage_error("--timeout must be a positive number of seconds");
+                return xl_cli_usage_error("--timeout must be a positive number of seconds");
             break;
         case 'R':
             so.retry_for = s_duration(optarg);
             if (so.retry_for < 0)
-                return s_usage_error("--retry-for must be a duration such as 600, 30s, 10m, 2h");
+                return xl_cli_usage_error("--retry-for must be a duration such as 600, 30s, 10m, 2h");
             break;
         case 'q': so.quiet = 1; break;
-        case 'h': printf("usage: " PROG " %s\n\n%s\n", s_current->usage, s_current->help); return 0;
+        case 'h': return xl_cli_help();
         default:
-            snprintf(what, sizeof what, "%s: %s",
-                     c == ':' ? "option needs a value" : "invalid option", argv[optind - 1]);
-            return s_usage_error(what);
+            return xl_cli_option_error(c, argv);
         }
     }
     if (so.conf_path == NULL)
-        return s_usage_error("-c agent.conf is required");
+        return xl_cli_usage_error("-c agent.conf is required");
     if (argc - optind != 1)
-        return s_usage_error("expected one CSV or .xle file");
+        return xl_cli_usage_error("expected one CSV or .xle file");
     so.input = argv[optind];
     if (so.quiet && getenv("XL_LOG") == NULL)
         xl_log_set_level(XL_LOG_WARN);
     r = agent_submit(&so, err, sizeof err);
     if (r == 0)
         return 0;
-    s_fail("%s", err);
+    xl_cli_fail("%s", err);
     return r == XL_ERR_UNAVAILABLE ? AGENT_EXIT_TEMPFAIL : 1;
 }
 
@@ -285,7 +250,7 @@ agent_receipts_cmd(int argc, char **argv)
     struct agent_config *cfg = NULL;
     struct xl_keyfile *sign = NULL;
     const char *conf = NULL;
-    char err[XL_ERRBUF], what[160], dir[AGENT_PATH_MAX + 16];
+    char err[XL_ERRBUF], dir[AGENT_PATH_MAX + 16];
     size_t nbad = 0;
     int c, verbose = 0, r;
 
@@ -293,20 +258,18 @@ agent_receipts_cmd(int argc, char **argv)
         switch (c) {
         case 'c': conf = optarg; break;
         case 'v': verbose = 1; break;
-        case 'h': printf("usage: " PROG " %s\n\n%s\n", s_current->usage, s_current->help); return 0;
+        case 'h': return xl_cli_help();
         default:
-            snprintf(what, sizeof what, "%s: %s",
-                     c == ':' ? "option needs a value" : "invalid option", argv[optind - 1]);
-            return s_usage_error(what);
+            return xl_cli_option_error(c, argv);
         }
     }
     if (conf == NULL)
-        return s_usage_error("-c agent.conf is required");
+        return xl_cli_usage_error("-c agent.conf is required");
     if (argc != optind)
-        return s_usage_error("unexpected argument");
+        return xl_cli_usage_error("unexpected argument");
     cfg = calloc(1, sizeof *cfg);
     if (cfg == NULL)
-        return s_fail("out of memory");
+        return xl_cli_fail("out of memory");
     r = agent_config_load(conf, cfg, err, sizeof err);
     if (r == 0 && cfg->sign_key_path[0] == '\0')
         r = xl_err_set(err, sizeof err, XL_ERR_FORMAT, "%s: [linker] sign_public is required",
@@ -322,43 +285,14 @@ agent_receipts_cmd(int argc, char **argv)
     xl_keyfile_destroy(&sign);
     free(cfg);
     if (r != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     if (nbad > 0)
-        return s_fail("%zu receipt%s failed verification", nbad, nbad == 1 ? "" : "s");
+        return xl_cli_fail("%zu receipt%s failed verification", nbad, nbad == 1 ? "" : "s");
     return 0;
-}
-
-static void
-s_main_usage(FILE *f)
-{
-    fprintf(f, "usage: " PROG " COMMAND [ARGS]   (" PROG " COMMAND --help for details)\n\n");
-    for (size_t i = 0; i < S_NCMDS; i++)
-        fprintf(f, "  %s\n", s_cmds[i].usage);
 }
 
 int
 main(int argc, char **argv)
 {
-    xl_log_set_ident(PROG);
-    if (argc < 2) {
-        s_main_usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        s_main_usage(stdout);
-        return 0;
-    }
-    if (xl_crypto_init() != 0)
-        return s_fail("cannot initialise libsodium");
-    umask(077);
-    opterr = 0;
-    for (size_t i = 0; i < S_NCMDS; i++) {
-        if (strcmp(argv[1], s_cmds[i].name) == 0) {
-            s_current = &s_cmds[i];
-            return s_cmds[i].fn(argc - 1, argv + 1);
-        }
-    }
-    fprintf(stderr, PROG ": unknown command '%s' (" PROG " --help lists them)\n", argv[1]);
-    return 2;
+    return xl_cli_main(PROG, s_cmds, S_NCMDS, argc, argv);
 }

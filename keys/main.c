@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "xl/bundle.h"
+#include "xl/cli.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
 #include "xl/keyfile.h"
@@ -20,13 +21,6 @@
 #include "xl/log.h"
 
 #define PROG "crosslink-keys"
-
-struct keys_cmd {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-    const char *usage;
-    const char *help;
-};
 
 static int keys_init(int argc, char **argv);
 static int keys_new(int argc, char **argv);
@@ -37,7 +31,7 @@ static int keys_unbundle(int argc, char **argv);
 static int keys_rotate(int argc, char **argv);
 static int keys_show(int argc, char **argv);
 
-static const struct keys_cmd s_cmds[] = {
+static const struct xl_cli_cmd s_cmds[] = {
     {"init", keys_init, "init DIR",
      "Create the coalition's keys in DIR (made 0700 if absent): the linker's CURVE key pair\n"
      "(linker.key/.pub), the linker's Ed25519 signing key (linker-sign.key/.pub), the analysis\n"
@@ -70,35 +64,6 @@ static const struct keys_cmd s_cmds[] = {
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
-static const struct keys_cmd *s_current;
-
-static int s_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_fail(const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, PROG ": ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 1;
-}
-
-static int
-s_usage_error(const char *what)
-{
-    fprintf(stderr, PROG ": %s\nusage: " PROG " %s\n", what, s_current->usage);
-    return 2;
-}
-
-static void
-s_print_help(const struct keys_cmd *c)
-{
-    printf("usage: " PROG " %s\n\n%s\n", c->usage, c->help);
-}
 
 /* getopt_long with --help handled the same way for every subcommand.
  * Returns the option, -1 at the end, or -2 when the caller should return *rc. */
@@ -108,15 +73,12 @@ s_getopt(int argc, char **argv, const char *shortopts, const struct option *long
     int c = getopt_long(argc, argv, shortopts, longopts, NULL);
 
     if (c == 'h') {
-        s_print_help(s_current);
+        xl_cli_help();
         *rc = 0;
         return -2;
     }
     if (c == '?' || c == ':') {
-        char what[128];
-        snprintf(what, sizeof what, "%s: %s", c == ':' ? "option needs a value" : "invalid option",
-                 argv[optind - 1]);
-        *rc = s_usage_error(what);
+        *rc = xl_cli_option_error(c, argv);
         return -2;
     }
     return c;
@@ -151,35 +113,35 @@ s_make_key(enum xl_key_type t, const char *dir, const char *base, const char *na
     int r = 1;
 
     if (kf == NULL)
-        return s_fail("out of memory");
+        return xl_cli_fail("out of memory");
     snprintf(kf->name, sizeof kf->name, "%s", name);
     snprintf(kf->role, sizeof kf->role, "%s", role);
     snprintf(kf->agency, sizeof kf->agency, "%s", agency);
     xl_today(kf->created);
     kf->epoch = epoch;
     if (xl_keyfile_generate(kf) != 0) {
-        s_fail("key generation failed");
+        xl_cli_fail("key generation failed");
         goto out;
     }
     if (t == XL_KEY_LINKAGE_SECRET || t == XL_KEY_LOCAL_SECRET) {
         if (s_path(path, sizeof path, dir, base) != 0) {
-            s_fail("%s/%s: path too long", dir, base);
+            xl_cli_fail("%s/%s: path too long", dir, base);
             goto out;
         }
     } else if ((size_t)snprintf(path, sizeof path, "%s/%s.key", dir, base) >= sizeof path ||
                (size_t)snprintf(pubpath, sizeof pubpath, "%s/%s.pub", dir, base) >=
                    sizeof pubpath) {
-        s_fail("%s/%s: path too long", dir, base);
+        xl_cli_fail("%s/%s: path too long", dir, base);
         goto out;
     }
     if (xl_keyfile_write(path, kf, 0, err, sizeof err) != 0) {
-        s_fail("%s", err);
+        xl_cli_fail("%s", err);
         goto out;
     }
     if (kf->publen > 0) {
         if (xl_keyfile_write(pubpath, kf, 1, err, sizeof err) != 0) {
             (void)unlink(path);
-            s_fail("%s", err);
+            xl_cli_fail("%s", err);
             goto out;
         }
         xl_key_id(kf->pub, kf->publen, id);
@@ -213,16 +175,16 @@ keys_init(int argc, char **argv)
             return rc;
     }
     if (argc - optind != 1)
-        return s_usage_error("expected one directory");
+        return xl_cli_usage_error("expected one directory");
     dir = argv[optind];
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return s_fail("%s: cannot create directory: %s", dir, strerror(errno));
+        return xl_cli_fail("%s: cannot create directory: %s", dir, strerror(errno));
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return s_fail("%s: not a directory", dir);
+        return xl_cli_fail("%s: not a directory", dir);
     if (s_path(path, sizeof path, dir, "keyring") != 0)
-        return s_fail("%s: path too long", dir);
+        return xl_cli_fail("%s: path too long", dir);
     if (access(path, F_OK) == 0)
-        return s_fail("%s: exists; %s already holds coalition keys (refusing to overwrite)", path,
+        return xl_cli_fail("%s: exists; %s already holds coalition keys (refusing to overwrite)", path,
                       dir);
     if (s_make_key(XL_KEY_CURVE_SECRET, dir, "linker", "linker", "linker", "hub", 0, NULL) != 0 ||
         s_make_key(XL_KEY_SIGN_SECRET, dir, "linker-sign", "linker-sign", "linker", "hub", 0,
@@ -236,11 +198,11 @@ keys_init(int argc, char **argv)
     xl_keyfile_destroy(&secret);
     kr = xl_keyring_new();
     if (kr == NULL)
-        return s_fail("out of memory");
+        return xl_cli_fail("out of memory");
     rc = xl_keyring_save(kr, path, err, sizeof err);
     xl_keyring_destroy(&kr);
     if (rc != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     printf("created %s (empty)\n", path);
     printf("next: '" PROG " new agent NAME --agency A' for each agency, add each .pub to the "
            "keyring, and bundle the linkage secret to each agent\n");
@@ -270,26 +232,26 @@ keys_new(int argc, char **argv)
             dir = optarg;
     }
     if (argc - optind != 2)
-        return s_usage_error("expected ROLE and NAME");
+        return xl_cli_usage_error("expected ROLE and NAME");
     role = argv[optind];
     name = argv[optind + 1];
     if (xl_role_parse(role, &r) != 0)
-        return s_fail("unknown role '%s': use agent, analyst, auditor or admin", role);
+        return xl_cli_fail("unknown role '%s': use agent, analyst, auditor or admin", role);
     if (!xl_name_valid(name))
-        return s_fail("invalid name '%s': use letters, digits, '.', '_' and '-'", name);
+        return xl_cli_fail("invalid name '%s': use letters, digits, '.', '_' and '-'", name);
     if (agency == NULL) {
         if (r == XL_ROLE_AGENT)
-            return s_fail("an agent key needs --agency (the agency it submits for)");
+            return xl_cli_fail("an agent key needs --agency (the agency it submits for)");
         agency = "coalition";
     }
     if (!xl_name_valid(agency))
-        return s_fail("invalid agency '%s': use letters, digits, '.', '_' and '-'", agency);
+        return xl_cli_fail("invalid agency '%s': use letters, digits, '.', '_' and '-'", agency);
     if (s_make_key(XL_KEY_CURVE_SECRET, dir, name, name, role, agency, 0, &kf) != 0)
         return 1;
     rc = xl_keyring_entry_from_key(kf, &e, err, sizeof err);
     xl_keyfile_destroy(&kf);
     if (rc != 0 || xl_keyring_format_line(&e, line, sizeof line) != 0)
-        return s_fail("%s", rc != 0 ? err : "keyring line too long");
+        return xl_cli_fail("%s", rc != 0 ? err : "keyring line too long");
     printf("keyring line (or run: " PROG " keyring add KEYRING %s/%s.pub):\n%s\n", dir, name, line);
     return 0;
 }
@@ -311,10 +273,10 @@ keys_local(int argc, char **argv)
             out = optarg;
     }
     if (argc - optind != 1)
-        return s_usage_error("expected AGENCY");
+        return xl_cli_usage_error("expected AGENCY");
     agency = argv[optind];
     if (!xl_name_valid(agency))
-        return s_fail("invalid agency '%s'", agency);
+        return xl_cli_fail("invalid agency '%s'", agency);
     if (out == NULL) {
         snprintf(path, sizeof path, "%s-local.key", agency);
         out = path;
@@ -328,7 +290,7 @@ s_keyring_load(const char *path, struct xl_keyring **kr)
     char err[XL_ERRBUF];
 
     if (xl_keyring_load(path, kr, err, sizeof err) != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     return 0;
 }
 
@@ -348,12 +310,12 @@ keys_keyring(int argc, char **argv)
             return rc;
     }
     if (argc - optind < 2)
-        return s_usage_error("expected add, revoke or list and a keyring file");
+        return xl_cli_usage_error("expected add, revoke or list and a keyring file");
     verb = argv[optind];
     path = argv[optind + 1];
     if (strcmp(verb, "list") == 0) {
         if (argc - optind != 2)
-            return s_usage_error("list takes only the keyring file");
+            return xl_cli_usage_error("list takes only the keyring file");
         if (s_keyring_load(path, &kr) != 0)
             return 1;
         printf("%-16s %-8s %-20s %-20s %-8s %s\n", "KEY ID", "ROLE", "AGENCY", "NAME", "STATUS",
@@ -368,9 +330,9 @@ keys_keyring(int argc, char **argv)
         return 0;
     }
     if (argc - optind != 3)
-        return s_usage_error("add and revoke take the keyring file and one key");
+        return xl_cli_usage_error("add and revoke take the keyring file and one key");
     if (strcmp(verb, "add") != 0 && strcmp(verb, "revoke") != 0)
-        return s_usage_error("expected add, revoke or list");
+        return xl_cli_usage_error("expected add, revoke or list");
     if (s_keyring_load(path, &kr) != 0)
         return 1;
     if (strcmp(verb, "add") == 0) {
@@ -390,7 +352,7 @@ keys_keyring(int argc, char **argv)
         rc = xl_keyring_save(kr, path, err, sizeof err);
     xl_keyring_destroy(&kr);
     if (rc != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     if (xl_keyring_format_line(&e, line, sizeof line) == 0)
         printf("%s %s: %s\n", strcmp(verb, "add") == 0 ? "added to" : "revoked in", path, line);
     printf("the linker applies keyring changes on reload (systemctl reload crosslink-linker, or "
@@ -428,10 +390,10 @@ s_load_secret(const char *dir, uint32_t epoch, struct xl_keyfile **out)
 
     snprintf(path, sizeof path, "%s/linkage-e%u.secret", dir, (unsigned)epoch);
     if (xl_keyfile_load(path, XL_KEY_LINKAGE_SECRET, out, err, sizeof err) != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     if ((*out)->epoch != epoch) {
         xl_keyfile_destroy(out);
-        return s_fail("%s: file says epoch %u", path, (unsigned)epoch);
+        return xl_cli_fail("%s: file says epoch %u", path, (unsigned)epoch);
     }
     return 0;
 }
@@ -456,22 +418,22 @@ keys_bundle(int argc, char **argv)
             char *end;
             epoch = strtoul(optarg, &end, 10);
             if (*end != '\0' || epoch == 0 || epoch > UINT32_MAX)
-                return s_usage_error("--epoch takes a positive number");
+                return xl_cli_usage_error("--epoch takes a positive number");
         } else if (c == 'o') {
             out = optarg;
         }
     }
     if (argc - optind != 2)
-        return s_usage_error("expected the keys directory and an agent's public key");
+        return xl_cli_usage_error("expected the keys directory and an agent's public key");
     dir = argv[optind];
     if (epoch == 0)
         epoch = s_latest_epoch(dir);
     if (epoch == 0)
-        return s_fail("%s: no linkage secret (linkage-eN.secret); run '" PROG " init' first", dir);
+        return xl_cli_fail("%s: no linkage secret (linkage-eN.secret); run '" PROG " init' first", dir);
     if (xl_keyfile_load_public(argv[optind + 1], XL_KEY_CURVE_PUBLIC, &agent, err, sizeof err) != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     if (strcmp(agent->role, "agent") != 0) {
-        rc = s_fail("%s: key '%s' has role '%s'; only agents receive the linkage secret",
+        rc = xl_cli_fail("%s: key '%s' has role '%s'; only agents receive the linkage secret",
                     argv[optind + 1], agent->name, agent->role);
         goto out;
     }
@@ -484,7 +446,7 @@ keys_bundle(int argc, char **argv)
         out = path;
     }
     if (xl_bundle_write(out, secret, agent, err, sizeof err) != 0) {
-        rc = s_fail("%s", err);
+        rc = xl_cli_fail("%s", err);
         goto out;
     }
     printf("wrote %s: linkage secret for agent '%s' of agency '%s'\n", out, agent->name,
@@ -518,11 +480,11 @@ keys_unbundle(int argc, char **argv)
             out = optarg;
     }
     if (argc - optind != 1 || keypath == NULL)
-        return s_usage_error("expected a bundle and --key AGENT.key");
+        return xl_cli_usage_error("expected a bundle and --key AGENT.key");
     if (xl_keyfile_load(keypath, XL_KEY_CURVE_SECRET, &agent, err, sizeof err) != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     if (xl_bundle_open(argv[optind], agent, &secret, err, sizeof err) != 0) {
-        rc = s_fail("%s", err);
+        rc = xl_cli_fail("%s", err);
         goto out;
     }
     if (out == NULL) {
@@ -530,7 +492,7 @@ keys_unbundle(int argc, char **argv)
         out = path;
     }
     if (xl_keyfile_write(out, secret, 0, err, sizeof err) != 0) {
-        rc = s_fail("%s", err);
+        rc = xl_cli_fail("%s", err);
         goto out;
     }
     printf("wrote %s (secret, 0600) for agency '%s'\n", out, secret->agency);
@@ -557,10 +519,10 @@ keys_rotate(int argc, char **argv)
             return rc;
     }
     if (argc - optind != 1)
-        return s_usage_error("expected the keys directory");
+        return xl_cli_usage_error("expected the keys directory");
     epoch = s_latest_epoch(argv[optind]);
     if (epoch == 0)
-        return s_fail("%s: no linkage secret to rotate; run '" PROG " init' first", argv[optind]);
+        return xl_cli_fail("%s: no linkage secret to rotate; run '" PROG " init' first", argv[optind]);
     /* Reading the current secret first proves the directory is the custodian's. */
     if (s_load_secret(argv[optind], epoch, &secret) != 0)
         return 1;
@@ -594,14 +556,14 @@ keys_show(int argc, char **argv)
             return rc;
     }
     if (argc - optind != 1)
-        return s_usage_error("expected one file");
+        return xl_cli_usage_error("expected one file");
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         rc = xl_keyfile_load(argv[optind], types[i], &kf, err, sizeof err);
         if (rc != XL_ERR_INVALID)
             break;
     }
     if (rc != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     printf("type: %s\n", xl_key_type_name(kf->type));
     if (kf->name[0] != '\0')
         printf("name: %s\n", kf->name);
@@ -621,38 +583,8 @@ keys_show(int argc, char **argv)
     return 0;
 }
 
-static void
-s_main_usage(FILE *f)
-{
-    fprintf(f, "usage: " PROG " COMMAND [ARGS]   (" PROG " COMMAND --help for details)\n\n");
-    for (size_t i = 0; i < S_NCMDS; i++)
-        fprintf(f, "  %s\n", s_cmds[i].usage);
-}
-
 int
 main(int argc, char **argv)
 {
-    xl_log_set_ident(PROG);
-    if (argc < 2) {
-        s_main_usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        s_main_usage(stdout);
-        return 0;
-    }
-    if (xl_crypto_init() != 0)
-        return s_fail("cannot initialise libsodium");
-    /* Keys are created owner-only whatever the caller's umask. */
-    umask(077);
-    opterr = 0; /* s_getopt reports option errors in one line of its own */
-    for (size_t i = 0; i < S_NCMDS; i++) {
-        if (strcmp(argv[1], s_cmds[i].name) == 0) {
-            s_current = &s_cmds[i];
-            return s_cmds[i].fn(argc - 1, argv + 1);
-        }
-    }
-    fprintf(stderr, PROG ": unknown command '%s' (" PROG " --help lists them)\n", argv[1]);
-    return 2;
+    return xl_cli_main(PROG, s_cmds, S_NCMDS, argc, argv);
 }

@@ -14,18 +14,12 @@
 #include "link.h"
 #include "server.h"
 #include "store.h"
+#include "xl/cli.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
 #include "xl/log.h"
 
 #define PROG "crosslink-linker"
-
-struct linker_cmd {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-    const char *usage;
-    const char *help;
-};
 
 static int linker_cmd_serve(int argc, char **argv);
 static int linker_cmd_import(int argc, char **argv);
@@ -33,7 +27,7 @@ static int linker_cmd_status(int argc, char **argv);
 static int linker_cmd_link(int argc, char **argv);
 static int linker_cmd_conflicts(int argc, char **argv);
 
-static const struct linker_cmd s_cmds[] = {
+static const struct xl_cli_cmd s_cmds[] = {
     {"serve", linker_cmd_serve, "serve -c CONF",
      "Run the linker service configured by CONF (linker.conf): accept submissions from agents\n"
      "whose keys are active in the keyring, store them durably, return signed receipts and\n"
@@ -62,29 +56,6 @@ static const struct linker_cmd s_cmds[] = {
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
-static const struct linker_cmd *s_current;
-
-static int s_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_fail(const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, PROG ": ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 1;
-}
-
-static int
-s_usage_error(const char *what)
-{
-    fprintf(stderr, PROG ": %s\nusage: " PROG " %s\n", what, s_current->usage);
-    return 2;
-}
 
 static int s_options_ex(int argc, char **argv, const char **conf, int *first, int *report,
                         const char **agency);
@@ -119,22 +90,16 @@ s_options_ex(int argc, char **argv, const char **conf, int *first, int *report,
             continue;
         }
         if (c == 'h') {
-            printf("usage: " PROG " %s\n\n%s\n", s_current->usage, s_current->help);
-            return 0;
+            return xl_cli_help();
         }
         if (c == 'c') {
             *conf = optarg;
             continue;
         }
-        {
-            char what[128];
-            snprintf(what, sizeof what, "%s: %s",
-                     c == ':' ? "option needs a value" : "invalid option", argv[optind - 1]);
-            return s_usage_error(what);
-        }
+        return xl_cli_option_error(c, argv);
     }
     if (*conf == NULL)
-        return s_usage_error("-c CONF is required");
+        return xl_cli_usage_error("-c CONF is required");
     *first = optind;
     return -1;
 }
@@ -149,9 +114,9 @@ linker_cmd_serve(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc - first != 0)
-        return s_usage_error("serve takes no operands");
+        return xl_cli_usage_error("serve takes no operands");
     if (linker_serve(conf, err, sizeof err) != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     return 0;
 }
 
@@ -165,12 +130,12 @@ linker_cmd_import(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc - first != 1)
-        return s_usage_error("expected one .xle file");
+        return xl_cli_usage_error("expected one .xle file");
     /* The receipt and, on failure, one line say it all; XL_LOG=info shows progress. */
     if (getenv("XL_LOG") == NULL)
         xl_log_set_level(XL_LOG_ERROR);
     if (linker_import(conf, argv[first], stdout, err, sizeof err) != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     return 0;
 }
 
@@ -184,9 +149,9 @@ linker_cmd_status(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc - first != 0)
-        return s_usage_error("status takes no operands");
+        return xl_cli_usage_error("status takes no operands");
     if (linker_status(conf, stdout, err, sizeof err) != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     return 0;
 }
 
@@ -202,15 +167,15 @@ linker_cmd_link(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc - first != 0)
-        return s_usage_error("link takes no operands");
+        return xl_cli_usage_error("link takes no operands");
     if (getenv("XL_LOG") == NULL)
         xl_log_set_level(XL_LOG_WARN);
     if (linker_ctx_open(&ctx, conf, err, sizeof err) != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     rc = linker_link(&ctx, "linker", "operator", report ? stdout : NULL, &sum, err, sizeof err);
     linker_ctx_close(&ctx);
     if (rc != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     if (!report) {
         xl_hex(sum.cluster_hash, 32, hash);
         printf("link run %lld: %llu records, %llu clusters, %llu links, %llu possible, %llu "
@@ -262,51 +227,21 @@ linker_cmd_conflicts(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc - first != 0)
-        return s_usage_error("conflicts takes no operands");
+        return xl_cli_usage_error("conflicts takes no operands");
     if (linker_config_load(conf, &cfg, err, sizeof err) != 0 ||
         linker_store_open_readonly(cfg.database_path, &st, err, sizeof err) != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     printf("agency,dataset,local_ref,other_agency,other_dataset,other_local_ref,kind,level,"
            "score\n");
     rc = linker_store_run_conflicts(st, s_conflict_row, &k, err, sizeof err);
     linker_store_close(&st);
     if (rc != 0)
-        return s_fail("%s", err);
+        return xl_cli_fail("%s", err);
     return 0;
-}
-
-static void
-s_main_usage(FILE *f)
-{
-    fprintf(f, "usage: " PROG " COMMAND [ARGS]   (" PROG " COMMAND --help for details)\n\n");
-    for (size_t i = 0; i < S_NCMDS; i++)
-        fprintf(f, "  %s\n", s_cmds[i].usage);
 }
 
 int
 main(int argc, char **argv)
 {
-    xl_log_set_ident(PROG);
-    if (argc < 2) {
-        s_main_usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        s_main_usage(stdout);
-        return 0;
-    }
-    if (xl_crypto_init() != 0)
-        return s_fail("cannot initialise libsodium");
-    /* The database, its WAL and the audit log are the service's alone. */
-    umask(077);
-    opterr = 0;
-    for (size_t i = 0; i < S_NCMDS; i++) {
-        if (strcmp(argv[1], s_cmds[i].name) == 0) {
-            s_current = &s_cmds[i];
-            return s_cmds[i].fn(argc - 1, argv + 1);
-        }
-    }
-    fprintf(stderr, PROG ": unknown command '%s' (" PROG " --help lists them)\n", argv[1]);
-    return 2;
+    return xl_cli_main(PROG, s_cmds, S_NCMDS, argc, argv);
 }
