@@ -12,10 +12,14 @@
 #include "xl/keyfile.h"
 
 static const char *s_columns[AGENT_COL_COUNT] = {
-    [AGENT_COL_SOURCE_ID] = "source_id",   [AGENT_COL_FIRST_NAME] = "first_name",
-    [AGENT_COL_MIDDLE_NAME] = "middle_name", [AGENT_COL_SURNAME] = "surname",
-    [AGENT_COL_DOB] = "dob",               [AGENT_COL_SEX] = "sex",
-    [AGENT_COL_POSTCODE] = "postcode",     [AGENT_COL_NHS_NUMBER] = "nhs_number",
+    [AGENT_COL_SOURCE_ID] = "source_id",
+    [AGENT_COL_FIRST_NAME] = "first_name",
+    [AGENT_COL_MIDDLE_NAME] = "middle_name",
+    [AGENT_COL_SURNAME] = "surname",
+    [AGENT_COL_DOB] = "dob",
+    [AGENT_COL_SEX] = "sex",
+    [AGENT_COL_POSTCODE] = "postcode",
+    [AGENT_COL_NHS_NUMBER] = "nhs_number",
     [AGENT_COL_UPN] = "upn",
     [AGENT_COL_ADDRESS] = "address",
     [AGENT_COL_LOCALITY] = "locality",
@@ -45,8 +49,7 @@ struct s_parse {
     void *out;
 };
 
-static int
-s_fail(struct s_parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int s_fail(struct s_parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 s_fail(struct s_parse *p, const char *fmt, ...)
@@ -123,7 +126,8 @@ s_formats(struct s_parse *p, char *dst, size_t cap, const char *name, const char
     size_t n = 0;
 
     for (const char *s = v; *s != '\0'; s++) {
-        if (*s == ' ' && (s[1] == '|' || s[1] == ' ' || s[1] == '\0' || (n > 0 && dst[n - 1] == '|')))
+        if (*s == ' ' &&
+            (s[1] == '|' || s[1] == ' ' || s[1] == '\0' || (n > 0 && dst[n - 1] == '|')))
             continue;
         if (n + 1 >= cap)
             return s_fail(p, "%s is too long", name);
@@ -304,8 +308,9 @@ s_mapping_handler(void *user, const char *section, const char *name, const char 
     } else if (strcmp(section, "columns") == 0) {
         col = s_column_parse(name);
         if (col < 0)
-            return s_fail(p, "unknown field '%.40s' (fields: source_id first_name middle_name "
-                             "surname dob sex postcode nhs_number upn address locality other_id)",
+            return s_fail(p,
+                          "unknown field '%.40s' (fields: source_id first_name middle_name "
+                          "surname dob sex postcode nhs_number upn address locality other_id)",
                           name);
         if (strstr(v, " + ") != NULL && col != AGENT_COL_ADDRESS && col != AGENT_COL_LOCALITY)
             return s_fail(p, "only address and locality may join several columns with ' + '");
@@ -351,7 +356,8 @@ s_parse_file(const char *path, ini_handler h, struct s_parse *p, const char *wha
         return xl_err_set(err, errlen, XL_ERR_NOMEM, "%s: out of memory", path);
     if (line > 0)
         return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: %s", path, line,
-                          p->failed ? p->msg : "malformed line (expected key = value or [section])");
+                          p->failed ? p->msg
+                                    : "malformed line (expected key = value or [section])");
     return 0;
 }
 
@@ -382,8 +388,8 @@ agent_mapping_load(const char *path, struct agent_mapping *m, char *err, size_t 
     int r;
 
     memset(m, 0, sizeof *m);
-    m->required = 1u << AGENT_COL_SOURCE_ID | 1u << AGENT_COL_FIRST_NAME |
-                  1u << AGENT_COL_SURNAME | 1u << AGENT_COL_DOB;
+    m->required = 1u << AGENT_COL_SOURCE_ID | 1u << AGENT_COL_FIRST_NAME | 1u << AGENT_COL_SURNAME |
+                  1u << AGENT_COL_DOB;
     snprintf(m->dob_formats, sizeof m->dob_formats, "yyyy-mm-dd");
     m->postcode_uk = 1;
     m->dob_rules.min_year = 1900;
@@ -396,8 +402,7 @@ agent_mapping_load(const char *path, struct agent_mapping *m, char *err, size_t 
         return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: [dataset] name is required", path);
     if (m->columns[AGENT_COL_SOURCE_ID][0] == '\0')
         return xl_err_set(err, errlen, XL_ERR_FORMAT,
-                          "%s: [columns] source_id is required (the agency's own record id)",
-                          path);
+                          "%s: [columns] source_id is required (the agency's own record id)", path);
     for (int i = 0; i < AGENT_COL_COUNT; i++) {
         if ((m->required & (1u << i)) && m->columns[i][0] == '\0')
             return xl_err_set(err, errlen, XL_ERR_FORMAT,

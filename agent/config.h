@@ -13,8 +13,8 @@
 #include "normalise.h"
 #include "xl/spec.h"
 
-#define AGENT_PATH_MAX 1024
-#define AGENT_COLUMN_MAX 128
+#define AGENT_PATH_MAX     1024
+#define AGENT_COLUMN_MAX   128
 #define AGENT_MAX_OUTCOMES 64
 
 /* The source columns a mapping can name: every person field the agent
@@ -47,10 +47,10 @@ enum agent_outcome_type {
 const char *agent_outcome_type_name(enum agent_outcome_type t);
 
 struct agent_outcome {
-    char name[64];                   /* attribute name the analyst sees */
-    char column[AGENT_COLUMN_MAX];   /* input column */
+    char name[64];                 /* attribute name the analyst sees */
+    char column[AGENT_COLUMN_MAX]; /* input column */
     enum agent_outcome_type type;
-    char date_formats[128];          /* for AGENT_OUT_DATE */
+    char date_formats[128]; /* for AGENT_OUT_DATE */
 };
 
 struct agent_mapping {
@@ -60,8 +60,8 @@ struct agent_mapping {
     /* "" = not mapped. A text field (address, locality) may name several
      * columns joined with " + ", read as one value separated by spaces. */
     char columns[AGENT_COL_COUNT][AGENT_COLUMN_MAX];
-    int postcode_uk;                 /* 1: UK postcodes validated; 0: any letters and digits */
-    unsigned required;               /* bit per agent_column: a failure rejects the row */
+    int postcode_uk;   /* 1: UK postcodes validated; 0: any letters and digits */
+    unsigned required; /* bit per agent_column: a failure rejects the row */
     char dob_formats[128];
     struct agent_date_rules dob_rules; /* ref left zero: filled with today at run time */
     struct agent_outcome outcomes[AGENT_MAX_OUTCOMES];
@@ -72,17 +72,17 @@ struct agent_config {
     char path[AGENT_PATH_MAX];
     char agency[64];
     char spec_path[AGENT_PATH_MAX];
-    char secret_path[AGENT_PATH_MAX];   /* linkage secret (from the bundle) */
+    char secret_path[AGENT_PATH_MAX]; /* linkage secret (from the bundle) */
     char local_key_path[AGENT_PATH_MAX];
     char analysis_path[AGENT_PATH_MAX]; /* analysis public key */
     char mapping_path[AGENT_PATH_MAX];
-    double max_reject_rate;             /* validate/encode exit non-zero above it */
+    double max_reject_rate; /* validate/encode exit non-zero above it */
     /* [linker], used by submit */
     char endpoint[256];
     char server_key_path[AGENT_PATH_MAX];
-    char sign_key_path[AGENT_PATH_MAX];   /* linker's public signing key, to check receipts */
+    char sign_key_path[AGENT_PATH_MAX]; /* linker's public signing key, to check receipts */
     char agent_key_path[AGENT_PATH_MAX];
-    char state_dir[AGENT_PATH_MAX];     /* receipts and resumable submissions */
+    char state_dir[AGENT_PATH_MAX]; /* receipts and resumable submissions */
     unsigned chunk_records;
 };
 

@@ -13,9 +13,9 @@
 #define S_SEP '\x1f'
 /* Blocking-key tokens are hashed with 0x80 + index in place of a level byte, so
  * they can never equal a match-key token. */
-#define S_BLOCK_TAG 0x80
+#define S_BLOCK_TAG         0x80
 #define S_MAX_SURNAME_PARTS 3
-#define S_VALUE_MAX 1024
+#define S_VALUE_MAX         1024
 
 struct s_values;
 
@@ -23,7 +23,7 @@ struct s_values;
 struct s_keys {
     struct xl_mac match; /* HMAC(match subkey), spec fingerprint absorbed */
     uint8_t blockkey[crypto_shorthash_siphash24_KEYBYTES]; /* block subkey (first 16 bytes) */
-    struct xl_mac local; /* HMAC(agency local key) */
+    struct xl_mac local;                                   /* HMAC(agency local key) */
     uint8_t bloom[crypto_shorthash_siphash24_KEYBYTES];
     uint8_t check[XL_CHECK_BYTES];
 };
@@ -109,7 +109,7 @@ struct s_values {
 static void
 s_values_fill(const struct agent_person *p, int nicknames, struct s_values *c)
 {
-    char (*v)[AGENT_NAME_MAX] = c->v;
+    char(*v)[AGENT_NAME_MAX] = c->v;
 
     c->present = 0;
     for (int f = 0; f < XL_F_COUNT; f++)
@@ -395,9 +395,9 @@ s_tokens(const struct agent_encoder *e, const struct s_values *base, const struc
                 memcpy(part, parts[j].s, parts[j].len);
                 part[parts[j].len] = '\0';
                 ov[nov] = (struct s_override){XL_F_SURNAME, parts[j].s, parts[j].len};
-                ov[nov + 1] = (struct s_override){
-                    XL_F_SURNAME_PHONETIC, code,
-                    agent_soundex(part, code) == AGENT_OK ? strlen(code) : 0};
+                ov[nov + 1] =
+                    (struct s_override){XL_F_SURNAME_PHONETIC, code,
+                                        agent_soundex(part, code) == AGENT_OK ? strlen(code) : 0};
                 n = s_join(src, l->parts, l->nparts, ov, nov + 2, value, sizeof value);
                 if (n >= 0)
                     s_add_token(o, &nkeys, e, l->number, l->compare, value, (size_t)n);

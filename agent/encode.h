@@ -14,20 +14,20 @@
 #include "xl/spec.h"
 
 #define AGENT_SOURCE_ID_MAX 128
-#define AGENT_BLOCK_BYTES 8
-#define AGENT_REF_BYTES 16
+#define AGENT_BLOCK_BYTES   8
+#define AGENT_REF_BYTES     16
 /* Tokens per record: each level once, plus surname parts and variants. */
-#define AGENT_MAX_KEYS (XL_SPEC_MAX_LEVELS * 4)
+#define AGENT_MAX_KEYS    (XL_SPEC_MAX_LEVELS * 4)
 #define AGENT_MAX_PAYLOAD 4096
 
 /* One person's normalised values; "" marks a field that is missing or was
  * refused by validation. Holds identifiers: wipe with agent_person_wipe. */
 struct agent_person {
     char source_id[AGENT_SOURCE_ID_MAX];
-    char first[AGENT_NAME_MAX];   /* normalised, words separated by spaces */
+    char first[AGENT_NAME_MAX]; /* normalised, words separated by spaces */
     char middle[AGENT_NAME_MAX];
     char surname[AGENT_NAME_MAX];
-    char dob[11];                 /* YYYY-MM-DD */
+    char dob[11]; /* YYYY-MM-DD */
     char sex[2];
     char postcode[9];
     char district[5];
@@ -56,9 +56,8 @@ struct agent_encoder;
 struct agent_encoder *agent_encoder_new(const struct xl_spec *spec,
                                         const struct xl_keyfile *linkage_secret,
                                         const struct xl_keyfile *local_key,
-                                        const uint8_t analysis_pk[XL_KEY_BYTES],
-                                        const char *agency, const char *dataset, char *err,
-                                        size_t errlen);
+                                        const uint8_t analysis_pk[XL_KEY_BYTES], const char *agency,
+                                        const char *dataset, char *err, size_t errlen);
 /* Wipes and frees. Accepts NULL; sets *e = NULL. */
 void agent_encoder_destroy(struct agent_encoder **e);
 
@@ -80,8 +79,8 @@ struct agent_encoded {
 /* Encodes p with its outcome values (canonical text, "" when missing; n of
  * them in schema order) into out. XL_ERR_TOOBIG when the outcomes do not fit a
  * payload. */
-int agent_encode(struct agent_encoder *e, const struct agent_person *p,
-                 const char *const *outcomes, size_t noutcomes, struct agent_encoded *out);
+int agent_encode(struct agent_encoder *e, const struct agent_person *p, const char *const *outcomes,
+                 size_t noutcomes, struct agent_encoded *out);
 
 /* The CLK of p alone (bits set into clk, xl_spec_clk_bytes(spec) bytes). */
 void agent_encode_clk(const struct agent_encoder *e, const struct agent_person *p, uint8_t *clk);

@@ -56,7 +56,6 @@ static const struct xl_cli_cmd s_cmds[] = {
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
-
 struct s_opts {
     const char *conf;
     const char *out;
@@ -68,12 +67,10 @@ struct s_opts {
 static int
 s_parse(int argc, char **argv, struct s_opts *o, int want_out)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"rejects", required_argument, NULL, 'r'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},  {"output", required_argument, NULL, 'o'},
+        {"rejects", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     int c;
 
     memset(o, 0, sizeof *o);
@@ -88,8 +85,7 @@ s_parse(int argc, char **argv, struct s_opts *o, int want_out)
         case 'r': o->rejects = optarg; break;
         case 'q': o->quiet = 1; break;
         case 'h': return xl_cli_help();
-        default:
-            return xl_cli_option_error(c, argv);
+        default: return xl_cli_option_error(c, argv);
         }
     }
     if (o->conf == NULL)
@@ -218,12 +214,12 @@ agent_submit_cmd(int argc, char **argv)
         case 'R':
             so.retry_for = s_duration(optarg);
             if (so.retry_for < 0)
-                return xl_cli_usage_error("--retry-for must be a duration such as 600, 30s, 10m, 2h");
+                return xl_cli_usage_error(
+                    "--retry-for must be a duration such as 600, 30s, 10m, 2h");
             break;
         case 'q': so.quiet = 1; break;
         case 'h': return xl_cli_help();
-        default:
-            return xl_cli_option_error(c, argv);
+        default: return xl_cli_option_error(c, argv);
         }
     }
     if (so.conf_path == NULL)
@@ -259,8 +255,7 @@ agent_receipts_cmd(int argc, char **argv)
         case 'c': conf = optarg; break;
         case 'v': verbose = 1; break;
         case 'h': return xl_cli_help();
-        default:
-            return xl_cli_option_error(c, argv);
+        default: return xl_cli_option_error(c, argv);
         }
     }
     if (conf == NULL)
@@ -275,8 +270,7 @@ agent_receipts_cmd(int argc, char **argv)
         r = xl_err_set(err, sizeof err, XL_ERR_FORMAT, "%s: [linker] sign_public is required",
                        conf);
     if (r == 0)
-        r = xl_keyfile_load_public(cfg->sign_key_path, XL_KEY_SIGN_PUBLIC, &sign, err,
-                                   sizeof err);
+        r = xl_keyfile_load_public(cfg->sign_key_path, XL_KEY_SIGN_PUBLIC, &sign, err, sizeof err);
     if (r == 0)
         r = agent_state_dir(cfg, "receipts", dir, sizeof dir, err, sizeof err);
     if (r == 0)

@@ -163,10 +163,8 @@ s_is_apostrophe(utf8proc_int32_t cp)
     case 0x2018: /* left single quotation mark */
     case 0x2019: /* right single quotation mark */
     case 0x201B: /* single high-reversed-9 quotation mark */
-    case 0x2032: /* prime */
-        return 1;
-    default:
-        return 0;
+    case 0x2032: /* prime */ return 1;
+    default: return 0;
     }
 }
 
@@ -225,8 +223,8 @@ s_translit(utf8proc_int32_t cp)
 
     if (cp < 0x00E6 || cp > 0x025B)
         return NULL;
-    t = bsearch(&cp, s_translits, sizeof s_translits / sizeof s_translits[0],
-                sizeof s_translits[0], s_translit_cmp);
+    t = bsearch(&cp, s_translits, sizeof s_translits / sizeof s_translits[0], sizeof s_translits[0],
+                s_translit_cmp);
     return t != NULL ? t->to : NULL;
 }
 
@@ -235,8 +233,8 @@ struct s_out {
     char *buf;
     size_t cap; /* bytes available, NUL included */
     size_t n;
-    int space;  /* a word break is pending */
-    int text;   /* AGENT_NAME_TEXT: digits kept, symbols break words */
+    int space; /* a word break is pending */
+    int text;  /* AGENT_NAME_TEXT: digits kept, symbols break words */
 };
 
 /* Appends a letter's bytes, after the single space that separates it from the
@@ -269,11 +267,8 @@ s_name_ascii(const char *in, size_t len, struct s_out *o)
             if (r != AGENT_OK)
                 return r;
             break;
-        case S_DROP:
-            break;
-        case S_SPACE:
-            o->space = 1;
-            break;
+        case S_DROP: break;
+        case S_SPACE: o->space = 1; break;
         default:
             if (o->text && s_is_digit(c)) {
                 ch = (char)c;
@@ -340,9 +335,7 @@ s_name_unicode(const char *in, size_t len, struct s_out *o)
         case UTF8PROC_CATEGORY_PE:
         case UTF8PROC_CATEGORY_PI:
         case UTF8PROC_CATEGORY_PF:
-        case UTF8PROC_CATEGORY_PO:
-            o->space = 1;
-            break;
+        case UTF8PROC_CATEGORY_PO: o->space = 1; break;
         case UTF8PROC_CATEGORY_CC:
             if ((cp[i] < 0x80 && s_is_space((int)cp[i])) || cp[i] == 0x85)
                 o->space = 1;
@@ -365,9 +358,7 @@ s_name_unicode(const char *in, size_t len, struct s_out *o)
             else
                 r = AGENT_R_NAME_CHARS;
             break;
-        default: /* other numbers, format, private use, unassigned */
-            r = AGENT_R_NAME_CHARS;
-            break;
+        default: /* other numbers, format, private use, unassigned */ r = AGENT_R_NAME_CHARS; break;
         }
     }
     xl_wipe(cp, (size_t)n * sizeof cp[0]);
@@ -470,54 +461,54 @@ agent_name_parts(const char *norm, struct agent_name_part *parts, size_t maxpart
  * nickname (strcmp order) for bsearch; test_normalise checks the order and that
  * no canonical name is itself a nickname. */
 static const char *const s_nicknames[][2] = {
-    {"abbie", "abigail"},     {"abby", "abigail"},       {"albie", "albert"},
-    {"alf", "alfred"},        {"alfie", "alfred"},       {"andy", "andrew"},
-    {"archie", "archibald"},  {"becca", "rebecca"},      {"becky", "rebecca"},
-    {"bella", "isabella"},    {"ben", "benjamin"},       {"benji", "benjamin"},
-    {"benny", "benjamin"},    {"bernie", "bernard"},     {"bertie", "albert"},
-    {"bess", "elizabeth"},    {"bessie", "elizabeth"},   {"beth", "elizabeth"},
-    {"betsy", "elizabeth"},   {"betty", "elizabeth"},    {"bill", "william"},
-    {"billy", "william"},     {"bob", "robert"},         {"bobby", "robert"},
-    {"cath", "catherine"},    {"cathy", "catherine"},    {"chas", "charles"},
-    {"chuck", "charles"},     {"cindy", "cynthia"},      {"cliff", "clifford"},
-    {"connie", "constance"},  {"dan", "daniel"},         {"danny", "daniel"},
-    {"dave", "david"},        {"davey", "david"},        {"davie", "david"},
-    {"debbie", "deborah"},    {"debby", "deborah"},      {"dick", "richard"},
-    {"don", "donald"},        {"donny", "donald"},       {"dot", "dorothy"},
-    {"dottie", "dorothy"},    {"doug", "douglas"},       {"drew", "andrew"},
-    {"ed", "edward"},         {"eddie", "edward"},       {"eddy", "edward"},
-    {"ernie", "ernest"},      {"fanny", "frances"},      {"fred", "frederick"},
-    {"freddie", "frederick"}, {"freddy", "frederick"},   {"gabe", "gabriel"},
-    {"geoff", "geoffrey"},    {"gerry", "gerald"},       {"ginny", "virginia"},
-    {"greg", "gregory"},      {"gwen", "gwendolen"},     {"hal", "henry"},
-    {"hank", "henry"},        {"harry", "henry"},        {"hattie", "harriet"},
-    {"jack", "john"},         {"jake", "jacob"},         {"jeff", "jeffrey"},
-    {"jen", "jennifer"},      {"jenny", "jennifer"},     {"jess", "jessica"},
-    {"jim", "james"},         {"jimmy", "james"},        {"joe", "joseph"},
-    {"joey", "joseph"},       {"johnny", "john"},        {"josh", "joshua"},
-    {"kate", "katherine"},    {"kathy", "katherine"},    {"katie", "katherine"},
-    {"katy", "katherine"},    {"ken", "kenneth"},        {"kenny", "kenneth"},
-    {"kitty", "katherine"},   {"larry", "lawrence"},     {"len", "leonard"},
-    {"lenny", "leonard"},     {"libby", "elizabeth"},    {"liz", "elizabeth"},
-    {"lizzie", "elizabeth"},  {"lizzy", "elizabeth"},    {"lottie", "charlotte"},
-    {"maggie", "margaret"},   {"mandy", "amanda"},       {"manny", "emmanuel"},
-    {"matt", "matthew"},      {"meg", "margaret"},       {"mick", "michael"},
-    {"micky", "michael"},     {"mike", "michael"},       {"mikey", "michael"},
-    {"molly", "mary"},        {"ned", "edward"},         {"nick", "nicholas"},
-    {"paddy", "patrick"},     {"patsy", "patricia"},     {"peggy", "margaret"},
-    {"pete", "peter"},        {"phil", "philip"},        {"polly", "mary"},
-    {"ray", "raymond"},       {"reg", "reginald"},       {"reggie", "reginald"},
-    {"rich", "richard"},      {"richie", "richard"},     {"rick", "richard"},
-    {"ricky", "richard"},     {"rob", "robert"},         {"robbie", "robert"},
-    {"ron", "ronald"},        {"ronnie", "ronald"},      {"sadie", "sarah"},
-    {"sally", "sarah"},       {"sid", "sidney"},         {"steve", "stephen"},
-    {"stevie", "stephen"},    {"stu", "stuart"},         {"sue", "susan"},
-    {"susie", "susan"},       {"suzy", "susan"},         {"ted", "edward"},
-    {"teddy", "edward"},      {"theo", "theodore"},      {"tilly", "matilda"},
-    {"tim", "timothy"},       {"timmy", "timothy"},      {"toby", "tobias"},
-    {"tom", "thomas"},        {"tommy", "thomas"},       {"tony", "anthony"},
-    {"trish", "patricia"},    {"vicky", "victoria"},     {"wally", "walter"},
-    {"will", "william"},      {"willy", "william"},      {"winnie", "winifred"},
+    {"abbie", "abigail"},     {"abby", "abigail"},     {"albie", "albert"},
+    {"alf", "alfred"},        {"alfie", "alfred"},     {"andy", "andrew"},
+    {"archie", "archibald"},  {"becca", "rebecca"},    {"becky", "rebecca"},
+    {"bella", "isabella"},    {"ben", "benjamin"},     {"benji", "benjamin"},
+    {"benny", "benjamin"},    {"bernie", "bernard"},   {"bertie", "albert"},
+    {"bess", "elizabeth"},    {"bessie", "elizabeth"}, {"beth", "elizabeth"},
+    {"betsy", "elizabeth"},   {"betty", "elizabeth"},  {"bill", "william"},
+    {"billy", "william"},     {"bob", "robert"},       {"bobby", "robert"},
+    {"cath", "catherine"},    {"cathy", "catherine"},  {"chas", "charles"},
+    {"chuck", "charles"},     {"cindy", "cynthia"},    {"cliff", "clifford"},
+    {"connie", "constance"},  {"dan", "daniel"},       {"danny", "daniel"},
+    {"dave", "david"},        {"davey", "david"},      {"davie", "david"},
+    {"debbie", "deborah"},    {"debby", "deborah"},    {"dick", "richard"},
+    {"don", "donald"},        {"donny", "donald"},     {"dot", "dorothy"},
+    {"dottie", "dorothy"},    {"doug", "douglas"},     {"drew", "andrew"},
+    {"ed", "edward"},         {"eddie", "edward"},     {"eddy", "edward"},
+    {"ernie", "ernest"},      {"fanny", "frances"},    {"fred", "frederick"},
+    {"freddie", "frederick"}, {"freddy", "frederick"}, {"gabe", "gabriel"},
+    {"geoff", "geoffrey"},    {"gerry", "gerald"},     {"ginny", "virginia"},
+    {"greg", "gregory"},      {"gwen", "gwendolen"},   {"hal", "henry"},
+    {"hank", "henry"},        {"harry", "henry"},      {"hattie", "harriet"},
+    {"jack", "john"},         {"jake", "jacob"},       {"jeff", "jeffrey"},
+    {"jen", "jennifer"},      {"jenny", "jennifer"},   {"jess", "jessica"},
+    {"jim", "james"},         {"jimmy", "james"},      {"joe", "joseph"},
+    {"joey", "joseph"},       {"johnny", "john"},      {"josh", "joshua"},
+    {"kate", "katherine"},    {"kathy", "katherine"},  {"katie", "katherine"},
+    {"katy", "katherine"},    {"ken", "kenneth"},      {"kenny", "kenneth"},
+    {"kitty", "katherine"},   {"larry", "lawrence"},   {"len", "leonard"},
+    {"lenny", "leonard"},     {"libby", "elizabeth"},  {"liz", "elizabeth"},
+    {"lizzie", "elizabeth"},  {"lizzy", "elizabeth"},  {"lottie", "charlotte"},
+    {"maggie", "margaret"},   {"mandy", "amanda"},     {"manny", "emmanuel"},
+    {"matt", "matthew"},      {"meg", "margaret"},     {"mick", "michael"},
+    {"micky", "michael"},     {"mike", "michael"},     {"mikey", "michael"},
+    {"molly", "mary"},        {"ned", "edward"},       {"nick", "nicholas"},
+    {"paddy", "patrick"},     {"patsy", "patricia"},   {"peggy", "margaret"},
+    {"pete", "peter"},        {"phil", "philip"},      {"polly", "mary"},
+    {"ray", "raymond"},       {"reg", "reginald"},     {"reggie", "reginald"},
+    {"rich", "richard"},      {"richie", "richard"},   {"rick", "richard"},
+    {"ricky", "richard"},     {"rob", "robert"},       {"robbie", "robert"},
+    {"ron", "ronald"},        {"ronnie", "ronald"},    {"sadie", "sarah"},
+    {"sally", "sarah"},       {"sid", "sidney"},       {"steve", "stephen"},
+    {"stevie", "stephen"},    {"stu", "stuart"},       {"sue", "susan"},
+    {"susie", "susan"},       {"suzy", "susan"},       {"ted", "edward"},
+    {"teddy", "edward"},      {"theo", "theodore"},    {"tilly", "matilda"},
+    {"tim", "timothy"},       {"timmy", "timothy"},    {"toby", "tobias"},
+    {"tom", "thomas"},        {"tommy", "thomas"},     {"tony", "anthony"},
+    {"trish", "patricia"},    {"vicky", "victoria"},   {"wally", "walter"},
+    {"will", "william"},      {"willy", "william"},    {"winnie", "winifred"},
     {"zach", "zachary"},      {"zack", "zachary"},
 };
 
@@ -556,9 +547,9 @@ agent_nickname_entry(size_t i, const char **canonical)
 
 /* ---- dates ------------------------------------------------------------------------ */
 
-static const char *const s_months[12] = {"january", "february", "march",     "april",
-                                         "may",     "june",     "july",      "august",
-                                         "september", "october", "november", "december"};
+static const char *const s_months[12] = {"january",   "february", "march",    "april",
+                                         "may",       "june",     "july",     "august",
+                                         "september", "october",  "november", "december"};
 
 enum s_tok { S_T_LIT, S_T_YYYY, S_T_MM, S_T_M, S_T_DD, S_T_D, S_T_MON, S_T_BADY };
 
@@ -714,31 +705,17 @@ s_date_match(const char *pat, size_t pn, const char *s, size_t n, struct agent_d
         enum s_tok t = s_date_token(pat + pp, pn - pp, &tl);
         int ok;
         switch (t) {
-        case S_T_YYYY:
-            ok = s_digits(s, n, &pos, 4, 4, &y);
-            break;
-        case S_T_MM:
-            ok = s_digits(s, n, &pos, 2, 2, &m);
-            break;
-        case S_T_M:
-            ok = s_digits(s, n, &pos, 1, 2, &m);
-            break;
-        case S_T_DD:
-            ok = s_digits(s, n, &pos, 2, 2, &day);
-            break;
-        case S_T_D:
-            ok = s_digits(s, n, &pos, 1, 2, &day);
-            break;
-        case S_T_MON:
-            ok = s_month_name(s, n, &pos, &m);
-            break;
+        case S_T_YYYY: ok = s_digits(s, n, &pos, 4, 4, &y); break;
+        case S_T_MM: ok = s_digits(s, n, &pos, 2, 2, &m); break;
+        case S_T_M: ok = s_digits(s, n, &pos, 1, 2, &m); break;
+        case S_T_DD: ok = s_digits(s, n, &pos, 2, 2, &day); break;
+        case S_T_D: ok = s_digits(s, n, &pos, 1, 2, &day); break;
+        case S_T_MON: ok = s_month_name(s, n, &pos, &m); break;
         case S_T_LIT:
             ok = pos < n && s_lower((unsigned char)s[pos]) == s_lower((unsigned char)pat[pp]);
             pos += ok;
             break;
-        default:
-            ok = 0;
-            break;
+        default: ok = 0; break;
         }
         if (!ok)
             return 0;
@@ -839,25 +816,18 @@ agent_date_formats_check(const char *formats, char *err, size_t errlen)
         int ny = 0, nm = 0, nd = 0;
         while (pp < pn) {
             switch (s_date_token(p + pp, pn - pp, &tl)) {
-            case S_T_YYYY:
-                ny++;
-                break;
+            case S_T_YYYY: ny++; break;
             case S_T_MM:
             case S_T_M:
-            case S_T_MON:
-                nm++;
-                break;
+            case S_T_MON: nm++; break;
             case S_T_DD:
-            case S_T_D:
-                nd++;
-                break;
+            case S_T_D: nd++; break;
             case S_T_BADY:
                 return xl_err_set(err, errlen, XL_ERR_INVALID,
                                   "date format '%.*s': a year is written yyyy (two-digit years "
                                   "are not supported)",
                                   (int)pn, p);
-            default:
-                break;
+            default: break;
             }
             pp += tl;
         }
@@ -901,9 +871,22 @@ s_sex(const char *in, size_t len, char out[2], char *v, size_t vcap)
     static const char *const male[] = {"m", "male", "man", "boy", "1"};
     static const char *const female[] = {"f", "female", "woman", "girl", "2"};
     static const char *const unknown[] = {
-        "u",  "unknown", "not known", "not stated", "not specified", "not recorded",
-        "n/k", "nk",     "unk",       "0",          "9",             "x",
-        "i",  "indeterminate", "other", "prefer not to say",
+        "u",
+        "unknown",
+        "not known",
+        "not stated",
+        "not specified",
+        "not recorded",
+        "n/k",
+        "nk",
+        "unk",
+        "0",
+        "9",
+        "x",
+        "i",
+        "indeterminate",
+        "other",
+        "prefer not to say",
     };
     size_t n = 0;
 
@@ -976,17 +959,17 @@ s_outward_valid(const char *pc, size_t n)
         return 0;
     if (s_is_digit(pc[1])) {
         if (n == 2)
-            return 1;                                   /* A9 */
+            return 1; /* A9 */
         if (n == 3 && s_is_digit(pc[2]))
-            return 1;                                   /* A99 */
+            return 1;                                    /* A99 */
         return n == 3 && s_in(pc[2], "ABCDEFGHJKPSTUW"); /* A9A */
     }
     if (!s_is_alpha_upper(pc[1]) || s_in(pc[1], "IJZ") || n < 3 || !s_is_digit(pc[2]))
         return 0;
     if (n == 3)
-        return 1;                                  /* AA9 */
-    return s_is_digit(pc[3]) ||                    /* AA99 */
-           s_in(pc[3], "ABEHMNPRVWXY");            /* AA9A */
+        return 1;                       /* AA9 */
+    return s_is_digit(pc[3]) ||         /* AA99 */
+           s_in(pc[3], "ABEHMNPRVWXY"); /* AA9A */
 }
 
 static int
@@ -1012,9 +995,8 @@ s_postcode(const char *in, size_t len, char out[9], char district[5], char secto
         return AGENT_R_POSTCODE;
     on = n - 3;
     if (!(on == 3 && memcmp(pc, "GIR0AA", 6) == 0)) {
-        if (!s_is_digit(pc[on]) || !s_is_alpha_upper(pc[on + 1]) ||
-            !s_is_alpha_upper(pc[on + 2]) || s_in(pc[on + 1], "CIKMOV") ||
-            s_in(pc[on + 2], "CIKMOV") || !s_outward_valid(pc, on))
+        if (!s_is_digit(pc[on]) || !s_is_alpha_upper(pc[on + 1]) || !s_is_alpha_upper(pc[on + 2]) ||
+            s_in(pc[on + 1], "CIKMOV") || s_in(pc[on + 2], "CIKMOV") || !s_outward_valid(pc, on))
             return AGENT_R_POSTCODE;
     }
     memcpy(out, pc, on);

@@ -78,7 +78,7 @@ const char *agent_norm_unicode_version(void);
  * output over outlen - 1). An all-ASCII input takes a fast path that gives the
  * same results as the Unicode path. */
 #define AGENT_NAME_IN_MAX 512 /* bytes of input accepted */
-#define AGENT_NAME_MAX 256    /* a sufficient output buffer for any real name */
+#define AGENT_NAME_MAX    256 /* a sufficient output buffer for any real name */
 int agent_norm_name(const char *in, size_t len, char *out, size_t outlen);
 
 /* agent_norm_name with flags. AGENT_NAME_NO_FAST_PATH sends ASCII input through
@@ -205,8 +205,7 @@ int agent_norm_sex(const char *in, size_t len, char out[2]);
  * C I K M O V; and GIR 0AA. district (out[5], may be NULL) gets the outward code
  * "B1", sector (out[7], may be NULL) the outward code, a space and the inward
  * digit "B1 1". AGENT_R_MISSING (blank) or AGENT_R_POSTCODE. */
-int agent_norm_postcode(const char *in, size_t len, char out[9], char district[5],
-                        char sector[7]);
+int agent_norm_postcode(const char *in, size_t len, char out[9], char district[5], char sector[7]);
 
 /* ---- NHS number ------------------------------------------------------------------
  * Ten digits into out[11]; spaces and hyphens between digits are ignored

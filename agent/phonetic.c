@@ -135,8 +135,7 @@ s_dm_c(struct s_dm *w, int i)
             return 2;
         }
         if (w->germanic || s_has(w, i - 2, "ORCHES|ARCHIT|ORCHID") || s_has(w, i + 2, "T|S") ||
-            ((s_has(w, i - 1, "A|O|U|E") || i == 0) &&
-             s_has(w, i + 2, "L|R|N|M|B|H|F|V|W| "))) {
+            ((s_has(w, i - 1, "A|O|U|E") || i == 0) && s_has(w, i + 2, "L|R|N|M|B|H|F|V|W| "))) {
             s_add(w, "K");
         } else if (i > 0 && s_has(w, 0, "MC")) { /* "McHugh" */
             s_add(w, "K");
@@ -153,7 +152,7 @@ s_dm_c(struct s_dm *w, int i)
         s_add(w, "X");
         return 3;
     }
-    if (s_has(w, i, "CC") && !(i == 1 && s_at(w, 0) == 'M')) { /* not "McClellan" */
+    if (s_has(w, i, "CC") && !(i == 1 && s_at(w, 0) == 'M')) {    /* not "McClellan" */
         if (s_has(w, i + 2, "I|E|H") && !s_has(w, i + 2, "HU")) { /* "bellocchio", not "bacchus" */
             if ((i == 1 && s_at(w, i - 1) == 'A') || s_has(w, i - 1, "UCCEE|UCCES"))
                 s_add(w, "KS"); /* "accident", "succeed" */
@@ -217,15 +216,13 @@ s_dm_g(struct s_dm *w, int i)
         return 2;
     }
     /* -ges-, -gep-, -gel-, -gie- at the beginning */
-    if (i == 0 &&
-        (s_at(w, i + 1) == 'Y' || s_has(w, i + 1, "ES|EP|EB|EL|EY|IB|IL|IN|IE|EI|ER"))) {
+    if (i == 0 && (s_at(w, i + 1) == 'Y' || s_has(w, i + 1, "ES|EP|EB|EL|EY|IB|IL|IN|IE|EI|ER"))) {
         s_add(w, "K");
         return 2;
     }
     /* -ger-, -gy- */
-    if ((s_has(w, i + 1, "ER") || s_at(w, i + 1) == 'Y') &&
-        !s_has(w, 0, "DANGER|RANGER|MANGER") && !s_has(w, i - 1, "E|I") &&
-        !s_has(w, i - 1, "RGY|OGY")) {
+    if ((s_has(w, i + 1, "ER") || s_at(w, i + 1) == 'Y') && !s_has(w, 0, "DANGER|RANGER|MANGER") &&
+        !s_has(w, i - 1, "E|I") && !s_has(w, i - 1, "RGY|OGY")) {
         s_add(w, "K");
         return 2;
     }
@@ -287,7 +284,7 @@ s_dm_s(struct s_dm *w, int i)
         return s_has(w, i + 1, "Z") ? 2 : 1;
     }
     if (s_has(w, i, "SC")) {
-        if (s_at(w, i + 2) == 'H') { /* Schlesinger's rule */
+        if (s_at(w, i + 2) == 'H') {                    /* Schlesinger's rule */
             if (s_has(w, i + 3, "OO|ER|EN|UY|ED|EM")) { /* Dutch "school", "schooner" */
                 s_add(w, s_has(w, i + 3, "ER|EN") ? "X" : "SK");
                 return 3;
@@ -359,8 +356,7 @@ s_dm_step(struct s_dm *w, int i)
     case 'B':
         s_add(w, "P"); /* "-mb" as in "dumb" was skipped at the M */
         return s_at(w, i + 1) == 'B' ? 2 : 1;
-    case 'C':
-        return s_dm_c(w, i);
+    case 'C': return s_dm_c(w, i);
     case 'D':
         if (s_has(w, i, "DG")) {
             if (s_has(w, i + 2, "I|E|Y")) { /* "edge" */
@@ -372,11 +368,8 @@ s_dm_step(struct s_dm *w, int i)
         }
         s_add(w, "T");
         return s_has(w, i, "DT|DD") ? 2 : 1;
-    case 'F':
-        s_add(w, "F");
-        return s_at(w, i + 1) == 'F' ? 2 : 1;
-    case 'G':
-        return s_dm_g(w, i);
+    case 'F': s_add(w, "F"); return s_at(w, i + 1) == 'F' ? 2 : 1;
+    case 'G': return s_dm_g(w, i);
     case 'H':
         /* kept only first or between vowels, and before a vowel */
         if ((i == 0 || s_vowel(w, i - 1)) && s_vowel(w, i + 1)) {
@@ -384,11 +377,8 @@ s_dm_step(struct s_dm *w, int i)
             return 2;
         }
         return 1;
-    case 'J':
-        return s_dm_j(w, i);
-    case 'K':
-        s_add(w, "K");
-        return s_at(w, i + 1) == 'K' ? 2 : 1;
+    case 'J': return s_dm_j(w, i);
+    case 'K': s_add(w, "K"); return s_at(w, i + 1) == 'K' ? 2 : 1;
     case 'L':
         s_add(w, "L"); /* the Spanish "-llo", "-lle" rule changes only the alternate */
         return s_at(w, i + 1) == 'L' ? 2 : 1;
@@ -398,9 +388,7 @@ s_dm_step(struct s_dm *w, int i)
             s_at(w, i + 1) == 'M')
             return 2; /* "dumb", "thumb" */
         return 1;
-    case 'N':
-        s_add(w, "N");
-        return s_at(w, i + 1) == 'N' ? 2 : 1;
+    case 'N': s_add(w, "N"); return s_at(w, i + 1) == 'N' ? 2 : 1;
     case 'P':
         if (s_at(w, i + 1) == 'H') {
             s_add(w, "F");
@@ -408,23 +396,16 @@ s_dm_step(struct s_dm *w, int i)
         }
         s_add(w, "P");
         return s_has(w, i + 1, "P|B") ? 2 : 1; /* "campbell", "raspberry" */
-    case 'Q':
-        s_add(w, "K");
-        return s_at(w, i + 1) == 'Q' ? 2 : 1;
+    case 'Q': s_add(w, "K"); return s_at(w, i + 1) == 'Q' ? 2 : 1;
     case 'R':
         /* French "rogier", but not "hochmeier" */
         if (!(i == w->last && !w->slavo && s_has(w, i - 2, "IE") && !s_has(w, i - 4, "ME|MA")))
             s_add(w, "R");
         return s_at(w, i + 1) == 'R' ? 2 : 1;
-    case 'S':
-        return s_dm_s(w, i);
-    case 'T':
-        return s_dm_t(w, i);
-    case 'V':
-        s_add(w, "F");
-        return s_at(w, i + 1) == 'V' ? 2 : 1;
-    case 'W':
-        return s_dm_w(w, i);
+    case 'S': return s_dm_s(w, i);
+    case 'T': return s_dm_t(w, i);
+    case 'V': s_add(w, "F"); return s_at(w, i + 1) == 'V' ? 2 : 1;
+    case 'W': return s_dm_w(w, i);
     case 'X':
         /* French "breaux" */
         if (!(i == w->last && (s_has(w, i - 3, "IAU|EAU") || s_has(w, i - 2, "AU|OU"))))
@@ -437,8 +418,7 @@ s_dm_step(struct s_dm *w, int i)
         }
         s_add(w, "S");
         return s_at(w, i + 1) == 'Z' ? 2 : 1;
-    default:
-        return 1;
+    default: return 1;
     }
 }
 

@@ -39,8 +39,7 @@ agent_ctx_load(struct agent_ctx *ctx, const char *conf_path, int need_keys, char
                           conf_path);
     r = xl_keyfile_load(ctx->cfg.secret_path, XL_KEY_LINKAGE_SECRET, &ctx->secret, err, errlen);
     if (r == 0)
-        r = xl_keyfile_load(ctx->cfg.local_key_path, XL_KEY_LOCAL_SECRET, &ctx->local, err,
-                            errlen);
+        r = xl_keyfile_load(ctx->cfg.local_key_path, XL_KEY_LOCAL_SECRET, &ctx->local, err, errlen);
     if (r == 0)
         r = xl_keyfile_load_public(ctx->cfg.analysis_path, XL_KEY_ANALYSIS_PUBLIC, &ctx->analysis,
                                    err, errlen);
@@ -75,8 +74,7 @@ s_progress(const struct agent_stats *st, uint64_t total, double t0, int final)
     double dt = s_now() - t0, rate = dt > 0 ? (double)st->rows / dt : 0;
 
     if (total > 0)
-        fprintf(stderr, "\r  %llu rows  %.0f rows/s  %3.0f%%%s",
-                (unsigned long long)st->rows, rate,
+        fprintf(stderr, "\r  %llu rows  %.0f rows/s  %3.0f%%%s", (unsigned long long)st->rows, rate,
                 100.0 * (double)st->bytes / (double)total, final ? "\n" : "");
     else
         fprintf(stderr, "\r  %llu rows  %.0f rows/s%s", (unsigned long long)st->rows, rate,
@@ -138,7 +136,9 @@ s_count(const struct agent_ctx *ctx, const struct agent_row *row, uint64_t rowno
             s_csv_put(rej, row->person.source_id);
             fprintf(rej, ",%s,%s,%s,", agent_issue_field(&ctx->map, is->field),
                     agent_issue_code(is->reason),
-                    is->fatal ? "row rejected" : row->rejected ? "" : "value left out");
+                    is->fatal       ? "row rejected"
+                    : row->rejected ? ""
+                                    : "value left out");
             s_csv_put(rej, agent_issue_text(is->reason));
             fputc('\n', rej);
         }
@@ -199,8 +199,7 @@ agent_process(const struct agent_ctx *ctx, const struct agent_run *run, struct a
         total = (uint64_t)sb.st_size;
     r = xl_csv_next(csv, &nfields, err, errlen);
     if (r == 0)
-        r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: empty file (no header row)",
-                       run->csv_path);
+        r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: empty file (no header row)", run->csv_path);
     if (r < 0)
         goto out;
     r = agent_layout_from_header(&ctx->map, csv, nfields, &layout, err, errlen);
@@ -228,7 +227,8 @@ agent_process(const struct agent_ctx *ctx, const struct agent_run *run, struct a
         encoder = agent_encoder_new(ctx->spec, ctx->secret, ctx->local, ctx->analysis->pub,
                                     ctx->cfg.agency, ctx->map.dataset, err, errlen);
         if (enc == NULL || packed == NULL || encoder == NULL) {
-            r = encoder == NULL ? XL_ERR_CRYPTO : xl_err_set(err, errlen, XL_ERR_NOMEM, "no memory");
+            r = encoder == NULL ? XL_ERR_CRYPTO
+                                : xl_err_set(err, errlen, XL_ERR_NOMEM, "no memory");
             goto out;
         }
         s_header(ctx, &hdr, attrs, attrp, check);
@@ -332,8 +332,8 @@ s_thousands(uint64_t n, char *out, size_t len)
 }
 
 void
-agent_report(const struct agent_ctx *ctx, const struct agent_run *run,
-             const struct agent_stats *st, FILE *out)
+agent_report(const struct agent_ctx *ctx, const struct agent_run *run, const struct agent_stats *st,
+             FILE *out)
 {
     char a[32], b[32];
     int any = 0;
@@ -378,6 +378,7 @@ agent_report(const struct agent_ctx *ctx, const struct agent_run *run,
         }
     }
     if (run->reject_path != NULL && any)
-        fprintf(out, "\nrow-by-row list to fix from: %s (row = data row, line = line in the file)\n",
+        fprintf(out,
+                "\nrow-by-row list to fix from: %s (row = data row, line = line in the file)\n",
                 run->reject_path);
 }

@@ -33,10 +33,10 @@ void agent_ctx_free(struct agent_ctx *ctx);
 #define AGENT_FIRST_ROWS 5
 
 struct agent_stats {
-    uint64_t rows;      /* data rows read */
-    uint64_t accepted;  /* encoded (or would be) */
-    uint64_t rejected;  /* refused: a required field failed */
-    uint64_t warned;    /* accepted with a value left out */
+    uint64_t rows;     /* data rows read */
+    uint64_t accepted; /* encoded (or would be) */
+    uint64_t rejected; /* refused: a required field failed */
+    uint64_t warned;   /* accepted with a value left out */
     uint64_t count[AGENT_MAX_ISSUES][AGENT_RR_COUNT];
     uint64_t first[AGENT_MAX_ISSUES][AGENT_RR_COUNT][AGENT_FIRST_ROWS];
     uint64_t bytes;

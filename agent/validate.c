@@ -262,8 +262,8 @@ agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
     else
         memcpy(p->source_id, v[AGENT_COL_SOURCE_ID], len[AGENT_COL_SOURCE_ID]);
 
-    /* Each field: normalise; on failure record why (missing optional values are
-     * not problems: a field an agency often leaves blank is normal). */
+        /* Each field: normalise; on failure record why (missing optional values are
+         * not problems: a field an agency often leaves blank is normal). */
 #define S_CHECK(fld, call, out)                                                                    \
     do {                                                                                           \
         if (l->col[fld] >= 0) {                                                                    \
@@ -277,20 +277,22 @@ agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
         }                                                                                          \
     } while (0)
 
-    S_CHECK(AGENT_COL_FIRST_NAME, agent_norm_name(v[AGENT_COL_FIRST_NAME], len[AGENT_COL_FIRST_NAME],
-                                                  p->first, sizeof p->first),
+    S_CHECK(AGENT_COL_FIRST_NAME,
+            agent_norm_name(v[AGENT_COL_FIRST_NAME], len[AGENT_COL_FIRST_NAME], p->first,
+                            sizeof p->first),
             p->first);
     S_CHECK(AGENT_COL_MIDDLE_NAME,
             agent_norm_name(v[AGENT_COL_MIDDLE_NAME], len[AGENT_COL_MIDDLE_NAME], p->middle,
                             sizeof p->middle),
             p->middle);
-    S_CHECK(AGENT_COL_SURNAME, agent_norm_name(v[AGENT_COL_SURNAME], len[AGENT_COL_SURNAME],
-                                               p->surname, sizeof p->surname),
+    S_CHECK(AGENT_COL_SURNAME,
+            agent_norm_name(v[AGENT_COL_SURNAME], len[AGENT_COL_SURNAME], p->surname,
+                            sizeof p->surname),
             p->surname);
-    S_CHECK(AGENT_COL_DOB,
-            agent_norm_date(v[AGENT_COL_DOB], len[AGENT_COL_DOB], m->dob_formats, &m->dob_rules,
-                            &dob),
-            p->dob);
+    S_CHECK(
+        AGENT_COL_DOB,
+        agent_norm_date(v[AGENT_COL_DOB], len[AGENT_COL_DOB], m->dob_formats, &m->dob_rules, &dob),
+        p->dob);
     if (l->col[AGENT_COL_DOB] >= 0 && rc == AGENT_OK)
         agent_date_iso(&dob, p->dob);
     S_CHECK(AGENT_COL_SEX, agent_norm_sex(v[AGENT_COL_SEX], len[AGENT_COL_SEX], p->sex), p->sex);

@@ -28,12 +28,12 @@ const char *agent_issue_text(int reason);
 
 /* Where each mapped column is in the extract. */
 struct agent_layout {
-    int col[AGENT_COL_COUNT];          /* -1 when not mapped */
-    int extra[AGENT_COL_COUNT][3];     /* further columns joined to col (" + ") */
+    int col[AGENT_COL_COUNT];      /* -1 when not mapped */
+    int extra[AGENT_COL_COUNT][3]; /* further columns joined to col (" + ") */
     int nextra[AGENT_COL_COUNT];
     int outcome[AGENT_MAX_OUTCOMES];
     size_t noutcomes;
-    size_t min_fields;                 /* a row needs this many fields */
+    size_t min_fields; /* a row needs this many fields */
 };
 
 /* Resolves the mapping's column names against the header record the reader has
@@ -42,13 +42,13 @@ struct agent_layout {
 int agent_layout_from_header(const struct agent_mapping *m, const struct xl_csv *csv,
                              size_t nfields, struct agent_layout *out, char *err, size_t errlen);
 
-#define AGENT_MAX_ISSUES (AGENT_COL_COUNT + AGENT_MAX_OUTCOMES)
+#define AGENT_MAX_ISSUES       (AGENT_COL_COUNT + AGENT_MAX_OUTCOMES)
 #define AGENT_OUTCOME_TEXT_MAX 256
 
 struct agent_issue {
-    int field;   /* an agent_column, or AGENT_COL_COUNT + outcome index */
-    int reason;  /* enum agent_reason or enum agent_row_reason */
-    int fatal;   /* the row is rejected because of it */
+    int field;  /* an agent_column, or AGENT_COL_COUNT + outcome index */
+    int reason; /* enum agent_reason or enum agent_row_reason */
+    int fatal;  /* the row is rejected because of it */
 };
 
 /* The result for one row. Holds identifiers: agent_row_wipe when done. */

@@ -48,8 +48,7 @@ main(int argc, char **argv)
             return 1;
         }
         printf("encode %-14s %9llu records  %6.2f s  %9.0f records/s\n", ctx.cfg.agency,
-               (unsigned long long)st->accepted, st->seconds,
-               (double)st->accepted / st->seconds);
+               (unsigned long long)st->accepted, st->seconds, (double)st->accepted / st->seconds);
         total += st->accepted;
         wall += st->seconds;
         unlink(out);

@@ -108,7 +108,8 @@ main(int argc, char **argv)
     {
         uint64_t done = 0;
         size_t win = in->nrec < 256 ? in->nrec : 256;
-        for (size_t base = 0; done < npairs && win > 1; base = (base + win) % (in->nrec - win + 1)) {
+        for (size_t base = 0; done < npairs && win > 1;
+             base = (base + win) % (in->nrec - win + 1)) {
             for (size_t a = base; a < base + win; a++) {
                 const uint64_t *fa = in->clk + a * in->clk_words;
                 for (size_t b = base; b < base + win; b++)
@@ -127,8 +128,8 @@ main(int argc, char **argv)
            res.seconds_exact, in->nkeys);
     printf("link fuzzy              %.2f s: %llu Dice comparisons, %llu pruned by the popcount "
            "bound, %llu blocks capped\n",
-           res.seconds_fuzzy, (unsigned long long)res.comparisons,
-           (unsigned long long)res.pruned, (unsigned long long)res.candidates_capped);
+           res.seconds_fuzzy, (unsigned long long)res.comparisons, (unsigned long long)res.pruned,
+           (unsigned long long)res.candidates_capped);
     if (res.comparisons > 0 && res.seconds_compare > 0)
         printf("link Dice rate          %.1f M/s per core in the run's comparison loops (%.1f M/s "
                "over the whole fuzzy pass), %.1f M/s bare AND+popcount (%s kernel): ratio %.2f "

@@ -64,8 +64,11 @@ q_ref(const struct xl_keyfile *local, const char *agency, const char *dataset, c
 {
     struct xl_mac m;
     uint8_t mac[XL_HASH_BYTES], sep = 0x1f;
-    struct xl_iov parts[5] = {{agency, strlen(agency)}, {&sep, 1}, {dataset, strlen(dataset)},
-                              {&sep, 1}, {id, strlen(id)}};
+    struct xl_iov parts[5] = {{agency, strlen(agency)},
+                              {&sep, 1},
+                              {dataset, strlen(dataset)},
+                              {&sep, 1},
+                              {id, strlen(id)}};
 
     xl_mac_init(&m, local->secret, local->secretlen, NULL, 0);
     xl_mac_compute(&m, parts, 5, mac);
@@ -288,7 +291,7 @@ main(int argc, char **argv)
     struct linker_input *in;
     struct linker_result res;
     struct q_cell *cells;
-    uint8_t (*refs)[AGENT_REF_BYTES] = NULL;
+    uint8_t(*refs)[AGENT_REF_BYTES] = NULL;
     size_t nrefs = 0, caprefs = 0;
     struct xl_keyfile *secret, *local, *analysis;
     int nfiles = (argc - 5) / 3, cross;
@@ -422,8 +425,9 @@ main(int argc, char **argv)
                     for (size_t p = bstart[x]; p < bstart[x + 1]; p++)
                         for (size_t q = bstart[y]; q < bstart[y + 1]; q++)
                             share |= in->blocks[p].token == in->blocks[q].token;
-                    d = 2.0 * k(in->clk + x * in->clk_words, in->clk + y * in->clk_words,
-                                in->clk_words) / (in->pop[x] + in->pop[y]);
+                    d = 2.0 *
+                        k(in->clk + x * in->clk_words, in->clk + y * in->clk_words, in->clk_words) /
+                        (in->pop[x] + in->pop[y]);
                     bin = (int)(d * 10);
                     hist[share][bin > 10 ? 10 : bin]++;
                 }
@@ -472,9 +476,8 @@ main(int argc, char **argv)
     }
     printf("        %-24s records %zu, clusters %zu, links %zu (fuzzy %llu), possible %zu, "
            "conflicts %zu, comparisons %llu\n",
-           argv[3], in->nrec, res.nclusters, res.nlinks,
-           (unsigned long long)res.links_by_level[0], res.npossible, res.nconflicts,
-           (unsigned long long)res.comparisons);
+           argv[3], in->nrec, res.nclusters, res.nlinks, (unsigned long long)res.links_by_level[0],
+           res.npossible, res.nconflicts, (unsigned long long)res.comparisons);
     free(cells);
     linker_result_free(&res);
     linker_input_free(&in);

@@ -45,7 +45,8 @@ xl_bundle_write(const char *path, const struct xl_keyfile *secret, const struct 
     int fd = -1, r = XL_ERR_INTERNAL, n;
 
     if (secret->type != XL_KEY_LINKAGE_SECRET || secret->epoch == 0)
-        return xl_err_set(err, errlen, XL_ERR_INVALID, "bundle: not a linkage secret with an epoch");
+        return xl_err_set(err, errlen, XL_ERR_INVALID,
+                          "bundle: not a linkage secret with an epoch");
     if ((agent->type != XL_KEY_CURVE_PUBLIC && agent->type != XL_KEY_CURVE_SECRET) ||
         strcmp(agent->role, "agent") != 0)
         return xl_err_set(err, errlen, XL_ERR_INVALID,

@@ -56,13 +56,13 @@ struct xl_csv {
     char errmsg[XL_ERRBUF];
 };
 
-#define S_INITIAL_REC 1024
+#define S_INITIAL_REC    1024
 #define S_INITIAL_FIELDS 32
-#define S_MIN_RECORD 64
+#define S_MIN_RECORD     64
 
 /* Bytes that end a run of plain bytes in an unquoted (S_STOP_PLAIN) or quoted
  * (S_STOP_QUOTED) field. A table lookup per byte keeps the scan branch-light. */
-#define S_STOP_PLAIN 1
+#define S_STOP_PLAIN  1
 #define S_STOP_QUOTED 2
 static const unsigned char s_class[256] = {
     [0] = S_STOP_PLAIN | S_STOP_QUOTED,
@@ -178,8 +178,8 @@ xl_csv_set_read_size(struct xl_csv *c, size_t n)
 }
 
 /* Stops the reader: the message is kept so later calls can repeat it. */
-static int
-s_fail(struct xl_csv *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int s_fail(struct xl_csv *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
 s_fail(struct xl_csv *c, int code, const char *fmt, ...)
@@ -298,8 +298,8 @@ s_end_field(struct xl_csv *c, int trim)
             c->rec_len--;
     }
     if (c->nfields >= c->max_fields)
-        return s_fail(c, XL_ERR_TOOBIG, "%" PRIu64 ": record has more than %zu fields",
-                      c->rec_line, c->max_fields);
+        return s_fail(c, XL_ERR_TOOBIG, "%" PRIu64 ": record has more than %zu fields", c->rec_line,
+                      c->max_fields);
     if (c->rec_len >= c->max_record)
         return s_too_big(c);
     if (c->rec_len + 1 > c->rec_cap && (r = s_grow(c, c->rec_len + 1)) < 0)
@@ -308,8 +308,8 @@ s_end_field(struct xl_csv *c, int trim)
         cap = c->fields_cap > c->max_fields / 2 ? c->max_fields : c->fields_cap * 2;
         nf = realloc(c->fields, cap * sizeof *nf);
         if (nf == NULL)
-            return s_fail(c, XL_ERR_NOMEM, "%" PRIu64 ": out of memory for %zu fields",
-                          c->rec_line, cap);
+            return s_fail(c, XL_ERR_NOMEM, "%" PRIu64 ": out of memory for %zu fields", c->rec_line,
+                          cap);
         c->fields = nf;
         c->fields_cap = cap;
     }
@@ -367,17 +367,13 @@ s_at_eof(struct xl_csv *c)
             return 0;
         r = s_end_field(c, 0); /* "a," at the end: an empty last field */
         break;
-    case S_UNQUOTED:
-        r = s_end_field(c, 1);
-        break;
+    case S_UNQUOTED: r = s_end_field(c, 1); break;
     case S_QUOTED:
         return s_fail(c, XL_ERR_FORMAT,
                       "%" PRIu64 ": unterminated quoted field (the quote opened on this line is "
                       "never closed)",
                       c->quote_line);
-    default:
-        r = s_end_field(c, 0);
-        break;
+    default: r = s_end_field(c, 0); break;
     }
     return r < 0 ? r : 1;
 }

@@ -86,10 +86,9 @@ xl_payload_seal(struct xl_payload_sealer *s, const void *plain, size_t len, uint
     memcpy(nonce, s->prefix, sizeof s->prefix);
     for (int i = 0; i < 8; i++)
         nonce[16 + i] = (uint8_t)(c >> (8 * i));
-    if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + 1 + XL_PAYLOAD_SEALED_KEY +
-                                                       XL_PAYLOAD_NONCE,
-                                                   &clen, plain, len, aad, aadlen, NULL, nonce,
-                                                   s->key) != 0)
+    if (crypto_aead_xchacha20poly1305_ietf_encrypt(
+            out + 1 + XL_PAYLOAD_SEALED_KEY + XL_PAYLOAD_NONCE, &clen, plain, len, aad, aadlen,
+            NULL, nonce, s->key) != 0)
         return XL_ERR_CRYPTO;
     return 0;
 }
@@ -124,8 +123,8 @@ xl_payload_opener_destroy(struct xl_payload_opener **op)
 }
 
 int
-xl_payload_open(struct xl_payload_opener *o, const char *agency, const uint8_t *payload,
-                size_t len, uint8_t *out)
+xl_payload_open(struct xl_payload_opener *o, const char *agency, const uint8_t *payload, size_t len,
+                uint8_t *out)
 {
     const uint8_t *sealed = payload + 1, *nonce = payload + 1 + XL_PAYLOAD_SEALED_KEY;
     uint8_t aad[128];
@@ -142,10 +141,9 @@ xl_payload_open(struct xl_payload_opener *o, const char *agency, const uint8_t *
         o->have_key = 1;
     }
     aadlen = s_aad(agency, aad, sizeof aad);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &plen, NULL, nonce + XL_PAYLOAD_NONCE,
-                                                   len - 1 - XL_PAYLOAD_SEALED_KEY -
-                                                       XL_PAYLOAD_NONCE,
-                                                   aad, aadlen, nonce, o->key) != 0)
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            out, &plen, NULL, nonce + XL_PAYLOAD_NONCE,
+            len - 1 - XL_PAYLOAD_SEALED_KEY - XL_PAYLOAD_NONCE, aad, aadlen, nonce, o->key) != 0)
         return XL_ERR_CRYPTO;
     return 0;
 }

@@ -27,8 +27,7 @@ xl_receipt_canonical(const Crosslink__Receipt *r, char *buf, size_t len)
                  "crosslink-receipt v1\nsubmission %s\nagency %s\ndataset %s\nrecords %llu\n"
                  "content %s\nepoch %u\nspec %s\ntime %lld\naudit %llu\n",
                  id, r->agency, r->dataset, (unsigned long long)r->record_count, content,
-                 (unsigned)r->epoch, spec, (long long)r->time,
-                 (unsigned long long)r->audit_seq);
+                 (unsigned)r->epoch, spec, (long long)r->time, (unsigned long long)r->audit_seq);
     return n < 0 || (size_t)n >= len ? XL_ERR_INVALID : n;
 }
 

@@ -59,8 +59,7 @@ struct s_parse {
     int seen_clk_bits, seen_accept;
 };
 
-static int
-s_fail(struct s_parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int s_fail(struct s_parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 s_fail(struct s_parse *p, const char *fmt, ...)
@@ -134,8 +133,7 @@ s_level_key(struct s_parse *p, const char *name, const char *v)
 
     if (strcmp(name, "name") == 0) {
         if (strlen(v) >= sizeof l->name || strchr(v, ' ') != NULL)
-            return s_fail(p, "level name must be one word under %d characters",
-                          XL_SPEC_NAME_MAX);
+            return s_fail(p, "level name must be one word under %d characters", XL_SPEC_NAME_MAX);
         strcpy(l->name, v);
     } else if (strcmp(name, "fields") == 0) {
         if (l->nparts > 0)
@@ -321,8 +319,10 @@ s_validate(struct xl_spec *s, char *msg, size_t len)
             l->compare = l->number;
         c = xl_spec_level(s, l->compare);
         if (c == NULL)
-            return xl_err_set(msg, len, XL_ERR_FORMAT, "[level %u] compares with level %u, which "
-                              "does not exist", l->number, l->compare);
+            return xl_err_set(msg, len, XL_ERR_FORMAT,
+                              "[level %u] compares with level %u, which "
+                              "does not exist",
+                              l->number, l->compare);
         if (l->compare != l->number && c->compare != c->number && c->compare != 0)
             return xl_err_set(msg, len, XL_ERR_FORMAT,
                               "[level %u] compares with level %u, which is itself a variant",
@@ -341,8 +341,8 @@ s_validate(struct xl_spec *s, char *msg, size_t len)
         if (l->variant == XL_VARIANT_DOB_TRANSPOSED && !s_has(l->parts, l->nparts, XL_F_DOB))
             return xl_err_set(msg, len, XL_ERR_FORMAT, "[level %u] dob_transposed needs dob",
                               l->number);
-        if (l->strong && (l->nparts != 1 || (l->parts[0] != XL_F_NHS_NUMBER &&
-                                             l->parts[0] != XL_F_UPN)))
+        if (l->strong &&
+            (l->nparts != 1 || (l->parts[0] != XL_F_NHS_NUMBER && l->parts[0] != XL_F_UPN)))
             return xl_err_set(msg, len, XL_ERR_FORMAT,
                               "[level %u] strong applies to a single nhs_number or upn field",
                               l->number);
@@ -405,7 +405,8 @@ s_finish(struct xl_spec *s, const char *name, int line, struct s_parse *p, struc
         return xl_err_set(err, errlen, XL_ERR_NOMEM, "%s: out of memory", name);
     if (line > 0)
         return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: %s", name, line,
-                          p->failed ? p->msg : "malformed line (expected key = value or [section])");
+                          p->failed ? p->msg
+                                    : "malformed line (expected key = value or [section])");
     if (s_validate(s, msg, sizeof msg) != 0)
         return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: %s", name, msg);
     n = xl_spec_canonical(s, canon, sizeof canon);

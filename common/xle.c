@@ -23,8 +23,7 @@ xl_content_hash_init(struct xl_content_hash *h)
 void
 xl_content_hash_add(struct xl_content_hash *h, const uint8_t *rec, size_t len)
 {
-    uint8_t be[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-                     (uint8_t)len};
+    uint8_t be[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
 
     SHA256_Update((SHA256_CTX *)h->state, be, 4);
     SHA256_Update((SHA256_CTX *)h->state, rec, len);
@@ -49,8 +48,7 @@ struct xl_xle_writer {
 static int
 s_put_msg(FILE *f, const uint8_t *buf, size_t len)
 {
-    uint8_t be[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-                     (uint8_t)len};
+    uint8_t be[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
 
     return fwrite(be, 1, 4, f) == 4 && fwrite(buf, 1, len, f) == len ? 0 : -1;
 }
@@ -119,8 +117,7 @@ xl_xle_write_record(struct xl_xle_writer *w, const uint8_t *rec, size_t len, cha
                     size_t errlen)
 {
     if (s_put_msg(w->f, rec, len) != 0)
-        return xl_err_set(err, errlen, XL_ERR_IO, "%s: write failed: %s", w->tmp,
-                          strerror(errno));
+        return xl_err_set(err, errlen, XL_ERR_IO, "%s: write failed: %s", w->tmp, strerror(errno));
     xl_content_hash_add(&w->hash, rec, len);
     w->count++;
     return 0;
@@ -265,8 +262,8 @@ xl_xle_reader_open(const char *path, const Crosslink__XleHeader **hdr, char *err
         goto fail;
     }
     if (r->hdr->version != XL_XLE_VERSION) {
-        xl_err_set(err, errlen, XL_ERR_VERSION, "%s: file version %u (this program reads %d)",
-                   path, r->hdr->version, XL_XLE_VERSION);
+        xl_err_set(err, errlen, XL_ERR_VERSION, "%s: file version %u (this program reads %d)", path,
+                   r->hdr->version, XL_XLE_VERSION);
         goto fail;
     }
     xl_content_hash_init(&r->hash);

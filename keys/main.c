@@ -64,7 +64,6 @@ static const struct xl_cli_cmd s_cmds[] = {
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
-
 /* getopt_long with --help handled the same way for every subcommand.
  * Returns the option, -1 at the end, or -2 when the caller should return *rc. */
 static int
@@ -184,8 +183,8 @@ keys_init(int argc, char **argv)
     if (s_path(path, sizeof path, dir, "keyring") != 0)
         return xl_cli_fail("%s: path too long", dir);
     if (access(path, F_OK) == 0)
-        return xl_cli_fail("%s: exists; %s already holds coalition keys (refusing to overwrite)", path,
-                      dir);
+        return xl_cli_fail("%s: exists; %s already holds coalition keys (refusing to overwrite)",
+                           path, dir);
     if (s_make_key(XL_KEY_CURVE_SECRET, dir, "linker", "linker", "linker", "hub", 0, NULL) != 0 ||
         s_make_key(XL_KEY_SIGN_SECRET, dir, "linker-sign", "linker-sign", "linker", "hub", 0,
                    NULL) != 0 ||
@@ -429,12 +428,13 @@ keys_bundle(int argc, char **argv)
     if (epoch == 0)
         epoch = s_latest_epoch(dir);
     if (epoch == 0)
-        return xl_cli_fail("%s: no linkage secret (linkage-eN.secret); run '" PROG " init' first", dir);
+        return xl_cli_fail("%s: no linkage secret (linkage-eN.secret); run '" PROG " init' first",
+                           dir);
     if (xl_keyfile_load_public(argv[optind + 1], XL_KEY_CURVE_PUBLIC, &agent, err, sizeof err) != 0)
         return xl_cli_fail("%s", err);
     if (strcmp(agent->role, "agent") != 0) {
         rc = xl_cli_fail("%s: key '%s' has role '%s'; only agents receive the linkage secret",
-                    argv[optind + 1], agent->name, agent->role);
+                         argv[optind + 1], agent->name, agent->role);
         goto out;
     }
     if (s_load_secret(dir, (uint32_t)epoch, &secret) != 0) {
@@ -522,7 +522,8 @@ keys_rotate(int argc, char **argv)
         return xl_cli_usage_error("expected the keys directory");
     epoch = s_latest_epoch(argv[optind]);
     if (epoch == 0)
-        return xl_cli_fail("%s: no linkage secret to rotate; run '" PROG " init' first", argv[optind]);
+        return xl_cli_fail("%s: no linkage secret to rotate; run '" PROG " init' first",
+                           argv[optind]);
     /* Reading the current secret first proves the directory is the custodian's. */
     if (s_load_secret(argv[optind], epoch, &secret) != 0)
         return 1;

@@ -59,8 +59,8 @@ s_popcnt(const uint64_t *a, const uint64_t *b, size_t n)
 __attribute__((target("avx2"))) static uint32_t
 s_avx2(const uint64_t *a, const uint64_t *b, size_t n)
 {
-    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1,
-                                         2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2,
+                                         1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
     const __m256i low = _mm256_set1_epi8(0x0f);
     __m256i acc = _mm256_setzero_si256();
 
@@ -76,8 +76,8 @@ s_avx2(const uint64_t *a, const uint64_t *b, size_t n)
             _mm256_shuffle_epi8(lut, _mm256_and_si256(x1, low)),
             _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x1, 4), low)));
         /* At most 16 per byte from two halves: no overflow before the SAD. */
-        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(_mm256_add_epi8(p0, p1),
-                                                    _mm256_setzero_si256()));
+        acc =
+            _mm256_add_epi64(acc, _mm256_sad_epu8(_mm256_add_epi8(p0, p1), _mm256_setzero_si256()));
     }
     return (uint32_t)(_mm256_extract_epi64(acc, 0) + _mm256_extract_epi64(acc, 1) +
                       _mm256_extract_epi64(acc, 2) + _mm256_extract_epi64(acc, 3));

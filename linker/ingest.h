@@ -77,7 +77,7 @@ struct linker_answer {
     const char *what; /* "new", "resumed", "committed", "duplicate"...: for the log line */
     /* LINKER_REPLY_LINK: a link run's counts and, when asked, its report */
     uint64_t link_run, link_records, link_links, link_clusters, link_conflicts;
-    char *link_text;  /* malloc'd; linker_answer_clear frees */
+    char *link_text; /* malloc'd; linker_answer_clear frees */
 };
 void linker_answer_clear(struct linker_answer *res);
 

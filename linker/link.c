@@ -19,7 +19,7 @@ struct s_load {
     uint64_t *rec_index; /* [record] index within its submission */
     uint8_t (*refs)[16]; /* [record] local_ref */
     size_t caprec;
-    int ds;              /* dataset index of the current submission */
+    int ds; /* dataset index of the current submission */
     char *err;
     size_t errlen;
 };
@@ -55,8 +55,8 @@ s_record_cb(void *ctx, const struct linker_submission *sub, uint64_t index, cons
         memcpy(l->subs[l->nsubs++], sub->id, LINKER_SUBID_BYTES);
         l->ds = linker_input_dataset(l->in, sub->agency, sub->dataset, sub->one_per_person);
         if (l->ds < 0)
-            return xl_err_set(l->err, l->errlen, XL_ERR_TOOBIG,
-                              "link run: more than %d datasets", LINKER_MAX_DATASETS);
+            return xl_err_set(l->err, l->errlen, XL_ERR_TOOBIG, "link run: more than %d datasets",
+                              LINKER_MAX_DATASETS);
     }
     if (n == l->caprec) {
         size_t cap = l->caprec ? 2 * l->caprec : 4096;
@@ -88,8 +88,9 @@ s_record_cb(void *ctx, const struct linker_submission *sub, uint64_t index, cons
     }
     crosslink__record__free_unpacked(r, NULL);
     if (rc != 0)
-        return xl_err_set(l->err, l->errlen, rc, "link run: a stored record of %s/%s is not of "
-                                                 "this specification",
+        return xl_err_set(l->err, l->errlen, rc,
+                          "link run: a stored record of %s/%s is not of "
+                          "this specification",
                           sub->agency, sub->dataset);
     return 0;
 }
@@ -125,8 +126,9 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
 
     if (pair == NULL || dsmask == NULL || rate == NULL || count == NULL)
         goto out;
-    fprintf(out, "link run %lld: %llu records, %llu clusters, %llu links, %llu possible pairs, "
-                 "%llu conflicts, %.1f s\n",
+    fprintf(out,
+            "link run %lld: %llu records, %llu clusters, %llu links, %llu possible pairs, "
+            "%llu conflicts, %.1f s\n",
             (long long)sum->run, (unsigned long long)sum->records,
             (unsigned long long)sum->clusters, (unsigned long long)sum->links,
             (unsigned long long)sum->possible, (unsigned long long)sum->conflicts, sum->seconds);
@@ -152,9 +154,8 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
                 t += pair[(a * nd + b) * 256 + lv];
             if (t == 0)
                 continue;
-            fprintf(out, "  %s/%s - %s/%s: %llu:", in->datasets[a].agency,
-                    in->datasets[a].dataset, in->datasets[b].agency, in->datasets[b].dataset,
-                    (unsigned long long)t);
+            fprintf(out, "  %s/%s - %s/%s: %llu:", in->datasets[a].agency, in->datasets[a].dataset,
+                    in->datasets[b].agency, in->datasets[b].dataset, (unsigned long long)t);
             for (int lv = 1; lv < 256; lv++) {
                 if (pair[(a * nd + b) * 256 + lv])
                     fprintf(out, " %s %llu", s_level_name(spec, (uint8_t)lv),
@@ -196,8 +197,9 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
             free(cd);
         }
     }
-    fprintf(out, "\nmatch rates (row: share of its records linked to a record of the column):\n  "
-                 "%-28s",
+    fprintf(out,
+            "\nmatch rates (row: share of its records linked to a record of the column):\n  "
+            "%-28s",
             "");
     for (size_t b = 0; b < nd; b++)
         fprintf(out, " %10.10s", in->datasets[b].agency);
@@ -220,8 +222,9 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
         if (b >= 50 && res->score_hist[b] > maxbin)
             maxbin = res->score_hist[b];
     }
-    fprintf(out, "\nfuzzy comparisons by Dice score (%llu compared, %llu skipped by the popcount "
-                 "bound):\n",
+    fprintf(out,
+            "\nfuzzy comparisons by Dice score (%llu compared, %llu skipped by the popcount "
+            "bound):\n",
             (unsigned long long)res->comparisons, (unsigned long long)res->pruned);
     {
         uint64_t below = 0;
@@ -234,9 +237,8 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
         const char *mark = (int)(spec->accept * 100 + 0.5) == b     ? "  <- accept"
                            : (int)(spec->possible * 100 + 0.5) == b ? "  <- possible"
                                                                     : "";
-        fprintf(out, "  %.2f %10llu %.*s%s\n", b / 100.0,
-                (unsigned long long)res->score_hist[b], bar,
-                "##################################################", mark);
+        fprintf(out, "  %.2f %10llu %.*s%s\n", b / 100.0, (unsigned long long)res->score_hist[b],
+                bar, "##################################################", mark);
     }
     {
         uint64_t strong = 0, opp = 0;
@@ -246,9 +248,10 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
             else
                 opp++;
         }
-        fprintf(out, "\nconflicts: %llu kept apart by different NHS numbers or UPNs, %llu by a "
-                     "one-record-per-person dataset (crosslink-linker conflicts lists them by "
-                     "local_ref for the agencies)\n",
+        fprintf(out,
+                "\nconflicts: %llu kept apart by different NHS numbers or UPNs, %llu by a "
+                "one-record-per-person dataset (crosslink-linker conflicts lists them by "
+                "local_ref for the agencies)\n",
                 (unsigned long long)strong, (unsigned long long)opp);
     }
 out:
@@ -324,9 +327,14 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
     for (size_t i = 0; i < nconf; i++) {
         const struct linker_conflict *c = &res.conflicts[i];
         conf[i] = (struct linker_run_conflict){
-            l.subs[l.rec_sub[c->a]], l.subs[l.rec_sub[c->b]], l.rec_index[c->a], l.rec_index[c->b],
-            l.refs[c->a], l.refs[c->b],
-            c->kind == LINKER_CONFLICT_STRONG_ID ? "strong_id" : "one_per_person", c->level,
+            l.subs[l.rec_sub[c->a]],
+            l.subs[l.rec_sub[c->b]],
+            l.rec_index[c->a],
+            l.rec_index[c->b],
+            l.refs[c->a],
+            l.refs[c->b],
+            c->kind == LINKER_CONFLICT_STRONG_ID ? "strong_id" : "one_per_person",
+            c->level,
             c->score};
     }
     {

@@ -56,7 +56,6 @@ static const struct xl_cli_cmd s_cmds[] = {
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
-
 static int s_options_ex(int argc, char **argv, const char **conf, int *first, int *report,
                         const char **agency);
 
@@ -69,8 +68,7 @@ s_options(int argc, char **argv, const char **conf, int *first)
 }
 
 static int
-s_options_ex(int argc, char **argv, const char **conf, int *first, int *report,
-             const char **agency)
+s_options_ex(int argc, char **argv, const char **conf, int *first, int *report, const char **agency)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"report", no_argument, NULL, 'r'},

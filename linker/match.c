@@ -13,7 +13,7 @@
  * (a very common surname code and year) says little, and all-pairs inside it
  * would dominate the run. Its singletons are still compared with the first
  * S_BLOCK_MAX members in record order. */
-#define S_BLOCK_MAX 4096
+#define S_BLOCK_MAX          4096
 #define S_MAX_CONFLICTS_KEPT (1u << 20)
 /* Clusters of at most this size after the exact cascade take part in the
  * fuzzy pass. */
@@ -152,10 +152,9 @@ linker_input_add(struct linker_input *in, int ds, const Crosslink__Record *r)
     memcpy(clk, r->clk.data, r->clk.len);
     in->pop[n] = (uint16_t)linker_popcount(clk, in->clk_words);
 
-    if (s_grow((void **)&in->keys, &in->capkeys, in->nkeys + r->n_keys, sizeof *in->keys, 0) !=
-            0 ||
-        s_grow((void **)&in->blocks, &in->capblocks, in->nblocks + r->n_blocks,
-               sizeof *in->blocks, 0) != 0)
+    if (s_grow((void **)&in->keys, &in->capkeys, in->nkeys + r->n_keys, sizeof *in->keys, 0) != 0 ||
+        s_grow((void **)&in->blocks, &in->capblocks, in->nblocks + r->n_blocks, sizeof *in->blocks,
+               0) != 0)
         return XL_ERR_NOMEM;
     for (size_t i = 0; i < r->n_keys; i++) {
         const Crosslink__MatchKey *k = r->keys[i];
@@ -270,8 +269,8 @@ s_join(struct s_run *r, uint32_t a, uint32_t b, uint8_t level, float score)
         return s_push_link(r, a, b, level, score);
     if (j < 0) {
         if (o->nconflicts < S_MAX_CONFLICTS_KEPT) {
-            if (s_grow((void **)&o->conflicts, &r->capconf, o->nconflicts + 1,
-                       sizeof *o->conflicts, 0) != 0)
+            if (s_grow((void **)&o->conflicts, &r->capconf, o->nconflicts + 1, sizeof *o->conflicts,
+                       0) != 0)
                 return XL_ERR_NOMEM;
             o->conflicts[o->nconflicts] =
                 (struct linker_conflict){a, b, (uint8_t)(-1 - j), level, score};
@@ -285,7 +284,7 @@ s_join(struct s_run *r, uint32_t a, uint32_t b, uint8_t level, float score)
 
 /* Keys per partition of the exact join: a table of twice as many 24-byte
  * slots stays within a core's L2 cache. */
-#define S_PART_KEYS 8192
+#define S_PART_KEYS  8192
 #define S_JOIN_BATCH 64
 
 struct s_pending {
@@ -479,7 +478,7 @@ s_cand_cmp(const void *x, const void *y)
  * AND+popcount and an integer threshold test; scores are computed only for
  * the few pairs that pass. */
 struct s_gather {
-    uint64_t *clk;   /* [n * words] */
+    uint64_t *clk; /* [n * words] */
     uint32_t *rec;
     uint32_t *root;
     uint16_t *pop;
@@ -533,7 +532,8 @@ s_sort_by_pop(uint32_t *rec, size_t n, const uint16_t *pop)
     for (size_t i = 1; i < n; i++) {
         uint32_t v = rec[i];
         size_t j = i;
-        while (j > 0 && (pop[rec[j - 1]] > pop[v] || (pop[rec[j - 1]] == pop[v] && rec[j - 1] > v))) {
+        while (j > 0 &&
+               (pop[rec[j - 1]] > pop[v] || (pop[rec[j - 1]] == pop[v] && rec[j - 1] > v))) {
             rec[j] = rec[j - 1];
             j--;
         }
@@ -656,13 +656,11 @@ s_fuzzy(struct s_run *r)
                         uint32_t y = g.rec[i] < g.rec[j] ? g.rec[j] : g.rec[i];
                         struct s_cand cd = {x, y, (float)(2.0 * c / (double)sum)};
                         if (lhs >= t_acc * sum) {
-                            if (s_grow((void **)&cand, &capcand, ncand + 1, sizeof *cand, 0) !=
-                                0)
+                            if (s_grow((void **)&cand, &capcand, ncand + 1, sizeof *cand, 0) != 0)
                                 goto out;
                             cand[ncand++] = cd;
                         } else {
-                            if (s_grow((void **)&poss, &capposs, nposs + 1, sizeof *poss, 0) !=
-                                0)
+                            if (s_grow((void **)&poss, &capposs, nposs + 1, sizeof *poss, 0) != 0)
                                 goto out;
                             poss[nposs++] = cd;
                         }
@@ -717,8 +715,7 @@ out:
 /* ---- the run ------------------------------------------------------------------ */
 
 int
-linker_match_run(const struct linker_input *in, struct linker_result *o, char *err,
-                 size_t errlen)
+linker_match_run(const struct linker_input *in, struct linker_result *o, char *err, size_t errlen)
 {
     const struct xl_spec *spec = in->spec;
     struct s_run r = {.in = in, .out = o};

@@ -33,10 +33,10 @@ struct linker_dataset {
 
 /* A match-key token of one record. */
 struct linker_key {
-    uint64_t t0, t1;  /* the 16-byte token */
+    uint64_t t0, t1; /* the 16-byte token */
     uint32_t rec;
-    uint8_t level;    /* the record's level (a variant keeps its own number) */
-    uint8_t strong;   /* from the spec: a strong identifier */
+    uint8_t level;  /* the record's level (a variant keeps its own number) */
+    uint8_t strong; /* from the spec: a strong identifier */
 };
 
 struct linker_block {
@@ -51,9 +51,9 @@ struct linker_input {
     struct linker_dataset datasets[LINKER_MAX_DATASETS];
     size_t ndatasets;
     size_t nrec, caprec;
-    uint8_t *rec_dataset;       /* [nrec] dataset index */
-    uint64_t *clk;              /* [nrec * clk_words], 64-byte aligned, zero padded */
-    uint16_t *pop;              /* [nrec] popcount of each CLK */
+    uint8_t *rec_dataset; /* [nrec] dataset index */
+    uint64_t *clk;        /* [nrec * clk_words], 64-byte aligned, zero padded */
+    uint16_t *pop;        /* [nrec] popcount of each CLK */
     size_t clk_words;
     struct linker_key *keys;
     size_t nkeys, capkeys;
@@ -76,16 +76,16 @@ int linker_input_add(struct linker_input *in, int ds, const Crosslink__Record *r
 
 /* Evidence of a link: a match-key level (1..255), or 0 for a fuzzy link. */
 struct linker_link {
-    uint32_t a, b;   /* record indices, a < b */
-    float score;     /* Dice score (fuzzy), 1 for exact */
-    uint8_t level;   /* match-key level; 0 = fuzzy */
+    uint32_t a, b; /* record indices, a < b */
+    float score;   /* Dice score (fuzzy), 1 for exact */
+    uint8_t level; /* match-key level; 0 = fuzzy */
 };
 
 enum linker_conflict_kind { LINKER_CONFLICT_STRONG_ID, LINKER_CONFLICT_ONE_PER_PERSON };
 
 struct linker_conflict {
     uint32_t a, b;
-    uint8_t kind;    /* enum linker_conflict_kind */
+    uint8_t kind; /* enum linker_conflict_kind */
     uint8_t level;
     float score;
 };
@@ -94,21 +94,21 @@ struct linker_conflict {
 #define LINKER_SCORE_BINS 101
 
 struct linker_result {
-    uint32_t *cluster;              /* [nrec] cluster id: the smallest record index in it */
+    uint32_t *cluster; /* [nrec] cluster id: the smallest record index in it */
     size_t nclusters;
-    struct linker_link *links;      /* the links that joined clusters (a spanning forest) */
+    struct linker_link *links; /* the links that joined clusters (a spanning forest) */
     size_t nlinks;
-    struct linker_link *possible;   /* fuzzy pairs in [possible, accept): reported, not linked */
+    struct linker_link *possible; /* fuzzy pairs in [possible, accept): reported, not linked */
     size_t npossible;
     struct linker_conflict *conflicts;
     size_t nconflicts;
-    uint64_t links_by_level[256];   /* joins by level; [0] = fuzzy */
+    uint64_t links_by_level[256];           /* joins by level; [0] = fuzzy */
     uint64_t score_hist[LINKER_SCORE_BINS]; /* Dice scores of compared pairs */
-    uint64_t comparisons;           /* CLK pairs compared with the kernel */
-    uint64_t pruned;                /* candidate pairs skipped by the popcount bound */
-    uint64_t candidates_capped;     /* blocks too large to compare in full */
+    uint64_t comparisons;                   /* CLK pairs compared with the kernel */
+    uint64_t pruned;                        /* candidate pairs skipped by the popcount bound */
+    uint64_t candidates_capped;             /* blocks too large to compare in full */
     double seconds_exact, seconds_fuzzy, seconds_cluster;
-    double seconds_compare;         /* of seconds_fuzzy: the comparison loops alone */
+    double seconds_compare; /* of seconds_fuzzy: the comparison loops alone */
     const char *kernel;
 };
 

@@ -877,8 +877,8 @@ linker_store_foreach_record(struct linker_store *st, uint32_t epoch,
 }
 
 int
-linker_store_run_save(struct linker_store *st, const struct linker_run_row *run,
-                      const char *params, const struct linker_run_record *recs, size_t nrecs,
+linker_store_run_save(struct linker_store *st, const struct linker_run_row *run, const char *params,
+                      const struct linker_run_record *recs, size_t nrecs,
                       const struct linker_run_conflict *conf, size_t nconf, int64_t *run_id,
                       char *err, size_t errlen)
 {
@@ -962,8 +962,7 @@ fail:
 }
 
 int
-linker_store_run_last(struct linker_store *st, struct linker_run_row *out, char *err,
-                      size_t errlen)
+linker_store_run_last(struct linker_store *st, struct linker_run_row *out, char *err, size_t errlen)
 {
     sqlite3_stmt *s = s_stmt(st, S_RUN_LAST);
     int rc = sqlite3_step(s), r = 0;
@@ -1006,8 +1005,7 @@ linker_store_run_conflicts(struct linker_store *st,
         s_copy_text(row.dataset_b, sizeof row.dataset_b, sqlite3_column_text(s, 4));
         s_copy_text(row.kind, sizeof row.kind, sqlite3_column_text(s, 6));
         if (s_copy_blob(s, 2, row.ref_a, 16) != 0 || s_copy_blob(s, 5, row.ref_b, 16) != 0) {
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: a conflict row is malformed",
-                           st->path);
+            r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: a conflict row is malformed", st->path);
             break;
         }
         row.level = sqlite3_column_int(s, 7);

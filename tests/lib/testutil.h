@@ -31,8 +31,8 @@ int tu_file_mode(const char *path);
 /* Known-answer vector files: records of "name = value" lines separated by
  * blank lines, '#' comment lines; see tests/vectors/. Files are looked up in
  * $XL_TEST_VECTORS, default tests/vectors (tests run from the repository root). */
-#define TU_VEC_FIELDS 8
-#define TU_VEC_NAME_MAX 32
+#define TU_VEC_FIELDS    8
+#define TU_VEC_NAME_MAX  32
 #define TU_VEC_VALUE_MAX 1024
 
 struct tu_vec {

@@ -35,8 +35,7 @@ s_print_reply(void *sock, int timeout_ms)
         printf("no reply\n");
         return;
     }
-    if (xl_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), 1u << 24, &env, err, sizeof err) !=
-        0) {
+    if (xl_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), 1u << 24, &env, err, sizeof err) != 0) {
         printf("reply undecodable\n");
     } else if (env->body_case == CROSSLINK__ENVELOPE__BODY_ERROR) {
         printf("reply error %d %s\n", (int)env->error->code,
@@ -107,10 +106,10 @@ main(int argc, char **argv)
     zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, csk, 40);
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     /* Watch the handshake so a refused key is reported as such. */
-    zmq_socket_monitor(sock, "inproc://mon", ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-                                                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                                                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                                 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+    zmq_socket_monitor(sock, "inproc://mon",
+                       ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
     mon = zmq_socket(ctx, ZMQ_PAIR);
     zmq_connect(mon, "inproc://mon");
     if (zmq_connect(sock, argv[1]) != 0) {

@@ -22,10 +22,10 @@
 
 struct s_fixture {
     char *dir;
-    char *path;                 /* dir/wmp.bundle, not yet written */
-    struct xl_keyfile *secret;  /* linkage secret, epoch S_EPOCH */
-    struct xl_keyfile *agent;   /* agent key pair, agency wmp */
-    struct xl_keyfile *agent2;  /* another agent key pair of the same agency */
+    char *path;                /* dir/wmp.bundle, not yet written */
+    struct xl_keyfile *secret; /* linkage secret, epoch S_EPOCH */
+    struct xl_keyfile *agent;  /* agent key pair, agency wmp */
+    struct xl_keyfile *agent2; /* another agent key pair of the same agency */
 };
 
 static struct xl_keyfile *

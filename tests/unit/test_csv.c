@@ -28,7 +28,7 @@ s_stream(const void *data, size_t len)
 struct s_dump {
     char *text; /* one line per record: "<record no>@<line>:[field][field]" */
     size_t len, cap;
-    int rc;     /* what the last xl_csv_next returned */
+    int rc; /* what the last xl_csv_next returned */
     char err[XL_ERRBUF];
     uint64_t bytes; /* xl_csv_bytes_read at the end */
 };
@@ -128,8 +128,7 @@ static void
 test_quoting(void **state)
 {
     (void)state;
-    EXPECT("\"a,b\",\"say \"\"hi\"\"\",plain,\"\"\n",
-           "0@1:[a,b][say \"hi\"][plain][]\n");
+    EXPECT("\"a,b\",\"say \"\"hi\"\"\",plain,\"\"\n", "0@1:[a,b][say \"hi\"][plain][]\n");
     EXPECT("\"\"\"\"\n", "0@1:[\"]\n");
     /* Spaces inside quotes are data; a quote inside an unquoted field is a byte. */
     EXPECT("\"  q  \",O\"Neil,a\"b\"c\n", "0@1:[  q  ][O\"Neil][a\"b\"c]\n");
@@ -181,11 +180,17 @@ test_bom(void **state)
     (void)state;
     EXPECT("\xEF\xBB\xBFname,dob\nann,x\n", "0@1:[name][dob]\n1@2:[ann][x]\n");
     /* Only at the very start: elsewhere the bytes are data. */
-    EXPECT("a\n\xEF\xBB\xBF" "b\n", "0@1:[a]\n1@2:[\xEF\xBB\xBF" "b]\n");
+    EXPECT("a\n\xEF\xBB\xBF"
+           "b\n",
+           "0@1:[a]\n1@2:[\xEF\xBB\xBF"
+           "b]\n");
     EXPECT("\xEF\xBB\xBF", "");
     EXPECT("\xEF\xBB\xBF\"q\"\n", "0@1:[q]\n");
     /* A partial BOM is data. */
-    EXPECT("\xEF\xBB" "a\n", "0@1:[\xEF\xBB" "a]\n");
+    EXPECT("\xEF\xBB"
+           "a\n",
+           "0@1:[\xEF\xBB"
+           "a]\n");
     s_parse("\xEF\xBB\xBF", 3, 0, &d);
     assert_int_equal(d.bytes, 3);
     free(d.text);
@@ -208,8 +213,7 @@ static void
 test_trimming(void **state)
 {
     (void)state;
-    EXPECT("  a  , b\t,\t c c ,\"  q  \"  , \"x,y\"\t\n",
-           "0@1:[a][b][c c][  q  ][x,y]\n");
+    EXPECT("  a  , b\t,\t c c ,\"  q  \"  , \"x,y\"\t\n", "0@1:[a][b][c c][  q  ][x,y]\n");
     /* The public FEBRL test sets put a space after every comma. */
     EXPECT("rec_id, given_name, surname, postcode\nrec-1-org, \"b,c\", smith, 2600\n",
            "0@1:[rec_id][given_name][surname][postcode]\n1@2:[rec-1-org][b,c][smith][2600]\n");
@@ -257,8 +261,8 @@ test_unterminated_quote(void **state)
 {
     (void)state;
     /* The message names the line where the quote opened. */
-    s_expect_error("a,b\n1,\"open\n2,3\n", 16, XL_ERR_FORMAT,
-                   "t.csv:2: unterminated quoted field", "0@1:[a][b]\n");
+    s_expect_error("a,b\n1,\"open\n2,3\n", 16, XL_ERR_FORMAT, "t.csv:2: unterminated quoted field",
+                   "0@1:[a][b]\n");
     s_expect_error("\"", 1, XL_ERR_FORMAT, "t.csv:1: unterminated quoted field", "");
     s_expect_error("x\n\n\"a\"\"", 7, XL_ERR_FORMAT, "t.csv:3: unterminated", "0@1:[x]\n");
 }

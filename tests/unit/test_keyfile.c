@@ -19,7 +19,7 @@
 #include "xl/keyfile.h"
 
 static const enum xl_key_type s_secret_types[] = {
-    XL_KEY_CURVE_SECRET,    XL_KEY_SIGN_SECRET,  XL_KEY_ANALYSIS_SECRET,
+    XL_KEY_CURVE_SECRET,   XL_KEY_SIGN_SECRET,  XL_KEY_ANALYSIS_SECRET,
     XL_KEY_LINKAGE_SECRET, XL_KEY_LOCAL_SECRET,
 };
 #define S_NSECRET (sizeof s_secret_types / sizeof s_secret_types[0])
@@ -234,8 +234,8 @@ test_modes_under_umask(void **state)
 static void
 test_refuse_overwrite(void **state)
 {
-    struct xl_keyfile *a = s_make(XL_KEY_CURVE_SECRET, "first"), *b = s_make(XL_KEY_CURVE_SECRET,
-                                                                             "second");
+    struct xl_keyfile *a = s_make(XL_KEY_CURVE_SECRET, "first"),
+                      *b = s_make(XL_KEY_CURVE_SECRET, "second");
     char *path = s_write(*state, "agent.key", a, 0), *pub = s_write(*state, "agent.pub", a, 1);
     char *before = tu_read_file(path), *pbefore = tu_read_file(pub), *after;
     char err[XL_ERRBUF] = "";
@@ -396,15 +396,14 @@ test_wrong_type(void **state)
 
     /* A public file where a secret is wanted. */
     err[0] = '\0';
-    assert_int_not_equal(xl_keyfile_load(curvepub, XL_KEY_CURVE_SECRET, &out, err, sizeof err),
-                         0);
+    assert_int_not_equal(xl_keyfile_load(curvepub, XL_KEY_CURVE_SECRET, &out, err, sizeof err), 0);
     assert_non_null(strstr(err, "curve-public"));
     assert_non_null(strstr(err, "curve-secret"));
 
     /* Same key sizes, different purpose: a curve key is not an analysis key. */
     err[0] = '\0';
-    assert_int_not_equal(
-        xl_keyfile_load(curvesec, XL_KEY_ANALYSIS_SECRET, &out, err, sizeof err), 0);
+    assert_int_not_equal(xl_keyfile_load(curvesec, XL_KEY_ANALYSIS_SECRET, &out, err, sizeof err),
+                         0);
     assert_non_null(strstr(err, "curve-secret"));
     assert_non_null(strstr(err, "analysis-secret"));
 
@@ -518,18 +517,18 @@ test_malformed(void **state)
     char z85[XL_KEY_BYTES / 4 * 5 + 1], text[512], err[XL_ERRBUF];
     char *path = tu_path(*state, "hand.key");
     static const char *bodies[] = {
-        "type: linkage-secret\nepoch: 7\n",                      /* no secret */
-        "type: linkage-secret\nsecret: KEY\n",                   /* no epoch */
-        "type: linkage-secret\nepoch: 0\nsecret: KEY\n",         /* epoch 0 */
-        "type: linkage-secret\nepoch: -1\nsecret: KEY\n",        /* negative epoch */
+        "type: linkage-secret\nepoch: 7\n",                       /* no secret */
+        "type: linkage-secret\nsecret: KEY\n",                    /* no epoch */
+        "type: linkage-secret\nepoch: 0\nsecret: KEY\n",          /* epoch 0 */
+        "type: linkage-secret\nepoch: -1\nsecret: KEY\n",         /* negative epoch */
         "type: linkage-secret\nepoch: 4294967296\nsecret: KEY\n", /* over 32 bits */
         "type: linkage-secret\nepoch: 7x\nsecret: KEY\n",
         "type: linkage-secret\nepoch: 7\ncolour: blue\nsecret: KEY\n",
-        "type: linkage-secret\nepoch: 7\nsecret KEY\n",                /* no colon */
-        "type: linkage-secret\nepoch: 7\npublic: KEY\nsecret: KEY\n",  /* no public part */
+        "type: linkage-secret\nepoch: 7\nsecret KEY\n",                  /* no colon */
+        "type: linkage-secret\nepoch: 7\npublic: KEY\nsecret: KEY\n",    /* no public part */
         "type: linkage-secret\nepoch: 7\nname: bad name\nsecret: KEY\n", /* invalid name */
         "type: secret-sauce\nepoch: 7\nsecret: KEY\n",
-        "epoch: 7\nsecret: KEY\n", /* no type */
+        "epoch: 7\nsecret: KEY\n",                          /* no type */
         "type: linkage-secret\nepoch: 7\nsecret: KEYKEY\n", /* 64 bytes, not 32 */
     };
 

@@ -86,10 +86,10 @@ test_kernels_equal_reference(void **state)
 
 /* Hand-made records: tokens are given as small numbers, CLKs as bit patterns. */
 struct s_rec {
-    uint64_t nhs;       /* 0 = none */
-    uint64_t name_dob;  /* level 3 token; 0 = none */
-    uint64_t swapped;   /* level 6 token; 0 = none */
-    uint64_t block;     /* 0 = none */
+    uint64_t nhs;         /* 0 = none */
+    uint64_t name_dob;    /* level 3 token; 0 = none */
+    uint64_t swapped;     /* level 6 token; 0 = none */
+    uint64_t block;       /* 0 = none */
     int clk_from, clk_to; /* bits set in [from, to) */
 };
 
@@ -180,11 +180,11 @@ test_exact_cascade(void **state)
     int a = linker_input_dataset(f->in, "wmp", "yj", 1);
     int b = linker_input_dataset(f->in, "icb", "health", 1);
 
-    s_add(f->in, a, &(struct s_rec){.nhs = 11, .name_dob = 100});            /* 0 */
-    s_add(f->in, b, &(struct s_rec){.nhs = 11});                             /* 1: NHS -> 0 */
-    s_add(f->in, b, &(struct s_rec){.name_dob = 200});                       /* 2 */
-    s_add(f->in, a, &(struct s_rec){.swapped = 200, .name_dob = 300});       /* 3: swapped -> 2 */
-    s_add(f->in, a, &(struct s_rec){.name_dob = 999});                       /* 4: alone */
+    s_add(f->in, a, &(struct s_rec){.nhs = 11, .name_dob = 100});      /* 0 */
+    s_add(f->in, b, &(struct s_rec){.nhs = 11});                       /* 1: NHS -> 0 */
+    s_add(f->in, b, &(struct s_rec){.name_dob = 200});                 /* 2 */
+    s_add(f->in, a, &(struct s_rec){.swapped = 200, .name_dob = 300}); /* 3: swapped -> 2 */
+    s_add(f->in, a, &(struct s_rec){.name_dob = 999});                 /* 4: alone */
     s_run(f);
     assert_int_equal(f->res.cluster[0], 0);
     assert_int_equal(f->res.cluster[1], 0);
@@ -230,8 +230,8 @@ test_one_per_person(void **state)
     s_add(f->in, a, &(struct s_rec){.name_dob = 100});            /* 1 */
     s_add(f->in, a, &(struct s_rec){.nhs = 11});                  /* 2 */
     /* A dataset without the declaration links its own duplicates. */
-    s_add(f->in, b, &(struct s_rec){.name_dob = 500});            /* 3 */
-    s_add(f->in, b, &(struct s_rec){.name_dob = 500});            /* 4 */
+    s_add(f->in, b, &(struct s_rec){.name_dob = 500}); /* 3 */
+    s_add(f->in, b, &(struct s_rec){.name_dob = 500}); /* 4 */
     s_run(f);
     assert_int_equal(f->res.cluster[2], f->res.cluster[0]);
     assert_int_not_equal(f->res.cluster[1], f->res.cluster[0]);

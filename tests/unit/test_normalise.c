@@ -18,7 +18,7 @@
 
 /* ---- the vector file ----------------------------------------------------------- */
 
-#define V_STR 512
+#define V_STR  512
 #define V_OUTS 3
 
 struct vline {
@@ -63,25 +63,17 @@ s_quoted(const char **p, char *out, size_t cap, size_t *len)
             c = (unsigned char)*s++;
             switch (c) {
             case '"':
-            case '\\':
-                break;
-            case 't':
-                c = '\t';
-                break;
-            case 'n':
-                c = '\n';
-                break;
-            case 'r':
-                c = '\r';
-                break;
+            case '\\': break;
+            case 't': c = '\t'; break;
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
             case 'x':
                 if (s_hex(s[0]) < 0 || s_hex(s[1]) < 0)
                     return -1;
                 c = s_hex(s[0]) * 16 + s_hex(s[1]);
                 s += 2;
                 break;
-            default:
-                return -1;
+            default: return -1;
             }
         }
         if (n + 1 >= cap)
@@ -190,8 +182,8 @@ s_check_line(const struct vline *v, const char *formats, const struct agent_date
                  v->out[0], out);
     for (int i = 1; i < nout; i++) {
         if (strcmp(extra[i - 1], v->out[i]) != 0)
-            fail_msg("line %d: output %d: expected \"%s\", got \"%s\"", v->lineno, i + 1,
-                     v->out[i], extra[i - 1]);
+            fail_msg("line %d: output %d: expected \"%s\", got \"%s\"", v->lineno, i + 1, v->out[i],
+                     extra[i - 1]);
     }
 }
 
@@ -245,8 +237,8 @@ s_vector_line(const char *s, int lineno, struct vstate *st)
     if (*s == '#' || *s == '\0' || *s == '\r')
         return 0;
     if (*s == '@') {
-        if (s_directive(s, lineno, st->formats, sizeof st->formats, &st->rules,
-                        &st->have_rules) != 0)
+        if (s_directive(s, lineno, st->formats, sizeof st->formats, &st->rules, &st->have_rules) !=
+            0)
             fail_msg("line %d: bad directive", lineno);
         return 0;
     }
@@ -335,7 +327,7 @@ test_reason_codes(void **state)
     }
     assert_string_equal(agent_reason_code(AGENT_R_NHS_CHECK), "nhs_check_digit");
     assert_string_equal(agent_reason_code(AGENT_R_COUNT), "unknown");
-    assert_string_equal(agent_reason_code((enum agent_reason)-1), "unknown");
+    assert_string_equal(agent_reason_code((enum agent_reason) - 1), "unknown");
     assert_non_null(agent_reason_text(AGENT_R_COUNT));
     assert_int_equal(agent_reason_from_code("no_such_reason"), -1);
 }
@@ -345,8 +337,8 @@ test_reason_codes(void **state)
 static void
 test_reason_text_has_no_input(void **state)
 {
-    static const char *const bad[] = {"Smith2", "31/02/2010", "9434765918", "A801200005001",
-                                      "ZZ99 9ZZ", "maybe"};
+    static const char *const bad[] = {"Smith2",        "31/02/2010", "9434765918",
+                                      "A801200005001", "ZZ99 9ZZ",   "maybe"};
     char out[AGENT_NAME_MAX];
     struct agent_date d;
     int r[6];
@@ -387,7 +379,8 @@ test_name_unterminated_input(void **state)
     assert_int_equal(agent_norm_name(buf, 12, out, sizeof out), AGENT_R_NAME_CHARS);
     assert_string_equal(out, "");
     /* The same through the Unicode path. */
-    char u[] = "Jos\xc3\xa9-Mar\xc3\xad" "a1";
+    char u[] = "Jos\xc3\xa9-Mar\xc3\xad"
+               "a1";
     assert_int_equal(agent_norm_name(u, strlen(u) - 1, out, sizeof out), AGENT_OK);
     assert_string_equal(out, "jose maria");
     /* A cut inside a multibyte character is invalid UTF-8. */
@@ -593,9 +586,8 @@ test_date_formats_check(void **state)
 {
     char err[XL_ERRBUF];
 
-    assert_int_equal(agent_date_formats_check("dd/mm/yyyy|yyyy-mm-dd|d mon yyyy|yyyymmdd", err,
-                                              sizeof err),
-                     0);
+    assert_int_equal(
+        agent_date_formats_check("dd/mm/yyyy|yyyy-mm-dd|d mon yyyy|yyyymmdd", err, sizeof err), 0);
     assert_int_equal(agent_date_formats_check("dd/mm/yy", err, sizeof err), XL_ERR_INVALID);
     assert_non_null(strstr(err, "dd/mm/yy"));
     assert_int_equal(agent_date_formats_check("dd/mm/yyyy|mm/yyyy", err, sizeof err),
@@ -787,8 +779,7 @@ test_postcode_outputs(void **state)
     assert_int_equal(agent_norm_postcode("B1 1AA", 6, out, NULL, NULL), AGENT_OK);
     assert_string_equal(out, "B1 1AA");
     /* Failure resets all three. */
-    assert_int_equal(agent_norm_postcode("B1 1AAX", 7, out, district, sector),
-                     AGENT_R_POSTCODE);
+    assert_int_equal(agent_norm_postcode("B1 1AAX", 7, out, district, sector), AGENT_R_POSTCODE);
     assert_string_equal(out, "");
     assert_string_equal(district, "");
     assert_string_equal(sector, "");

@@ -17,8 +17,8 @@
 #include "xl/wire.h"
 
 #define S_RECORDS 3
-#define S_KEYS 2
-#define S_BLOCKS 2
+#define S_KEYS    2
+#define S_BLOCKS  2
 
 /* A SubmitChunk envelope with records, and the storage it points into. */
 struct s_msg {
@@ -279,9 +279,9 @@ test_oversized(void **state)
     /* Over the default cap: refused by size before any parsing. */
     big = calloc(1, XL_WIRE_MAX_DEFAULT + 1);
     assert_non_null(big);
-    assert_int_equal(xl_wire_decode(big, XL_WIRE_MAX_DEFAULT + 1, XL_WIRE_MAX_DEFAULT, &env, err,
-                                    sizeof err),
-                     XL_ERR_TOOBIG);
+    assert_int_equal(
+        xl_wire_decode(big, XL_WIRE_MAX_DEFAULT + 1, XL_WIRE_MAX_DEFAULT, &env, err, sizeof err),
+        XL_ERR_TOOBIG);
     assert_null(env);
     free(big);
 }
@@ -358,8 +358,7 @@ test_unknown_field(void **state)
     assert_non_null(longer);
     memcpy(longer, buf, len);
     memcpy(longer + len, extra, sizeof extra);
-    if (xl_wire_decode(longer, len + sizeof extra, XL_WIRE_MAX_DEFAULT, &env, err, sizeof err) !=
-        0)
+    if (xl_wire_decode(longer, len + sizeof extra, XL_WIRE_MAX_DEFAULT, &env, err, sizeof err) != 0)
         fail_msg("%s", err);
     assert_int_equal(env->body_case, CROSSLINK__ENVELOPE__BODY_SUBMIT_CHUNK);
     assert_int_equal(env->submit_chunk->n_records, S_RECORDS);
@@ -391,14 +390,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_garbage),
-        cmocka_unit_test(test_oversized),
-        cmocka_unit_test(test_version),
-        cmocka_unit_test(test_empty_body),
-        cmocka_unit_test(test_unknown_field),
-        cmocka_unit_test(test_body_name),
+        cmocka_unit_test(test_roundtrip),     cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_garbage),       cmocka_unit_test(test_oversized),
+        cmocka_unit_test(test_version),       cmocka_unit_test(test_empty_body),
+        cmocka_unit_test(test_unknown_field), cmocka_unit_test(test_body_name),
     };
 
     return cmocka_run_group_tests_name("wire", tests, NULL, NULL);

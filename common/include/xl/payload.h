@@ -20,10 +20,10 @@
 
 #include "xl/crypto.h"
 
-#define XL_PAYLOAD_VERSION 1
+#define XL_PAYLOAD_VERSION    1
 #define XL_PAYLOAD_SEALED_KEY (XL_KEY_BYTES + XL_SEAL_OVERHEAD)
-#define XL_PAYLOAD_NONCE 24
-#define XL_PAYLOAD_OVERHEAD (1 + XL_PAYLOAD_SEALED_KEY + XL_PAYLOAD_NONCE + 16)
+#define XL_PAYLOAD_NONCE      24
+#define XL_PAYLOAD_OVERHEAD   (1 + XL_PAYLOAD_SEALED_KEY + XL_PAYLOAD_NONCE + 16)
 
 struct xl_payload_sealer;
 struct xl_payload_opener;

@@ -19,7 +19,7 @@
 enum xl_field {
     XL_F_NHS_NUMBER = 0,
     XL_F_UPN,
-    XL_F_FIRST_NAME,       /* normalised, spaces removed ("marysue") */
+    XL_F_FIRST_NAME, /* normalised, spaces removed ("marysue") */
     XL_F_FIRST_INITIAL,
     XL_F_MIDDLE_NAME,
     XL_F_SURNAME,          /* normalised, spaces removed ("smithjones") */
@@ -47,24 +47,24 @@ int xl_field_parse(const char *s, enum xl_field *out);
 enum xl_variant { XL_VARIANT_NONE = 0, XL_VARIANT_NAMES_SWAPPED, XL_VARIANT_DOB_TRANSPOSED };
 
 #define XL_SPEC_MAX_LEVELS 32
-#define XL_SPEC_MAX_PARTS 8
+#define XL_SPEC_MAX_PARTS  8
 #define XL_SPEC_MAX_BLOCKS 8
-#define XL_SPEC_NAME_MAX 64
-#define XL_CLK_MAX_BITS 4096
+#define XL_SPEC_NAME_MAX   64
+#define XL_CLK_MAX_BITS    4096
 
 struct xl_spec_level {
-    uint8_t number;            /* 1..255, the byte hashed into the token */
+    uint8_t number; /* 1..255, the byte hashed into the token */
     char name[XL_SPEC_NAME_MAX];
     enum xl_field parts[XL_SPEC_MAX_PARTS];
     size_t nparts;
     enum xl_variant variant;
-    uint8_t compare;           /* level whose tokens this one is joined with; itself if none */
-    int strong;                /* a strong identifier: two different values never merge */
+    uint8_t compare; /* level whose tokens this one is joined with; itself if none */
+    int strong;      /* a strong identifier: two different values never merge */
 };
 
 struct xl_spec_clk_field {
     enum xl_field field;
-    unsigned k;                /* bit positions set per q-gram of this field */
+    unsigned k; /* bit positions set per q-gram of this field */
 };
 
 struct xl_spec_block {
@@ -74,19 +74,19 @@ struct xl_spec_block {
 
 struct xl_spec {
     char name[XL_SPEC_NAME_MAX];
-    int nicknames;                        /* canonicalise first-name nicknames for match keys */
+    int nicknames; /* canonicalise first-name nicknames for match keys */
     struct xl_spec_level levels[XL_SPEC_MAX_LEVELS];
-    size_t nlevels;                       /* ordered by number: highest precedence first */
-    unsigned clk_bits;                    /* a multiple of 64, before folding */
+    size_t nlevels;    /* ordered by number: highest precedence first */
+    unsigned clk_bits; /* a multiple of 64, before folding */
     unsigned clk_q;
     struct xl_spec_clk_field clk_fields[XL_F_COUNT];
     size_t nclk_fields;
-    int clk_salt;                         /* -1 = none, else an xl_field to salt q-grams with */
-    int clk_xor_fold;                     /* fold the filter in half with XOR */
+    int clk_salt;     /* -1 = none, else an xl_field to salt q-grams with */
+    int clk_xor_fold; /* fold the filter in half with XOR */
     struct xl_spec_block blocks[XL_SPEC_MAX_BLOCKS];
     size_t nblocks;
-    double accept;                        /* Dice score at or above which records link */
-    double possible;                      /* lower bound of the "possible" band */
+    double accept;   /* Dice score at or above which records link */
+    double possible; /* lower bound of the "possible" band */
     uint8_t fingerprint[XL_HASH_BYTES];
 };
 

@@ -17,7 +17,7 @@
 #include "crosslink.pb-c.h"
 #include "xl/crypto.h"
 
-#define XL_XLE_MAGIC "XLE1"
+#define XL_XLE_MAGIC   "XLE1"
 #define XL_XLE_VERSION 1
 /* Largest message a reader accepts (a record is far smaller). */
 #define XL_XLE_MAX_MESSAGE (1u << 20)
