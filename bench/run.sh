@@ -35,9 +35,32 @@ done
 # shellcheck disable=SC2086
 "$XL_BUILD/bench/encode" $args
 
-echo "== link run on 4 agencies of about 1M records each (exact cascade, fuzzy, clusters)"
 big=$XL_BUILD/bench-data/seed1-$LINK_PEOPLE-4x
 gen "$big" "$LINK_PEOPLE" 0.95,0.95,0.95,0.95
+
+echo "== ingest throughput: about 1M records submitted end to end and durably (agent ->"
+echo "   CURVE -> linker -> SQLite, one fsync per 1000-record chunk), beside raw CURVE PUSH/PULL"
+lw=$work/ingest
+xl_coalition_setup "$lw" "$XL_BIN" "ipc://$lw/linker.sock"
+"$XL_BIN/crosslink-agent" encode -q -c "$lw/icb/agent.conf" -o "$lw/health.xle" "$big/health.csv" >/dev/null
+"$XL_BIN/crosslink-linker" serve -c "$lw/linker/linker.conf" 2>"$lw/linker.log" &
+lpid=$!
+i=0
+while [ ! -S "$lw/linker.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+t0=$(date +%s.%N)
+"$XL_BIN/crosslink-agent" submit -q -c "$lw/icb/agent.conf" "$lw/health.xle" >"$lw/submit.out"
+t1=$(date +%s.%N)
+kill "$lpid"
+wait "$lpid" 2>/dev/null || true
+n=$(sed -n 's/^dataset .*: \([0-9,][0-9,]*\) records.*/\1/p' "$lw/submit.out" | tr -d ,)
+ingest=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "ingest end to end, durable: %d records in %.2f s  %9.0f records/s\n", n, b - a, n / (b - a) }'
+"$XL_BUILD/bench/curve_raw" "ipc://$lw/raw.sock" "$lw/health.xle" 1000 | tee "$lw/raw.out"
+raw=$(sed -n 's/.* s  *\([0-9]*\) records\/s.*/\1/p' "$lw/raw.out")
+awk -v i="$ingest" -v r="$raw" 'BEGIN { printf "ingest ratio: %.2f of raw CURVE (aim >= 0.5)\n", i / r }'
+rm -f "$lw/health.xle"
+
+echo "== link run on 4 agencies of about 1M records each (exact cascade, fuzzy, clusters)"
 fp=$(sha256sum "$spec" | cut -c1-16)
 xles=
 for pair in $XL_AGENCIES; do
