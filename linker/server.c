@@ -537,12 +537,22 @@ s_link_after_commits(struct s_server *srv, double now)
     int status;
 
     if (srv->link_child > 0 && waitpid(srv->link_child, &status, WNOHANG) == srv->link_child) {
+        char err[XL_ERRBUF];
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             xl_error("the link run after commits failed (see its message above)");
         srv->link_child = 0;
+        /* The run read the database: now the log can be copied in and truncated. */
+        if (linker_store_checkpoint(srv->ctx.store, err, sizeof err) != 0)
+            xl_warn("%s", err);
     }
     if (!srv->link_pending || srv->link_child > 0 || now - srv->last_request < S_LINK_IDLE)
         return;
+    {
+        char err[XL_ERRBUF];
+        /* Idle after commits: the moment to copy the WAL into the database. */
+        if (linker_store_checkpoint(srv->ctx.store, err, sizeof err) != 0)
+            xl_warn("%s", err);
+    }
     {
         char *argv[] = {"crosslink-linker", "link", "-c", (char *)srv->conf_path, NULL};
         pid_t pid;

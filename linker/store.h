@@ -146,6 +146,10 @@ int linker_store_foreach_record(struct linker_store *st, uint32_t epoch,
                                           uint64_t index, const uint8_t *rec, size_t len),
                                 void *ctx, char *err, size_t errlen);
 
+/* Copies the write-ahead log into the database file and truncates it; the
+ * service calls it when idle. 0 also when a reader keeps it from completing. */
+int linker_store_checkpoint(struct linker_store *st, char *err, size_t errlen);
+
 /* ---- link runs --------------------------------------------------------------- */
 
 struct linker_run_row {
