@@ -53,7 +53,8 @@ linker_input_free(struct linker_input **inp)
     free(in->rec_dataset);
     free(in->clk);
     free(in->pop);
-    free(in->keys);
+    for (int l = 0; l < 256; l++)
+        free(in->bylevel[l].k);
     free(in->blocks);
     free(in);
     *inp = NULL;
@@ -124,8 +125,13 @@ linker_input_reserve(struct linker_input *in, size_t records, size_t keys, size_
          s_grow((void **)&in->clk, &capc, records, in->clk_words * 8, 64) != 0))
         return XL_ERR_NOMEM;
     in->caprec = cap < capp ? (cap < capc ? cap : capc) : (capp < capc ? capp : capc);
-    if (s_grow((void **)&in->keys, &in->capkeys, keys, sizeof *in->keys, 0) != 0 ||
-        s_grow((void **)&in->blocks, &in->capblocks, blocks, sizeof *in->blocks, 0) != 0)
+    /* About one token per level per record (surname parts add a few). */
+    for (size_t i = 0; i < in->spec->nlevels && keys > 0; i++) {
+        struct linker_keyset *ks = &in->bylevel[in->spec->levels[i].number];
+        if (s_grow((void **)&ks->k, &ks->cap, records, sizeof *ks->k, 0) != 0)
+            return XL_ERR_NOMEM;
+    }
+    if (s_grow((void **)&in->blocks, &in->capblocks, blocks, sizeof *in->blocks, 0) != 0)
         return XL_ERR_NOMEM;
     return 0;
 }
@@ -152,16 +158,19 @@ linker_input_add(struct linker_input *in, int ds, const Crosslink__Record *r)
     memcpy(clk, r->clk.data, r->clk.len);
     in->pop[n] = (uint16_t)linker_popcount(clk, in->clk_words);
 
-    if (s_grow((void **)&in->keys, &in->capkeys, in->nkeys + r->n_keys, sizeof *in->keys, 0) != 0 ||
-        s_grow((void **)&in->blocks, &in->capblocks, in->nblocks + r->n_blocks, sizeof *in->blocks,
+    if (s_grow((void **)&in->blocks, &in->capblocks, in->nblocks + r->n_blocks, sizeof *in->blocks,
                0) != 0)
         return XL_ERR_NOMEM;
     for (size_t i = 0; i < r->n_keys; i++) {
         const Crosslink__MatchKey *k = r->keys[i];
         const struct xl_spec_level *l = xl_spec_level(spec, (uint8_t)k->level);
-        struct linker_key *o = &in->keys[in->nkeys];
+        struct linker_keyset *ks = &in->bylevel[l != NULL ? l->number : 0];
+        struct linker_key *o;
         if (l == NULL || k->token.len != XL_TOKEN_BYTES)
             continue; /* a level this specification does not have: ignored */
+        if (s_grow((void **)&ks->k, &ks->cap, ks->n + 1, sizeof *ks->k, 0) != 0)
+            return XL_ERR_NOMEM;
+        o = &ks->k[ks->n++];
         o->t0 = s_load64(k->token.data);
         o->t1 = s_load64(k->token.data + 8);
         o->rec = (uint32_t)n;
@@ -283,7 +292,8 @@ s_join(struct s_run *r, uint32_t a, uint32_t b, uint8_t level, float score)
 /* ---- exact cascade ----------------------------------------------------------- */
 
 /* Keys per partition of the exact join: a table of twice as many 24-byte
- * slots stays within a core's L2 cache. */
+ * slots (1.5 MiB) stays in cache, and a class of 4M keys needs 128
+ * partitions, few enough for the scatter into them to stream. */
 #define S_PART_KEYS  8192
 #define S_JOIN_BATCH 64
 
@@ -291,7 +301,7 @@ struct s_pending {
     uint32_t a, b;
     uint8_t level;
 };
-#define S_MAX_PARTS 4096
+#define S_MAX_PARTS 256
 
 /* Open-addressing table from token to the first record that had it. */
 struct s_slot {
@@ -314,67 +324,69 @@ s_exact(struct s_run *r)
 {
     const struct linker_input *in = r->in;
     const struct xl_spec *spec = in->spec;
-    struct linker_key *keys = malloc((in->nkeys ? in->nkeys : 1) * sizeof *keys);
-    uint32_t *bucket = malloc((in->nkeys ? in->nkeys : 1) * sizeof *bucket);
-    size_t *start = NULL, nbuckets = 0, tablecap = 0;
+    struct linker_key *part = NULL;
     struct s_slot *table = NULL;
-    uint8_t class_of[256], pbits[256] = {0};
-    size_t class_base[256] = {0}, nclass[256] = {0};
+    size_t tablecap = 0, partcap = 0;
+    uint8_t class_of[256];
     int rc = XL_ERR_NOMEM;
 
-    if (keys == NULL || bucket == NULL)
-        goto out;
     /* Keys of a variant level are joined with its compare level's keys: the
-     * class. Each class is cut into partitions by the top bits of the token's
-     * hash, small enough for a hash table that stays in cache; equal tokens
-     * land in the same partition. One counting sort by (class, partition,
-     * base level before variants) orders everything, stable in record order. */
+     * class. The input keeps keys per level, in record order. */
     memset(class_of, 0, sizeof class_of);
     for (size_t i = 0; i < spec->nlevels; i++)
         class_of[spec->levels[i].number] = spec->levels[i].compare;
-    for (size_t i = 0; i < in->nkeys; i++)
-        nclass[class_of[in->keys[i].level]]++;
+    /* Classes in level order (strongest evidence first). Each class is cut into
+     * partitions by the top bits of the token's hash (equal tokens land in the
+     * same one, record order kept) and each partition joined with a hash table
+     * that fits in cache. */
     for (size_t c = 0; c < spec->nlevels; c++) {
         uint8_t cls = spec->levels[c].number;
-        size_t parts = 1;
+        const struct linker_keyset *sets[XL_SPEC_MAX_LEVELS];
+        size_t nsets = 0, n = 0, nparts = 1, pbits = 0;
+        size_t pstart[S_MAX_PARTS + 1];
         if (class_of[cls] != cls)
             continue;
-        while (parts < S_MAX_PARTS && nclass[cls] / parts > S_PART_KEYS) {
-            parts *= 2;
-            pbits[cls]++;
+        /* the base level first, then its variants, in level order */
+        sets[nsets++] = &in->bylevel[cls];
+        for (size_t v = 0; v < spec->nlevels; v++) {
+            uint8_t lv = spec->levels[v].number;
+            if (lv != cls && class_of[lv] == cls)
+                sets[nsets++] = &in->bylevel[lv];
         }
-        class_base[cls] = nbuckets;
-        nbuckets += 2 * parts; /* base level, then variants, per partition */
-    }
-    start = calloc(nbuckets + 1, sizeof *start);
-    if (start == NULL)
-        goto out;
-    for (size_t i = 0; i < in->nkeys; i++) {
-        const struct linker_key *k = &in->keys[i];
-        uint8_t cls = class_of[k->level];
-        size_t p = pbits[cls] ? s_mix(k->t0) >> (64 - pbits[cls]) : 0;
-        bucket[i] = (uint32_t)(class_base[cls] + 2 * p + (k->level != cls));
-        start[bucket[i] + 1]++;
-    }
-    for (size_t i = 0; i < nbuckets; i++)
-        start[i + 1] += start[i];
-    {
-        size_t *fill = malloc((nbuckets ? nbuckets : 1) * sizeof *fill);
-        if (fill == NULL)
-            goto out;
-        memcpy(fill, start, nbuckets * sizeof *fill);
-        for (size_t i = 0; i < in->nkeys; i++)
-            keys[fill[bucket[i]]++] = in->keys[i];
-        free(fill);
-    }
-    /* Classes in level order (strongest evidence first), partition by partition. */
-    for (size_t c = 0; c < spec->nlevels; c++) {
-        uint8_t cls = spec->levels[c].number;
-        if (class_of[cls] != cls)
+        for (size_t i = 0; i < nsets; i++)
+            n += sets[i]->n;
+        if (n == 0)
             continue;
-        for (size_t p = 0; p < ((size_t)1 << pbits[cls]); p++) {
-            size_t plo = start[class_base[cls] + 2 * p], phi = start[class_base[cls] + 2 * p + 2];
-            size_t nslots = 16, mask;
+        while (nparts < S_MAX_PARTS && n / nparts > S_PART_KEYS) {
+            nparts *= 2;
+            pbits++;
+        }
+        if (n > partcap) {
+            free(part);
+            part = malloc(n * sizeof *part);
+            if (part == NULL)
+                goto out;
+            partcap = n;
+        }
+        memset(pstart, 0, sizeof pstart);
+        for (size_t si = 0; si < nsets; si++) {
+            for (size_t i = 0; i < sets[si]->n; i++)
+                pstart[(pbits ? s_mix(sets[si]->k[i].t0) >> (64 - pbits) : 0) + 1]++;
+        }
+        for (size_t p = 0; p < nparts; p++)
+            pstart[p + 1] += pstart[p];
+        {
+            size_t fill[S_MAX_PARTS];
+            memcpy(fill, pstart, nparts * sizeof fill[0]);
+            for (size_t si = 0; si < nsets; si++) {
+                for (size_t i = 0; i < sets[si]->n; i++) {
+                    const struct linker_key *k = &sets[si]->k[i];
+                    part[fill[pbits ? s_mix(k->t0) >> (64 - pbits) : 0]++] = *k;
+                }
+            }
+        }
+        for (size_t p = 0; p < nparts; p++) {
+            size_t plo = pstart[p], phi = pstart[p + 1], nslots = 16, mask;
             if (plo == phi)
                 continue;
             while (nslots < 2 * (phi - plo))
@@ -397,7 +409,7 @@ s_exact(struct s_run *r)
                 struct s_pending pend[S_JOIN_BATCH];
                 size_t np = 0;
                 for (; i < phi && np < S_JOIN_BATCH; i++) {
-                    const struct linker_key *k = &keys[i];
+                    const struct linker_key *k = &part[i];
                     size_t h = s_mix(k->t0) & mask;
                     while (table[h].rec != UINT32_MAX &&
                            (table[h].t0 != k->t0 || table[h].t1 != k->t1))
@@ -428,9 +440,7 @@ s_exact(struct s_run *r)
     rc = 0;
 out:
     free(table);
-    free(keys);
-    free(bucket);
-    free(start);
+    free(part);
     return rc;
 }
 
@@ -748,11 +758,15 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
         if (in->datasets[in->rec_dataset[i]].one_per_person)
             u->mask[i] = 1ull << in->rec_dataset[i];
     }
-    for (size_t i = 0; i < in->nkeys; i++) {
-        const struct linker_key *k = &in->keys[i];
-        /* A zero prefix would read as "none": a 2^-64 event, folded to 1. */
-        if (k->strong && strong_index[k->level] != 0xff)
+    for (size_t i = 0; i < spec->nlevels; i++) {
+        const struct linker_keyset *ks = &in->bylevel[spec->levels[i].number];
+        if (!spec->levels[i].strong || strong_index[spec->levels[i].number] == 0xff)
+            continue;
+        for (size_t j = 0; j < ks->n; j++) {
+            const struct linker_key *k = &ks->k[j];
+            /* A zero prefix would read as "none": a 2^-64 event, folded to 1. */
             u->strong[(size_t)k->rec * u->nstrong + strong_index[k->level]] = k->t0 ? k->t0 : 1;
+        }
     }
 
     t0 = s_now();

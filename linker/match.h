@@ -55,8 +55,13 @@ struct linker_input {
     uint64_t *clk;        /* [nrec * clk_words], 64-byte aligned, zero padded */
     uint16_t *pop;        /* [nrec] popcount of each CLK */
     size_t clk_words;
-    struct linker_key *keys;
-    size_t nkeys, capkeys;
+    /* Match-key tokens kept per level as they arrive, so the cascade reads each
+     * level's keys in record order without sorting them first. */
+    struct linker_keyset {
+        struct linker_key *k;
+        size_t n, cap;
+    } bylevel[256];
+    size_t nkeys;
     struct linker_block *blocks;
     size_t nblocks, capblocks;
 };
