@@ -175,7 +175,6 @@ agent_xle_scan(const char *path, struct agent_xle_info *info, char *err, size_t 
 {
     const Crosslink__XleHeader *hdr = NULL;
     struct xl_xle_reader *r;
-    const uint8_t *rec;
     uint8_t *packed = NULL;
     size_t len = 0;
     int rc;
@@ -184,8 +183,12 @@ agent_xle_scan(const char *path, struct agent_xle_info *info, char *err, size_t 
     r = xl_xle_reader_open(path, &hdr, err, errlen);
     if (r == NULL)
         return XL_ERR_FORMAT;
-    while ((rc = xl_xle_next(r, &rec, &len, err, errlen)) == 1)
-        ;
+    /* Count and hash from the trailer: the records are checked against them as
+     * the chunks are read, and a file that does not match is never committed. */
+    rc = xl_xle_read_trailer(path, &info->count, info->hash, err, errlen);
+    if (rc == 0 && info->count != hdr->record_count)
+        rc = xl_err_set(err, errlen, XL_ERR_MISMATCH,
+                        "%s: header and trailer disagree on the record count", path);
     if (rc == 0) {
         /* A private copy of the header, which the reader frees on close. */
         len = crosslink__xle_header__get_packed_size(hdr);
@@ -202,10 +205,6 @@ agent_xle_scan(const char *path, struct agent_xle_info *info, char *err, size_t 
     if (rc == 0 && (info->hdr->spec_fingerprint.len != XL_HASH_BYTES ||
                     !xl_name_valid(info->hdr->agency) || !xl_name_valid(info->hdr->dataset)))
         rc = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: malformed header", path);
-    if (rc == 0) {
-        info->count = xl_xle_reader_count(r);
-        memcpy(info->hash, xl_xle_reader_hash(r), XL_HASH_BYTES);
-    }
     free(packed);
     xl_xle_reader_close(&r);
     if (rc != 0)

@@ -60,15 +60,16 @@ int agent_outbox_path(const char *outbox, const char *dataset, const char *csv_p
 
 /* ---- encoded files ------------------------------------------------------ */
 
-/* What a submission says about its .xle: the header, the record count and the
- * content hash, read by a full pass that checks the trailer. */
+/* What a submission says about its .xle: the header, and the record count and
+ * content hash its trailer declares (read without a pass over the records; the
+ * chunker checks the records against them before the last chunk is sent). */
 struct agent_xle_info {
     Crosslink__XleHeader *hdr; /* owned; free with agent_xle_info_free */
     uint64_t count;
     uint8_t hash[XL_HASH_BYTES];
 };
-/* Reads the whole file (XL_ERR_FORMAT / XL_ERR_MISMATCH for a truncated or
- * altered one). */
+/* XL_ERR_FORMAT for a file without a header or trailer, XL_ERR_MISMATCH when
+ * they disagree on the count. */
 int agent_xle_scan(const char *path, struct agent_xle_info *info, char *err, size_t errlen);
 void agent_xle_info_free(struct agent_xle_info *info);
 

@@ -359,3 +359,49 @@ xl_xle_reader_close(struct xl_xle_reader **rp)
     free(r);
     *rp = NULL;
 }
+
+int
+xl_xle_read_trailer(const char *path, uint64_t *count, uint8_t hash[XL_HASH_BYTES], char *err,
+                    size_t errlen)
+{
+    uint8_t tail[128];
+    long size;
+    size_t n;
+    FILE *f = fopen(path, "re");
+
+    *count = 0;
+    memset(hash, 0, XL_HASH_BYTES);
+    if (f == NULL)
+        return xl_err_set(err, errlen, errno == ENOENT ? XL_ERR_NOTFOUND : XL_ERR_IO,
+                          "%s: cannot open: %s", path, strerror(errno));
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 8) {
+        fclose(f);
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: truncated file", path);
+    }
+    n = (size_t)size - 4 < sizeof tail ? (size_t)size - 4 : sizeof tail;
+    if (fseek(f, size - (long)n, SEEK_SET) != 0 || fread(tail, 1, n, f) != n) {
+        fclose(f);
+        return xl_err_set(err, errlen, XL_ERR_IO, "%s: read error", path);
+    }
+    fclose(f);
+    /* The trailer is the last length-prefixed message: find the prefix whose
+     * length reaches exactly to the end. */
+    for (size_t off = 0; off + 4 <= n; off++) {
+        size_t want = (size_t)tail[off] << 24 | (size_t)tail[off + 1] << 16 |
+                      (size_t)tail[off + 2] << 8 | tail[off + 3];
+        Crosslink__XleTrailer *t;
+        if (want != n - off - 4)
+            continue;
+        t = crosslink__xle_trailer__unpack(NULL, want, tail + off + 4);
+        if (t == NULL)
+            continue;
+        if (t->content_hash.len == XL_HASH_BYTES) {
+            *count = t->record_count;
+            memcpy(hash, t->content_hash.data, XL_HASH_BYTES);
+            crosslink__xle_trailer__free_unpacked(t, NULL);
+            return 0;
+        }
+        crosslink__xle_trailer__free_unpacked(t, NULL);
+    }
+    return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: no trailer (truncated file?)", path);
+}

@@ -267,8 +267,11 @@ test_chunks_altered_file(void **state)
     assert_int_equal(r, XL_ERR_MISMATCH);
     assert_non_null(strstr(err, "content hash"));
     agent_chunker_close(&ch);
-    assert_int_equal(agent_xle_scan(copy, &info, err, sizeof err), XL_ERR_MISMATCH);
-    assert_null(info.hdr);
+    /* The scan reads header and trailer only (both intact here): the records are
+     * checked as the chunks are read, above, so the last chunk never goes and
+     * nothing is committed. */
+    assert_int_equal(agent_xle_scan(copy, &info, err, sizeof err), 0);
+    agent_xle_info_free(&info);
     free(copy);
 }
 

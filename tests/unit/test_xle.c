@@ -87,6 +87,14 @@ test_round_trip(void **state)
     xl_xle_reader_close(&r);
     assert_int_equal(s_read_all(path, &n, err, sizeof err), 0);
     assert_int_equal(n, 1000);
+    {
+        /* The trailer alone, read from the end: the same count and hash. */
+        uint64_t count;
+        uint8_t th[XL_HASH_BYTES];
+        assert_int_equal(xl_xle_read_trailer(path, &count, th, err, sizeof err), 0);
+        assert_int_equal(count, 1000);
+        assert_memory_equal(th, hash, XL_HASH_BYTES);
+    }
     /* No temporary file is left, and an existing file is not overwritten. */
     {
         char *partial = tu_path(dir, "a.xle.partial");
@@ -129,6 +137,11 @@ test_damage_detected(void **state)
     assert_int_equal(truncate(path, st.st_size - 40), 0);
     assert_true(s_read_all(path, &n, err, sizeof err) < 0);
     assert_non_null(strstr(err, "truncated"));
+    {
+        uint64_t count;
+        uint8_t th[XL_HASH_BYTES];
+        assert_true(xl_xle_read_trailer(path, &count, th, err, sizeof err) < 0);
+    }
     /* Not an .xle at all. */
     assert_int_equal(tu_write_file(path, "Person ID,Forename\n"), 0);
     assert_true(s_read_all(path, &n, err, sizeof err) < 0);

@@ -66,4 +66,11 @@ const uint8_t *xl_xle_reader_hash(const struct xl_xle_reader *r);
 uint64_t xl_xle_reader_count(const struct xl_xle_reader *r);
 void xl_xle_reader_close(struct xl_xle_reader **r);
 
+/* The count and content hash the trailer declares, read from the end of the
+ * file without reading the records: what a submission announces before it
+ * streams them. The records are checked against it as they are read
+ * (xl_xle_next), before anything is committed. */
+int xl_xle_read_trailer(const char *path, uint64_t *count, uint8_t hash[XL_HASH_BYTES], char *err,
+                        size_t errlen);
+
 #endif
