@@ -21,7 +21,7 @@ struct s_values;
 
 /* Keys live in one xl_secret_alloc block. */
 struct s_keys {
-    struct xl_mac match; /* HMAC(match subkey), spec fingerprint absorbed */
+    struct xl_mac match; /* HMAC(match subkey), spec id absorbed */
     uint8_t blockkey[crypto_shorthash_siphash24_KEYBYTES]; /* block subkey (first 16 bytes) */
     struct xl_mac local;                                   /* HMAC(agency local key) */
     uint8_t bloom[crypto_shorthash_siphash24_KEYBYTES];
@@ -207,7 +207,7 @@ agent_encoder_new(const struct xl_spec *spec, const struct xl_keyfile *secret,
         return NULL;
     }
     if (xl_kdf_derive(secret->secret, XL_SUBKEY_MATCH, sub) != 0 ||
-        xl_mac_init(&e->k->match, sub, sizeof sub, spec->fingerprint, XL_HASH_BYTES) != 0 ||
+        xl_mac_init(&e->k->match, sub, sizeof sub, spec->fingerprint, XL_SPEC_ID_BYTES) != 0 ||
         xl_kdf_derive(secret->secret, XL_SUBKEY_BLOCK, sub) != 0 ||
         (memcpy(e->k->blockkey, sub, sizeof e->k->blockkey), 0) ||
         xl_kdf_derive(secret->secret, XL_SUBKEY_BLOOM, sub) != 0 ||

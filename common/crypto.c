@@ -137,7 +137,7 @@ xl_token(const uint8_t key[XL_KEY_BYTES], const uint8_t spec_fp[XL_HASH_BYTES], 
          const void *value, size_t len, uint8_t out[XL_TOKEN_BYTES])
 {
     uint8_t mac[XL_HASH_BYTES];
-    struct xl_iov parts[3] = {{spec_fp, XL_HASH_BYTES}, {&level, 1}, {value, len}};
+    struct xl_iov parts[3] = {{spec_fp, XL_SPEC_ID_BYTES}, {&level, 1}, {value, len}};
     int r;
 
     memset(out, 0, XL_TOKEN_BYTES);

@@ -222,7 +222,7 @@ test_token_vectors(void **state)
             struct xl_mac mac;
             uint8_t lv = (uint8_t)level, full[XL_HASH_BYTES];
             struct xl_iov parts[2] = {{&lv, 1}, {value, vlen}};
-            assert_int_equal(xl_mac_init(&mac, key, sizeof key, fp, sizeof fp), 0);
+            assert_int_equal(xl_mac_init(&mac, key, sizeof key, fp, XL_SPEC_ID_BYTES), 0);
             xl_mac_compute(&mac, parts, 2, full);
             assert_memory_equal(full, want, XL_TOKEN_BYTES);
             xl_mac_wipe(&mac);

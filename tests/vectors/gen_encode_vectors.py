@@ -297,7 +297,7 @@ def tokens(p):
     out = []
 
     def add(level, hashed, value):
-        tok = hmac256(MATCH_KEY, SPEC_FP + bytes([hashed]) + value)[:16]
+        tok = hmac256(MATCH_KEY, SPEC_FP[:8] + bytes([hashed]) + value)[:16]
         if any(o[0] == level and o[3] == tok for o in out):
             return  # the same value twice for one level gives one token
         out.append((level, hashed, value, tok))
@@ -485,7 +485,7 @@ HEADER = """\
 #                    joined with the tokens of that level), value the joined
 #                    value, token:
 #                      first 16 bytes of HMAC-SHA256(match_key,
-#                          spec_fp || hashed_level (1 byte) || value)
+#                          spec_fp[:8] || hashed_level (1 byte) || value)
 #                    value = the level's field values joined by 0x1f. A level
 #                    with a missing field gives no token. Variants:
 #                    names_swapped exchanges first name and surname (not when

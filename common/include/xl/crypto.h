@@ -20,6 +20,7 @@
 #define XL_KEYID_BYTES   8  /* key id: first bytes of SHA-256(public key) */
 #define XL_KEYID_HEX     (2 * XL_KEYID_BYTES)
 #define XL_CHECK_BYTES   8 /* linkage-secret check value */
+#define XL_SPEC_ID_BYTES 8 /* spec id in tokens: the first bytes of the spec fingerprint */
 
 /* Subkeys of the coalition linkage secret (crypto_kdf ids, context "xlinkkdf").
  * The numbers are part of the protocol: changing one changes every token. */
@@ -46,9 +47,11 @@ struct xl_iov {
 int xl_hmac_sha256(const uint8_t *key, size_t keylen, const struct xl_iov *parts, size_t nparts,
                    uint8_t out[XL_HASH_BYTES]);
 
-/* The match-key token: HMAC-SHA256(key, spec_fp || level || value) truncated to
- * XL_TOKEN_BYTES. spec_fp is the 32-byte specification fingerprint, level one
- * byte; value is the canonical (normalised) value of the level. */
+/* The match-key token: HMAC-SHA256(key, spec_id || level || value) truncated to
+ * XL_TOKEN_BYTES. spec_id is the first XL_SPEC_ID_BYTES of the 32-byte
+ * specification fingerprint spec_fp (short, so a typical value fits the one
+ * SHA-256 block after the key), level one byte; value is the canonical
+ * (normalised) value of the level. */
 int xl_token(const uint8_t key[XL_KEY_BYTES], const uint8_t spec_fp[XL_HASH_BYTES], uint8_t level,
              const void *value, size_t len, uint8_t out[XL_TOKEN_BYTES]);
 
