@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ini.h>
-
 #include "config.h"
 #include "xl/err.h"
+#include "xl/ini.h"
 #include "xl/keyfile.h"
 
 static const char *s_columns[AGENT_COL_COUNT] = {
@@ -40,56 +39,11 @@ agent_outcome_type_name(enum agent_outcome_type t)
     return (unsigned)t < sizeof s_types / sizeof s_types[0] ? s_types[t] : "unknown";
 }
 
-/* State shared by both parsers: the file's directory, for relative paths, and
- * the first error. */
+/* Parser state: the shared INI state first (xl/ini.h), then what is filled. */
 struct s_parse {
-    char dir[AGENT_PATH_MAX];
-    char msg[XL_ERRBUF];
-    int failed;
+    struct xl_ini ini;
     void *out;
 };
-
-static int s_fail(struct s_parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-s_fail(struct s_parse *p, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!p->failed) {
-        va_start(ap, fmt);
-        vsnprintf(p->msg, sizeof p->msg, fmt, ap);
-        va_end(ap);
-        p->failed = 1;
-    }
-    return 0;
-}
-
-static int
-s_copy(struct s_parse *p, char *dst, size_t cap, const char *name, const char *v)
-{
-    if (strlen(v) >= cap)
-        return s_fail(p, "%s is too long", name);
-    strcpy(dst, v);
-    return 1;
-}
-
-/* A path relative to the directory of the file being parsed. */
-static int
-s_path(struct s_parse *p, char *dst, const char *name, const char *v)
-{
-    int n;
-
-    if (v[0] == '\0')
-        return s_fail(p, "%s is empty", name);
-    if (v[0] == '/')
-        n = snprintf(dst, AGENT_PATH_MAX, "%s", v);
-    else
-        n = snprintf(dst, AGENT_PATH_MAX, "%s/%s", p->dir, v);
-    if (n < 0 || n >= AGENT_PATH_MAX)
-        return s_fail(p, "%s: path too long", name);
-    return 1;
-}
 
 static int
 s_bool(struct s_parse *p, const char *name, const char *v, int *out)
@@ -99,7 +53,7 @@ s_bool(struct s_parse *p, const char *name, const char *v, int *out)
     else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
         *out = 0;
     else
-        return s_fail(p, "%s must be yes or no", name);
+        return xl_ini_fail(&p->ini, "%s must be yes or no", name);
     return 1;
 }
 
@@ -112,7 +66,7 @@ s_int(struct s_parse *p, const char *name, const char *v, int lo, int hi, int *o
     errno = 0;
     n = strtol(v, &end, 10);
     if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi)
-        return s_fail(p, "%s must be a whole number from %d to %d", name, lo, hi);
+        return xl_ini_fail(&p->ini, "%s must be a whole number from %d to %d", name, lo, hi);
     *out = (int)n;
     return 1;
 }
@@ -130,12 +84,12 @@ s_formats(struct s_parse *p, char *dst, size_t cap, const char *name, const char
             (s[1] == '|' || s[1] == ' ' || s[1] == '\0' || (n > 0 && dst[n - 1] == '|')))
             continue;
         if (n + 1 >= cap)
-            return s_fail(p, "%s is too long", name);
+            return xl_ini_fail(&p->ini, "%s is too long", name);
         dst[n++] = *s;
     }
     dst[n] = '\0';
     if (agent_date_formats_check(dst, msg, sizeof msg) != 0)
-        return s_fail(p, "%s: %s", name, msg);
+        return xl_ini_fail(&p->ini, "%s: %s", name, msg);
     return 1;
 }
 
@@ -155,44 +109,44 @@ s_config_handler(void *user, const char *section, const char *name, const char *
     struct s_parse *p = user;
     struct agent_config *c = p->out;
 
-    if (p->failed)
+    if (p->ini.failed)
         return 1;
     if (strcmp(section, "agent") == 0) {
         if (strcmp(name, "agency") == 0) {
             if (!xl_name_valid(v))
-                return s_fail(p, "agency must be letters, digits, '.', '_' or '-'");
-            return s_copy(p, c->agency, sizeof c->agency, name, v);
+                return xl_ini_fail(&p->ini, "agency must be letters, digits, '.', '_' or '-'");
+            return xl_ini_copy(&p->ini, c->agency, sizeof c->agency, name, v);
         }
         if (strcmp(name, "spec") == 0)
-            return s_path(p, c->spec_path, name, v);
+            return xl_ini_path(&p->ini, c->spec_path, AGENT_PATH_MAX, name, v);
         if (strcmp(name, "linkage_secret") == 0)
-            return s_path(p, c->secret_path, name, v);
+            return xl_ini_path(&p->ini, c->secret_path, AGENT_PATH_MAX, name, v);
         if (strcmp(name, "local_key") == 0)
-            return s_path(p, c->local_key_path, name, v);
+            return xl_ini_path(&p->ini, c->local_key_path, AGENT_PATH_MAX, name, v);
         if (strcmp(name, "analysis_public") == 0)
-            return s_path(p, c->analysis_path, name, v);
+            return xl_ini_path(&p->ini, c->analysis_path, AGENT_PATH_MAX, name, v);
         if (strcmp(name, "mapping") == 0)
-            return s_path(p, c->mapping_path, name, v);
+            return xl_ini_path(&p->ini, c->mapping_path, AGENT_PATH_MAX, name, v);
         if (strcmp(name, "max_reject_rate") == 0) {
             char *end;
             errno = 0;
             c->max_reject_rate = strtod(v, &end);
             if (errno != 0 || end == v || *end != '\0' || c->max_reject_rate < 0 ||
                 c->max_reject_rate > 1)
-                return s_fail(p, "max_reject_rate must be a fraction from 0 to 1");
+                return xl_ini_fail(&p->ini, "max_reject_rate must be a fraction from 0 to 1");
             return 1;
         }
     } else if (strcmp(section, "linker") == 0) {
         if (strcmp(name, "endpoint") == 0)
-            return s_copy(p, c->endpoint, sizeof c->endpoint, name, v);
+            return xl_ini_copy(&p->ini, c->endpoint, sizeof c->endpoint, name, v);
         if (strcmp(name, "server_public") == 0)
-            return s_path(p, c->server_key_path, name, v);
+            return xl_ini_path(&p->ini, c->server_key_path, AGENT_PATH_MAX, name, v);
         if (strcmp(name, "sign_public") == 0)
-            return s_path(p, c->sign_key_path, name, v);
+            return xl_ini_path(&p->ini, c->sign_key_path, AGENT_PATH_MAX, name, v);
         if (strcmp(name, "agent_key") == 0)
-            return s_path(p, c->agent_key_path, name, v);
+            return xl_ini_path(&p->ini, c->agent_key_path, AGENT_PATH_MAX, name, v);
         if (strcmp(name, "state_dir") == 0)
-            return s_path(p, c->state_dir, name, v);
+            return xl_ini_path(&p->ini, c->state_dir, AGENT_PATH_MAX, name, v);
         if (strcmp(name, "chunk_records") == 0) {
             int n;
             if (!s_int(p, name, v, 1, 100000, &n))
@@ -201,9 +155,9 @@ s_config_handler(void *user, const char *section, const char *name, const char *
             return 1;
         }
     } else {
-        return s_fail(p, "unknown section [%s]", section);
+        return xl_ini_fail(&p->ini, "unknown section [%s]", section);
     }
-    return s_fail(p, "unknown key '%.40s' in [%s]", name, section);
+    return xl_ini_fail(&p->ini, "unknown key '%.40s' in [%s]", name, section);
 }
 
 static int
@@ -214,23 +168,24 @@ s_outcome(struct s_parse *p, struct agent_mapping *m, const char *name, const ch
     size_t i;
 
     if (m->noutcomes == AGENT_MAX_OUTCOMES)
-        return s_fail(p, "more than %d outcome attributes", AGENT_MAX_OUTCOMES);
+        return xl_ini_fail(&p->ini, "more than %d outcome attributes", AGENT_MAX_OUTCOMES);
     if (!xl_name_valid(name))
-        return s_fail(p, "attribute name '%.40s' must be letters, digits, '.', '_' or '-'", name);
+        return xl_ini_fail(&p->ini,
+                           "attribute name '%.40s' must be letters, digits, '.', '_' or '-'", name);
     for (i = 0; i < m->noutcomes; i++) {
         if (strcmp(m->outcomes[i].name, name) == 0)
-            return s_fail(p, "attribute '%s' defined twice", name);
+            return xl_ini_fail(&p->ini, "attribute '%s' defined twice", name);
     }
     o = &m->outcomes[m->noutcomes];
     memset(o, 0, sizeof *o);
     if (strlen(v) >= sizeof buf)
-        return s_fail(p, "%s: too long", name);
+        return xl_ini_fail(&p->ini, "%s: too long", name);
     strcpy(buf, v);
     /* "Column Name : type [date formats]"; the last " : " separates, so a column
      * name may itself contain a colon. */
     sep = strrchr(buf, ':');
     if (sep == NULL)
-        return s_fail(p, "%s: expected 'Column : type'", name);
+        return xl_ini_fail(&p->ini, "%s: expected 'Column : type'", name);
     *sep = '\0';
     type = sep + 1;
     while (*type == ' ')
@@ -239,8 +194,8 @@ s_outcome(struct s_parse *p, struct agent_mapping *m, const char *name, const ch
     while (end > buf && end[-1] == ' ')
         *--end = '\0';
     if (buf[0] == '\0')
-        return s_fail(p, "%s: no column given", name);
-    if (!s_copy(p, o->column, sizeof o->column, name, buf))
+        return xl_ini_fail(&p->ini, "%s: no column given", name);
+    if (!xl_ini_copy(&p->ini, o->column, sizeof o->column, name, buf))
         return 0;
     snprintf(o->name, sizeof o->name, "%s", name);
     for (i = 0; i < sizeof s_types / sizeof s_types[0]; i++) {
@@ -249,18 +204,19 @@ s_outcome(struct s_parse *p, struct agent_mapping *m, const char *name, const ch
             break;
     }
     if (i == sizeof s_types / sizeof s_types[0])
-        return s_fail(p, "%s: type must be int, decimal, bool, date or text", name);
+        return xl_ini_fail(&p->ini, "%s: type must be int, decimal, bool, date or text", name);
     o->type = (enum agent_outcome_type)i;
     if (o->type == AGENT_OUT_DATE) {
         const char *f = type + 4;
         while (*f == ' ')
             f++;
         if (*f == '\0')
-            return s_fail(p, "%s: a date attribute needs its formats ('date dd/mm/yyyy')", name);
+            return xl_ini_fail(&p->ini,
+                               "%s: a date attribute needs its formats ('date dd/mm/yyyy')", name);
         if (!s_formats(p, o->date_formats, sizeof o->date_formats, name, f))
             return 0;
     } else if (type[strlen(s_types[i])] != '\0') {
-        return s_fail(p, "%s: only a date type takes formats", name);
+        return xl_ini_fail(&p->ini, "%s: only a date type takes formats", name);
     }
     m->noutcomes++;
     return 1;
@@ -273,13 +229,14 @@ s_mapping_handler(void *user, const char *section, const char *name, const char 
     struct agent_mapping *m = p->out;
     int col;
 
-    if (p->failed)
+    if (p->ini.failed)
         return 1;
     if (strcmp(section, "dataset") == 0) {
         if (strcmp(name, "name") == 0) {
             if (!xl_name_valid(v))
-                return s_fail(p, "dataset name must be letters, digits, '.', '_' or '-'");
-            return s_copy(p, m->dataset, sizeof m->dataset, name, v);
+                return xl_ini_fail(&p->ini,
+                                   "dataset name must be letters, digits, '.', '_' or '-'");
+            return xl_ini_copy(&p->ini, m->dataset, sizeof m->dataset, name, v);
         }
         if (strcmp(name, "one_per_person") == 0)
             return s_bool(p, name, v, &m->one_per_person);
@@ -289,18 +246,18 @@ s_mapping_handler(void *user, const char *section, const char *name, const char 
             else if (strcmp(v, "any") == 0)
                 m->postcode_uk = 0;
             else
-                return s_fail(p, "postcode_format must be uk or any");
+                return xl_ini_fail(&p->ini, "postcode_format must be uk or any");
             return 1;
         }
         if (strcmp(name, "required") == 0) {
             char buf[256], *save = NULL;
-            if (!s_copy(p, buf, sizeof buf, name, v))
+            if (!xl_ini_copy(&p->ini, buf, sizeof buf, name, v))
                 return 0;
             m->required = 0;
             for (char *t = strtok_r(buf, " ,", &save); t; t = strtok_r(NULL, " ,", &save)) {
                 col = s_column_parse(t);
                 if (col < 0)
-                    return s_fail(p, "required: unknown field '%.40s'", t);
+                    return xl_ini_fail(&p->ini, "required: unknown field '%.40s'", t);
                 m->required |= 1u << col;
             }
             return 1;
@@ -308,15 +265,16 @@ s_mapping_handler(void *user, const char *section, const char *name, const char 
     } else if (strcmp(section, "columns") == 0) {
         col = s_column_parse(name);
         if (col < 0)
-            return s_fail(p,
-                          "unknown field '%.40s' (fields: source_id first_name middle_name "
-                          "surname dob sex postcode nhs_number upn address locality other_id)",
-                          name);
+            return xl_ini_fail(&p->ini,
+                               "unknown field '%.40s' (fields: source_id first_name middle_name "
+                               "surname dob sex postcode nhs_number upn address locality other_id)",
+                               name);
         if (strstr(v, " + ") != NULL && col != AGENT_COL_ADDRESS && col != AGENT_COL_LOCALITY)
-            return s_fail(p, "only address and locality may join several columns with ' + '");
+            return xl_ini_fail(&p->ini,
+                               "only address and locality may join several columns with ' + '");
         if (v[0] == '\0')
             return 1; /* left empty: the extract has no such column */
-        return s_copy(p, m->columns[col], AGENT_COLUMN_MAX, name, v);
+        return xl_ini_copy(&p->ini, m->columns[col], AGENT_COLUMN_MAX, name, v);
     } else if (strcmp(section, "dob") == 0) {
         if (strcmp(name, "formats") == 0)
             return s_formats(p, m->dob_formats, sizeof m->dob_formats, name, v);
@@ -329,36 +287,9 @@ s_mapping_handler(void *user, const char *section, const char *name, const char 
     } else if (strcmp(section, "outcomes") == 0) {
         return s_outcome(p, m, name, v);
     } else {
-        return s_fail(p, "unknown section [%s]", section);
+        return xl_ini_fail(&p->ini, "unknown section [%s]", section);
     }
-    return s_fail(p, "unknown key '%.40s' in [%s]", name, section);
-}
-
-static int
-s_parse_file(const char *path, ini_handler h, struct s_parse *p, const char *what, char *err,
-             size_t errlen)
-{
-    char tmp[AGENT_PATH_MAX];
-    FILE *f;
-    int line;
-
-    if (strlen(path) >= sizeof tmp)
-        return xl_err_set(err, errlen, XL_ERR_INVALID, "%s: path too long", what);
-    strcpy(tmp, path);
-    snprintf(p->dir, sizeof p->dir, "%s", dirname(tmp));
-    f = fopen(path, "re");
-    if (f == NULL)
-        return xl_err_set(err, errlen, errno == ENOENT ? XL_ERR_NOTFOUND : XL_ERR_IO,
-                          "%s: cannot open %s: %s", path, what, strerror(errno));
-    line = ini_parse_file(f, h, p);
-    fclose(f);
-    if (line < 0)
-        return xl_err_set(err, errlen, XL_ERR_NOMEM, "%s: out of memory", path);
-    if (line > 0)
-        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: %s", path, line,
-                          p->failed ? p->msg
-                                    : "malformed line (expected key = value or [section])");
-    return 0;
+    return xl_ini_fail(&p->ini, "unknown key '%.40s' in [%s]", name, section);
 }
 
 int
@@ -371,7 +302,7 @@ agent_config_load(const char *path, struct agent_config *c, char *err, size_t er
     c->max_reject_rate = 0.05;
     c->chunk_records = 1000;
     snprintf(c->path, sizeof c->path, "%s", path);
-    r = s_parse_file(path, s_config_handler, &p, "agent configuration", err, errlen);
+    r = xl_ini_parse_file(path, "agent configuration", s_config_handler, &p, err, errlen);
     if (r != 0)
         return r;
     if (c->agency[0] == '\0')
@@ -395,7 +326,7 @@ agent_mapping_load(const char *path, struct agent_mapping *m, char *err, size_t 
     m->dob_rules.min_year = 1900;
     m->dob_rules.max_age_years = 120;
     snprintf(m->path, sizeof m->path, "%s", path);
-    r = s_parse_file(path, s_mapping_handler, &p, "column mapping", err, errlen);
+    r = xl_ini_parse_file(path, "column mapping", s_mapping_handler, &p, err, errlen);
     if (r != 0)
         return r;
     if (m->dataset[0] == '\0')

@@ -142,23 +142,6 @@ xl_keyfile_generate(struct xl_keyfile *kf)
     }
 }
 
-/* Writes all of buf to fd; 0 or -1 with errno. */
-static int
-s_write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int
 xl_keyfile_write(const char *path, const struct xl_keyfile *kf, int write_public, char *err,
                  size_t errlen)
@@ -216,7 +199,7 @@ xl_keyfile_write(const char *path, const struct xl_keyfile *kf, int write_public
     /* The umask may have narrowed the mode; widen a public file back to 0644. */
     if (!secret)
         (void)fchmod(fd, 0644);
-    if (s_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+    if (xl_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
         r = xl_err_set(err, errlen, XL_ERR_IO, "%s: write failed: %s", path, strerror(errno));
         (void)unlink(path);
         goto out;

@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ini.h>
-
 #include "xl/err.h"
+#include "xl/ini.h"
 #include "xl/spec.h"
 
 static const char *s_fields[XL_F_COUNT] = {
@@ -51,29 +50,12 @@ xl_field_parse(const char *s, enum xl_field *out)
 
 /* Parser state: inih calls s_handler once per key; the first error is kept. */
 struct s_parse {
+    struct xl_ini ini; /* first: the shared INI state (xl/ini.h) */
     struct xl_spec *spec;
     struct xl_spec_level *level; /* current [level N] section, or NULL */
     char section[64];
-    char msg[XL_ERRBUF];
-    int failed;
     int seen_clk_bits, seen_accept;
 };
-
-static int s_fail(struct s_parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-s_fail(struct s_parse *p, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!p->failed) {
-        va_start(ap, fmt);
-        vsnprintf(p->msg, sizeof p->msg, fmt, ap);
-        va_end(ap);
-        p->failed = 1;
-    }
-    return 0; /* tells inih this line is an error */
-}
 
 static int
 s_bool(const char *v, int *out)
@@ -107,21 +89,21 @@ s_parts(struct s_parse *p, const char *key, const char *v, enum xl_field *parts,
 
     *n = 0;
     if (strlen(v) >= sizeof buf)
-        return s_fail(p, "%s: list too long", key);
+        return xl_ini_fail(&p->ini, "%s: list too long", key);
     strcpy(buf, v);
     for (char *t = strtok_r(buf, " \t,", &save); t != NULL; t = strtok_r(NULL, " \t,", &save)) {
         if (*n == XL_SPEC_MAX_PARTS)
-            return s_fail(p, "%s: more than %d fields", key, XL_SPEC_MAX_PARTS);
+            return xl_ini_fail(&p->ini, "%s: more than %d fields", key, XL_SPEC_MAX_PARTS);
         if (xl_field_parse(t, &parts[*n]) != 0)
-            return s_fail(p, "%s: unknown field '%.40s'", key, t);
+            return xl_ini_fail(&p->ini, "%s: unknown field '%.40s'", key, t);
         for (size_t i = 0; i < *n; i++) {
             if (parts[i] == parts[*n])
-                return s_fail(p, "%s: field '%s' listed twice", key, t);
+                return xl_ini_fail(&p->ini, "%s: field '%s' listed twice", key, t);
         }
         (*n)++;
     }
     if (*n == 0)
-        return s_fail(p, "%s: no fields given", key);
+        return xl_ini_fail(&p->ini, "%s: no fields given", key);
     return 1;
 }
 
@@ -133,11 +115,13 @@ s_level_key(struct s_parse *p, const char *name, const char *v)
 
     if (strcmp(name, "name") == 0) {
         if (strlen(v) >= sizeof l->name || strchr(v, ' ') != NULL)
-            return s_fail(p, "level name must be one word under %d characters", XL_SPEC_NAME_MAX);
+            return xl_ini_fail(&p->ini, "level name must be one word under %d characters",
+                               XL_SPEC_NAME_MAX);
         strcpy(l->name, v);
     } else if (strcmp(name, "fields") == 0) {
         if (l->nparts > 0)
-            return s_fail(p, "fields given twice in [%s] (is the section repeated?)", p->section);
+            return xl_ini_fail(&p->ini, "fields given twice in [%s] (is the section repeated?)",
+                               p->section);
         return s_parts(p, "fields", v, l->parts, &l->nparts);
     } else if (strcmp(name, "variant") == 0) {
         size_t i;
@@ -146,17 +130,17 @@ s_level_key(struct s_parse *p, const char *name, const char *v)
                 break;
         }
         if (i == sizeof s_variants / sizeof s_variants[0])
-            return s_fail(p, "variant must be none, names_swapped or dob_transposed");
+            return xl_ini_fail(&p->ini, "variant must be none, names_swapped or dob_transposed");
         l->variant = (enum xl_variant)i;
     } else if (strcmp(name, "compare") == 0) {
         if (s_uint(v, 255, &n) != 0 || n == 0)
-            return s_fail(p, "compare must be a level number 1-255");
+            return xl_ini_fail(&p->ini, "compare must be a level number 1-255");
         l->compare = (uint8_t)n;
     } else if (strcmp(name, "strong") == 0) {
         if (s_bool(v, &l->strong) != 0)
-            return s_fail(p, "strong must be yes or no");
+            return xl_ini_fail(&p->ini, "strong must be yes or no");
     } else {
-        return s_fail(p, "unknown key '%.40s' in [%s]", name, p->section);
+        return xl_ini_fail(&p->ini, "unknown key '%.40s' in [%s]", name, p->section);
     }
     return 1;
 }
@@ -169,24 +153,26 @@ s_clk_key(struct s_parse *p, const char *name, const char *v)
 
     if (strcmp(name, "bits") == 0) {
         if (s_uint(v, XL_CLK_MAX_BITS, &n) != 0 || n < 64 || n % 64 != 0)
-            return s_fail(p, "bits must be a multiple of 64 from 64 to %d", XL_CLK_MAX_BITS);
+            return xl_ini_fail(&p->ini, "bits must be a multiple of 64 from 64 to %d",
+                               XL_CLK_MAX_BITS);
         s->clk_bits = (unsigned)n;
         p->seen_clk_bits = 1;
     } else if (strcmp(name, "q") == 0) {
         if (s_uint(v, 4, &n) != 0 || n == 0)
-            return s_fail(p, "q must be 1 to 4");
+            return xl_ini_fail(&p->ini, "q must be 1 to 4");
         s->clk_q = (unsigned)n;
     } else if (strcmp(name, "field") == 0) {
         char fname[64];
         unsigned k;
         enum xl_field f;
         if (sscanf(v, "%63s %u", fname, &k) != 2 || k == 0 || k > 64)
-            return s_fail(p, "field takes a field name and k (1-64), e.g. 'field = surname 20'");
+            return xl_ini_fail(&p->ini,
+                               "field takes a field name and k (1-64), e.g. 'field = surname 20'");
         if (xl_field_parse(fname, &f) != 0)
-            return s_fail(p, "unknown field '%.40s'", fname);
+            return xl_ini_fail(&p->ini, "unknown field '%.40s'", fname);
         for (size_t i = 0; i < s->nclk_fields; i++) {
             if (s->clk_fields[i].field == f)
-                return s_fail(p, "field '%s' listed twice", fname);
+                return xl_ini_fail(&p->ini, "field '%s' listed twice", fname);
         }
         s->clk_fields[s->nclk_fields].field = f;
         s->clk_fields[s->nclk_fields].k = k;
@@ -198,13 +184,13 @@ s_clk_key(struct s_parse *p, const char *name, const char *v)
         } else if (xl_field_parse(v, &f) == 0) {
             s->clk_salt = (int)f;
         } else {
-            return s_fail(p, "salt must be none or a field name");
+            return xl_ini_fail(&p->ini, "salt must be none or a field name");
         }
     } else if (strcmp(name, "xor_fold") == 0) {
         if (s_bool(v, &s->clk_xor_fold) != 0)
-            return s_fail(p, "xor_fold must be yes or no");
+            return xl_ini_fail(&p->ini, "xor_fold must be yes or no");
     } else {
-        return s_fail(p, "unknown key '%.40s' in [clk]", name);
+        return xl_ini_fail(&p->ini, "unknown key '%.40s' in [clk]", name);
     }
     return 1;
 }
@@ -217,7 +203,7 @@ s_threshold(struct s_parse *p, const char *v, double *out)
     errno = 0;
     *out = strtod(v, &end);
     if (errno != 0 || *end != '\0' || end == v || !(*out > 0.0 && *out <= 1.0))
-        return s_fail(p, "threshold must be a number in (0, 1]");
+        return xl_ini_fail(&p->ini, "threshold must be a number in (0, 1]");
     return 1;
 }
 
@@ -228,7 +214,7 @@ s_handler(void *user, const char *section, const char *name, const char *value)
     struct xl_spec *s = p->spec;
     unsigned long n;
 
-    if (p->failed)
+    if (p->ini.failed)
         return 1;
     if (strcmp(section, p->section) != 0) {
         /* A new section begins with this key. */
@@ -236,13 +222,13 @@ s_handler(void *user, const char *section, const char *name, const char *value)
         p->level = NULL;
         if (strncmp(section, "level ", 6) == 0) {
             if (s_uint(section + 6, 255, &n) != 0 || n == 0)
-                return s_fail(p, "[%s]: level number must be 1-255", section);
+                return xl_ini_fail(&p->ini, "[%s]: level number must be 1-255", section);
             for (size_t i = 0; i < s->nlevels; i++) {
                 if (s->levels[i].number == n)
-                    return s_fail(p, "[%s] appears twice", section);
+                    return xl_ini_fail(&p->ini, "[%s] appears twice", section);
             }
             if (s->nlevels == XL_SPEC_MAX_LEVELS)
-                return s_fail(p, "more than %d levels", XL_SPEC_MAX_LEVELS);
+                return xl_ini_fail(&p->ini, "more than %d levels", XL_SPEC_MAX_LEVELS);
             p->level = &s->levels[s->nlevels++];
             p->level->number = (uint8_t)n;
         }
@@ -252,21 +238,21 @@ s_handler(void *user, const char *section, const char *name, const char *value)
     if (strcmp(section, "spec") == 0) {
         if (strcmp(name, "name") == 0) {
             if (strlen(value) >= sizeof s->name || strchr(value, ' ') != NULL || !value[0])
-                return s_fail(p, "spec name must be one word under %d characters",
-                              XL_SPEC_NAME_MAX);
+                return xl_ini_fail(&p->ini, "spec name must be one word under %d characters",
+                                   XL_SPEC_NAME_MAX);
             strcpy(s->name, value);
             return 1;
         }
         if (strcmp(name, "nicknames") == 0) {
             if (s_bool(value, &s->nicknames) != 0)
-                return s_fail(p, "nicknames must be yes or no");
+                return xl_ini_fail(&p->ini, "nicknames must be yes or no");
             return 1;
         }
     } else if (strcmp(section, "clk") == 0) {
         return s_clk_key(p, name, value);
     } else if (strcmp(section, "blocking") == 0 && strcmp(name, "key") == 0) {
         if (s->nblocks == XL_SPEC_MAX_BLOCKS)
-            return s_fail(p, "more than %d blocking keys", XL_SPEC_MAX_BLOCKS);
+            return xl_ini_fail(&p->ini, "more than %d blocking keys", XL_SPEC_MAX_BLOCKS);
         struct xl_spec_block *b = &s->blocks[s->nblocks++];
         return s_parts(p, "key", value, b->parts, &b->nparts);
     } else if (strcmp(section, "thresholds") == 0) {
@@ -277,9 +263,9 @@ s_handler(void *user, const char *section, const char *name, const char *value)
         if (strcmp(name, "possible") == 0)
             return s_threshold(p, value, &s->possible);
     } else {
-        return s_fail(p, "unknown section [%s]", section);
+        return xl_ini_fail(&p->ini, "unknown section [%s]", section);
     }
-    return s_fail(p, "unknown key '%.40s' in [%s]", name, section);
+    return xl_ini_fail(&p->ini, "unknown key '%.40s' in [%s]", name, section);
 }
 
 static int
@@ -394,19 +380,13 @@ xl_spec_canonical(const struct xl_spec *s, char *buf, size_t len)
     return n < len ? (int)n : XL_ERR_INVALID;
 }
 
+/* After a successful parse: the checks across sections, then the fingerprint. */
 static int
-s_finish(struct xl_spec *s, const char *name, int line, struct s_parse *p, struct xl_spec **out,
-         char *err, size_t errlen)
+s_finish(struct xl_spec *s, const char *name, struct xl_spec **out, char *err, size_t errlen)
 {
     char canon[8192], msg[XL_ERRBUF];
     int n;
 
-    if (line < 0)
-        return xl_err_set(err, errlen, XL_ERR_NOMEM, "%s: out of memory", name);
-    if (line > 0)
-        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: %s", name, line,
-                          p->failed ? p->msg
-                                    : "malformed line (expected key = value or [section])");
     if (s_validate(s, msg, sizeof msg) != 0)
         return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: %s", name, msg);
     n = xl_spec_canonical(s, canon, sizeof canon);
@@ -436,22 +416,15 @@ int
 xl_spec_load(const char *path, struct xl_spec **out, char *err, size_t errlen)
 {
     struct s_parse p = {0};
-    FILE *f;
-    int line, r;
+    int r;
 
     *out = NULL;
-    f = fopen(path, "re");
-    if (f == NULL)
-        return xl_err_set(err, errlen, errno == ENOENT ? XL_ERR_NOTFOUND : XL_ERR_IO,
-                          "%s: cannot open linkage specification: %s", path, strerror(errno));
     p.spec = s_new();
-    if (p.spec == NULL) {
-        fclose(f);
+    if (p.spec == NULL)
         return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
-    }
-    line = ini_parse_file(f, s_handler, &p);
-    fclose(f);
-    r = s_finish(p.spec, path, line, &p, out, err, errlen);
+    r = xl_ini_parse_file(path, "linkage specification", s_handler, &p, err, errlen);
+    if (r == 0)
+        r = s_finish(p.spec, path, out, err, errlen);
     if (r != 0)
         free(p.spec);
     return r;
@@ -467,7 +440,9 @@ xl_spec_parse(const char *text, const char *name, struct xl_spec **out, char *er
     p.spec = s_new();
     if (p.spec == NULL)
         return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
-    r = s_finish(p.spec, name, ini_parse_string(text, s_handler, &p), &p, out, err, errlen);
+    r = xl_ini_parse_string(text, name, s_handler, &p, err, errlen);
+    if (r == 0)
+        r = s_finish(p.spec, name, out, err, errlen);
     if (r != 0)
         free(p.spec);
     return r;

@@ -331,22 +331,6 @@ out:
     return r;
 }
 
-static int
-s_write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int
 linker_audit_append(struct linker_audit *a, time_t when, const char *actor, const char *role,
                     const char *event, cJSON *details, uint64_t *seq, char *err, size_t errlen)
@@ -389,7 +373,7 @@ linker_audit_append(struct linker_audit *a, time_t when, const char *actor, cons
                        xl_strerror(r));
         goto out;
     }
-    if (s_write_all(a->fd, line, linelen) != 0) {
+    if (xl_write_all(a->fd, line, linelen) != 0) {
         int e = errno;
         /* Take a partial line back off, so the log still ends in a whole entry. */
         if (ftruncate(a->fd, a->size) != 0)

@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ini.h>
-
 #include "config.h"
 #include "xl/err.h"
+#include "xl/ini.h"
 
 /* Required keys, one bit each, so a missing one is named in the error. */
 enum {
@@ -39,45 +38,10 @@ static const struct {
 };
 
 struct s_parse {
-    char dir[LINKER_PATH_MAX];
-    char msg[XL_ERRBUF];
-    int failed;
+    struct xl_ini ini; /* first: the shared INI state (xl/ini.h) */
     unsigned seen;
     struct linker_config *c;
 };
-
-static int s_fail(struct s_parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-s_fail(struct s_parse *p, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!p->failed) {
-        va_start(ap, fmt);
-        vsnprintf(p->msg, sizeof p->msg, fmt, ap);
-        va_end(ap);
-        p->failed = 1;
-    }
-    return 0;
-}
-
-/* A path relative to the directory of the configuration file. */
-static int
-s_path(struct s_parse *p, char *dst, const char *name, const char *v)
-{
-    int n;
-
-    if (v[0] == '\0')
-        return s_fail(p, "%s is empty", name);
-    if (v[0] == '/')
-        n = snprintf(dst, LINKER_PATH_MAX, "%s", v);
-    else
-        n = snprintf(dst, LINKER_PATH_MAX, "%s/%s", p->dir, v);
-    if (n < 0 || n >= LINKER_PATH_MAX)
-        return s_fail(p, "%s: path too long", name);
-    return 1;
-}
 
 static int
 s_uint(struct s_parse *p, const char *name, const char *v, unsigned long long lo,
@@ -88,10 +52,10 @@ s_uint(struct s_parse *p, const char *name, const char *v, unsigned long long lo
 
     errno = 0;
     if (v[0] < '0' || v[0] > '9')
-        return s_fail(p, "%s must be a whole number from %llu to %llu", name, lo, hi);
+        return xl_ini_fail(&p->ini, "%s must be a whole number from %llu to %llu", name, lo, hi);
     n = strtoull(v, &end, 10);
     if (errno != 0 || *end != '\0' || n < lo || n > hi)
-        return s_fail(p, "%s must be a whole number from %llu to %llu", name, lo, hi);
+        return xl_ini_fail(&p->ini, "%s must be a whole number from %llu to %llu", name, lo, hi);
     *out = n;
     return 1;
 }
@@ -104,11 +68,11 @@ s_endpoint(struct s_parse *p, const char *v)
     struct linker_config *c = p->c;
 
     if (strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0)
-        return s_fail(p, "endpoint must start with tcp:// or ipc://");
+        return xl_ini_fail(&p->ini, "endpoint must start with tcp:// or ipc://");
     if (v[6] == '\0')
-        return s_fail(p, "endpoint has no address after the transport");
+        return xl_ini_fail(&p->ini, "endpoint has no address after the transport");
     if (strlen(v) >= sizeof c->endpoint)
-        return s_fail(p, "endpoint is too long");
+        return xl_ini_fail(&p->ini, "endpoint is too long");
     snprintf(c->endpoint, sizeof c->endpoint, "%s", v);
     return 1;
 }
@@ -121,34 +85,34 @@ s_handler(void *user, const char *section, const char *name, const char *v)
     unsigned long long n;
 
     if (strcmp(section, "linker") != 0)
-        return s_fail(p, "unknown section [%s] (only [linker] is read)", section);
+        return xl_ini_fail(&p->ini, "unknown section [%s] (only [linker] is read)", section);
     if (strcmp(name, "endpoint") == 0) {
         p->seen |= S_ENDPOINT;
         return s_endpoint(p, v);
     }
     if (strcmp(name, "server_key") == 0) {
         p->seen |= S_SERVER_KEY;
-        return s_path(p, c->server_key_path, name, v);
+        return xl_ini_path(&p->ini, c->server_key_path, LINKER_PATH_MAX, name, v);
     }
     if (strcmp(name, "sign_key") == 0) {
         p->seen |= S_SIGN_KEY;
-        return s_path(p, c->sign_key_path, name, v);
+        return xl_ini_path(&p->ini, c->sign_key_path, LINKER_PATH_MAX, name, v);
     }
     if (strcmp(name, "keyring") == 0) {
         p->seen |= S_KEYRING;
-        return s_path(p, c->keyring_path, name, v);
+        return xl_ini_path(&p->ini, c->keyring_path, LINKER_PATH_MAX, name, v);
     }
     if (strcmp(name, "spec") == 0) {
         p->seen |= S_SPEC;
-        return s_path(p, c->spec_path, name, v);
+        return xl_ini_path(&p->ini, c->spec_path, LINKER_PATH_MAX, name, v);
     }
     if (strcmp(name, "database") == 0) {
         p->seen |= S_DATABASE;
-        return s_path(p, c->database_path, name, v);
+        return xl_ini_path(&p->ini, c->database_path, LINKER_PATH_MAX, name, v);
     }
     if (strcmp(name, "audit_log") == 0) {
         p->seen |= S_AUDIT_LOG;
-        return s_path(p, c->audit_path, name, v);
+        return xl_ini_path(&p->ini, c->audit_path, LINKER_PATH_MAX, name, v);
     }
     if (strcmp(name, "epoch") == 0) {
         p->seen |= S_EPOCH;
@@ -160,10 +124,10 @@ s_handler(void *user, const char *section, const char *name, const char *v)
     if (strcmp(name, "secret_check") == 0) {
         p->seen |= S_SECRET_CHECK;
         if (strlen(v) != 2 * XL_CHECK_BYTES || xl_unhex(v, c->secret_check, XL_CHECK_BYTES) != 0)
-            return s_fail(p,
-                          "secret_check must be %d hex digits (the check value "
-                          "'crosslink-keys show' prints for the linkage secret)",
-                          2 * XL_CHECK_BYTES);
+            return xl_ini_fail(&p->ini,
+                               "secret_check must be %d hex digits (the check value "
+                               "'crosslink-keys show' prints for the linkage secret)",
+                               2 * XL_CHECK_BYTES);
         return 1;
     }
     if (strcmp(name, "max_message") == 0) {
@@ -184,37 +148,23 @@ s_handler(void *user, const char *section, const char *name, const char *v)
         c->credit = (uint32_t)n;
         return 1;
     }
-    return s_fail(p, "unknown key '%.40s' in [linker]", name);
+    return xl_ini_fail(&p->ini, "unknown key '%.40s' in [linker]", name);
 }
 
 int
 linker_config_load(const char *path, struct linker_config *c, char *err, size_t errlen)
 {
     struct s_parse p = {.c = c};
-    char tmp[LINKER_PATH_MAX];
-    FILE *f;
-    int line;
+    int r;
 
     memset(c, 0, sizeof *c);
     c->max_message = LINKER_MAX_MESSAGE_DEFAULT;
     c->max_chunk_records = LINKER_MAX_CHUNK_DEFAULT;
     c->credit = LINKER_CREDIT_DEFAULT;
-    if (strlen(path) >= sizeof tmp)
-        return xl_err_set(err, errlen, XL_ERR_INVALID, "%s: path too long", path);
     snprintf(c->path, sizeof c->path, "%s", path);
-    strcpy(tmp, path);
-    snprintf(p.dir, sizeof p.dir, "%s", dirname(tmp));
-    f = fopen(path, "re");
-    if (f == NULL)
-        return xl_err_set(err, errlen, errno == ENOENT ? XL_ERR_NOTFOUND : XL_ERR_IO,
-                          "%s: cannot open the linker configuration: %s", path, strerror(errno));
-    line = ini_parse_file(f, s_handler, &p);
-    fclose(f);
-    if (line < 0)
-        return xl_err_set(err, errlen, XL_ERR_NOMEM, "%s: out of memory", path);
-    if (line > 0)
-        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: %s", path, line,
-                          p.failed ? p.msg : "malformed line (expected key = value or [section])");
+    r = xl_ini_parse_file(path, "the linker configuration", s_handler, &p, err, errlen);
+    if (r != 0)
+        return r;
     for (size_t i = 0; i < sizeof s_required / sizeof s_required[0]; i++) {
         if (!(p.seen & s_required[i].bit))
             return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: [linker] %s is required", path,

@@ -39,4 +39,9 @@ const char *xl_strerror(int code);
 int xl_err_set(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Writes all len bytes of buf to fd, retrying after interruptions and short
+ * writes: 0, or -1 with errno set. (Here because every module that reports an
+ * I/O error needs it; there is no other I/O header.) */
+int xl_write_all(int fd, const void *buf, size_t len);
+
 #endif
