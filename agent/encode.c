@@ -582,24 +582,31 @@ s_payload(struct agent_encoder *e, const char *const *outcomes, size_t n, struct
     return r;
 }
 
+void
+agent_local_ref(const struct xl_mac *local, const char *agency, const char *dataset,
+                const char *source_id, uint8_t out[AGENT_REF_BYTES])
+{
+    uint8_t mac[XL_HASH_BYTES], sep = (uint8_t)S_SEP;
+    struct xl_iov parts[5] = {{agency, strlen(agency)},
+                              {&sep, 1},
+                              {dataset, strlen(dataset)},
+                              {&sep, 1},
+                              {source_id, strlen(source_id)}};
+
+    xl_mac_compute(local, parts, 5, mac);
+    memcpy(out, mac, AGENT_REF_BYTES);
+    xl_wipe(mac, sizeof mac);
+}
+
 int
 agent_encode(struct agent_encoder *e, const struct agent_person *p, const char *const *outcomes,
              size_t noutcomes, struct agent_encoded *o)
 {
-    struct xl_iov parts[5];
-    uint8_t mac[XL_HASH_BYTES], sep = (uint8_t)S_SEP;
     size_t paylen = 0;
     int r;
 
     crosslink__record__init(&o->rec);
-    parts[0] = (struct xl_iov){e->agency, strlen(e->agency)};
-    parts[1] = (struct xl_iov){&sep, 1};
-    parts[2] = (struct xl_iov){e->dataset, strlen(e->dataset)};
-    parts[3] = (struct xl_iov){&sep, 1};
-    parts[4] = (struct xl_iov){p->source_id, strlen(p->source_id)};
-    xl_mac_compute(&e->k->local, parts, 5, mac);
-    memcpy(o->local_ref, mac, AGENT_REF_BYTES);
-    xl_wipe(mac, sizeof mac);
+    agent_local_ref(&e->k->local, e->agency, e->dataset, p->source_id, o->local_ref);
     o->rec.local_ref.data = o->local_ref;
     o->rec.local_ref.len = AGENT_REF_BYTES;
 

@@ -49,6 +49,12 @@ int agent_field_value(const struct agent_person *p, enum xl_field f, int nicknam
 
 struct agent_encoder;
 
+/* local_ref = HMAC-SHA256(agency local key, agency || 0x1f || dataset || 0x1f ||
+ * source id), first AGENT_REF_BYTES: the one reference to a record the agency
+ * alone can map back. local is the local key prepared with xl_mac_init. */
+void agent_local_ref(const struct xl_mac *local, const char *agency, const char *dataset,
+                     const char *source_id, uint8_t out[AGENT_REF_BYTES]);
+
 /* Prepares the keys for encoding: derives the match-key, Bloom and blocking
  * subkeys from the linkage secret, keeps the local key, and opens a payload
  * sealer to the analysis key. The encoder copies what it needs; spec must

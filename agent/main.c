@@ -19,6 +19,7 @@
 #include "xl/err.h"
 #include "xl/keyfile.h"
 #include "xl/log.h"
+#include "xl/mem.h"
 
 #define PROG "crosslink-agent"
 
@@ -26,6 +27,7 @@ static int agent_validate_cmd(int argc, char **argv);
 static int agent_encode_cmd(int argc, char **argv);
 static int agent_submit_cmd(int argc, char **argv);
 static int agent_receipts_cmd(int argc, char **argv);
+static int agent_refs_cmd(int argc, char **argv);
 
 static const struct xl_cli_cmd s_cmds[] = {
     {"validate", agent_validate_cmd, "validate -c agent.conf [--rejects FILE] FILE.csv",
@@ -53,6 +55,11 @@ static const struct xl_cli_cmd s_cmds[] = {
      "List the receipts in state_dir/receipts/, oldest first, checking each signature with\n"
      "the linker's public signing key (sign_public). --verify prints the whole signed text\n"
      "of each receipt. Exits 1 when a receipt does not verify."},
+    {"refs", agent_refs_cmd, "refs -c agent.conf FILE.csv",
+     "Print source_id,local_ref for every row of the extract: the key from the linker's\n"
+     "references (crosslink-linker conflicts lists records by local_ref) back to the agency's\n"
+     "own records. Only this agency's local key makes these; the output names the agency's\n"
+     "source ids, so it stays in the agency."},
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
@@ -282,6 +289,63 @@ agent_receipts_cmd(int argc, char **argv)
         return xl_cli_fail("%s", err);
     if (nbad > 0)
         return xl_cli_fail("%zu receipt%s failed verification", nbad, nbad == 1 ? "" : "s");
+    return 0;
+}
+
+static int
+agent_refs_cmd(int argc, char **argv)
+{
+    struct s_opts o;
+    struct agent_ctx ctx;
+    struct agent_layout layout;
+    struct xl_csv *csv = NULL;
+    struct xl_mac *mac = NULL;
+    char err[XL_ERRBUF], id[AGENT_SOURCE_ID_MAX], hex[2 * AGENT_REF_BYTES + 1];
+    uint8_t ref[AGENT_REF_BYTES];
+    size_t nfields = 0;
+    int r = s_parse(argc, argv, &o, 0);
+
+    if (r >= 0)
+        return r;
+    r = agent_ctx_load(&ctx, o.conf, 1, err, sizeof err);
+    if (r == 0) {
+        csv = xl_csv_open(o.csv, err, sizeof err);
+        if (csv == NULL)
+            r = XL_ERR_IO;
+    }
+    if (r == 0 && (r = xl_csv_next(csv, &nfields, err, sizeof err)) != 1)
+        r = r == 0 ? xl_err_set(err, sizeof err, XL_ERR_FORMAT, "%s: empty file", o.csv) : r;
+    else if (r == 1)
+        r = agent_layout_from_header(&ctx.map, csv, nfields, &layout, err, sizeof err);
+    if (r == 0) {
+        mac = xl_secret_alloc(sizeof *mac);
+        if (mac == NULL || xl_mac_init(mac, ctx.local->secret, ctx.local->secretlen, NULL, 0) != 0)
+            r = xl_err_set(err, sizeof err, XL_ERR_NOMEM, "out of memory");
+    }
+    if (r == 0)
+        printf("source_id,local_ref\n");
+    while (r == 0 && (r = xl_csv_next(csv, &nfields, err, sizeof err)) == 1) {
+        const char *v;
+        size_t len;
+        r = 0;
+        if ((size_t)layout.col[AGENT_COL_SOURCE_ID] >= nfields)
+            continue;
+        v = xl_csv_field(csv, (size_t)layout.col[AGENT_COL_SOURCE_ID], &len);
+        agent_trim(&v, &len);
+        if (len == 0 || len >= sizeof id || strpbrk(v, ",\"\r\n") != NULL)
+            continue; /* rejected by validate too: never encoded */
+        memcpy(id, v, len);
+        id[len] = '\0';
+        agent_local_ref(mac, ctx.cfg.agency, ctx.map.dataset, id, ref);
+        xl_hex(ref, sizeof ref, hex);
+        printf("%s,%s\n", id, hex);
+    }
+    xl_wipe(id, sizeof id);
+    xl_csv_destroy(&csv);
+    xl_secret_free(mac);
+    agent_ctx_free(&ctx);
+    if (r < 0)
+        return xl_cli_fail("%s", err);
     return 0;
 }
 

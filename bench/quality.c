@@ -63,16 +63,9 @@ q_ref(const struct xl_keyfile *local, const char *agency, const char *dataset, c
       uint8_t out[AGENT_REF_BYTES])
 {
     struct xl_mac m;
-    uint8_t mac[XL_HASH_BYTES], sep = 0x1f;
-    struct xl_iov parts[5] = {{agency, strlen(agency)},
-                              {&sep, 1},
-                              {dataset, strlen(dataset)},
-                              {&sep, 1},
-                              {id, strlen(id)}};
 
     xl_mac_init(&m, local->secret, local->secretlen, NULL, 0);
-    xl_mac_compute(&m, parts, 5, mac);
-    memcpy(out, mac, AGENT_REF_BYTES);
+    agent_local_ref(&m, agency, dataset, id, out);
     xl_mac_wipe(&m);
 }
 

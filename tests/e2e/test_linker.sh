@@ -179,6 +179,10 @@ check "the report marks the thresholds on the score distribution" grep -q '<- ac
 check "every link run is audited with its counts" grep -q '"event":"link.run".*"clusters"' "$C/linker/audit.jsonl"
 "$L" conflicts -c "$C/linker/linker.conf" --agency icb >"$T_DIR/conflicts.csv"
 check "conflicts listed for an agency by local_ref" grep -q '^agency,dataset,local_ref' "$T_DIR/conflicts.csv"
+"$A" refs -c "$C/icb/agent.conf" "$T_DIR/data/health.csv" >"$T_DIR/icb-refs.csv"
+check "the agency maps its local_refs back to its own ids" [ "$(wc -l <"$T_DIR/icb-refs.csv")" -gt 1000 ]
+ref=$(sed -n '2s/^[^,]*,[^,]*,\([0-9a-f]*\),.*/\1/p' "$T_DIR/conflicts.csv")
+check "a conflict's local_ref is one of the agency's records" sh -c "[ -z '$ref' ] || grep -q ',$ref\$' '$T_DIR/icb-refs.csv'"
 "$K" new admin ops -o "$C/linker/keys" >/dev/null
 "$K" keyring add "$C/linker/keys/keyring" "$C/linker/keys/ops.pub" >/dev/null
 kill -HUP "$LPID"
