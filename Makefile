@@ -174,7 +174,8 @@ fuzz: $(PROTO_C)
 	    name=$$(basename $$src .c); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
 	    echo "  FUZZ    $$name ($(FUZZ_SECONDS) s)"; \
 	    clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icommon/include \
-	        -I$(BUILD)/proto $$src $(COMMON_SRC) $(PROTO_C) $(PKG_CFLAGS) $(PKG_LIBS) -lm \
+	        -I$(BUILD)/proto $$src $(COMMON_SRC) $(PROTO_C) $(call role_src,agent) \
+	        $(call role_src,linker) $(PKG_CFLAGS) $(PKG_LIBS) -lm -lpthread \
 	        -o $(BUILD)/fuzz/$$name || exit 1; \
 	    rm -rf $(BUILD)/fuzz/$$name.corpus && mkdir -p $(BUILD)/fuzz/$$name.corpus && \
 	    cp $$corpus/* $(BUILD)/fuzz/$$name.corpus/ 2>/dev/null; \
