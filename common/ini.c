@@ -52,7 +52,8 @@ s_result(int line, const char *name, const struct xl_ini *p, char *err, size_t e
         return xl_err_set(err, errlen, XL_ERR_NOMEM, "%s: out of memory", name);
     if (line > 0)
         return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: %s", name, line,
-                          p->failed ? p->msg : "malformed line (expected key = value or [section])");
+                          p->failed ? p->msg
+                                    : "malformed line (expected key = value or [section])");
     return 0;
 }
 
