@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "import.h"
@@ -381,6 +382,28 @@ linker_status(const char *conf_path, FILE *out, char *err, size_t errlen)
                 s.current, (unsigned long long)s.current_records,
                 (unsigned long long)s.current_epoch_records, (unsigned)cfg.epoch, s.open,
                 (unsigned long long)s.open_records, s.superseded);
+    if (r == 0) {
+        /* The last link run: when, over what, with what result. */
+        struct linker_run_row run;
+        char when[32], hash[2 * XL_HASH_BYTES + 1];
+        time_t t;
+        struct tm tm;
+        int lr = linker_store_run_last(st, &run, NULL, 0);
+        if (lr == 0) {
+            t = (time_t)run.finished;
+            gmtime_r(&t, &tm);
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+            xl_hex(run.cluster_hash, XL_HASH_BYTES, hash);
+            fprintf(out,
+                    "last link run: %lld at %s, epoch %u: %llu records, %llu clusters, %llu "
+                    "links, %llu possible pairs, %llu conflicts (clusters %.16s)\n",
+                    (long long)run.run, when, (unsigned)run.epoch, (unsigned long long)run.records,
+                    (unsigned long long)run.clusters, (unsigned long long)run.links,
+                    (unsigned long long)run.possible, (unsigned long long)run.conflicts, hash);
+        } else {
+            fprintf(out, "last link run: none yet (crosslink-linker link, or after commits)\n");
+        }
+    }
     xl_keyring_destroy(&kr);
     free(spec);
     linker_store_close(&st);

@@ -176,6 +176,7 @@ check "re-running with no new data gives identical clusters" [ "$(sed -n 's/.*cl
 "$L" link -c "$C/linker/linker.conf" --report >"$T_DIR/report.out" 2>&1
 check "the report shows match rates per agency pair" grep -q '^match rates' "$T_DIR/report.out"
 check "the report marks the thresholds on the score distribution" grep -q '<- accept' "$T_DIR/report.out"
+check "status shows the last link run" sh -c "'$L' status -c '$C/linker/linker.conf' | grep -q '^last link run: [0-9]* at'"
 check "every link run is audited with its counts" grep -q '"event":"link.run".*"clusters"' "$C/linker/audit.jsonl"
 "$L" conflicts -c "$C/linker/linker.conf" --agency icb >"$T_DIR/conflicts.csv"
 check "conflicts listed for an agency by local_ref" grep -q '^agency,dataset,local_ref' "$T_DIR/conflicts.csv"
