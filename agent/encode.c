@@ -83,16 +83,19 @@ s_copy(const char *v, char *out, size_t outlen)
 
 /* The first name as match keys use it: compacted, nickname replaced. */
 static int
-s_first(const struct agent_person *p, int nicknames, char *out, size_t outlen)
+s_first(const struct agent_person *p, int nicknames, char *out, size_t outlen, int *replaced)
 {
     const char *canon;
 
+    *replaced = 0;
     if (s_compact(p->first, out, outlen) != 0)
         return XL_ERR_NOTFOUND;
     if (nicknames) {
         canon = agent_nickname_canonical(out, strlen(out));
-        if (canon != NULL)
+        if (canon != NULL) {
+            *replaced = 1;
             return s_copy(canon, out, outlen);
+        }
     }
     return 0;
 }
@@ -104,6 +107,7 @@ struct s_values {
     char v[XL_F_COUNT][AGENT_NAME_MAX];
     uint16_t len[XL_F_COUNT];
     uint32_t present; /* bit per xl_field */
+    int nickname;     /* the first name was replaced by its canonical form */
 };
 
 static void
@@ -123,7 +127,8 @@ s_values_fill(const struct agent_person *p, int nicknames, struct s_values *c)
     } while (0)
     S_SET(XL_F_NHS_NUMBER, s_copy(p->nhs, v[XL_F_NHS_NUMBER], AGENT_NAME_MAX));
     S_SET(XL_F_UPN, s_copy(p->upn, v[XL_F_UPN], AGENT_NAME_MAX));
-    S_SET(XL_F_FIRST_NAME, s_first(p, nicknames, v[XL_F_FIRST_NAME], AGENT_NAME_MAX));
+    S_SET(XL_F_FIRST_NAME,
+          s_first(p, nicknames, v[XL_F_FIRST_NAME], AGENT_NAME_MAX, &c->nickname));
     if (c->present & (1u << XL_F_FIRST_NAME)) {
         S_SET(XL_F_FIRST_INITIAL,
               s_initial(v[XL_F_FIRST_NAME], v[XL_F_FIRST_INITIAL], AGENT_NAME_MAX));
@@ -613,12 +618,12 @@ agent_encode(struct agent_encoder *e, const struct agent_person *p, const char *
     /* Field values once: with nicknames for match and blocking keys, as written
      * for the CLK (the same unless a nickname was replaced). */
     s_values_fill(p, e->spec->nicknames, e->values);
-    if (e->spec->nicknames)
+    if (e->values->nickname)
         s_values_fill(p, 0, e->values + 1);
     o->rec.n_keys = s_tokens(e, e->values, p, o);
     o->rec.keys = o->keyp;
 
-    s_clk(e, e->spec->nicknames ? e->values + 1 : e->values, o->clk);
+    s_clk(e, e->values->nickname ? e->values + 1 : e->values, o->clk);
     o->rec.clk.data = o->clk;
     o->rec.clk.len = xl_spec_clk_bytes(e->spec);
 
