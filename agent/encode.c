@@ -447,6 +447,10 @@ s_clk(const struct agent_encoder *e, const struct s_values *c, uint8_t *clk)
     uint8_t in[1 + sizeof salt + 1 + 4 * 4];
     size_t saltlen = 0, nbytes = s->clk_bits / 8;
 
+    /* 32 - log2(bits) for a power of two, else 0 (multiply instead). */
+    unsigned shift = 0;
+    if ((s->clk_bits & (s->clk_bits - 1)) == 0)
+        shift = 32u - (unsigned)__builtin_ctz(s->clk_bits);
     memset(full, 0, nbytes);
     if (s->clk_salt >= 0 && (c->present & (1u << s->clk_salt)) &&
         c->len[s->clk_salt] < sizeof salt) {
@@ -490,10 +494,18 @@ s_clk(const struct agent_encoder *e, const struct s_values *c, uint8_t *clk)
              * independent positions (not the double-hashing scheme, whose
              * structure leaks through pattern-mining attacks). */
             for (unsigned j = 0; j < cf->k; j += 2) {
-                /* Two positions per draw: 32 bits each are plenty for 4096. */
+                /* Two positions per draw: 32 bits each are plenty for 4096.
+                 * (h * bits) >> 32 is h >> (32 - log2 bits) when bits is a power
+                 * of two: the same position without the multiplications. */
                 uint64_t r = s_splitmix(&x);
-                uint32_t b0 = (uint32_t)(((r & 0xffffffffu) * s->clk_bits) >> 32);
-                uint32_t b1 = (uint32_t)(((r >> 32) * s->clk_bits) >> 32);
+                uint32_t b0, b1;
+                if (shift != 0) {
+                    b0 = (uint32_t)(r & 0xffffffffu) >> shift;
+                    b1 = (uint32_t)(r >> 32) >> shift;
+                } else {
+                    b0 = (uint32_t)(((r & 0xffffffffu) * s->clk_bits) >> 32);
+                    b1 = (uint32_t)(((r >> 32) * s->clk_bits) >> 32);
+                }
                 full[b0 >> 6] |= 1ull << (b0 & 63);
                 if (j + 1 < cf->k)
                     full[b1 >> 6] |= 1ull << (b1 & 63);
