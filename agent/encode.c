@@ -127,8 +127,7 @@ s_values_fill(const struct agent_person *p, int nicknames, struct s_values *c)
     } while (0)
     S_SET(XL_F_NHS_NUMBER, s_copy(p->nhs, v[XL_F_NHS_NUMBER], AGENT_NAME_MAX));
     S_SET(XL_F_UPN, s_copy(p->upn, v[XL_F_UPN], AGENT_NAME_MAX));
-    S_SET(XL_F_FIRST_NAME,
-          s_first(p, nicknames, v[XL_F_FIRST_NAME], AGENT_NAME_MAX, &c->nickname));
+    S_SET(XL_F_FIRST_NAME, s_first(p, nicknames, v[XL_F_FIRST_NAME], AGENT_NAME_MAX, &c->nickname));
     if (c->present & (1u << XL_F_FIRST_NAME)) {
         S_SET(XL_F_FIRST_INITIAL,
               s_initial(v[XL_F_FIRST_NAME], v[XL_F_FIRST_INITIAL], AGENT_NAME_MAX));

@@ -518,27 +518,36 @@ s_gather_reserve(struct s_gather *g, size_t n, size_t words)
     return g->clk && g->rec && g->root && g->pop && g->small && g->count ? 0 : XL_ERR_NOMEM;
 }
 
-/* Sorts records by popcount, then record index: insertion sort for small
- * blocks, qsort_r for large ones. */
-static int
-s_pop_cmp(const void *a, const void *b, void *arg)
-{
-    const uint16_t *pop = arg;
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-    if (pop[x] != pop[y])
-        return pop[x] < pop[y] ? -1 : 1;
-    return x < y ? -1 : x > y;
-}
-
+/* Sorts records (given in record order) by popcount, stably, so ties stay in
+ * record order: insertion sort for small blocks, a counting sort over the
+ * popcount range for large ones. */
 static void
 s_sort_by_pop(uint32_t *rec, size_t n, const uint16_t *pop)
 {
     if (n > 32) {
-        qsort_r(rec, n, sizeof *rec, s_pop_cmp, (void *)pop);
-        return;
+        uint32_t lo = UINT32_MAX, hi = 0, *tmp = malloc(n * sizeof *tmp);
+        size_t *count;
+        for (size_t i = 0; i < n; i++) {
+            lo = pop[rec[i]] < lo ? pop[rec[i]] : lo;
+            hi = pop[rec[i]] > hi ? pop[rec[i]] : hi;
+        }
+        count = calloc((size_t)(hi - lo) + 2, sizeof *count);
+        if (tmp != NULL && count != NULL) {
+            for (size_t i = 0; i < n; i++)
+                count[pop[rec[i]] - lo + 1]++;
+            for (size_t v = 0; v <= (size_t)(hi - lo); v++)
+                count[v + 1] += count[v];
+            for (size_t i = 0; i < n; i++)
+                tmp[count[pop[rec[i]] - lo]++] = rec[i];
+            memcpy(rec, tmp, n * sizeof *rec);
+            free(tmp);
+            free(count);
+            return;
+        }
+        free(tmp);
+        free(count);
+        /* out of memory: fall through to the insertion sort (same order, slower) */
     }
-    /* small blocks: insertion sort */
     for (size_t i = 1; i < n; i++) {
         uint32_t v = rec[i];
         size_t j = i;
@@ -569,6 +578,10 @@ s_fuzzy(struct s_run *r)
     uint64_t t_low = (uint64_t)(lowest * 65536.0), t_acc = (uint64_t)(spec->accept * 65536.0);
     double tc;
     uint64_t *recip = NULL;
+    /* Kept in locals in the comparison loop, added to the result at the end. */
+    uint64_t hist[LINKER_SCORE_BINS] = {0}, comparisons = 0;
+    const uint16_t *pops;
+    const uint32_t *counts, *roots;
     int rc = XL_ERR_NOMEM;
 
     small = malloc(in->nrec ? in->nrec : 1);
@@ -636,8 +649,11 @@ s_fuzzy(struct s_run *r)
             }
         }
         tc = s_now();
+        pops = g.pop;
+        counts = g.count;
+        roots = g.root;
         for (size_t i = 0; i < nsmall; i++) {
-            uint32_t ps = g.pop[i];
+            uint32_t ps = pops[i];
             /* Dice >= t needs t/(2-t) <= pm/ps <= (2-t)/t. */
             uint32_t pmin = (uint32_t)((double)ps * lowest / (2.0 - lowest));
             uint32_t pmax = (uint32_t)((double)ps * (2.0 - lowest) / lowest) + 1;
@@ -653,13 +669,13 @@ s_fuzzy(struct s_run *r)
                     continue;
                 /* All of the run at once, from cache; then the bookkeeping. */
                 many(g.clk + i * words, g.clk + rlo * words, rhi - rlo, words, g.count);
-                o->comparisons += rhi - rlo;
+                comparisons += rhi - rlo;
                 for (size_t j = rlo; j < rhi; j++) {
-                    uint32_t pm = g.pop[j], c = g.count[j - rlo];
+                    uint32_t pm = pops[j], c = counts[j - rlo];
                     uint64_t sum = (uint64_t)ps + pm, lhs = (uint64_t)2 * c << 16;
                     /* bin = floor(100 * 2c / sum), by a multiply: no division per pair */
-                    o->score_hist[(c * recip[sum]) >> 32]++;
-                    if (lhs < t_low * sum || g.root[j] == g.root[i])
+                    hist[(c * recip[sum]) >> 32]++;
+                    if (lhs < t_low * sum || roots[j] == roots[i])
                         continue;
                     {
                         uint32_t x = g.rec[i] < g.rec[j] ? g.rec[i] : g.rec[j];
@@ -681,6 +697,9 @@ s_fuzzy(struct s_run *r)
         o->seconds_compare += s_now() - tc;
         lo = hi;
     }
+    for (int b = 0; b < LINKER_SCORE_BINS; b++)
+        o->score_hist[b] += hist[b];
+    o->comparisons += comparisons;
     /* Strongest first; a pair found in several blocks is taken once. */
     if (ncand > 0)
         qsort(cand, ncand, sizeof *cand, s_cand_cmp);
