@@ -14,8 +14,8 @@
 #include "xl/spec.h"
 
 #define AGENT_SOURCE_ID_MAX 128
-#define AGENT_BLOCK_BYTES   8
-#define AGENT_REF_BYTES     16
+#define AGENT_BLOCK_BYTES   XL_BLOCK_BYTES
+#define AGENT_REF_BYTES     XL_REF_BYTES
 /* Tokens per record: each level once, plus surname parts and variants. */
 #define AGENT_MAX_KEYS    (XL_SPEC_MAX_LEVELS * 4)
 #define AGENT_MAX_PAYLOAD 4096

@@ -394,7 +394,6 @@ main(int argc, char **argv)
         uint64_t hist[2][11] = {{0}};
         linker_and_count_fn k = linker_dice_best(NULL);
         struct q_cell *byt = malloc(in->nrec * sizeof *byt);
-        uint32_t *idx = malloc(in->nrec * sizeof *idx);
         for (size_t i = 0; i < in->nblocks; i++)
             bstart[in->blocks[i].rec + 1]++;
         for (size_t i = 0; i < in->nrec; i++)
@@ -444,8 +443,6 @@ main(int argc, char **argv)
         for (int b = 0; b < 11; b++)
             printf("          %.1f  %6llu  %6llu\n", b / 10.0, (unsigned long long)hist[1][b],
                    (unsigned long long)hist[0][b]);
-        (void)idx;
-        free(idx);
         free(byt);
         free(bstart);
     }

@@ -23,8 +23,8 @@
 /* Sizes of the record fields the agent produces (agent/encode.h): local_ref
  * and blocking-key tokens. A record with other sizes is refused at ingest,
  * so the matching engine only ever meets well-formed records. */
-#define LINKER_REF_BYTES      16
-#define LINKER_BLOCK_BYTES    8
+#define LINKER_REF_BYTES      XL_REF_BYTES
+#define LINKER_BLOCK_BYTES    XL_BLOCK_BYTES
 #define LINKER_MAX_KEYS       (XL_SPEC_MAX_LEVELS * 4)
 #define LINKER_MAX_BLOCKS     (XL_SPEC_MAX_BLOCKS * 4)
 #define LINKER_MAX_PAYLOAD    (64u * 1024)

@@ -15,9 +15,9 @@ struct s_load {
     struct linker_input *in;
     uint8_t (*subs)[LINKER_SUBID_BYTES]; /* submissions, in load order */
     size_t nsubs, capsubs;
-    uint32_t *rec_sub;   /* [record] index into subs */
-    uint64_t *rec_index; /* [record] index within its submission */
-    uint8_t (*refs)[16]; /* [record] local_ref */
+    uint32_t *rec_sub;             /* [record] index into subs */
+    uint64_t *rec_index;           /* [record] index within its submission */
+    uint8_t (*refs)[XL_REF_BYTES]; /* [record] local_ref */
     size_t caprec;
     int ds; /* dataset index of the current submission */
     char *err;
@@ -29,7 +29,6 @@ s_reserve_cb(void *ctx, const struct linker_submission *sub)
 {
     uint64_t *n = ctx;
 
-    (void)sub;
     *n += sub->state == LINKER_COMMITTED ? sub->record_count : 0;
     return 0;
 }
@@ -73,7 +72,7 @@ s_record_cb(void *ctx, const struct linker_submission *sub, uint64_t index, cons
         l->caprec = cap;
     }
     r = crosslink__record__unpack(NULL, len, rec);
-    if (r == NULL || r->local_ref.len != 16) {
+    if (r == NULL || r->local_ref.len != XL_REF_BYTES) {
         if (r != NULL)
             crosslink__record__free_unpacked(r, NULL);
         return xl_err_set(l->err, l->errlen, XL_ERR_FORMAT,
@@ -84,7 +83,7 @@ s_record_cb(void *ctx, const struct linker_submission *sub, uint64_t index, cons
     if (rc == 0) {
         l->rec_sub[n] = (uint32_t)(l->nsubs - 1);
         l->rec_index[n] = index;
-        memcpy(l->refs[n], r->local_ref.data, 16);
+        memcpy(l->refs[n], r->local_ref.data, XL_REF_BYTES);
     }
     crosslink__record__free_unpacked(r, NULL);
     if (rc != 0)

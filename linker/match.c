@@ -175,7 +175,6 @@ linker_input_add(struct linker_input *in, int ds, const Crosslink__Record *r)
         o->t1 = s_load64(k->token.data + 8);
         o->rec = (uint32_t)n;
         o->level = l->number;
-        o->strong = (uint8_t)l->strong;
         in->nkeys++;
     }
     for (size_t i = 0; i < r->n_blocks; i++) {

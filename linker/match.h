@@ -35,8 +35,7 @@ struct linker_dataset {
 struct linker_key {
     uint64_t t0, t1; /* the 16-byte token */
     uint32_t rec;
-    uint8_t level;  /* the record's level (a variant keeps its own number) */
-    uint8_t strong; /* from the spec: a strong identifier */
+    uint8_t level; /* the record's level (a variant keeps its own number) */
 };
 
 struct linker_block {

@@ -943,10 +943,10 @@ linker_store_run_save(struct linker_store *st, const struct linker_run_row *run,
         sqlite3_bind_int64(s, 1, id);
         sqlite3_bind_blob(s, 2, c->submission_a, LINKER_SUBID_BYTES, SQLITE_STATIC);
         sqlite3_bind_int64(s, 3, (int64_t)c->index_a);
-        sqlite3_bind_blob(s, 4, c->ref_a, 16, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 4, c->ref_a, XL_REF_BYTES, SQLITE_STATIC);
         sqlite3_bind_blob(s, 5, c->submission_b, LINKER_SUBID_BYTES, SQLITE_STATIC);
         sqlite3_bind_int64(s, 6, (int64_t)c->index_b);
-        sqlite3_bind_blob(s, 7, c->ref_b, 16, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 7, c->ref_b, XL_REF_BYTES, SQLITE_STATIC);
         sqlite3_bind_text(s, 8, c->kind, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 9, c->level);
         sqlite3_bind_double(s, 10, c->score);
@@ -1008,7 +1008,8 @@ linker_store_run_conflicts(struct linker_store *st,
         s_copy_text(row.agency_b, sizeof row.agency_b, sqlite3_column_text(s, 3));
         s_copy_text(row.dataset_b, sizeof row.dataset_b, sqlite3_column_text(s, 4));
         s_copy_text(row.kind, sizeof row.kind, sqlite3_column_text(s, 6));
-        if (s_copy_blob(s, 2, row.ref_a, 16) != 0 || s_copy_blob(s, 5, row.ref_b, 16) != 0) {
+        if (s_copy_blob(s, 2, row.ref_a, XL_REF_BYTES) != 0 ||
+            s_copy_blob(s, 5, row.ref_b, XL_REF_BYTES) != 0) {
             r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: a conflict row is malformed", st->path);
             break;
         }

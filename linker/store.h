@@ -175,7 +175,7 @@ struct linker_run_record {
 struct linker_run_conflict {
     const uint8_t *submission_a, *submission_b;
     uint64_t index_a, index_b;
-    const uint8_t *ref_a, *ref_b; /* 16 bytes each */
+    const uint8_t *ref_a, *ref_b; /* XL_REF_BYTES each */
     const char *kind;             /* "strong_id" or "one_per_person" */
     uint8_t level;
     float score;
@@ -192,7 +192,7 @@ int linker_store_run_save(struct linker_store *st, const struct linker_run_row *
 struct linker_conflict_row {
     char agency_a[XL_NAME_MAX], dataset_a[XL_NAME_MAX];
     char agency_b[XL_NAME_MAX], dataset_b[XL_NAME_MAX];
-    uint8_t ref_a[16], ref_b[16];
+    uint8_t ref_a[XL_REF_BYTES], ref_b[XL_REF_BYTES];
     char kind[16];
     int level;
     double score;

@@ -19,8 +19,10 @@
 #define XL_SEAL_OVERHEAD 48 /* crypto_box_seal: ephemeral pk + MAC */
 #define XL_KEYID_BYTES   8  /* key id: first bytes of SHA-256(public key) */
 #define XL_KEYID_HEX     (2 * XL_KEYID_BYTES)
-#define XL_CHECK_BYTES   8 /* linkage-secret check value */
-#define XL_SPEC_ID_BYTES 8 /* spec id in tokens: the first bytes of the spec fingerprint */
+#define XL_CHECK_BYTES   8  /* linkage-secret check value */
+#define XL_REF_BYTES     16 /* local_ref: truncated HMAC of the agency local key */
+#define XL_BLOCK_BYTES   8  /* a blocking key */
+#define XL_SPEC_ID_BYTES 8  /* spec id in tokens: the first bytes of the spec fingerprint */
 
 /* Subkeys of the coalition linkage secret (crypto_kdf ids, context "xlinkkdf").
  * The numbers are part of the protocol: changing one changes every token. */
