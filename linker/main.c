@@ -56,19 +56,11 @@ static const struct xl_cli_cmd s_cmds[] = {
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
-static int s_options_ex(int argc, char **argv, const char **conf, int *first, int *report,
-                        const char **agency);
-
-/* Parses -c CONF and --help; *nargs receives the operands left. Returns -1 to
+/* Parses -c CONF, --help, and --report / --agency where the subcommand takes
+ * them (report, agency non-NULL); *first is the first operand. Returns -1 to
  * go on, or the exit code. */
 static int
-s_options(int argc, char **argv, const char **conf, int *first)
-{
-    return s_options_ex(argc, argv, conf, first, NULL, NULL);
-}
-
-static int
-s_options_ex(int argc, char **argv, const char **conf, int *first, int *report, const char **agency)
+s_options(int argc, char **argv, const char **conf, int *first, int *report, const char **agency)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"report", no_argument, NULL, 'r'},
@@ -107,7 +99,7 @@ linker_cmd_serve(int argc, char **argv)
 {
     char err[XL_ERRBUF];
     const char *conf;
-    int first, rc = s_options(argc, argv, &conf, &first);
+    int first, rc = s_options(argc, argv, &conf, &first, NULL, NULL);
 
     if (rc >= 0)
         return rc;
@@ -123,7 +115,7 @@ linker_cmd_import(int argc, char **argv)
 {
     char err[XL_ERRBUF];
     const char *conf;
-    int first, rc = s_options(argc, argv, &conf, &first);
+    int first, rc = s_options(argc, argv, &conf, &first, NULL, NULL);
 
     if (rc >= 0)
         return rc;
@@ -142,7 +134,7 @@ linker_cmd_status(int argc, char **argv)
 {
     char err[XL_ERRBUF];
     const char *conf;
-    int first, rc = s_options(argc, argv, &conf, &first);
+    int first, rc = s_options(argc, argv, &conf, &first, NULL, NULL);
 
     if (rc >= 0)
         return rc;
@@ -160,7 +152,7 @@ linker_cmd_link(int argc, char **argv)
     struct linker_ctx ctx;
     char err[XL_ERRBUF], hash[65];
     const char *conf;
-    int first, report = 0, rc = s_options_ex(argc, argv, &conf, &first, &report, NULL);
+    int first, report = 0, rc = s_options(argc, argv, &conf, &first, &report, NULL);
 
     if (rc >= 0)
         return rc;
@@ -220,7 +212,7 @@ linker_cmd_conflicts(int argc, char **argv)
     struct s_conflicts k = {0};
     char err[XL_ERRBUF];
     const char *conf;
-    int first, rc = s_options_ex(argc, argv, &conf, &first, NULL, &k.agency);
+    int first, rc = s_options(argc, argv, &conf, &first, NULL, &k.agency);
 
     if (rc >= 0)
         return rc;
