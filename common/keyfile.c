@@ -229,22 +229,31 @@ s_set_field(struct xl_keyfile *kf, const char *path, int lineno, const char *fie
         *seen_type = 1;
         return 0;
     }
-    if (strcmp(field, "name") == 0 || strcmp(field, "agency") == 0 || strcmp(field, "role") == 0 ||
-        strcmp(field, "created") == 0) {
-        char *dst = field[0] == 'n'   ? kf->name
-                    : field[0] == 'a' ? kf->agency
-                    : field[0] == 'r' ? kf->role
-                                      : kf->created;
-        size_t cap = field[0] == 'r'   ? sizeof kf->role
-                     : field[0] == 'c' ? sizeof kf->created
-                                       : XL_NAME_MAX;
-        if (field[0] != 'c' && !xl_name_valid(value))
-            return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: invalid %s", path, lineno, field);
-        if (strlen(value) >= cap)
-            return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: %s too long", path, lineno,
-                              field);
-        strcpy(dst, value);
-        return 0;
+    {
+        /* The text labels: where each goes, its size, and whether it is a name. */
+        const struct {
+            const char *field;
+            char *dst;
+            size_t cap;
+            int is_name;
+        } labels[] = {
+            {"name", kf->name, sizeof kf->name, 1},
+            {"agency", kf->agency, sizeof kf->agency, 1},
+            {"role", kf->role, sizeof kf->role, 1},
+            {"created", kf->created, sizeof kf->created, 0},
+        };
+        for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+            if (strcmp(field, labels[i].field) != 0)
+                continue;
+            if (labels[i].is_name && !xl_name_valid(value))
+                return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: invalid %s", path, lineno,
+                                  field);
+            if (strlen(value) >= labels[i].cap)
+                return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s:%d: %s too long", path, lineno,
+                                  field);
+            memcpy(labels[i].dst, value, strlen(value) + 1);
+            return 0;
+        }
     }
     if (strcmp(field, "epoch") == 0) {
         char *end;
