@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xl/clock.h"
 #include "pipeline.h"
 #include "xl/err.h"
 #include "xl/mem.h"
@@ -59,19 +60,10 @@ agent_ctx_free(struct agent_ctx *ctx)
     memset(ctx, 0, sizeof *ctx);
 }
 
-static double
-s_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 s_progress(const struct agent_stats *st, uint64_t total, double t0, int final)
 {
-    double dt = s_now() - t0, rate = dt > 0 ? (double)st->rows / dt : 0;
+    double dt = xl_monotonic() - t0, rate = dt > 0 ? (double)st->rows / dt : 0;
 
     if (total > 0)
         fprintf(stderr, "\r  %llu rows  %.0f rows/s  %3.0f%%%s", (unsigned long long)st->rows, rate,
@@ -188,7 +180,7 @@ agent_process(const struct agent_ctx *ctx, const struct agent_run *run, struct a
     struct stat sb;
     uint64_t total = 0;
     size_t nfields = 0;
-    double t0 = s_now(), last = t0;
+    double t0 = xl_monotonic(), last = t0;
     int r;
 
     memset(st, 0, sizeof *st);
@@ -265,7 +257,7 @@ agent_process(const struct agent_ctx *ctx, const struct agent_run *run, struct a
             }
         }
         if (run->progress && (st->rows & 0x3fff) == 0) {
-            double now = s_now();
+            double now = xl_monotonic();
             st->bytes = xl_csv_bytes_read(csv);
             if (now - last > 0.25) {
                 s_progress(st, total, t0, 0);
@@ -276,7 +268,7 @@ agent_process(const struct agent_ctx *ctx, const struct agent_run *run, struct a
     if (r < 0)
         goto out; /* a malformed CSV stops the run: later rows cannot be trusted */
     st->bytes = xl_csv_bytes_read(csv);
-    st->seconds = s_now() - t0;
+    st->seconds = xl_monotonic() - t0;
     if (run->progress)
         s_progress(st, total, t0, 1);
     if (st->rows == 0) {
@@ -313,7 +305,7 @@ out:
     free(packed);
     xl_csv_destroy(&csv);
     if (st->seconds == 0)
-        st->seconds = s_now() - t0;
+        st->seconds = xl_monotonic() - t0;
     return r;
 }
 

@@ -18,6 +18,7 @@
 
 #include <zmq.h>
 
+#include "xl/clock.h"
 #include "pipeline.h"
 #include "submit.h"
 #include "xl/err.h"
@@ -31,15 +32,6 @@
 #define S_BACKOFF_MIN       0.5
 #define S_BACKOFF_MAX       30.0
 #define S_SUBMISSION_ID_MAX 32
-
-static double
-s_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 s_sleep(double seconds)
@@ -410,7 +402,7 @@ s_progress_break(struct s_progress *p)
 static void
 s_progress(struct s_progress *p, uint64_t done, int final)
 {
-    double now = s_now(), rate;
+    double now = xl_monotonic(), rate;
     int tenth;
 
     if (!p->started) {
@@ -638,14 +630,14 @@ s_monitor_event(struct s_link *l, char *err, size_t errlen)
 static int
 s_link_recv(struct s_link *l, xl_envelope **env, char *err, size_t errlen)
 {
-    double deadline = s_now() + l->timeout_ms / 1000.0;
+    double deadline = xl_monotonic() + l->timeout_ms / 1000.0;
     zmq_pollitem_t items[2] = {{l->sock, 0, ZMQ_POLLIN, 0}, {l->mon, 0, ZMQ_POLLIN, 0}};
     zmq_msg_t m;
     int r;
 
     *env = NULL;
     for (;;) {
-        double left = deadline - s_now();
+        double left = deadline - xl_monotonic();
         if (left <= 0 && l->secured)
             return xl_err_set(err, errlen, XL_ERR_UNAVAILABLE,
                               "no answer from the linker within %.0f s", l->timeout_ms / 1000.0);
@@ -671,7 +663,7 @@ s_link_recv(struct s_link *l, xl_envelope **env, char *err, size_t errlen)
             zmq_msg_close(&m);
             continue;
         }
-        r = xl_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), S_REPLY_MAX, env, err, errlen);
+        r = xl_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), S_REPLY_MAX, NULL, env, err, errlen);
         zmq_msg_close(&m);
         if (r != 0)
             return xl_err_set(err, errlen, r, "unreadable reply from the linker (%s)",
@@ -812,7 +804,7 @@ s_next_reply(struct s_sub *s, uint64_t first_reqid, xl_envelope **env, char *err
             return r;
         if ((*env)->request_id >= first_reqid)
             return 0;
-        xl_wire_free(env);
+        xl_wire_free(env, NULL);
     }
 }
 
@@ -880,7 +872,7 @@ s_attempt(struct s_sub *s, char *err, size_t errlen)
     s->acked = env->submit_ack->next_seq;
     credit = env->submit_ack->credit > 0 ? env->submit_ack->credit : 1;
     s_progress(&s->prog, s_records_of(s, s->acked), 0);
-    xl_wire_free(&env);
+    xl_wire_free(&env, NULL);
 
     sent = s->acked;
     if (sent < s->nchunks) {
@@ -916,7 +908,7 @@ s_attempt(struct s_sub *s, char *err, size_t errlen)
                            xl_wire_body_name(env));
             goto out;
         }
-        xl_wire_free(&env);
+        xl_wire_free(&env, NULL);
     }
     s_progress(&s->prog, s->info->count, 1);
     r = s_send_commit(s, err, errlen);
@@ -932,10 +924,10 @@ s_attempt(struct s_sub *s, char *err, size_t errlen)
             r = s_linker_error(env->error, err, errlen);
             break;
         }
-        xl_wire_free(&env); /* a late ack of a resent chunk */
+        xl_wire_free(&env, NULL); /* a late ack of a resent chunk */
     }
 out:
-    xl_wire_free(&env);
+    xl_wire_free(&env, NULL);
     agent_chunker_close(&ch);
     s_link_close(&s->link);
     return r;
@@ -966,7 +958,7 @@ s_run(struct s_sub *s, double retry_for, char *err, size_t errlen)
         s_progress_break(&s->prog);
         if (r != XL_ERR_UNAVAILABLE && r != XL_ERR_SEQUENCE)
             return xl_err_set(err, errlen, r, "%s", why);
-        now = s_now();
+        now = xl_monotonic();
         if (s->progressed || !failing) {
             failing = 1;
             fail_since = now;
@@ -1170,7 +1162,7 @@ agent_submit(const struct agent_submit_opts *o, char *err, size_t errlen)
     agent_receipt_print(s.receipt->receipt, stored, stdout);
     fflush(stdout);
 out:
-    xl_wire_free(&s.receipt);
+    xl_wire_free(&s.receipt, NULL);
     if (s.link.zctx != NULL)
         zmq_ctx_term(s.link.zctx);
     agent_xle_info_free(&info);

@@ -14,18 +14,10 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "xl/clock.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
 #include "xl/xle.h"
-
-static double
-s_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct s_pull {
     void *sock;
@@ -127,11 +119,11 @@ main(int argc, char **argv)
     zmq_connect(push, argv[1]);
     pull.messages = nmsg;
     pthread_create(&th, NULL, s_receiver, &pull);
-    t0 = s_now();
+    t0 = xl_monotonic();
     for (size_t i = 0; i < nmsg; i++)
         zmq_send(push, msgs[i], msglen[i], 0);
     pthread_join(th, NULL);
-    dt = s_now() - t0;
+    dt = xl_monotonic() - t0;
     printf("ingest reference: raw CURVE PUSH/PULL  %zu records in %.2f s  %9.0f records/s  "
            "%6.1f MB/s (%zu messages of %zu records)\n",
            nrec, dt, (double)nrec / dt, (double)pull.bytes / dt / 1e6, nmsg, per);

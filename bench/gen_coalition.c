@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "xl/clock.h"
 #include "gen.h"
 #include "xl/err.h"
 
@@ -73,15 +74,6 @@ s_parse_date(const char *s, int *y, int *m, int *d)
     if (s == NULL || sscanf(s, "%4d-%2d-%2d%c", y, m, d, &tail) != 3)
         return -1;
     return 0;
-}
-
-static double
-s_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int
@@ -158,9 +150,9 @@ main(int argc, char **argv)
         return 2;
     }
 
-    t0 = s_now();
+    t0 = xl_monotonic();
     rc = xl_gen_coalition(&o, out, &sum, err, sizeof err);
-    t1 = s_now();
+    t1 = xl_monotonic();
     if (rc != 0) {
         fprintf(stderr, "gen_coalition: %s\n", err);
         return 1;

@@ -11,20 +11,12 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "xl/clock.h"
 #include "../linker/dice.h"
 #include "../linker/match.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
 #include "xl/xle.h"
-
-static double
-s_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int
 main(int argc, char **argv)
@@ -48,7 +40,7 @@ main(int argc, char **argv)
         return 1;
     }
     in = linker_input_new(spec);
-    t0 = s_now();
+    t0 = xl_monotonic();
     {
         /* The headers give the record counts: reserve once (about 8 keys and
          * 5 blocking keys a record). */
@@ -91,7 +83,7 @@ main(int argc, char **argv)
         }
         xl_xle_reader_close(&r);
     }
-    tload = s_now() - t0;
+    tload = xl_monotonic() - t0;
 
     if (linker_match_run(in, &res, err, sizeof err) != 0) {
         fprintf(stderr, "link: %s\n", err);
@@ -104,7 +96,7 @@ main(int argc, char **argv)
     npairs = res.comparisons > 20000000 ? res.comparisons : 20000000;
     /* All pairs within windows of 256 consecutive filters: from cache, as a
      * block's members are compared. */
-    t0 = s_now();
+    t0 = xl_monotonic();
     {
         uint64_t done = 0;
         size_t win = in->nrec < 256 ? in->nrec : 256;
@@ -119,7 +111,7 @@ main(int argc, char **argv)
         }
         npairs = done;
     }
-    tbare = s_now() - t0;
+    tbare = xl_monotonic() - t0;
     getrusage(RUSAGE_SELF, &ru);
 
     printf("link records            %zu in %zu datasets, loaded in %.2f s\n", in->nrec,

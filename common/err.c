@@ -29,17 +29,21 @@ xl_strerror(int code)
     }
 }
 
-int
-xl_err_set(char *err, size_t errlen, int code, const char *fmt, ...)
+void
+xl_err_vfmt(char *err, size_t errlen, const char *fmt, va_list ap)
+{
+    if (err != NULL && errlen > 0)
+        vsnprintf(err, errlen, fmt, ap);
+}
+
+void
+xl_err_fmt(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
 
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
+    va_start(ap, fmt);
+    xl_err_vfmt(err, errlen, fmt, ap);
+    va_end(ap);
 }
 
 int

@@ -8,6 +8,7 @@
 #include "xl/err.h"
 #include "xl/log.h"
 #include "xl/receipt.h"
+#include "xl/wire.h"
 
 int
 linker_ctx_open(struct linker_ctx *ctx, const char *conf_path, char *err, size_t errlen)
@@ -417,6 +418,10 @@ linker_record_check(const struct linker_ctx *ctx, const Crosslink__Record *r, ch
 {
     if (r == NULL)
         return xl_err_set(err, errlen, XL_ERR_FORMAT, "empty record");
+    /* Nothing but the defined fields is stored: an unknown one would pass
+     * every check below and be packed again, whatever it carries. */
+    if (xl_wire_defined_only(&r->base, err, errlen) != 0)
+        return XL_ERR_FORMAT;
     if (r->local_ref.len != LINKER_REF_BYTES)
         return xl_err_set(err, errlen, XL_ERR_FORMAT, "local_ref is %zu bytes, not %d",
                           r->local_ref.len, LINKER_REF_BYTES);

@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "xl/clock.h"
 #include "audit.h"
 #include "link.h"
 #include "match.h"
@@ -271,14 +272,14 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
     struct linker_run_row row;
     uint64_t reserve = 0;
     size_t nconf;
-    struct timespec t0, t1;
+    double t0, t1;
     cJSON *d = NULL;
     char *params = NULL, hex[2 * XL_HASH_BYTES + 1];
     int r, have_res = 0;
 
     memset(sum, 0, sizeof *sum);
     memset(&row, 0, sizeof row);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = xl_monotonic();
     row.started = (int64_t)time(NULL);
     l.in = linker_input_new(ctx->spec);
     if (l.in == NULL)
@@ -362,7 +363,7 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
     row.clusters = res.nclusters;
     row.possible = res.npossible;
     row.conflicts = res.nconflicts;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    t1 = xl_monotonic();
     row.finished = (int64_t)time(NULL);
 
     d = cJSON_CreateObject();
@@ -391,7 +392,7 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
     sum->conflicts = row.conflicts;
     sum->possible = row.possible;
     memcpy(sum->cluster_hash, row.cluster_hash, XL_HASH_BYTES);
-    sum->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    sum->seconds = t1 - t0;
 
     /* The audit entry: parameters and counts, never record content. */
     cJSON_AddNumberToObject(d, "run", (double)sum->run);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "xl/clock.h"
 #include "dice.h"
 #include "match.h"
 #include "xl/err.h"
@@ -18,15 +19,6 @@
 /* Clusters of at most this size after the exact cascade take part in the
  * fuzzy pass. */
 #define S_SMALL_CLUSTER 1
-
-static double
-s_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- input ------------------------------------------------------------------ */
 
@@ -647,7 +639,7 @@ s_fuzzy(struct s_run *r)
                 g.pop[i] = in->pop[m];
             }
         }
-        tc = s_now();
+        tc = xl_monotonic();
         pops = g.pop;
         counts = g.count;
         roots = g.root;
@@ -693,7 +685,7 @@ s_fuzzy(struct s_run *r)
                 }
             }
         }
-        o->seconds_compare += s_now() - tc;
+        o->seconds_compare += xl_monotonic() - tc;
         lo = hi;
     }
     for (int b = 0; b < LINKER_SCORE_BINS; b++)
@@ -787,28 +779,28 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
         }
     }
 
-    t0 = s_now();
+    t0 = xl_monotonic();
     rc = s_exact(&r);
-    o->seconds_exact = s_now() - t0;
+    o->seconds_exact = xl_monotonic() - t0;
     if (rc != 0) {
         xl_err_set(err, errlen, rc, "link run: out of memory in the exact cascade");
         goto out;
     }
-    t0 = s_now();
+    t0 = xl_monotonic();
     rc = s_fuzzy(&r);
-    o->seconds_fuzzy = s_now() - t0;
+    o->seconds_fuzzy = xl_monotonic() - t0;
     if (rc != 0) {
         xl_err_set(err, errlen, rc, "link run: out of memory in the fuzzy pass");
         goto out;
     }
-    t0 = s_now();
+    t0 = xl_monotonic();
     for (uint32_t i = 0; i < in->nrec; i++) {
         uint32_t root = s_find(u, i);
         o->cluster[i] = u->minrec[root];
         if (root == i)
             o->nclusters++;
     }
-    o->seconds_cluster = s_now() - t0;
+    o->seconds_cluster = xl_monotonic() - t0;
     rc = 0;
 out:
     free(u->parent);

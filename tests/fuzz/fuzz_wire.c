@@ -14,12 +14,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t outlen = 0;
     char err[256];
 
-    if (xl_wire_decode(data, size, 1u << 20, &env, err, sizeof err) == 0) {
+    if (xl_wire_decode(data, size, 1u << 20, NULL, &env, err, sizeof err) == 0) {
         if (xl_wire_encode(env, &out, &outlen) != 0)
             abort();
         (void)xl_wire_body_name(env);
         free(out);
-        xl_wire_free(&env);
+        xl_wire_free(&env, NULL);
     }
     return 0;
 }

@@ -35,7 +35,8 @@ s_print_reply(void *sock, int timeout_ms)
         printf("no reply\n");
         return;
     }
-    if (xl_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), 1u << 24, &env, err, sizeof err) != 0) {
+    if (xl_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), 1u << 24, NULL, &env, err, sizeof err) !=
+        0) {
         printf("reply undecodable\n");
     } else if (env->body_case == CROSSLINK__ENVELOPE__BODY_ERROR) {
         printf("reply error %d %s\n", (int)env->error->code,
@@ -49,7 +50,7 @@ s_print_reply(void *sock, int timeout_ms)
     } else {
         printf("reply %s\n", xl_wire_body_name(env));
     }
-    xl_wire_free(&env);
+    xl_wire_free(&env, NULL);
     zmq_msg_close(&m);
 }
 

@@ -138,8 +138,8 @@ s_check_chunk(const struct s_fix *f, const struct agent_chunk *c, uint64_t seq, 
     assert_true(c->data >= c->base);
     assert_int_equal(c->seq, seq);
     assert_int_equal(c->records, n);
-    assert_int_equal(xl_wire_decode(c->data, c->len, XL_WIRE_MAX_DEFAULT, &env, err, sizeof err),
-                     0);
+    assert_int_equal(
+        xl_wire_decode(c->data, c->len, XL_WIRE_MAX_DEFAULT, NULL, &env, err, sizeof err), 0);
     assert_int_equal(env->request_id, reqid);
     assert_int_equal(env->body_case, CROSSLINK__ENVELOPE__BODY_SUBMIT_CHUNK);
     assert_int_equal(env->submit_chunk->seq, seq);
@@ -163,7 +163,7 @@ s_check_chunk(const struct s_fix *f, const struct agent_chunk *c, uint64_t seq, 
     crosslink__envelope__pack(env, again);
     assert_memory_equal(again, c->data, len);
     free(again);
-    xl_wire_free(&env);
+    xl_wire_free(&env, NULL);
 }
 
 static void

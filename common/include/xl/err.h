@@ -7,6 +7,7 @@
 #ifndef XL_ERR_H
 #define XL_ERR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 enum {
@@ -34,10 +35,27 @@ enum {
 /* A static string describing an XL_ERR_* code; never NULL. */
 const char *xl_strerror(int code);
 
-/* printf into err (size errlen) when err is non-NULL; returns code, so a caller
- * can write `return xl_err_set(err, errlen, XL_ERR_IO, "%s: %s", path, ...)`. */
-int xl_err_set(char *err, size_t errlen, int code, const char *fmt, ...)
+/* printf into err (size errlen) when err is non-NULL. */
+void xl_err_fmt(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void xl_err_vfmt(char *err, size_t errlen, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+/* xl_err_fmt, then returns code, so a caller can write
+ * `return xl_err_set(err, errlen, XL_ERR_IO, "%s: %s", path, ...)`. Defined
+ * here, not in err.c, so that a static analyser sees which code it returns. */
+static inline int xl_err_set(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+static inline int
+xl_err_set(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    xl_err_vfmt(err, errlen, fmt, ap);
+    va_end(ap);
+    return code;
+}
 
 /* Writes all len bytes of buf to fd, retrying after interruptions and short
  * writes: 0, or -1 with errno set. (Here because every module that reports an

@@ -17,13 +17,21 @@
 
 typedef Crosslink__Envelope xl_envelope; /* generated type; a typedef to keep lines short */
 
-/* Decodes buf into *out (caller frees with xl_wire_free). Errors:
- * XL_ERR_TOOBIG when len > max, XL_ERR_FORMAT for bytes that do not parse or an
- * envelope without a body, XL_ERR_VERSION for a version other than
- * XL_WIRE_VERSION. On error *out is NULL. */
-int xl_wire_decode(const uint8_t *buf, size_t len, size_t max, xl_envelope **out, char *err,
-                   size_t errlen);
-void xl_wire_free(xl_envelope **env);
+/* Decodes buf into *out with alloc (NULL: malloc), which the caller frees
+ * with xl_wire_free and the same alloc. Errors: XL_ERR_TOOBIG when len > max,
+ * XL_ERR_FORMAT for bytes that do not parse, an envelope without a body or one
+ * carrying a field the protocol does not define (anywhere inside it),
+ * XL_ERR_VERSION for a version other than XL_WIRE_VERSION. On error *out is
+ * NULL. */
+int xl_wire_decode(const uint8_t *buf, size_t len, size_t max, ProtobufCAllocator *alloc,
+                   xl_envelope **out, char *err, size_t errlen);
+/* Frees *env (decoded with alloc) and sets it to NULL; accepts NULL. */
+void xl_wire_free(xl_envelope **env, ProtobufCAllocator *alloc);
+
+/* 0 when m and every message inside it hold only fields the protocol defines;
+ * XL_ERR_FORMAT naming the message type and field number otherwise. Decoding
+ * checks envelopes; a record read from a file is checked with this. */
+int xl_wire_defined_only(const ProtobufCMessage *m, char *err, size_t errlen);
 
 /* Packs env (its version is set to XL_WIRE_VERSION) into a new buffer (*out,
  * *outlen; caller frees with free()). XL_ERR_NOMEM on allocation failure. */
