@@ -32,6 +32,8 @@
 #define S_BACKOFF_MIN       0.5
 #define S_BACKOFF_MAX       30.0
 #define S_SUBMISSION_ID_MAX 32
+/* Fresh starts after the linker discarded a submission, before giving up. */
+#define S_RESTARTS_MAX 2
 
 static void
 s_sleep(double seconds)
@@ -684,6 +686,8 @@ struct s_sub {
     uint8_t sid[S_SUBMISSION_ID_MAX];
     size_t sidlen;
     uint64_t acked;       /* chunks the linker has stored, as last told */
+    uint64_t max_message; /* the largest message the linker reads (0: not told) */
+    unsigned restarts;    /* times the linker discarded the submission */
     int progressed;       /* this attempt moved acked forward */
     xl_envelope *receipt; /* the envelope holding the verified receipt */
     int already;          /* the first begin was answered with a receipt */
@@ -710,6 +714,7 @@ s_error_code(int code)
     case CROSSLINK__ERROR__CODE__SEQUENCE: return XL_ERR_SEQUENCE;
     case CROSSLINK__ERROR__CODE__NOT_FOUND: return XL_ERR_NOTFOUND;
     case CROSSLINK__ERROR__CODE__UNAVAILABLE: return XL_ERR_UNAVAILABLE;
+    case CROSSLINK__ERROR__CODE__DISCARDED: return XL_ERR_DISCARDED;
     default: return XL_ERR_INTERNAL;
     }
 }
@@ -823,6 +828,43 @@ s_on_ack(struct s_sub *s, const Crosslink__SubmitAck *a, uint64_t sent, unsigned
     return a->credit > 0 ? a->credit : 1;
 }
 
+/* Tells the linker to discard the open submission: this agent's own file
+ * turned out damaged while sending, so what is stored can never commit. Best
+ * effort: the linker also discards it when the commit does not match. */
+static void
+s_send_abort(struct s_sub *s)
+{
+    Crosslink__SubmitAbort a = CROSSLINK__SUBMIT_ABORT__INIT;
+    xl_envelope env = CROSSLINK__ENVELOPE__INIT, *reply = NULL;
+    char err[XL_ERRBUF];
+    uint64_t id = ++s->reqid;
+
+    a.submission_id.data = s->sid;
+    a.submission_id.len = s->sidlen;
+    env.request_id = id;
+    env.body_case = CROSSLINK__ENVELOPE__BODY_SUBMIT_ABORT;
+    env.submit_abort = &a;
+    if (s_send_env(&s->link, &env, err, sizeof err) == 0 &&
+        s_next_reply(s, id, &reply, err, sizeof err) == 0 &&
+        reply->body_case == CROSSLINK__ENVELOPE__BODY_SUBMIT_ACK)
+        xl_info("the linker discarded the incomplete submission");
+    xl_wire_free(&reply, NULL);
+}
+
+/* A chunk the linker would not read: refused here, with the fix. */
+static int
+s_chunk_too_big(const struct s_sub *s, const struct agent_chunk *c, char *err, size_t errlen)
+{
+    unsigned fits =
+        (unsigned)((double)s->chunk_records * (double)s->max_message / (double)c->len * 0.9);
+
+    return xl_err_set(err, errlen, XL_ERR_TOOBIG,
+                      "chunk %llu is %zu bytes; the linker reads messages of at most %llu: set "
+                      "chunk_records in agent.conf to %u or fewer and submit again",
+                      (unsigned long long)c->seq, c->len, (unsigned long long)s->max_message,
+                      fits > 0 ? fits : 1);
+}
+
 /* One connection: begin, chunks from where the linker stands, commit. */
 static int
 s_attempt(struct s_sub *s, char *err, size_t errlen)
@@ -870,6 +912,7 @@ s_attempt(struct s_sub *s, char *err, size_t errlen)
     if (env->submit_ack->next_seq > s->acked)
         s->progressed = 1;
     s->acked = env->submit_ack->next_seq;
+    s->max_message = env->submit_ack->max_message;
     credit = env->submit_ack->credit > 0 ? env->submit_ack->credit : 1;
     s_progress(&s->prog, s_records_of(s, s->acked), 0);
     xl_wire_free(&env, NULL);
@@ -888,8 +931,16 @@ s_attempt(struct s_sub *s, char *err, size_t errlen)
             if (r == 0)
                 r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: fewer records than expected",
                                s->xle_path);
-            if (r < 0)
+            if (r < 0) {
+                if (r != XL_ERR_NOMEM)
+                    s_send_abort(s);
                 goto out;
+            }
+            if (s->max_message > 0 && chunk.len > s->max_message) {
+                r = s_chunk_too_big(s, &chunk, err, errlen);
+                free(chunk.base);
+                goto out;
+            }
             r = s_link_send(&s->link, chunk.base, chunk.data, chunk.len, err, errlen);
             if (r != 0)
                 goto out;
@@ -956,6 +1007,20 @@ s_run(struct s_sub *s, double retry_for, char *err, size_t errlen)
         if (r == 0)
             return 0;
         s_progress_break(&s->prog);
+        if (r == XL_ERR_DISCARDED && s->restarts < S_RESTARTS_MAX) {
+            /* What the linker stored did not match: it threw the submission
+             * away, and a new begin starts it afresh from the first chunk. */
+            s->restarts++;
+            s->acked = 0;
+            s->sidlen = 0;
+            xl_warn("%s; sending it again from the start", why);
+            continue;
+        }
+        if (r == XL_ERR_DISCARDED)
+            return xl_err_set(err, errlen, r,
+                              "%s. It was sent %u times and never matched: encode the extract "
+                              "again (crosslink-agent encode) and submit",
+                              why, s->restarts + 1);
         if (r != XL_ERR_UNAVAILABLE && r != XL_ERR_SEQUENCE)
             return xl_err_set(err, errlen, r, "%s", why);
         now = xl_monotonic();

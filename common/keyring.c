@@ -165,6 +165,32 @@ xl_keyring_find(const struct xl_keyring *kr, const char *id_or_name)
     return NULL;
 }
 
+const struct xl_keyring_entry *
+xl_keyring_find_id(const struct xl_keyring *kr, const char *id)
+{
+    for (size_t i = 0; kr != NULL && id != NULL && i < kr->count; i++) {
+        if (strcmp(kr->entries[i].key_id, id) == 0)
+            return &kr->entries[i];
+    }
+    return NULL;
+}
+
+void
+xl_keyring_count(const struct xl_keyring *kr, struct xl_keyring_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; kr != NULL && i < kr->count; i++) {
+        c->entries++;
+        if (kr->entries[i].active) {
+            c->active++;
+            if (kr->entries[i].role == XL_ROLE_AGENT)
+                c->agents++;
+        } else {
+            c->revoked++;
+        }
+    }
+}
+
 int
 xl_keyring_add(struct xl_keyring *kr, const struct xl_keyring_entry *e, char *err, size_t errlen)
 {

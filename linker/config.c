@@ -148,7 +148,43 @@ s_handler(void *user, const char *section, const char *name, const char *v)
         c->credit = (uint32_t)n;
         return 1;
     }
+    if (strcmp(name, "max_connections") == 0) {
+        if (!s_uint(p, name, v, 1, LINKER_CONNECTIONS_MAX, &n))
+            return 0;
+        c->max_connections = (unsigned)n;
+        return 1;
+    }
+    if (strcmp(name, "max_unauthenticated") == 0) {
+        if (!s_uint(p, name, v, 1, LINKER_CONNECTIONS_MAX, &n))
+            return 0;
+        c->max_unauthenticated = (unsigned)n;
+        return 1;
+    }
+    if (strcmp(name, "max_connections_per_key") == 0) {
+        if (!s_uint(p, name, v, 1, LINKER_CONNECTIONS_MAX, &n))
+            return 0;
+        c->max_per_key = (unsigned)n;
+        return 1;
+    }
+    if (strcmp(name, "idle_timeout") == 0) {
+        if (!s_uint(p, name, v, 1, 86400, &n))
+            return 0;
+        c->idle_timeout = (double)n;
+        return 1;
+    }
+    if (strcmp(name, "handshake_timeout") == 0) {
+        if (!s_uint(p, name, v, 1, 600, &n))
+            return 0;
+        c->handshake_timeout = (double)n;
+        return 1;
+    }
     return xl_ini_fail(&p->ini, "unknown key '%.40s' in [linker]", name);
+}
+
+size_t
+linker_config_frame_max(const struct linker_config *c)
+{
+    return c->max_message + LINKER_FRAME_MARGIN;
 }
 
 int
@@ -161,6 +197,11 @@ linker_config_load(const char *path, struct linker_config *c, char *err, size_t 
     c->max_message = LINKER_MAX_MESSAGE_DEFAULT;
     c->max_chunk_records = LINKER_MAX_CHUNK_DEFAULT;
     c->credit = LINKER_CREDIT_DEFAULT;
+    c->max_connections = LINKER_CONNECTIONS_DEFAULT;
+    c->max_unauthenticated = LINKER_UNAUTH_DEFAULT;
+    c->max_per_key = LINKER_PER_KEY_DEFAULT;
+    c->idle_timeout = LINKER_IDLE_DEFAULT;
+    c->handshake_timeout = LINKER_HANDSHAKE_DEFAULT;
     snprintf(c->path, sizeof c->path, "%s", path);
     r = xl_ini_parse_file(path, "the linker configuration", s_handler, &p, err, errlen);
     if (r != 0)

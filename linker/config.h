@@ -13,6 +13,11 @@
  *   max_message = 16777216           ; optional
  *   max_chunk_records = 10000        ; optional
  *   credit = 8                       ; optional
+ *   max_connections = 256            ; optional: connections at once
+ *   max_unauthenticated = 16         ; optional: of those, still in the handshake
+ *   max_connections_per_key = 4      ; optional
+ *   idle_timeout = 300               ; optional: seconds before an idle connection is closed
+ *   handshake_timeout = 10           ; optional: seconds to finish the CURVE handshake
  *
  * Relative paths are taken relative to the directory of the configuration
  * file. Every key but the optional ones is required, and an unknown key or
@@ -29,13 +34,22 @@
 #define LINKER_PATH_MAX     1024
 #define LINKER_ENDPOINT_MAX 256
 
-#define LINKER_MAX_MESSAGE_DEFAULT (16u * 1024 * 1024)
+#define LINKER_MAX_MESSAGE_DEFAULT (4u * 1024 * 1024)
 #define LINKER_MAX_MESSAGE_MIN     (64u * 1024)
 #define LINKER_MAX_MESSAGE_MAX     (256u * 1024 * 1024)
 #define LINKER_MAX_CHUNK_DEFAULT   10000u
 #define LINKER_MAX_CHUNK_MAX       1000000u
 #define LINKER_CREDIT_DEFAULT      8u
 #define LINKER_CREDIT_MAX          256u
+#define LINKER_CONNECTIONS_DEFAULT 256u
+#define LINKER_CONNECTIONS_MAX     65536u
+#define LINKER_UNAUTH_DEFAULT      16u
+#define LINKER_PER_KEY_DEFAULT     4u
+#define LINKER_IDLE_DEFAULT        300u
+#define LINKER_HANDSHAKE_DEFAULT   10u
+/* What a frame may exceed max_message by and still be read, so that a message
+ * a little too big gets a TOO_BIG answer rather than a dropped connection. */
+#define LINKER_FRAME_MARGIN (64u * 1024)
 
 struct linker_config {
     char path[LINKER_PATH_MAX];
@@ -51,7 +65,13 @@ struct linker_config {
     size_t max_message;
     uint32_t max_chunk_records;
     uint32_t credit;
+    unsigned max_connections, max_unauthenticated, max_per_key;
+    double idle_timeout, handshake_timeout; /* seconds */
 };
+
+/* The largest frame the linker reads from any peer, in the handshake too:
+ * max_message and a margin for the envelope. */
+size_t linker_config_frame_max(const struct linker_config *c);
 
 /* Loads path into *out. XL_ERR_NOTFOUND or XL_ERR_IO when the file cannot be
  * read, XL_ERR_FORMAT (with file and line) for a bad or missing value. */

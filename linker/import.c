@@ -8,8 +8,8 @@
 
 #include "import.h"
 #include "ingest.h"
-#include "server.h"
 #include "xl/err.h"
+#include "xl/keyring.h"
 #include "xl/log.h"
 #include "xl/receipt.h"
 #include "xl/xle.h"
@@ -90,6 +90,22 @@ s_put_be32(uint8_t *p, size_t v)
     p[3] = (uint8_t)v;
 }
 
+/* A refusal of the import's records is audited as the network's are (the
+ * operator's own command needs no rate limit). */
+static void
+s_refused(struct linker_ctx *ctx, struct linker_answer *res)
+{
+    char err[XL_ERRBUF];
+
+    if (res->refusal == NULL)
+        return;
+    cJSON_AddStringToObject(res->refusal, "reason", res->msg);
+    if (linker_audit_append(ctx->audit, 0, "linker", "operator", "submission.refused", res->refusal,
+                            NULL, err, sizeof err) != 0)
+        xl_error("audit: %s", err);
+    res->refusal = NULL; /* consumed */
+}
+
 /* Second pass: the chunks from next_seq on, through linker_chunk. */
 static int
 s_send_chunks(struct linker_ctx *ctx, const struct linker_actor *who, const char *path,
@@ -134,6 +150,7 @@ s_send_chunks(struct linker_ctx *ctx, const struct linker_actor *who, const char
                 struct linker_records recs = {.data = buf, .len = len, .n = n};
                 linker_chunk(ctx, who, id, LINKER_SUBID_BYTES, seq, &recs, &res);
                 if (res.code != 0) {
+                    s_refused(ctx, &res);
                     r = xl_err_set(err, errlen, res.code, "%s: chunk %llu refused: %s", path,
                                    (unsigned long long)seq, res.msg);
                     linker_answer_clear(&res);
@@ -238,6 +255,7 @@ linker_import(const char *conf_path, const char *path, FILE *out, char *err, siz
     b.n_attributes = hdr->n_attributes;
     b.attributes = hdr->attributes;
     if (linker_begin(&ctx, &who, &b, &res) != 0) {
+        s_refused(&ctx, &res);
         r = xl_err_set(err, errlen, res.code, "%s: refused: %s", path, res.msg);
         goto out;
     }
@@ -254,6 +272,7 @@ linker_import(const char *conf_path, const char *path, FILE *out, char *err, siz
         if (r != 0)
             goto out;
         if (linker_commit(&ctx, &who, id, sizeof id, count, hash, sizeof hash, &res) != 0) {
+            s_refused(&ctx, &res);
             r = xl_err_set(err, errlen, res.code, "%s: commit refused: %s", path, res.msg);
             goto out;
         }
@@ -283,7 +302,7 @@ struct s_status {
 static const char *
 s_key_name(const struct xl_keyring *kr, const char *id)
 {
-    const struct xl_keyring_entry *e = linker_keyring_by_id(kr, id);
+    const struct xl_keyring_entry *e = xl_keyring_find_id(kr, id);
 
     return e != NULL ? e->name : id;
 }
@@ -356,8 +375,8 @@ linker_status(const char *conf_path, FILE *out, char *err, size_t errlen)
     fprintf(out, "linker: epoch %u, specification %.16s…, database %s\n", (unsigned)cfg.epoch, fp,
             cfg.database_path);
     if (kr != NULL) {
-        struct linker_keyring_counts c;
-        linker_keyring_count(kr, &c);
+        struct xl_keyring_counts c;
+        xl_keyring_count(kr, &c);
         fprintf(out, "keyring: %zu keys, %zu active (%zu agents), %zu revoked\n", c.entries,
                 c.active, c.agents, c.revoked);
     }

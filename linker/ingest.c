@@ -50,7 +50,22 @@ linker_answer_clear(struct linker_answer *res)
 {
     free(res->receipt);
     free(res->link_text);
+    cJSON_Delete(res->refusal);
     memset(res, 0, sizeof *res);
+}
+
+const char *
+linker_outcome_name(enum linker_outcome o)
+{
+    static const char *const names[] = {
+        [LINKER_DID_NOTHING] = "none",      [LINKER_DID_BEGIN] = "new",
+        [LINKER_DID_RESUME] = "resumed",    [LINKER_DID_FIND_COMMITTED] = "already committed",
+        [LINKER_DID_STORE] = "stored",      [LINKER_DID_ACK_AGAIN] = "duplicate",
+        [LINKER_DID_COMMIT] = "committed",  [LINKER_DID_REPEAT] = "repeated",
+        [LINKER_DID_DISCARD] = "discarded",
+    };
+
+    return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "unknown";
 }
 
 Crosslink__Error__Code
@@ -67,6 +82,7 @@ linker_error_code(int e)
     case XL_ERR_SEQUENCE: return CROSSLINK__ERROR__CODE__SEQUENCE;
     case XL_ERR_NOTFOUND: return CROSSLINK__ERROR__CODE__NOT_FOUND;
     case XL_ERR_UNAVAILABLE: return CROSSLINK__ERROR__CODE__UNAVAILABLE;
+    case XL_ERR_DISCARDED: return CROSSLINK__ERROR__CODE__DISCARDED;
     default: return CROSSLINK__ERROR__CODE__INTERNAL;
     }
 }
@@ -152,42 +168,28 @@ s_audit(struct linker_ctx *ctx, const struct linker_actor *who, const char *even
         xl_error("audit: %s", err);
 }
 
-/* Audits a refusal (submission.refused) and logs it. */
+/* Marks res, an error of the peer's doing, as a refusal to audit: its details
+ * go with the answer (the caller audits under the refusal limit). */
 static int
-s_refused(struct linker_ctx *ctx, const struct linker_actor *who, const char *stage,
-          const char *agency, const char *dataset, const uint8_t *id,
-          const struct linker_answer *res)
+s_refused(const struct linker_actor *who, const char *stage, const char *agency,
+          const char *dataset, const uint8_t *id, struct linker_answer *res)
 {
     cJSON *d = cJSON_CreateObject();
 
     if (d != NULL) {
         cJSON_AddStringToObject(d, "stage", stage);
-        cJSON_AddStringToObject(d, "reason", s_code_name(res->code));
-        cJSON_AddStringToObject(d, "message", res->msg);
+        cJSON_AddStringToObject(d, "code", s_code_name(res->code));
         if (agency != NULL)
             cJSON_AddStringToObject(d, "agency", s_safe_name(agency));
         if (dataset != NULL)
             cJSON_AddStringToObject(d, "dataset", s_safe_name(dataset));
         if (id != NULL)
             s_add_hex(d, "submission", id, LINKER_SUBID_BYTES);
-        cJSON_AddStringToObject(d, "key_id", who->key_id);
         cJSON_AddStringToObject(d, "source", who->source);
     }
-    xl_warn("refused %s from key %s: %s", stage, who->key_id, res->msg);
-    s_audit(ctx, who, "submission.refused", d, NULL);
+    cJSON_Delete(res->refusal);
+    res->refusal = d;
     return res->code;
-}
-
-static int
-s_authorise(const struct linker_actor *who, const char *agency, struct linker_answer *res)
-{
-    if (who->role != XL_ROLE_AGENT)
-        return s_fail(res, XL_ERR_DENIED, "key %s has role %s: only agent keys submit", who->key_id,
-                      xl_role_name(who->role));
-    if (agency == NULL || strcmp(agency, who->agency) != 0)
-        return s_fail(res, XL_ERR_DENIED, "key %s submits for agency %s only", who->key_id,
-                      who->agency);
-    return 0;
 }
 
 static int
@@ -251,8 +253,6 @@ s_begin_check(struct linker_ctx *ctx, const struct linker_actor *who,
 {
     char theirs[2 * XL_HASH_BYTES + 1] = "(none)", ours[2 * XL_HASH_BYTES + 1];
 
-    if (s_authorise(who, b->agency, res) != 0)
-        return res->code;
     if (b->spec_fingerprint.len != XL_HASH_BYTES ||
         !xl_equal(b->spec_fingerprint.data, ctx->spec->fingerprint, XL_HASH_BYTES)) {
         if (b->spec_fingerprint.len == XL_HASH_BYTES)
@@ -295,6 +295,7 @@ s_ack(struct linker_ctx *ctx, const struct linker_submission *sub, struct linker
     res->next_seq = sub->next_seq;
     res->records_stored = sub->records_stored;
     res->credit = ctx->cfg.credit;
+    res->max_message = ctx->cfg.max_message;
 }
 
 /* Answers with the stored receipt of sub. */
@@ -344,7 +345,7 @@ linker_begin(struct linker_ctx *ctx, const struct linker_actor *who,
     memset(res, 0, sizeof *res);
     res->credit = ctx->cfg.credit;
     if (s_begin_check(ctx, who, b, res) != 0 || s_attributes(b, &attrs, res) != 0)
-        return s_refused(ctx, who, "begin", b->agency, b->dataset, NULL, res);
+        return s_refused(who, "begin", b->agency, b->dataset, NULL, res);
 
     memset(&want, 0, sizeof want);
     snprintf(want.agency, sizeof want.agency, "%s", b->agency);
@@ -368,7 +369,8 @@ linker_begin(struct linker_ctx *ctx, const struct linker_actor *who,
             s_ack(ctx, &sub, res);
         if (r != 0)
             return r;
-        res->what = sub.state == LINKER_COMMITTED ? "already committed" : "resumed";
+        res->outcome =
+            sub.state == LINKER_COMMITTED ? LINKER_DID_FIND_COMMITTED : LINKER_DID_RESUME;
         d = s_sub_details(&sub, who);
         if (d != NULL) {
             cJSON_AddStringToObject(d, "result",
@@ -378,7 +380,8 @@ linker_begin(struct linker_ctx *ctx, const struct linker_actor *who,
         s_audit(ctx, who, "submission.begin", d, NULL);
         s_hexid(sub.id, hexid);
         xl_info("begin %s/%s from key %s: %s submission %s at chunk %llu", sub.agency, sub.dataset,
-                who->key_id, res->what, hexid, (unsigned long long)sub.next_seq);
+                who->key_id, linker_outcome_name(res->outcome), hexid,
+                (unsigned long long)sub.next_seq);
         return 0;
     }
     if (r != XL_ERR_NOTFOUND) {
@@ -405,7 +408,7 @@ linker_begin(struct linker_ctx *ctx, const struct linker_actor *who,
     if (r != 0)
         return s_store_fail(res, r == XL_ERR_EXISTS ? XL_ERR_INTERNAL : r, err);
     s_ack(ctx, &sub, res);
-    res->what = "new";
+    res->outcome = LINKER_DID_BEGIN;
     s_hexid(sub.id, hexid);
     xl_info("begin %s/%s from key %s: new submission %s of %llu records", sub.agency, sub.dataset,
             who->key_id, hexid, (unsigned long long)sub.record_count);
@@ -554,7 +557,21 @@ s_lookup(struct linker_ctx *ctx, const struct linker_actor *who, const uint8_t *
         return s_fail(res, XL_ERR_NOTFOUND, "unknown submission id");
     if (r != 0)
         return s_store_fail(res, r, err);
-    return s_authorise(who, sub->agency, res);
+    return 0;
+}
+
+int
+linker_submission_agency(struct linker_ctx *ctx, const uint8_t *id, size_t idlen,
+                         char agency[XL_NAME_MAX])
+{
+    struct linker_submission sub;
+
+    agency[0] = '\0';
+    if (id == NULL || idlen != LINKER_SUBID_BYTES ||
+        linker_store_get(ctx->store, id, &sub, NULL, 0) != 0)
+        return XL_ERR_NOTFOUND;
+    snprintf(agency, XL_NAME_MAX, "%s", sub.agency);
+    return 0;
 }
 
 int
@@ -573,14 +590,12 @@ linker_chunk(struct linker_ctx *ctx, const struct linker_actor *who, const uint8
     memset(res, 0, sizeof *res);
     res->credit = ctx->cfg.credit;
     r = s_lookup(ctx, who, id, idlen, &sub, res);
-    if (r == XL_ERR_DENIED)
-        return s_refused(ctx, who, "chunk", sub.agency, sub.dataset, sub.id, res);
     if (r != 0)
         return r;
     if (seq < sub.next_seq) {
         /* A resend after a lost ack: already durable, acked again unread. */
         s_ack(ctx, &sub, res);
-        res->what = "duplicate";
+        res->outcome = LINKER_DID_ACK_AGAIN;
         return 0;
     }
     if (sub.state != LINKER_OPEN)
@@ -592,11 +607,11 @@ linker_chunk(struct linker_ctx *ctx, const struct linker_actor *who, const uint8
     if (recs->n > sub.chunk_records) {
         s_fail(res, XL_ERR_TOOBIG, "chunk %llu has %zu records, more than the %u agreed",
                (unsigned long long)seq, recs->n, sub.chunk_records);
-        return s_refused(ctx, who, "chunk", sub.agency, sub.dataset, sub.id, res);
+        return s_refused(who, "chunk", sub.agency, sub.dataset, sub.id, res);
     }
     if (recs->n == 0) {
         s_fail(res, XL_ERR_FORMAT, "chunk %llu has no records", (unsigned long long)seq);
-        return s_refused(ctx, who, "chunk", sub.agency, sub.dataset, sub.id, res);
+        return s_refused(who, "chunk", sub.agency, sub.dataset, sub.id, res);
     }
     if (recs->records != NULL) {
         r = s_pack_records(ctx, recs->records, recs->n, &packed, &len, res);
@@ -608,20 +623,20 @@ linker_chunk(struct linker_ctx *ctx, const struct linker_actor *who, const uint8
     }
     if (r != 0) {
         if (res->code == XL_ERR_FORMAT || res->code == XL_ERR_TOOBIG)
-            return s_refused(ctx, who, "chunk", sub.agency, sub.dataset, sub.id, res);
+            return s_refused(who, "chunk", sub.agency, sub.dataset, sub.id, res);
         return r;
     }
     r = linker_store_put_chunk(ctx->store, sub.id, seq, recs->n, data, len, &cr, err, sizeof err);
     if (r != 0) {
         s_store_fail(res, r, err);
         if (r == XL_ERR_MISMATCH || r == XL_ERR_TOOBIG || r == XL_ERR_INVALID)
-            return s_refused(ctx, who, "chunk", sub.agency, sub.dataset, sub.id, res);
+            return s_refused(who, "chunk", sub.agency, sub.dataset, sub.id, res);
         return r;
     }
     sub.next_seq = cr.next_seq;
     sub.records_stored = cr.records_stored;
     s_ack(ctx, &sub, res);
-    res->what = cr.duplicate ? "duplicate" : "stored";
+    res->outcome = cr.duplicate ? LINKER_DID_ACK_AGAIN : LINKER_DID_STORE;
     if (xl_log_get_level() >= XL_LOG_DEBUG) {
         s_hexid(sub.id, hexid);
         xl_debug("chunk %llu of %s: %zu records, %llu of %llu stored", (unsigned long long)seq,
@@ -714,6 +729,62 @@ s_seal(void *arg, const struct linker_submission *sub,
     return 0;
 }
 
+/* Discards open submission sub and audits it (submission.discarded). Returns
+ * XL_ERR_DISCARDED once done, or the store's error in res. */
+static int
+s_discard(struct linker_ctx *ctx, const struct linker_actor *who,
+          const struct linker_submission *sub, const char *reason, const char *stored_hash,
+          uint64_t records, struct linker_answer *res)
+{
+    char err[XL_ERRBUF], hexid[LINKER_SUBID_HEX + 1];
+    cJSON *d;
+    int r;
+
+    r = linker_store_discard(ctx->store, sub->id, err, sizeof err);
+    if (r != 0)
+        return s_store_fail(res, r, err);
+    d = s_sub_details(sub, who);
+    if (d != NULL) {
+        cJSON_AddStringToObject(d, "reason", reason);
+        cJSON_AddNumberToObject(d, "chunks_stored", (double)sub->next_seq);
+        if (stored_hash != NULL) {
+            cJSON_AddStringToObject(d, "stored_content", stored_hash);
+            cJSON_AddNumberToObject(d, "stored_records", (double)records);
+        }
+    }
+    s_audit(ctx, who, "submission.discarded", d, NULL);
+    s_hexid(sub->id, hexid);
+    xl_warn("discarded submission %s of %s/%s (key %s): %s", hexid, sub->agency, sub->dataset,
+            who->key_id, reason);
+    res->outcome = LINKER_DID_DISCARD;
+    return XL_ERR_DISCARDED;
+}
+
+int
+linker_abort(struct linker_ctx *ctx, const struct linker_actor *who, const uint8_t *id,
+             size_t idlen, struct linker_answer *res)
+{
+    struct linker_submission sub;
+    int r;
+
+    memset(res, 0, sizeof *res);
+    res->credit = ctx->cfg.credit;
+    r = s_lookup(ctx, who, id, idlen, &sub, res);
+    if (r != 0)
+        return r;
+    if (sub.state != LINKER_OPEN)
+        return s_fail(res, XL_ERR_MISMATCH, "submission is %s: nothing to abort",
+                      linker_state_name(sub.state));
+    r = s_discard(ctx, who, &sub, "aborted by the agent", NULL, 0, res);
+    if (r != XL_ERR_DISCARDED)
+        return r;
+    sub.next_seq = 0;
+    sub.records_stored = 0;
+    s_ack(ctx, &sub, res);
+    res->outcome = LINKER_DID_DISCARD;
+    return 0;
+}
+
 int
 linker_commit(struct linker_ctx *ctx, const struct linker_actor *who, const uint8_t *id,
               size_t idlen, uint64_t record_count, const uint8_t *hash, size_t hashlen,
@@ -730,14 +801,12 @@ linker_commit(struct linker_ctx *ctx, const struct linker_actor *who, const uint
     memset(res, 0, sizeof *res);
     res->credit = ctx->cfg.credit;
     r = s_lookup(ctx, who, id, idlen, &sub, res);
-    if (r == XL_ERR_DENIED)
-        return s_refused(ctx, who, "commit", sub.agency, sub.dataset, sub.id, res);
     if (r != 0)
         return r;
     if (sub.state != LINKER_OPEN) {
         /* A repeated commit (its answer was lost): the same receipt again. */
         r = s_stored_receipt(ctx, &sub, res);
-        res->what = "repeated";
+        res->outcome = LINKER_DID_REPEAT;
         return r;
     }
     if (record_count != sub.record_count)
@@ -752,16 +821,25 @@ linker_commit(struct linker_ctx *ctx, const struct linker_actor *who, const uint
                (unsigned long long)sub.records_stored, (unsigned long long)sub.record_count,
                (unsigned long long)sub.next_seq);
     if (res->code != 0)
-        return s_refused(ctx, who, "commit", sub.agency, sub.dataset, sub.id, res);
+        return s_refused(who, "commit", sub.agency, sub.dataset, sub.id, res);
 
     r = linker_store_content_hash(ctx->store, sub.id, stored, &chunks, &records, err, sizeof err);
     if (r != 0)
         return s_store_fail(res, r, err);
     if (records != sub.record_count || !xl_equal(stored, sub.content_hash, XL_HASH_BYTES)) {
-        s_fail(res, XL_ERR_MISMATCH,
-               "the stored records do not match the content hash (%llu records in %llu chunks)",
+        /* Beyond repair: every identical begin would resume it and fail here
+         * again. Discarded, the agent's next begin starts afresh. */
+        char hex[2 * XL_HASH_BYTES + 1];
+        xl_hex(stored, XL_HASH_BYTES, hex);
+        r = s_discard(ctx, who, &sub, "the stored records do not match the content hash", hex,
+                      records, res);
+        if (r != XL_ERR_DISCARDED)
+            return r;
+        s_fail(res, XL_ERR_DISCARDED,
+               "the stored records do not match the content hash (%llu records in %llu chunks): "
+               "the submission is discarded; begin it again",
                (unsigned long long)records, (unsigned long long)chunks);
-        return s_refused(ctx, who, "commit", sub.agency, sub.dataset, sub.id, res);
+        return s_refused(who, "commit", sub.agency, sub.dataset, sub.id, res);
     }
     seal.chunks = chunks;
     r = linker_store_commit(ctx->store, sub.id, (int64_t)time(NULL), &hooks, err, sizeof err);
@@ -770,7 +848,7 @@ linker_commit(struct linker_ctx *ctx, const struct linker_actor *who, const uint
     r = s_stored_receipt(ctx, &sub, res);
     if (r != 0)
         return r;
-    res->what = "committed";
+    res->outcome = LINKER_DID_COMMIT;
     s_hexid(sub.id, hexid);
     xl_info("commit %s/%s from key %s: submission %s, %llu records", sub.agency, sub.dataset,
             who->key_id, hexid, (unsigned long long)sub.record_count);

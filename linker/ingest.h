@@ -3,8 +3,11 @@
  * One code path for both ways records arrive: the network server (server.c)
  * and `crosslink-linker import` of an .xle file (import.c) call the same three
  * functions, so a file import is checked, stored, audited and receipted exactly
- * like a network submission. The caller authenticates; these functions
- * authorise (role and agency), check, store, audit and sign. */
+ * like a network submission. The caller authenticates and authorises (the
+ * request table, requests.c; an import is the operator's own act); these
+ * functions check, store, audit and sign. A refusal is not audited here: the
+ * answer carries its details for the caller, which audits it under the
+ * refusal limit (linker_refusal). */
 #ifndef LINKER_INGEST_H
 #define LINKER_INGEST_H
 
@@ -61,8 +64,30 @@ struct linker_actor {
     const char *source;      /* "network" or "import" */
 };
 
-/* The answer to a request: an error, an ack or a receipt. */
-enum linker_reply { LINKER_REPLY_ERROR, LINKER_REPLY_ACK, LINKER_REPLY_RECEIPT, LINKER_REPLY_LINK };
+/* The answer to a request: an error, an ack or a receipt; a link report; or
+ * nothing yet (a request that runs off the loop is answered when it is done). */
+enum linker_reply {
+    LINKER_REPLY_ERROR,
+    LINKER_REPLY_ACK,
+    LINKER_REPLY_RECEIPT,
+    LINKER_REPLY_LINK,
+    LINKER_REPLY_LATER
+};
+
+/* What a submission request did, for the log and for what follows it (a
+ * commit makes a link run owed). */
+enum linker_outcome {
+    LINKER_DID_NOTHING,
+    LINKER_DID_BEGIN,          /* begin: a new submission */
+    LINKER_DID_RESUME,         /* begin: an open one, from its next chunk */
+    LINKER_DID_FIND_COMMITTED, /* begin: the same content is committed: its receipt */
+    LINKER_DID_STORE,          /* chunk stored */
+    LINKER_DID_ACK_AGAIN,      /* chunk stored before: acked again */
+    LINKER_DID_COMMIT,         /* commit: a new current submission */
+    LINKER_DID_REPEAT,         /* commit again: the same receipt */
+    LINKER_DID_DISCARD         /* commit or abort: the open submission is gone */
+};
+const char *linker_outcome_name(enum linker_outcome o);
 
 struct linker_answer {
     enum linker_reply kind;
@@ -74,7 +99,11 @@ struct linker_answer {
     uint32_t credit;
     uint8_t *receipt; /* packed Receipt (malloc'd; linker_answer_clear frees) */
     size_t receiptlen;
-    const char *what; /* "new", "resumed", "committed", "duplicate"...: for the log line */
+    uint64_t max_message; /* acks: the largest message the linker reads */
+    enum linker_outcome outcome;
+    /* A refusal of the peer's doing: the audit entry's details (stage, agency,
+     * dataset, submission), for the caller to audit. linker_answer_clear frees. */
+    cJSON *refusal;
     /* LINKER_REPLY_LINK: a link run's counts and, when asked, its report */
     uint64_t link_run, link_records, link_links, link_clusters, link_conflicts;
     char *link_text; /* malloc'd; linker_answer_clear frees */
@@ -101,11 +130,25 @@ int linker_chunk(struct linker_ctx *ctx, const struct linker_actor *who, const u
                  size_t idlen, uint64_t seq, const struct linker_records *recs,
                  struct linker_answer *res);
 
-/* SubmitCommit. Returns res->code: 0 with the receipt, or an error (the
- * submission stays open and its chunks stay stored). */
+/* SubmitCommit. Returns res->code: 0 with the receipt, or an error. When the
+ * stored records do not match the content hash (a damaged store, or chunks
+ * altered by another key of the agency) the open submission is discarded and
+ * audited, and the answer is XL_ERR_DISCARDED: the agent begins again. Other
+ * refusals leave the submission open with its chunks. */
 int linker_commit(struct linker_ctx *ctx, const struct linker_actor *who, const uint8_t *id,
                   size_t idlen, uint64_t record_count, const uint8_t *hash, size_t hashlen,
                   struct linker_answer *res);
+
+/* SubmitAbort: the agent gives up submission id (its own file turned out
+ * damaged); it is discarded and audited. res->code 0 with an ack of nothing
+ * stored, or an error (XL_ERR_NOTFOUND: no open submission of that id). */
+int linker_abort(struct linker_ctx *ctx, const struct linker_actor *who, const uint8_t *id,
+                 size_t idlen, struct linker_answer *res);
+
+/* The agency of submission id, into agency: what the request table checks an
+ * agent's chunk, commit or abort against. 0, or XL_ERR_NOTFOUND. */
+int linker_submission_agency(struct linker_ctx *ctx, const uint8_t *id, size_t idlen,
+                             char agency[XL_NAME_MAX]);
 
 /* Checks one record against the specification and the sizes above. 0, or
  * XL_ERR_FORMAT naming the field (never its value). */

@@ -281,6 +281,10 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
     memset(&row, 0, sizeof row);
     t0 = xl_monotonic();
     row.started = (int64_t)time(NULL);
+    /* Read before the records: a commit landing meanwhile leaves a run owed. */
+    r = linker_store_commits(ctx->store, &row.commits, err, errlen);
+    if (r != 0)
+        return r;
     l.in = linker_input_new(ctx->spec);
     if (l.in == NULL)
         return xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");

@@ -1,6 +1,7 @@
-/* The network service: a ZeroMQ ROUTER bound as a CURVE server, a ZAP handler
- * (RFC 27) that admits only active keyring keys, and the request loop that
- * answers SubmitBegin, SubmitChunk and SubmitCommit (docs/protocol.md).
+/* The network service: a ZeroMQ ROUTER bound as a CURVE server, admission
+ * (admission.h: ZAP, connection limits, refusal limits), the table of
+ * requests (requests.h) and link runs off the request loop (schedule.h).
+ * server.c holds the event loop, signals, start and stop.
  *
  * Signals: SIGHUP reloads the keyring (a bad keyring is refused and the old one
  * kept); SIGTERM and SIGINT finish the current request and stop. */
@@ -8,21 +9,31 @@
 #define LINKER_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include "xl/keyring.h"
+#include "ingest.h"
+#include "xl/arena.h"
+
+struct linker_admission;
+struct linker_schedule;
+
+/* The service's state, shared by the loop, the request table and the link-run
+ * schedule; all used from the main thread (admission has a thread of its own
+ * behind its functions). */
+struct linker_server {
+    struct linker_ctx ctx;
+    const char *conf_path;
+    void *zctx, *router;
+    struct linker_admission *adm;
+    struct linker_schedule *sched;
+    struct xl_arena *arena; /* decoding peers' messages */
+    uint64_t requests, refused, dropped;
+};
 
 /* Runs the service configured by conf_path until SIGTERM or SIGINT. Returns 0
  * after a clean stop, or an XL_ERR_* with a message when it cannot start (or,
- * rarely, must stop: the ZAP handler died, so nobody could be authenticated). */
+ * rarely, must stop: the admission thread died, so nobody could be
+ * authenticated). */
 int linker_serve(const char *conf_path, char *err, size_t errlen);
-
-/* Counts of a keyring, for the audit log and status. */
-struct linker_keyring_counts {
-    size_t entries, active, revoked, agents;
-};
-void linker_keyring_count(const struct xl_keyring *kr, struct linker_keyring_counts *c);
-
-/* The entry with key id exactly id (never matched by name), or NULL. */
-const struct xl_keyring_entry *linker_keyring_by_id(const struct xl_keyring *kr, const char *id);
 
 #endif

@@ -66,7 +66,10 @@ static const char s_schema[] =
     " run INTEGER NOT NULL,"
     " submission_a BLOB NOT NULL, idx_a INTEGER NOT NULL, ref_a BLOB NOT NULL,"
     " submission_b BLOB NOT NULL, idx_b INTEGER NOT NULL, ref_b BLOB NOT NULL,"
-    " kind TEXT NOT NULL, level INTEGER NOT NULL, score REAL NOT NULL);";
+    " kind TEXT NOT NULL, level INTEGER NOT NULL, score REAL NOT NULL);"
+    /* Counters that must survive a restart: commits made, and how many of them
+     * the latest link run saw (a run is owed while they differ). */
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
 
 #define S_COLS                                                                                     \
     "id, agency, dataset, key_id, source, spec, epoch, record_count, content_hash, "               \
@@ -99,6 +102,11 @@ enum {
     S_RUN_PRUNE_CONFLICTS,
     S_RUN_LAST,
     S_RUN_CONFLICTS,
+    S_COUNT_COMMIT,
+    S_META,
+    S_META_SET,
+    S_DISCARD_CHUNKS,
+    S_DISCARD,
     S_NSTMT
 };
 
@@ -150,6 +158,13 @@ static const char *s_sql[S_NSTMT] = {
                         " JOIN submissions b ON b.id = c.submission_b"
                         " WHERE c.run = (SELECT max(run) FROM link_runs)"
                         " ORDER BY a.agency, a.dataset, c.idx_a, c.idx_b",
+    [S_COUNT_COMMIT] = "INSERT INTO meta (name, value) VALUES ('commits', 1)"
+                       " ON CONFLICT (name) DO UPDATE SET value = value + 1",
+    [S_META] = "SELECT value FROM meta WHERE name = ?1",
+    [S_META_SET] = "INSERT INTO meta (name, value) VALUES (?1, ?2)"
+                   " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    [S_DISCARD_CHUNKS] = "DELETE FROM chunks WHERE submission = ?1",
+    [S_DISCARD] = "DELETE FROM submissions WHERE id = ?1 AND state = 'open'",
 };
 
 struct linker_store {
@@ -729,6 +744,10 @@ linker_store_commit(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES
     sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, when);
     r = s_run(st, S_MARK_COMMITTED, "mark committed", err, errlen);
+    if (r == 0) {
+        s_stmt(st, S_COUNT_COMMIT);
+        r = s_run(st, S_COUNT_COMMIT, "count the commit", err, errlen);
+    }
     if (r != 0)
         goto fail;
     sub.state = LINKER_COMMITTED;
@@ -909,6 +928,12 @@ linker_store_run_save(struct linker_store *st, const struct linker_run_row *run,
     if (r != 0)
         goto fail;
     id = sqlite3_last_insert_rowid(st->db);
+    s = s_stmt(st, S_META_SET);
+    sqlite3_bind_text(s, 1, "commits_linked", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (int64_t)run->commits);
+    r = s_run(st, S_META_SET, "record what the run linked", err, errlen);
+    if (r != 0)
+        goto fail;
     /* Only the latest run's clusters are kept: older ones are superseded. */
     s = s_stmt(st, S_RUN_PRUNE);
     sqlite3_bind_int64(s, 1, id);
@@ -1035,4 +1060,70 @@ linker_store_checkpoint(struct linker_store *st, char *err, size_t errlen)
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         return s_dberr(st, rc, "checkpoint", err, errlen);
     return 0;
+}
+
+/* A counter of the meta table (0 when never set). */
+static int
+s_meta(struct linker_store *st, const char *name, uint64_t *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = s_stmt(st, S_META);
+    int rc;
+
+    *out = 0;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *out = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_dberr(st, rc, "read a counter", err, errlen);
+    return 0;
+}
+
+int
+linker_store_commits(struct linker_store *st, uint64_t *commits, char *err, size_t errlen)
+{
+    return s_meta(st, "commits", commits, err, errlen);
+}
+
+int
+linker_store_link_owed(struct linker_store *st, int *owed, char *err, size_t errlen)
+{
+    uint64_t commits, linked;
+    int r;
+
+    *owed = 0;
+    r = s_meta(st, "commits", &commits, err, errlen);
+    if (r == 0)
+        r = s_meta(st, "commits_linked", &linked, err, errlen);
+    if (r == 0)
+        *owed = commits > linked;
+    return r;
+}
+
+int
+linker_store_discard(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES], char *err,
+                     size_t errlen)
+{
+    sqlite3_stmt *s;
+    int r;
+
+    r = s_tx_begin(st, err, errlen);
+    if (r != 0)
+        return r;
+    s = s_stmt(st, S_DISCARD_CHUNKS);
+    sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
+    r = s_run(st, S_DISCARD_CHUNKS, "discard chunks", err, errlen);
+    if (r == 0) {
+        s = s_stmt(st, S_DISCARD);
+        sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
+        r = s_run(st, S_DISCARD, "discard a submission", err, errlen);
+    }
+    if (r == 0 && sqlite3_changes(st->db) != 1)
+        r = xl_err_set(err, errlen, XL_ERR_NOTFOUND, "no open submission to discard");
+    if (r != 0) {
+        s_tx_rollback(st);
+        return r;
+    }
+    return s_tx_commit(st, err, errlen);
 }

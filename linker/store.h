@@ -146,6 +146,18 @@ int linker_store_foreach_record(struct linker_store *st, uint32_t epoch,
                                           uint64_t index, const uint8_t *rec, size_t len),
                                 void *ctx, char *err, size_t errlen);
 
+/* Deletes open submission id and its chunks in one transaction (a submission
+ * whose stored records do not match its content hash cannot be repaired; the
+ * agent sends it again). XL_ERR_NOTFOUND when there is no open submission id. */
+int linker_store_discard(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES], char *err,
+                         size_t errlen);
+
+/* Commits ever made (a counter kept with them, so it survives a crash). */
+int linker_store_commits(struct linker_store *st, uint64_t *commits, char *err, size_t errlen);
+/* *owed = 1 when commits were made after the commits the latest saved link run
+ * began with: a link run is owed. */
+int linker_store_link_owed(struct linker_store *st, int *owed, char *err, size_t errlen);
+
 /* Copies the write-ahead log into the database file and truncates it; the
  * service calls it when idle. 0 also when a reader keeps it from completing. */
 int linker_store_checkpoint(struct linker_store *st, char *err, size_t errlen);
@@ -159,6 +171,7 @@ struct linker_run_row {
     uint8_t spec[XL_HASH_BYTES];
     uint64_t records, links, clusters, possible, conflicts;
     uint8_t cluster_hash[XL_HASH_BYTES]; /* SHA-256 of the cluster of each record, in order */
+    uint64_t commits; /* linker_store_commits when the run began: what it has linked */
 };
 
 /* A record's place in the run's result. */

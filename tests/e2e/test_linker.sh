@@ -129,7 +129,7 @@ expect_fail "an agent configured for another agency stops before sending" 'agenc
 # The linker's own check: a begin for another agency from a valid agent key.
 "$RAW" "$EP" "$C/wmp/keys/linker.pub" "$C/wmp/keys/wmp-agent.key" ping >"$T_DIR/raw-other.out" 2>&1
 check "a begin for another agency is DENIED by the linker" grep -q 'reply error 4' "$T_DIR/raw-other.out"
-check "and audited" grep -q '"reason":"DENIED"' "$C/linker/audit.jsonl"
+check "and audited" grep -q '"event":"submission.refused".*"code":"DENIED"' "$C/linker/audit.jsonl"
 
 sed 's/^field = sex .*/field = sex 5/' "$C/wmp/linkage.spec" >"$C/wmp/other.spec"
 sed 's/^spec = .*/spec = other.spec/' "$C/wmp/agent.conf" >"$C/wmp/spec.conf"
@@ -140,7 +140,7 @@ expect_fail "wrong specification refused, saying so" 'specification' "$A" submit
 (cd "$C/wmp/keys" && "$K" unbundle ../e2.bundle --key wmp-agent.key -o linkage-e2.secret >/dev/null)
 sed 's/linkage-e1.secret/linkage-e2.secret/' "$C/wmp/agent.conf" >"$C/wmp/e2.conf"
 expect_fail "wrong epoch refused, saying so" 'epoch' "$A" submit -q -c "$C/wmp/e2.conf" "$T_DIR/data/police.csv"
-check "spec and epoch refusals audited with their reason" [ "$(grep -c '"event":"submission.refused".*"reason":"MISMATCH"' "$C/linker/audit.jsonl")" -ge 2 ]
+check "spec and epoch refusals audited with their reason" [ "$(grep -c '"event":"submission.refused".*"code":"MISMATCH"' "$C/linker/audit.jsonl")" -ge 2 ]
 check "nothing stored by any refusal" [ "$("$L" status -c "$C/linker/linker.conf" | grep '^totals')" = "$before" ]
 
 # --- garbage on the wire from a raw client with a valid key ---------------------

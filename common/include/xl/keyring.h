@@ -53,6 +53,14 @@ void xl_keyring_destroy(struct xl_keyring **kr);
 const struct xl_keyring_entry *xl_keyring_find_pk(const struct xl_keyring *kr,
                                                   const uint8_t pk[XL_KEY_BYTES]);
 const struct xl_keyring_entry *xl_keyring_find(const struct xl_keyring *kr, const char *id_or_name);
+/* The entry with key id exactly id (never matched by name). kr may be NULL. */
+const struct xl_keyring_entry *xl_keyring_find_id(const struct xl_keyring *kr, const char *id);
+
+/* Counts of a keyring, for the audit log and status. */
+struct xl_keyring_counts {
+    size_t entries, active, revoked, agents;
+};
+void xl_keyring_count(const struct xl_keyring *kr, struct xl_keyring_counts *c);
 
 /* Adds e. XL_ERR_EXISTS when the public key, key id or name is already there. */
 int xl_keyring_add(struct xl_keyring *kr, const struct xl_keyring_entry *e, char *err,
