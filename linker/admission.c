@@ -34,6 +34,8 @@
 #define S_LIMIT_BURST      3
 #define S_LIMIT_SLOTS      128
 #define S_LIMIT_PER_SECOND 10
+/* A connection over its key's limit is closed this long after its refusal. */
+#define S_REFUSED_GRACE 1.0
 /* A handshake failure waits this long for the disconnect that names its peer. */
 #define S_FAILURE_WAIT 0.5
 
@@ -52,6 +54,7 @@ struct s_conn {
     int fd;
     int seen;    /* a message came: authenticated */
     int closing; /* shut down by us; waiting for the disconnect */
+    int refused; /* over its key's limit: every request refused, then closed */
     unsigned busy;
     double accepted, last;
     char key_id[XL_KEYID_HEX + 1];
@@ -148,8 +151,8 @@ s_limit(struct linker_admission *adm, const char *event, const char *peer, uint6
 }
 
 void
-linker_refusal(struct linker_admission *adm, const char *event, const char *peer,
-               const char *actor, const char *role, const char *reason, cJSON *d)
+linker_refusal(struct linker_admission *adm, const char *event, const char *peer, const char *actor,
+               const char *role, const char *reason, cJSON *d)
 {
     uint64_t suppressed, others;
     char err[XL_ERRBUF];
@@ -179,13 +182,18 @@ s_connection_refused(struct linker_admission *adm, const char *peer, const char 
 {
     cJSON *d = cJSON_CreateObject();
 
+    char limit[96];
+
     if (d != NULL) {
         cJSON_AddStringToObject(d, "key_id", "-");
         cJSON_AddStringToObject(d, "peer", peer);
         if (mechanism != NULL)
             cJSON_AddStringToObject(d, "mechanism", mechanism);
     }
-    linker_refusal(adm, "connection.refused", host, "-", "unknown", reason, d);
+    /* Limited per address and kind: a flood over the limits does not hide a
+     * peer without CURVE from the same address. */
+    snprintf(limit, sizeof limit, "%s (%s)", host, mechanism != NULL ? mechanism : "limits");
+    linker_refusal(adm, "connection.refused", limit, "-", "unknown", reason, d);
 }
 
 /* ---- ZAP handler (RFC 27) ------------------------------------------------ */
@@ -392,16 +400,17 @@ s_failure_text(uint16_t event, uint32_t value, char *out, size_t len, const char
         switch (value) {
         case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
             *mechanism = "not CURVE";
-            snprintf(out, len, "not a CURVE connection (the peer offered another security "
-                               "mechanism)");
+            snprintf(out, len,
+                     "not a CURVE connection (the peer offered another security "
+                     "mechanism)");
             return;
         case ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC:
-            snprintf(out, len, "CURVE handshake failed: the peer's boxes do not open (a client "
-                               "using another server key?)");
+            snprintf(out, len,
+                     "CURVE handshake failed: the peer's boxes do not open (a client "
+                     "using another server key?)");
             return;
         default:
-            snprintf(out, len, "handshake failed: ZeroMQ protocol error 0x%08x",
-                     (unsigned)value);
+            snprintf(out, len, "handshake failed: ZeroMQ protocol error 0x%08x", (unsigned)value);
             return;
         }
     }
@@ -500,13 +509,15 @@ s_sweep(struct linker_admission *adm)
         s_failure_flush(adm, NULL);
     for (size_t i = 0; i < adm->nconns; i++) {
         struct s_conn *c = &adm->conns[i];
-        if (c->closing || c->busy > 0 || now - c->last < adm->cfg->idle_timeout)
+        if (c->closing || c->busy > 0 ||
+            now - c->last < (c->refused ? S_REFUSED_GRACE : adm->cfg->idle_timeout))
             continue;
         shutdown(c->fd, SHUT_RDWR);
         c->closing = 1;
-        adm->closed_idle++;
-        xl_info("closed a connection idle for %.0f s (key %s, %s)", now - c->last,
-                c->seen ? c->key_id : "none yet", c->peer);
+        adm->closed_idle += !c->refused;
+        if (!c->refused)
+            xl_info("closed a connection idle for %.0f s (key %s, %s)", now - c->last,
+                    c->seen ? c->key_id : "none yet", c->peer);
     }
     pthread_mutex_unlock(&adm->lock);
 }
@@ -576,12 +587,14 @@ linker_admission_seen(struct linker_admission *adm, int fd, const char *key_id)
             c->seen = 1;
             snprintf(c->key_id, sizeof c->key_id, "%s", key_id);
             if (same >= adm->cfg->max_per_key) {
-                shutdown(fd, SHUT_RDWR);
-                c->closing = 1;
+                /* Closed by the sweep a moment later, once the refusal is on
+                 * its way: shut now, the answer would never leave. */
+                c->refused = 1;
                 adm->refused++;
-                r = XL_ERR_DENIED;
             }
         }
+        if (c->refused)
+            r = XL_ERR_DENIED;
     }
     pthread_mutex_unlock(&adm->lock);
     return r;

@@ -57,7 +57,7 @@ int linker_admission_key(struct linker_admission *adm, const char *key_id,
 
 /* A message arrived on connection fd from key_id: the connection is known to
  * be authenticated and not idle. 0, or XL_ERR_DENIED when key_id already has
- * its limit of connections: this one is closed. */
+ * its limit of connections: this one is refused and closed a moment later. */
 int linker_admission_seen(struct linker_admission *adm, int fd, const char *key_id);
 /* A request of connection fd runs long (busy 1) or has been answered (busy 0):
  * a connection waiting for an answer is not idle. */

@@ -32,8 +32,8 @@ typedef void s_handler(struct linker_server *srv, const struct linker_actor *who
                        const struct s_request *q, struct linker_answer *res);
 /* The agency a request acts for, into agency: 0, or XL_ERR_NOTFOUND (the
  * submission it names does not exist) with res filled in. */
-typedef int s_agency_of(struct linker_server *srv, const xl_envelope *env,
-                        char agency[XL_NAME_MAX], struct linker_answer *res);
+typedef int s_agency_of(struct linker_server *srv, const xl_envelope *env, char agency[XL_NAME_MAX],
+                        struct linker_answer *res);
 
 struct s_rule {
     Crosslink__Envelope__BodyCase body;
@@ -44,8 +44,8 @@ struct s_rule {
     s_handler *handle;
 };
 
-static void
-s_fail(struct linker_answer *res, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void s_fail(struct linker_answer *res, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 s_fail(struct linker_answer *res, int code, const char *fmt, ...)

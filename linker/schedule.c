@@ -126,8 +126,8 @@ s_answer(struct linker_schedule *s, int ok, int code, const char *why)
     struct linker_run_row run;
     struct linker_answer res;
     char *report = ok ? s_read_report(s->report_fd) : NULL;
-    int have = ok && linker_store_run_last(srv->ctx.store, &run, NULL, 0) == 0 &&
-               run.run > s->last_run;
+    int have =
+        ok && linker_store_run_last(srv->ctx.store, &run, NULL, 0) == 0 && run.run > s->last_run;
     size_t kept = 0;
 
     for (size_t i = 0; i < s->nwaiting; i++) {

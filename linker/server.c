@@ -72,9 +72,14 @@ s_router(struct linker_server *srv, const uint8_t sk[XL_KEY_BYTES], char *err, s
 static int
 s_bind(struct linker_server *srv, char *err, size_t errlen)
 {
+    size_t len = sizeof srv->bound;
+
     if (zmq_bind(srv->router, srv->ctx.cfg.endpoint) != 0)
         return xl_err_set(err, errlen, XL_ERR_IO, "cannot bind %s: %s", srv->ctx.cfg.endpoint,
                           zmq_strerror(errno));
+    /* The address in use, with the port the system chose for "tcp://host:*". */
+    if (zmq_getsockopt(srv->router, ZMQ_LAST_ENDPOINT, srv->bound, &len) != 0)
+        snprintf(srv->bound, sizeof srv->bound, "%s", srv->ctx.cfg.endpoint);
     return 0;
 }
 
@@ -105,7 +110,7 @@ s_audit_start(struct linker_server *srv)
     linker_admission_keyring(srv->adm, &c);
     xl_hex(srv->ctx.spec->fingerprint, XL_HASH_BYTES, spec);
     if (d != NULL) {
-        cJSON_AddStringToObject(d, "endpoint", cfg->endpoint);
+        cJSON_AddStringToObject(d, "endpoint", srv->bound);
         cJSON_AddNumberToObject(d, "epoch", cfg->epoch);
         cJSON_AddStringToObject(d, "spec", spec);
         cJSON_AddNumberToObject(d, "keyring_entries", (double)c.entries);
@@ -120,7 +125,7 @@ s_audit_start(struct linker_server *srv)
         cJSON_AddNumberToObject(d, "pid", (double)getpid());
     }
     s_audit(srv, "linker.start", d);
-    xl_info("listening on %s (epoch %u, spec %.16s…, %zu active keys)", cfg->endpoint,
+    xl_info("listening on %s (epoch %u, spec %.16s…, %zu active keys)", srv->bound,
             (unsigned)cfg->epoch, spec, c.active);
 }
 

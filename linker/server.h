@@ -24,6 +24,7 @@ struct linker_server {
     struct linker_ctx ctx;
     const char *conf_path;
     void *zctx, *router;
+    char bound[LINKER_ENDPOINT_MAX]; /* the endpoint bound, port chosen */
     struct linker_admission *adm;
     struct linker_schedule *sched;
     struct xl_arena *arena; /* decoding peers' messages */
