@@ -23,7 +23,8 @@ s_cleanup(void)
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         snprintf(path, sizeof path, "%s/%s", s_dir, e->d_name);
-        (void)unlink(path);
+        if (unlink(path) != 0)
+            (void)rmdir(path); /* a target's own folder, emptied as it goes */
     }
     closedir(d);
     (void)rmdir(s_dir);
