@@ -86,6 +86,7 @@ help:
 	@echo "make            build bin/crosslink-* and $(LIBXL)"
 	@echo "make check      unit tests (cmocka) and end-to-end tests"
 	@echo "make asan       the same under address+undefined sanitizers"
+	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
 	@echo "make bench      benchmarks that print figures"
 	@echo "make demo       the whole service end to end, in demo-out/"
 	@echo "make format     clang-format every source file"
@@ -165,24 +166,53 @@ asan:
 
 # Each parser's libFuzzer target, a short run from a copy of its seed corpus
 # (libFuzzer writes new inputs into the first corpus directory). Needs clang.
-FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+# The shared sources are compiled once, with coverage and sanitizers, into
+# $(BUILD)/fuzz/libfuzz.a; each target links against it.
+FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
-fuzz: $(PROTO_C)
-	@command -v clang >/dev/null || { echo "make fuzz: needs clang (apt-get install clang)"; exit 1; }
-	@mkdir -p $(BUILD)/fuzz
-	@for src in $(FUZZ_SRC); do \
-	    name=$$(basename $$src .c); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
+               -Icommon/include -I$(BUILD)/proto $(PKG_CFLAGS) -MMD -MP
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
+FUZZ_LIB_SRC := $(COMMON_SRC) $(call role_src,agent) $(call role_src,linker) \
+                $(filter-out $(FUZZ_SRC),$(wildcard tests/fuzz/*.c))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC)) \
+                $(patsubst $(BUILD)/proto/%.c,$(FUZZ_DIR)/obj/proto/%.o,$(PROTO_C))
+
+fuzz: $(FUZZ_BINS)
+	@for bin in $(FUZZ_BINS); do \
+	    name=$$(basename $$bin); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
 	    echo "  FUZZ    $$name ($(FUZZ_SECONDS) s)"; \
-	    clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icommon/include \
-	        -I$(BUILD)/proto $$src $(COMMON_SRC) $(PROTO_C) $(call role_src,agent) \
-	        $(call role_src,linker) $(PKG_CFLAGS) $(PKG_LIBS) -lm -lpthread \
-	        -o $(BUILD)/fuzz/$$name || exit 1; \
-	    rm -rf $(BUILD)/fuzz/$$name.corpus && mkdir -p $(BUILD)/fuzz/$$name.corpus && \
-	    cp $$corpus/* $(BUILD)/fuzz/$$name.corpus/ 2>/dev/null; \
-	    $(BUILD)/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/$$name.corpus \
-	        2>$(BUILD)/fuzz/$$name.log || { tail -30 $(BUILD)/fuzz/$$name.log; exit 1; }; \
-	    tail -1 $(BUILD)/fuzz/$$name.log; \
+	    rm -rf $$bin.corpus && mkdir -p $$bin.corpus && cp $$corpus/* $$bin.corpus/ 2>/dev/null; \
+	    $$bin -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$$bin- $$bin.corpus \
+	        2>$$bin.log || { tail -40 $$bin.log; exit 1; }; \
+	    tail -1 $$bin.log; \
 	done
+
+$(FUZZ_DIR)/.clang:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz: needs clang (sh deploy/install-deps.sh)"; exit 1; }
+	@mkdir -p $(dir $@) && touch $@
+
+$(FUZZ_DIR)/obj/proto/%.o: $(BUILD)/proto/%.c $(FUZZ_DIR)/.clang
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (fuzz)"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/obj/%.o: %.c $(FUZZ_DIR)/.clang | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (fuzz)"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/libfuzz.a: $(FUZZ_LIB_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libfuzz.a
+	@echo "  LINK    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_DIR)/libfuzz.a $(PKG_LIBS) \
+	    -lm -lpthread -o $@
 
 bench: $(PROGS) $(BENCH_BINS)
 	@XL_BIN=$(BIN) XL_BUILD=$(BUILD) sh bench/run.sh

@@ -28,10 +28,9 @@
 #include "xl/xle.h"
 
 /* Replies are small (acks, errors, receipts); anything larger is not the linker. */
-#define S_REPLY_MAX         (1u << 20)
-#define S_BACKOFF_MIN       0.5
-#define S_BACKOFF_MAX       30.0
-#define S_SUBMISSION_ID_MAX 32
+#define S_REPLY_MAX   (1u << 20)
+#define S_BACKOFF_MIN 0.5
+#define S_BACKOFF_MAX 30.0
 /* Fresh starts after the linker discarded a submission, before giving up. */
 #define S_RESTARTS_MAX 2
 
@@ -683,7 +682,7 @@ struct s_sub {
     unsigned chunk_records;
     uint64_t nchunks;
     uint64_t reqid;
-    uint8_t sid[S_SUBMISSION_ID_MAX];
+    uint8_t sid[AGENT_SUBMISSION_ID_MAX];
     size_t sidlen;
     uint64_t acked;       /* chunks the linker has stored, as last told */
     uint64_t max_message; /* the largest message the linker reads (0: not told) */
@@ -741,17 +740,37 @@ s_linker_error(const Crosslink__Error *e, char *err, size_t errlen)
         code == XL_ERR_TOOBIG ? " (a smaller chunk_records in agent.conf helps)" : "");
 }
 
-static int
-s_take_receipt(struct s_sub *s, xl_envelope **env, char *err, size_t errlen)
+int
+agent_reply_read(const Crosslink__Envelope *env, const uint8_t sign_pk[XL_SIGN_PK_BYTES],
+                 const struct agent_xle_info *sent, const uint8_t *submission_id, size_t idlen,
+                 char *err, size_t errlen)
 {
-    int r = agent_receipt_check((*env)->receipt, s->link.keys->sign->pub, s->info,
-                                s->sidlen > 0 ? s->sid : NULL, s->sidlen, err, errlen);
+    const Crosslink__SubmitAck *a = env->submit_ack;
+    int r;
 
-    if (r != 0)
-        return r;
-    s->receipt = *env;
-    *env = NULL;
-    return 0;
+    switch (env->body_case) {
+    case CROSSLINK__ENVELOPE__BODY_SUBMIT_ACK:
+        if (a->submission_id.len == 0 || a->submission_id.len > AGENT_SUBMISSION_ID_MAX)
+            return xl_err_set(err, errlen, XL_ERR_FORMAT,
+                              "the linker's acknowledgement is malformed (a submission id of "
+                              "%zu bytes)",
+                              a->submission_id.len);
+        return AGENT_REPLY_ACK;
+    case CROSSLINK__ENVELOPE__BODY_RECEIPT:
+        r = agent_receipt_check(env->receipt, sign_pk, sent, submission_id, idlen, err, errlen);
+        return r != 0 ? r : AGENT_REPLY_RECEIPT;
+    case CROSSLINK__ENVELOPE__BODY_ERROR: return s_linker_error(env->error, err, errlen);
+    default:
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "the linker answered with %s",
+                          xl_wire_body_name(env));
+    }
+}
+
+static int
+s_reply(const struct s_sub *s, const xl_envelope *env, char *err, size_t errlen)
+{
+    return agent_reply_read(env, s->link.keys->sign->pub, s->info, s->sidlen > 0 ? s->sid : NULL,
+                            s->sidlen, err, errlen);
 }
 
 static int
@@ -882,24 +901,19 @@ s_attempt(struct s_sub *s, char *err, size_t errlen)
     r = s_send_begin(s, &begin_id, err, errlen);
     if (r == 0)
         r = s_next_reply(s, begin_id, &env, err, errlen);
-    if (r != 0)
-        goto out;
-    switch (env->body_case) {
-    case CROSSLINK__ENVELOPE__BODY_RECEIPT:
+    if (r == 0)
+        r = s_reply(s, env, err, errlen);
+    if (r == AGENT_REPLY_RECEIPT) {
         /* Already committed: the linker returns the receipt it stored. */
         s->already = begin_id == 1;
-        r = s_take_receipt(s, &env, err, errlen);
-        goto out;
-    case CROSSLINK__ENVELOPE__BODY_ERROR: r = s_linker_error(env->error, err, errlen); goto out;
-    case CROSSLINK__ENVELOPE__BODY_SUBMIT_ACK: break;
-    default:
-        r = xl_err_set(err, errlen, XL_ERR_FORMAT, "the linker answered the begin with %s",
-                       xl_wire_body_name(env));
+        s->receipt = env;
+        env = NULL;
+        r = 0;
         goto out;
     }
-    if (env->submit_ack->submission_id.len == 0 ||
-        env->submit_ack->submission_id.len > S_SUBMISSION_ID_MAX ||
-        env->submit_ack->next_seq > s->nchunks) {
+    if (r < 0)
+        goto out;
+    if (env->submit_ack->next_seq > s->nchunks) {
         r = xl_err_set(err, errlen, XL_ERR_FORMAT, "the linker's answer to the begin is malformed");
         goto out;
     }
@@ -947,35 +961,31 @@ s_attempt(struct s_sub *s, char *err, size_t errlen)
             sent++;
         }
         r = s_next_reply(s, begin_id, &env, err, errlen);
-        if (r != 0)
+        if (r == 0)
+            r = s_reply(s, env, err, errlen);
+        if (r == AGENT_REPLY_RECEIPT)
+            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
+                           "the linker answered a chunk with a receipt");
+        if (r < 0)
             goto out;
-        if (env->body_case == CROSSLINK__ENVELOPE__BODY_SUBMIT_ACK) {
-            credit = s_on_ack(s, env->submit_ack, sent, credit);
-        } else if (env->body_case == CROSSLINK__ENVELOPE__BODY_ERROR) {
-            r = s_linker_error(env->error, err, errlen);
-            goto out;
-        } else {
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT, "the linker answered a chunk with %s",
-                           xl_wire_body_name(env));
-            goto out;
-        }
+        credit = s_on_ack(s, env->submit_ack, sent, credit);
         xl_wire_free(&env, NULL);
     }
     s_progress(&s->prog, s->info->count, 1);
     r = s_send_commit(s, err, errlen);
     while (r == 0) {
         r = s_next_reply(s, begin_id, &env, err, errlen);
-        if (r != 0)
-            break;
-        if (env->body_case == CROSSLINK__ENVELOPE__BODY_RECEIPT) {
-            r = s_take_receipt(s, &env, err, errlen);
-            break;
-        }
-        if (env->body_case == CROSSLINK__ENVELOPE__BODY_ERROR) {
-            r = s_linker_error(env->error, err, errlen);
+        if (r == 0)
+            r = s_reply(s, env, err, errlen);
+        if (r == AGENT_REPLY_RECEIPT) {
+            s->receipt = env;
+            env = NULL;
+            r = 0;
             break;
         }
-        xl_wire_free(&env, NULL); /* a late ack of a resent chunk */
+        if (r == AGENT_REPLY_ACK)
+            r = 0; /* a late ack of a resent chunk */
+        xl_wire_free(&env, NULL);
     }
 out:
     xl_wire_free(&env, NULL);

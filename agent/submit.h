@@ -98,6 +98,25 @@ int agent_chunker_next(struct agent_chunker *c, const uint8_t *submission_id, si
 /* Accepts NULL; sets *c = NULL. */
 void agent_chunker_close(struct agent_chunker **c);
 
+/* ---- the linker's replies ---------------------------------------------- */
+
+/* Longest submission id the agent takes from the linker. */
+#define AGENT_SUBMISSION_ID_MAX 32
+
+enum agent_reply { AGENT_REPLY_ACK = 1, AGENT_REPLY_RECEIPT = 2 };
+
+/* Reads the linker's reply to a submission request. Returns AGENT_REPLY_ACK for
+ * a SubmitAck whose submission id is 1 to AGENT_SUBMISSION_ID_MAX bytes (the
+ * caller compares its id and next_seq with what it sent), AGENT_REPLY_RECEIPT
+ * for a Receipt that agent_receipt_check accepts (submission_id NULL: any id),
+ * or a negative error with the message in err: the linker's Error as an
+ * XL_ERR_* code (its text shown with control characters replaced, as it comes
+ * from another machine), the receipt check's error, or XL_ERR_FORMAT for a
+ * malformed ack or any other body. */
+int agent_reply_read(const Crosslink__Envelope *env, const uint8_t sign_pk[XL_SIGN_PK_BYTES],
+                     const struct agent_xle_info *sent, const uint8_t *submission_id, size_t idlen,
+                     char *err, size_t errlen);
+
 /* ---- receipts (agent/receipts.c) ---------------------------------------- */
 
 /* Checks a receipt returned for what was sent: the signature with the linker's

@@ -509,10 +509,9 @@ s_pack_records(struct linker_ctx *ctx, Crosslink__Record *const *recs, size_t n,
     return 0;
 }
 
-/* Checks records already in the stored form (an import). */
-static int
-s_check_packed(struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n,
-               struct linker_answer *res)
+int
+linker_records_check(const struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n,
+                     char *err, size_t errlen)
 {
     char msg[XL_ERRBUF];
     size_t off = 0, i = 0;
@@ -529,16 +528,31 @@ s_check_packed(struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n
             break;
         rec = crosslink__record__unpack(NULL, rl, data + off + 4);
         if (rec == NULL)
-            return s_fail(res, XL_ERR_FORMAT, "record %zu of the chunk is malformed", i + 1);
+            return xl_err_set(err, errlen, XL_ERR_FORMAT, "record %zu of the chunk is malformed",
+                              i + 1);
         r = linker_record_check(ctx, rec, msg, sizeof msg);
         crosslink__record__free_unpacked(rec, NULL);
         if (r != 0)
-            return s_fail(res, XL_ERR_FORMAT, "record %zu of the chunk: %s", i + 1, msg);
+            return xl_err_set(err, errlen, XL_ERR_FORMAT, "record %zu of the chunk: %s", i + 1,
+                              msg);
         off += 4 + rl;
         i++;
     }
     if (off != len || i != n)
-        return s_fail(res, XL_ERR_FORMAT, "chunk data does not hold %zu whole records", n);
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "chunk data does not hold %zu whole records",
+                          n);
+    return 0;
+}
+
+/* Checks records already in the stored form (an import). */
+static int
+s_check_packed(struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n,
+               struct linker_answer *res)
+{
+    char msg[XL_ERRBUF];
+
+    if (linker_records_check(ctx, data, len, n, msg, sizeof msg) != 0)
+        return s_fail(res, XL_ERR_FORMAT, "%s", msg);
     return 0;
 }
 

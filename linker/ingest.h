@@ -155,6 +155,13 @@ int linker_submission_agency(struct linker_ctx *ctx, const uint8_t *id, size_t i
 int linker_record_check(const struct linker_ctx *ctx, const Crosslink__Record *r, char *err,
                         size_t errlen);
 
+/* Checks a chunk's records in the stored form (n records, each a 4-byte
+ * big-endian length and a packed Record, as an import reads them from an .xle):
+ * every record parses and passes linker_record_check, and data holds exactly n
+ * of them. 0, or XL_ERR_FORMAT naming the record (never its content). */
+int linker_records_check(const struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n,
+                         char *err, size_t errlen);
+
 /* The Error.Code for an XL_ERR_* code. */
 Crosslink__Error__Code linker_error_code(int xl_err);
 

@@ -42,8 +42,10 @@ t_cleanup() {
 }
 audited() { grep -c "\"event\":\"$1\"" "$C/linker/audit.jsonl"; }
 kib() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$LPID/status"; }
+# stored AGENCY: records of the agency's current (committed) submission
 stored() {
-    "$L" status -c "$C/linker/linker.conf" | awk -v a="$1" '$1 == a && $3 ~ /^[0-9]+$/ { print $3; exit }'
+    "$L" status -c "$C/linker/linker.conf" | sed '/^open submissions/,$d' |
+        awk -v a="$1" '$1 == a && $3 ~ /^[0-9]+$/ { print $3; exit }'
 }
 raw() { "$RAW" "$EP" "$C/wmp/keys/linker.pub" "$@"; }
 
@@ -138,7 +140,7 @@ check "another key of the agency stored an altered first chunk" grep -q 'reply s
 expect_ok "the honest agent still gets its receipt" "$A" submit -q -c "$C/lea/agent.conf" "$T_DIR/edu.xle"
 want=$(grep -c '' "$T_DIR/data/education.csv")
 check "the discarded submission is audited" [ "$(audited submission.discarded)" -eq 1 ]
-check "and the records stored are the file's ($(stored lea) of $((want - 1)) rows)" [ "$(stored lea)" -ge $((want - 20)) ]
+check "and the records committed are the file's ($(stored lea) of $((want - 1)) rows)" [ "$(stored lea)" -ge $((want - 20)) ]
 
 "$A" encode -q -c "$C/csc/agent.conf" -o "$T_DIR/social.xle" "$T_DIR/data/social.csv" >/dev/null
 size=$(stat -c %s "$T_DIR/social.xle")
@@ -146,7 +148,7 @@ size=$(stat -c %s "$T_DIR/social.xle")
 printf '\001' | dd of="$T_DIR/social.xle" bs=1 seek=$((size * 9 / 10)) conv=notrunc 2>/dev/null
 expect_fail "an agent whose file is damaged stops" 'social.xle|content|hash|malformed|mismatch' "$A" submit -q -c "$C/csc/agent.conf" "$T_DIR/social.xle"
 check "and tells the linker, which discards what it stored" grep -q '"event":"submission.discarded".*aborted by the agent' "$C/linker/audit.jsonl"
-check "so nothing of it stays open" sh -c "'$L' status -c '$C/linker/linker.conf' | sed -n '/^open submissions/,/^totals/p' | grep -q '(none)'"
+check "so nothing of it stays open" sh -c "'$L' status -c '$C/linker/linker.conf' | sed -n '/^open submissions/,/^totals/p' | grep -q '^  (none)'"
 
 stop_linker
 check "linker stopped cleanly" grep -q '"event":"linker.stop"' "$C/linker/audit.jsonl"

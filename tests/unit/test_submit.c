@@ -479,6 +479,63 @@ test_receipt_check(void **state)
     agent_xle_info_free(&info);
 }
 
+/* The linker's replies: an ack, a receipt checked like any other, its errors
+ * with their codes and without control characters, and nothing else. */
+static void
+test_reply_read(void **state)
+{
+    struct s_fix *f = *state;
+    uint8_t pk[XL_SIGN_PK_BYTES], sk[XL_SIGN_SK_BYTES], long_id[AGENT_SUBMISSION_ID_MAX + 1];
+    Crosslink__Envelope env = CROSSLINK__ENVELOPE__INIT;
+    Crosslink__SubmitAck ack = CROSSLINK__SUBMIT_ACK__INIT;
+    Crosslink__Error e = CROSSLINK__ERROR__INIT;
+    Crosslink__LinkReport rep = CROSSLINK__LINK_REPORT__INIT;
+    struct agent_xle_info info;
+    struct s_receipt sr;
+    char err[XL_ERRBUF];
+
+    assert_int_equal(xl_sign_keypair(pk, sk), 0);
+    assert_int_equal(agent_xle_scan(f->xle, &info, err, sizeof err), 0);
+
+    env.body_case = CROSSLINK__ENVELOPE__BODY_SUBMIT_ACK;
+    env.submit_ack = &ack;
+    ack.submission_id.data = (uint8_t *)s_sid;
+    ack.submission_id.len = sizeof s_sid;
+    assert_int_equal(agent_reply_read(&env, pk, &info, NULL, 0, err, sizeof err), AGENT_REPLY_ACK);
+    ack.submission_id.len = 0;
+    assert_int_equal(agent_reply_read(&env, pk, &info, NULL, 0, err, sizeof err), XL_ERR_FORMAT);
+    memset(long_id, 1, sizeof long_id);
+    ack.submission_id.data = long_id;
+    ack.submission_id.len = sizeof long_id;
+    assert_int_equal(agent_reply_read(&env, pk, &info, NULL, 0, err, sizeof err), XL_ERR_FORMAT);
+
+    s_receipt(&sr, f, sk, pk, 7);
+    env.body_case = CROSSLINK__ENVELOPE__BODY_RECEIPT;
+    env.receipt = &sr.r;
+    assert_int_equal(agent_reply_read(&env, pk, &info, s_sid, sizeof s_sid, err, sizeof err),
+                     AGENT_REPLY_RECEIPT);
+    sr.r.record_count++;
+    assert_int_equal(agent_reply_read(&env, pk, &info, s_sid, sizeof s_sid, err, sizeof err),
+                     XL_ERR_CRYPTO);
+
+    env.body_case = CROSSLINK__ENVELOPE__BODY_ERROR;
+    env.error = &e;
+    e.code = CROSSLINK__ERROR__CODE__MISMATCH;
+    e.message = "epoch 2\033[2J, linker is on epoch 1";
+    assert_int_equal(agent_reply_read(&env, pk, &info, NULL, 0, err, sizeof err), XL_ERR_MISMATCH);
+    assert_non_null(strstr(err, "MISMATCH: epoch 2?[2J, linker is on epoch 1"));
+    e.code = CROSSLINK__ERROR__CODE__UNSPECIFIED;
+    e.message = "";
+    assert_int_equal(agent_reply_read(&env, pk, &info, NULL, 0, err, sizeof err), XL_ERR_INTERNAL);
+    assert_non_null(strstr(err, "(no message)"));
+
+    env.body_case = CROSSLINK__ENVELOPE__BODY_LINK_REPORT;
+    env.link_report = &rep;
+    assert_int_equal(agent_reply_read(&env, pk, &info, NULL, 0, err, sizeof err), XL_ERR_FORMAT);
+    assert_non_null(strstr(err, "link_report"));
+    agent_xle_info_free(&info);
+}
+
 /* Output of a list call as a string (caller frees). */
 static char *
 s_list(const char *dir, const uint8_t *pk, int verbose, size_t *nbad)
@@ -612,6 +669,7 @@ main(void)
         cmocka_unit_test(test_chunks_altered_file), cmocka_unit_test(test_xle_scan),
         cmocka_unit_test(test_state_dirs),          cmocka_unit_test(test_outbox_names),
         cmocka_unit_test(test_receipt_check),       cmocka_unit_test(test_receipt_store_and_list),
+        cmocka_unit_test(test_reply_read),
     };
 
     return cmocka_run_group_tests_name("submit", tests, s_setup, s_teardown);
