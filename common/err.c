@@ -25,6 +25,7 @@ xl_strerror(int code)
     case XL_ERR_MISMATCH: return "mismatch";
     case XL_ERR_SEQUENCE: return "out of sequence";
     case XL_ERR_UNAVAILABLE: return "unavailable";
+    case XL_ERR_NOSPACE: return "no space left on the device";
     default: return "unknown error";
     }
 }

@@ -11,21 +11,22 @@
 
 enum {
     XL_OK = 0,
-    XL_ERR_INTERNAL = -1,    /* a bug or an impossible state */
-    XL_ERR_NOMEM = -2,       /* allocation failed */
-    XL_ERR_IO = -3,          /* read, write, open, fsync failed (errno in message) */
-    XL_ERR_INVALID = -4,     /* bad argument or bad input value */
-    XL_ERR_FORMAT = -5,      /* a file or message does not parse */
-    XL_ERR_PERM = -6,        /* a secret file is readable by others, or similar */
-    XL_ERR_EXISTS = -7,      /* refused to overwrite */
-    XL_ERR_NOTFOUND = -8,    /* no such file, key or entry */
-    XL_ERR_CRYPTO = -9,      /* verification or decryption failed */
-    XL_ERR_TOOBIG = -10,     /* input over a configured size limit */
-    XL_ERR_VERSION = -11,    /* unknown protocol or file version */
-    XL_ERR_DENIED = -12,     /* not authorised */
-    XL_ERR_MISMATCH = -13,   /* spec fingerprint, epoch, hash or count differs */
-    XL_ERR_SEQUENCE = -14,   /* message out of order */
-    XL_ERR_UNAVAILABLE = -15 /* peer or resource not reachable now; retry */
+    XL_ERR_INTERNAL = -1,     /* a bug or an impossible state */
+    XL_ERR_NOMEM = -2,        /* allocation failed */
+    XL_ERR_IO = -3,           /* read, write, open, fsync failed (errno in message) */
+    XL_ERR_INVALID = -4,      /* bad argument or bad input value */
+    XL_ERR_FORMAT = -5,       /* a file or message does not parse */
+    XL_ERR_PERM = -6,         /* a secret file is readable by others, or similar */
+    XL_ERR_EXISTS = -7,       /* refused to overwrite */
+    XL_ERR_NOTFOUND = -8,     /* no such file, key or entry */
+    XL_ERR_CRYPTO = -9,       /* verification or decryption failed */
+    XL_ERR_TOOBIG = -10,      /* input over a configured size limit */
+    XL_ERR_VERSION = -11,     /* unknown protocol or file version */
+    XL_ERR_DENIED = -12,      /* not authorised */
+    XL_ERR_MISMATCH = -13,    /* spec fingerprint, epoch, hash or count differs */
+    XL_ERR_SEQUENCE = -14,    /* message out of order */
+    XL_ERR_UNAVAILABLE = -15, /* peer or resource not reachable now; retry */
+    XL_ERR_NOSPACE = -16      /* a filesystem or quota is full: retry once space is freed */
 };
 
 /* Size of the error buffers callers pass. Long enough for a path and a reason. */
