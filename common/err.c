@@ -26,6 +26,7 @@ xl_strerror(int code)
     case XL_ERR_SEQUENCE: return "out of sequence";
     case XL_ERR_UNAVAILABLE: return "unavailable";
     case XL_ERR_DISCARDED: return "discarded";
+    case XL_ERR_NOSPACE: return "no space left on the device";
     default: return "unknown error";
     }
 }

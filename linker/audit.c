@@ -331,6 +331,28 @@ out:
     return r;
 }
 
+/* The XL_ERR_* for a failed write or fsync: a full filesystem or quota is
+ * XL_ERR_NOSPACE (retry once space is freed), anything else XL_ERR_IO. */
+static int
+s_write_code(int e)
+{
+    return e == ENOSPC || e == EDQUOT ? XL_ERR_NOSPACE : XL_ERR_IO;
+}
+
+/* After a failed write or fsync of the entry that was to follow a->size bytes:
+ * cuts the file back to those bytes, every one of which an earlier fsync made
+ * durable, and makes the cut durable. Then the log on disk ends in a whole,
+ * verified entry, and the next append can go ahead once the cause is gone (a
+ * full disk: cutting frees the blocks a partial line took). When the cut
+ * itself fails, what reached the disk is unknown: the log refuses appends
+ * until the linker is restarted and its open checks the tail. */
+static void
+s_take_back(struct linker_audit *a)
+{
+    if (ftruncate(a->fd, a->size) != 0 || fsync(a->fd) != 0)
+        a->failed = 1;
+}
+
 int
 linker_audit_append(struct linker_audit *a, time_t when, const char *actor, const char *role,
                     const char *event, cJSON *details, uint64_t *seq, char *err, size_t errlen)
@@ -375,15 +397,19 @@ linker_audit_append(struct linker_audit *a, time_t when, const char *actor, cons
     }
     if (xl_write_all(a->fd, line, linelen) != 0) {
         int e = errno;
-        /* Take a partial line back off, so the log still ends in a whole entry. */
-        if (ftruncate(a->fd, a->size) != 0)
-            a->failed = 1;
-        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot write: %s", a->path, strerror(e));
+        /* A short write leaves part of a line: take it back off, so the log
+         * still ends in a whole entry and its chain verifies on restart. */
+        s_take_back(a);
+        r = xl_err_set(err, errlen, s_write_code(e), "%s: cannot write the %s entry: %s", a->path,
+                       event, strerror(e));
         goto out;
     }
     if (fsync(a->fd) != 0) {
-        a->failed = 1;
-        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: fsync failed: %s", a->path, strerror(errno));
+        int e = errno;
+        /* The line may or may not be on disk: take it back, as above. */
+        s_take_back(a);
+        r = xl_err_set(err, errlen, s_write_code(e), "%s: cannot write the %s entry: fsync: %s",
+                       a->path, event, strerror(e));
         goto out;
     }
     a->size += (off_t)linelen;

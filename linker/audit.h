@@ -42,9 +42,12 @@ void linker_audit_close(struct linker_audit **a);
 
 /* Appends one entry and fsyncs it. when = 0 means now. details (may be NULL for
  * {}) is consumed, on failure too. *seq (may be NULL) receives the entry's
- * sequence number. After a failed write or fsync the log refuses further
- * appends (XL_ERR_IO) until it is reopened, because what reached the disk is no
- * longer known. Safe to call from several threads. */
+ * sequence number. A failed write or fsync returns XL_ERR_NOSPACE (the
+ * filesystem or a quota is full) or XL_ERR_IO, after cutting the file back to
+ * its last whole entry and fsyncing that, so a later append can succeed once
+ * the cause is gone. If the cut fails too, what reached the disk is no longer
+ * known, and the log refuses further appends (XL_ERR_IO) until it is reopened.
+ * Safe to call from several threads. */
 int linker_audit_append(struct linker_audit *a, time_t when, const char *actor, const char *role,
                         const char *event, cJSON *details, uint64_t *seq, char *err, size_t errlen);
 

@@ -81,7 +81,8 @@ linker_error_code(int e)
     case XL_ERR_MISMATCH: return CROSSLINK__ERROR__CODE__MISMATCH;
     case XL_ERR_SEQUENCE: return CROSSLINK__ERROR__CODE__SEQUENCE;
     case XL_ERR_NOTFOUND: return CROSSLINK__ERROR__CODE__NOT_FOUND;
-    case XL_ERR_UNAVAILABLE: return CROSSLINK__ERROR__CODE__UNAVAILABLE;
+    case XL_ERR_UNAVAILABLE:
+    case XL_ERR_NOSPACE: return CROSSLINK__ERROR__CODE__UNAVAILABLE;
     case XL_ERR_DISCARDED: return CROSSLINK__ERROR__CODE__DISCARDED;
     default: return CROSSLINK__ERROR__CODE__INTERNAL;
     }
@@ -112,8 +113,67 @@ s_fail(struct linker_answer *res, int code, const char *fmt, ...)
     return code;
 }
 
+/* A full disk or an I/O error refuses every write until the operator acts, and
+ * agents retry: the first refusal is logged at once, later ones at the same
+ * file (the database, the audit log) once a minute with a count, and the first
+ * write that succeeds again says so. Requests are answered one at a time (the
+ * server's thread, or an import), so this needs no lock. */
+#define S_TROUBLE_EVERY 60
+
+static struct {
+    unsigned long refused;  /* since the first refusal of this spell */
+    unsigned long unlogged; /* since the last line logged */
+    time_t since, logged;
+    char where[256]; /* the file the last line logged named */
+} s_trouble;
+
+static void
+s_storage_trouble(int code, const char *detail)
+{
+    time_t now = time(NULL);
+    const char *what = code == XL_ERR_NOSPACE ? "disk full" : "storage I/O error";
+    const char *end = strstr(detail, ": "); /* details start with the file's path */
+    size_t n = end != NULL ? (size_t)(end - detail) : strlen(detail);
+    int same = n < sizeof s_trouble.where && strncmp(s_trouble.where, detail, n) == 0 &&
+               s_trouble.where[n] == '\0';
+
+    if (s_trouble.refused++ == 0)
+        s_trouble.since = now;
+    else if (same && now - s_trouble.logged < S_TROUBLE_EVERY) {
+        s_trouble.unlogged++;
+        return;
+    }
+    if (s_trouble.unlogged > 0)
+        xl_error("%s: %s: refused with UNAVAILABLE, and %lu more requests since the last "
+                 "message; agents retry, and nothing acknowledged is lost",
+                 what, detail, s_trouble.unlogged);
+    else
+        xl_error("%s: %s: refused with UNAVAILABLE; agents retry, and nothing acknowledged is "
+                 "lost%s",
+                 what, detail, code == XL_ERR_NOSPACE ? " (free space on that filesystem)" : "");
+    s_trouble.logged = now;
+    s_trouble.unlogged = 0;
+    snprintf(s_trouble.where, sizeof s_trouble.where, "%.*s", (int)n, detail);
+}
+
+/* A write went through: ends a spell of refusals, if there was one. */
+static void
+s_storage_ok(void)
+{
+    char t[21];
+
+    if (s_trouble.refused == 0)
+        return;
+    linker_iso_time(s_trouble.since, t);
+    xl_info("storing again: %lu requests refused since %s for a full disk or an I/O error",
+            s_trouble.refused, t);
+    memset(&s_trouble, 0, sizeof s_trouble);
+}
+
 /* An error whose detail (paths, database messages) is for the operator's log,
- * not for the peer. Store errors that are the peer's doing keep their text. */
+ * not for the peer. Store errors that are the peer's doing keep their text. A
+ * full disk or an I/O error writing the database or the audit log is the
+ * linker's trouble, not the request's: UNAVAILABLE, which agents retry. */
 static int
 s_store_fail(struct linker_answer *res, int code, const char *detail)
 {
@@ -126,6 +186,16 @@ s_store_fail(struct linker_answer *res, int code, const char *detail)
     case XL_ERR_UNAVAILABLE:
         xl_warn("%s", detail);
         return s_fail(res, code, "the linker is busy; try again");
+    case XL_ERR_NOSPACE:
+        s_storage_trouble(code, detail);
+        return s_fail(res, code,
+                      "the linker is out of disk space; nothing of this request was "
+                      "stored, and what it acknowledged before is kept");
+    case XL_ERR_IO:
+        s_storage_trouble(code, detail);
+        return s_fail(res, XL_ERR_UNAVAILABLE,
+                      "the linker cannot write to its storage; nothing of this request was "
+                      "stored, and what it acknowledged before is kept");
     default:
         xl_error("%s", detail);
         return s_fail(res, code < 0 ? code : XL_ERR_INTERNAL, "internal error at the linker");
@@ -407,6 +477,7 @@ linker_begin(struct linker_ctx *ctx, const struct linker_actor *who,
     cJSON_free(attrs);
     if (r != 0)
         return s_store_fail(res, r == XL_ERR_EXISTS ? XL_ERR_INTERNAL : r, err);
+    s_storage_ok();
     s_ack(ctx, &sub, res);
     res->outcome = LINKER_DID_BEGIN;
     s_hexid(sub.id, hexid);
@@ -647,6 +718,8 @@ linker_chunk(struct linker_ctx *ctx, const struct linker_actor *who, const uint8
             return s_refused(who, "chunk", sub.agency, sub.dataset, sub.id, res);
         return r;
     }
+    if (!cr.duplicate)
+        s_storage_ok();
     sub.next_seq = cr.next_seq;
     sub.records_stored = cr.records_stored;
     s_ack(ctx, &sub, res);
@@ -859,6 +932,7 @@ linker_commit(struct linker_ctx *ctx, const struct linker_actor *who, const uint
     r = linker_store_commit(ctx->store, sub.id, (int64_t)time(NULL), &hooks, err, sizeof err);
     if (r != 0)
         return s_store_fail(res, r, err);
+    s_storage_ok();
     r = s_stored_receipt(ctx, &sub, res);
     if (r != 0)
         return r;

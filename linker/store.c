@@ -200,14 +200,22 @@ s_state_parse(const char *s, enum linker_state *out)
     return 0;
 }
 
-/* An XL_ERR_* for an SQLite result code, with the database's message. */
+/* An XL_ERR_* for an SQLite result code, with the database's message. A full
+ * disk (SQLITE_FULL: SQLite's name for ENOSPC and EDQUOT, and for a short
+ * write) is XL_ERR_NOSPACE, so the caller can tell the operator what to free;
+ * SQLite has rolled the statement or transaction back by then. */
 static int
 s_dberr(struct linker_store *st, int rc, const char *what, char *err, size_t errlen)
 {
-    int code = rc == SQLITE_NOMEM                           ? XL_ERR_NOMEM
-               : (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? XL_ERR_UNAVAILABLE
-                                                            : XL_ERR_IO;
+    int code;
 
+    switch (rc) {
+    case SQLITE_NOMEM: code = XL_ERR_NOMEM; break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: code = XL_ERR_UNAVAILABLE; break;
+    case SQLITE_FULL: code = XL_ERR_NOSPACE; break;
+    default: code = XL_ERR_IO; break;
+    }
     return xl_err_set(err, errlen, code, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
@@ -241,13 +249,16 @@ s_tx_begin(struct linker_store *st, char *err, size_t errlen)
     return s_run(st, S_BEGIN, "begin transaction", err, errlen);
 }
 
+/* Commits; what names the transaction for the message ("store chunk 3"): in
+ * WAL mode the commit is where the pages are written, so it is where a full
+ * disk shows. */
 static int
-s_tx_commit(struct linker_store *st, char *err, size_t errlen)
+s_tx_commit(struct linker_store *st, const char *what, char *err, size_t errlen)
 {
     int r;
 
     s_stmt(st, S_COMMIT);
-    r = s_run(st, S_COMMIT, "commit transaction", err, errlen);
+    r = s_run(st, S_COMMIT, what, err, errlen);
     if (r != 0 && !sqlite3_get_autocommit(st->db)) {
         s_stmt(st, S_ROLLBACK);
         (void)s_run(st, S_ROLLBACK, "rollback", NULL, 0);
@@ -523,6 +534,7 @@ linker_store_put_chunk(struct linker_store *st, const uint8_t id[LINKER_SUBID_BY
                        struct linker_chunk_result *res, char *err, size_t errlen)
 {
     struct linker_submission sub;
+    char what[64];
     sqlite3_stmt *s;
     int r;
 
@@ -590,7 +602,8 @@ linker_store_put_chunk(struct linker_store *st, const uint8_t id[LINKER_SUBID_BY
     r = s_run(st, S_PROGRESS, "update progress", err, errlen);
     if (r != 0)
         goto fail;
-    r = s_tx_commit(st, err, errlen);
+    snprintf(what, sizeof what, "store chunk %llu", (unsigned long long)seq);
+    r = s_tx_commit(st, what, err, errlen);
     if (r != 0)
         return r;
     res->next_seq = seq + 1;
@@ -766,7 +779,7 @@ linker_store_commit(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES
     r = s_run(st, S_SET_RECEIPT, "store receipt", err, errlen);
     if (r != 0)
         goto fail;
-    r = s_tx_commit(st, err, errlen);
+    r = s_tx_commit(st, "commit the submission", err, errlen);
     free(receipt);
     free(old);
     return r;
@@ -981,7 +994,7 @@ linker_store_run_save(struct linker_store *st, const struct linker_run_row *run,
             goto fail;
         }
     }
-    r = s_tx_commit(st, err, errlen);
+    r = s_tx_commit(st, "store the link run", err, errlen);
     if (r == 0 && run_id != NULL)
         *run_id = id;
     return r;
@@ -1125,5 +1138,5 @@ linker_store_discard(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTE
         s_tx_rollback(st);
         return r;
     }
-    return s_tx_commit(st, err, errlen);
+    return s_tx_commit(st, "discard a submission", err, errlen);
 }

@@ -6,6 +6,12 @@
  * submission's content hash (the .xle and SubmitBegin definition). Every write
  * is one transaction: a chunk is on disk when linker_store_put_chunk returns.
  *
+ * Database errors are XL_ERR_NOSPACE when the filesystem or a quota is full,
+ * XL_ERR_UNAVAILABLE when another process holds the database locked past the
+ * busy timeout, XL_ERR_NOMEM, and XL_ERR_IO for any other (an I/O error, a
+ * damaged file), each with the database path, the step that failed and SQLite's
+ * message. A failed write leaves nothing of its transaction behind.
+ *
  * The store keeps no state of its own between calls, so two processes (the
  * service and an import) can use one database; SQLite serialises their writes.
  * The store checks sequence and counts; authorisation and the protocol's other
@@ -87,7 +93,7 @@ struct linker_chunk_result {
  * XL_ERR_SEQUENCE (seq above next_seq; *res holds the expected one),
  * XL_ERR_MISMATCH (the submission is not open, or the records would exceed its
  * record count), XL_ERR_TOOBIG (more than chunk_records records), XL_ERR_INVALID
- * (no records), XL_ERR_IO. Nothing is written on error. */
+ * (no records), or a database error (above). Nothing is written on error. */
 int linker_store_put_chunk(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES],
                            uint64_t seq, uint64_t nrecords, const uint8_t *data, size_t len,
                            struct linker_chunk_result *res, char *err, size_t errlen);

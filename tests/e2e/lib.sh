@@ -52,6 +52,18 @@ check() {
     if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
 
+# lacks GREP-OPTIONS... PATTERN FILE...: grep finds nothing in the files. A
+# missing or unreadable file fails the check (grep exits 2), where `! grep`
+# would pass it.
+lacks() {
+    grep -q "$@"
+    [ $? -eq 1 ]
+}
+
+# same A B: both strings non-empty and equal (two failed commands give two
+# empty strings, which `[ "$a" = "$b" ]` would take as equal).
+same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
+
 mode_of() { stat -c '%a' "$1"; }
 
 t_end() {

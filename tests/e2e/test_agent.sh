@@ -31,8 +31,9 @@ for pair in $XL_AGENCIES; do
     awk -F, 'NR > 1 { for (i = 2; i <= 8; i++) { v = $i; gsub(/^[ "]+|[ "]+$/, "", v);
              if (length(v) >= 6) { print v; print tolower(v) } } }' "$csv" | sort -u >"$dir/ids.txt"
     check "$agency: identifiers to look for" [ "$(wc -l <"$dir/ids.txt")" -gt 100 ]
-    check "$agency: no identifier in the .xle" sh -c "! grep -a -F -q -f '$dir/ids.txt' '$dir/$kind.xle'"
-    check "$agency: no identifier in the report or errors" sh -c "! cat '$dir/validate.out' '$dir/validate.err' '$dir/encode.out' '$dir/encode.err' | grep -a -F -q -f '$dir/ids.txt'"
+    check "$agency: no identifier in the .xle" lacks -a -F -f "$dir/ids.txt" "$dir/$kind.xle"
+    check "$agency: no identifier in the report or errors" lacks -a -F -f "$dir/ids.txt" \
+        "$dir/validate.out" "$dir/validate.err" "$dir/encode.out" "$dir/encode.err"
 done
 
 # A deliberately broken extract: every row bad in a different way.
@@ -52,9 +53,11 @@ check "bad extract: bad postcode reported, row kept" grep -q '^2,3,B2,postcode,p
 check "bad extract: missing first name rejects the row" grep -q '^3,4,B3,first_name,missing,row rejected' "$dir/bad.rejects.csv"
 check "bad extract: non-numeric outcome reported" grep -q '^4,5,B4,offence_count,not_integer' "$dir/bad.rejects.csv"
 check "bad extract: one-line error names the limit" grep -q 'over the limit of 5.00%' "$dir/bad.err"
-check "bad extract: no value in any output" sh -c "! cat '$dir/bad.out' '$dir/bad.err' '$dir/bad.rejects.csv' | grep -E -q 'Zebedee|Quartermaine|Xanthippe|NOTAPOSTCODE|Wolstenholme|Cholmondeley|lots'"
+check "bad extract: no value in any output" lacks -E 'Zebedee|Quartermaine|Xanthippe|NOTAPOSTCODE|Wolstenholme|Cholmondeley|lots' \
+    "$dir/bad.out" "$dir/bad.err" "$dir/bad.rejects.csv"
 expect_fail "bad extract: encode writes nothing over the limit" 'no encoded file written' "$A" encode -q -c "$dir/agent.conf" -o "$dir/bad.xle" "$dir/bad.csv"
-check "bad extract: no .xle" [ ! -e "$dir/bad.xle" ] && [ ! -e "$dir/bad.xle.partial" ]
+check "bad extract: no .xle" [ ! -e "$dir/bad.xle" ]
+check "bad extract: no partial .xle" [ ! -e "$dir/bad.xle.partial" ]
 
 printf 'Person ID,Forename,Surname,Date of Birth,Gender,Postcode,Offence Count,Reoffended,First Offence Date\nX1,"unterminated\n' >"$dir/broken.csv"
 expect_fail "malformed CSV stops with the file and line" 'broken.csv:2' "$A" validate -q -c "$dir/agent.conf" "$dir/broken.csv"

@@ -53,7 +53,7 @@ for pair in $XL_AGENCIES; do
     check "$agency: concurrent submit exits 0" [ $? -eq 0 ]
     sent=$(sed -n 's/^dataset .*: \([0-9,][0-9,]*\) records.*/\1/p' "$T_DIR/$agency.out" | tr -d , | head -1)
     check "$agency: receipt filed" [ -n "$(ls "$C/$agency/state/receipts" 2>/dev/null)" ]
-    check "$agency: linker holds what was sent ($sent records)" [ "$(stored "$agency")" = "$sent" ]
+    check "$agency: linker holds what was sent ($sent records)" same "$sent" "$(stored "$agency")"
     expect_ok "$agency: receipts verify with the linker's key" "$A" receipts -c "$C/$agency/agent.conf" --verify
 done
 check "every commit audited" [ "$(audited submission.commit)" -eq 4 ]
@@ -87,7 +87,7 @@ check "linker killed with part of the submission stored ($got records)" [ -n "$g
 start_linker
 wait "$apid"
 check "agent resumed and finished after the linker restarted" [ $? -eq 0 ]
-check "no record lost or duplicated ($want records)" [ "$(stored icb)" = "$want" ]
+check "no record lost or duplicated ($want records)" same "$want" "$(stored icb)"
 check "the resumed submission committed once" [ "$(audited submission.commit)" -eq $((n_commit + 1)) ]
 n_commit=$(audited submission.commit)
 
@@ -105,7 +105,7 @@ rm -f "$C/lea/state/lock"
 got=$(open_stored)
 check "agent killed with part of the submission stored ($got records)" [ -n "$got" ]
 expect_ok "restarted agent resumes" "$A" submit -q -c "$C/lea/agent.conf" "$T_DIR/edu.xle"
-check "no record lost or duplicated after the agent restart ($want)" [ "$(stored lea)" = "$want" ]
+check "no record lost or duplicated after the agent restart ($want)" same "$want" "$(stored lea)"
 
 # --- refusals: each refused, audited, nothing stored ----------------------------
 before=$("$L" status -c "$C/linker/linker.conf" | grep '^totals')
@@ -141,7 +141,7 @@ expect_fail "wrong specification refused, saying so" 'specification' "$A" submit
 sed 's/linkage-e1.secret/linkage-e2.secret/' "$C/wmp/agent.conf" >"$C/wmp/e2.conf"
 expect_fail "wrong epoch refused, saying so" 'epoch' "$A" submit -q -c "$C/wmp/e2.conf" "$T_DIR/data/police.csv"
 check "spec and epoch refusals audited with their reason" [ "$(grep -c '"event":"submission.refused".*"code":"MISMATCH"' "$C/linker/audit.jsonl")" -ge 2 ]
-check "nothing stored by any refusal" [ "$("$L" status -c "$C/linker/linker.conf" | grep '^totals')" = "$before" ]
+check "nothing stored by any refusal" same "$before" "$("$L" status -c "$C/linker/linker.conf" | grep '^totals')"
 
 # --- garbage on the wire from a raw client with a valid key ---------------------
 for mode in garbage truncated version nobody multipart oversized; do
@@ -172,18 +172,21 @@ expect_fail "import of a wrong-epoch file refused" 'epoch' "$L" import -c "$C/li
 "$L" link -c "$C/linker/linker.conf" >"$T_DIR/link1.out" 2>&1
 check "link run on demand" grep -q '^link run [0-9]*: [0-9]* records' "$T_DIR/link1.out"
 "$L" link -c "$C/linker/linker.conf" >"$T_DIR/link2.out" 2>&1
-check "re-running with no new data gives identical clusters" [ "$(sed -n 's/.*clusters \([0-9a-f]*\)$/\1/p' "$T_DIR/link1.out")" = "$(sed -n 's/.*clusters \([0-9a-f]*\)$/\1/p' "$T_DIR/link2.out")" ]
+check "re-running with no new data gives identical clusters" same "$(sed -n 's/.*clusters \([0-9a-f]*\)$/\1/p' "$T_DIR/link1.out")" "$(sed -n 's/.*clusters \([0-9a-f]*\)$/\1/p' "$T_DIR/link2.out")"
 "$L" link -c "$C/linker/linker.conf" --report >"$T_DIR/report.out" 2>&1
 check "the report shows match rates per agency pair" grep -q '^match rates' "$T_DIR/report.out"
 check "the report marks the thresholds on the score distribution" grep -q '<- accept' "$T_DIR/report.out"
 check "status shows the last link run" sh -c "'$L' status -c '$C/linker/linker.conf' | grep -q '^last link run: [0-9]* at'"
 check "every link run is audited with its counts" grep -q '"event":"link.run".*"clusters"' "$C/linker/audit.jsonl"
 "$L" conflicts -c "$C/linker/linker.conf" --agency icb >"$T_DIR/conflicts.csv"
-check "conflicts listed for an agency by local_ref" grep -q '^agency,dataset,local_ref' "$T_DIR/conflicts.csv"
+check "conflicts exits 0" [ $? -eq 0 ]
+# The header is printed before the query: the check is on the rows (the
+# generated coalition has conflicts in icb's data).
+check "conflicts listed for an agency by local_ref" grep -q '^icb,[a-z-]*,[0-9a-f]\{32\},' "$T_DIR/conflicts.csv"
 "$A" refs -c "$C/icb/agent.conf" "$T_DIR/data/health.csv" >"$T_DIR/icb-refs.csv"
 check "the agency maps its local_refs back to its own ids" [ "$(wc -l <"$T_DIR/icb-refs.csv")" -gt 1000 ]
 ref=$(sed -n '2s/^[^,]*,[^,]*,\([0-9a-f]*\),.*/\1/p' "$T_DIR/conflicts.csv")
-check "a conflict's local_ref is one of the agency's records" sh -c "[ -z '$ref' ] || grep -q ',$ref\$' '$T_DIR/icb-refs.csv'"
+check "a conflict's local_ref is one of the agency's records" grep -q ",${ref:-none}\$" "$T_DIR/icb-refs.csv"
 "$K" new admin ops -o "$C/linker/keys" >/dev/null
 "$K" keyring add "$C/linker/keys/keyring" "$C/linker/keys/ops.pub" >/dev/null
 kill -HUP "$LPID"
@@ -195,5 +198,5 @@ check "an agent's link request is DENIED" grep -q 'reply error 4' "$T_DIR/raw-li
 
 stop_linker
 check "linker stopped cleanly" grep -q '"event":"linker.stop"' "$C/linker/audit.jsonl"
-check "no identifier in the linker's log or audit log" sh -c "! grep -q -i -E 'forename|surname|[0-9]{3} [0-9]{3} [0-9]{4}' '$T_DIR/linker.log' '$C/linker/audit.jsonl'"
+check "no identifier in the linker's log or audit log" lacks -i -E 'forename|surname|[0-9]{3} [0-9]{3} [0-9]{4}' "$T_DIR/linker.log" "$C/linker/audit.jsonl"
 t_end

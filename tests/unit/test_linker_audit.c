@@ -1,14 +1,17 @@
 /* Unit tests for linker/audit.c: the entry format and hash chain, the chain
- * continuing across a reopen and across two writers, and refusal to extend a
- * log whose tail was altered, cut short or reordered. Real files in a
- * temporary directory. */
+ * continuing across a reopen and across two writers, refusal to extend a log
+ * whose tail was altered, cut short or reordered, and a short write taken back
+ * off the file. Real files in a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -350,6 +353,61 @@ test_empty_and_missing(void **state)
     linker_audit_close(NULL);
 }
 
+static off_t
+s_size(const char *path)
+{
+    struct stat st;
+
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_size;
+}
+
+/* A write the kernel cuts short: with the file size limit (RLIMIT_FSIZE) a few
+ * bytes past the end of the log, the entry's write stores those bytes and then
+ * fails with EFBIG, as a disk filling up in the middle of a line does with
+ * ENOSPC. The part line is taken back off, the log still verifies, and the
+ * next append, once the limit is lifted, continues the chain. */
+static void
+test_short_write_taken_back(void **state)
+{
+    struct s_fixture *f = *state;
+    struct linker_audit *a = s_open(f->path);
+    struct rlimit old, lim;
+    void (*was)(int);
+    char err[XL_ERRBUF] = "", **lines;
+    off_t before;
+    int r;
+
+    assert_int_equal(s_append(a, "submission.begin", 1), 1);
+    assert_int_equal(s_append(a, "submission.commit", 2), 2);
+    before = s_size(f->path);
+
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)before + 10;
+    was = signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of the signal */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    r = linker_audit_append(a, 0, "0123456789abcdef", "agent", "submission.begin", NULL, NULL, err,
+                            sizeof err);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, was);
+    assert_int_equal(r, XL_ERR_IO);
+    assert_non_null(strstr(err, "cannot write the submission.begin entry"));
+    assert_int_equal(s_size(f->path), before);
+    assert_int_equal(linker_audit_next_seq(a), 3);
+
+    /* Not stuck: the next entry follows entry 2. */
+    assert_int_equal(s_append(a, "submission.commit", 3), 3);
+    linker_audit_close(&a);
+    a = s_open(f->path);
+    assert_int_equal(linker_audit_next_seq(a), 4);
+    linker_audit_close(&a);
+    assert_int_equal(s_lines(f->path, &lines), 3);
+    assert_non_null(strstr(lines[2], "\"seq\":3,"));
+    free(lines[0]);
+    free(lines);
+}
+
 #define S_TEST(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
 
 int
@@ -359,7 +417,7 @@ main(void)
         S_TEST(test_fields_and_chain),  S_TEST(test_chain_continues_after_reopen),
         S_TEST(test_tampered_tail),     S_TEST(test_tampered_link),
         S_TEST(test_cut_short),         cmocka_unit_test(test_entry_check_rejects),
-        S_TEST(test_empty_and_missing),
+        S_TEST(test_empty_and_missing), S_TEST(test_short_write_taken_back),
     };
 
     return cmocka_run_group_tests_name("linker_audit", tests, s_group_setup, NULL);

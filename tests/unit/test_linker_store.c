@@ -3,7 +3,10 @@
  * reopen, duplicate and out-of-sequence chunks, the limits, commit with
  * supersede and rollback, iteration of committed records, and the protocol's
  * begin/chunk/commit with resume, idempotent resubmission, refusals and a
- * signed receipt. Real SQLite files and audit logs in a temporary directory. */
+ * signed receipt. Real SQLite files and audit logs in a temporary directory;
+ * a full disk and an I/O error come from a VFS that fails SQLite's writes on
+ * demand, the one fault a unit test cannot have a real filesystem produce
+ * (tests/e2e/test_diskfull.sh fills a real one). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "../../linker/ingest.h"
 #include "../../linker/store.h"
@@ -31,10 +35,157 @@ struct s_fixture {
     struct linker_store *st;
 };
 
+/* ---- a VFS whose writes fail on demand ----------------------------------------------
+ * The default VFS with every file's xWrite returning s_fault (SQLITE_FULL, as
+ * SQLite reports ENOSPC; SQLITE_IOERR_WRITE) while it is non-zero. */
+static int s_fault;
+static sqlite3_vfs *s_real_vfs;
+
+struct s_vfile {
+    sqlite3_file base;
+    sqlite3_file *real; /* follows this struct in the same allocation */
+};
+
+#define S_REAL(f) (((struct s_vfile *)(f))->real)
+
+static int
+s_vclose(sqlite3_file *f)
+{
+    return S_REAL(f)->pMethods->xClose(S_REAL(f));
+}
+static int
+s_vread(sqlite3_file *f, void *buf, int n, sqlite3_int64 off)
+{
+    return S_REAL(f)->pMethods->xRead(S_REAL(f), buf, n, off);
+}
+static int
+s_vwrite(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
+{
+    if (s_fault != 0)
+        return s_fault;
+    return S_REAL(f)->pMethods->xWrite(S_REAL(f), buf, n, off);
+}
+static int
+s_vtruncate(sqlite3_file *f, sqlite3_int64 size)
+{
+    return S_REAL(f)->pMethods->xTruncate(S_REAL(f), size);
+}
+static int
+s_vsync(sqlite3_file *f, int flags)
+{
+    return S_REAL(f)->pMethods->xSync(S_REAL(f), flags);
+}
+static int
+s_vsize(sqlite3_file *f, sqlite3_int64 *size)
+{
+    return S_REAL(f)->pMethods->xFileSize(S_REAL(f), size);
+}
+static int
+s_vlock(sqlite3_file *f, int l)
+{
+    return S_REAL(f)->pMethods->xLock(S_REAL(f), l);
+}
+static int
+s_vunlock(sqlite3_file *f, int l)
+{
+    return S_REAL(f)->pMethods->xUnlock(S_REAL(f), l);
+}
+static int
+s_vreserved(sqlite3_file *f, int *out)
+{
+    return S_REAL(f)->pMethods->xCheckReservedLock(S_REAL(f), out);
+}
+static int
+s_vcontrol(sqlite3_file *f, int op, void *arg)
+{
+    return S_REAL(f)->pMethods->xFileControl(S_REAL(f), op, arg);
+}
+static int
+s_vsector(sqlite3_file *f)
+{
+    return S_REAL(f)->pMethods->xSectorSize(S_REAL(f));
+}
+static int
+s_vdevice(sqlite3_file *f)
+{
+    return S_REAL(f)->pMethods->xDeviceCharacteristics(S_REAL(f));
+}
+static int
+s_vshmmap(sqlite3_file *f, int pg, int pgsz, int extend, void volatile **p)
+{
+    return S_REAL(f)->pMethods->xShmMap(S_REAL(f), pg, pgsz, extend, p);
+}
+static int
+s_vshmlock(sqlite3_file *f, int offset, int n, int flags)
+{
+    return S_REAL(f)->pMethods->xShmLock(S_REAL(f), offset, n, flags);
+}
+static void
+s_vshmbarrier(sqlite3_file *f)
+{
+    S_REAL(f)->pMethods->xShmBarrier(S_REAL(f));
+}
+static int
+s_vshmunmap(sqlite3_file *f, int del)
+{
+    return S_REAL(f)->pMethods->xShmUnmap(S_REAL(f), del);
+}
+
+static const sqlite3_io_methods s_vmethods = {
+    .iVersion = 2, /* no memory-mapped I/O (xFetch): every write goes through xWrite */
+    .xClose = s_vclose,
+    .xRead = s_vread,
+    .xWrite = s_vwrite,
+    .xTruncate = s_vtruncate,
+    .xSync = s_vsync,
+    .xFileSize = s_vsize,
+    .xLock = s_vlock,
+    .xUnlock = s_vunlock,
+    .xCheckReservedLock = s_vreserved,
+    .xFileControl = s_vcontrol,
+    .xSectorSize = s_vsector,
+    .xDeviceCharacteristics = s_vdevice,
+    .xShmMap = s_vshmmap,
+    .xShmLock = s_vshmlock,
+    .xShmBarrier = s_vshmbarrier,
+    .xShmUnmap = s_vshmunmap,
+};
+
+static int
+s_vopen(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *outflags)
+{
+    struct s_vfile *v = (struct s_vfile *)f;
+    int rc;
+
+    v->real = (sqlite3_file *)(v + 1);
+    rc = s_real_vfs->xOpen(s_real_vfs, name, v->real, flags, outflags);
+    /* SQLite calls xClose only when pMethods is set: leave it NULL on failure. */
+    v->base.pMethods = rc == SQLITE_OK && v->real->pMethods != NULL ? &s_vmethods : NULL;
+    return rc;
+}
+
+static sqlite3_vfs s_vfs;
+
+/* Registers the VFS as the default, so every database the tests open uses it. */
+static int
+s_vfs_register(void)
+{
+    s_real_vfs = sqlite3_vfs_find(NULL);
+    if (s_real_vfs == NULL)
+        return -1;
+    s_vfs = *s_real_vfs;
+    s_vfs.zName = "xl-fault";
+    s_vfs.szOsFile = (int)sizeof(struct s_vfile) + s_real_vfs->szOsFile;
+    s_vfs.xOpen = s_vopen;
+    return sqlite3_vfs_register(&s_vfs, 1) == SQLITE_OK ? 0 : -1;
+}
+
 static int
 s_group_setup(void **state)
 {
     xl_log_set_level(XL_LOG_ERROR); /* refusals are expected here */
+    if (s_vfs_register() != 0)
+        return -1;
     return xl_crypto_init() == 0 ? 0 : -1;
 }
 
@@ -1131,6 +1282,115 @@ test_ingest_import_path(void **state)
     linker_answer_clear(&res);
 }
 
+/* Checks res is the answer to a write the disk refused: UNAVAILABLE on the
+ * wire (agents retry), saying why, with no path in it. */
+static void
+s_is_unavailable(struct s_ing *t, struct linker_answer *res, const char *why)
+{
+    assert_int_equal(res->kind, LINKER_REPLY_ERROR);
+    assert_int_equal(linker_error_code(res->code), CROSSLINK__ERROR__CODE__UNAVAILABLE);
+    assert_non_null(strstr(res->msg, why));
+    assert_null(strstr(res->msg, t->dir));
+    linker_answer_clear(res);
+}
+
+/* A full disk or an I/O error under a begin, a chunk or a commit: the request
+ * is refused with UNAVAILABLE, its transaction leaves nothing behind, what
+ * was acknowledged stays, and the same request goes through once writes do. */
+static void
+test_ingest_disk_full(void **state)
+{
+    struct s_ing *t = *state;
+    Crosslink__SubmitBegin b;
+    struct linker_answer res;
+    struct linker_submission sub;
+    uint8_t id[LINKER_SUBID_BYTES];
+    char err[XL_ERRBUF];
+    int r;
+
+    s_begin_msg(t, &b, t->r.hash, 10);
+    s_fault = SQLITE_FULL;
+    r = linker_begin(&t->ctx, &t->who, &b, &res);
+    s_fault = 0;
+    assert_int_equal(r, XL_ERR_NOSPACE);
+    s_is_unavailable(t, &res, "out of disk space");
+    assert_int_equal(s_submissions(t), 0);
+
+    assert_int_equal(linker_begin(&t->ctx, &t->who, &b, &res), 0);
+    assert_int_equal(res.kind, LINKER_REPLY_ACK);
+    memcpy(id, res.id, sizeof id);
+    linker_answer_clear(&res);
+    assert_int_equal(s_chunk(t, id, 0, 0, 10, &res), 0);
+    linker_answer_clear(&res);
+
+    /* The disk fills up under chunk 1, then the device fails a write. */
+    s_fault = SQLITE_FULL;
+    r = s_chunk(t, id, 1, 10, 10, &res);
+    s_fault = 0;
+    assert_int_equal(r, XL_ERR_NOSPACE);
+    s_is_unavailable(t, &res, "out of disk space");
+    s_fault = SQLITE_IOERR_WRITE;
+    r = s_chunk(t, id, 1, 10, 10, &res);
+    s_fault = 0;
+    assert_int_equal(r, XL_ERR_IO);
+    s_is_unavailable(t, &res, "cannot write to its storage");
+    assert_int_equal(linker_store_get(t->ctx.store, id, &sub, err, sizeof err), 0);
+    assert_int_equal(sub.next_seq, 1);
+    assert_int_equal(sub.records_stored, 10);
+
+    /* Space again: the agent's resend of chunk 1 is stored, and the rest. */
+    assert_int_equal(s_chunk(t, id, 1, 10, 10, &res), 0);
+    assert_int_equal(res.kind, LINKER_REPLY_ACK);
+    assert_int_equal(res.next_seq, 2);
+    linker_answer_clear(&res);
+    assert_int_equal(s_chunk(t, id, 2, 20, 5, &res), 0);
+    linker_answer_clear(&res);
+
+    /* Full under the commit: still open, every record still there. */
+    s_fault = SQLITE_FULL;
+    r = linker_commit(&t->ctx, &t->who, id, sizeof id, t->r.n, t->r.hash, XL_HASH_BYTES, &res);
+    s_fault = 0;
+    assert_int_equal(r, XL_ERR_NOSPACE);
+    s_is_unavailable(t, &res, "out of disk space");
+    assert_int_equal(linker_store_get(t->ctx.store, id, &sub, err, sizeof err), 0);
+    assert_int_equal(sub.state, LINKER_OPEN);
+    assert_int_equal(sub.records_stored, t->r.n);
+    assert_false(sub.has_receipt);
+    assert_int_equal(
+        linker_commit(&t->ctx, &t->who, id, sizeof id, t->r.n, t->r.hash, XL_HASH_BYTES, &res), 0);
+    assert_int_equal(res.kind, LINKER_REPLY_RECEIPT);
+    linker_answer_clear(&res);
+    assert_int_equal(linker_store_get(t->ctx.store, id, &sub, err, sizeof err), 0);
+    assert_int_equal(sub.state, LINKER_COMMITTED);
+}
+
+static void
+test_error_codes(void **state)
+{
+    static const struct {
+        int err;
+        Crosslink__Error__Code code;
+    } map[] = {
+        {XL_ERR_NOSPACE, CROSSLINK__ERROR__CODE__UNAVAILABLE},
+        {XL_ERR_UNAVAILABLE, CROSSLINK__ERROR__CODE__UNAVAILABLE},
+        {XL_ERR_FORMAT, CROSSLINK__ERROR__CODE__MALFORMED},
+        {XL_ERR_INVALID, CROSSLINK__ERROR__CODE__MALFORMED},
+        {XL_ERR_VERSION, CROSSLINK__ERROR__CODE__VERSION},
+        {XL_ERR_TOOBIG, CROSSLINK__ERROR__CODE__TOO_BIG},
+        {XL_ERR_DENIED, CROSSLINK__ERROR__CODE__DENIED},
+        {XL_ERR_PERM, CROSSLINK__ERROR__CODE__DENIED},
+        {XL_ERR_MISMATCH, CROSSLINK__ERROR__CODE__MISMATCH},
+        {XL_ERR_SEQUENCE, CROSSLINK__ERROR__CODE__SEQUENCE},
+        {XL_ERR_NOTFOUND, CROSSLINK__ERROR__CODE__NOT_FOUND},
+        {XL_ERR_IO, CROSSLINK__ERROR__CODE__INTERNAL},
+        {XL_ERR_NOMEM, CROSSLINK__ERROR__CODE__INTERNAL},
+        {XL_ERR_INTERNAL, CROSSLINK__ERROR__CODE__INTERNAL},
+    };
+
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        assert_int_equal(linker_error_code(map[i].err), map[i].code);
+}
+
 #define S_TEST(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
 #define S_ING(f)  cmocka_unit_test_setup_teardown(f, s_ing_setup, s_ing_teardown)
 
@@ -1144,6 +1404,7 @@ main(void)
         S_ING(test_ingest_submission),    S_ING(test_ingest_stored_content_must_match),
         S_ING(test_ingest_abort),         S_ING(test_ingest_refusals),
         S_ING(test_ingest_record_checks), S_ING(test_ingest_import_path),
+        S_ING(test_ingest_disk_full),     cmocka_unit_test(test_error_codes),
     };
 
     return cmocka_run_group_tests_name("linker_store", tests, s_group_setup, NULL);

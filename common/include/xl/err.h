@@ -27,7 +27,8 @@ enum {
     XL_ERR_MISMATCH = -13,    /* spec fingerprint, epoch, hash or count differs */
     XL_ERR_SEQUENCE = -14,    /* message out of order */
     XL_ERR_UNAVAILABLE = -15, /* peer or resource not reachable now; retry */
-    XL_ERR_DISCARDED = -16    /* the linker discarded a submission: begin it again */
+    XL_ERR_DISCARDED = -16,   /* the linker discarded a submission: begin it again */
+    XL_ERR_NOSPACE = -17      /* a filesystem or quota is full: retry once space is freed */
 };
 
 /* Size of the error buffers callers pass. Long enough for a path and a reason. */
