@@ -60,6 +60,9 @@ raw=$(sed -n 's/.* s  *\([0-9]*\) records\/s.*/\1/p' "$lw/raw.out")
 awk -v i="$ingest" -v r="$raw" 'BEGIN { printf "ingest ratio: %.2f of raw CURVE (aim >= 0.5)\n", i / r }'
 rm -f "$lw/health.xle"
 
+echo "== front door: memory under unauthenticated floods and idle connections"
+sh bench/frontdoor.sh "$work"
+
 echo "== link run on 4 agencies of about 1M records each (exact cascade, fuzzy, clusters)"
 fp=$(sha256sum "$spec" | cut -c1-16)
 xles=

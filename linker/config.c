@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stddef.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +37,39 @@ static const struct {
     {S_DATABASE, "database"},
     {S_AUDIT_LOG, "audit_log"},
 };
+
+/* The optional numbers: each key's range and the field it sets. */
+enum s_type { S_SIZE, S_U32, S_UNSIGNED, S_SECONDS };
+struct s_number {
+    const char *name;
+    unsigned long long lo, hi;
+    size_t off;
+    enum s_type type;
+};
+#define S_AT(field) offsetof(struct linker_config, field)
+static const struct s_number s_numbers[] = {
+    {"max_message", LINKER_MAX_MESSAGE_MIN, LINKER_MAX_MESSAGE_MAX, S_AT(max_message), S_SIZE},
+    {"max_chunk_records", 1, LINKER_MAX_CHUNK_MAX, S_AT(max_chunk_records), S_U32},
+    {"credit", 1, LINKER_CREDIT_MAX, S_AT(credit), S_U32},
+    {"max_connections", 1, LINKER_CONNECTIONS_MAX, S_AT(max_connections), S_UNSIGNED},
+    {"max_unauthenticated", 1, LINKER_CONNECTIONS_MAX, S_AT(max_unauthenticated), S_UNSIGNED},
+    {"max_connections_per_key", 1, LINKER_CONNECTIONS_MAX, S_AT(max_per_key), S_UNSIGNED},
+    {"idle_timeout", 1, 86400, S_AT(idle_timeout), S_SECONDS},
+    {"handshake_timeout", 1, 600, S_AT(handshake_timeout), S_SECONDS},
+};
+
+static void
+s_set_number(struct linker_config *c, const struct s_number *k, unsigned long long n)
+{
+    char *field = (char *)c + k->off;
+
+    switch (k->type) {
+    case S_SIZE: *(size_t *)(void *)field = (size_t)n; break;
+    case S_U32: *(uint32_t *)(void *)field = (uint32_t)n; break;
+    case S_UNSIGNED: *(unsigned *)(void *)field = (unsigned)n; break;
+    case S_SECONDS: *(double *)(void *)field = (double)n; break;
+    }
+}
 
 struct s_parse {
     struct xl_ini ini; /* first: the shared INI state (xl/ini.h) */
@@ -130,53 +164,13 @@ s_handler(void *user, const char *section, const char *name, const char *v)
                                2 * XL_CHECK_BYTES);
         return 1;
     }
-    if (strcmp(name, "max_message") == 0) {
-        if (!s_uint(p, name, v, LINKER_MAX_MESSAGE_MIN, LINKER_MAX_MESSAGE_MAX, &n))
-            return 0;
-        c->max_message = (size_t)n;
-        return 1;
-    }
-    if (strcmp(name, "max_chunk_records") == 0) {
-        if (!s_uint(p, name, v, 1, LINKER_MAX_CHUNK_MAX, &n))
-            return 0;
-        c->max_chunk_records = (uint32_t)n;
-        return 1;
-    }
-    if (strcmp(name, "credit") == 0) {
-        if (!s_uint(p, name, v, 1, LINKER_CREDIT_MAX, &n))
-            return 0;
-        c->credit = (uint32_t)n;
-        return 1;
-    }
-    if (strcmp(name, "max_connections") == 0) {
-        if (!s_uint(p, name, v, 1, LINKER_CONNECTIONS_MAX, &n))
-            return 0;
-        c->max_connections = (unsigned)n;
-        return 1;
-    }
-    if (strcmp(name, "max_unauthenticated") == 0) {
-        if (!s_uint(p, name, v, 1, LINKER_CONNECTIONS_MAX, &n))
-            return 0;
-        c->max_unauthenticated = (unsigned)n;
-        return 1;
-    }
-    if (strcmp(name, "max_connections_per_key") == 0) {
-        if (!s_uint(p, name, v, 1, LINKER_CONNECTIONS_MAX, &n))
-            return 0;
-        c->max_per_key = (unsigned)n;
-        return 1;
-    }
-    if (strcmp(name, "idle_timeout") == 0) {
-        if (!s_uint(p, name, v, 1, 86400, &n))
-            return 0;
-        c->idle_timeout = (double)n;
-        return 1;
-    }
-    if (strcmp(name, "handshake_timeout") == 0) {
-        if (!s_uint(p, name, v, 1, 600, &n))
-            return 0;
-        c->handshake_timeout = (double)n;
-        return 1;
+    for (size_t i = 0; i < sizeof s_numbers / sizeof s_numbers[0]; i++) {
+        if (strcmp(name, s_numbers[i].name) == 0) {
+            if (!s_uint(p, name, v, s_numbers[i].lo, s_numbers[i].hi, &n))
+                return 0;
+            s_set_number(c, &s_numbers[i], n);
+            return 1;
+        }
     }
     return xl_ini_fail(&p->ini, "unknown key '%.40s' in [linker]", name);
 }

@@ -97,11 +97,8 @@ s_code_name(int e)
     return v != NULL ? v->name : "INTERNAL";
 }
 
-static int s_fail(struct linker_answer *res, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-s_fail(struct linker_answer *res, int code, const char *fmt, ...)
+int
+linker_answer_fail(struct linker_answer *res, int code, const char *fmt, ...)
 {
     va_list ap;
 
@@ -182,23 +179,25 @@ s_store_fail(struct linker_answer *res, int code, const char *detail)
     case XL_ERR_SEQUENCE:
     case XL_ERR_MISMATCH:
     case XL_ERR_TOOBIG:
-    case XL_ERR_INVALID: return s_fail(res, code, "%s", detail);
+    case XL_ERR_INVALID: return linker_answer_fail(res, code, "%s", detail);
     case XL_ERR_UNAVAILABLE:
         xl_warn("%s", detail);
-        return s_fail(res, code, "the linker is busy; try again");
+        return linker_answer_fail(res, code, "the linker is busy; try again");
     case XL_ERR_NOSPACE:
         s_storage_trouble(code, detail);
-        return s_fail(res, code,
-                      "the linker is out of disk space; nothing of this request was "
-                      "stored, and what it acknowledged before is kept");
+        return linker_answer_fail(res, code,
+                                  "the linker is out of disk space; nothing of this request was "
+                                  "stored, and what it acknowledged before is kept");
     case XL_ERR_IO:
         s_storage_trouble(code, detail);
-        return s_fail(res, XL_ERR_UNAVAILABLE,
-                      "the linker cannot write to its storage; nothing of this request was "
-                      "stored, and what it acknowledged before is kept");
+        return linker_answer_fail(
+            res, XL_ERR_UNAVAILABLE,
+            "the linker cannot write to its storage; nothing of this request was "
+            "stored, and what it acknowledged before is kept");
     default:
         xl_error("%s", detail);
-        return s_fail(res, code < 0 ? code : XL_ERR_INTERNAL, "internal error at the linker");
+        return linker_answer_fail(res, code < 0 ? code : XL_ERR_INTERNAL,
+                                  "internal error at the linker");
     }
 }
 
@@ -282,18 +281,20 @@ s_attributes(const Crosslink__SubmitBegin *b, char **out, struct linker_answer *
 
     *out = NULL;
     if (b->n_attributes > LINKER_MAX_ATTRIBUTES)
-        return s_fail(res, XL_ERR_FORMAT, "%zu outcome attributes (at most %d)", b->n_attributes,
-                      LINKER_MAX_ATTRIBUTES);
+        return linker_answer_fail(res, XL_ERR_FORMAT, "%zu outcome attributes (at most %d)",
+                                  b->n_attributes, LINKER_MAX_ATTRIBUTES);
     for (size_t i = 0; i < b->n_attributes; i++) {
         const Crosslink__Attribute *a = b->attributes[i];
         if (a == NULL || !xl_name_valid(a->name) || !s_attr_type_ok(a->type))
-            return s_fail(res, XL_ERR_FORMAT,
-                          "outcome attribute %zu: name or type is not valid (types: int, "
-                          "decimal, bool, date, text)",
-                          i + 1);
+            return linker_answer_fail(
+                res, XL_ERR_FORMAT,
+                "outcome attribute %zu: name or type is not valid (types: int, "
+                "decimal, bool, date, text)",
+                i + 1);
         for (size_t j = 0; j < i; j++) {
             if (strcmp(b->attributes[j]->name, a->name) == 0)
-                return s_fail(res, XL_ERR_FORMAT, "outcome attribute %s appears twice", a->name);
+                return linker_answer_fail(res, XL_ERR_FORMAT, "outcome attribute %s appears twice",
+                                          a->name);
         }
     }
     arr = cJSON_CreateArray();
@@ -328,31 +329,32 @@ s_begin_check(struct linker_ctx *ctx, const struct linker_actor *who,
         if (b->spec_fingerprint.len == XL_HASH_BYTES)
             xl_hex(b->spec_fingerprint.data, XL_HASH_BYTES, theirs);
         xl_hex(ctx->spec->fingerprint, XL_HASH_BYTES, ours);
-        return s_fail(res, XL_ERR_MISMATCH,
-                      "specification fingerprint differs: agent has %.12s…, linker has %.12s…",
-                      theirs, ours);
+        return linker_answer_fail(
+            res, XL_ERR_MISMATCH,
+            "specification fingerprint differs: agent has %.12s…, linker has %.12s…", theirs, ours);
     }
     if (b->epoch != ctx->cfg.epoch)
-        return s_fail(res, XL_ERR_MISMATCH, "epoch %u, linker is on epoch %u", (unsigned)b->epoch,
-                      (unsigned)ctx->cfg.epoch);
+        return linker_answer_fail(res, XL_ERR_MISMATCH, "epoch %u, linker is on epoch %u",
+                                  (unsigned)b->epoch, (unsigned)ctx->cfg.epoch);
     if (b->secret_check.len != XL_CHECK_BYTES ||
         !xl_equal(b->secret_check.data, ctx->cfg.secret_check, XL_CHECK_BYTES))
-        return s_fail(res, XL_ERR_MISMATCH, "linkage secret differs");
+        return linker_answer_fail(res, XL_ERR_MISMATCH, "linkage secret differs");
     if (b->chunk_records == 0)
-        return s_fail(res, XL_ERR_FORMAT, "chunk_records is 0");
+        return linker_answer_fail(res, XL_ERR_FORMAT, "chunk_records is 0");
     if (b->chunk_records > ctx->cfg.max_chunk_records)
-        return s_fail(res, XL_ERR_TOOBIG, "chunk_records %u is over the linker's limit of %u",
-                      (unsigned)b->chunk_records, (unsigned)ctx->cfg.max_chunk_records);
+        return linker_answer_fail(res, XL_ERR_TOOBIG,
+                                  "chunk_records %u is over the linker's limit of %u",
+                                  (unsigned)b->chunk_records, (unsigned)ctx->cfg.max_chunk_records);
     if (b->record_count == 0)
-        return s_fail(res, XL_ERR_FORMAT, "record_count is 0: nothing to submit");
+        return linker_answer_fail(res, XL_ERR_FORMAT, "record_count is 0: nothing to submit");
     if (b->record_count > LINKER_MAX_RECORDS)
-        return s_fail(res, XL_ERR_TOOBIG, "record_count %llu is over the limit",
-                      (unsigned long long)b->record_count);
+        return linker_answer_fail(res, XL_ERR_TOOBIG, "record_count %llu is over the limit",
+                                  (unsigned long long)b->record_count);
     if (b->content_hash.len != XL_HASH_BYTES)
-        return s_fail(res, XL_ERR_FORMAT, "content_hash is %zu bytes, not %d", b->content_hash.len,
-                      XL_HASH_BYTES);
+        return linker_answer_fail(res, XL_ERR_FORMAT, "content_hash is %zu bytes, not %d",
+                                  b->content_hash.len, XL_HASH_BYTES);
     if (!xl_name_valid(b->dataset))
-        return s_fail(res, XL_ERR_FORMAT, "dataset name is missing or not valid");
+        return linker_answer_fail(res, XL_ERR_FORMAT, "dataset name is missing or not valid");
     return 0;
 }
 
@@ -554,10 +556,12 @@ s_pack_records(struct linker_ctx *ctx, Crosslink__Record *const *recs, size_t n,
     for (size_t i = 0; i < n; i++) {
         size_t sz;
         if (linker_record_check(ctx, recs[i], msg, sizeof msg) != 0)
-            return s_fail(res, XL_ERR_FORMAT, "record %zu of the chunk: %s", i + 1, msg);
+            return linker_answer_fail(res, XL_ERR_FORMAT, "record %zu of the chunk: %s", i + 1,
+                                      msg);
         sz = crosslink__record__get_packed_size(recs[i]);
         if (sz > UINT32_MAX || total > SIZE_MAX - 4 - sz)
-            return s_fail(res, XL_ERR_TOOBIG, "record %zu of the chunk is too big", i + 1);
+            return linker_answer_fail(res, XL_ERR_TOOBIG, "record %zu of the chunk is too big",
+                                      i + 1);
         total += 4 + sz;
     }
     /* One buffer for every chunk: a fresh allocation of this size per chunk
@@ -623,7 +627,7 @@ s_check_packed(struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n
     char msg[XL_ERRBUF];
 
     if (linker_records_check(ctx, data, len, n, msg, sizeof msg) != 0)
-        return s_fail(res, XL_ERR_FORMAT, "%s", msg);
+        return linker_answer_fail(res, XL_ERR_FORMAT, "%s", msg);
     return 0;
 }
 
@@ -636,10 +640,10 @@ s_lookup(struct linker_ctx *ctx, const struct linker_actor *who, const uint8_t *
     int r;
 
     if (id == NULL || idlen != LINKER_SUBID_BYTES)
-        return s_fail(res, XL_ERR_NOTFOUND, "unknown submission id");
+        return linker_answer_fail(res, XL_ERR_NOTFOUND, "unknown submission id");
     r = linker_store_get(ctx->store, id, sub, err, sizeof err);
     if (r == XL_ERR_NOTFOUND)
-        return s_fail(res, XL_ERR_NOTFOUND, "unknown submission id");
+        return linker_answer_fail(res, XL_ERR_NOTFOUND, "unknown submission id");
     if (r != 0)
         return s_store_fail(res, r, err);
     return 0;
@@ -684,18 +688,21 @@ linker_chunk(struct linker_ctx *ctx, const struct linker_actor *who, const uint8
         return 0;
     }
     if (sub.state != LINKER_OPEN)
-        return s_fail(res, XL_ERR_MISMATCH, "submission is %s: no more chunks",
-                      linker_state_name(sub.state));
+        return linker_answer_fail(res, XL_ERR_MISMATCH, "submission is %s: no more chunks",
+                                  linker_state_name(sub.state));
     if (seq > sub.next_seq)
-        return s_fail(res, XL_ERR_SEQUENCE, "chunk %llu out of sequence: next expected is %llu",
-                      (unsigned long long)seq, (unsigned long long)sub.next_seq);
+        return linker_answer_fail(res, XL_ERR_SEQUENCE,
+                                  "chunk %llu out of sequence: next expected is %llu",
+                                  (unsigned long long)seq, (unsigned long long)sub.next_seq);
     if (recs->n > sub.chunk_records) {
-        s_fail(res, XL_ERR_TOOBIG, "chunk %llu has %zu records, more than the %u agreed",
-               (unsigned long long)seq, recs->n, sub.chunk_records);
+        linker_answer_fail(res, XL_ERR_TOOBIG,
+                           "chunk %llu has %zu records, more than the %u agreed",
+                           (unsigned long long)seq, recs->n, sub.chunk_records);
         return s_refused(who, "chunk", sub.agency, sub.dataset, sub.id, res);
     }
     if (recs->n == 0) {
-        s_fail(res, XL_ERR_FORMAT, "chunk %llu has no records", (unsigned long long)seq);
+        linker_answer_fail(res, XL_ERR_FORMAT, "chunk %llu has no records",
+                           (unsigned long long)seq);
         return s_refused(who, "chunk", sub.agency, sub.dataset, sub.id, res);
     }
     if (recs->records != NULL) {
@@ -860,8 +867,8 @@ linker_abort(struct linker_ctx *ctx, const struct linker_actor *who, const uint8
     if (r != 0)
         return r;
     if (sub.state != LINKER_OPEN)
-        return s_fail(res, XL_ERR_MISMATCH, "submission is %s: nothing to abort",
-                      linker_state_name(sub.state));
+        return linker_answer_fail(res, XL_ERR_MISMATCH, "submission is %s: nothing to abort",
+                                  linker_state_name(sub.state));
     r = s_discard(ctx, who, &sub, "aborted by the agent", NULL, 0, res);
     if (r != XL_ERR_DISCARDED)
         return r;
@@ -897,16 +904,17 @@ linker_commit(struct linker_ctx *ctx, const struct linker_actor *who, const uint
         return r;
     }
     if (record_count != sub.record_count)
-        s_fail(res, XL_ERR_MISMATCH, "commit counts %llu records, begin announced %llu",
-               (unsigned long long)record_count, (unsigned long long)sub.record_count);
+        linker_answer_fail(res, XL_ERR_MISMATCH, "commit counts %llu records, begin announced %llu",
+                           (unsigned long long)record_count, (unsigned long long)sub.record_count);
     else if (hash == NULL || hashlen != XL_HASH_BYTES ||
              !xl_equal(hash, sub.content_hash, XL_HASH_BYTES))
-        s_fail(res, XL_ERR_MISMATCH, "commit content hash differs from the begin's");
+        linker_answer_fail(res, XL_ERR_MISMATCH, "commit content hash differs from the begin's");
     else if (sub.records_stored != sub.record_count)
-        s_fail(res, XL_ERR_MISMATCH,
-               "%llu of %llu records stored: send the chunks from %llu before committing",
-               (unsigned long long)sub.records_stored, (unsigned long long)sub.record_count,
-               (unsigned long long)sub.next_seq);
+        linker_answer_fail(
+            res, XL_ERR_MISMATCH,
+            "%llu of %llu records stored: send the chunks from %llu before committing",
+            (unsigned long long)sub.records_stored, (unsigned long long)sub.record_count,
+            (unsigned long long)sub.next_seq);
     if (res->code != 0)
         return s_refused(who, "commit", sub.agency, sub.dataset, sub.id, res);
 
@@ -922,10 +930,11 @@ linker_commit(struct linker_ctx *ctx, const struct linker_actor *who, const uint
                       records, res);
         if (r != XL_ERR_DISCARDED)
             return r;
-        s_fail(res, XL_ERR_DISCARDED,
-               "the stored records do not match the content hash (%llu records in %llu chunks): "
-               "the submission is discarded; begin it again",
-               (unsigned long long)records, (unsigned long long)chunks);
+        linker_answer_fail(
+            res, XL_ERR_DISCARDED,
+            "the stored records do not match the content hash (%llu records in %llu chunks): "
+            "the submission is discarded; begin it again",
+            (unsigned long long)records, (unsigned long long)chunks);
         return s_refused(who, "commit", sub.agency, sub.dataset, sub.id, res);
     }
     seal.chunks = chunks;

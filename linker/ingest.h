@@ -109,6 +109,9 @@ struct linker_answer {
     char *link_text; /* malloc'd; linker_answer_clear frees */
 };
 void linker_answer_clear(struct linker_answer *res);
+/* Makes res an error reply of code with a message for the peer; returns code. */
+int linker_answer_fail(struct linker_answer *res, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* SubmitBegin. Returns res->code: 0 with an ack (a new or resumed submission)
  * or a receipt (the same content is already committed), or an error. */

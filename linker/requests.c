@@ -44,21 +44,6 @@ struct s_rule {
     s_handler *handle;
 };
 
-static void s_fail(struct linker_answer *res, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-s_fail(struct linker_answer *res, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    res->kind = LINKER_REPLY_ERROR;
-    res->code = code;
-    va_start(ap, fmt);
-    vsnprintf(res->msg, sizeof res->msg, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- handlers ------------------------------------------------------------- */
 
 static void
@@ -108,7 +93,8 @@ s_link(struct linker_server *srv, const struct linker_actor *who, const struct s
 {
     if (linker_schedule_request(srv->sched, q->rid, q->rlen, q->env->request_id,
                                 q->env->link_request->report, q->fd, who->key_id) != 0) {
-        s_fail(res, XL_ERR_UNAVAILABLE, "too many link requests are waiting; try again later");
+        linker_answer_fail(res, XL_ERR_UNAVAILABLE,
+                           "too many link requests are waiting; try again later");
         return;
     }
     linker_admission_busy(srv->adm, q->fd, 1);
@@ -133,7 +119,7 @@ s_agency_of_submission(struct linker_server *srv, const ProtobufCBinaryData *id,
 {
     if (linker_submission_agency(&srv->ctx, id->data, id->len, agency) == 0)
         return 0;
-    s_fail(res, XL_ERR_NOTFOUND, "unknown submission id");
+    linker_answer_fail(res, XL_ERR_NOTFOUND, "unknown submission id");
     return XL_ERR_NOTFOUND;
 }
 
@@ -255,14 +241,14 @@ s_dispatch(struct linker_server *srv, const struct xl_keyring_entry *e, const st
     char agency[XL_NAME_MAX] = "", roles[64];
 
     if (rule == NULL) {
-        s_fail(res, XL_ERR_FORMAT, "the linker does not serve %s messages", name);
+        linker_answer_fail(res, XL_ERR_FORMAT, "the linker does not serve %s messages", name);
         s_refuse(srv, "request.refused", e->key_id, role, name, res);
         return;
     }
     if (!(rule->roles & S_ROLE(e->role))) {
         s_roles_text(rule->roles, roles, sizeof roles);
-        s_fail(res, XL_ERR_DENIED, "key %s has role %s: %s is for %s keys only", e->key_id, role,
-               name, roles);
+        linker_answer_fail(res, XL_ERR_DENIED, "key %s has role %s: %s is for %s keys only",
+                           e->key_id, role, name, roles);
         s_refuse(srv, rule->refused_event, e->key_id, role, name, res);
         return;
     }
@@ -270,7 +256,8 @@ s_dispatch(struct linker_server *srv, const struct xl_keyring_entry *e, const st
         if (rule->own_agency(srv, q->env, agency, res) != 0)
             return; /* the submission it names is unknown: answered, not a refusal */
         if (e->role == XL_ROLE_AGENT && strcmp(agency, e->agency) != 0) {
-            s_fail(res, XL_ERR_DENIED, "key %s submits for agency %s only", e->key_id, e->agency);
+            linker_answer_fail(res, XL_ERR_DENIED, "key %s submits for agency %s only", e->key_id,
+                               e->agency);
             res->refusal = cJSON_CreateObject();
             if (res->refusal != NULL)
                 cJSON_AddStringToObject(res->refusal, "agency", agency);
@@ -385,18 +372,18 @@ s_sender(struct linker_server *srv, zmq_msg_t *body, int fd, struct xl_keyring_e
     const char *user = zmq_msg_gets(body, "User-Id"), *why = NULL;
 
     if (user == NULL || strlen(user) != XL_KEYID_HEX) {
-        s_fail(res, XL_ERR_DENIED, "unauthenticated connection");
+        linker_answer_fail(res, XL_ERR_DENIED, "unauthenticated connection");
         s_refuse(srv, "request.refused", "-", "unknown", "any", res);
         return XL_ERR_DENIED;
     }
     if (linker_admission_key(srv->adm, user, e, &why) != 0) {
-        s_fail(res, XL_ERR_DENIED, "%s", why);
+        linker_answer_fail(res, XL_ERR_DENIED, "%s", why);
         s_refuse(srv, "request.refused", user, "unknown", "any", res);
         return XL_ERR_DENIED;
     }
     if (fd >= 0 && linker_admission_seen(srv->adm, fd, user) != 0) {
-        s_fail(res, XL_ERR_DENIED, "key %s already has %u connections to the linker", user,
-               srv->ctx.cfg.max_per_key);
+        linker_answer_fail(res, XL_ERR_DENIED, "key %s already has %u connections to the linker",
+                           user, srv->ctx.cfg.max_per_key);
         s_refuse(srv, "connection.refused", user, xl_role_name(e->role), "any", res);
         return XL_ERR_DENIED;
     }
@@ -455,7 +442,7 @@ linker_request_next(struct linker_server *srv)
     if (s_sender(srv, &part[1], fd, &e, &res) != 0) {
         /* refused: res holds the error */
     } else if (r != 0) {
-        s_fail(&res, r, "%s", err);
+        linker_answer_fail(&res, r, "%s", err);
         s_refuse(srv, "request.refused", e.key_id, xl_role_name(e.role), "malformed", &res);
     } else {
         q.env = env;

@@ -146,9 +146,7 @@ s_answer(struct linker_schedule *s, int ok, int code, const char *why)
             res.link_conflicts = run.conflicts;
             res.link_text = w->report ? report : NULL;
         } else {
-            res.kind = LINKER_REPLY_ERROR;
-            res.code = code;
-            snprintf(res.msg, sizeof res.msg, "%s", why);
+            linker_answer_fail(&res, code, "%s", why);
         }
         linker_reply(srv, w->rid, w->rlen, w->request_id, &res);
         linker_admission_busy(srv->adm, w->fd, 0);

@@ -12,6 +12,8 @@
  *                  not define
  *   hold SECONDS   sends a begin for another agency, prints the reply, then
  *                  holds the connection open as idle does
+ *   crowd N        N authenticated connections (this one and N - 1 more, same
+ *                  key) that send nothing, held until standard input closes
  *   idle SECONDS   authenticates, sends nothing, and says whether the linker
  *                  closed the connection within SECONDS ("closed after N s" or
  *                  "still open")
@@ -286,7 +288,26 @@ main(int argc, char **argv)
             goto done;
         }
     }
-    if (strcmp(mode, "idle") == 0 && argc == 6) {
+    if (strcmp(mode, "crowd") == 0 && argc == 6) {
+        int n = atoi(argv[5]);
+        void **more = calloc(n > 1 ? (size_t)n : 1, sizeof *more);
+        char c;
+        for (int i = 1; more != NULL && i < n; i++) {
+            more[i] = zmq_socket(ctx, ZMQ_DEALER);
+            zmq_setsockopt(more[i], ZMQ_CURVE_SERVERKEY, spk, 40);
+            zmq_setsockopt(more[i], ZMQ_CURVE_PUBLICKEY, cpk, 40);
+            zmq_setsockopt(more[i], ZMQ_CURVE_SECRETKEY, csk, 40);
+            zmq_setsockopt(more[i], ZMQ_LINGER, &linger, sizeof linger);
+            zmq_connect(more[i], argv[1]);
+        }
+        printf("crowd of %d connecting\n", n);
+        fflush(stdout);
+        while (fread(&c, 1, 1, stdin) == 1)
+            ;
+        for (int i = 1; more != NULL && i < n; i++)
+            zmq_close(more[i]);
+        free(more);
+    } else if (strcmp(mode, "idle") == 0 && argc == 6) {
         s_idle(mon, atoi(argv[5]));
     } else if (strcmp(mode, "unknown") == 0) {
         s_unknown(sock);
