@@ -874,8 +874,8 @@ s_send_abort(struct s_sub *s)
 static int
 s_chunk_too_big(const struct s_sub *s, const struct agent_chunk *c, char *err, size_t errlen)
 {
-    unsigned fits =
-        (unsigned)((double)s->chunk_records * (double)s->max_message / (double)c->len * 0.9);
+    /* From this chunk's bytes per record, with a tenth to spare for larger ones. */
+    unsigned fits = (unsigned)((double)c->records * (double)s->max_message / (double)c->len * 0.9);
 
     return xl_err_set(err, errlen, XL_ERR_TOOBIG,
                       "chunk %llu is %zu bytes; the linker reads messages of at most %llu: set "

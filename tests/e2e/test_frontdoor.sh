@@ -150,6 +150,17 @@ expect_fail "an agent whose file is damaged stops" 'social.xle|content|hash|malf
 check "and tells the linker, which discards what it stored" grep -q '"event":"submission.discarded".*aborted by the agent' "$C/linker/audit.jsonl"
 check "so nothing of it stays open" sh -c "'$L' status -c '$C/linker/linker.conf' | sed -n '/^open submissions/,/^totals/p' | grep -q '^  (none)'"
 
+# --- a chunk the linker would not read is not sent -------------------------------------------------
+stop_linker
+sed -i 's/^max_message = .*/max_message = 65536/' "$C/linker/linker.conf"
+start_linker
+head -n 300 "$T_DIR/data/health.csv" >"$T_DIR/data/health-300.csv"
+sed -i 's/^chunk_records = .*/chunk_records = 400/' "$C/icb/agent.conf"
+expect_fail "a chunk over the linker's max_message is refused by the agent, with the fix" 'chunk_records in agent.conf to [0-9]+ or fewer' "$A" submit -q -c "$C/icb/agent.conf" "$T_DIR/data/health-300.csv"
+fits=$(sed -n 's/.*chunk_records in agent.conf to \([0-9]*\) or fewer.*/\1/p' "$T_DIR/.err")
+sed -i "s/^chunk_records = .*/chunk_records = ${fits:-1}/" "$C/icb/agent.conf"
+expect_ok "and the chunk size it names goes through (chunk_records = ${fits:-none})" "$A" submit -q -c "$C/icb/agent.conf" "$T_DIR/data/health-300.csv"
+
 stop_linker
 check "linker stopped cleanly" grep -q '"event":"linker.stop"' "$C/linker/audit.jsonl"
 check "no identifier in the linker's log or audit log" sh -c "! grep -q -i -E 'forename|surname|[0-9]{3} [0-9]{3} [0-9]{4}' '$T_DIR/linker.log' '$C/linker/audit.jsonl'"

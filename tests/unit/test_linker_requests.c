@@ -18,8 +18,7 @@
 static void
 test_submissions_are_agents_own(void **state)
 {
-    static const char *bodies[] = {"submit_begin", "submit_chunk", "submit_commit",
-                                   "submit_abort"};
+    static const char *bodies[] = {"submit_begin", "submit_chunk", "submit_commit", "submit_abort"};
     unsigned roles;
     int own, runs_long;
 
@@ -47,15 +46,14 @@ test_link_is_admins_and_long(void **state)
 static void
 test_not_served(void **state)
 {
-    static const char *bodies[] = {"submit_ack",    "receipt",     "error",
-                                   "link_report",   "extract_end", "audit_entries",
+    static const char *bodies[] = {"submit_ack",      "receipt",     "error",
+                                   "link_report",     "extract_end", "audit_entries",
                                    "extract_request", "audit_query", "nonsense"};
     unsigned roles;
     int own, runs_long;
 
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
-        assert_int_equal(linker_request_rule(bodies[i], &roles, &own, &runs_long),
-                         XL_ERR_NOTFOUND);
+        assert_int_equal(linker_request_rule(bodies[i], &roles, &own, &runs_long), XL_ERR_NOTFOUND);
 }
 
 int

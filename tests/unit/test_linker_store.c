@@ -1225,6 +1225,31 @@ test_ingest_record_checks(void **state)
     rec->blocks[1].len = 8;
     crosslink__record__free_unpacked(rec, NULL);
 
+    /* packed form (an import): a record carrying a field the protocol does not
+     * define, 100 KB of it, past the payload limit: refused, not stored */
+    {
+        static uint8_t big[4 + 1024 + 100003];
+        size_t n = t->r.len[0], extra = 100000;
+        memcpy(big + 4, t->r.rec[0], n);
+        big[4 + n] = 0xfa; /* field 95, length-delimited: (95 << 3 | 2) = 762 */
+        big[4 + n + 1] = 0x05;
+        big[4 + n + 2] = (uint8_t)(0x80 | (extra & 0x7f));
+        big[4 + n + 3] = (uint8_t)(0x80 | ((extra >> 7) & 0x7f));
+        big[4 + n + 4] = (uint8_t)(extra >> 14);
+        n += 5 + extra;
+        big[0] = (uint8_t)(n >> 24);
+        big[1] = (uint8_t)(n >> 16);
+        big[2] = (uint8_t)(n >> 8);
+        big[3] = (uint8_t)n;
+        assert_true(4 + n <= sizeof big);
+        in = (struct linker_records){.data = big, .len = 4 + n, .n = 1};
+        assert_int_equal(linker_chunk(&t->ctx, &t->who, id, sizeof id, 0, &in, &res),
+                         XL_ERR_FORMAT);
+        if (strstr(res.msg, "field 95 of Record is not defined by the protocol") == NULL)
+            fail_msg("%s", res.msg);
+        linker_answer_clear(&res);
+    }
+
     /* packed form (an import): bytes that are not a record */
     memset(bad, 0xff, sizeof bad);
     bad[0] = 0;
