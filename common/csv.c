@@ -178,11 +178,11 @@ xl_csv_set_read_size(struct xl_csv *c, size_t n)
 }
 
 /* Stops the reader: the message is kept so later calls can repeat it. */
-static int s_fail(struct xl_csv *c, int code, const char *fmt, ...)
+static void s_note(struct xl_csv *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int
-s_fail(struct xl_csv *c, int code, const char *fmt, ...)
+static void
+s_note(struct xl_csv *c, int code, const char *fmt, ...)
 {
     va_list ap;
     int n;
@@ -194,8 +194,15 @@ s_fail(struct xl_csv *c, int code, const char *fmt, ...)
     vsnprintf(c->errmsg + n, sizeof c->errmsg - (size_t)n, fmt, ap);
     va_end(ap);
     c->failed = code;
-    return code;
 }
+
+/* s_note, then code: a macro, so a static analyser sees the code. */
+#define s_fail(c, code, ...)                                                                       \
+    __extension__({                                                                                \
+        int code_ = (code);                                                                        \
+        s_note((c), code_, __VA_ARGS__);                                                           \
+        code_;                                                                                     \
+    })
 
 /* Refills buf. 1 with at least one unread byte, 0 at end of input, or an error. */
 static int

@@ -6,8 +6,8 @@
 
 #include "xl/ini.h"
 
-int
-xl_ini_fail(struct xl_ini *p, const char *fmt, ...)
+void
+xl_ini_note(struct xl_ini *p, const char *fmt, ...)
 {
     va_list ap;
 
@@ -17,7 +17,6 @@ xl_ini_fail(struct xl_ini *p, const char *fmt, ...)
         va_end(ap);
         p->failed = 1;
     }
-    return 0;
 }
 
 int

@@ -332,6 +332,7 @@ s_peer_name(int fd, char *peer, size_t plen, char *host, size_t hlen)
     char ip[INET6_ADDRSTRLEN] = "";
     unsigned port = 0;
 
+    memset(&ss, 0, sizeof ss);
     snprintf(peer, plen, "local");
     snprintf(host, hlen, "local");
     if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
@@ -772,7 +773,6 @@ linker_admission_start(void *zctx, void *router, const struct linker_config *cfg
     r = s_router_options(router, cfg, err, errlen);
     if (r != 0)
         goto fail;
-    r = XL_ERR_IO;
     adm->zap = zmq_socket(zctx, ZMQ_REP);
     adm->mon = zmq_socket(zctx, ZMQ_PAIR);
     if (adm->zap == NULL || adm->mon == NULL) {

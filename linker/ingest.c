@@ -97,8 +97,8 @@ s_code_name(int e)
     return v != NULL ? v->name : "INTERNAL";
 }
 
-int
-linker_answer_fail(struct linker_answer *res, int code, const char *fmt, ...)
+void
+linker_answer_set(struct linker_answer *res, int code, const char *fmt, ...)
 {
     va_list ap;
 
@@ -107,7 +107,6 @@ linker_answer_fail(struct linker_answer *res, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(res->msg, sizeof res->msg, fmt, ap);
     va_end(ap);
-    return code;
 }
 
 /* A full disk or an I/O error refuses every write until the operator acts, and

@@ -109,9 +109,16 @@ struct linker_answer {
     char *link_text; /* malloc'd; linker_answer_clear frees */
 };
 void linker_answer_clear(struct linker_answer *res);
-/* Makes res an error reply of code with a message for the peer; returns code. */
-int linker_answer_fail(struct linker_answer *res, int code, const char *fmt, ...)
+/* Makes res an error reply of code with a message for the peer. */
+void linker_answer_set(struct linker_answer *res, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* linker_answer_set, then code (a macro, so a static analyser sees the code). */
+#define linker_answer_fail(res, code, ...)                                                         \
+    __extension__({                                                                                \
+        int code_ = (code);                                                                        \
+        linker_answer_set((res), code_, __VA_ARGS__);                                              \
+        code_;                                                                                     \
+    })
 
 /* SubmitBegin. Returns res->code: 0 with an ack (a new or resumed submission)
  * or a receipt (the same content is already committed), or an error. */

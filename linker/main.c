@@ -71,6 +71,7 @@ s_options(int argc, char **argv, const char **conf, int *first, int *report, con
     int c;
 
     *conf = NULL;
+    *first = argc;
     while ((c = getopt_long(argc, argv, ":c:ra:q:h", opts, NULL)) != -1) {
         if (c == 'q' && requested_by != NULL) {
             *requested_by = optarg;

@@ -22,8 +22,15 @@ struct xl_ini {
     int failed;
 };
 
-/* Keeps the first message; returns 0, inih's "this line is wrong". */
-int xl_ini_fail(struct xl_ini *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Keeps the first message. */
+void xl_ini_note(struct xl_ini *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* xl_ini_note, then 0, inih's "this line is wrong". A macro, so that a static
+ * analyser sees the 0 (it does not look inside variadic functions). */
+#define xl_ini_fail(p, ...)                                                                        \
+    __extension__({                                                                                \
+        xl_ini_note((p), __VA_ARGS__);                                                             \
+        0;                                                                                         \
+    })
 /* Copies v into dst (cap bytes); 1, or xl_ini_fail when too long. */
 int xl_ini_copy(struct xl_ini *p, char *dst, size_t cap, const char *name, const char *v);
 /* dst = v when absolute, else dir/v; 1, or xl_ini_fail (empty, too long). */
