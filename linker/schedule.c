@@ -29,9 +29,15 @@ struct s_waiting {
     char key_id[XL_KEYID_HEX + 1];
 };
 
+/* A run that failed (a full disk, say) is tried again after this long,
+ * doubling up to S_RETRY_MAX, while commits stay unlinked. */
+#define S_RETRY_MIN 60.0
+#define S_RETRY_MAX 3600.0
+
 struct linker_schedule {
     struct linker_server *srv;
     int owed;
+    double retry_at, retry_wait; /* after a failed run */
     pid_t child;
     int report_fd; /* the running child's stdout, when a report was asked for */
     int64_t last_run;
@@ -170,8 +176,19 @@ s_reap(struct linker_schedule *s, int wait)
     if (p != s->child)
         return;
     s->child = 0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        xl_error("the link run failed (see its message above)");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        /* What it was to link is still owed (the store says so too). */
+        s->retry_wait = s->retry_wait == 0                ? S_RETRY_MIN
+                        : 2 * s->retry_wait < S_RETRY_MAX ? 2 * s->retry_wait
+                                                          : S_RETRY_MAX;
+        s->retry_at = xl_monotonic() + s->retry_wait;
+        s->owed = 1;
+        xl_error("the link run failed (see its message above); trying again in %.0f s",
+                 s->retry_wait);
+    } else {
+        s->retry_wait = 0;
+        s->retry_at = 0;
+    }
     s_answer(s, WIFEXITED(status) && WEXITSTATUS(status) == 0, XL_ERR_INTERNAL,
              "the link run failed; see the linker's log");
     if (s->report_fd >= 0)
@@ -243,7 +260,8 @@ linker_schedule_tick(struct linker_schedule *s, double last_request)
     s_reap(s, 0);
     if (s->child > 0)
         return;
-    if (s->nwaiting > 0 || (s->owed && xl_monotonic() - last_request >= LINKER_LINK_IDLE))
+    if (s->nwaiting > 0 || (s->owed && xl_monotonic() - last_request >= LINKER_LINK_IDLE &&
+                            xl_monotonic() >= s->retry_at))
         s_start(s);
 }
 

@@ -3,7 +3,8 @@
  * (`crosslink-linker link`), so ingest never waits on one; one runs at a time.
  *
  * A run owed after commits is known from the store (its commit counter against
- * the commits the latest run saw), so it survives a crash of the service. An
+ * the commits the latest run saw), so it survives a crash of the service; a
+ * run that fails is tried again after a minute, then two, up to an hour. An
  * admin's request is answered when a run that started after it finishes: with
  * the run's counts and, when asked, its report. */
 #ifndef LINKER_SCHEDULE_H

@@ -159,7 +159,13 @@ sed -i 's/^chunk_records = .*/chunk_records = 400/' "$C/icb/agent.conf"
 expect_fail "a chunk over the linker's max_message is refused by the agent, with the fix" 'chunk_records in agent.conf to [0-9]+ or fewer' "$A" submit -q -c "$C/icb/agent.conf" "$T_DIR/data/health-300.csv"
 fits=$(sed -n 's/.*chunk_records in agent.conf to \([0-9]*\) or fewer.*/\1/p' "$T_DIR/.err")
 sed -i "s/^chunk_records = .*/chunk_records = ${fits:-1}/" "$C/icb/agent.conf"
+# The run after this commit cannot read the specification: it fails, and is owed still.
+mv "$C/linker/linkage.spec" "$C/linker/linkage.spec.away"
 expect_ok "and the chunk size it names goes through (chunk_records = ${fits:-none})" "$A" submit -q -c "$C/icb/agent.conf" "$T_DIR/data/health-300.csv"
+i=0
+while ! grep -q 'link run failed' "$T_DIR/linker.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "a link run that fails is tried again later" grep -q 'the link run failed .*trying again in 60 s' "$T_DIR/linker.log"
+mv "$C/linker/linkage.spec.away" "$C/linker/linkage.spec"
 
 stop_linker
 check "linker stopped cleanly" grep -q '"event":"linker.stop"' "$C/linker/audit.jsonl"
