@@ -182,14 +182,14 @@ FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC)) \
                 $(patsubst $(BUILD)/proto/%.c,$(FUZZ_DIR)/obj/proto/%.o,$(PROTO_C))
 
 fuzz: $(FUZZ_BINS)
-	@for bin in $(FUZZ_BINS); do \
+	@n=0; for bin in $(FUZZ_BINS); do \
 	    name=$$(basename $$bin); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
 	    echo "  FUZZ    $$name ($(FUZZ_SECONDS) s)"; \
 	    rm -rf $$bin.corpus && mkdir -p $$bin.corpus && cp $$corpus/* $$bin.corpus/ 2>/dev/null; \
 	    $$bin -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$$bin- $$bin.corpus \
-	        2>$$bin.log || { tail -40 $$bin.log; exit 1; }; \
-	    tail -1 $$bin.log; \
-	done
+	        2>$$bin.log || { tail -40 $$bin.log; echo "fuzz: $$n passed, 1 failed"; exit 1; }; \
+	    tail -1 $$bin.log; n=$$((n + 1)); \
+	done; echo "fuzz: $$n passed, 0 failed"
 
 $(FUZZ_DIR)/.clang:
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz: needs clang (sh deploy/install-deps.sh)"; exit 1; }
