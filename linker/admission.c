@@ -34,6 +34,8 @@
 #define S_LIMIT_BURST      3
 #define S_LIMIT_SLOTS      128
 #define S_LIMIT_PER_SECOND 10
+/* Connections shut at accept, remembered until their disconnect. */
+#define S_SHUT_RING 256
 /* A connection over its key's limit is closed this long after its refusal. */
 #define S_REFUSED_GRACE 1.0
 /* A handshake failure waits this long for the disconnect that names its peer. */
@@ -58,7 +60,7 @@ struct s_conn {
     unsigned busy;
     double accepted, last;
     char key_id[XL_KEYID_HEX + 1];
-    char peer[64]; /* "address:port", or "local" */
+    char peer[64]; /* "address:port", "local" (ipc), or "unknown" */
     char host[48]; /* the address alone: the refusal limit's peer */
 };
 
@@ -78,6 +80,9 @@ struct linker_admission {
     uint64_t refused, closed_idle;
     /* the last handshake failure, until its disconnect names the peer */
     char failure[160];
+    /* descriptors shut at accept: their disconnect ends no handshake of note */
+    int shut[S_SHUT_RING];
+    size_t shut_next;
     const char *failure_mech;
     double failure_at;
     void *router;
@@ -310,6 +315,25 @@ s_conn_remove(struct linker_admission *adm, struct s_conn *c)
     *c = adm->conns[--adm->nconns];
 }
 
+static void
+s_shut_note(struct linker_admission *adm, int fd)
+{
+    adm->shut[adm->shut_next++ % S_SHUT_RING] = fd;
+}
+
+/* 1 when fd was shut at accept (and forgets it). */
+static int
+s_shut_take(struct linker_admission *adm, int fd)
+{
+    for (size_t i = 0; i < S_SHUT_RING; i++) {
+        if (adm->shut[i] == fd) {
+            adm->shut[i] = -1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Unauthenticated: no message yet, and young enough to be in the handshake. */
 static size_t
 s_unauthenticated(const struct linker_admission *adm, double now)
@@ -333,10 +357,16 @@ s_peer_name(int fd, char *peer, size_t plen, char *host, size_t hlen)
     unsigned port = 0;
 
     memset(&ss, 0, sizeof ss);
-    snprintf(peer, plen, "local");
-    snprintf(host, hlen, "local");
+    /* A peer gone before the linker looked has no address any more. */
+    snprintf(peer, plen, "unknown");
+    snprintf(host, hlen, "unknown");
     if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
         return;
+    if (ss.ss_family == AF_UNIX) {
+        snprintf(peer, plen, "local");
+        snprintf(host, hlen, "local");
+        return;
+    }
     if (ss.ss_family == AF_INET) {
         const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
         inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
@@ -378,6 +408,7 @@ s_accepted(struct linker_admission *adm, int fd, double now)
                  adm->cfg->max_unauthenticated);
     if (why[0] != '\0') {
         shutdown(fd, SHUT_RDWR);
+        s_shut_note(adm, fd);
         adm->refused++;
         pthread_mutex_unlock(&adm->lock);
         s_connection_refused(adm, peer, host, NULL, why);
@@ -474,7 +505,11 @@ s_monitor_event(struct linker_admission *adm)
     case ZMQ_EVENT_ACCEPTED: s_accepted(adm, (int)value, now); break;
     case ZMQ_EVENT_DISCONNECTED:
         c = s_conn_find(adm, (int)value);
-        if (adm->failure[0] != '\0') {
+        if ((c != NULL && c->closing) || s_shut_take(adm, (int)value)) {
+            /* Closed by the linker itself, its refusal already on record: the
+             * handshake libzmq saw cut short is no news. */
+            adm->failure[0] = '\0';
+        } else if (adm->failure[0] != '\0') {
             s_failure_flush(adm, c);
             c = s_conn_find(adm, (int)value); /* the table may have changed meanwhile */
         }
@@ -760,6 +795,8 @@ linker_admission_start(void *zctx, void *router, const struct linker_config *cfg
     adm->cfg = cfg;
     adm->audit = audit;
     adm->router = router;
+    for (size_t i = 0; i < S_SHUT_RING; i++)
+        adm->shut[i] = -1;
     pthread_mutex_init(&adm->lock, NULL);
     pthread_mutex_init(&adm->limit_lock, NULL);
     adm->conns = calloc(cfg->max_connections + 1, sizeof *adm->conns);

@@ -89,7 +89,7 @@ check "a frame over max_message is not read: the peer is dropped" sh -c "'$FLOOD
 sleep 1
 check "a connection offering NULL security is logged" grep -q 'not a CURVE connection' "$T_DIR/linker.log"
 check "and audited with its mechanism and address" grep -q '"event":"connection.refused".*"mechanism":"not CURVE"' "$C/linker/audit.jsonl"
-check "the audit entry names the peer's address" grep -q '"peer":"127.0.0.1:[0-9]*"' "$C/linker/audit.jsonl"
+check "refused connections' audit entries name the peer's address" grep -q '"event":"connection.refused".*"peer":"127.0.0.1:[0-9]*"' "$C/linker/audit.jsonl"
 
 # --- idle and surplus connections ----------------------------------------------------
 raw "$C/wmp/keys/wmp-agent.key" idle 10 >"$T_DIR/idle.out"
