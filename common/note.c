@@ -116,6 +116,14 @@ static int
 s_unbase64(const char *s, size_t n, uint8_t *out, size_t outmax, size_t *outlen)
 {
     *outlen = 0;
+    /* libsodium's decoder takes some bytes outside the alphabet (non-ASCII
+     * ones) for alphabet characters: only the alphabet reaches it. */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/' || c == '='))
+            return XL_ERR_FORMAT;
+    }
     if (sodium_base642bin(out, outmax, s, n, NULL, outlen, NULL, sodium_base64_VARIANT_ORIGINAL) !=
         0) {
         *outlen = 0;

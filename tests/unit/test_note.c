@@ -537,6 +537,10 @@ test_checkpoint_parse_bad(void **state)
         "origin\n5\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\next\n\n",
         "origin\n5\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\next",
         "ori\tgin\n5\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
+        /* bytes outside the base64 alphabet, which libsodium's decoder alone
+         * would take for alphabet characters (found by fuzz_note) */
+        "origin\n5\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB\xce\xb5PA3j2jxq2I=\n",
+        "origin\n5\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2\xc9=\n",
     };
     struct xl_checkpoint cp;
     char err[XL_ERRBUF];
