@@ -629,6 +629,13 @@ test_refusals(void **state)
     assert_int_equal(xl_merkle_verify_consistency(3, 7, s_root[3], zroot, &p, err, sizeof err),
                      XL_ERR_CRYPTO);
     assert_non_null(strstr(err, "from size 3 to 7 does not lead to the new root"));
+    /* What the header warns of: the path does not fix the size, only the
+     * root does, so a size must come with its root from one checkpoint. */
+    assert_int_equal(xl_merkle_inclusion_proof(0, 3, xl_merkle_leaves_get, &lv, &p, NULL, 0), 0);
+    assert_int_equal(xl_merkle_verify_inclusion(0, 4, s_leaf[0], &p, s_root[3], err, sizeof err),
+                     0);
+    assert_int_equal(xl_merkle_verify_inclusion(0, 4, s_leaf[0], &p, s_root[4], err, sizeof err),
+                     XL_ERR_CRYPTO);
     /* The leaf source's error reaches the caller, with its message; no
      * partial proof or root is left behind. */
     calls = 0;

@@ -99,7 +99,10 @@ int xl_merkle_inclusion_proof(uint64_t index, uint64_t size, xl_merkle_leaf_fn l
  * proof shows leaf is leaf index of the tree of size leaves whose root is
  * root; XL_ERR_INVALID when index >= size, size is over XL_MERKLE_SIZE_MAX or
  * proof->n over XL_MERKLE_PROOF_MAX; XL_ERR_CRYPTO when the proof does not
- * verify. */
+ * verify. The path binds the leaf, its index and the root, not the size: the
+ * path of leaf 0 of 3 leaves also verifies as leaf 0 of 4 against the same
+ * root. So take size and root together from one signed checkpoint, never a
+ * size from the peer that sends the proof. */
 int xl_merkle_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf[XL_HASH_BYTES],
                                const struct xl_merkle_proof *proof,
                                const uint8_t root[XL_HASH_BYTES], char *err, size_t errlen)
