@@ -60,6 +60,9 @@ raw=$(sed -n 's/.* s  *\([0-9]*\) records\/s.*/\1/p' "$lw/raw.out")
 awk -v i="$ingest" -v r="$raw" 'BEGIN { printf "ingest ratio: %.2f of raw CURVE (aim >= 0.5)\n", i / r }'
 rm -f "$lw/health.xle"
 
+echo "== audit log: the RFC 9162 Merkle tree over 4M entries, one thread (the linker's start-up check will recompute it)"
+"$XL_BUILD/bench/merkle"
+
 echo "== front door: memory under unauthenticated floods and idle connections"
 sh bench/frontdoor.sh "$work"
 
