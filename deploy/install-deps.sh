@@ -4,11 +4,12 @@
 # Works as root or through sudo; otherwise says what to run and fails.
 # clang builds the fuzz targets (make fuzz); on Debian 12 its libFuzzer and
 # sanitizer runtimes are in libclang-rt-dev, only recommended by clang.
+# clang-format is for make format.
 set -eu
 
 PKGS="build-essential pkg-config libssl-dev libsodium-dev libzmq3-dev \
 libprotobuf-c-dev protobuf-c-compiler libcmocka-dev libsqlite3-dev \
-libutf8proc-dev libinih-dev libcjson-dev clang libclang-rt-dev"
+libutf8proc-dev libinih-dev libcjson-dev clang libclang-rt-dev clang-format"
 
 missing=""
 for p in $PKGS; do
