@@ -24,6 +24,7 @@
 #include "xl/err.h"
 #include "xl/keyfile.h"
 #include "xl/log.h"
+#include "xl/monitor.h"
 #include "xl/wire.h"
 #include "xl/xle.h"
 
@@ -590,26 +591,12 @@ s_send_env(struct s_link *l, xl_envelope *env, char *err, size_t errlen)
 static int
 s_monitor_event(struct s_link *l, char *err, size_t errlen)
 {
-    zmq_msg_t m;
-    uint16_t event = 0;
-    uint32_t value = 0;
-    int more = 1, first = 1;
+    uint16_t event;
+    uint32_t value;
     char kid[XL_KEYID_HEX + 1];
 
-    while (more) {
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, l->mon, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            return 0;
-        }
-        if (first && zmq_msg_size(&m) >= 6) {
-            memcpy(&event, zmq_msg_data(&m), 2);
-            memcpy(&value, (uint8_t *)zmq_msg_data(&m) + 2, 4);
-        }
-        first = 0;
-        more = zmq_msg_more(&m);
-        zmq_msg_close(&m);
-    }
+    if (!xl_monitor_next(l->mon, &event, &value))
+        return 0;
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         l->secured = 1;
         return 0;

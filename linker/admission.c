@@ -16,6 +16,7 @@
 #include "xl/clock.h"
 #include "xl/err.h"
 #include "xl/log.h"
+#include "xl/monitor.h"
 
 /* A draft option in libzmq 4.3's header, present in the library; without it a
  * CURVE handshake would succeed when no ZAP handler answers. */
@@ -479,27 +480,13 @@ s_failure_flush(struct linker_admission *adm, const struct s_conn *c)
 static void
 s_monitor_event(struct linker_admission *adm)
 {
-    uint16_t event = 0;
-    uint32_t value = 0;
-    int more = 1, first = 1;
+    uint16_t event;
+    uint32_t value;
     double now = xl_monotonic();
     struct s_conn *c;
 
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, adm->mon, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            return;
-        }
-        if (first && zmq_msg_size(&m) >= 6) {
-            memcpy(&event, zmq_msg_data(&m), 2);
-            memcpy(&value, (uint8_t *)zmq_msg_data(&m) + 2, 4);
-        }
-        first = 0;
-        more = zmq_msg_more(&m);
-        zmq_msg_close(&m);
-    }
+    if (!xl_monitor_next(adm->mon, &event, &value))
+        return;
     pthread_mutex_lock(&adm->lock);
     switch (event) {
     case ZMQ_EVENT_ACCEPTED: s_accepted(adm, (int)value, now); break;

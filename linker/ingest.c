@@ -630,7 +630,7 @@ s_check_packed(struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n
     return 0;
 }
 
-/* Looks a submission up by the id a peer sent and checks the peer may use it. */
+/* Starts the answer to a request about submission id, and looks it up. */
 static int
 s_lookup(struct linker_ctx *ctx, const struct linker_actor *who, const uint8_t *id, size_t idlen,
          struct linker_submission *sub, struct linker_answer *res)
@@ -638,6 +638,8 @@ s_lookup(struct linker_ctx *ctx, const struct linker_actor *who, const uint8_t *
     char err[XL_ERRBUF];
     int r;
 
+    memset(res, 0, sizeof *res);
+    res->credit = ctx->cfg.credit;
     if (id == NULL || idlen != LINKER_SUBID_BYTES)
         return linker_answer_fail(res, XL_ERR_NOTFOUND, "unknown submission id");
     r = linker_store_get(ctx->store, id, sub, err, sizeof err);
@@ -675,8 +677,6 @@ linker_chunk(struct linker_ctx *ctx, const struct linker_actor *who, const uint8
     size_t len;
     int r;
 
-    memset(res, 0, sizeof *res);
-    res->credit = ctx->cfg.credit;
     r = s_lookup(ctx, who, id, idlen, &sub, res);
     if (r != 0)
         return r;
@@ -860,8 +860,6 @@ linker_abort(struct linker_ctx *ctx, const struct linker_actor *who, const uint8
     struct linker_submission sub;
     int r;
 
-    memset(res, 0, sizeof *res);
-    res->credit = ctx->cfg.credit;
     r = s_lookup(ctx, who, id, idlen, &sub, res);
     if (r != 0)
         return r;
@@ -891,8 +889,6 @@ linker_commit(struct linker_ctx *ctx, const struct linker_actor *who, const uint
     uint64_t chunks = 0, records = 0;
     int r;
 
-    memset(res, 0, sizeof *res);
-    res->credit = ctx->cfg.credit;
     r = s_lookup(ctx, who, id, idlen, &sub, res);
     if (r != 0)
         return r;

@@ -15,8 +15,6 @@
 
 /* Arenas larger than this are given back after the message that needed them. */
 #define S_ARENA_KEEP (16u * 1024 * 1024)
-/* The longest routing id libzmq makes for a peer. */
-#define S_RID_MAX 256
 
 #define S_ROLE(r) (1u << (r))
 
@@ -113,35 +111,21 @@ s_agency_begin(struct linker_server *srv, const xl_envelope *env, char agency[XL
     return 0;
 }
 
+/* The agency of the submission a chunk, commit or abort names. */
 static int
-s_agency_of_submission(struct linker_server *srv, const ProtobufCBinaryData *id,
-                       char agency[XL_NAME_MAX], struct linker_answer *res)
+s_agency_submission(struct linker_server *srv, const xl_envelope *env, char agency[XL_NAME_MAX],
+                    struct linker_answer *res)
 {
+    const ProtobufCBinaryData *id;
+
+    switch (env->body_case) {
+    case CROSSLINK__ENVELOPE__BODY_SUBMIT_CHUNK: id = &env->submit_chunk->submission_id; break;
+    case CROSSLINK__ENVELOPE__BODY_SUBMIT_COMMIT: id = &env->submit_commit->submission_id; break;
+    default: id = &env->submit_abort->submission_id; break;
+    }
     if (linker_submission_agency(&srv->ctx, id->data, id->len, agency) == 0)
         return 0;
-    linker_answer_fail(res, XL_ERR_NOTFOUND, "unknown submission id");
-    return XL_ERR_NOTFOUND;
-}
-
-static int
-s_agency_chunk(struct linker_server *srv, const xl_envelope *env, char agency[XL_NAME_MAX],
-               struct linker_answer *res)
-{
-    return s_agency_of_submission(srv, &env->submit_chunk->submission_id, agency, res);
-}
-
-static int
-s_agency_commit(struct linker_server *srv, const xl_envelope *env, char agency[XL_NAME_MAX],
-                struct linker_answer *res)
-{
-    return s_agency_of_submission(srv, &env->submit_commit->submission_id, agency, res);
-}
-
-static int
-s_agency_abort(struct linker_server *srv, const xl_envelope *env, char agency[XL_NAME_MAX],
-               struct linker_answer *res)
-{
-    return s_agency_of_submission(srv, &env->submit_abort->submission_id, agency, res);
+    return linker_answer_fail(res, XL_ERR_NOTFOUND, "unknown submission id");
 }
 
 /* ---- the table ---------------------------------------------------------------- */
@@ -149,11 +133,11 @@ s_agency_abort(struct linker_server *srv, const xl_envelope *env, char agency[XL
 static const struct s_rule s_rules[] = {
     {CROSSLINK__ENVELOPE__BODY_SUBMIT_BEGIN, S_ROLE(XL_ROLE_AGENT), s_agency_begin, 0,
      "submission.refused", s_begin},
-    {CROSSLINK__ENVELOPE__BODY_SUBMIT_CHUNK, S_ROLE(XL_ROLE_AGENT), s_agency_chunk, 0,
+    {CROSSLINK__ENVELOPE__BODY_SUBMIT_CHUNK, S_ROLE(XL_ROLE_AGENT), s_agency_submission, 0,
      "submission.refused", s_chunk},
-    {CROSSLINK__ENVELOPE__BODY_SUBMIT_COMMIT, S_ROLE(XL_ROLE_AGENT), s_agency_commit, 0,
+    {CROSSLINK__ENVELOPE__BODY_SUBMIT_COMMIT, S_ROLE(XL_ROLE_AGENT), s_agency_submission, 0,
      "submission.refused", s_commit},
-    {CROSSLINK__ENVELOPE__BODY_SUBMIT_ABORT, S_ROLE(XL_ROLE_AGENT), s_agency_abort, 0,
+    {CROSSLINK__ENVELOPE__BODY_SUBMIT_ABORT, S_ROLE(XL_ROLE_AGENT), s_agency_submission, 0,
      "submission.refused", s_abort},
     {CROSSLINK__ENVELOPE__BODY_LINK_REQUEST, S_ROLE(XL_ROLE_ADMIN), NULL, 1, "link.refused",
      s_link},
@@ -421,7 +405,7 @@ linker_request_next(struct linker_server *srv)
         }
         zmq_msg_close(&m);
     }
-    if (total != 2 || zmq_msg_size(&part[0]) > S_RID_MAX) {
+    if (total != 2 || zmq_msg_size(&part[0]) > LINKER_RID_MAX) {
         /* Routing id and one envelope, nothing else: there is no well-formed
          * address to answer. */
         srv->dropped++;

@@ -14,6 +14,10 @@
 #include "ingest.h"
 #include "server.h"
 
+/* The longest routing id a peer's message may carry (libzmq makes 5 bytes;
+ * longer ones are dropped), so an answer given later can keep a copy. */
+#define LINKER_RID_MAX 256
+
 /* Receives and answers one message from the router. Returns 1 if one was
  * handled, 0 if none was waiting. */
 int linker_request_next(struct linker_server *srv);

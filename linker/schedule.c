@@ -17,10 +17,9 @@
 
 /* The longest report an answer carries (the rest is cut, with a note). */
 #define S_REPORT_MAX (512u * 1024)
-#define S_RID_MAX    256
 
 struct s_waiting {
-    uint8_t rid[S_RID_MAX];
+    uint8_t rid[LINKER_RID_MAX];
     size_t rlen;
     uint64_t request_id;
     int report;
@@ -83,7 +82,7 @@ linker_schedule_request(struct linker_schedule *s, const void *rid, size_t rlen,
 {
     struct s_waiting *w;
 
-    if (s->nwaiting >= LINKER_LINK_WAITING || rlen > S_RID_MAX)
+    if (s->nwaiting >= LINKER_LINK_WAITING || rlen > LINKER_RID_MAX)
         return XL_ERR_UNAVAILABLE;
     w = &s->waiting[s->nwaiting++];
     memset(w, 0, sizeof *w);

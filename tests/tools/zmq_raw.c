@@ -32,6 +32,7 @@
 #include "xl/crypto.h"
 #include "xl/err.h"
 #include "xl/keyfile.h"
+#include "xl/monitor.h"
 #include "xl/wire.h"
 #include "xl/xle.h"
 
@@ -101,17 +102,9 @@ s_idle(void *mon, int seconds)
     zmq_pollitem_t it = {mon, 0, ZMQ_POLLIN, 0};
 
     for (int waited = 0; waited < seconds * 10; waited++) {
-        if (zmq_poll(&it, 1, 100) > 0) {
-            zmq_msg_t ev;
-            uint16_t event = 0;
-            zmq_msg_init(&ev);
-            zmq_msg_recv(&ev, mon, 0);
-            if (zmq_msg_size(&ev) >= 2)
-                memcpy(&event, zmq_msg_data(&ev), 2);
-            zmq_msg_close(&ev);
-            zmq_msg_init(&ev);
-            zmq_msg_recv(&ev, mon, 0);
-            zmq_msg_close(&ev);
+        uint16_t event;
+        uint32_t value;
+        if (zmq_poll(&it, 1, 100) > 0 && xl_monitor_next(mon, &event, &value)) {
             if (event == ZMQ_EVENT_DISCONNECTED) {
                 printf("closed after %d s\n", (waited + 9) / 10);
                 return;
@@ -269,17 +262,10 @@ main(int argc, char **argv)
     }
     {
         zmq_pollitem_t it = {mon, 0, ZMQ_POLLIN, 0};
-        zmq_msg_t ev;
+        uint16_t event;
+        uint32_t value;
         mon_ok = 0;
-        if (zmq_poll(&it, 1, 5000) > 0) {
-            uint16_t event;
-            zmq_msg_init(&ev);
-            zmq_msg_recv(&ev, mon, 0);
-            memcpy(&event, zmq_msg_data(&ev), 2);
-            zmq_msg_close(&ev);
-            zmq_msg_init(&ev);
-            zmq_msg_recv(&ev, mon, 0); /* the endpoint */
-            zmq_msg_close(&ev);
+        if (zmq_poll(&it, 1, 5000) > 0 && xl_monitor_next(mon, &event, &value)) {
             mon_ok = 1;
             handshake = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
         }
