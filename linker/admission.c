@@ -161,7 +161,6 @@ linker_refusal(struct linker_admission *adm, const char *event, const char *peer
                const char *role, const char *reason, cJSON *d)
 {
     uint64_t suppressed, others;
-    char err[XL_ERRBUF];
 
     if (!s_limit(adm, event, peer, &suppressed, &others)) {
         cJSON_Delete(d);
@@ -177,8 +176,7 @@ linker_refusal(struct linker_admission *adm, const char *event, const char *peer
         if (others > 0)
             cJSON_AddNumberToObject(d, "others_not_logged", (double)others);
     }
-    if (linker_audit_append(adm->audit, 0, actor, role, event, d, NULL, err, sizeof err) != 0)
-        xl_error("audit: %s", err);
+    linker_audit_note(adm->audit, actor, role, event, d);
 }
 
 /* A refused connection, by network address (no key is known). */
@@ -726,9 +724,7 @@ linker_admission_reload(struct linker_admission *adm)
             cJSON_AddNumberToObject(d, "newly_revoked", (double)revoked);
         }
     }
-    if (linker_audit_append(adm->audit, 0, "linker", "linker", "keyring.reload", d, NULL, err,
-                            sizeof err) != 0)
-        xl_error("audit: %s", err);
+    linker_audit_note(adm->audit, "linker", "linker", "keyring.reload", d);
 }
 
 /* ---- start and stop ---------------------------------------------------------- */

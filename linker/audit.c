@@ -10,6 +10,7 @@
 
 #include "audit.h"
 #include "xl/err.h"
+#include "xl/log.h"
 
 #define S_HASH_SUFFIX_HEAD ",\"hash\":\""
 #define S_HASH_SUFFIX_LEN  (sizeof S_HASH_SUFFIX_HEAD - 1 + 2 * XL_HASH_BYTES + 2)
@@ -425,4 +426,14 @@ out:
     cJSON_Delete(details);
     free(line);
     return r;
+}
+
+void
+linker_audit_note(struct linker_audit *a, const char *actor, const char *role, const char *event,
+                  cJSON *details)
+{
+    char err[XL_ERRBUF];
+
+    if (linker_audit_append(a, 0, actor, role, event, details, NULL, err, sizeof err) != 0)
+        xl_error("audit: %s", err);
 }

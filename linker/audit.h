@@ -51,6 +51,12 @@ void linker_audit_close(struct linker_audit **a);
 int linker_audit_append(struct linker_audit *a, time_t when, const char *actor, const char *role,
                         const char *event, cJSON *details, uint64_t *seq, char *err, size_t errlen);
 
+/* linker_audit_append for an entry whose loss must not undo what it records
+ * (a refusal, a reload, a start or stop): a failure is logged as an error and
+ * the caller goes on. d is consumed. */
+void linker_audit_note(struct linker_audit *a, const char *actor, const char *role,
+                       const char *event, cJSON *details);
+
 /* Sequence number the next entry will get (the last entry's + 1 as of the last
  * open or append by this process). */
 uint64_t linker_audit_next_seq(struct linker_audit *a);

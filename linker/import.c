@@ -95,14 +95,10 @@ s_put_be32(uint8_t *p, size_t v)
 static void
 s_refused(struct linker_ctx *ctx, struct linker_answer *res)
 {
-    char err[XL_ERRBUF];
-
     if (res->refusal == NULL)
         return;
     cJSON_AddStringToObject(res->refusal, "reason", res->msg);
-    if (linker_audit_append(ctx->audit, 0, "linker", "operator", "submission.refused", res->refusal,
-                            NULL, err, sizeof err) != 0)
-        xl_error("audit: %s", err);
+    linker_audit_note(ctx->audit, "linker", "operator", "submission.refused", res->refusal);
     res->refusal = NULL; /* consumed */
 }
 

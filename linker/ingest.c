@@ -226,14 +226,9 @@ s_safe_name(const char *s)
 }
 
 static void
-s_audit(struct linker_ctx *ctx, const struct linker_actor *who, const char *event, cJSON *d,
-        uint64_t *seq)
+s_audit(struct linker_ctx *ctx, const struct linker_actor *who, const char *event, cJSON *d)
 {
-    char err[XL_ERRBUF];
-
-    if (linker_audit_append(ctx->audit, 0, who->audit_actor, who->audit_role, event, d, seq, err,
-                            sizeof err) != 0)
-        xl_error("audit: %s", err);
+    linker_audit_note(ctx->audit, who->audit_actor, who->audit_role, event, d);
 }
 
 /* Marks res, an error of the peer's doing, as a refusal to audit: its details
@@ -448,7 +443,7 @@ linker_begin(struct linker_ctx *ctx, const struct linker_actor *who,
                                     sub.state == LINKER_COMMITTED ? "committed" : "resumed");
             cJSON_AddNumberToObject(d, "next_seq", (double)sub.next_seq);
         }
-        s_audit(ctx, who, "submission.begin", d, NULL);
+        s_audit(ctx, who, "submission.begin", d);
         s_hexid(sub.id, hexid);
         xl_info("begin %s/%s from key %s: %s submission %s at chunk %llu", sub.agency, sub.dataset,
                 who->key_id, linker_outcome_name(res->outcome), hexid,
@@ -845,7 +840,7 @@ s_discard(struct linker_ctx *ctx, const struct linker_actor *who,
             cJSON_AddNumberToObject(d, "stored_records", (double)records);
         }
     }
-    s_audit(ctx, who, "submission.discarded", d, NULL);
+    s_audit(ctx, who, "submission.discarded", d);
     s_hexid(sub->id, hexid);
     xl_warn("discarded submission %s of %s/%s (key %s): %s", hexid, sub->agency, sub->dataset,
             who->key_id, reason);

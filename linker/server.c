@@ -35,11 +35,7 @@ s_on_signal(int sig)
 static void
 s_audit(struct linker_server *srv, const char *event, cJSON *d)
 {
-    char err[XL_ERRBUF];
-
-    if (linker_audit_append(srv->ctx.audit, 0, "linker", "linker", event, d, NULL, err,
-                            sizeof err) != 0)
-        xl_error("audit: %s", err);
+    linker_audit_note(srv->ctx.audit, "linker", "linker", event, d);
 }
 
 static int
