@@ -642,8 +642,6 @@ void
 linker_admission_counts(struct linker_admission *adm, struct linker_admission_counts *out)
 {
     pthread_mutex_lock(&adm->lock);
-    out->connections = adm->nconns;
-    out->unauthenticated = s_unauthenticated(adm, xl_monotonic());
     out->refused = adm->refused;
     out->closed_idle = adm->closed_idle;
     pthread_mutex_unlock(&adm->lock);

@@ -21,6 +21,7 @@
 #define LINKER_ADMISSION_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -63,9 +64,9 @@ int linker_admission_seen(struct linker_admission *adm, int fd, const char *key_
  * a connection waiting for an answer is not idle. */
 void linker_admission_busy(struct linker_admission *adm, int fd, int busy);
 
-/* Current connection counts, for the stop entry and tests. */
+/* Connections refused and closed for idleness so far, for the stop entry. */
 struct linker_admission_counts {
-    size_t connections, unauthenticated, refused, closed_idle;
+    uint64_t refused, closed_idle;
 };
 void linker_admission_counts(struct linker_admission *adm, struct linker_admission_counts *c);
 
