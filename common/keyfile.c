@@ -25,6 +25,7 @@ static const struct {
     [XL_KEY_ANALYSIS_SECRET] = {"analysis-secret", XL_KEY_BYTES, XL_KEY_BYTES},
     [XL_KEY_LINKAGE_SECRET] = {"linkage-secret", 0, XL_KEY_BYTES},
     [XL_KEY_LOCAL_SECRET] = {"local-secret", 0, XL_KEY_BYTES},
+    [XL_KEY_PSEUDONYM_SECRET] = {"pseudonym-secret", 0, XL_KEY_BYTES},
 };
 #define S_NTYPES (sizeof s_types / sizeof s_types[0])
 
@@ -137,7 +138,8 @@ xl_keyfile_generate(struct xl_keyfile *kf)
     case XL_KEY_ANALYSIS_SECRET: return xl_box_keypair(kf->pub, kf->secret);
     case XL_KEY_SIGN_SECRET: return xl_sign_keypair(kf->pub, kf->secret);
     case XL_KEY_LINKAGE_SECRET:
-    case XL_KEY_LOCAL_SECRET: xl_random(kf->secret, kf->secretlen); return 0;
+    case XL_KEY_LOCAL_SECRET:
+    case XL_KEY_PSEUDONYM_SECRET: xl_random(kf->secret, kf->secretlen); return 0;
     default: return XL_ERR_INVALID;
     }
 }

@@ -136,6 +136,10 @@ s_handler(void *user, const char *section, const char *name, const char *v)
         p->seen |= S_KEYRING;
         return xl_ini_path(&p->ini, c->keyring_path, LINKER_PATH_MAX, name, v);
     }
+    if (strcmp(name, "projects") == 0)
+        return xl_ini_path(&p->ini, c->projects_path, LINKER_PATH_MAX, name, v);
+    if (strcmp(name, "pseudonym_key") == 0)
+        return xl_ini_path(&p->ini, c->pseudonym_key_path, LINKER_PATH_MAX, name, v);
     if (strcmp(name, "spec") == 0) {
         p->seen |= S_SPEC;
         return xl_ini_path(&p->ini, c->spec_path, LINKER_PATH_MAX, name, v);
@@ -175,6 +179,17 @@ s_handler(void *user, const char *section, const char *name, const char *v)
     return xl_ini_fail(&p->ini, "unknown key '%.40s' in [linker]", name);
 }
 
+/* out = the directory of path, then name. */
+static int
+s_beside(const char *path, const char *name, char out[LINKER_PATH_MAX])
+{
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash != NULL ? (int)(slash - path) : 1;
+    int n = snprintf(out, LINKER_PATH_MAX, "%.*s/%s", dirlen, slash != NULL ? path : ".", name);
+
+    return n < 0 || n >= LINKER_PATH_MAX ? -1 : 0;
+}
+
 size_t
 linker_config_frame_max(const struct linker_config *c)
 {
@@ -205,5 +220,12 @@ linker_config_load(const char *path, struct linker_config *c, char *err, size_t 
             return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: [linker] %s is required", path,
                               s_required[i].name);
     }
+    /* The approved projects live beside the keyring, and the pseudonym key
+     * beside the database, unless the file says otherwise. */
+    if (c->projects_path[0] == '\0' && s_beside(c->keyring_path, "projects", c->projects_path) != 0)
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: keyring path too long", path);
+    if (c->pseudonym_key_path[0] == '\0' &&
+        s_beside(c->database_path, "pseudonym.key", c->pseudonym_key_path) != 0)
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: database path too long", path);
     return 0;
 }

@@ -18,6 +18,9 @@
  *   max_connections_per_key = 4      ; optional
  *   idle_timeout = 300               ; optional: seconds before an idle connection is closed
  *   handshake_timeout = 10           ; optional: seconds to finish the CURVE handshake
+ *   projects = projects              ; optional: approved projects (default: beside the keyring)
+ *   pseudonym_key = pseudonym.key    ; optional: the linker's own key for project pseudonyms,
+ *                                    ; created at first start (default: beside the database)
  *
  * Relative paths are taken relative to the directory of the configuration
  * file. Every key but the optional ones is required, and an unknown key or
@@ -60,6 +63,8 @@ struct linker_config {
     char spec_path[LINKER_PATH_MAX];
     char database_path[LINKER_PATH_MAX];
     char audit_path[LINKER_PATH_MAX];
+    char projects_path[LINKER_PATH_MAX];
+    char pseudonym_key_path[LINKER_PATH_MAX];
     uint32_t epoch;
     uint8_t secret_check[XL_CHECK_BYTES];
     size_t max_message;

@@ -6,6 +6,8 @@
 
 #include "xl/clock.h"
 #include "audit.h"
+#include "entities.h"
+#include "evidence.h"
 #include "link.h"
 #include "match.h"
 #include "store.h"
@@ -261,6 +263,131 @@ out:
     free(count);
 }
 
+/* ---- entity ids carried from the run before (entities.h) ------------------- */
+
+struct s_prev {
+    uint8_t ds;
+    uint8_t ref[XL_REF_BYTES];
+    uint64_t entity[LINKER_GRAPHS];
+};
+
+struct s_prevs {
+    const struct linker_input *in;
+    struct s_prev *p;
+    size_t n, cap;
+};
+
+static int
+s_prev_cmp(const void *a, const void *b)
+{
+    const struct s_prev *x = a, *y = b;
+
+    if (x->ds != y->ds)
+        return x->ds < y->ds ? -1 : 1;
+    return memcmp(x->ref, y->ref, XL_REF_BYTES);
+}
+
+static int
+s_prev_cb(void *ctx, const char *agency, const char *dataset, const uint8_t *ref,
+          const uint64_t entity[LINKER_GRAPHS])
+{
+    struct s_prevs *pv = ctx;
+    size_t ds;
+
+    for (ds = 0; ds < pv->in->ndatasets; ds++) {
+        if (strcmp(pv->in->datasets[ds].agency, agency) == 0 &&
+            strcmp(pv->in->datasets[ds].dataset, dataset) == 0)
+            break;
+    }
+    if (ds == pv->in->ndatasets)
+        return 0; /* a dataset no longer linked */
+    if (pv->n == pv->cap) {
+        size_t cap = pv->cap ? 2 * pv->cap : 4096;
+        void *p = realloc(pv->p, cap * sizeof *pv->p);
+        if (p == NULL)
+            return XL_ERR_NOMEM;
+        pv->p = p;
+        pv->cap = cap;
+    }
+    pv->p[pv->n].ds = (uint8_t)ds;
+    memcpy(pv->p[pv->n].ref, ref, XL_REF_BYTES);
+    memcpy(pv->p[pv->n].entity, entity, sizeof pv->p[pv->n].entity);
+    pv->n++;
+    return 0;
+}
+
+static uint32_t
+s_find(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+/* Each record's entity id in the three groupings: the components of the run's
+ * links of identifier evidence, of exact evidence, and all its links (the
+ * clusters), each numbered by overlap with the run before. */
+static int
+s_entities(struct linker_ctx *ctx, const struct s_load *l, const struct linker_result *res,
+           struct linker_run_record *recs, uint64_t *next_entity, char *err, size_t errlen)
+{
+    size_t n = l->in->nrec;
+    struct s_prevs pv = {.in = l->in};
+    int32_t *at = malloc((n ? n : 1) * sizeof *at);
+    uint32_t *comp = malloc((n ? n : 1) * sizeof *comp);
+    uint64_t *prev = malloc((n ? n : 1) * sizeof *prev), *out = malloc((n ? n : 1) * sizeof *out);
+    int r;
+
+    r = at && comp && prev && out ? 0 : XL_ERR_NOMEM;
+    if (r == 0)
+        r = linker_store_next_entity(ctx->store, next_entity, err, errlen);
+    if (r == 0)
+        r = linker_store_run_entities(ctx->store, s_prev_cb, &pv, err, errlen);
+    if (r == 0) {
+        qsort(pv.p, pv.n, sizeof *pv.p, s_prev_cmp);
+        for (size_t i = 0; i < n; i++) {
+            struct s_prev key = {.ds = l->in->rec_dataset[i]};
+            const struct s_prev *hit;
+            memcpy(key.ref, l->refs[i], XL_REF_BYTES);
+            hit = pv.n ? bsearch(&key, pv.p, pv.n, sizeof *pv.p, s_prev_cmp) : NULL;
+            at[i] = hit != NULL ? (int32_t)(hit - pv.p) : -1;
+        }
+    }
+    for (int g = 0; r == 0 && g < LINKER_GRAPHS; g++) {
+        if (g == LINKER_GRAPH_ALL) {
+            memcpy(comp, res->cluster, n * sizeof *comp);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                comp[i] = (uint32_t)i;
+            for (size_t i = 0; i < res->nlinks; i++) {
+                enum linker_band b = linker_level_band(ctx->spec, res->links[i].level);
+                if ((g == LINKER_GRAPH_IDENTIFIER && b == LINKER_BAND_IDENTIFIER) ||
+                    (g == LINKER_GRAPH_KEYS && b <= LINKER_BAND_KEYS)) {
+                    uint32_t a = s_find(comp, res->links[i].a), c = s_find(comp, res->links[i].b);
+                    comp[a > c ? a : c] = a < c ? a : c;
+                }
+            }
+            for (size_t i = 0; i < n; i++)
+                comp[i] = s_find(comp, (uint32_t)i);
+        }
+        for (size_t i = 0; i < n; i++)
+            prev[i] = at[i] >= 0 ? pv.p[at[i]].entity[g] : 0;
+        r = linker_entities_assign(comp, prev, n, next_entity, out);
+        for (size_t i = 0; r == 0 && i < n; i++)
+            recs[i].entity[g] = out[i];
+    }
+    if (r == XL_ERR_NOMEM)
+        xl_err_set(err, errlen, r, "link run: out of memory");
+    free(pv.p);
+    free(at);
+    free(comp);
+    free(prev);
+    free(out);
+    return r;
+}
+
 int
 linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *report,
             struct linker_link_summary *sum, char *err, size_t errlen)
@@ -313,6 +440,7 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
         recs[i].submission = l.subs[l.rec_sub[i]];
         recs[i].index = l.rec_index[i];
         recs[i].cluster = res.cluster[i];
+        recs[i].ref = l.refs[i];
     }
     for (size_t i = 0; i < res.nlinks; i++) {
         const struct linker_link *k = &res.links[i];
@@ -360,6 +488,9 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
         xl_sha256(part.p, part.n, row.cluster_hash);
         free(buf);
     }
+    r = s_entities(ctx, &l, &res, recs, &row.next_entity, err, errlen);
+    if (r != 0)
+        goto out;
     row.epoch = ctx->cfg.epoch;
     memcpy(row.spec, ctx->spec->fingerprint, XL_HASH_BYTES);
     row.records = l.in->nrec;

@@ -11,7 +11,8 @@
 #include "store.h"
 #include "xl/err.h"
 
-#define S_SCHEMA_VERSION 1
+/* 2: link_records keeps each record's local_ref and entity ids. */
+#define S_SCHEMA_VERSION 2
 
 static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS submissions ("
@@ -61,6 +62,10 @@ static const char s_schema[] =
     " cluster INTEGER NOT NULL,"
     " level INTEGER,"
     " score REAL,"
+    " ref BLOB,"
+    " entity_identifier INTEGER,"
+    " entity_keys INTEGER,"
+    " entity INTEGER,"
     " PRIMARY KEY (run, submission, idx)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS link_conflicts ("
     " run INTEGER NOT NULL,"
@@ -107,6 +112,9 @@ enum {
     S_META_SET,
     S_DISCARD_CHUNKS,
     S_DISCARD,
+    S_RUN_ENTITIES,
+    S_RUN_SUBMISSIONS,
+    S_RUN_ROWS,
     S_NSTMT
 };
 
@@ -143,15 +151,16 @@ static const char *s_sql[S_NSTMT] = {
     [S_RUN_INSERT] = "INSERT INTO link_runs (started, finished, epoch, spec, records, links,"
                      " clusters, possible, conflicts, cluster_hash, params)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    [S_RUN_RECORD] = "INSERT INTO link_records (run, submission, idx, cluster, level, score)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_RUN_RECORD] = "INSERT INTO link_records (run, submission, idx, cluster, level, score,"
+                     " ref, entity_identifier, entity_keys, entity)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [S_RUN_CONFLICT] = "INSERT INTO link_conflicts (run, submission_a, idx_a, ref_a,"
                        " submission_b, idx_b, ref_b, kind, level, score)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [S_RUN_PRUNE] = "DELETE FROM link_records WHERE run < ?1",
     [S_RUN_PRUNE_CONFLICTS] = "DELETE FROM link_conflicts WHERE run < ?1",
     [S_RUN_LAST] = "SELECT run, started, finished, epoch, records, links, clusters, possible,"
-                   " conflicts, cluster_hash FROM link_runs ORDER BY run DESC LIMIT 1",
+                   " conflicts, cluster_hash, spec FROM link_runs ORDER BY run DESC LIMIT 1",
     [S_RUN_CONFLICTS] = "SELECT a.agency, a.dataset, c.ref_a, b.agency, b.dataset, c.ref_b,"
                         " c.kind, c.level, c.score FROM link_conflicts c"
                         " JOIN submissions a ON a.id = c.submission_a"
@@ -165,6 +174,14 @@ static const char *s_sql[S_NSTMT] = {
                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     [S_DISCARD_CHUNKS] = "DELETE FROM chunks WHERE submission = ?1",
     [S_DISCARD] = "DELETE FROM submissions WHERE id = ?1 AND state = 'open'",
+    [S_RUN_ENTITIES] = "SELECT s.agency, s.dataset, r.ref, r.entity_identifier, r.entity_keys,"
+                       " r.entity FROM link_records r JOIN submissions s ON s.id = r.submission"
+                       " WHERE r.run = (SELECT max(run) FROM link_runs) AND r.entity IS NOT NULL",
+    [S_RUN_SUBMISSIONS] = "SELECT " S_COLS " FROM submissions WHERE id IN"
+                          " (SELECT DISTINCT submission FROM link_records WHERE run = ?1)"
+                          " ORDER BY agency, dataset, id",
+    [S_RUN_ROWS] = "SELECT idx, level, entity_identifier, entity_keys, entity FROM link_records"
+                   " WHERE run = ?1 AND submission = ?2 ORDER BY idx",
 };
 
 struct linker_store {
@@ -398,7 +415,24 @@ s_open(const char *path, int readonly, struct linker_store **out, char *err, siz
             version = sqlite3_column_int(v, 0);
         sqlite3_finalize(v);
         if (version == 0 && !readonly) {
-            rc = sqlite3_exec(st->db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+            rc = sqlite3_exec(st->db, "PRAGMA user_version = 2", NULL, NULL, NULL);
+            version = rc == SQLITE_OK ? S_SCHEMA_VERSION : -1;
+        }
+        if (version == 1 && !readonly) {
+            /* Version 1 kept no local_ref or entity ids with a run's results:
+             * add the columns; the next link run fills them (every child then
+             * gets a new entity id, once). */
+            rc = sqlite3_exec(st->db,
+                              "BEGIN IMMEDIATE;"
+                              "ALTER TABLE link_records ADD COLUMN ref BLOB;"
+                              "ALTER TABLE link_records ADD COLUMN entity_identifier INTEGER;"
+                              "ALTER TABLE link_records ADD COLUMN entity_keys INTEGER;"
+                              "ALTER TABLE link_records ADD COLUMN entity INTEGER;"
+                              "PRAGMA user_version = 2;"
+                              "COMMIT;",
+                              NULL, NULL, NULL);
+            if (rc != SQLITE_OK)
+                (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
             version = rc == SQLITE_OK ? S_SCHEMA_VERSION : -1;
         }
         if (version != S_SCHEMA_VERSION) {
@@ -945,6 +979,12 @@ linker_store_run_save(struct linker_store *st, const struct linker_run_row *run,
     sqlite3_bind_text(s, 1, "commits_linked", -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, (int64_t)run->commits);
     r = s_run(st, S_META_SET, "record what the run linked", err, errlen);
+    if (r == 0) {
+        s = s_stmt(st, S_META_SET);
+        sqlite3_bind_text(s, 1, "next_entity", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, (int64_t)run->next_entity);
+        r = s_run(st, S_META_SET, "record the next entity id", err, errlen);
+    }
     if (r != 0)
         goto fail;
     /* Only the latest run's clusters are kept: older ones are superseded. */
@@ -969,6 +1009,10 @@ linker_store_run_save(struct linker_store *st, const struct linker_run_row *run,
             sqlite3_bind_int(s, 5, x->level);
             sqlite3_bind_double(s, 6, x->score);
         }
+        sqlite3_bind_blob(s, 7, x->ref, XL_REF_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 8, (int64_t)x->entity[LINKER_GRAPH_IDENTIFIER]);
+        sqlite3_bind_int64(s, 9, (int64_t)x->entity[LINKER_GRAPH_KEYS]);
+        sqlite3_bind_int64(s, 10, (int64_t)x->entity[LINKER_GRAPH_ALL]);
         rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) {
             r = s_dberr(st, rc, "store a link result", err, errlen);
@@ -1021,6 +1065,7 @@ linker_store_run_last(struct linker_store *st, struct linker_run_row *out, char 
         out->possible = (uint64_t)sqlite3_column_int64(s, 7);
         out->conflicts = (uint64_t)sqlite3_column_int64(s, 8);
         (void)s_copy_blob(s, 9, out->cluster_hash, XL_HASH_BYTES);
+        (void)s_copy_blob(s, 10, out->spec, XL_HASH_BYTES);
     } else if (rc == SQLITE_DONE) {
         r = XL_ERR_NOTFOUND;
     } else {
@@ -1139,4 +1184,128 @@ linker_store_discard(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTE
         return r;
     }
     return s_tx_commit(st, "discard a submission", err, errlen);
+}
+
+int
+linker_store_next_entity(struct linker_store *st, uint64_t *next, char *err, size_t errlen)
+{
+    int r = s_meta(st, "next_entity", next, err, errlen);
+
+    if (r == 0 && *next == 0)
+        *next = 1; /* 0 means "none" */
+    return r;
+}
+
+int
+linker_store_run_entities(struct linker_store *st,
+                          int (*fn)(void *ctx, const char *agency, const char *dataset,
+                                    const uint8_t *ref, const uint64_t entity[LINKER_GRAPHS]),
+                          void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = s_stmt(st, S_RUN_ENTITIES);
+    int rc, r = 0;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *agency = (const char *)sqlite3_column_text(s, 0);
+        const char *dataset = (const char *)sqlite3_column_text(s, 1);
+        const uint8_t *ref = sqlite3_column_blob(s, 2);
+        uint64_t e[LINKER_GRAPHS];
+        if (agency == NULL || dataset == NULL || ref == NULL ||
+            sqlite3_column_bytes(s, 2) != XL_REF_BYTES)
+            continue; /* a result of another version: no entity to carry */
+        for (int g = 0; g < LINKER_GRAPHS; g++)
+            e[g] = (uint64_t)sqlite3_column_int64(s, 3 + g);
+        r = fn(ctx, agency, dataset, ref, e);
+        if (r != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = s_dberr(st, rc, "read the entities of the latest run", err, errlen);
+    sqlite3_reset(s);
+    return r;
+}
+
+int
+linker_store_run_submissions(struct linker_store *st, int64_t run,
+                             int (*fn)(void *ctx, const struct linker_submission *sub), void *ctx,
+                             char *err, size_t errlen)
+{
+    struct linker_submission sub;
+    sqlite3_stmt *s = s_stmt(st, S_RUN_SUBMISSIONS);
+    int rc, r = 0;
+
+    sqlite3_bind_int64(s, 1, run);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        r = s_row(st, s, &sub, err, errlen);
+        if (r == 0)
+            r = fn(ctx, &sub);
+        if (r != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = s_dberr(st, rc, "read the submissions of a link run", err, errlen);
+    sqlite3_reset(s);
+    return r;
+}
+
+int
+linker_store_run_rows(struct linker_store *st, int64_t run, const uint8_t id[LINKER_SUBID_BYTES],
+                      int (*fn)(void *ctx, uint64_t index, int level,
+                                const uint64_t entity[LINKER_GRAPHS]),
+                      void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = s_stmt(st, S_RUN_ROWS);
+    int rc, r = 0;
+
+    sqlite3_bind_int64(s, 1, run);
+    sqlite3_bind_blob(s, 2, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        uint64_t e[LINKER_GRAPHS];
+        int level = sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 1);
+        for (int g = 0; g < LINKER_GRAPHS; g++)
+            e[g] = (uint64_t)sqlite3_column_int64(s, 2 + g);
+        r = fn(ctx, (uint64_t)sqlite3_column_int64(s, 0), level, e);
+        if (r != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = s_dberr(st, rc, "read the results of a link run", err, errlen);
+    sqlite3_reset(s);
+    return r;
+}
+
+int
+linker_store_submission_records(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES],
+                                int (*fn)(void *ctx, uint64_t index, const uint8_t *rec,
+                                          size_t len),
+                                void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = s_stmt(st, S_CHUNKS);
+    uint64_t index = 0;
+    int rc, r = 0;
+
+    sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const uint8_t *data = sqlite3_column_blob(s, 2);
+        size_t len = (size_t)sqlite3_column_bytes(s, 2), off = 0;
+        if (s_count_records(data, len) != sqlite3_column_int64(s, 1)) {
+            r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: a chunk of a submission is damaged",
+                           st->path);
+            break;
+        }
+        while (off < len) {
+            size_t rl = (size_t)data[off] << 24 | (size_t)data[off + 1] << 16 |
+                        (size_t)data[off + 2] << 8 | data[off + 3];
+            r = fn(ctx, index++, data + off + 4, rl);
+            if (r != 0)
+                break;
+            off += 4 + rl;
+        }
+        if (r != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = s_dberr(st, rc, "read records", err, errlen);
+    sqlite3_reset(s);
+    return r;
 }

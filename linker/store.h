@@ -170,6 +170,12 @@ int linker_store_checkpoint(struct linker_store *st, char *err, size_t errlen);
 
 /* ---- link runs --------------------------------------------------------------- */
 
+/* The three groupings a run keeps entity ids for: by strong identifiers
+ * alone, by any exact match key, and by every accepted link (the clusters).
+ * A project that accepts weaker evidence sees the coarser grouping. */
+enum linker_graph { LINKER_GRAPH_IDENTIFIER = 0, LINKER_GRAPH_KEYS = 1, LINKER_GRAPH_ALL = 2 };
+#define LINKER_GRAPHS 3
+
 struct linker_run_row {
     int64_t run;
     int64_t started, finished;
@@ -178,6 +184,7 @@ struct linker_run_row {
     uint64_t records, links, clusters, possible, conflicts;
     uint8_t cluster_hash[XL_HASH_BYTES]; /* SHA-256 of the cluster of each record, in order */
     uint64_t commits; /* linker_store_commits when the run began: what it has linked */
+    uint64_t next_entity; /* the first entity id not yet given, after this run */
 };
 
 /* A record's place in the run's result. */
@@ -188,6 +195,8 @@ struct linker_run_record {
     int linked;                /* 0: alone */
     uint8_t level;             /* best evidence: match-key level, 0 fuzzy */
     float score;
+    const uint8_t *ref;                /* local_ref, XL_REF_BYTES */
+    uint64_t entity[LINKER_GRAPHS];    /* entities.h */
 };
 
 /* Two records a constraint kept apart, with the agencies' local_refs. */
@@ -219,6 +228,32 @@ struct linker_conflict_row {
 int linker_store_run_conflicts(struct linker_store *st,
                                int (*fn)(void *ctx, const struct linker_conflict_row *row),
                                void *ctx, char *err, size_t errlen);
+
+/* The first entity id no run has given yet (1 before any run). */
+int linker_store_next_entity(struct linker_store *st, uint64_t *next, char *err, size_t errlen);
+/* Calls fn for every record of the latest run with its dataset, local_ref and
+ * entity ids (what the next run carries entity ids over by). */
+int linker_store_run_entities(struct linker_store *st,
+                              int (*fn)(void *ctx, const char *agency, const char *dataset,
+                                        const uint8_t *ref, const uint64_t entity[LINKER_GRAPHS]),
+                              void *ctx, char *err, size_t errlen);
+/* Calls fn for every submission whose records run `run` linked (ordered by
+ * agency, dataset and id): committed then, perhaps superseded since. */
+int linker_store_run_submissions(struct linker_store *st, int64_t run,
+                                 int (*fn)(void *ctx, const struct linker_submission *sub),
+                                 void *ctx, char *err, size_t errlen);
+/* Calls fn for each record of submission id in run `run`, in index order:
+ * level is its best evidence (-1: not linked), entity its entity ids. */
+int linker_store_run_rows(struct linker_store *st, int64_t run, const uint8_t id[LINKER_SUBID_BYTES],
+                          int (*fn)(void *ctx, uint64_t index, int level,
+                                    const uint64_t entity[LINKER_GRAPHS]),
+                          void *ctx, char *err, size_t errlen);
+/* Calls fn for each record of submission id (packed Record, valid during the
+ * call), in order. */
+int linker_store_submission_records(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES],
+                                    int (*fn)(void *ctx, uint64_t index, const uint8_t *rec,
+                                              size_t len),
+                                    void *ctx, char *err, size_t errlen);
 
 /* The latest run, or XL_ERR_NOTFOUND when none has run. */
 int linker_store_run_last(struct linker_store *st, struct linker_run_row *out, char *err,

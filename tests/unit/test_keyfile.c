@@ -20,7 +20,7 @@
 
 static const enum xl_key_type s_secret_types[] = {
     XL_KEY_CURVE_SECRET,   XL_KEY_SIGN_SECRET,  XL_KEY_ANALYSIS_SECRET,
-    XL_KEY_LINKAGE_SECRET, XL_KEY_LOCAL_SECRET,
+    XL_KEY_LINKAGE_SECRET, XL_KEY_LOCAL_SECRET, XL_KEY_PSEUDONYM_SECRET,
 };
 #define S_NSECRET (sizeof s_secret_types / sizeof s_secret_types[0])
 

@@ -28,7 +28,8 @@ enum xl_key_type {
     XL_KEY_ANALYSIS_PUBLIC, /* X25519 public that agents seal payloads to */
     XL_KEY_ANALYSIS_SECRET, /* X25519 key pair held by analysts */
     XL_KEY_LINKAGE_SECRET,  /* coalition linkage secret, with epoch */
-    XL_KEY_LOCAL_SECRET     /* agency local key for local_ref */
+    XL_KEY_LOCAL_SECRET,    /* agency local key for local_ref */
+    XL_KEY_PSEUDONYM_SECRET /* the linker's own key for per-project pseudonyms */
 };
 
 #define XL_NAME_MAX 64
