@@ -18,6 +18,7 @@
 
 #include <zmq.h>
 
+#include "xl/client.h"
 #include "xl/clock.h"
 #include "pipeline.h"
 #include "submit.h"
@@ -489,181 +490,11 @@ s_keys_load(const struct agent_config *cfg, struct s_keys *k, char *err, size_t 
     return r;
 }
 
-struct s_link {
-    void *zctx;
-    void *sock;
-    void *mon; /* handshake failures, so a refused key is not mistaken for silence */
-    unsigned gen;
-    int secured; /* a CURVE handshake succeeded on this socket */
-    const char *endpoint;
-    const struct s_keys *keys;
-    int timeout_ms;
-};
-
-static void
-s_link_close(struct s_link *l)
-{
-    if (l->sock != NULL) {
-        (void)zmq_socket_monitor(l->sock, NULL, 0);
-        zmq_close(l->sock);
-        l->sock = NULL;
-    }
-    if (l->mon != NULL) {
-        zmq_close(l->mon);
-        l->mon = NULL;
-    }
-}
-
-static int
-s_link_open(struct s_link *l, char *err, size_t errlen)
-{
-    const struct s_keys *k = l->keys;
-    char mon[64];
-    int zero = 0;
-    int64_t maxmsg = S_REPLY_MAX;
-
-    l->secured = 0;
-    l->sock = zmq_socket(l->zctx, ZMQ_DEALER);
-    if (l->sock == NULL)
-        return xl_err_set(err, errlen, XL_ERR_INTERNAL, "cannot create socket: %s",
-                          zmq_strerror(zmq_errno()));
-    snprintf(mon, sizeof mon, "inproc://crosslink-submit-monitor-%u", ++l->gen);
-    if (zmq_setsockopt(l->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(l->sock, ZMQ_SNDTIMEO, &l->timeout_ms, sizeof l->timeout_ms) != 0 ||
-        zmq_setsockopt(l->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
-        zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, k->server->pub, XL_KEY_BYTES) != 0 ||
-        zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, k->agent->pub, XL_KEY_BYTES) != 0 ||
-        zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, k->agent->secret, XL_KEY_BYTES) != 0 ||
-        zmq_socket_monitor(l->sock, mon,
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0 ||
-        (l->mon = zmq_socket(l->zctx, ZMQ_PAIR)) == NULL || zmq_connect(l->mon, mon) != 0) {
-        s_link_close(l);
-        return xl_err_set(err, errlen, XL_ERR_INTERNAL, "cannot set up socket: %s",
-                          zmq_strerror(zmq_errno()));
-    }
-    if (zmq_connect(l->sock, l->endpoint) != 0) {
-        s_link_close(l);
-        return xl_err_set(err, errlen, XL_ERR_INVALID, "endpoint '%s': %s", l->endpoint,
-                          zmq_strerror(zmq_errno()));
-    }
-    return 0;
-}
-
-static void
-s_free_hint(void *data, void *hint)
-{
-    free(hint);
-}
-
-/* Sends the message at data, which lies within the allocation base; base is
- * freed either way. */
-static int
-s_link_send(struct s_link *l, uint8_t *base, uint8_t *data, size_t len, char *err, size_t errlen)
-{
-    zmq_msg_t m;
-
-    if (zmq_msg_init_data(&m, data, len, s_free_hint, base) != 0) {
-        free(base);
-        return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
-    }
-    if (zmq_msg_send(&m, l->sock, 0) < 0) {
-        zmq_msg_close(&m);
-        return xl_err_set(err, errlen, XL_ERR_UNAVAILABLE, "cannot send to the linker: %s",
-                          zmq_strerror(zmq_errno()));
-    }
-    return 0;
-}
-
-static int
-s_send_env(struct s_link *l, xl_envelope *env, char *err, size_t errlen)
-{
-    uint8_t *buf;
-    size_t len;
-
-    if (xl_wire_encode(env, &buf, &len) != 0)
-        return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
-    return s_link_send(l, buf, buf, len, err, errlen);
-}
-
-/* A handshake event from the monitor: the linker's ZAP handler refusing this
- * key is final; other failures are left to the timeout. */
-static int
-s_monitor_event(struct s_link *l, char *err, size_t errlen)
-{
-    uint16_t event;
-    uint32_t value;
-    char kid[XL_KEYID_HEX + 1];
-
-    if (!xl_monitor_next(l->mon, &event, &value))
-        return 0;
-    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-        l->secured = 1;
-        return 0;
-    }
-    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 400) {
-        xl_key_id(l->keys->agent->pub, XL_KEY_BYTES, kid);
-        return xl_err_set(err, errlen, XL_ERR_DENIED,
-                          "the linker refused this agent's key (key id %s): it is not an active "
-                          "key in the linker's keyring",
-                          kid);
-    }
-    xl_debug("handshake with the linker failed (event %u, status %u)", (unsigned)event,
-             (unsigned)value);
-    return 0;
-}
-
-/* Waits for the next reply, for at most the timeout. XL_ERR_UNAVAILABLE when
- * none comes. */
-static int
-s_link_recv(struct s_link *l, xl_envelope **env, char *err, size_t errlen)
-{
-    double deadline = xl_monotonic() + l->timeout_ms / 1000.0;
-    zmq_pollitem_t items[2] = {{l->sock, 0, ZMQ_POLLIN, 0}, {l->mon, 0, ZMQ_POLLIN, 0}};
-    zmq_msg_t m;
-    int r;
-
-    *env = NULL;
-    for (;;) {
-        double left = deadline - xl_monotonic();
-        if (left <= 0 && l->secured)
-            return xl_err_set(err, errlen, XL_ERR_UNAVAILABLE,
-                              "no answer from the linker within %.0f s", l->timeout_ms / 1000.0);
-        if (left <= 0)
-            return xl_err_set(err, errlen, XL_ERR_UNAVAILABLE,
-                              "no encrypted connection to the linker at %s within %.0f s (is it "
-                              "running, and is server_public its key?)",
-                              l->endpoint, l->timeout_ms / 1000.0);
-        r = zmq_poll(items, 2, (long)(left * 1000) + 1);
-        if (r < 0 && zmq_errno() != EINTR)
-            return xl_err_set(err, errlen, XL_ERR_INTERNAL, "poll: %s", zmq_strerror(zmq_errno()));
-        if (r <= 0)
-            continue;
-        if (items[1].revents & ZMQ_POLLIN) {
-            r = s_monitor_event(l, err, errlen);
-            if (r != 0)
-                return r;
-        }
-        if (!(items[0].revents & ZMQ_POLLIN))
-            continue;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, l->sock, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            continue;
-        }
-        r = xl_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), S_REPLY_MAX, NULL, env, err, errlen);
-        zmq_msg_close(&m);
-        if (r != 0)
-            return xl_err_set(err, errlen, r, "unreadable reply from the linker (%s)",
-                              xl_strerror(r));
-        return 0;
-    }
-}
-
 /* ---- the submission ----------------------------------------------------------- */
 
 struct s_sub {
-    struct s_link link;
+    struct xl_client link;
+    const struct s_keys *keys;
     const struct agent_xle_info *info;
     const char *xle_path;
     unsigned chunk_records;
@@ -756,7 +587,7 @@ agent_reply_read(const Crosslink__Envelope *env, const uint8_t sign_pk[XL_SIGN_P
 static int
 s_reply(const struct s_sub *s, const xl_envelope *env, char *err, size_t errlen)
 {
-    return agent_reply_read(env, s->link.keys->sign->pub, s->info, s->sidlen > 0 ? s->sid : NULL,
+    return agent_reply_read(env, s->keys->sign->pub, s->info, s->sidlen > 0 ? s->sid : NULL,
                             s->sidlen, err, errlen);
 }
 
@@ -782,7 +613,7 @@ s_send_begin(struct s_sub *s, uint64_t *reqid, char *err, size_t errlen)
     env.request_id = *reqid = ++s->reqid;
     env.body_case = CROSSLINK__ENVELOPE__BODY_SUBMIT_BEGIN;
     env.submit_begin = &b;
-    return s_send_env(&s->link, &env, err, errlen);
+    return xl_client_send_env(&s->link, &env, err, errlen);
 }
 
 static int
@@ -799,7 +630,7 @@ s_send_commit(struct s_sub *s, char *err, size_t errlen)
     env.request_id = ++s->reqid;
     env.body_case = CROSSLINK__ENVELOPE__BODY_SUBMIT_COMMIT;
     env.submit_commit = &c;
-    return s_send_env(&s->link, &env, err, errlen);
+    return xl_client_send_env(&s->link, &env, err, errlen);
 }
 
 /* The next reply of this attempt (replies to requests of an earlier socket
@@ -810,7 +641,7 @@ s_next_reply(struct s_sub *s, uint64_t first_reqid, xl_envelope **env, char *err
     int r;
 
     for (;;) {
-        r = s_link_recv(&s->link, env, err, errlen);
+        r = xl_client_recv(&s->link, env, err, errlen);
         if (r != 0)
             return r;
         if ((*env)->request_id >= first_reqid)
@@ -850,7 +681,7 @@ s_send_abort(struct s_sub *s)
     env.request_id = id;
     env.body_case = CROSSLINK__ENVELOPE__BODY_SUBMIT_ABORT;
     env.submit_abort = &a;
-    if (s_send_env(&s->link, &env, err, sizeof err) == 0 &&
+    if (xl_client_send_env(&s->link, &env, err, sizeof err) == 0 &&
         s_next_reply(s, id, &reply, err, sizeof err) == 0 &&
         reply->body_case == CROSSLINK__ENVELOPE__BODY_SUBMIT_ACK)
         xl_info("the linker discarded the incomplete submission");
@@ -882,7 +713,7 @@ s_attempt(struct s_sub *s, char *err, size_t errlen)
     unsigned credit;
     int r;
 
-    r = s_link_open(&s->link, err, errlen);
+    r = xl_client_open(&s->link, err, errlen);
     if (r != 0)
         return r;
     r = s_send_begin(s, &begin_id, err, errlen);
@@ -942,7 +773,7 @@ s_attempt(struct s_sub *s, char *err, size_t errlen)
                 free(chunk.base);
                 goto out;
             }
-            r = s_link_send(&s->link, chunk.base, chunk.data, chunk.len, err, errlen);
+            r = xl_client_send(&s->link, chunk.base, chunk.data, chunk.len, err, errlen);
             if (r != 0)
                 goto out;
             sent++;
@@ -977,7 +808,7 @@ s_attempt(struct s_sub *s, char *err, size_t errlen)
 out:
     xl_wire_free(&env, NULL);
     agent_chunker_close(&ch);
-    s_link_close(&s->link);
+    xl_client_close(&s->link);
     return r;
 }
 
@@ -1198,7 +1029,12 @@ agent_submit(const struct agent_submit_opts *o, char *err, size_t errlen)
     s.chunk_records = ctx.cfg.chunk_records;
     s.nchunks = (info.count + s.chunk_records - 1) / s.chunk_records;
     s.link.endpoint = ctx.cfg.endpoint;
-    s.link.keys = &keys;
+    s.link.server_pk = keys.server->pub;
+    s.link.pk = keys.agent->pub;
+    s.link.sk = keys.agent->secret;
+    s.link.role = "agent";
+    s.link.reply_max = S_REPLY_MAX;
+    s.keys = &keys;
     s.link.timeout_ms = (int)(o->timeout * 1000);
     s.prog.tty = !o->quiet && isatty(STDERR_FILENO);
     s.prog.total = info.count;

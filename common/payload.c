@@ -17,12 +17,17 @@ struct xl_payload_sealer {
     char agency[64];
 };
 
+/* Data keys an opener keeps: an extract interleaves the rows of every
+ * dataset at random, so one remembered key would be unsealed again for
+ * nearly every row. */
+#define S_OPENER_KEYS 32
+
 struct xl_payload_opener {
     uint8_t pk[XL_KEY_BYTES];
-    uint8_t *sk;  /* xl_secret_alloc */
-    uint8_t *key; /* last data key unsealed, xl_secret_alloc */
-    uint8_t sealed[XL_PAYLOAD_SEALED_KEY];
-    int have_key;
+    uint8_t *sk;   /* xl_secret_alloc */
+    uint8_t *keys; /* S_OPENER_KEYS data keys unsealed, xl_secret_alloc */
+    uint8_t sealed[S_OPENER_KEYS][XL_PAYLOAD_SEALED_KEY];
+    size_t nkeys, next; /* keys held; the one to replace next */
 };
 
 _Static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES == XL_PAYLOAD_NONCE, "nonce size");
@@ -101,8 +106,8 @@ xl_payload_opener_new(const uint8_t pk[XL_KEY_BYTES], const uint8_t sk[XL_KEY_BY
     if (o == NULL)
         return NULL;
     o->sk = xl_secret_alloc(XL_KEY_BYTES);
-    o->key = xl_secret_alloc(XL_KEY_BYTES);
-    if (o->sk == NULL || o->key == NULL) {
+    o->keys = xl_secret_alloc((size_t)S_OPENER_KEYS * XL_KEY_BYTES);
+    if (o->sk == NULL || o->keys == NULL) {
         xl_payload_opener_destroy(&o);
         return NULL;
     }
@@ -117,7 +122,7 @@ xl_payload_opener_destroy(struct xl_payload_opener **op)
     if (op == NULL || *op == NULL)
         return;
     xl_secret_free((*op)->sk);
-    xl_secret_free((*op)->key);
+    xl_secret_free((*op)->keys);
     xl_freezero(*op, sizeof **op);
     *op = NULL;
 }
@@ -130,20 +135,27 @@ xl_payload_open(struct xl_payload_opener *o, const char *agency, const uint8_t *
     uint8_t aad[128];
     size_t aadlen;
     unsigned long long plen = 0;
+    size_t k;
 
     if (len < XL_PAYLOAD_OVERHEAD || payload[0] != XL_PAYLOAD_VERSION)
         return XL_ERR_CRYPTO;
-    if (!o->have_key || memcmp(o->sealed, sealed, XL_PAYLOAD_SEALED_KEY) != 0) {
-        o->have_key = 0;
-        if (xl_seal_open(o->pk, o->sk, sealed, XL_PAYLOAD_SEALED_KEY, o->key) != 0)
-            return XL_ERR_CRYPTO;
-        memcpy(o->sealed, sealed, XL_PAYLOAD_SEALED_KEY);
-        o->have_key = 1;
+    for (k = 0; k < o->nkeys; k++) {
+        if (memcmp(o->sealed[k], sealed, XL_PAYLOAD_SEALED_KEY) == 0)
+            break;
+    }
+    if (k == o->nkeys) {
+        k = o->nkeys < S_OPENER_KEYS ? o->nkeys++ : o->next++ % S_OPENER_KEYS;
+        memset(o->sealed[k], 0, XL_PAYLOAD_SEALED_KEY);
+        if (xl_seal_open(o->pk, o->sk, sealed, XL_PAYLOAD_SEALED_KEY, o->keys + k * XL_KEY_BYTES) !=
+            0)
+            return XL_ERR_CRYPTO; /* the slot stays empty (no sealed key matches zeros) */
+        memcpy(o->sealed[k], sealed, XL_PAYLOAD_SEALED_KEY);
     }
     aadlen = s_aad(agency, aad, sizeof aad);
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(
             out, &plen, NULL, nonce + XL_PAYLOAD_NONCE,
-            len - 1 - XL_PAYLOAD_SEALED_KEY - XL_PAYLOAD_NONCE, aad, aadlen, nonce, o->key) != 0)
+            len - 1 - XL_PAYLOAD_SEALED_KEY - XL_PAYLOAD_NONCE, aad, aadlen, nonce,
+            o->keys + k * XL_KEY_BYTES) != 0)
         return XL_ERR_CRYPTO;
     return 0;
 }

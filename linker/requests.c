@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include "admission.h"
+#include "extract.h"
 #include "requests.h"
 #include "schedule.h"
 #include "xl/err.h"
@@ -99,6 +100,14 @@ s_link(struct linker_server *srv, const struct linker_actor *who, const struct s
     res->kind = LINKER_REPLY_LATER;
 }
 
+static void
+s_extract(struct linker_server *srv, const struct linker_actor *who, const struct s_request *q,
+          struct linker_answer *res)
+{
+    linker_extract_request(srv->extracts, who, q->rid, q->rlen, q->env->request_id, q->fd,
+                           q->env->extract_request, res);
+}
+
 /* ---- the agency a request acts for ------------------------------------------ */
 
 static int
@@ -141,6 +150,8 @@ static const struct s_rule s_rules[] = {
      "submission.refused", s_abort},
     {CROSSLINK__ENVELOPE__BODY_LINK_REQUEST, S_ROLE(XL_ROLE_ADMIN), NULL, 1, "link.refused",
      s_link},
+    {CROSSLINK__ENVELOPE__BODY_EXTRACT_REQUEST, S_ROLE(XL_ROLE_ANALYST), NULL, 1,
+     "extract.refused", s_extract},
 };
 #define S_NRULES (sizeof s_rules / sizeof s_rules[0])
 
@@ -329,6 +340,17 @@ s_encode_reply(uint64_t request_id, const struct linker_answer *res, uint8_t **o
 }
 
 void
+linker_send(struct linker_server *srv, const void *rid, size_t rlen, const uint8_t *msg,
+            size_t len)
+{
+    if (zmq_send(srv->router, rid, rlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(srv->router, msg, len, ZMQ_DONTWAIT) < 0) {
+        /* The peer is gone or not reading: it resends after its timeout. */
+        xl_debug("reply not sent: %s", zmq_strerror(errno));
+    }
+}
+
+void
 linker_reply(struct linker_server *srv, const void *rid, size_t rlen, uint64_t request_id,
              const struct linker_answer *res)
 {
@@ -339,11 +361,7 @@ linker_reply(struct linker_server *srv, const void *rid, size_t rlen, uint64_t r
         xl_error("out of memory encoding a reply");
         return;
     }
-    if (zmq_send(srv->router, rid, rlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(srv->router, out, outlen, ZMQ_DONTWAIT) < 0) {
-        /* The peer is gone or not reading: it resends after its timeout. */
-        xl_debug("reply not sent: %s", zmq_strerror(errno));
-    }
+    linker_send(srv, rid, rlen, out, outlen);
     free(out);
 }
 

@@ -27,6 +27,11 @@ int linker_request_next(struct linker_server *srv);
 void linker_reply(struct linker_server *srv, const void *rid, size_t rlen, uint64_t request_id,
                   const struct linker_answer *res);
 
+/* Sends an encoded envelope (msg, len) to the peer whose routing id is rid:
+ * for answers built outside the table (extract pages). */
+void linker_send(struct linker_server *srv, const void *rid, size_t rlen, const uint8_t *msg,
+                 size_t len);
+
 /* The table's row for body name ("submit_chunk"), for tests and docs: roles
  * as a mask of 1 << XL_ROLE_*, own_agency and runs_long as 0/1. 0, or
  * XL_ERR_NOTFOUND for a body the linker does not serve. */

@@ -9,6 +9,7 @@
 #include <zmq.h>
 
 #include "admission.h"
+#include "extract.h"
 #include "requests.h"
 #include "schedule.h"
 #include "server.h"
@@ -82,8 +83,10 @@ s_bind(struct linker_server *srv, char *err, size_t errlen)
 static void
 s_shutdown(struct linker_server *srv)
 {
-    /* Link requests still waiting are answered while the router is open. */
+    /* Link and extract requests still waiting are answered while the router
+     * is open. */
     linker_schedule_destroy(&srv->sched);
+    linker_extracts_destroy(&srv->extracts);
     linker_admission_stop(&srv->adm);
     if (srv->router != NULL)
         zmq_close(srv->router);
@@ -119,6 +122,14 @@ s_audit_start(struct linker_server *srv)
         cJSON_AddNumberToObject(d, "max_connections_per_key", cfg->max_per_key);
         cJSON_AddNumberToObject(d, "idle_timeout", cfg->idle_timeout);
         cJSON_AddNumberToObject(d, "pid", (double)getpid());
+        {
+            uint8_t ph[XL_HASH_BYTES];
+            char hex[2 * XL_HASH_BYTES + 1];
+            size_t np = linker_extracts_projects(srv->extracts, ph);
+            xl_hex(ph, XL_HASH_BYTES, hex);
+            cJSON_AddNumberToObject(d, "projects", (double)np);
+            cJSON_AddStringToObject(d, "projects_sha256", hex);
+        }
     }
     s_audit(srv, "linker.start", d);
     xl_info("listening on %s (epoch %u, spec %.16s…, %zu active keys)", srv->bound,
@@ -158,6 +169,11 @@ s_start(struct linker_server *srv, const char *conf_path, char *err, size_t errl
         if (srv->sched == NULL)
             r = XL_ERR_IO;
     }
+    if (r == 0) {
+        srv->extracts = linker_extracts_new(srv, err, errlen);
+        if (srv->extracts == NULL)
+            r = XL_ERR_IO;
+    }
     if (r == 0)
         r = s_bind(srv, err, errlen);
     return r;
@@ -192,6 +208,7 @@ s_loop(struct linker_server *srv, char *err, size_t errlen)
         if (s_hup) {
             s_hup = 0;
             linker_admission_reload(srv->adm);
+            linker_extracts_reload(srv->extracts);
         }
         if (!linker_admission_alive(srv->adm))
             return xl_err_set(err, errlen, XL_ERR_INTERNAL,
@@ -209,6 +226,7 @@ s_loop(struct linker_server *srv, char *err, size_t errlen)
             last_request = xl_monotonic();
         }
         linker_schedule_tick(srv->sched, last_request);
+        linker_extracts_tick(srv->extracts);
     }
     return 0;
 }

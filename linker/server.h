@@ -1,10 +1,11 @@
 /* The network service: a ZeroMQ ROUTER bound as a CURVE server, admission
  * (admission.h: ZAP, connection limits, refusal limits), the table of
- * requests (requests.h) and link runs off the request loop (schedule.h).
+ * requests (requests.h), link runs off the request loop (schedule.h) and
+ * extracts for analysts (extract.h).
  * server.c holds the event loop, signals, start and stop.
  *
- * Signals: SIGHUP reloads the keyring (a bad keyring is refused and the old one
- * kept); SIGTERM and SIGINT finish the current request and stop. */
+ * Signals: SIGHUP reloads the keyring and the approved projects (a bad file is
+ * refused and the one in force kept); SIGTERM and SIGINT finish the current request and stop. */
 #ifndef LINKER_SERVER_H
 #define LINKER_SERVER_H
 
@@ -16,6 +17,7 @@
 
 struct linker_admission;
 struct linker_schedule;
+struct linker_extracts;
 
 /* The service's state, shared by the loop, the request table and the link-run
  * schedule; all used from the main thread (admission has a thread of its own
@@ -27,6 +29,7 @@ struct linker_server {
     char bound[LINKER_ENDPOINT_MAX]; /* the endpoint bound, port chosen */
     struct linker_admission *adm;
     struct linker_schedule *sched;
+    struct linker_extracts *extracts;
     struct xl_arena *arena; /* decoding peers' messages */
     uint64_t requests, refused, dropped;
 };

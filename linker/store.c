@@ -1309,3 +1309,19 @@ linker_store_submission_records(struct linker_store *st, const uint8_t id[LINKER
     sqlite3_reset(s);
     return r;
 }
+
+int
+linker_store_snapshot(struct linker_store *st, int begin, char *err, size_t errlen)
+{
+    int rc = sqlite3_exec(st->db, begin ? "BEGIN DEFERRED" : "COMMIT", NULL, NULL, NULL);
+
+    if (rc == SQLITE_OK && begin) {
+        /* A deferred transaction takes its snapshot at the first read. */
+        sqlite3_stmt *s = s_stmt(st, S_META);
+        sqlite3_bind_text(s, 1, "commits", -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    return rc == SQLITE_OK ? 0 : s_dberr(st, rc, begin ? "begin reading" : "end reading", err, errlen);
+}

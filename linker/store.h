@@ -255,6 +255,10 @@ int linker_store_submission_records(struct linker_store *st, const uint8_t id[LI
                                               size_t len),
                                     void *ctx, char *err, size_t errlen);
 
+/* begin 1: starts a read transaction, so that what follows sees one state of
+ * the database (a link run saved meanwhile does not mix in); begin 0 ends it. */
+int linker_store_snapshot(struct linker_store *st, int begin, char *err, size_t errlen);
+
 /* The latest run, or XL_ERR_NOTFOUND when none has run. */
 int linker_store_run_last(struct linker_store *st, struct linker_run_row *out, char *err,
                           size_t errlen);

@@ -36,8 +36,9 @@ void xl_payload_sealer_destroy(struct xl_payload_sealer **s);
 /* Encrypts len bytes into out, which holds len + XL_PAYLOAD_OVERHEAD bytes. */
 int xl_payload_seal(struct xl_payload_sealer *s, const void *plain, size_t len, uint8_t *out);
 
-/* An opener for the analyst; it remembers the last data key it unsealed, so the
- * rows of one batch cost one X25519 operation in all. NULL on failure. */
+/* An opener for the analyst; it remembers the last 32 data keys it unsealed,
+ * so the rows of a batch cost one X25519 operation in all, in whatever order
+ * the batches' rows come. NULL on failure. */
 struct xl_payload_opener *xl_payload_opener_new(const uint8_t pk[XL_KEY_BYTES],
                                                 const uint8_t sk[XL_KEY_BYTES]);
 void xl_payload_opener_destroy(struct xl_payload_opener **o);

@@ -1,0 +1,173 @@
+/* A client's connection to the linker: one ZeroMQ DEALER socket with CURVE,
+ * and a socket monitor that tells a key the linker refused (final: no retry
+ * helps) from a linker that does not answer (may pass). Used by the agent's
+ * submit and the analyst's extract. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "xl/client.h"
+#include "xl/crypto.h"
+#include "xl/clock.h"
+#include "xl/err.h"
+#include "xl/log.h"
+#include "xl/monitor.h"
+
+void
+xl_client_close(struct xl_client *l)
+{
+    if (l->sock != NULL) {
+        (void)zmq_socket_monitor(l->sock, NULL, 0);
+        zmq_close(l->sock);
+        l->sock = NULL;
+    }
+    if (l->mon != NULL) {
+        zmq_close(l->mon);
+        l->mon = NULL;
+    }
+}
+
+int
+xl_client_open(struct xl_client *l, char *err, size_t errlen)
+{
+    char mon[64];
+    int zero = 0;
+    int64_t maxmsg = (int64_t)l->reply_max;
+
+    l->secured = 0;
+    l->sock = zmq_socket(l->zctx, ZMQ_DEALER);
+    if (l->sock == NULL)
+        return xl_err_set(err, errlen, XL_ERR_INTERNAL, "cannot create socket: %s",
+                          zmq_strerror(zmq_errno()));
+    snprintf(mon, sizeof mon, "inproc://crosslink-client-monitor-%p-%u", (void *)l, ++l->gen);
+    if (zmq_setsockopt(l->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(l->sock, ZMQ_SNDTIMEO, &l->timeout_ms, sizeof l->timeout_ms) != 0 ||
+        zmq_setsockopt(l->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, l->server_pk, XL_KEY_BYTES) != 0 ||
+        zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, l->pk, XL_KEY_BYTES) != 0 ||
+        zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, l->sk, XL_KEY_BYTES) != 0 ||
+        zmq_socket_monitor(l->sock, mon,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0 ||
+        (l->mon = zmq_socket(l->zctx, ZMQ_PAIR)) == NULL || zmq_connect(l->mon, mon) != 0) {
+        xl_client_close(l);
+        return xl_err_set(err, errlen, XL_ERR_INTERNAL, "cannot set up socket: %s",
+                          zmq_strerror(zmq_errno()));
+    }
+    if (zmq_connect(l->sock, l->endpoint) != 0) {
+        xl_client_close(l);
+        return xl_err_set(err, errlen, XL_ERR_INVALID, "endpoint '%s': %s", l->endpoint,
+                          zmq_strerror(zmq_errno()));
+    }
+    return 0;
+}
+
+static void
+s_free_hint(void *data, void *hint)
+{
+    free(hint);
+}
+
+int
+xl_client_send(struct xl_client *l, uint8_t *base, uint8_t *data, size_t len, char *err, size_t errlen)
+{
+    zmq_msg_t m;
+
+    if (zmq_msg_init_data(&m, data, len, s_free_hint, base) != 0) {
+        free(base);
+        return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+    }
+    if (zmq_msg_send(&m, l->sock, 0) < 0) {
+        zmq_msg_close(&m);
+        return xl_err_set(err, errlen, XL_ERR_UNAVAILABLE, "cannot send to the linker: %s",
+                          zmq_strerror(zmq_errno()));
+    }
+    return 0;
+}
+
+int
+xl_client_send_env(struct xl_client *l, xl_envelope *env, char *err, size_t errlen)
+{
+    uint8_t *buf;
+    size_t len;
+
+    if (xl_wire_encode(env, &buf, &len) != 0)
+        return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+    return xl_client_send(l, buf, buf, len, err, errlen);
+}
+
+/* A handshake event from the monitor: the linker's ZAP handler refusing this
+ * key is final; other failures are left to the timeout. */
+static int
+s_monitor_event(struct xl_client *l, char *err, size_t errlen)
+{
+    uint16_t event;
+    uint32_t value;
+    char kid[XL_KEYID_HEX + 1];
+
+    if (!xl_monitor_next(l->mon, &event, &value))
+        return 0;
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        l->secured = 1;
+        return 0;
+    }
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 400) {
+        xl_key_id(l->pk, XL_KEY_BYTES, kid);
+        return xl_err_set(err, errlen, XL_ERR_DENIED,
+                          "the linker refused this %s key (key id %s): it is not an active "
+                          "key in the linker's keyring",
+                          l->role, kid);
+    }
+    xl_debug("handshake with the linker failed (event %u, status %u)", (unsigned)event,
+             (unsigned)value);
+    return 0;
+}
+
+int
+xl_client_recv(struct xl_client *l, xl_envelope **env, char *err, size_t errlen)
+{
+    double deadline = xl_monotonic() + l->timeout_ms / 1000.0;
+    zmq_pollitem_t items[2] = {{l->sock, 0, ZMQ_POLLIN, 0}, {l->mon, 0, ZMQ_POLLIN, 0}};
+    zmq_msg_t m;
+    int r;
+
+    *env = NULL;
+    for (;;) {
+        double left = deadline - xl_monotonic();
+        if (left <= 0 && l->secured)
+            return xl_err_set(err, errlen, XL_ERR_UNAVAILABLE,
+                              "no answer from the linker within %.0f s", l->timeout_ms / 1000.0);
+        if (left <= 0)
+            return xl_err_set(err, errlen, XL_ERR_UNAVAILABLE,
+                              "no encrypted connection to the linker at %s within %.0f s (is it "
+                              "running, and is server_public its key?)",
+                              l->endpoint, l->timeout_ms / 1000.0);
+        r = zmq_poll(items, 2, (long)(left * 1000) + 1);
+        if (r < 0 && zmq_errno() != EINTR)
+            return xl_err_set(err, errlen, XL_ERR_INTERNAL, "poll: %s", zmq_strerror(zmq_errno()));
+        if (r <= 0)
+            continue;
+        if (items[1].revents & ZMQ_POLLIN) {
+            r = s_monitor_event(l, err, errlen);
+            if (r != 0)
+                return r;
+        }
+        if (!(items[0].revents & ZMQ_POLLIN))
+            continue;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, l->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            continue;
+        }
+        r = xl_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), l->reply_max, NULL, env, err, errlen);
+        zmq_msg_close(&m);
+        if (r != 0)
+            return xl_err_set(err, errlen, r, "unreadable reply from the linker (%s)",
+                              xl_strerror(r));
+        return 0;
+    }
+}
+
