@@ -8,6 +8,7 @@
 
 #include "xl/clock.h"
 #include "pipeline.h"
+#include "xl/csv.h"
 #include "xl/err.h"
 #include "xl/mem.h"
 #include "xl/xle.h"
@@ -97,23 +98,6 @@ s_open_rejects(const char *path, char *err, size_t errlen)
     return f;
 }
 
-/* A CSV field as the reject file writes it: quoted when it must be. */
-static void
-s_csv_put(FILE *f, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void
 s_count(const struct agent_ctx *ctx, const struct agent_row *row, uint64_t rowno, uint64_t line,
         struct agent_stats *st, FILE *rej)
@@ -125,13 +109,13 @@ s_count(const struct agent_ctx *ctx, const struct agent_row *row, uint64_t rowno
             st->first[is->field][is->reason][n] = rowno;
         if (rej != NULL) {
             fprintf(rej, "%llu,%llu,", (unsigned long long)rowno, (unsigned long long)line);
-            s_csv_put(rej, row->person.source_id);
+            xl_csv_put(rej, row->person.source_id);
             fprintf(rej, ",%s,%s,%s,", agent_issue_field(&ctx->map, is->field),
                     agent_issue_code(is->reason),
                     is->fatal       ? "row rejected"
                     : row->rejected ? ""
                                     : "value left out");
-            s_csv_put(rej, agent_issue_text(is->reason));
+            xl_csv_put(rej, agent_issue_text(is->reason));
             fputc('\n', rej);
         }
     }

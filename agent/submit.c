@@ -519,43 +519,15 @@ s_records_of(const struct s_sub *s, uint64_t chunks)
     return n < s->info->count ? n : s->info->count;
 }
 
-static int
-s_error_code(int code)
-{
-    switch (code) {
-    case CROSSLINK__ERROR__CODE__MALFORMED: return XL_ERR_FORMAT;
-    case CROSSLINK__ERROR__CODE__VERSION: return XL_ERR_VERSION;
-    case CROSSLINK__ERROR__CODE__TOO_BIG: return XL_ERR_TOOBIG;
-    case CROSSLINK__ERROR__CODE__DENIED: return XL_ERR_DENIED;
-    case CROSSLINK__ERROR__CODE__MISMATCH: return XL_ERR_MISMATCH;
-    case CROSSLINK__ERROR__CODE__SEQUENCE: return XL_ERR_SEQUENCE;
-    case CROSSLINK__ERROR__CODE__NOT_FOUND: return XL_ERR_NOTFOUND;
-    case CROSSLINK__ERROR__CODE__UNAVAILABLE: return XL_ERR_UNAVAILABLE;
-    case CROSSLINK__ERROR__CODE__DISCARDED: return XL_ERR_DISCARDED;
-    default: return XL_ERR_INTERNAL;
-    }
-}
-
-/* The linker's Error as a message; its text is shown with control characters
- * replaced, as it comes from another machine. */
+/* The linker's Error as a message, with the hint for a chunk too big. */
 static int
 s_linker_error(const Crosslink__Error *e, char *err, size_t errlen)
 {
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&crosslink__error__code__descriptor, (int)e->code);
-    char msg[300];
-    size_t i;
-    int code = s_error_code(e->code);
+    int code = xl_client_error(e, err, errlen);
 
-    for (i = 0; e->message != NULL && e->message[i] != '\0' && i + 1 < sizeof msg; i++) {
-        unsigned char ch = (unsigned char)e->message[i];
-        msg[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
-    }
-    msg[i] = '\0';
-    return xl_err_set(
-        err, errlen, code, "the linker answered %s: %s%s", v != NULL ? v->name : "an unknown error",
-        msg[0] != '\0' ? msg : "(no message)",
-        code == XL_ERR_TOOBIG ? " (a smaller chunk_records in agent.conf helps)" : "");
+    if (code == XL_ERR_TOOBIG && strlen(err) + 50 < errlen)
+        strcat(err, " (a smaller chunk_records in agent.conf helps)");
+    return code;
 }
 
 int

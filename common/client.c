@@ -171,3 +171,40 @@ xl_client_recv(struct xl_client *l, xl_envelope **env, char *err, size_t errlen)
     }
 }
 
+
+static int
+s_error_code(int code)
+{
+    switch (code) {
+    case CROSSLINK__ERROR__CODE__MALFORMED: return XL_ERR_FORMAT;
+    case CROSSLINK__ERROR__CODE__VERSION: return XL_ERR_VERSION;
+    case CROSSLINK__ERROR__CODE__TOO_BIG: return XL_ERR_TOOBIG;
+    case CROSSLINK__ERROR__CODE__DENIED: return XL_ERR_DENIED;
+    case CROSSLINK__ERROR__CODE__MISMATCH: return XL_ERR_MISMATCH;
+    case CROSSLINK__ERROR__CODE__SEQUENCE: return XL_ERR_SEQUENCE;
+    case CROSSLINK__ERROR__CODE__NOT_FOUND: return XL_ERR_NOTFOUND;
+    case CROSSLINK__ERROR__CODE__UNAVAILABLE: return XL_ERR_UNAVAILABLE;
+    case CROSSLINK__ERROR__CODE__DISCARDED: return XL_ERR_DISCARDED;
+    default: return XL_ERR_INTERNAL;
+    }
+}
+
+/* The linker's Error as a message; its text is shown with control characters
+ * replaced, as it comes from another machine. */
+int
+xl_client_error(const Crosslink__Error *e, char *err, size_t errlen)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&crosslink__error__code__descriptor, (int)e->code);
+    char msg[300];
+    size_t i;
+    int code = s_error_code(e->code);
+
+    for (i = 0; e->message != NULL && e->message[i] != '\0' && i + 1 < sizeof msg; i++) {
+        unsigned char ch = (unsigned char)e->message[i];
+        msg[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+    }
+    msg[i] = '\0';
+    return xl_err_set(err, errlen, code, "the linker answered %s: %s",
+                      v != NULL ? v->name : "an unknown error", msg[0] != '\0' ? msg : "(no message)");
+}

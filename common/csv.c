@@ -579,3 +579,19 @@ xl_csv_record_capacity(const struct xl_csv *c)
 {
     return c != NULL ? c->rec_cap : 0;
 }
+
+void
+xl_csv_put(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}

@@ -44,4 +44,9 @@ int xl_client_send_env(struct xl_client *c, xl_envelope *env, char *err, size_t 
  * answer in the message). */
 int xl_client_recv(struct xl_client *c, xl_envelope **env, char *err, size_t errlen);
 
+/* The linker's Error as a message ("the linker answered DENIED: ..."), its
+ * text with control characters replaced (it comes from another machine).
+ * Returns the matching XL_ERR_* code. */
+int xl_client_error(const Crosslink__Error *e, char *err, size_t errlen);
+
 #endif

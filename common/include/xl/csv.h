@@ -108,4 +108,8 @@ uint64_t xl_csv_bytes_read(const struct xl_csv *c);
  * largest record seen. For tests that check memory stays bounded. */
 size_t xl_csv_record_capacity(const struct xl_csv *c);
 
+/* Writes one field as RFC 4180 has it: quoted (and its quotes doubled) when
+ * it holds a comma, a quote or a line break. */
+void xl_csv_put(FILE *f, const char *s);
+
 #endif
