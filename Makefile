@@ -24,12 +24,14 @@ NODEPS_GOALS := clean format help
 ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
 # build/config.mk records the pkg-config flags. Make rebuilds it (installing any
 # missing Debian package first) and restarts when it is missing or stale.
+# ReadStat ships no pkg-config file: its header is looked for with the compiler.
 -include $(BUILD)/config.mk
 endif
 
 $(BUILD)/config.mk: Makefile deploy/install-deps.sh
 	@mkdir -p $(BUILD)
-	@if ! pkg-config --exists $(PKGS) $(TESTPKGS) || ! command -v protoc-c >/dev/null; then \
+	@if ! pkg-config --exists $(PKGS) $(TESTPKGS) || ! command -v protoc-c >/dev/null || \
+	    ! echo '#include <readstat.h>' | $(CC) -x c -E - >/dev/null 2>&1; then \
 	    echo "make: a build dependency is missing; running deploy/install-deps.sh"; \
 	    sh deploy/install-deps.sh || exit 1; \
 	fi
@@ -45,7 +47,7 @@ CFLAGS   ?=
 XL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(CFLAGS) -fstack-protector-strong \
             -D_FORTIFY_SOURCE=2 -fPIE -Icommon/include -I$(BUILD)/proto $(PKG_CFLAGS) -MMD -MP
 XL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS      = $(PKG_LIBS) -lm -lpthread
+LIBS      = $(PKG_LIBS) -lreadstat -lm -lpthread
 
 ROLES    := agent linker keys analyst audit
 
