@@ -1,0 +1,331 @@
+/* Unit tests for analyst/sdc.c: the disclosure rules on hand-made tables. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../analyst/sdc.h"
+#include "xl/err.h"
+
+static const struct analyst_sdc_rules s_default = {ANALYST_SDC_MIN_COUNT_DEFAULT,
+                                                   ANALYST_SDC_ROUND_TO_DEFAULT};
+
+static struct analyst_sdc *
+s_new(void)
+{
+    struct analyst_sdc *s = analyst_sdc_new(&s_default);
+
+    assert_non_null(s);
+    return s;
+}
+
+static long
+s_shown(const struct analyst_sdc *s, int i)
+{
+    long v = -1;
+
+    assert_int_equal(analyst_sdc_shown(s, i, &v), 1);
+    return v;
+}
+
+static void
+s_suppressed(const struct analyst_sdc *s, int i, enum analyst_sdc_state want)
+{
+    long v = -1;
+
+    assert_int_equal(analyst_sdc_state(s, i), want);
+    assert_int_equal(analyst_sdc_shown(s, i, &v), 0);
+    assert_int_equal(v, 0);
+}
+
+static void
+test_round(void **state)
+{
+    (void)state;
+    assert_int_equal(analyst_sdc_round(13, 5), 15);
+    assert_int_equal(analyst_sdc_round(12, 5), 10);
+    assert_int_equal(analyst_sdc_round(10, 5), 10);
+    assert_int_equal(analyst_sdc_round(17, 5), 15);
+    assert_int_equal(analyst_sdc_round(18, 5), 20);
+    assert_int_equal(analyst_sdc_round(15, 10), 20); /* halves up */
+    assert_int_equal(analyst_sdc_round(14, 10), 10);
+    assert_int_equal(analyst_sdc_round(13, 1), 13);
+}
+
+/* Rule 1 and 2: 9 suppressed, 10 shown, 13 shown as 15, 7 suppressed. */
+static void
+test_threshold_and_rounding(void **state)
+{
+    struct analyst_sdc *s = s_new();
+    int a = analyst_sdc_cell(s, 9, 1), b = analyst_sdc_cell(s, 10, 1);
+    int c = analyst_sdc_cell(s, 13, 1), d = analyst_sdc_cell(s, 7, 1);
+    int e = analyst_sdc_cell(s, 112, 1);
+    char buf[80];
+
+    (void)state;
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    s_suppressed(s, a, ANALYST_SDC_THRESHOLD);
+    assert_int_equal(s_shown(s, b), 10);
+    assert_int_equal(s_shown(s, c), 15);
+    s_suppressed(s, d, ANALYST_SDC_THRESHOLD);
+    assert_int_equal(s_shown(s, e), 110);
+    assert_string_equal(analyst_sdc_reason(s, analyst_sdc_state(s, a), buf, sizeof buf),
+                        "suppressed: fewer than 10");
+    assert_string_equal(analyst_sdc_reason(s, ANALYST_SDC_SECONDARY, buf, sizeof buf),
+                        "suppressed: would reveal a suppressed cell");
+    analyst_sdc_destroy(&s);
+    assert_null(s);
+}
+
+/* A zero is below the threshold and suppressed; with the rules off it is shown. */
+static void
+test_zero_rule(void **state)
+{
+    struct analyst_sdc_rules off = {0, 1};
+    struct analyst_sdc *s = s_new(), *o = analyst_sdc_new(&off);
+    int z, zo, k;
+
+    (void)state;
+    assert_non_null(o);
+    z = analyst_sdc_cell(s, 0, 1);
+    zo = analyst_sdc_cell(o, 0, 1);
+    k = analyst_sdc_cell(o, 13, 1);
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    assert_int_equal(analyst_sdc_apply(o), 0);
+    s_suppressed(s, z, ANALYST_SDC_THRESHOLD);
+    assert_int_equal(s_shown(o, zo), 0);
+    assert_int_equal(s_shown(o, k), 13);
+    analyst_sdc_destroy(&s);
+    analyst_sdc_destroy(&o);
+}
+
+/* Rule 4: the rate from true counts, withheld when either count is suppressed. */
+static void
+test_rate(void **state)
+{
+    struct analyst_sdc *s = s_new();
+    int num = analyst_sdc_cell(s, 13, 1), den = analyst_sdc_cell(s, 47, 1);
+    int small = analyst_sdc_cell(s, 4, 1), smallden = analyst_sdc_cell(s, 8, 1);
+    struct analyst_rate r;
+    double lo, hi;
+
+    (void)state;
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    analyst_sdc_rate(s, num, den, &r);
+    assert_int_equal(r.shown, 1);
+    assert_true(r.p > 13.0 / 47 - 1e-12 && r.p < 13.0 / 47 + 1e-12); /* not 15/45 */
+    analyst_wilson(13, 47, &lo, &hi);
+    assert_true(r.lo == lo && r.hi == hi);
+    assert_true(lo < r.p && r.p < hi);
+    analyst_sdc_rate(s, small, den, &r);
+    assert_int_equal(r.shown, 0);
+    analyst_sdc_rate(s, num, smallden, &r);
+    assert_int_equal(r.shown, 0);
+    assert_true(r.p == 0 && r.lo == 0 && r.hi == 0);
+    analyst_sdc_destroy(&s);
+}
+
+/* Wilson interval for 10 of 50 (published worked values: 0.1124 to 0.3304). */
+static void
+test_wilson(void **state)
+{
+    double lo, hi;
+
+    (void)state;
+    analyst_wilson(10, 50, &lo, &hi);
+    assert_true(lo > 0.1123 && lo < 0.1125);
+    assert_true(hi > 0.3303 && hi < 0.3305);
+    analyst_wilson(0, 20, &lo, &hi);
+    assert_true(lo == 0 && hi > 0.16 && hi < 0.17);
+}
+
+/* yes + no + unknown = total, all displayed: yes = 6 suppressed; then total -
+ * no - unknown would give it back, so the next-smallest part (unknown, 12) goes
+ * too; the largest part and the total stay. */
+static void
+test_secondary(void **state)
+{
+    struct analyst_sdc *s = s_new();
+    int yes = analyst_sdc_cell(s, 6, 1), no = analyst_sdc_cell(s, 40, 1);
+    int unk = analyst_sdc_cell(s, 12, 1), tot = analyst_sdc_cell(s, 58, 1);
+    int parts[] = {yes, no, unk};
+
+    (void)state;
+    assert_int_equal(analyst_sdc_relation(s, tot, parts, 3), 0);
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    s_suppressed(s, yes, ANALYST_SDC_THRESHOLD);
+    s_suppressed(s, unk, ANALYST_SDC_SECONDARY);
+    assert_int_equal(s_shown(s, no), 40);
+    assert_int_equal(s_shown(s, tot), 60);
+    analyst_sdc_destroy(&s);
+}
+
+/* Complement: yes shown, known shown, no hidden = known - yes = 3: yes goes. */
+static void
+test_complement(void **state)
+{
+    struct analyst_sdc *s = s_new();
+    int yes = analyst_sdc_cell(s, 45, 1), no = analyst_sdc_cell(s, 3, 0);
+    int known = analyst_sdc_cell(s, 48, 1);
+    int parts[] = {yes, no};
+    struct analyst_rate r;
+
+    (void)state;
+    assert_int_equal(analyst_sdc_relation(s, known, parts, 2), 0);
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    s_suppressed(s, yes, ANALYST_SDC_SECONDARY);
+    assert_int_equal(analyst_sdc_state(s, no), ANALYST_SDC_HIDDEN);
+    assert_int_equal(s_shown(s, known), 50);
+    analyst_sdc_rate(s, yes, known, &r);
+    assert_int_equal(r.shown, 0);
+    analyst_sdc_destroy(&s);
+}
+
+/* The same with a large complement: nothing is suppressed. */
+static void
+test_complement_large(void **state)
+{
+    struct analyst_sdc *s = s_new();
+    int yes = analyst_sdc_cell(s, 25, 1), no = analyst_sdc_cell(s, 23, 0);
+    int known = analyst_sdc_cell(s, 48, 1);
+    int parts[] = {yes, no};
+
+    (void)state;
+    assert_int_equal(analyst_sdc_relation(s, known, parts, 2), 0);
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    assert_int_equal(s_shown(s, yes), 25);
+    assert_int_equal(s_shown(s, known), 50);
+    analyst_sdc_destroy(&s);
+}
+
+/* A suppressed total whose parts are all shown: all = cohort + other with
+ * other = 5 suppresses the cohort's size (55) as the smallest shown part; then
+ * cohort = yes + no with both shown would give it back, so the smaller part
+ * (yes, 20) goes as well. */
+static void
+test_total_suppressed(void **state)
+{
+    struct analyst_sdc *s = s_new();
+    int all = analyst_sdc_cell(s, 60, 1), coh = analyst_sdc_cell(s, 55, 1);
+    int other = analyst_sdc_cell(s, 5, 1);
+    int yes = analyst_sdc_cell(s, 20, 1), no = analyst_sdc_cell(s, 35, 1);
+    int p1[2], p2[2];
+
+    (void)state;
+    p1[0] = coh;
+    p1[1] = other;
+    p2[0] = yes;
+    p2[1] = no;
+    assert_int_equal(analyst_sdc_relation(s, all, p1, 2), 0);
+    assert_int_equal(analyst_sdc_relation(s, coh, p2, 2), 0);
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    s_suppressed(s, other, ANALYST_SDC_THRESHOLD);
+    s_suppressed(s, coh, ANALYST_SDC_SECONDARY);
+    s_suppressed(s, yes, ANALYST_SDC_SECONDARY);
+    assert_int_equal(s_shown(s, no), 35);
+    assert_int_equal(s_shown(s, all), 60);
+    analyst_sdc_destroy(&s);
+}
+
+/* Secondary suppression carried across tables: cohort + comparison = all, and
+ * the cohort's yes + no = cohort. A suppressed cohort size makes the comparison
+ * size go too; the cohort's parts then hold two unknowns and need nothing more. */
+static void
+test_across_tables(void **state)
+{
+    struct analyst_sdc *s = s_new();
+    int coh = analyst_sdc_cell(s, 8, 1), cmp = analyst_sdc_cell(s, 90, 1);
+    int all = analyst_sdc_cell(s, 98, 1);
+    int yes = analyst_sdc_cell(s, 5, 1), no = analyst_sdc_cell(s, 3, 0);
+    int p1[2], p2[2];
+
+    (void)state;
+    p1[0] = coh;
+    p1[1] = cmp;
+    p2[0] = yes;
+    p2[1] = no;
+    assert_int_equal(analyst_sdc_relation(s, all, p1, 2), 0);
+    assert_int_equal(analyst_sdc_relation(s, coh, p2, 2), 0);
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    s_suppressed(s, coh, ANALYST_SDC_THRESHOLD);
+    s_suppressed(s, cmp, ANALYST_SDC_SECONDARY);
+    s_suppressed(s, yes, ANALYST_SDC_THRESHOLD);
+    assert_int_equal(s_shown(s, all), 100);
+    analyst_sdc_destroy(&s);
+}
+
+/* A hidden cell revealed by one relation is known in the next: a + h = 30
+ * reveals h (18) when a is shown, and then h + x = t would reveal the
+ * suppressed x, so the smallest shown cell of a relation that revealed it goes. */
+static void
+test_chain(void **state)
+{
+    struct analyst_sdc *s = s_new();
+    int a = analyst_sdc_cell(s, 12, 1), h = analyst_sdc_cell(s, 18, 0);
+    int t1 = analyst_sdc_cell(s, 30, 1), x = analyst_sdc_cell(s, 4, 1);
+    int t2 = analyst_sdc_cell(s, 22, 1);
+    int p1[2], p2[2];
+
+    (void)state;
+    p1[0] = a;
+    p1[1] = h;
+    p2[0] = h;
+    p2[1] = x;
+    assert_int_equal(analyst_sdc_relation(s, t1, p1, 2), 0);
+    assert_int_equal(analyst_sdc_relation(s, t2, p2, 2), 0);
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    s_suppressed(s, x, ANALYST_SDC_THRESHOLD);
+    /* t2 - h would give x: t2 is the only shown cell of that relation */
+    s_suppressed(s, t2, ANALYST_SDC_SECONDARY);
+    assert_int_equal(s_shown(s, a), 10);
+    assert_int_equal(s_shown(s, t1), 30);
+    analyst_sdc_destroy(&s);
+}
+
+static void
+test_bad_input(void **state)
+{
+    struct analyst_sdc_rules bad = {-1, 5}, bad2 = {10, 0};
+    struct analyst_sdc *s = s_new();
+    int a = analyst_sdc_cell(s, 3, 1), b = analyst_sdc_cell(s, 4, 1);
+    int t = analyst_sdc_cell(s, 8, 1), parts[2];
+
+    (void)state;
+    assert_null(analyst_sdc_new(&bad));
+    assert_null(analyst_sdc_new(&bad2));
+    assert_int_equal(analyst_sdc_cell(s, -1, 1), XL_ERR_INVALID);
+    parts[0] = a;
+    parts[1] = b;
+    assert_int_equal(analyst_sdc_relation(s, t, parts, 2), XL_ERR_INVALID); /* 3 + 4 != 8 */
+    parts[1] = 99;
+    assert_int_equal(analyst_sdc_relation(s, t, parts, 2), XL_ERR_INVALID);
+    assert_int_equal(analyst_sdc_relation(s, t, parts, 0), XL_ERR_INVALID);
+    analyst_sdc_destroy(&s);
+    analyst_sdc_destroy(&s);
+    analyst_sdc_destroy(NULL);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round),
+        cmocka_unit_test(test_threshold_and_rounding),
+        cmocka_unit_test(test_zero_rule),
+        cmocka_unit_test(test_rate),
+        cmocka_unit_test(test_wilson),
+        cmocka_unit_test(test_secondary),
+        cmocka_unit_test(test_complement),
+        cmocka_unit_test(test_complement_large),
+        cmocka_unit_test(test_total_suppressed),
+        cmocka_unit_test(test_across_tables),
+        cmocka_unit_test(test_chain),
+        cmocka_unit_test(test_bad_input),
+    };
+
+    return cmocka_run_group_tests_name("analyst_sdc", tests, NULL, NULL);
+}
