@@ -36,15 +36,6 @@
 /* Fresh starts after the linker discarded a submission, before giving up. */
 #define S_RESTARTS_MAX 2
 
-static void
-s_sleep(double seconds)
-{
-    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 /* ---- state folder --------------------------------------------------------- */
 
 static int
@@ -842,7 +833,7 @@ s_run(struct s_sub *s, double retry_for, char *err, size_t errlen)
             delay = retry_for - (now - fail_since);
         if (delay > 0) {
             xl_warn("%s; trying again in %.1f s", why, delay);
-            s_sleep(delay);
+            xl_sleep(delay);
         } else {
             xl_warn("%s; continuing on a new connection", why);
         }

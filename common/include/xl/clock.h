@@ -5,4 +5,7 @@
 /* Seconds since an arbitrary fixed point (CLOCK_MONOTONIC). */
 double xl_monotonic(void);
 
+/* Sleeps for seconds, resuming after a signal. */
+void xl_sleep(double seconds);
+
 #endif
