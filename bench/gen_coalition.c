@@ -2,10 +2,12 @@
  * and the truth linking them) for tests, benchmarks and the demo.
  *
  *   gen_coalition --seed N --people N --out DIR [--error-rate F]
- *                 [--invalid-rate F] [--ref-date YYYY-MM-DD] [--quiet]
+ *                 [--invalid-rate F] [--ref-date YYYY-MM-DD] [--programme F]
+ *                 [--quiet]
  *
- * The summary (records per agency, errors and invalid values by kind, true
- * pairs) and the time taken go to stderr. */
+ * With --programme it also writes programme.csv, a support programme's
+ * caseload (see tests/lib/gen.h). The summary (records per agency, errors and
+ * invalid values by kind, true pairs) and the time taken go to stderr. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,8 @@ s_usage(FILE *f)
 {
     fprintf(f,
             "usage: gen_coalition --seed N --people N --out DIR [--error-rate F]\n"
-            "                     [--invalid-rate F] [--ref-date YYYY-MM-DD] [--quiet]\n"
+            "                     [--invalid-rate F] [--ref-date YYYY-MM-DD] [--programme F]\n"
+            "                     [--quiet]\n"
             "  --seed N          PRNG seed; the same seed gives the same files (default 1)\n"
             "  --people N        children in the population, 1 to %u\n"
             "  --out DIR         output directory (created if missing)\n"
@@ -30,6 +33,9 @@ s_usage(FILE *f)
             "  --coverage P,H,E,S  share of the children each agency holds (police, health,\n"
             "                    education, social; default 0.08,0.95,0.90,0.15)\n"
             "  --ref-date D      date on which every child is 10-18 (default 2026-11-01)\n"
+            "  --programme F     also write programme.csv, the caseload of a support programme\n"
+            "                    taking on about F of the children (e.g. 0.03); the other\n"
+            "                    files are the same as without it (default 0: not written)\n"
             "  --quiet           no summary\n",
             XL_GEN_MAX_PEOPLE);
 }
@@ -129,6 +135,9 @@ main(int argc, char **argv)
                     goto bad;
                 p = end + 1;
             }
+        } else if (strcmp(a, "--programme") == 0) {
+            if (s_parse_rate(v, &o.programme) != 0)
+                goto bad;
         } else if (strcmp(a, "--ref-date") == 0) {
             if (s_parse_date(v, &o.ref_y, &o.ref_m, &o.ref_d) != 0)
                 goto bad;
@@ -157,7 +166,7 @@ main(int argc, char **argv)
         fprintf(stderr, "gen_coalition: %s\n", err);
         return 1;
     }
-    for (int a = 0; a < XL_GEN_NAGENCY; a++)
+    for (int a = 0; a < XL_GEN_NFILE; a++)
         total += sum.records[a];
     if (!quiet) {
         xl_gen_summary_print(stderr, &o, &sum);

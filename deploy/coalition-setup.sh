@@ -11,6 +11,14 @@
 #
 # Agencies: wmp (police.csv), icb (health.csv), lea (education.csv),
 # csc (social.csv); folder OUT_DIR/<agency>/, CSV names as the generator writes them.
+#
+#   xl_programme_setup OUT_DIR
+#
+# After xl_coalition_setup: gives csc its second dataset, the support
+# programme's caseload (programme.csv, from gen_coalition --programme F):
+# OUT_DIR/csc/programme.map and OUT_DIR/csc/programme.conf, csc's agent.conf
+# with only the mapping changed (same keys, linker and state directory), so
+#   crosslink-agent validate -c OUT_DIR/csc/programme.conf programme.csv
 
 XL_AGENCIES="wmp:police icb:health lea:education csc:social"
 
@@ -52,4 +60,13 @@ xl_coalition_setup() {
     sed -e "s|^endpoint = .*|endpoint = $endpoint|" \
         -e "s/^secret_check = .*/secret_check = $check/" \
         "$examples/linker.conf" >"$out/linker/linker.conf" || return 1
+}
+
+xl_programme_setup() {
+    dir=$1/csc
+    examples=$(cd "$(dirname -- "${XL_SETUP_SELF:-deploy/coalition-setup.sh}")" && pwd)/examples
+    [ -f "$dir/agent.conf" ] || { echo "xl_programme_setup: no $dir/agent.conf (run xl_coalition_setup first)" >&2; return 1; }
+    cp "$examples/programme.map" "$dir/" || return 1
+    sed -e "s/^mapping = .*/mapping = programme.map/" "$dir/agent.conf" >"$dir/programme.conf" || return 1
+    grep -q '^mapping = programme.map$' "$dir/programme.conf" || { echo "xl_programme_setup: no mapping line in $dir/agent.conf" >&2; return 1; }
 }

@@ -8,13 +8,48 @@
  *
  * Households matter for linkage: siblings share a surname, a postcode and a
  * school (and twins a date of birth), so they differ only in first name and
- * date of birth, which is what real false matches look like. */
+ * date of birth, which is what real false matches look like.
+ *
+ * The support programme (programme.csv, only when opts.programme > 0) is
+ * drawn after everything else, from PRNG streams no agency file uses (its own
+ * file index, or tags of its own), so the four agency files and their truth
+ * rows are byte for byte the same with and without it. That also means the
+ * programme cannot change any child's outcomes; what makes supported children
+ * look different is who is chosen and when their support starts:
+ *
+ *   - Who: each child's chance is proportional to a weight (need 1, 1.5, 2.5;
+ *     x4 if known to social care; x5 if known to police and reoffended, x10 if
+ *     known to police and did not), scaled so that the expected caseload is
+ *     opts.programme of the population (no chance above 1). The caseload is
+ *     mostly children known to police or social care, and among those known
+ *     to police it holds fewer who reoffended than the police caseload does.
+ *   - When: support starts in the three years before the reference date, once
+ *     the child is 8. A child whose first offence or care entry (the later of
+ *     the two) falls in the window or the year before it is referred in the
+ *     year after it four times in five; the others start on any day of the
+ *     window. So offences and care entries
+ *     dated after the support start are much rarer among supported children
+ *     than among comparable children measured from a fixed date in the window.
+ *     Referral after the event is how such programmes fill (an analyst reading
+ *     a before/after comparison should know that it shows this, not a cause).
+ *   - What: the referral source leans on what the child is known for (police,
+ *     social care, CAMHS for higher need, otherwise school or GP); sessions
+ *     attended are 0 for one child in eight who never engages, otherwise
+ *     1 + a geometric count with mean 9, never more than the weeks since the
+ *     start. Six supported children in a hundred are re-referred at least six
+ *     months after the first start: a second case, and a second record (with
+ *     the errors a duplicate has) of the same child.
+ *
+ * Case refs rise with the support start, as a case-management system numbers
+ * cases as they open. The records take the same kinds of error and invalid
+ * value as the agency files, in a mix close to social care's. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <utf8proc.h>
 
@@ -991,20 +1026,22 @@ struct s_rec {
     uint32_t kinds;
 };
 
-/* Relative weights of error kinds by agency; 0 where a kind cannot occur. The
- * police system folds every name to ASCII, so it has no per-record kind. */
-static const unsigned s_kind_w[XL_GEN_NERROR][XL_GEN_NAGENCY] = {
-    [XL_GEN_E_SURNAME_CHANGE] = {4, 3, 4, 5}, [XL_GEN_E_SURNAME_PART] = {4, 3, 3, 3},
-    [XL_GEN_E_NICKNAME] = {12, 4, 2, 8},      [XL_GEN_E_SPELLING] = {6, 5, 4, 6},
-    [XL_GEN_E_NAME_SWAP] = {3, 3, 1, 3},      [XL_GEN_E_TYPO_SUB] = {10, 10, 8, 10},
-    [XL_GEN_E_TYPO_DEL] = {7, 7, 6, 7},       [XL_GEN_E_TYPO_INS] = {6, 6, 5, 6},
-    [XL_GEN_E_TYPO_TRANS] = {7, 7, 6, 7},     [XL_GEN_E_DIACRITICS] = {0, 3, 2, 3},
-    [XL_GEN_E_PUNCT] = {4, 4, 3, 4},          [XL_GEN_E_CASE] = {3, 2, 3, 3},
-    [XL_GEN_E_SPACES] = {3, 3, 3, 3},         [XL_GEN_E_DOB_SWAP] = {4, 4, 2, 5},
-    [XL_GEN_E_DOB_DAY] = {4, 3, 2, 4},        [XL_GEN_E_DOB_YEAR] = {3, 2, 1, 3},
-    [XL_GEN_E_OLD_POSTCODE] = {12, 8, 6, 14}, [XL_GEN_E_MISSING_POSTCODE] = {6, 3, 2, 5},
-    [XL_GEN_E_MISSING_NHS] = {0, 6, 0, 0},    [XL_GEN_E_MISSING_SEX] = {4, 2, 2, 3},
-    [XL_GEN_E_DUPLICATE] = {0, 0, 0, 0},
+/* Relative weights of error kinds by file (the programme's last); 0 where a
+ * kind cannot occur. The police system folds every name to ASCII, so it has no
+ * per-record kind. A programme worker types in what the referral form says,
+ * often a known-as name and an address the family has since left. */
+static const unsigned s_kind_w[XL_GEN_NERROR][XL_GEN_NFILE] = {
+    [XL_GEN_E_SURNAME_CHANGE] = {4, 3, 4, 5, 5},  [XL_GEN_E_SURNAME_PART] = {4, 3, 3, 3, 3},
+    [XL_GEN_E_NICKNAME] = {12, 4, 2, 8, 10},      [XL_GEN_E_SPELLING] = {6, 5, 4, 6, 6},
+    [XL_GEN_E_NAME_SWAP] = {3, 3, 1, 3, 2},       [XL_GEN_E_TYPO_SUB] = {10, 10, 8, 10, 10},
+    [XL_GEN_E_TYPO_DEL] = {7, 7, 6, 7, 7},        [XL_GEN_E_TYPO_INS] = {6, 6, 5, 6, 6},
+    [XL_GEN_E_TYPO_TRANS] = {7, 7, 6, 7, 7},      [XL_GEN_E_DIACRITICS] = {0, 3, 2, 3, 3},
+    [XL_GEN_E_PUNCT] = {4, 4, 3, 4, 4},           [XL_GEN_E_CASE] = {3, 2, 3, 3, 3},
+    [XL_GEN_E_SPACES] = {3, 3, 3, 3, 3},          [XL_GEN_E_DOB_SWAP] = {4, 4, 2, 5, 5},
+    [XL_GEN_E_DOB_DAY] = {4, 3, 2, 4, 4},         [XL_GEN_E_DOB_YEAR] = {3, 2, 1, 3, 3},
+    [XL_GEN_E_OLD_POSTCODE] = {12, 8, 6, 14, 14}, [XL_GEN_E_MISSING_POSTCODE] = {6, 3, 2, 5, 4},
+    [XL_GEN_E_MISSING_NHS] = {0, 6, 0, 0, 0},     [XL_GEN_E_MISSING_SEX] = {4, 2, 2, 3, 2},
+    [XL_GEN_E_DUPLICATE] = {0, 0, 0, 0, 0},
 };
 
 static const char *
@@ -1457,7 +1494,8 @@ s_invalid(const struct s_gen *g, struct s_rec *rec, int agency, struct s_rng *r)
     g->sum->invalid_by_agency[agency]++;
 }
 
-/* Builds record `copy` (0, or 1 for a duplicate) of child pi for agency a. */
+/* Builds record `copy` (0, or 1 for a duplicate) of child pi for agency a
+ * (XL_GEN_PROGRAMME: the programme's case, or 1 for a re-referral). */
 static void
 s_record(const struct s_gen *g, size_t pi, int a, int copy, struct s_rec *rec)
 {
@@ -1474,7 +1512,8 @@ s_record(const struct s_gen *g, size_t pi, int a, int copy, struct s_rec *rec)
     s_civil(p->dob, &rec->y, &rec->m, &rec->d);
     rec->sex = p->flags & S_F_FEMALE ? 2 : 1;
     s_postcode_str(g, &p->home, rec->pc);
-    if (a == XL_GEN_HEALTH || (a == XL_GEN_SOCIAL && s_chance(&r, 0.45)))
+    if (a == XL_GEN_HEALTH || (a == XL_GEN_SOCIAL && s_chance(&r, 0.45)) ||
+        (a == XL_GEN_PROGRAMME && s_chance(&r, 0.3)))
         snprintf(rec->nhs, sizeof rec->nhs, "%03u%06u%u", (unsigned)p->nhs_prefix,
                  (unsigned)p->nhs_body, (unsigned)p->nhs_check);
     if (a == XL_GEN_EDUCATION || (a == XL_GEN_SOCIAL && s_chance(&r, 0.35))) {
@@ -1522,8 +1561,8 @@ s_record(const struct s_gen *g, size_t pi, int a, int copy, struct s_rec *rec)
         s_case(rec->sur, 1);
     }
     if (rec->pc[0] != '\0') {
-        static const double nospace[XL_GEN_NAGENCY] = {0.25, 0.05, 0.02, 0.10};
-        static const double lower[XL_GEN_NAGENCY] = {0.10, 0.0, 0.0, 0.05};
+        static const double nospace[XL_GEN_NFILE] = {0.25, 0.05, 0.02, 0.10, 0.15};
+        static const double lower[XL_GEN_NFILE] = {0.10, 0.0, 0.0, 0.05, 0.05};
 
         if (s_chance(&r, nospace[a]))
             s_replace(rec->pc, " ", "");
@@ -1551,7 +1590,8 @@ s_record(const struct s_gen *g, size_t pi, int a, int copy, struct s_rec *rec)
 
 struct s_outcome {
     int count, flag1, flag2, tenths;
-    int32_t date; /* INT32_MIN when none */
+    int32_t date;     /* INT32_MIN when none */
+    const char *text; /* the programme's referral source */
 };
 
 static int32_t
@@ -1675,14 +1715,14 @@ s_date_dmy(int32_t z, char out[16])
     snprintf(out, 16, "%02d/%02d/%04d", d, m, y);
 }
 
-static const char *const s_agency_names[XL_GEN_NAGENCY] = {"police", "health", "education",
-                                                           "social"};
-static const char *const s_id_cols[XL_GEN_NAGENCY] = {"Person ID", "LOCAL_PATIENT_ID", "Pupil ID",
-                                                      "Child ID"};
-static const char *const s_id_prefix[XL_GEN_NAGENCY] = {"YJ", "H", "E", "CS"};
-static const char *const s_eol[XL_GEN_NAGENCY] = {"\r\n", "\n", "\n", "\r\n"};
+static const char *const s_agency_names[XL_GEN_NFILE] = {"police", "health", "education", "social",
+                                                         "programme"};
+static const char *const s_id_cols[XL_GEN_NFILE] = {"Person ID", "LOCAL_PATIENT_ID", "Pupil ID",
+                                                    "Child ID", "Case Ref"};
+static const char *const s_id_prefix[XL_GEN_NFILE] = {"YJ", "H", "E", "CS", "TS"};
+static const char *const s_eol[XL_GEN_NFILE] = {"\r\n", "\n", "\n", "\r\n", "\r\n"};
 
-static const char *const s_headers[XL_GEN_NAGENCY] = {
+static const char *const s_headers[XL_GEN_NFILE] = {
     "Person ID,Forename,Surname,Date of Birth,Gender,Postcode,Offence Count,Reoffended,"
     "First Offence Date",
     "LOCAL_PATIENT_ID,NHS_NUMBER,GIVEN_NAME,FAMILY_NAME,DOB,SEX,POSTCODE,GP_REGISTERED,"
@@ -1690,6 +1730,8 @@ static const char *const s_headers[XL_GEN_NAGENCY] = {
     "Pupil ID,UPN,Legal Forename,Legal Surname,DOB,Gender,Postcode,Attendance %,Exclusions,NEET",
     "Child ID,First Name,Last Name,Date of Birth,Sex,Postcode,NHS Number,UPN,Looked After,"
     "CIN Plan,Care Entry Date",
+    "Case Ref,First Name,Last Name,DOB,Sex,Postcode,NHS Number,Referral Source,Support Start,"
+    "Sessions Attended",
 };
 
 static void
@@ -1741,7 +1783,7 @@ s_write_row(FILE *f, int a, const char *id, const struct s_rec *rec, const struc
         s_field(f, num, 0);
         s_field(f, s_yn(oc->flag1), 0);
         break;
-    default:
+    case XL_GEN_SOCIAL:
         snprintf(dob, sizeof dob, "%d/%d/%04d", rec->d, rec->m, rec->y);
         s_field(f, id, 1);
         s_field(f, rec->first, 0);
@@ -1755,6 +1797,21 @@ s_write_row(FILE *f, int a, const char *id, const struct s_rec *rec, const struc
         s_field(f, s_yn(oc->flag2), 0);
         s_date_dmy(oc->date, date);
         s_field(f, date, 0);
+        break;
+    default:
+        snprintf(dob, sizeof dob, "%02d/%02d/%04d", rec->d, rec->m, rec->y);
+        s_field(f, id, 1);
+        s_field(f, rec->first, 0);
+        s_field(f, rec->sur, 0);
+        s_field(f, dob, 0);
+        s_field(f, rec->sex == 1 ? "M" : rec->sex == 2 ? "F" : "", 0);
+        s_field(f, rec->pc, 0);
+        s_field(f, rec->nhs, 0);
+        s_field(f, oc->text, 0);
+        s_date_dmy(oc->date, date);
+        s_field(f, date, 0);
+        snprintf(num, sizeof num, "%d", oc->count);
+        s_field(f, num, 0);
         break;
     }
     fputs(s_eol[a], f);
@@ -1795,14 +1852,41 @@ s_close(FILE **f, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* Ids rise down a file with gaps (records closed or deleted since), as in a
+ * real system's export sorted by id: s_id_first gives the value before the
+ * first id and the width of all, s_id_next the next id of file a. */
+static uint64_t
+s_id_first(struct s_rng *r, size_t nrec, int *width)
+{
+    uint64_t lo = 1000000;
+
+    *width = 7;
+    while (lo <= (uint64_t)nrec * 10) {
+        lo *= 10;
+        (*width)++;
+    }
+    return lo + s_below(r, (uint32_t)lo);
+}
+
+static void
+s_id_next(struct s_rng *r, int a, int width, uint64_t *next, char id[32])
+{
+    size_t pl = strlen(s_id_prefix[a]);
+
+    *next += 1 + s_below(r, 8);
+    memcpy(id, s_id_prefix[a], pl);
+    s_digits(id + pl, *next, width);
+    id[pl + (size_t)width] = '\0';
+}
+
 static int
 s_write_agency(struct s_gen *g, int a, const char *dir, FILE *truth, char *err, size_t errlen)
 {
     char path[4096], name[32], id[32];
     uint32_t *order = NULL;
     size_t nrec = 0, k = 0;
-    uint64_t next, lo = 1000000;
-    int width = 7, rc;
+    uint64_t next;
+    int width, rc;
     struct s_rng r;
     FILE *f;
 
@@ -1828,13 +1912,7 @@ s_write_agency(struct s_gen *g, int a, const char *dir, FILE *truth, char *err, 
         order[i - 1] = order[j];
         order[j] = t;
     }
-    /* Ids rise down the file with gaps (records closed or deleted since), as
-     * in a real system's export sorted by id. */
-    while (lo <= (uint64_t)nrec * 10) {
-        lo *= 10;
-        width++;
-    }
-    next = lo + s_below(&r, (uint32_t)lo);
+    next = s_id_first(&r, nrec, &width);
 
     snprintf(name, sizeof name, "%s.csv", s_agency_names[a]);
     f = s_open(dir, name, path, sizeof path, &rc, err, errlen);
@@ -1849,12 +1927,8 @@ s_write_agency(struct s_gen *g, int a, const char *dir, FILE *truth, char *err, 
         int copy = (int)(order[i] & 1);
         struct s_rec rec;
         struct s_outcome oc;
-        size_t pl = strlen(s_id_prefix[a]);
 
-        next += 1 + s_below(&r, 8);
-        memcpy(id, s_id_prefix[a], pl);
-        s_digits(id + pl, next, width);
-        id[pl + (size_t)width] = '\0';
+        s_id_next(&r, a, width, &next, id);
         s_record(g, pi, a, copy, &rec);
         s_outcome(g, pi, a, &oc);
         if (a == XL_GEN_SOCIAL && oc.flag1 && copy == 0)
@@ -1865,6 +1939,245 @@ s_write_agency(struct s_gen *g, int a, const char *dir, FILE *truth, char *err, 
     g->sum->records[a] = nrec;
     free(order);
     rc = s_close(&f, path, err, errlen);
+    return rc;
+}
+
+/* ---- the programme caseload ------------------------------------------------------ */
+
+/* One case: child pi supported from `start`; copy 1 is a re-referral. */
+struct s_case {
+    int32_t start;
+    uint32_t pi;
+    uint16_t sessions;
+    uint8_t copy;
+    uint8_t source; /* index into s_sources */
+};
+
+enum { S_SRC_POLICE = 0, S_SRC_SCHOOL, S_SRC_GP, S_SRC_CAMHS, S_SRC_SOCIAL, S_NSRC };
+static const char *const s_sources[S_NSRC] = {"Police", "School", "GP", "CAMHS", "Social Care"};
+
+/* Children are chosen by class: need (3) x known to social care (2) x police
+ * (not known, known and reoffended, known and did not reoffend). */
+#define S_NCLASS 18
+
+static int
+s_prog_class(const struct s_gen *g, size_t pi)
+{
+    const struct s_person *p = &g->p[pi];
+    int police = 0;
+
+    if ((p->agencies >> XL_GEN_POLICE) & 1) {
+        struct s_outcome oc;
+
+        s_outcome(g, pi, XL_GEN_POLICE, &oc);
+        police = oc.flag1 ? 1 : 2;
+    }
+    return p->risk + 3 * ((int)((p->agencies >> XL_GEN_SOCIAL) & 1) + 2 * police);
+}
+
+static double
+s_prog_weight(int c)
+{
+    static const double need[3] = {1.0, 1.5, 2.5};
+    static const double police[3] = {1.0, 5.0, 10.0};
+
+    return need[c % 3] * ((c / 3) % 2 ? 4.0 : 1.0) * police[c / 6];
+}
+
+/* The chance of each class being chosen, min(1, s * weight), with the scale s
+ * found by bisection so that the expected number chosen is target. */
+static void
+s_prog_probs(const size_t n[S_NCLASS], double target, double p[S_NCLASS])
+{
+    double lo = 0, hi = 0;
+
+    /* At hi every class is certain, so the sum is the whole population. */
+    for (int c = 0; c < S_NCLASS; c++)
+        if (1.0 / s_prog_weight(c) > hi)
+            hi = 1.0 / s_prog_weight(c);
+    for (int it = 0; it < 64; it++) {
+        double mid = (lo + hi) / 2, sum = 0;
+
+        for (int c = 0; c < S_NCLASS; c++) {
+            double q = mid * s_prog_weight(c);
+
+            sum += (double)n[c] * (q > 1 ? 1 : q);
+        }
+        if (sum < target)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    for (int c = 0; c < S_NCLASS; c++) {
+        double q = hi * s_prog_weight(c);
+
+        p[c] = q > 1 ? 1 : q;
+    }
+}
+
+static void
+s_prog_details(const struct s_gen *g, const struct s_person *p, struct s_rng *r, int32_t start,
+               struct s_case *c)
+{
+    int32_t ref = s_days(g->o->ref_y, g->o->ref_m, g->o->ref_d);
+    int police = (p->agencies >> XL_GEN_POLICE) & 1, social = (p->agencies >> XL_GEN_SOCIAL) & 1;
+    unsigned w[S_NSRC] = {police ? 60u : 2u, 30, 10, 10u + 15u * p->risk, social ? 50u : 4u};
+    unsigned total = 0, x;
+    int sessions, weeks = (ref - start) / 7;
+
+    c->start = start;
+    for (int k = 0; k < S_NSRC; k++)
+        total += w[k];
+    x = s_below(r, total);
+    c->source = 0;
+    while (x >= w[c->source])
+        x -= w[c->source++];
+    /* Weekly sessions; some children never engage. */
+    sessions = s_chance(r, 0.12) ? 0 : 1 + s_geometric(r, 9.0, 40);
+    c->sessions = (uint16_t)(sessions < weeks ? sessions : weeks);
+}
+
+/* The cases of chosen child pi (one, or two after a re-referral) into c;
+ * returns how many, and sets *event_after when the child's first offence or
+ * care entry came after the first case started. */
+static int
+s_prog_cases(const struct s_gen *g, size_t pi, struct s_case c[2], int *event_after)
+{
+    const struct s_person *p = &g->p[pi];
+    const struct xl_gen_opts *o = g->o;
+    int32_t ref = s_days(o->ref_y, o->ref_m, o->ref_d), hi = ref - 1, lo, eight, start;
+    int32_t offence = INT32_MIN, care = INT32_MIN, ev;
+    struct s_outcome oc;
+    struct s_rng r;
+    int y, m, d, n = 1;
+
+    s_rng_stream(&r, o->seed, 6, pi, 0, 0);
+    s_civil(p->dob, &y, &m, &d);
+    lo = s_days_clamped(o->ref_y - 3, o->ref_m, o->ref_d);
+    eight = s_days_clamped(y + 8, m, d);
+    if (lo < eight)
+        lo = eight;
+    if ((p->agencies >> XL_GEN_POLICE) & 1) {
+        s_outcome(g, pi, XL_GEN_POLICE, &oc);
+        offence = oc.date;
+    }
+    if (((p->agencies >> XL_GEN_SOCIAL) & 1) && (p->flags & S_F_LAC)) {
+        s_outcome(g, pi, XL_GEN_SOCIAL, &oc);
+        care = oc.date;
+    }
+    ev = offence > care ? offence : care;
+    /* Most referrals follow what brought the child to notice, in the year
+     * after it; the rest start at any time in the window. */
+    if (ev != INT32_MIN && ev + 7 <= hi && ev + 365 >= lo && s_chance(&r, 0.8))
+        start = s_uniform_day(&r, ev + 7 > lo ? ev + 7 : lo, ev + 365 < hi ? ev + 365 : hi);
+    else
+        start = s_uniform_day(&r, lo, hi);
+    *event_after = (offence != INT32_MIN && offence > start) || (care != INT32_MIN && care > start);
+    c[0].pi = c[1].pi = (uint32_t)pi;
+    c[0].copy = 0;
+    c[1].copy = 1;
+    s_prog_details(g, p, &r, start, &c[0]);
+    /* A case closed and opened again at least six months later. */
+    if (start + 182 < hi && s_chance(&r, 0.06)) {
+        s_prog_details(g, p, &r, s_uniform_day(&r, start + 182, hi), &c[1]);
+        n = 2;
+    }
+    return n;
+}
+
+static int
+s_case_cmp(const void *a, const void *b)
+{
+    const struct s_case *x = a, *y = b;
+
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->pi != y->pi)
+        return x->pi < y->pi ? -1 : 1;
+    return (int)x->copy - (int)y->copy;
+}
+
+static int
+s_write_programme(struct s_gen *g, const char *dir, FILE *truth, char *err, size_t errlen)
+{
+    struct xl_gen_summary *sum = g->sum;
+    size_t count[S_NCLASS] = {0}, ncase = 0, cap = 0;
+    double prob[S_NCLASS];
+    char path[4096], id[32];
+    struct s_case *cases = NULL;
+    uint8_t *cls;
+    uint64_t next;
+    struct s_rng r;
+    int width, rc = 0;
+    FILE *f;
+
+    cls = malloc(g->n);
+    if (cls == NULL)
+        return xl_err_set(err, errlen, XL_ERR_NOMEM,
+                          "out of memory choosing the programme's children");
+    for (size_t i = 0; i < g->n; i++) {
+        cls[i] = (uint8_t)s_prog_class(g, i);
+        count[cls[i]]++;
+    }
+    s_prog_probs(count, g->o->programme * (double)g->n, prob);
+    /* Its own stream: the agency files never see these draws. */
+    s_rng_stream(&r, g->o->seed, 5, 0, 0, 0);
+    for (size_t i = 0; i < g->n; i++) {
+        const struct s_person *p = &g->p[i];
+        int after = 0;
+
+        if (!s_chance(&r, prob[cls[i]]))
+            continue;
+        if (ncase + 2 > cap) {
+            size_t nc = cap > 0 ? cap * 2 : 1024;
+            struct s_case *t = realloc(cases, nc * sizeof *cases);
+
+            if (t == NULL) {
+                rc = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory for %zu programme cases",
+                                nc);
+                goto out;
+            }
+            cases = t;
+            cap = nc;
+        }
+        ncase += (size_t)s_prog_cases(g, i, cases + ncase, &after);
+        sum->persons[XL_GEN_PROGRAMME]++;
+        sum->programme_police += (p->agencies >> XL_GEN_POLICE) & 1;
+        sum->programme_social += (p->agencies >> XL_GEN_SOCIAL) & 1;
+        sum->programme_event_after += (size_t)after;
+    }
+    sum->duplicates[XL_GEN_PROGRAMME] = ncase - sum->persons[XL_GEN_PROGRAMME];
+    /* Case refs are given out as cases open, so the export, sorted by ref, is
+     * in order of support start. */
+    if (ncase > 1)
+        qsort(cases, ncase, sizeof *cases, s_case_cmp);
+    s_rng_stream(&r, g->o->seed, 4, XL_GEN_PROGRAMME, 0, 0);
+    next = s_id_first(&r, ncase, &width);
+
+    f = s_open(dir, "programme.csv", path, sizeof path, &rc, err, errlen);
+    if (f == NULL)
+        goto out;
+    fputs(s_headers[XL_GEN_PROGRAMME], f);
+    fputs(s_eol[XL_GEN_PROGRAMME], f);
+    for (size_t i = 0; i < ncase; i++) {
+        const struct s_case *c = &cases[i];
+        struct s_outcome oc;
+        struct s_rec rec;
+
+        s_id_next(&r, XL_GEN_PROGRAMME, width, &next, id);
+        s_record(g, c->pi, XL_GEN_PROGRAMME, c->copy, &rec);
+        memset(&oc, 0, sizeof oc);
+        oc.count = c->sessions;
+        oc.date = c->start;
+        oc.text = s_sources[c->source];
+        s_write_row(f, XL_GEN_PROGRAMME, id, &rec, &oc);
+        fprintf(truth, "%s,%s,P%07zu\n", s_agency_names[XL_GEN_PROGRAMME], id, (size_t)c->pi + 1);
+    }
+    sum->records[XL_GEN_PROGRAMME] = ncase;
+    rc = s_close(&f, path, err, errlen);
+out:
+    free(cls);
+    free(cases);
     return rc;
 }
 
@@ -1927,7 +2240,7 @@ xl_gen_coalition(const struct xl_gen_opts *o, const char *dir, struct xl_gen_sum
     struct xl_gen_summary local;
     struct xl_gen_opts eff, def;
     struct s_gen g;
-    char path[4096];
+    char path[4096], stale[4096];
     FILE *truth = NULL;
     int rc, zero_cov = 1;
 
@@ -1956,6 +2269,9 @@ xl_gen_coalition(const struct xl_gen_opts *o, const char *dir, struct xl_gen_sum
     if (!s_rate_ok(o->error_rate) || !s_rate_ok(o->invalid_rate))
         return xl_err_set(err, errlen, XL_ERR_INVALID,
                           "generator: error and invalid rates must be between 0 and 1");
+    if (!s_rate_ok(o->programme))
+        return xl_err_set(err, errlen, XL_ERR_INVALID,
+                          "generator: the programme's share must be between 0 and 1");
     for (int a = 0; a < XL_GEN_NAGENCY; a++)
         if (!s_rate_ok(o->coverage[a]))
             return xl_err_set(err, errlen, XL_ERR_INVALID,
@@ -1987,6 +2303,15 @@ xl_gen_coalition(const struct xl_gen_opts *o, const char *dir, struct xl_gen_sum
         if (rc != 0)
             goto out;
     }
+    if (o->programme > 0) {
+        rc = s_write_programme(&g, dir, truth, err, errlen);
+        if (rc != 0)
+            goto out;
+    } else if (snprintf(stale, sizeof stale, "%s/programme.csv", dir) < (int)sizeof stale &&
+               unlink(stale) != 0 && errno != ENOENT) {
+        rc = xl_err_set(err, errlen, XL_ERR_IO, "%s: %s", stale, strerror(errno));
+        goto out;
+    }
     rc = s_close(&truth, path, err, errlen);
 out:
     if (truth != NULL)
@@ -1998,13 +2323,13 @@ out:
 const char *
 xl_gen_agency_name(int agency)
 {
-    return agency >= 0 && agency < XL_GEN_NAGENCY ? s_agency_names[agency] : "?";
+    return agency >= 0 && agency < XL_GEN_NFILE ? s_agency_names[agency] : "?";
 }
 
 const char *
 xl_gen_id_column(int agency)
 {
-    return agency >= 0 && agency < XL_GEN_NAGENCY ? s_id_cols[agency] : "?";
+    return agency >= 0 && agency < XL_GEN_NFILE ? s_id_cols[agency] : "?";
 }
 
 const char *
@@ -2063,6 +2388,13 @@ xl_gen_summary_print(FILE *f, const struct xl_gen_opts *o, const struct xl_gen_s
     }
     fprintf(f, "  %-10s %9zu  (records with at least one error %zu = %.1f%%, invalid %zu)\n",
             "total", total, werr, total ? 100.0 * (double)werr / (double)total : 0.0, inv);
+    if (o->programme > 0) {
+        const int a = XL_GEN_PROGRAMME;
+
+        fprintf(f, "  %-10s %9zu  (%zu, %zu re-referrals, %zu, %zu)\n", s_agency_names[a],
+                s->records[a], s->persons[a], s->duplicates[a], s->with_error[a],
+                s->invalid_by_agency[a]);
+    }
     fprintf(f, "errors by kind:\n");
     for (int k = 0; k < XL_GEN_NERROR; k++)
         fprintf(f, "  %-24s %9zu\n", xl_gen_error_name(k), s->errors[k]);
@@ -2078,4 +2410,10 @@ xl_gen_summary_print(FILE *f, const struct xl_gen_opts *o, const struct xl_gen_s
     fprintf(f, "true within-agency duplicate pairs: %zu\n", s->within_pairs);
     fprintf(f, "children known to police and social care: %zu; looked after: %zu\n",
             s->police_social, s->looked_after);
+    if (o->programme > 0)
+        fprintf(f,
+                "programme: %zu children supported (%zu known to police, %zu to social care; "
+                "%zu with a first offence or care entry after their support started)\n",
+                s->persons[XL_GEN_PROGRAMME], s->programme_police, s->programme_social,
+                s->programme_event_after);
 }

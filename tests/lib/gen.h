@@ -20,7 +20,14 @@
  *     Child ID, First Name, Last Name, Date of Birth (d/m/yyyy), Sex (M/F/U),
  *     Postcode, NHS Number (often empty), UPN (often empty), Looked After (Y/N),
  *     CIN Plan (Y/N), Care Entry Date (dd/mm/yyyy or empty)
- *   truth.csv      agency,local_id,person_id: one row per agency record (LF)
+ *   programme.csv  only when opts.programme > 0: the caseload of a
+ *                  trauma-informed support programme, held by children's
+ *                  services as a second dataset (CRLF)
+ *     Case Ref, First Name, Last Name, DOB (dd/mm/yyyy), Sex (M/F),
+ *     Postcode, NHS Number (often empty), Referral Source (Police, School,
+ *     GP, CAMHS, Social Care), Support Start (dd/mm/yyyy), Sessions Attended
+ *   truth.csv      agency,local_id,person_id: one row per agency record (LF);
+ *                  programme.csv's rows come last, with agency "programme"
  *
  * The first column of each agency file is that agency's own record id (the
  * source id an agent maps): health and education records carry one as well as
@@ -43,7 +50,11 @@ enum xl_gen_agency {
     XL_GEN_HEALTH,
     XL_GEN_EDUCATION,
     XL_GEN_SOCIAL,
-    XL_GEN_NAGENCY
+    XL_GEN_NAGENCY,
+    /* Not an agency of its own: children's services' second dataset, written
+     * only when opts.programme > 0. */
+    XL_GEN_PROGRAMME = XL_GEN_NAGENCY,
+    XL_GEN_NFILE
 };
 
 /* Kinds of error a record can carry, in the order they are applied. */
@@ -91,19 +102,26 @@ struct xl_gen_opts {
      * Police and education coverage vary with age and need, social care is more
      * likely for children known to police; these are the overall targets. */
     double coverage[XL_GEN_NAGENCY];
+    /* Share of the children the support programme takes on, 0..1; 0 (the
+     * default) writes no programme.csv. The four agency files and their truth
+     * rows are the same with and without it (see gen.c for how the children
+     * are chosen). */
+    double programme;
 };
 
 #define XL_GEN_MAX_PEOPLE 10000000u
 
 struct xl_gen_summary {
     size_t people;
-    size_t records[XL_GEN_NAGENCY];    /* rows written, duplicates included */
-    size_t persons[XL_GEN_NAGENCY];    /* distinct children per agency */
-    size_t duplicates[XL_GEN_NAGENCY]; /* extra rows for children held twice */
-    size_t with_error[XL_GEN_NAGENCY]; /* rows with at least one error */
-    size_t errors[XL_GEN_NERROR];      /* by kind, all agencies */
-    size_t invalid[XL_GEN_NINVALID];   /* by kind, all agencies */
-    size_t invalid_by_agency[XL_GEN_NAGENCY];
+    /* Per file (enum xl_gen_agency order, the programme last; its entries
+     * stay 0 without one). For the programme a duplicate is a re-referral. */
+    size_t records[XL_GEN_NFILE];    /* rows written, duplicates included */
+    size_t persons[XL_GEN_NFILE];    /* distinct children per agency */
+    size_t duplicates[XL_GEN_NFILE]; /* extra rows for children held twice */
+    size_t with_error[XL_GEN_NFILE]; /* rows with at least one error */
+    size_t errors[XL_GEN_NERROR];    /* by kind, all files */
+    size_t invalid[XL_GEN_NINVALID]; /* by kind, all files */
+    size_t invalid_by_agency[XL_GEN_NFILE];
     /* True record pairs: pairs[a][b] (a < b) counts pairs of records of the
      * same child in agencies a and b; both[a][b] the children in both. */
     size_t pairs[XL_GEN_NAGENCY][XL_GEN_NAGENCY];
@@ -112,18 +130,24 @@ struct xl_gen_summary {
     size_t within_pairs;  /* record pairs of the same child inside one agency */
     size_t police_social; /* children known to both police and social care */
     size_t looked_after;  /* children looked after (in social.csv with Y) */
+    /* Children supported by the programme who are known to police, to social
+     * care, and whose first offence or care entry came after their support
+     * started. */
+    size_t programme_police, programme_social, programme_event_after;
 };
 
 /* Defaults: seed 1, 1000 people, error rate 0.10, invalid rate 0.002, reference
  * date 2026-11-01, coverage police 0.08, health 0.95, education 0.90, social
- * 0.15. xl_gen_coalition also takes an all-zero reference date or coverage
+ * 0.15, no programme. xl_gen_coalition also takes an all-zero reference date or coverage
  * array to mean these defaults, so a zero-initialised struct with only seed,
  * people and error_rate set works (with no invalid values). */
 void xl_gen_opts_default(struct xl_gen_opts *o);
 
 /* Writes police.csv, health.csv, education.csv, social.csv and truth.csv into
- * dir (created with mode 0755 if it does not exist; existing files of those
- * names are replaced). sum (may be NULL) is cleared first and filled in.
+ * dir, and programme.csv when o->programme > 0 (dir is created with mode 0755
+ * if it does not exist; existing files of those names are replaced, and a
+ * programme.csv from an earlier run is removed when there is no programme, as
+ * truth.csv no longer accounts for it). sum (may be NULL) is cleared first and filled in.
  * Returns 0, XL_ERR_INVALID for bad options, XL_ERR_NOMEM, or XL_ERR_IO with a
  * message naming the file. */
 int xl_gen_coalition(const struct xl_gen_opts *o, const char *dir, struct xl_gen_summary *sum,
@@ -132,13 +156,14 @@ int xl_gen_coalition(const struct xl_gen_opts *o, const char *dir, struct xl_gen
 /* Prints the summary for a person reading a benchmark or demo log. */
 void xl_gen_summary_print(FILE *f, const struct xl_gen_opts *o, const struct xl_gen_summary *sum);
 
-/* Static names: "police", ... (also the agency column of truth.csv and the file
- * names without ".csv"), "typo_substitution", ..., "bad_date", .... "?" for a
+/* Static names: "police", ..., "programme" (also the agency column of truth.csv
+ * and the file names without ".csv"), "typo_substitution", ..., "bad_date", .... "?" for a
  * value out of range. */
 const char *xl_gen_agency_name(int agency);
 const char *xl_gen_error_name(int kind);
 const char *xl_gen_invalid_name(int kind);
-/* Name of the agency's record-id column ("Person ID", "LOCAL_PATIENT_ID", ...). */
+/* Name of the file's record-id column ("Person ID", "LOCAL_PATIENT_ID", ...,
+ * "Case Ref"). */
 const char *xl_gen_id_column(int agency);
 
 /* Folds a UTF-8 string to ASCII as a legacy system does: accents stripped,

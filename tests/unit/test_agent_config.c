@@ -191,6 +191,29 @@ test_example_social(void **state)
     assert_string_equal(m->outcomes[2].date_formats, "dd/mm/yyyy");
 }
 
+/* Children's services' second dataset: the support programme's caseload. */
+static void
+test_example_programme(void **state)
+{
+    struct agent_mapping *m = &s_map;
+
+    s_load_map(EXAMPLES "/programme.map", m);
+    assert_string_equal(m->dataset, "programme");
+    assert_int_equal(m->one_per_person, 0); /* re-referrals are second cases */
+    assert_string_equal(m->columns[AGENT_COL_SOURCE_ID], "Case Ref");
+    assert_string_equal(m->columns[AGENT_COL_NHS_NUMBER], "NHS Number");
+    assert_string_equal(m->columns[AGENT_COL_UPN], "");
+    s_date(m->dob_formats, "03/04/2012", "2012-04-03");
+    assert_int_equal(m->noutcomes, 3);
+    assert_string_equal(m->outcomes[0].name, "support_start");
+    assert_int_equal(m->outcomes[0].type, AGENT_OUT_DATE);
+    assert_string_equal(m->outcomes[0].date_formats, "dd/mm/yyyy");
+    assert_string_equal(m->outcomes[1].name, "referral_source");
+    assert_int_equal(m->outcomes[1].type, AGENT_OUT_TEXT);
+    assert_string_equal(m->outcomes[2].name, "sessions");
+    assert_int_equal(m->outcomes[2].type, AGENT_OUT_INT);
+}
+
 /* ---- files written by the tests ----------------------------------------------------- */
 
 struct s_tmp {
@@ -462,12 +485,19 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_example_agent_conf), cmocka_unit_test(test_example_police),
-        cmocka_unit_test(test_example_health),     cmocka_unit_test(test_example_education),
-        cmocka_unit_test(test_example_social),     cmocka_unit_test(test_relative_paths),
-        cmocka_unit_test(test_config_errors),      cmocka_unit_test(test_config_missing_file),
-        cmocka_unit_test(test_mapping_defaults),   cmocka_unit_test(test_mapping_errors),
-        cmocka_unit_test(test_date_formats),       cmocka_unit_test(test_names),
+        cmocka_unit_test(test_example_agent_conf),
+        cmocka_unit_test(test_example_police),
+        cmocka_unit_test(test_example_health),
+        cmocka_unit_test(test_example_education),
+        cmocka_unit_test(test_example_social),
+        cmocka_unit_test(test_example_programme),
+        cmocka_unit_test(test_relative_paths),
+        cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_config_missing_file),
+        cmocka_unit_test(test_mapping_defaults),
+        cmocka_unit_test(test_mapping_errors),
+        cmocka_unit_test(test_date_formats),
+        cmocka_unit_test(test_names),
     };
 
     return cmocka_run_group_tests_name("agent_config", tests, s_setup, NULL);

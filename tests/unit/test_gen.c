@@ -141,8 +141,10 @@ s_load(const char *dir, const char *file, struct s_tab *t)
 {
     char *path = tu_path(dir, file);
     char *text;
-    const char *eol =
-        strcmp(file, "police.csv") == 0 || strcmp(file, "social.csv") == 0 ? "\r\n" : "\n";
+    const char *eol = strcmp(file, "police.csv") == 0 || strcmp(file, "social.csv") == 0 ||
+                              strcmp(file, "programme.csv") == 0
+                          ? "\r\n"
+                          : "\n";
 
     assert_non_null(path);
     text = tu_read_file(path);
@@ -246,6 +248,11 @@ test_options_refused(void **state)
     o.error_rate = 1.5;
     assert_int_equal(xl_gen_coalition(&o, dir, &sum, err, sizeof err), XL_ERR_INVALID);
     o.error_rate = 0.0 / 0.0;
+    assert_int_equal(xl_gen_coalition(&o, dir, &sum, err, sizeof err), XL_ERR_INVALID);
+    xl_gen_opts_default(&o);
+    o.programme = 1.5;
+    assert_int_equal(xl_gen_coalition(&o, dir, &sum, err, sizeof err), XL_ERR_INVALID);
+    o.programme = 0.0 / 0.0;
     assert_int_equal(xl_gen_coalition(&o, dir, &sum, err, sizeof err), XL_ERR_INVALID);
     xl_gen_opts_default(&o);
     o.coverage[XL_GEN_SOCIAL] = -0.1;
@@ -873,6 +880,116 @@ s_in_tables(const char *name)
     return 0;
 }
 
+/* The programme's caseload: the agency files and their truth rows are those
+ * the same options give without it; its cases are well-formed, in the truth,
+ * numbered in order of support start, drawn mostly from children known to
+ * police or social care, and seldom followed by a first offence or care entry. */
+static void
+test_programme(void **state)
+{
+    static const char *const cols[] = {
+        "Case Ref", "First Name", "Last Name",       "DOB",           "Sex",
+        "Postcode", "NHS Number", "Referral Source", "Support Start", "Sessions Attended"};
+    static const char *const sources[] = {"Police", "School", "GP", "CAMHS", "Social Care"};
+    struct xl_gen_opts o;
+    struct xl_gen_summary s0, s1;
+    uint8_t h0[XL_HASH_BYTES], h1[XL_HASH_BYTES];
+    char *d0, *d1, *t0, *t1, *path;
+    struct s_key *truth, key;
+    struct s_tab t;
+    size_t nt, rows = 0, len0, supported;
+    int prev = 0;
+
+    s_opts(&o, 21, 8000);
+    d0 = s_generate(&o, &s0);
+    o.programme = 0.04;
+    d1 = s_generate(&o, &s1);
+    for (int a = 0; a < XL_GEN_NAGENCY; a++) {
+        s_file_hash(d0, s_files[a], h0);
+        s_file_hash(d1, s_files[a], h1);
+        assert_memory_equal(h0, h1, XL_HASH_BYTES);
+        assert_int_equal(s0.records[a], s1.records[a]);
+    }
+    path = tu_path(d0, "programme.csv");
+    assert_int_equal(tu_file_mode(path), -1);
+    free(path);
+    assert_int_equal(s0.records[XL_GEN_PROGRAMME], 0);
+
+    /* truth.csv: the same rows, then one per case. */
+    path = tu_path(d0, "truth.csv");
+    t0 = tu_read_file(path);
+    free(path);
+    path = tu_path(d1, "truth.csv");
+    t1 = tu_read_file(path);
+    free(path);
+    assert_non_null(t0);
+    assert_non_null(t1);
+    len0 = strlen(t0);
+    assert_true(strlen(t1) > len0);
+    assert_memory_equal(t0, t1, len0);
+    for (const char *p = t1 + len0; *p != '\0'; p = strchr(p, '\n') + 1) {
+        assert_memory_equal(p, "programme,", 10);
+        assert_non_null(strchr(p, '\n'));
+        rows++;
+    }
+    assert_int_equal(rows, s1.records[XL_GEN_PROGRAMME]);
+    free(t0);
+    free(t1);
+
+    /* About the share asked for, chosen by need; referred after the event. */
+    supported = s1.persons[XL_GEN_PROGRAMME];
+    assert_true(supported > 8000 * 3 / 100 && supported < 8000 * 5 / 100);
+    assert_true(s1.records[XL_GEN_PROGRAMME] > supported);
+    assert_int_equal(s1.records[XL_GEN_PROGRAMME] - supported, s1.duplicates[XL_GEN_PROGRAMME]);
+    assert_true(s1.programme_police * 3 > supported); /* 8% of all children */
+    assert_true(s1.programme_social * 3 > supported); /* 15% of all children */
+    assert_true(s1.programme_event_after * 5 < s1.programme_police);
+
+    s_load(d1, "programme.csv", &t);
+    assert_int_equal(t.ncols, sizeof cols / sizeof cols[0]);
+    for (size_t c = 0; c < t.ncols; c++)
+        assert_string_equal(t.cell[c], cols[c]);
+    assert_int_equal(t.nrows, rows);
+    truth = s_truth(d1, &nt, o.people);
+    for (size_t r = 0; r < t.nrows; r++) {
+        const char *src = s_cell(&t, r, 7), *n = s_cell(&t, r, 9), *sex = s_cell(&t, r, 4);
+        int d, m, y, known = 0, ymd;
+        char tail;
+
+        memset(&key, 0, sizeof key);
+        snprintf(key.agency, sizeof key.agency, "programme");
+        snprintf(key.id, sizeof key.id, "%s", s_cell(&t, r, 0));
+        assert_non_null(bsearch(&key, truth, nt, sizeof *truth, s_key_cmp));
+        assert_memory_equal(key.id, "TS", 2);
+        if (r > 0)
+            assert_true(strcmp(s_cell(&t, r - 1, 0), key.id) < 0);
+        /* Support started in the three years before 2026-11-01, in ref order. */
+        assert_int_equal(sscanf(s_cell(&t, r, 8), "%2d/%2d/%4d%c", &d, &m, &y, &tail), 3);
+        ymd = y * 10000 + m * 100 + d;
+        assert_true(ymd >= 20231101 && ymd < 20261101);
+        assert_true(ymd >= prev);
+        prev = ymd;
+        for (size_t k = 0; k < sizeof sources / sizeof sources[0]; k++)
+            known |= strcmp(src, sources[k]) == 0;
+        assert_true(known);
+        assert_true(n[0] != '\0' && strspn(n, "0123456789") == strlen(n));
+        assert_true(strcmp(sex, "M") == 0 || strcmp(sex, "F") == 0 || sex[0] == '\0');
+    }
+    s_tab_free(&t);
+    free(truth);
+
+    /* Without the programme again, the old caseload goes. */
+    o.programme = 0;
+    assert_int_equal(xl_gen_coalition(&o, d1, &s1, NULL, 0), 0);
+    path = tu_path(d1, "programme.csv");
+    assert_int_equal(tu_file_mode(path), -1);
+    free(path);
+    tu_rmtree(d0);
+    tu_rmtree(d1);
+    free(d0);
+    free(d1);
+}
+
 static void
 test_name_tables(void **state)
 {
@@ -950,6 +1067,7 @@ main(void)
         cmocka_unit_test(test_clean_records_agree),
         cmocka_unit_test(test_errors_of_every_kind),
         cmocka_unit_test(test_outcomes_correlate),
+        cmocka_unit_test(test_programme),
         cmocka_unit_test(test_name_tables),
     };
 
