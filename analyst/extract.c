@@ -122,6 +122,8 @@ s_call(struct s_fetch *f, xl_envelope *req, double wait, xl_envelope **rep, char
             break;
         if (*rep == NULL)
             continue;
+        xl_debug("answer %llu (%s) to request %llu", (unsigned long long)(*rep)->request_id,
+                 xl_wire_body_name(*rep), (unsigned long long)req->request_id);
         if ((*rep)->request_id != req->request_id) {
             xl_wire_free(rep, NULL);
             continue;

@@ -44,29 +44,29 @@ s_stata_name(const char *s, char *out, size_t max)
     out[n] = '\0';
 }
 
-/* col = prefix_name cut to 32; numbered while another column has it. */
+/* col = prefix_name cut to 32; numbered while a column named before has it. */
 static void
-s_column(struct analyst_layout *l, size_t upto_ds, size_t upto_attr, const char *prefix,
+s_column(const struct analyst_layout *l, size_t upto_ds, size_t upto_attr, const char *prefix,
          const char *name, char col[ANALYST_COL_MAX])
 {
-    char base[ANALYST_COL_MAX];
-    int taken;
+    char base[ANALYST_COL_MAX], cand[ANALYST_COL_MAX];
+    int taken = 1;
 
     snprintf(base, sizeof base, "%s_%s", prefix, name);
-    snprintf(col, ANALYST_COL_MAX, "%s", base);
-    for (int k = 2;; k++) {
+    snprintf(cand, sizeof cand, "%s", base);
+    for (int k = 2; taken; k++) {
         taken = 0;
         for (size_t d = 0; d <= upto_ds && !taken && d < l->nds; d++) {
             size_t na = d == upto_ds ? upto_attr : l->ds[d].nattr;
-            taken = strcmp(l->ds[d].records_col, col) == 0;
+            taken = strcmp(l->ds[d].records_col, cand) == 0;
             for (size_t a = 0; a < na && !taken; a++)
-                taken = strcmp(l->ds[d].attr[a].col, col) == 0;
+                taken = strcmp(l->ds[d].attr[a].col, cand) == 0;
         }
-        if (!taken)
-            return;
-        snprintf(col, ANALYST_COL_MAX, "%.*s%d", (int)(ANALYST_COL_MAX - 1 - (k < 10 ? 1 : 2)), base,
-                 k);
+        if (taken)
+            snprintf(cand, sizeof cand, "%.*s%d", ANALYST_COL_MAX - 1 - (k < 10 ? 1 : 2), base,
+                     k);
     }
+    snprintf(col, ANALYST_COL_MAX, "%s", cand);
 }
 
 static int

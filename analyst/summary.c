@@ -1188,22 +1188,13 @@ s_find_roles(const struct analyst_summary *sum, struct s_data *d, char *err, siz
             d->datasets_col = (int)i;
         else if (c->role == S_RECORDS && c->dataset >= 0)
             d->records_col[c->dataset] = (int)i;
-        else if (c->role == S_INDEX && sum->index_date != NULL &&
-                 strcmp(c->name, sum->index_date) == 0)
-            d->index_col = (int)i;
+        else if (c->role == S_INDEX && sum->index_date != NULL)
+            d->index_col = (int)i; /* the manifest names the attribute; the column is its */
     }
-    if (sum->cohort != NULL && d->cohort_col < 0)
-        return xl_err_set(
-            err, errlen, XL_ERR_FORMAT,
-            "%s: the manifest names a cohort but no people.csv column has role cohort",
-            S_DICTIONARY);
+    /* An extract narrowed to datasets without the cohort's has no cohort
+     * column: then there is one group and no before and after. */
     if (sum->cohort == NULL)
         d->cohort_col = -1; /* no cohort: one group, whatever the columns say */
-    if (sum->index_date != NULL && d->index_col < 0)
-        return xl_err_set(err, errlen, XL_ERR_FORMAT,
-                          "%s: the manifest's index date '%s' is not a people.csv column of role "
-                          "index_date",
-                          S_DICTIONARY, sum->index_date);
     d->ngroups = d->cohort_col >= 0 ? 2 : 1;
     return 0;
 }

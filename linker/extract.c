@@ -50,6 +50,8 @@ struct s_extract {
     int fail_code;
     char fail_msg[XL_ERRBUF];
     double last_used;
+    int end_served, last_served; /* the manifest, the last page */
+    int delivered;               /* both: audited; the slot may be reused */
 };
 
 struct linker_extracts {
@@ -1037,11 +1039,16 @@ s_start(struct linker_extracts *x, const struct linker_actor *who, const void *r
     }
     pthread_mutex_lock(&x->lock);
     for (size_t i = 0; i < LINKER_EXTRACTS_MAX; i++) {
-        if (x->slot[i].state == S_FREE && e == NULL)
-            e = &x->slot[i];
-        else if (x->slot[i].state != S_FREE && strcmp(x->slot[i].key_id, who->key_id) == 0)
+        struct s_extract *s = &x->slot[i];
+        if (s->state == S_FREE && (e == NULL || e->state != S_FREE))
+            e = s;
+        else if (s->delivered && (e == NULL || (e->state != S_FREE && s->last_used < e->last_used)))
+            e = s; /* a delivered extract, kept for a repeated page, gives way */
+        else if (s->state != S_FREE && !s->delivered && strcmp(s->key_id, who->key_id) == 0)
             mine++;
     }
+    if (e != NULL && e->state != S_FREE && mine < LINKER_EXTRACTS_PER_KEY)
+        s_slot_free(e);
     if (e == NULL || mine >= LINKER_EXTRACTS_PER_KEY) {
         pthread_mutex_unlock(&x->lock);
         linker_answer_fail(res, XL_ERR_UNAVAILABLE,
@@ -1139,7 +1146,9 @@ s_page(struct linker_extracts *x, const struct linker_actor *who, const void *ri
         return;
     }
     s_send(x, rid, rlen, &env);
-    if (q->page == e->pages) {
+    e->end_served |= q->page == e->pages;
+    e->last_served |= q->page + 1 >= e->pages;
+    if (e->end_served && e->last_served && !e->delivered) {
         cJSON *d = cJSON_CreateObject();
         char hex[2 * LINKER_EXTRACT_ID_BYTES + 1];
         xl_hex(e->id, LINKER_EXTRACT_ID_BYTES, hex);
@@ -1150,6 +1159,7 @@ s_page(struct linker_extracts *x, const struct linker_actor *who, const void *ri
             cJSON_AddNumberToObject(d, "pages", (double)e->pages);
         }
         linker_audit_note(x->srv->ctx.audit, e->key_id, "analyst", "extract.delivered", d);
+        e->delivered = 1;
     }
     pthread_mutex_unlock(&x->lock);
     free(buf);
@@ -1165,6 +1175,8 @@ linker_extract_request(struct linker_extracts *x, const struct linker_actor *who
         linker_answer_fail(res, XL_ERR_FORMAT, "an extract request names its project");
         return;
     }
+    xl_debug("extract request from %s: project %s, page %llu%s", who->key_id, q->project,
+             (unsigned long long)q->page, q->extract_id.len == 0 ? " (new)" : "");
     if (q->extract_id.len == 0)
         s_start(x, who, rid, rlen, request_id, fd, q, res);
     else
