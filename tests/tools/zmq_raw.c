@@ -17,6 +17,7 @@
  *   idle SECONDS   authenticates, sends nothing, and says whether the linker
  *                  closed the connection within SECONDS ("closed after N s" or
  *                  "still open")
+ *   extract PROJECT  asks for an extract of PROJECT (whatever the key's role)
  *   tamper FILE.xle  begins a submission of FILE's content (header, count and
  *                  hash) and sends its first chunk with one byte of one record
  *                  changed: what a faulty key of the same agency could do
@@ -377,6 +378,14 @@ main(int argc, char **argv)
             s_send_envelope(sock, &env, 0, 0);
             s_print_reply(sock, 60000);
             s_print_reply(sock, 60000);
+        } else if (strcmp(mode, "extract") == 0 && argc == 6) {
+            /* any key's request for an extract of project ARG */
+            Crosslink__ExtractRequest xq = CROSSLINK__EXTRACT_REQUEST__INIT;
+            xq.project = argv[5];
+            env.body_case = CROSSLINK__ENVELOPE__BODY_EXTRACT_REQUEST;
+            env.extract_request = &xq;
+            s_send_envelope(sock, &env, 0, 0);
+            s_print_reply(sock, 10000);
         } else if (strcmp(mode, "ping") == 0) {
             /* a well-formed begin for another agency: must be refused, politely */
             s_send_envelope(sock, &env, 0, 0);
