@@ -63,8 +63,7 @@ s_column(const struct analyst_layout *l, size_t upto_ds, size_t upto_attr, const
                 taken = strcmp(l->ds[d].attr[a].col, cand) == 0;
         }
         if (taken)
-            snprintf(cand, sizeof cand, "%.*s%d", ANALYST_COL_MAX - 1 - (k < 10 ? 1 : 2), base,
-                     k);
+            snprintf(cand, sizeof cand, "%.*s%d", ANALYST_COL_MAX - 1 - (k < 10 ? 1 : 2), base, k);
     }
     snprintf(col, ANALYST_COL_MAX, "%s", cand);
 }

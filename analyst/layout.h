@@ -36,10 +36,10 @@ struct analyst_dataset {
     char records_col[ANALYST_COL_MAX]; /* prefix_records */
     struct analyst_attr attr[ANALYST_MAX_ATTRS];
     size_t nattr;
-    uint64_t rows;   /* as the manifest counts them */
-    uint64_t seen;   /* as received */
+    uint64_t rows; /* as the manifest counts them */
+    uint64_t seen; /* as received */
     int is_cohort;
-    int index_attr;  /* the attribute that is the project's index date, or -1 */
+    int index_attr; /* the attribute that is the project's index date, or -1 */
 };
 
 struct analyst_layout {

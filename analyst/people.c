@@ -46,9 +46,12 @@ s_columns(const struct analyst_layout *l, size_t *ncols)
     for (size_t d = 0; d < l->nds; d++) {
         c[k++] = (struct s_col){l->ds[d].records_col, ANALYST_V_INT, S_RECORDS, (int)d, -1, 0};
         for (size_t a = 0; a < l->ds[d].nattr; a++)
-            c[k++] = (struct s_col){l->ds[d].attr[a].col, l->ds[d].attr[a].vtype,
-                                    (int)a == l->ds[d].index_attr ? S_INDEX : S_OUTCOME, (int)d,
-                                    (int)a, 1};
+            c[k++] = (struct s_col){l->ds[d].attr[a].col,
+                                    l->ds[d].attr[a].vtype,
+                                    (int)a == l->ds[d].index_attr ? S_INDEX : S_OUTCOME,
+                                    (int)d,
+                                    (int)a,
+                                    1};
     }
     *ncols = k;
     return c;
@@ -183,9 +186,7 @@ s_person(struct s_walk *w, const uint8_t *buf, const size_t *rows, size_t n, s_e
         char num[24];
         switch (c->role) {
         case S_PSEUDONYM: w->vals[k] = s_keep(w, &used, hex, strlen(hex)); break;
-        case S_EVIDENCE:
-            w->vals[k] = analyst_bands[weakest < 4 ? weakest : 3];
-            break;
+        case S_EVIDENCE: w->vals[k] = analyst_bands[weakest < 4 ? weakest : 3]; break;
         case S_COHORT:
         case S_DATASETS: w->vals[k] = ""; break; /* below, once the datasets are counted */
         case S_RECORDS: {
@@ -274,8 +275,8 @@ s_walk(struct s_walk *w, FILE *const *buckets, size_t nbuckets, s_emit_fn *emit,
             qsort_r(rows, nrows, sizeof *rows, s_row_cmp, buf);
         for (size_t i = 0; i < nrows && r == 0;) {
             size_t j = i + 1;
-            while (j < nrows && memcmp(buf + rows[i] + 4, buf + rows[j] + 4,
-                                       ANALYST_PSEUDONYM_BYTES) == 0)
+            while (j < nrows &&
+                   memcmp(buf + rows[i] + 4, buf + rows[j] + 4, ANALYST_PSEUDONYM_BYTES) == 0)
                 j++;
             r = s_person(w, buf, rows + i, j - i, emit, ctx, err, errlen);
             i = j;
@@ -390,9 +391,8 @@ s_meaning(const struct analyst_layout *l, const struct s_col *c, int person_leve
         break;
     default:
         if (person_level)
-            snprintf(out, len, "%s of %s/%s%s; from several records: %s",
-                     d->attr[c->attr].name, d->agency, d->dataset,
-                     c->role == S_INDEX ? " (the project's index date)" : "",
+            snprintf(out, len, "%s of %s/%s%s; from several records: %s", d->attr[c->attr].name,
+                     d->agency, d->dataset, c->role == S_INDEX ? " (the project's index date)" : "",
                      s_rule(c->vtype));
         else
             snprintf(out, len, "%s of %s/%s, as the agency recorded it", d->attr[c->attr].name,
@@ -444,15 +444,15 @@ s_dictionary(const struct analyst_layout *l, const struct s_col *cols, size_t nc
                    "32 hexadecimal digits");
         s_dict_row(f, "records.csv", "agency", "text", "source", "", "The agency of the record",
                    "agency names");
-        s_dict_row(f, "records.csv", "dataset", "text", "source", "",
-                   "The dataset of the record", "dataset names");
+        s_dict_row(f, "records.csv", "dataset", "text", "source", "", "The dataset of the record",
+                   "dataset names");
         s_meaning(l, &ev, 0, meaning, sizeof meaning);
         s_dict_row(f, "records.csv", "evidence", "text", "evidence", "", meaning,
                    "identifier, keys, probable, single");
         for (size_t d = 0; d < l->nds; d++) {
             for (size_t a = 0; a < l->ds[d].nattr; a++) {
-                struct s_col c = {l->ds[d].attr[a].col, l->ds[d].attr[a].vtype, S_OUTCOME, (int)d,
-                                  (int)a, 0};
+                struct s_col c = {
+                    l->ds[d].attr[a].col, l->ds[d].attr[a].vtype, S_OUTCOME, (int)d, (int)a, 0};
                 snprintf(source, sizeof source, "%s/%s", l->ds[d].agency, l->ds[d].dataset);
                 s_meaning(l, &c, 0, meaning, sizeof meaning);
                 s_dict_row(f, "records.csv", c.name, s_type_name(c.vtype), "outcome", source,

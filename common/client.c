@@ -72,7 +72,8 @@ s_free_hint(void *data, void *hint)
 }
 
 int
-xl_client_send(struct xl_client *l, uint8_t *base, uint8_t *data, size_t len, char *err, size_t errlen)
+xl_client_send(struct xl_client *l, uint8_t *base, uint8_t *data, size_t len, char *err,
+               size_t errlen)
 {
     zmq_msg_t m;
 
@@ -162,7 +163,8 @@ xl_client_recv(struct xl_client *l, xl_envelope **env, char *err, size_t errlen)
             zmq_msg_close(&m);
             continue;
         }
-        r = xl_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), l->reply_max, NULL, env, err, errlen);
+        r = xl_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), l->reply_max, NULL, env, err,
+                           errlen);
         zmq_msg_close(&m);
         if (r != 0)
             return xl_err_set(err, errlen, r, "unreadable reply from the linker (%s)",
@@ -170,7 +172,6 @@ xl_client_recv(struct xl_client *l, xl_envelope **env, char *err, size_t errlen)
         return 0;
     }
 }
-
 
 static int
 s_error_code(int code)
@@ -206,5 +207,6 @@ xl_client_error(const Crosslink__Error *e, char *err, size_t errlen)
     }
     msg[i] = '\0';
     return xl_err_set(err, errlen, code, "the linker answered %s: %s",
-                      v != NULL ? v->name : "an unknown error", msg[0] != '\0' ? msg : "(no message)");
+                      v != NULL ? v->name : "an unknown error",
+                      msg[0] != '\0' ? msg : "(no message)");
 }

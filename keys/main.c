@@ -546,9 +546,9 @@ keys_show(int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     static const enum xl_key_type types[] = {
-        XL_KEY_CURVE_PUBLIC,    XL_KEY_CURVE_SECRET,    XL_KEY_SIGN_PUBLIC,    XL_KEY_SIGN_SECRET,
-        XL_KEY_ANALYSIS_PUBLIC, XL_KEY_ANALYSIS_SECRET, XL_KEY_LINKAGE_SECRET, XL_KEY_LOCAL_SECRET,
-        XL_KEY_PSEUDONYM_SECRET};
+        XL_KEY_CURVE_PUBLIC,   XL_KEY_CURVE_SECRET,    XL_KEY_SIGN_PUBLIC,
+        XL_KEY_SIGN_SECRET,    XL_KEY_ANALYSIS_PUBLIC, XL_KEY_ANALYSIS_SECRET,
+        XL_KEY_LINKAGE_SECRET, XL_KEY_LOCAL_SECRET,    XL_KEY_PSEUDONYM_SECRET};
     char err[XL_ERRBUF], id[XL_KEYID_HEX + 1];
     struct xl_keyfile *kf = NULL;
     int c, rc = 0;

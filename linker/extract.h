@@ -38,7 +38,7 @@
 /* Bytes of rows per page (a row larger than this gets a page of its own). */
 #define LINKER_EXTRACT_PAGE (1u << 20)
 /* Extracts prepared or being prepared at once, in all and per key. */
-#define LINKER_EXTRACTS_MAX    8
+#define LINKER_EXTRACTS_MAX     8
 #define LINKER_EXTRACTS_PER_KEY 2
 /* Seconds an extract waits for its next page request before it is dropped. */
 #define LINKER_EXTRACT_IDLE 600.0

@@ -18,7 +18,7 @@ struct s_parse {
     struct xl_ini ini; /* first: the shared INI state */
     struct linker_projects *ps;
     size_t cap;
-    unsigned seen;     /* of the current project */
+    unsigned seen;          /* of the current project */
     char last[XL_NAME_MAX]; /* the key of the line before (a continued value) */
 };
 
@@ -48,15 +48,16 @@ s_dataset(struct s_parse *p, const char *name, const char *v, size_t len,
     size_t al = slash != NULL ? (size_t)(slash - v) : 0, dl = slash != NULL ? len - al - 1 : 0;
 
     if (slash == NULL || al == 0 || dl == 0 || al >= XL_NAME_MAX || dl >= XL_NAME_MAX)
-        return xl_ini_fail(&p->ini, "%s: '%.*s' is not agency/dataset", name, (int)(len > 80 ? 80 : len),
-                           v);
+        return xl_ini_fail(&p->ini, "%s: '%.*s' is not agency/dataset", name,
+                           (int)(len > 80 ? 80 : len), v);
     memcpy(ds->agency, v, al);
     ds->agency[al] = '\0';
     memcpy(ds->dataset, slash + 1, dl);
     ds->dataset[dl] = '\0';
-    if (!xl_name_valid(ds->agency) || (strcmp(ds->dataset, "*") != 0 && !xl_name_valid(ds->dataset)))
-        return xl_ini_fail(&p->ini, "%s: '%.*s' is not agency/dataset", name, (int)(len > 80 ? 80 : len),
-                           v);
+    if (!xl_name_valid(ds->agency) ||
+        (strcmp(ds->dataset, "*") != 0 && !xl_name_valid(ds->dataset)))
+        return xl_ini_fail(&p->ini, "%s: '%.*s' is not agency/dataset", name,
+                           (int)(len > 80 ? 80 : len), v);
     return 1;
 }
 
@@ -84,8 +85,9 @@ s_analyst(struct s_parse *p, struct linker_project *pr, const char *name, const 
     char id[XL_KEYID_HEX + 1];
 
     if (n != XL_KEYID_HEX)
-        return xl_ini_fail(&p->ini, "analysts: '%.*s' is not a key id (%d hex digits, as "
-                                    "'crosslink-keys keyring list' shows)",
+        return xl_ini_fail(&p->ini,
+                           "analysts: '%.*s' is not a key id (%d hex digits, as "
+                           "'crosslink-keys keyring list' shows)",
                            (int)(n > 40 ? 40 : n), v, XL_KEYID_HEX);
     memcpy(id, v, n);
     id[n] = '\0';
@@ -285,8 +287,9 @@ s_finish(struct s_parse *p, struct linker_project *pr)
         return xl_ini_fail(&p->ini, "project [%s]: its cohort %s/%s is not one of its datasets",
                            pr->id, pr->cohort.agency, pr->cohort.dataset);
     if (pr->index_date[0] != '\0' && pr->cohort.agency[0] == '\0')
-        return xl_ini_fail(&p->ini, "project [%s]: index_date is a date of the cohort dataset, "
-                                    "and it names no cohort",
+        return xl_ini_fail(&p->ini,
+                           "project [%s]: index_date is a date of the cohort dataset, "
+                           "and it names no cohort",
                            pr->id);
     if (pr->cohort_only && pr->cohort.agency[0] == '\0')
         return xl_ini_fail(&p->ini, "project [%s]: population = cohort needs a cohort", pr->id);
@@ -297,7 +300,6 @@ int
 linker_projects_load(const char *path, struct linker_projects **out, char *err, size_t errlen)
 {
     struct linker_projects *ps = calloc(1, sizeof *ps);
-    struct s_parse p;
     char *text = NULL;
     size_t len = 0;
     FILE *f;
@@ -329,16 +331,8 @@ linker_projects_load(const char *path, struct linker_projects **out, char *err, 
             r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: not a text file", path);
     }
     fclose(f);
-    if (r == 0) {
-        text[len] = '\0';
-        ps->present = 1;
-        xl_sha256(text, len, ps->hash);
-        memset(&p, 0, sizeof p);
-        p.ps = ps;
-        r = xl_ini_parse_string(text, path, s_handler, &p, err, errlen);
-        if (r == 0 && ps->n > 0 && !s_finish(&p, &ps->p[ps->n - 1]))
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: %s", path, p.ini.msg);
-    }
+    if (r == 0)
+        r = linker_projects_parse(text, len, path, ps, err, errlen);
     free(text);
     if (r != 0) {
         linker_projects_free(&ps);
@@ -346,6 +340,24 @@ linker_projects_load(const char *path, struct linker_projects **out, char *err, 
     }
     *out = ps;
     return 0;
+}
+
+int
+linker_projects_parse(char *text, size_t len, const char *name, struct linker_projects *ps,
+                      char *err, size_t errlen)
+{
+    struct s_parse p;
+    int r;
+
+    text[len] = '\0';
+    ps->present = 1;
+    xl_sha256(text, len, ps->hash);
+    memset(&p, 0, sizeof p);
+    p.ps = ps;
+    r = xl_ini_parse_string(text, name, s_handler, &p, err, errlen);
+    if (r == 0 && ps->n > 0 && !s_finish(&p, &ps->p[ps->n - 1]))
+        r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: %s", name, p.ini.msg);
+    return r;
 }
 
 void
@@ -412,8 +424,7 @@ linker_project_authorise(const struct linker_projects *ps, const char *id, const
     if (strcmp(today, p->expires) > 0) {
         why->rule = "expired";
         snprintf(why->msg, sizeof why->msg,
-                 "project %s expired on %s: no extract after its approval ends", p->id,
-                 p->expires);
+                 "project %s expired on %s: no extract after its approval ends", p->id, p->expires);
         return XL_ERR_DENIED;
     }
     for (i = 0; i < ndatasets; i++) {
@@ -451,14 +462,15 @@ cJSON *
 linker_projects_diff(const struct linker_projects *old, const struct linker_projects *new)
 {
     cJSON *d = cJSON_CreateObject();
-    cJSON *added = cJSON_AddArrayToObject(d, "added"), *removed = cJSON_AddArrayToObject(d, "removed");
+    cJSON *added = cJSON_AddArrayToObject(d, "added"),
+          *removed = cJSON_AddArrayToObject(d, "removed");
     cJSON *changed = cJSON_AddArrayToObject(d, "changed");
 
     if (d == NULL || added == NULL || removed == NULL || changed == NULL) {
         cJSON_Delete(d);
         return NULL;
     }
-    for (size_t i = 0; new != NULL && i < new->n; i++) {
+    for (size_t i = 0; new != NULL &&i < new->n; i++) {
         const struct linker_project *o = s_find(old, new->p[i].id);
         if (o == NULL)
             cJSON_AddItemToArray(added, cJSON_CreateString(new->p[i].id));

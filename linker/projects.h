@@ -62,14 +62,19 @@ struct linker_project {
 struct linker_projects {
     struct linker_project *p;
     size_t n;
-    int present;                  /* 0: there is no projects file */
-    uint8_t hash[XL_HASH_BYTES];  /* SHA-256 of the file (zero when absent) */
+    int present;                 /* 0: there is no projects file */
+    uint8_t hash[XL_HASH_BYTES]; /* SHA-256 of the file (zero when absent) */
 };
 
 /* Loads the projects file at path. A missing file gives an empty set with
  * present = 0; a file that does not parse is XL_ERR_FORMAT naming its line. */
 int linker_projects_load(const char *path, struct linker_projects **out, char *err, size_t errlen);
 void linker_projects_free(struct linker_projects **ps);
+/* Parses text (len bytes, with room for one more: a NUL is written at
+ * text[len]) into ps, a zeroed set the caller frees with linker_projects_free
+ * whatever the result. name is used in messages. */
+int linker_projects_parse(char *text, size_t len, const char *name, struct linker_projects *ps,
+                          char *err, size_t errlen);
 
 /* 1 when the project draws on agency/dataset. */
 int linker_project_has_dataset(const struct linker_project *p, const char *agency,
@@ -89,8 +94,7 @@ struct linker_project_refusal {
  * 0 with *out set, or XL_ERR_NOTFOUND / XL_ERR_DENIED with why filled in. */
 int linker_project_authorise(const struct linker_projects *ps, const char *id, const char *key_id,
                              const char *today, char *const *datasets, size_t ndatasets,
-                             const struct linker_project **out,
-                             struct linker_project_refusal *why);
+                             const struct linker_project **out, struct linker_project_refusal *why);
 
 /* The changes from old to new for the reload's audit entry: {"added": [...],
  * "removed": [...], "changed": [...]} of project ids. NULL when out of memory. */

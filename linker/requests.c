@@ -150,8 +150,8 @@ static const struct s_rule s_rules[] = {
      "submission.refused", s_abort},
     {CROSSLINK__ENVELOPE__BODY_LINK_REQUEST, S_ROLE(XL_ROLE_ADMIN), NULL, 1, "link.refused",
      s_link},
-    {CROSSLINK__ENVELOPE__BODY_EXTRACT_REQUEST, S_ROLE(XL_ROLE_ANALYST), NULL, 1,
-     "extract.refused", s_extract},
+    {CROSSLINK__ENVELOPE__BODY_EXTRACT_REQUEST, S_ROLE(XL_ROLE_ANALYST), NULL, 1, "extract.refused",
+     s_extract},
 };
 #define S_NRULES (sizeof s_rules / sizeof s_rules[0])
 
@@ -340,8 +340,7 @@ s_encode_reply(uint64_t request_id, const struct linker_answer *res, uint8_t **o
 }
 
 void
-linker_send(struct linker_server *srv, const void *rid, size_t rlen, const uint8_t *msg,
-            size_t len)
+linker_send(struct linker_server *srv, const void *rid, size_t rlen, const uint8_t *msg, size_t len)
 {
     if (zmq_send(srv->router, rid, rlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
         zmq_send(srv->router, msg, len, ZMQ_DONTWAIT) < 0) {

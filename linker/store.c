@@ -1323,5 +1323,6 @@ linker_store_snapshot(struct linker_store *st, int begin, char *err, size_t errl
         sqlite3_reset(s);
         rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
     }
-    return rc == SQLITE_OK ? 0 : s_dberr(st, rc, begin ? "begin reading" : "end reading", err, errlen);
+    return rc == SQLITE_OK ? 0
+                           : s_dberr(st, rc, begin ? "begin reading" : "end reading", err, errlen);
 }

@@ -183,7 +183,7 @@ struct linker_run_row {
     uint8_t spec[XL_HASH_BYTES];
     uint64_t records, links, clusters, possible, conflicts;
     uint8_t cluster_hash[XL_HASH_BYTES]; /* SHA-256 of the cluster of each record, in order */
-    uint64_t commits; /* linker_store_commits when the run began: what it has linked */
+    uint64_t commits;     /* linker_store_commits when the run began: what it has linked */
     uint64_t next_entity; /* the first entity id not yet given, after this run */
 };
 
@@ -195,8 +195,8 @@ struct linker_run_record {
     int linked;                /* 0: alone */
     uint8_t level;             /* best evidence: match-key level, 0 fuzzy */
     float score;
-    const uint8_t *ref;                /* local_ref, XL_REF_BYTES */
-    uint64_t entity[LINKER_GRAPHS];    /* entities.h */
+    const uint8_t *ref;             /* local_ref, XL_REF_BYTES */
+    uint64_t entity[LINKER_GRAPHS]; /* entities.h */
 };
 
 /* Two records a constraint kept apart, with the agencies' local_refs. */
@@ -244,7 +244,8 @@ int linker_store_run_submissions(struct linker_store *st, int64_t run,
                                  void *ctx, char *err, size_t errlen);
 /* Calls fn for each record of submission id in run `run`, in index order:
  * level is its best evidence (-1: not linked), entity its entity ids. */
-int linker_store_run_rows(struct linker_store *st, int64_t run, const uint8_t id[LINKER_SUBID_BYTES],
+int linker_store_run_rows(struct linker_store *st, int64_t run,
+                          const uint8_t id[LINKER_SUBID_BYTES],
                           int (*fn)(void *ctx, uint64_t index, int level,
                                     const uint64_t entity[LINKER_GRAPHS]),
                           void *ctx, char *err, size_t errlen);

@@ -94,10 +94,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_first_run),
-        cmocka_unit_test(test_unchanged_and_grown),
-        cmocka_unit_test(test_split),
-        cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_first_run),      cmocka_unit_test(test_unchanged_and_grown),
+        cmocka_unit_test(test_split),          cmocka_unit_test(test_merge),
         cmocka_unit_test(test_swap_is_stable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -101,7 +101,8 @@ test_refusals(void **state)
     assert_int_equal(linker_project_authorise(ps, "eval", KEY_A, "2026-12-01", ok, 2, &p, &why), 0);
     assert_string_equal(p->id, "eval");
     /* the last day is allowed, the next is not */
-    assert_int_equal(linker_project_authorise(ps, "eval", KEY_A, "2027-03-31", NULL, 0, &p, &why), 0);
+    assert_int_equal(linker_project_authorise(ps, "eval", KEY_A, "2027-03-31", NULL, 0, &p, &why),
+                     0);
     assert_int_equal(linker_project_authorise(ps, "eval", KEY_A, "2027-04-01", NULL, 0, &p, &why),
                      XL_ERR_DENIED);
     assert_string_equal(why.rule, "expired");
@@ -113,7 +114,8 @@ test_refusals(void **state)
                      XL_ERR_DENIED);
     assert_string_equal(why.rule, "key_not_listed");
     assert_non_null(strstr(why.msg, KEY_B));
-    assert_int_equal(linker_project_authorise(ps, "old", KEY_B, "2025-12-31", NULL, 0, &p, &why), 0);
+    assert_int_equal(linker_project_authorise(ps, "old", KEY_B, "2025-12-31", NULL, 0, &p, &why),
+                     0);
     assert_int_equal(linker_project_authorise(ps, "eval", KEY_A, "2026-12-01", bad, 1, &p, &why),
                      XL_ERR_DENIED);
     assert_string_equal(why.rule, "dataset_not_approved");
@@ -127,10 +129,13 @@ test_bad_files(void **state)
     static const struct {
         const char *text, *want;
     } cases[] = {
-        {"[p]\npurpose = x\nlegal_basis = y\nanalysts = " KEY_A "\ndatasets = a/b\n", "needs expires"},
-        {"[p]\npurpose = x\nlegal_basis = y\nanalysts = 0123\ndatasets = a/b\nexpires = 2027-01-01\n",
+        {"[p]\npurpose = x\nlegal_basis = y\nanalysts = " KEY_A "\ndatasets = a/b\n",
+         "needs expires"},
+        {"[p]\npurpose = x\nlegal_basis = y\nanalysts = 0123\ndatasets = a/b\nexpires = "
+         "2027-01-01\n",
          "not a key id"},
-        {"[p]\npurpose = x\nlegal_basis = y\nanalysts = " KEY_A "\ndatasets = ab\nexpires = 2027-01-01\n",
+        {"[p]\npurpose = x\nlegal_basis = y\nanalysts = " KEY_A
+         "\ndatasets = ab\nexpires = 2027-01-01\n",
          "not agency/dataset"},
         {"[p]\npurpose = x\nlegal_basis = y\nanalysts = " KEY_A
          "\ndatasets = a/b\nexpires = 2027-02-30\n",
@@ -151,8 +156,8 @@ test_bad_files(void **state)
          "\ndatasets = a/b\nexpires = 2027-01-01\n[q]\nexpires = 2027-01-01\n[p]\npurpose = z\n",
          "[q] needs purpose"},
         {"[p]\npurpose = x\nlegal_basis = y\nanalysts = " KEY_A
-         "\ndatasets = a/b\nexpires = 2027-01-01\n[q]\npurpose = x\nlegal_basis = y\nanalysts = " KEY_A
-         "\ndatasets = a/b\nexpires = 2027-01-01\n[p]\npurpose = z\n",
+         "\ndatasets = a/b\nexpires = 2027-01-01\n[q]\npurpose = x\nlegal_basis = y\nanalysts "
+         "= " KEY_A "\ndatasets = a/b\nexpires = 2027-01-01\n[p]\npurpose = z\n",
          "[p] is defined twice"},
     };
 
@@ -182,7 +187,8 @@ test_diff(void **state)
     d = linker_projects_diff(a, b);
     assert_non_null(d);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "changed")), 1);
-    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "changed"), 0)->valuestring, "old");
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "changed"), 0)->valuestring,
+                        "old");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "added")), 0);
     cJSON_Delete(d);
     d = linker_projects_diff(NULL, b);
