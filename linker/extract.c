@@ -14,6 +14,7 @@
 #include "extract.h"
 #include "projects.h"
 #include "requests.h"
+#include "schedule.h"
 #include "xl/clock.h"
 #include "xl/err.h"
 #include "xl/log.h"
@@ -1036,6 +1037,7 @@ s_start(struct linker_extracts *x, const struct linker_actor *who, const void *r
         return;
     }
     if (owed) {
+        linker_schedule_wanted(x->srv->sched); /* not held back by the analyst's own retries */
         linker_answer_fail(res, XL_ERR_UNAVAILABLE,
                            "a link run is due after recent submissions: the extract would miss "
                            "them; try again in a minute");

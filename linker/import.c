@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "import.h"
+#include "projects.h"
 #include "ingest.h"
 #include "xl/err.h"
 #include "xl/keyring.h"
@@ -342,6 +343,38 @@ s_status_row(void *arg, const struct linker_submission *sub)
     return 0;
 }
 
+/* The approved projects, as the service would load them now. */
+static void
+s_status_projects(const struct linker_config *cfg, FILE *out)
+{
+    struct linker_projects *ps = NULL;
+    char err[XL_ERRBUF], today[11];
+
+    if (linker_projects_load(cfg->projects_path, &ps, err, sizeof err) != 0) {
+        fprintf(out, "approved projects: the file does not load (the service keeps the projects "
+                     "in force): %s\n",
+                err);
+        return;
+    }
+    xl_today(today);
+    if (!ps->present)
+        fprintf(out, "approved projects: none (no file %s): every extract is refused\n",
+                cfg->projects_path);
+    else
+        fprintf(out, "approved projects: %zu in %s\n", ps->n, cfg->projects_path);
+    for (size_t i = 0; i < ps->n; i++) {
+        const struct linker_project *p = &ps->p[i];
+        char cohort[2 * XL_NAME_MAX + 16] = "";
+        if (p->cohort.agency[0] != '\0')
+            snprintf(cohort, sizeof cohort, ", cohort %s/%s", p->cohort.agency, p->cohort.dataset);
+        fprintf(out, "  %-28s %zu analyst key%s, %zu dataset%s%s, until %s%s\n", p->id,
+                p->nanalysts, p->nanalysts == 1 ? "" : "s", p->ndatasets,
+                p->ndatasets == 1 ? "" : "s", cohort, p->expires,
+                strcmp(today, p->expires) > 0 ? " (expired)" : "");
+    }
+    linker_projects_free(&ps);
+}
+
 int
 linker_status(const char *conf_path, FILE *out, char *err, size_t errlen)
 {
@@ -419,6 +452,8 @@ linker_status(const char *conf_path, FILE *out, char *err, size_t errlen)
             fprintf(out, "last link run: none yet (crosslink-linker link, or after commits)\n");
         }
     }
+    if (r == 0)
+        s_status_projects(&cfg, out);
     xl_keyring_destroy(&kr);
     free(spec);
     linker_store_close(&st);

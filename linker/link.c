@@ -346,7 +346,8 @@ s_entities(struct linker_ctx *ctx, const struct s_load *l, const struct linker_r
     if (r == 0)
         r = linker_store_run_entities(ctx->store, s_prev_cb, &pv, err, errlen);
     if (r == 0) {
-        qsort(pv.p, pv.n, sizeof *pv.p, s_prev_cmp);
+        if (pv.n > 0)
+            qsort(pv.p, pv.n, sizeof *pv.p, s_prev_cmp);
         for (size_t i = 0; i < n; i++) {
             struct s_prev key = {.ds = l->in->rec_dataset[i]};
             const struct s_prev *hit;

@@ -36,6 +36,7 @@ struct s_waiting {
 struct linker_schedule {
     struct linker_server *srv;
     int owed;
+    int wanted; /* someone waits for the owed run: start it without waiting for quiet */
     double retry_at, retry_wait; /* after a failed run */
     pid_t child;
     int report_fd; /* the running child's stdout, when a report was asked for */
@@ -68,6 +69,13 @@ void
 linker_schedule_owed(struct linker_schedule *s)
 {
     s->owed = 1;
+}
+
+void
+linker_schedule_wanted(struct linker_schedule *s)
+{
+    s->owed = 1;
+    s->wanted = 1;
 }
 
 int
@@ -249,6 +257,7 @@ s_start(struct linker_schedule *s)
     posix_spawn_file_actions_destroy(&fa);
     s->child = pid;
     s->owed = 0;
+    s->wanted = 0;
     xl_info("link run started (process %ld)%s", (long)pid,
             by != NULL ? " at an admin's request" : " after commits");
 }
@@ -259,8 +268,21 @@ linker_schedule_tick(struct linker_schedule *s, double last_request)
     s_reap(s, 0);
     if (s->child > 0)
         return;
-    if (s->nwaiting > 0 || (s->owed && xl_monotonic() - last_request >= LINKER_LINK_IDLE &&
-                            xl_monotonic() >= s->retry_at))
+    if (s->nwaiting == 0 && s->owed &&
+        (s->wanted || xl_monotonic() - last_request >= LINKER_LINK_IDLE) &&
+        xl_monotonic() >= s->retry_at) {
+        /* A run made meanwhile by `crosslink-linker link` leaves nothing owed. */
+        char err[XL_ERRBUF];
+        int owed = 1;
+        if (linker_store_link_owed(s->srv->ctx.store, &owed, err, sizeof err) == 0 && !owed) {
+            s->owed = 0;
+            s->wanted = 0;
+            return;
+        }
+    }
+    if (s->nwaiting > 0 ||
+        (s->owed && (s->wanted || xl_monotonic() - last_request >= LINKER_LINK_IDLE) &&
+         xl_monotonic() >= s->retry_at))
         s_start(s);
 }
 

@@ -32,6 +32,9 @@ void linker_schedule_destroy(struct linker_schedule **s);
 
 /* A commit was made: a run is owed. */
 void linker_schedule_owed(struct linker_schedule *s);
+/* Someone waits for the owed run (an analyst's extract): it starts at the
+ * next tick, without waiting for LINKER_LINK_IDLE seconds of quiet. */
+void linker_schedule_wanted(struct linker_schedule *s);
 /* An admin's request (request_id from the peer with routing id rid, on
  * connection fd) for a run, with its report when report is set. 0, or
  * XL_ERR_UNAVAILABLE when LINKER_LINK_WAITING requests already wait. */

@@ -234,10 +234,15 @@ kill -HUP "$LPID"
 sleep 1
 check "reload audited with the project added" grep -q '"event":"projects.reload".*"added":\["later"\]' "$C/linker/audit.jsonl"
 expect_ok "the added project extracts" "$AN" extract -q -c "$C/alice/analyst.conf" later -o "$T_DIR/later"
+"$L" status -c "$C/linker/linker.conf" >"$T_DIR/status" 2>&1
+check "status lists the approved projects" grep -q '^approved projects: 5 in ' "$T_DIR/status"
+check "status marks the expired one" grep -q '^  old .*until 2020-01-31 (expired)' "$T_DIR/status"
 echo "broken line" >>"$C/linker/keys/projects"
 kill -HUP "$LPID"
 sleep 1
 check "a broken projects file is refused and audited" grep -q '"event":"projects.reload".*"result":"failed"' "$C/linker/audit.jsonl"
 expect_ok "the projects in force still serve" "$AN" extract -q -c "$C/alice/analyst.conf" later -o "$T_DIR/later2"
+"$L" status -c "$C/linker/linker.conf" >"$T_DIR/status" 2>&1
+check "status says a broken projects file does not load" grep -q '^approved projects: the file does not load' "$T_DIR/status"
 stop_linker
 t_end
