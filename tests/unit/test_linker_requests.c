@@ -42,13 +42,24 @@ test_link_is_admins_and_long(void **state)
     assert_int_equal(runs_long, 1);
 }
 
+static void
+test_extract_is_analysts_and_long(void **state)
+{
+    unsigned roles;
+    int own, runs_long;
+
+    assert_int_equal(linker_request_rule("extract_request", &roles, &own, &runs_long), 0);
+    assert_int_equal(roles, S_ROLE(XL_ROLE_ANALYST));
+    assert_int_equal(own, 0);
+    assert_int_equal(runs_long, 1);
+}
+
 /* Replies and bodies not served yet are in no row: refused as MALFORMED. */
 static void
 test_not_served(void **state)
 {
-    static const char *bodies[] = {"submit_ack",      "receipt",     "error",
-                                   "link_report",     "extract_end", "audit_entries",
-                                   "extract_request", "audit_query", "nonsense"};
+    static const char *bodies[] = {"submit_ack",  "receipt",       "error",       "link_report",
+                                   "extract_end", "audit_entries", "audit_query", "nonsense"};
     unsigned roles;
     int own, runs_long;
 
@@ -62,6 +73,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_submissions_are_agents_own),
         cmocka_unit_test(test_link_is_admins_and_long),
+        cmocka_unit_test(test_extract_is_analysts_and_long),
         cmocka_unit_test(test_not_served),
     };
 
