@@ -1,9 +1,12 @@
 #!/bin/sh
 # make demo: the whole service as it exists, end to end, in demo-out/.
-# A key custodian sets up a coalition of four agencies and its linker; each
-# agency validates, encodes and submits a synthetic extract (generated, seeded:
-# the same every run) over ZeroMQ with CURVE; the linker stores, signs receipts,
-# links the records across agencies and reports; the audit log records it all.
+# A key custodian sets up a coalition of four agencies, its linker and an
+# analyst; the IG lead approves a project; each agency validates, encodes and
+# submits a synthetic extract (generated, seeded: the same every run) over
+# ZeroMQ with CURVE, and children's services also its support programme's
+# caseload; the linker stores, signs receipts, links the records across
+# agencies and reports; the analyst takes the project's pseudonymised extract
+# and its disclosure-controlled summary; the audit log records it all.
 set -eu
 XL_BIN=${XL_BIN:-bin}
 XL_BUILD=${XL_BUILD:-build}
@@ -15,12 +18,35 @@ rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 endpoint="ipc://$out/linker.sock"
-echo "== generating a synthetic coalition of $PEOPLE children (seed 1) in demo-out/data"
-"$XL_BUILD/bench/gen_coalition" --seed 1 --people "$PEOPLE" --out "$out/data" 2>&1 | sed -n '1,7p'
+project=positive-directions-2026
+echo "== generating a synthetic coalition of $PEOPLE children (seed 1), with a support programme's"
+echo "   caseload, in demo-out/data"
+"$XL_BUILD/bench/gen_coalition" --seed 1 --people "$PEOPLE" --programme 0.05 --out "$out/data" 2>&1 |
+    sed -n '1,8p;/^programme:/p'
 echo
 echo "== key custodian: coalition keys, an agent key and sealed bundle per agency, the linker"
 xl_coalition_setup "$out" "$XL_BIN" "$endpoint"
+xl_programme_setup "$out"
+echo
+echo "== key custodian: an analyst key for phi-analyst (public-health intelligence), in the keyring;"
+echo "   the analyst gets the analysis key and the linker's public keys"
+mkdir -p "$out/analyst/keys"
+chmod 700 "$out/analyst/keys"
+said=$("$XL_BIN/crosslink-keys" new analyst phi-analyst -o "$out/analyst/keys")
+echo "$said" | sed -n 1p
+"$XL_BIN/crosslink-keys" keyring add "$out/custodian/keyring" "$out/analyst/keys/phi-analyst.pub" >/dev/null
+cp -p "$out/custodian/keyring" "$out/linker/keys/keyring"
+cp -p "$out/custodian/analysis.key" "$out/custodian/linker.pub" "$out/custodian/linker-sign.pub" \
+    "$out/analyst/keys/"
+sed -e "s|^endpoint = .*|endpoint = $endpoint|" -e "s|keys/analyst.key|keys/phi-analyst.key|" \
+    deploy/examples/analyst.conf >"$out/analyst/analyst.conf"
 "$XL_BIN/crosslink-keys" keyring list "$out/custodian/keyring"
+echo
+echo "== IG lead: approves project $project for phi-analyst (demo-out/linker/keys/projects)"
+said=$("$XL_BIN/crosslink-keys" show "$out/analyst/keys/phi-analyst.pub")
+kid=$(echo "$said" | sed -n 's/^key id: //p')
+sed "s/^analysts = .*/analysts = $kid/" deploy/examples/projects >"$out/linker/keys/projects"
+sed -n "/^\[$project\]/,\$p" "$out/linker/keys/projects" | grep -v '^;' | sed 's/^/  /'
 echo
 echo "== linker: serve (log in demo-out/linker/linker.log)"
 "$XL_BIN/crosslink-linker" serve -c "$out/linker/linker.conf" 2>"$out/linker/linker.log" &
@@ -37,15 +63,35 @@ for pair in $XL_AGENCIES; do
         --rejects "$out/$agency/$kind.rejects.csv" "$out/data/$kind.csv"
 done
 echo
+echo "== agency csc: validate, encode and submit its second dataset, the programme's caseload"
+"$XL_BIN/crosslink-agent" submit -c "$out/csc/programme.conf" \
+    --rejects "$out/csc/programme.rejects.csv" "$out/data/programme.csv"
+echo
 echo "== linker: status"
 "$XL_BIN/crosslink-linker" status -c "$out/linker/linker.conf"
 echo
-echo "== linker: link run across the four agencies, with the operator's report"
+echo "== linker: link run across the agencies' five datasets, with the operator's report"
 "$XL_BIN/crosslink-linker" link -c "$out/linker/linker.conf" --report
+# The run just made records the commits it linked, so the extract is not told
+# to wait for one; the service would start its own only after 2 s without requests.
+echo
+echo "== analyst: extract of project $project (checked against the linker's signed manifest)"
+"$XL_BIN/crosslink-analyst" extract -c "$out/analyst/analyst.conf" "$project" -o "$out/analyst/extract"
+echo
+echo "== analyst: summary with disclosure control, and a report for the board"
+echo "   (three of its tables here; all of them in demo-out/analyst/summary.txt and report.html)"
+"$XL_BIN/crosslink-analyst" summary "$out/analyst/extract" --html "$out/analyst/report.html" \
+    >"$out/analyst/summary.txt"
+awk '/^== / { keep = $0 == "== Children" || $0 == "== Outcome rates" || $0 ~ /^== Before and after/ }
+     /^Notes:/ { keep = 0 }
+     !seen && /^== / { seen = 1 }
+     !seen || keep' "$out/analyst/summary.txt"
 kill "$lpid"
 wait "$lpid" 2>/dev/null || true
 trap - EXIT INT TERM
-echo
 echo "== audit log: $(wc -l <"$out/linker/audit.jsonl") hash-chained entries in demo-out/linker/audit.jsonl;"
 echo "   events: $(sed 's/.*"event":"\([a-z._]*\)".*/\1/' "$out/linker/audit.jsonl" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
-echo "== done: receipts in demo-out/<agency>/state/receipts, the linker's database in demo-out/linker"
+echo "== done: receipts in demo-out/<agency>/state/receipts, the linker's database in demo-out/linker;"
+echo "   the analyst's extract in demo-out/analyst/extract (people.csv, people.dta, records.csv,"
+echo "   dictionary.csv, manifest.json), the summary in demo-out/analyst/summary.txt and the"
+echo "   board report in demo-out/analyst/report.html"
