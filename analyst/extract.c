@@ -53,7 +53,8 @@ struct s_fetch {
     cJSON *m;
     struct analyst_layout l;
     /* staging */
-    char stage[4096];
+    char out[4096]; /* the directory asked for, without a trailing '/' */
+    char stage[4096 + 16];
     FILE *records;
     FILE **bucket;
     size_t nbuckets;
@@ -111,6 +112,11 @@ s_call(struct s_fetch *f, xl_envelope *req, double wait, xl_envelope **rep, char
 
     *rep = NULL;
     req->request_id = ++f->next_id;
+    /* Until the handshake has succeeded, a silence is a linker down or out of
+     * reach: wait no longer than --retry-for allows. */
+    f->c.timeout_ms = (int)(1000 * (f->c.secured || f->o->retry_for >= f->cfg.timeout
+                                        ? f->cfg.timeout
+                                        : f->o->retry_for > 1 ? f->o->retry_for : 1));
     if (f->c.sock == NULL && (r = xl_client_open(&f->c, err, errlen)) != 0)
         return r;
     r = xl_client_send_env(&f->c, req, err, errlen);
@@ -430,7 +436,7 @@ s_check_totals(struct s_fetch *f, char *err, size_t errlen)
 static int
 s_stage(struct s_fetch *f, char *err, size_t errlen)
 {
-    const char *out = f->o->out_dir;
+    const char *out = f->out;
     struct stat st;
 
     if (stat(out, &st) == 0) {
@@ -531,6 +537,9 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
     f.c.timeout_ms = (int)(f.cfg.timeout * 1000);
     f.c.reply_max = S_REPLY_MAX;
     f.deadline = xl_monotonic() + o->retry_for;
+    snprintf(f.out, sizeof f.out, "%s", o->out_dir);
+    for (size_t n = strlen(f.out); n > 1 && f.out[n - 1] == '/'; n--)
+        f.out[n - 1] = '\0';
     r = s_stage(&f, err, errlen);
     if (r != 0)
         goto out;
@@ -616,15 +625,15 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
         strcat(sighex, "\n");
         r = s_write_file(f.stage, "manifest.sig", sighex, strlen(sighex), err, errlen);
     }
-    if (r == 0 && rename(f.stage, o->out_dir) != 0)
-        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot rename to %s: %s", f.stage, o->out_dir,
+    if (r == 0 && rename(f.stage, f.out) != 0)
+        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot rename to %s: %s", f.stage, f.out,
                        strerror(errno));
     if (r == 0) {
         f.stage[0] = '\0';
         printf("extract of project %s verified: %llu records of %llu children from %zu datasets "
                "(link run %.0f) in %s/\n",
                f.l.project, (unsigned long long)f.seen, (unsigned long long)people, f.l.nds,
-               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f.m, "run")), o->out_dir);
+               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f.m, "run")), f.out);
         printf("  people.csv, people.dta (one row per child), records.csv (one per record), "
                "dictionary.csv, manifest.json\n");
     }

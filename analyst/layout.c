@@ -44,6 +44,19 @@ s_stata_name(const char *s, char *out, size_t max)
     out[n] = '\0';
 }
 
+/* "children_social_care" -> "csc", in place. */
+static void
+s_initials(char *s)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; s[i] != '\0'; i++) {
+        if (i == 0 || s[i - 1] == '_')
+            s[n++] = s[i];
+    }
+    s[n] = '\0';
+}
+
 /* col = prefix_name cut to 32; numbered while a column named before has it. */
 static void
 s_column(const struct analyst_layout *l, size_t upto_ds, size_t upto_attr, const char *prefix,
@@ -152,9 +165,20 @@ analyst_layout_from_manifest(const cJSON *m, struct analyst_layout *l, char *err
                 shared = 1;
         }
         {
-            char full[2 * XL_NAME_MAX + 1];
+            char full[2 * XL_NAME_MAX + 1], clean[XL_NAME_MAX];
+            size_t longest = 0;
             snprintf(full, sizeof full, "%s_%s", agency, name);
             s_stata_name(shared ? full : name, x->prefix, 20);
+            cJSON_ArrayForEach(a, attrs)
+            {
+                const char *an = s_str(a, "name");
+                s_stata_name(an != NULL ? an : "", clean, 31);
+                longest = strlen(clean) > longest ? strlen(clean) : longest;
+            }
+            /* A long prefix would cut attribute names short: use its initials
+             * ("children_social_care" -> "csc") instead. */
+            if (strlen(x->prefix) + 1 + longest > ANALYST_COL_MAX - 1 && strchr(x->prefix, '_'))
+                s_initials(x->prefix);
         }
         l->nds++;
         s_column(l, l->nds - 1, 0, x->prefix, "records", x->records_col);
