@@ -1012,6 +1012,46 @@ s_refuse(struct linker_answer *res, int code, const char *project, const char *r
     }
 }
 
+/* A slot for a new extract of key_id (under the lock): a free one, else the
+ * least recently used delivered one (kept only for a repeated page). A key has
+ * at most LINKER_EXTRACTS_PER_KEY extracts in preparation or not yet
+ * delivered; at that limit its least recently used prepared one gives way
+ * (its analyst stopped asking), and only when all are in preparation is the
+ * request refused (*busy = 1). */
+static struct s_extract *
+s_slot_for(struct linker_extracts *x, const char *key_id, int *busy)
+{
+    struct s_extract *free_slot = NULL, *delivered = NULL, *ready = NULL;
+    size_t mine = 0;
+
+    for (size_t i = 0; i < LINKER_EXTRACTS_MAX; i++) {
+        struct s_extract *s = &x->slot[i];
+        if (s->state == S_FREE) {
+            if (free_slot == NULL)
+                free_slot = s;
+        } else if (s->delivered) {
+            if (delivered == NULL || s->last_used < delivered->last_used)
+                delivered = s;
+        } else if (strcmp(s->key_id, key_id) == 0) {
+            mine++;
+            if (s->state == S_READY && s->rlen == 0 &&
+                (ready == NULL || s->last_used < ready->last_used))
+                ready = s;
+        }
+    }
+    if (mine >= LINKER_EXTRACTS_PER_KEY) {
+        *busy = ready == NULL;
+        if (ready != NULL)
+            s_slot_free(ready);
+        return ready;
+    }
+    if (free_slot == NULL && delivered != NULL) {
+        s_slot_free(delivered);
+        free_slot = delivered;
+    }
+    return free_slot;
+}
+
 /* A new extract: the project's rules, then a slot for the worker. */
 static void
 s_start(struct linker_extracts *x, const struct linker_actor *who, const void *rid, size_t rlen,
@@ -1022,8 +1062,7 @@ s_start(struct linker_extracts *x, const struct linker_actor *who, const void *r
     struct linker_project_refusal why;
     struct s_extract *e = NULL;
     char today[11], err[XL_ERRBUF];
-    size_t mine = 0;
-    int owed = 0, r;
+    int owed = 0, busy = 0, r;
 
     xl_today(today);
     r = linker_project_authorise(x->projects, q->project, who->key_id, today, q->datasets,
@@ -1044,24 +1083,13 @@ s_start(struct linker_extracts *x, const struct linker_actor *who, const void *r
         return;
     }
     pthread_mutex_lock(&x->lock);
-    for (size_t i = 0; i < LINKER_EXTRACTS_MAX; i++) {
-        struct s_extract *s = &x->slot[i];
-        if (s->state == S_FREE && (e == NULL || e->state != S_FREE))
-            e = s;
-        else if (s->delivered && (e == NULL || (e->state != S_FREE && s->last_used < e->last_used)))
-            e = s; /* a delivered extract, kept for a repeated page, gives way */
-        else if (s->state != S_FREE && !s->delivered && strcmp(s->key_id, who->key_id) == 0)
-            mine++;
-    }
-    if (e != NULL && e->state != S_FREE && mine < LINKER_EXTRACTS_PER_KEY)
-        s_slot_free(e);
-    if (e == NULL || mine >= LINKER_EXTRACTS_PER_KEY) {
+    e = s_slot_for(x, who->key_id, &busy);
+    if (e == NULL) {
         pthread_mutex_unlock(&x->lock);
         linker_answer_fail(res, XL_ERR_UNAVAILABLE,
-                           mine >= LINKER_EXTRACTS_PER_KEY
-                               ? "key %s already has %d extracts under way; finish them first"
-                               : "the linker is preparing as many extracts as it can; try again "
-                                 "later",
+                           busy ? "key %s already has %d extracts in preparation; wait for them"
+                                : "the linker is preparing as many extracts as it can; try again "
+                                  "later",
                            who->key_id, LINKER_EXTRACTS_PER_KEY);
         return;
     }
