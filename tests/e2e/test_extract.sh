@@ -198,6 +198,14 @@ check "deliveries audited" [ "$(audited extract.delivered)" -ge 4 ]
 h=$(sha256sum "$T_DIR/gp1/manifest.json" | cut -d' ' -f1)
 check "gp's audit entry names its manifest" grep -q "\"manifest_sha256\":\"$h\"" "$C/linker/audit.jsonl"
 
+# --- an analyst who gave up is not locked out -----------------------------------------
+for i in 1 2; do
+    out=$("$RAW" "$EP" "$C/custodian/linker.pub" "$C/alice/keys/alice.key" extract gp 2>&1)
+    check "abandoned extract $i prepared ($out)" sh -c 'echo "$1" | grep -q "reply extract_ready"' - "$out"
+done
+expect_ok "the key extracts again: its never-fetched extracts give way" \
+    "$AN" extract -q -c "$C/alice/analyst.conf" gp -o "$T_DIR/gp-again"
+
 # --- a hub that tampers -----------------------------------------------------------------
 MEP="ipc://$T_DIR/mitm.sock"
 sed "s|^endpoint = .*|endpoint = $MEP|" "$C/alice/analyst.conf" >"$C/alice/mitm.conf"
