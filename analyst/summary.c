@@ -882,8 +882,8 @@ s_overlap(struct s_build *b, int *ds, size_t nds)
     /* Children in both of two datasets: one matrix per group. */
     for (size_t g = 0; g < d->ngroups && nds >= 2; g++) {
         t = s_table(b, s_fmt("Children in both of two datasets: %s", s_group_name(d, g)),
-                    "Children with records in both the row's and the column's dataset; the "
-                    "diagonal holds the children known to the dataset.",
+                    "Children with records in both of two datasets; a dataset alone (the "
+                    "diagonal of the grid) holds all the children known to it.",
                     ANALYST_CHART_MATRIX, nds, nds);
         if (t == NULL)
             return;
