@@ -271,7 +271,7 @@ s_chart_matrix(FILE *f, const struct analyst_summary *s, const struct analyst_ta
     s_svg_open(f, id, height, t,
                "A grid of the datasets against each other, numbered as in the row labels: each "
                "square holds the rounded number of children in both datasets (the diagonal: in "
-               "the dataset), darker for more; S marks a suppressed number.");
+               "the dataset), darker for more; S marks a suppressed number, 0 none by design.");
     for (size_t j = 0; j < n; j++)
         fprintf(f, "<text x=\"%d\" y=\"30\" text-anchor=\"middle\">%zu</text>\n",
                 S_LABEL + (int)j * cell + cell / 2, j + 1);
@@ -295,11 +295,15 @@ s_chart_matrix(FILE *f, const struct analyst_summary *s, const struct analyst_ta
                         x, y, cell, cell, s_colours[0], a, x + cell / 2, y + cell / 2 + 4,
                         a > 0.5 ? "#fff" : "#000", v);
             } else {
+                /* a zero by design is a number, not a suppression: "0", never "S" */
+                int zero =
+                    analyst_sdc_state(s->sdc, s_entry(t, i, j)->count) == ANALYST_SDC_STRUCTURAL;
+
                 fprintf(f,
                         "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f0f0f0\" "
                         "stroke=\"#fff\"/><text x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
-                        "fill=\"#555\">S</text>\n",
-                        x, y, cell, cell, x + cell / 2, y + cell / 2 + 4);
+                        "fill=\"#555\">%s</text>\n",
+                        x, y, cell, cell, x + cell / 2, y + cell / 2 + 4, zero ? "0" : "S");
             }
         }
     }
@@ -345,7 +349,8 @@ s_table(FILE *f, const struct analyst_summary *s, const struct analyst_table *t,
         fputs("</th>", f);
         for (size_t j = 0; j < t->ncols; j++) {
             const struct analyst_entry *e = s_entry(t, i, j);
-            int supp = e->count >= 0 && analyst_sdc_state(s->sdc, e->count) != ANALYST_SDC_SHOWN;
+            enum analyst_sdc_state st = analyst_sdc_state(s->sdc, e->count);
+            int supp = e->count >= 0 && st != ANALYST_SDC_SHOWN && st != ANALYST_SDC_STRUCTURAL;
 
             if (t->chart == ANALYST_CHART_MATRIX && j < i) {
                 fputs("<td></td>", f);
@@ -373,6 +378,11 @@ s_footnote(FILE *f, const struct analyst_summary *s)
                 "&ldquo;suppressed: fewer than %ld&rdquo; marks a count below %ld, zero "
                 "included. ",
                 r->min_count, r->min_count);
+    if (r->min_count > 0 && s->cohort != NULL)
+        fputs("&ldquo;0 (none by design)&rdquo; marks a zero the extract's design fixes (the "
+              "comparison group has no child in the cohort dataset): not suppressed, since "
+              "every reader knows it. ",
+              f);
     fputs("&ldquo;suppressed: would reveal a suppressed cell&rdquo; marks a count withheld "
           "because, with the totals shown, it would give a suppressed count back. A rate is "
           "withheld when its count or its denominator is suppressed. The rules in full are "

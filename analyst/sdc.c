@@ -9,6 +9,7 @@
 struct s_cell {
     long count;
     int displayed;
+    int structural; /* zero by the extract's design */
     enum analyst_sdc_state state;
 };
 
@@ -58,8 +59,8 @@ analyst_sdc_rules(const struct analyst_sdc *s)
     return &s->rules;
 }
 
-int
-analyst_sdc_cell(struct analyst_sdc *s, long count, int displayed)
+static int
+s_add(struct analyst_sdc *s, long count, int displayed, int structural)
 {
     if (count < 0 || s->ncells >= (size_t)0x7fffffff)
         return XL_ERR_INVALID;
@@ -74,8 +75,23 @@ analyst_sdc_cell(struct analyst_sdc *s, long count, int displayed)
     }
     s->cells[s->ncells].count = count;
     s->cells[s->ncells].displayed = displayed != 0;
-    s->cells[s->ncells].state = displayed ? ANALYST_SDC_SHOWN : ANALYST_SDC_HIDDEN;
+    s->cells[s->ncells].structural = structural;
+    s->cells[s->ncells].state = structural  ? ANALYST_SDC_STRUCTURAL
+                                : displayed ? ANALYST_SDC_SHOWN
+                                            : ANALYST_SDC_HIDDEN;
     return (int)s->ncells++;
+}
+
+int
+analyst_sdc_cell(struct analyst_sdc *s, long count, int displayed)
+{
+    return s_add(s, count, displayed, 0);
+}
+
+int
+analyst_sdc_zero(struct analyst_sdc *s, int displayed)
+{
+    return s_add(s, 0, displayed, 1);
 }
 
 static int
@@ -177,8 +193,10 @@ s_secondary_pass(struct analyst_sdc *s, unsigned char *known, int *by)
 {
     int changed = 1;
 
+    /* A structural zero is known to every reader, shown or not. */
     for (size_t i = 0; i < s->ncells; i++) {
-        known[i] = s->cells[i].state == ANALYST_SDC_SHOWN;
+        known[i] =
+            s->cells[i].state == ANALYST_SDC_SHOWN || s->cells[i].state == ANALYST_SDC_STRUCTURAL;
         by[i] = -1;
     }
     while (changed) {
@@ -188,6 +206,9 @@ s_secondary_pass(struct analyst_sdc *s, unsigned char *known, int *by)
             size_t unknown = 0;
             int last = -1, v;
 
+            /* Counted per place, not per cell: in total = total + rest (one set
+             * of children printed as the total and as a part) the rest is given
+             * away only when the total is known. */
             for (size_t k = 0; k < rel->n && unknown < 2; k++) {
                 if (!known[rel->cells[k]]) {
                     unknown++;
@@ -220,7 +241,9 @@ analyst_sdc_apply(struct analyst_sdc *s)
     for (size_t i = 0; i < s->ncells; i++) {
         struct s_cell *c = &s->cells[i];
 
-        if (!c->displayed)
+        if (c->structural)
+            c->state = ANALYST_SDC_STRUCTURAL;
+        else if (!c->displayed)
             c->state = ANALYST_SDC_HIDDEN;
         else if (c->count < s->rules.min_count)
             c->state = ANALYST_SDC_THRESHOLD;
@@ -313,6 +336,7 @@ analyst_sdc_reason(const struct analyst_sdc *s, enum analyst_sdc_state st, char 
     case ANALYST_SDC_SECONDARY:
         snprintf(buf, len, "suppressed: would reveal a suppressed cell");
         break;
+    case ANALYST_SDC_STRUCTURAL: snprintf(buf, len, "0 (none by design)"); break;
     case ANALYST_SDC_SHOWN: snprintf(buf, len, "shown"); break;
     default: snprintf(buf, len, "hidden"); break;
     }

@@ -8,7 +8,11 @@
  *
  *  1. Threshold (primary suppression): a count below min_count is suppressed.
  *     A zero is a count below the threshold like any other ("none of the cohort"
- *     can itself disclose), so zeros are suppressed whenever min_count > 0.
+ *     can itself disclose), so zeros are suppressed whenever min_count > 0 --
+ *     except a structural zero (analyst_sdc_zero): a count that the design of
+ *     the extract fixes at zero, which every reader knows without being told.
+ *     It is never suppressed, counts as known in every relation, and is never
+ *     suppressed to protect another cell.
  *  2. Rounding: every other count is shown rounded to the nearest multiple of
  *     round_to, halves rounded up (13 -> 15, 12 -> 10, 15 -> 15).
  *  3. Secondary suppression: a relation whose cells are all known but one
@@ -21,6 +25,14 @@
  *     reveals a protected cell.
  *  4. Rates: a rate and its interval are computed from the true counts and
  *     shown only when both numerator and denominator are shown.
+ *
+ * One set of children is one cell, however many tables print it: a caller
+ * that finds a part holding all of its total (the children with an outcome are
+ * all those known to the dataset) passes the total's own index as the part. The
+ * relation total = total + rest then says that rest is zero, and when that
+ * zero is protected the one cell is suppressed wherever it is printed. Two
+ * cells made before they were found to count the same children are tied by a
+ * relation with one part (total = part), which suppresses each with the other.
  *
  * min_count 0 and round_to 1 turn the rules off (every count shown as it is).
  * True counts never leave this module except through analyst_sdc_rate's
@@ -42,7 +54,8 @@ enum analyst_sdc_state {
     ANALYST_SDC_SHOWN = 0,     /* displayed, rounded */
     ANALYST_SDC_THRESHOLD = 1, /* suppressed: fewer than min_count (rule 1) */
     ANALYST_SDC_SECONDARY = 2, /* suppressed: would reveal a suppressed cell (rule 3) */
-    ANALYST_SDC_HIDDEN = 3     /* not displayed; implied by a relation */
+    ANALYST_SDC_HIDDEN = 3,    /* not displayed; implied by a relation */
+    ANALYST_SDC_STRUCTURAL = 4 /* zero by the extract's design: printed as such, never suppressed */
 };
 
 struct analyst_sdc; /* opaque: the cells and relations of one summary */
@@ -67,9 +80,16 @@ const struct analyst_sdc_rules *analyst_sdc_rules(const struct analyst_sdc *s);
  * cell. Returns its index (>= 0), or XL_ERR_NOMEM / XL_ERR_INVALID. */
 int analyst_sdc_cell(struct analyst_sdc *s, long count, int displayed);
 
+/* Adds a structural zero: a count that the extract's design fixes at zero (the
+ * comparison group has, by definition, no child in the cohort dataset). Its
+ * state is ANALYST_SDC_STRUCTURAL from the start, so a caller may ask for it
+ * before analyst_sdc_apply. Returns its index (>= 0), or XL_ERR_NOMEM. */
+int analyst_sdc_zero(struct analyst_sdc *s, int displayed);
+
 /* Records that cell total is the sum of the nparts cells in parts (indices from
- * analyst_sdc_cell). 0, or XL_ERR_INVALID when an index is out of range, nparts
- * is 0, or the true counts do not add up (a bug in the caller), or
+ * analyst_sdc_cell or analyst_sdc_zero; a part may be total itself, see above,
+ * and one part alone ties two cells of the same children). 0, or XL_ERR_INVALID when an index is
+ * out of range, nparts is 0, or the true counts do not add up (a bug in the caller), or
  * XL_ERR_NOMEM. */
 int analyst_sdc_relation(struct analyst_sdc *s, int total, const int *parts, size_t nparts);
 
@@ -81,7 +101,8 @@ int analyst_sdc_apply(struct analyst_sdc *s);
 enum analyst_sdc_state analyst_sdc_state(const struct analyst_sdc *s, int i);
 
 /* The count to print for cell i: 1 with the rounded count in *shown when the
- * cell is shown, 0 (and *shown = 0) when it is suppressed or hidden. */
+ * cell is shown, 0 (and *shown = 0) when it is suppressed, hidden or a
+ * structural zero (whose words analyst_sdc_reason gives). */
 int analyst_sdc_shown(const struct analyst_sdc *s, int i, long *shown);
 
 /* Rule 4: the rate num/den with its interval, from the true counts, when both
@@ -95,7 +116,7 @@ long analyst_sdc_round(long count, long round_to);
 void analyst_wilson(long x, long n, double *lo, double *hi);
 
 /* Plain words for a state: "suppressed: fewer than 10", "suppressed: would
- * reveal a suppressed cell", "shown" or "hidden". Writes into buf (size len)
+ * reveal a suppressed cell", "0 (none by design)", "shown" or "hidden". Writes into buf (size len)
  * and returns buf. */
 const char *analyst_sdc_reason(const struct analyst_sdc *s, enum analyst_sdc_state st, char *buf,
                                size_t len);

@@ -67,6 +67,8 @@ struct s_build {
     long size[2]; /* children per group */
     int ncell[2]; /* sdc cell of each group's size */
     int *known;   /* [dataset * 2 + group]: cell of "known to the dataset", or -1 */
+    int *dated;   /* [column]: cell of the cohort's children with a date, or -1 */
+    long *ndated; /* [column]: how many */
     int r;
     char *err;
     size_t errlen;
@@ -580,22 +582,70 @@ s_rel(struct s_build *b, int total, const int *parts, size_t n)
         b->r = xl_err_set(b->err, b->errlen, r, "summary: inconsistent table: %s", xl_strerror(r));
 }
 
-/* total = part + the hidden rest, both counts given. A rest that is zero by
- * the extract's design (a reader knows it without being told: every cohort
- * child is known to the cohort dataset) is no cell: total = part. Any other
- * rest is a hidden cell, protected when below the threshold (zero included). */
+/* What the children a subset leaves out of its set are, when there are none. */
+enum s_rest {
+    S_REST_ANY,     /* a fact about them (none without the outcome, none outside a
+                     * dataset): a zero that discloses, protected like a small count */
+    S_REST_MISSING, /* children with no value: none says only that the data are complete */
+    S_REST_DESIGN   /* none by the extract's design: every reader knows it */
+};
+
+static int
+s_is_zero(const struct s_build *b, int cell)
+{
+    return cell >= 0 && analyst_sdc_state(b->sum->sdc, cell) == ANALYST_SDC_STRUCTURAL;
+}
+
+/* Records that cell part (part_n children) is a subset of cell whole (whole_n):
+ * whole = part + the hidden rest. When the two count the same children they
+ * are one set: tied when they are two cells, and the rest, zero, is a cell of
+ * its own only when it is protected (S_REST_ANY). An unexpected non-zero rest
+ * is a hidden cell like any other. */
 static void
-s_split(struct s_build *b, int total, long total_n, int part, long part_n, int structural)
+s_within(struct s_build *b, int whole, long whole_n, int part, long part_n, enum s_rest rest)
 {
     int parts[2];
 
-    parts[0] = part;
-    if (structural && total_n == part_n) {
-        s_rel(b, total, parts, 1);
+    if (b->r != 0)
         return;
+    /* None by design: the rest is the whole, nothing to tell. More than the
+     * whole: a value without a record, an extract not as described; the two
+     * counts are printed as they are, related to nothing. */
+    if (s_is_zero(b, part) || part_n > whole_n)
+        return;
+    parts[0] = part;
+    if (part_n == whole_n) {
+        if (part != whole)
+            s_rel(b, whole, parts, 1);
+        if (rest != S_REST_ANY)
+            return;
     }
-    parts[1] = s_cell(b, total_n - part_n, 0);
-    s_rel(b, total, parts, 2);
+    parts[1] = s_cell(b, whole_n - part_n, 0);
+    s_rel(b, whole, parts, 2);
+}
+
+/* The cell of n children, a subset of the whole_n children of cell whole:
+ * whole itself when n == whole_n (the same children, so one cell wherever they
+ * are printed), else a new one; either way related to whole by s_within. */
+static int
+s_subset(struct s_build *b, int whole, long whole_n, long n, enum s_rest rest)
+{
+    int part;
+
+    if (b->r != 0)
+        return -1;
+    part = n == whole_n ? whole : s_cell(b, n, 1);
+    s_within(b, whole, whole_n, part, n, rest);
+    return part;
+}
+
+/* The cell of one of the parts that add up to cell total (total_n children):
+ * total itself when the part holds all of them, else a new displayed cell. The
+ * caller records the relation total = parts. */
+static int
+s_part(struct s_build *b, int total, long total_n, long n)
+{
+    return n == total_n ? total : s_cell(b, n, 1);
 }
 
 /* A new table, its entries empty; NULL (and b->r set) on failure. The pointer
@@ -690,7 +740,10 @@ s_sizes(struct s_build *b)
     for (size_t g = 0; g < d->ngroups; g++)
         s_at(t, 0, g)->count = b->ncell[g];
     if (d->ngroups == 2) {
-        all = s_cell(b, b->size[0] + b->size[1], 1);
+        /* a group of none: all children are the other group, one cell */
+        all = b->size[1] == 0   ? b->ncell[0]
+              : b->size[0] == 0 ? b->ncell[1]
+                                : s_cell(b, b->size[0] + b->size[1], 1);
         s_label(b, &t->cols[2], strdup("all children"));
         s_at(t, 0, 2)->count = all;
         s_rel(b, all, b->ncell, 2);
@@ -717,6 +770,29 @@ s_is_cohort_ds(const struct s_build *b, int k)
            strcmp(b->sum->datasets[k], b->sum->cohort) == 0;
 }
 
+/* Whether the cohort dataset is one of the extract's (when there are two groups). */
+static int
+s_cohort_listed(const struct s_build *b)
+{
+    for (size_t k = 0; k < b->sum->ndatasets; k++)
+        if (s_is_cohort_ds(b, (int)k))
+            return 1;
+    return 0;
+}
+
+static int
+s_zero(struct s_build *b)
+{
+    int i;
+
+    if (b->r != 0)
+        return -1;
+    i = analyst_sdc_zero(b->sum->sdc, 1);
+    if (i < 0)
+        b->r = xl_err_set(b->err, b->errlen, i, "summary: cannot add a cell: %s", xl_strerror(i));
+    return i;
+}
+
 static void
 s_overlap(struct s_build *b, int *ds, size_t nds)
 {
@@ -739,11 +815,16 @@ s_overlap(struct s_build *b, int *ds, size_t nds)
 
             for (size_t k = 0; k < d->n; k++)
                 n += d->group[k] == g && s_known_to(d, ds[r], k);
-            cell = s_cell(b, n, 1);
+            /* The cohort is defined as the children the cohort dataset holds, the
+             * comparison as the others: the one is the whole group by design, the
+             * other none. Whatever is nested in that none is none too (s_subset). */
+            if (g == 1 && n == 0 && s_is_cohort_ds(b, ds[r]))
+                cell = s_zero(b);
+            else
+                cell = s_subset(b, b->ncell[g], b->size[g], n,
+                                g == 0 && s_is_cohort_ds(b, ds[r]) ? S_REST_DESIGN : S_REST_ANY);
             b->known[ds[r] * 2 + (int)g] = cell;
             s_at(t, r, g)->count = cell;
-            /* the cohort is defined as the children the cohort dataset holds */
-            s_split(b, b->ncell[g], b->size[g], cell, n, g == 0 && s_is_cohort_ds(b, ds[r]));
         }
     }
 
@@ -783,7 +864,11 @@ s_overlap(struct s_build *b, int *ds, size_t nds)
             n[(!isnan(h) && h >= 1 && h <= (double)D) ? (size_t)h : D + 1]++;
         }
         for (size_t r = 0; r < D; r++) {
-            parts[r] = s_cell(b, n[r + 1], 1);
+            /* a comparison child is not in the cohort dataset, so in all D by design none */
+            if (g == 1 && r + 1 == D && n[D] == 0 && s_cohort_listed(b))
+                parts[r] = s_zero(b);
+            else
+                parts[r] = s_part(b, b->ncell[g], b->size[g], n[r + 1]);
             s_at(t, r, g)->count = parts[r];
         }
         /* every child is in 1 to D datasets: an empty rest is no cell */
@@ -797,8 +882,8 @@ s_overlap(struct s_build *b, int *ds, size_t nds)
     /* Children in both of two datasets: one matrix per group. */
     for (size_t g = 0; g < d->ngroups && nds >= 2; g++) {
         t = s_table(b, s_fmt("Children in both of two datasets: %s", s_group_name(d, g)),
-                    "Children with records in both the row's and the column's dataset; the "
-                    "diagonal holds the children known to the dataset.",
+                    "Children with records in both of two datasets; a dataset alone (the "
+                    "diagonal of the grid) holds all the children known to it.",
                     ANALYST_CHART_MATRIX, nds, nds);
         if (t == NULL)
             return;
@@ -810,6 +895,7 @@ s_overlap(struct s_build *b, int *ds, size_t nds)
         for (size_t i = 0; i < nds; i++) {
             s_at(t, i, i)->count = b->known[ds[i] * 2 + (int)g];
             for (size_t j = i + 1; j < nds; j++) {
+                int ki = b->known[ds[i] * 2 + (int)g], kj = b->known[ds[j] * 2 + (int)g];
                 long both = 0, ni = 0, nj = 0;
                 int cell;
 
@@ -824,14 +910,15 @@ s_overlap(struct s_build *b, int *ds, size_t nds)
                     nj += c;
                     both += a && c;
                 }
-                cell = s_cell(b, both, 1);
+                /* "both" holding all of one dataset's children is that dataset's cell */
+                cell = both == ni ? ki : both == nj ? kj : s_cell(b, both, 1);
                 s_at(t, i, j)->count = cell;
                 /* a cohort child is in the cohort dataset, so with it "both" is all of
                  * the other dataset's cohort children */
-                s_split(b, b->known[ds[i] * 2 + (int)g], ni, cell, both,
-                        g == 0 && s_is_cohort_ds(b, ds[j]));
-                s_split(b, b->known[ds[j] * 2 + (int)g], nj, cell, both,
-                        g == 0 && s_is_cohort_ds(b, ds[i]));
+                s_within(b, ki, ni, cell, both,
+                         g == 0 && s_is_cohort_ds(b, ds[j]) ? S_REST_DESIGN : S_REST_ANY);
+                s_within(b, kj, nj, cell, both,
+                         g == 0 && s_is_cohort_ds(b, ds[i]) ? S_REST_DESIGN : S_REST_ANY);
             }
         }
     }
@@ -866,7 +953,7 @@ s_evidence(struct s_build *b)
                 n[v != NULL ? s_lookup(v, s_bands, S_NBANDS) : S_NBANDS]++;
         }
         for (size_t r = 0; r < S_NBANDS; r++) {
-            parts[r] = s_cell(b, n[r], 1);
+            parts[r] = s_part(b, b->ncell[g], b->size[g], n[r]);
             s_at(t, r, g)->count = parts[r];
         }
         /* every child has a band: an empty rest is no cell */
@@ -877,8 +964,12 @@ s_evidence(struct s_build *b)
 }
 
 /* The denominator cell of an outcome for group g: children with a value
- * (valued of them). The cell of the children known to the dataset when the
- * two are the same count, so one number is not shown twice under two fates. */
+ * (valued of them), a subset of those known to the dataset. The cell of the
+ * children known to the dataset when every one of them has a value: the same
+ * children, so one number is not shown twice under two fates. That none lacks
+ * a value says only that the data are complete, so that zero is not
+ * protected; the children of the group without a value (not known to the
+ * dataset, or known without a value) are. */
 static int
 s_den(struct s_build *b, const struct s_col *col, size_t g, long valued)
 {
@@ -893,10 +984,9 @@ s_den(struct s_build *b, const struct s_col *col, size_t g, long valued)
         if (nknown == valued)
             return known;
     }
-    cell = s_cell(b, valued, 1);
-    s_split(b, b->ncell[g], b->size[g], cell, valued, 0);
-    if (known >= 0 && nknown > valued)
-        s_split(b, known, nknown, cell, valued, 0);
+    cell = s_subset(b, b->ncell[g], b->size[g], valued, S_REST_ANY);
+    if (known >= 0)
+        s_within(b, known, nknown, cell, valued, S_REST_MISSING);
     return cell;
 }
 
@@ -960,10 +1050,15 @@ s_rates(struct s_build *b)
             } else {
                 dcell = s_den(b, c, g, den);
             }
-            num = s_cell(b, yes, 1);
-            s_split(b, dcell, den, num, yes, 0);
+            /* all with the outcome: the denominator's cell, and none without
+             * is protected (none known to the police without an offence) */
+            num = s_subset(b, dcell, den, yes, S_REST_ANY);
             s_at(t, r, g)->count = num;
             s_at(t, r, g)->den = dcell;
+            if (g == 0 && c->type == S_DATE) {
+                b->dated[i] = num;
+                b->ndated[i] = yes;
+            }
         }
         r++;
     }
@@ -1102,7 +1197,7 @@ s_text_one(struct s_build *b, const struct s_col *c)
             goto out;
         }
         for (size_t r = 0; r < nrows + other; r++) {
-            parts[r] = s_cell(b, r < nrows ? dv[r].n[g] : rest[g], 1);
+            parts[r] = s_part(b, den, valued[g], r < nrows ? dv[r].n[g] : rest[g]);
             s_at(t, r, g)->count = parts[r];
             s_at(t, r, g)->den = den;
         }
@@ -1154,11 +1249,17 @@ s_before_after(struct s_build *b)
             before += c->v[k] < idx->v[k];
             after += c->v[k] >= idx->v[k];
         }
-        parts[0] = s_cell(b, before, 1);
-        parts[1] = s_cell(b, after, 1);
-        both = s_cell(b, before + after, 1);
+        /* Those with both dates are those with the event's date (the rates
+         * table's count) less those with no index date: the same cell when
+         * every one has an index date. */
+        if (b->dated[i] >= 0)
+            both = s_subset(b, b->dated[i], b->ndated[i], before + after, S_REST_MISSING);
+        else
+            both = s_cell(b, before + after, 1);
+        s_within(b, b->ncell[0], b->size[0], both, before + after, S_REST_ANY);
+        parts[0] = s_part(b, both, before + after, before);
+        parts[1] = s_part(b, both, before + after, after);
         s_rel(b, both, parts, 2);
-        s_split(b, b->ncell[0], b->size[0], both, before + after, 0);
         s_at(t, r, 0)->count = parts[0];
         s_at(t, r, 0)->den = both;
         s_at(t, r, 1)->count = parts[1];
@@ -1220,13 +1321,17 @@ analyst_summary_load(const char *dir, struct analyst_summary **out, char *err, s
         goto out;
     sum->sdc = analyst_sdc_new(&rules);
     b.known = malloc((2 * sum->ndatasets + 1) * sizeof *b.known);
+    b.dated = malloc((d.ncols + 1) * sizeof *b.dated);
+    b.ndated = calloc(d.ncols + 1, sizeof *b.ndated);
     ds = malloc((sum->ndatasets + 1) * sizeof *ds);
-    if (sum->sdc == NULL || b.known == NULL || ds == NULL) {
+    if (sum->sdc == NULL || b.known == NULL || b.dated == NULL || b.ndated == NULL || ds == NULL) {
         r = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
         goto out;
     }
     for (size_t k = 0; k < 2 * sum->ndatasets; k++)
         b.known[k] = -1;
+    for (size_t k = 0; k < d.ncols; k++)
+        b.dated[k] = -1;
     b.sum = sum;
     b.d = &d;
     b.err = err;
@@ -1253,6 +1358,8 @@ analyst_summary_load(const char *dir, struct analyst_summary **out, char *err, s
 out:
     free(ds);
     free(b.known);
+    free(b.dated);
+    free(b.ndated);
     s_data_free(&d);
     analyst_summary_destroy(&sum);
     return r;
@@ -1352,13 +1459,25 @@ analyst_sdc_words(const struct analyst_summary *s, void (*line)(void *arg, const
         snprintf(buf, sizeof buf,
                  "Counts below %ld are suppressed (\"suppressed: fewer than %ld\"). A zero is "
                  "suppressed like any count below %ld, because \"none of the group\" can itself "
-                 "disclose something about the children.",
+                 "disclose something about the children (that every child known to the police "
+                 "has an offence, say).",
                  r->min_count, r->min_count, r->min_count);
+        line(arg, buf);
+        if (s->cohort != NULL) {
+            snprintf(buf, sizeof buf,
+                     "Zeros that follow from how the extract is made are not suppressed, "
+                     "because every reader knows them already: the comparison group is the "
+                     "children with no record in %s, so by design none of them is known to "
+                     "it, has a value from it, or is in every dataset of the extract. These "
+                     "are printed as \"0 (none by design)\" and never make another count "
+                     "suppressed.",
+                     s->cohort);
+            line(arg, buf);
+        }
     } else {
-        snprintf(buf, sizeof buf,
-                 "No threshold: this project's settings show counts of any size, zeros included.");
+        line(arg, "No threshold: this project's settings show counts of any size, zeros "
+                  "included.");
     }
-    line(arg, buf);
     if (r->round_to > 1)
         snprintf(buf, sizeof buf,
                  "Every count shown is rounded to the nearest %ld (halves rounded up), so no "
@@ -1367,13 +1486,20 @@ analyst_sdc_words(const struct analyst_summary *s, void (*line)(void *arg, const
     else
         snprintf(buf, sizeof buf, "Counts are not rounded: this project's settings turn it off.");
     line(arg, buf);
-    snprintf(buf, sizeof buf,
-             "Where cells add up to a total that is shown (yes and no to the children with a "
-             "value, values or bands to the group, before and on/after to those with both dates, "
-             "cohort and comparison to all children, two datasets to one), and the others would "
-             "give back a suppressed cell or a difference below the threshold, the next-smallest "
-             "cell is suppressed too (\"suppressed: would reveal a suppressed cell\").");
-    line(arg, buf);
+    line(arg, "The same children are the same count in every table, shown or suppressed alike "
+              "wherever they appear: the children known to a dataset, and those of them with a "
+              "value, with the outcome or with an event's date when that is every one of them, "
+              "and those with both dates when every one has an index date. When such a count "
+              "is all of a larger one and the children it leaves out would be a zero that "
+              "discloses (every child known to the dataset has the outcome), it is suppressed "
+              "everywhere it appears.");
+    line(arg, "Where cells add up to a total that is shown (yes and no to the children with a "
+              "value, those with a value to those known to the dataset, those known to a "
+              "dataset to the group, values or bands to the group, before and on/after to "
+              "those with both dates, cohort and comparison to all children, two datasets to "
+              "one), and the others would give back a suppressed cell or a difference below "
+              "the threshold, the next-smallest cell is suppressed too (\"suppressed: would "
+              "reveal a suppressed cell\").");
     line(arg, "Rates and their 95% Wilson intervals are computed from the exact counts and shown, "
               "as whole percentages, only when both the number with the outcome and the "
               "denominator are shown.");

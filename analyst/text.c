@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "text.h"
@@ -36,6 +37,55 @@ s_wrap(FILE *f, const char *lead, int indent, const char *text)
     fputc('\n', f);
 }
 
+/* A line of text from the data (purpose, legal basis), wrapped like the notes
+ * and with control bytes replaced as s_put does. */
+static void
+s_wrap_data(FILE *f, const char *lead, int indent, const char *text)
+{
+    char *copy = strdup(text);
+
+    if (copy == NULL) { /* unwrapped is still readable */
+        fputs(lead, f);
+        s_put(f, text);
+        fputc('\n', f);
+        return;
+    }
+    for (char *p = copy; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    s_wrap(f, lead, indent, copy);
+    free(copy);
+}
+
+/* "Datasets: a/b, c/d, ...", wrapped. */
+static void
+s_datasets(FILE *f, const struct analyst_summary *s)
+{
+    size_t len = 1;
+    char *all;
+
+    for (size_t k = 0; k < s->ndatasets; k++)
+        len += strlen(s->datasets[k]) + 2;
+    all = malloc(len);
+    if (all == NULL) { /* unwrapped is still readable */
+        fputs("Datasets:", f);
+        for (size_t k = 0; k < s->ndatasets; k++) {
+            fputs(k ? ", " : " ", f);
+            s_put(f, s->datasets[k]);
+        }
+        fputc('\n', f);
+        return;
+    }
+    all[0] = '\0';
+    for (size_t k = 0; k < s->ndatasets; k++) {
+        if (k)
+            strcat(all, ", ");
+        strcat(all, s->datasets[k]);
+    }
+    s_wrap_data(f, "Datasets:", 2, all);
+    free(all);
+}
+
 static void
 s_rule_line(void *arg, const char *text)
 {
@@ -53,6 +103,8 @@ s_table(FILE *f, const struct analyst_summary *s, const struct analyst_table *t)
     fputc('\n', f);
     s_wrap(f, "   ", 3, t->note);
     if (t->chart == ANALYST_CHART_MATRIX) {
+        /* The diagonal is the children known to the dataset, said so: under a
+         * heading of pairs a dataset's name alone reads as a pair's. */
         for (size_t i = 0; i < t->nrows; i++) {
             for (size_t j = i; j < t->ncols; j++) {
                 fputs("  ", f);
@@ -60,6 +112,8 @@ s_table(FILE *f, const struct analyst_summary *s, const struct analyst_table *t)
                 if (j != i) {
                     fputs(" and ", f);
                     s_put(f, t->cols[j]);
+                } else {
+                    fputs(" (all known to it)", f);
                 }
                 fprintf(f, ": %s\n",
                         analyst_entry_text(s, &t->e[i * t->ncols + j], buf, sizeof buf));
@@ -94,16 +148,10 @@ analyst_text_write(const struct analyst_summary *s, FILE *out, char *err, size_t
         s_put(out, s->created);
     }
     fputc('\n', out);
-    if (s->purpose != NULL) {
-        fputs("Purpose: ", out);
-        s_put(out, s->purpose);
-        fputc('\n', out);
-    }
-    if (s->legal_basis != NULL) {
-        fputs("Legal basis: ", out);
-        s_put(out, s->legal_basis);
-        fputc('\n', out);
-    }
+    if (s->purpose != NULL)
+        s_wrap_data(out, "Purpose:", 2, s->purpose);
+    if (s->legal_basis != NULL)
+        s_wrap_data(out, "Legal basis:", 2, s->legal_basis);
     fputs("Cohort: ", out);
     if (s->cohort != NULL) {
         s_put(out, s->cohort);
@@ -117,12 +165,7 @@ analyst_text_write(const struct analyst_summary *s, FILE *out, char *err, size_t
         s_put(out, s->index_date);
         fputc('\n', out);
     }
-    fputs("Datasets:", out);
-    for (size_t k = 0; k < s->ndatasets; k++) {
-        fputs(k ? ", " : " ", out);
-        s_put(out, s->datasets[k]);
-    }
-    fputc('\n', out);
+    s_datasets(out, s);
     for (size_t i = 0; i < s->ntables; i++)
         s_table(out, s, &s->tables[i]);
     fputs("\nNotes: disclosure control\n", out);

@@ -114,6 +114,83 @@ mkdir -p "$T_DIR/off" && cp "$D"/*.csv "$T_DIR/off/" && mv "$T_DIR/m.json" "$T_D
 "$A" summary "$T_DIR/off" >"$T_DIR/off.txt" 2>&1
 check "with the rules off the exact 13 of 48 is printed" sh -c "grep -A2 -F 'gp_registered (nhs/gp): yes' '$T_DIR/off.txt' | grep -Eq '^    cohort +13 of 48'"
 
+# A second extract, for one set of children printed in several tables and for
+# zeros fixed by the extract's design. 80 cohort children (prog/cohort), 120
+# comparison. 45 cohort children are known to pol/youth-justice, and every one
+# of them has offences above 0 and a first-offence date, so the children with
+# the outcome, with a date and with both dates are those 45 again: one count,
+# which must be suppressed everywhere (none known without an offence is a zero
+# that discloses), never suppressed in one table and printed in another. The
+# comparison group has no child in prog/cohort by design: its count there, its
+# sessions and its "3 datasets" are zero by design, printed as such, and do not
+# suppress its "2 datasets" (48).
+S=$T_DIR/same
+mkdir -p "$S"
+cat >"$S/manifest.json" <<'EOF2'
+{"project": "same-children", "run": 1, "cohort": "prog/cohort", "index_date": "start",
+ "sdc": {"min_count": 10, "round_to": 5},
+ "datasets": [{"agency": "prog", "dataset": "cohort"}, {"agency": "pol", "dataset": "youth-justice"},
+              {"agency": "nhs", "dataset": "gp"}]}
+EOF2
+cat >"$S/dictionary.csv" <<'EOF2'
+file,column,type,role,source,meaning,values
+people.csv,pseudonym,text,pseudonym,,pseudonym,hex
+people.csv,in_cohort,bool,cohort,prog/cohort,in the cohort dataset,1 or 0
+people.csv,evidence,text,evidence,,weakest link evidence,bands
+people.csv,n_datasets,int,datasets,,datasets holding the child,1 to 3
+people.csv,records_prog,int,records,prog/cohort,records,0 = not known
+people.csv,records_yj,int,records,pol/youth-justice,records,0 = not known
+people.csv,records_gp,int,records,nhs/gp,records,0 = not known
+people.csv,start,date,index_date,prog/cohort,programme start,YYYY-MM-DD
+people.csv,sessions,int,outcome,prog/cohort,sessions attended,count
+people.csv,offences,int,outcome,pol/youth-justice,offences,count
+people.csv,first_offence,date,outcome,pol/youth-justice,first offence,YYYY-MM-DD
+people.csv,gp_registered,bool,outcome,nhs/gp,registered with a GP,1 or 0
+EOF2
+awk 'BEGIN {
+    print "pseudonym,in_cohort,evidence,n_datasets,records_prog,records_yj,records_gp,start,sessions,offences,first_offence,gp_registered"
+    for (i = 0; i < 200; i++) {
+        c = i < 80
+        yj = c ? i < 45 : i < 140
+        gp = (i % 5 != 0) || (!c && !yj)
+        ev = (i % 10 == 0) ? "identifier" : "keys"
+        start = c ? "2023-03-01" : ""
+        ses = c ? i % 4 : ""
+        off = yj ? 1 + i % 3 : ""
+        fo = !yj ? "" : !c ? "2022-01-01" : (i < 30) ? "2022-05-01" : "2023-06-01"
+        reg = gp ? (i % 7 != 0) : ""
+        printf "%032x,%d,%s,%d,%d,%d,%d,%s,%s,%s,%s,%s\n", i + 1, c, ev, c + yj + gp, c, yj, gp, start, ses, off, fo, reg
+    }
+}' >"$S/people.csv"
+"$A" summary "$S" >"$T_DIR/same.txt" 2>&1
+# The entry of group $2 under the row whose label starts with $1, in table $3.
+entry() { sed -n "/^== $3/,/^==/p" "$T_DIR/same.txt" | grep -A3 -F -- "  $1" | grep -m1 "^    $2 " | sed "s/^    $2 *//"; }
+yj=$(entry 'pol/youth-justice' cohort 'Children known to each dataset')
+check "cohort known to youth justice suppressed ($yj)" sh -c "case '$yj' in suppressed:*) ;; *) exit 1 ;; esac"
+for row in 'offences (pol/youth-justice): above 0' 'first_offence (pol/youth-justice): has a date'; do
+    v=$(entry "$row" cohort 'Outcome rates')
+    check "the same 45 children suppressed as '$row' too ($v)" [ "$v" = "$yj" ]
+    v=$(entry "$row" comparison 'Outcome rates')
+    w=$(entry 'pol/youth-justice' comparison 'Children known to each dataset')
+    check "and for the comparison group ($v, $w)" sh -c "[ '$v' = '$w' ] && case '$w' in suppressed:*) ;; *) exit 1 ;; esac"
+done
+v=$(sed -n '/^== Before and after/,/^==/p' "$T_DIR/same.txt" | grep -m1 '^    with both dates' | sed 's/^    with both dates *//')
+check "with both dates, the same 45, suppressed too ($v)" [ "$v" = "$yj" ]
+check "the 45 printed nowhere" lacks -Ew '45( of|$)' "$T_DIR/same.txt"
+v=$(entry 'prog/cohort' comparison 'Children known to each dataset')
+check "comparison in the cohort dataset: none by design ($v)" [ "$v" = "0 (none by design)" ]
+v=$(entry '3 datasets' comparison 'Children by number of datasets')
+check "comparison in all 3 datasets: none by design ($v)" [ "$v" = "0 (none by design)" ]
+v=$(entry '2 datasets' comparison 'Children by number of datasets')
+check "a zero by design suppresses nothing: comparison in 2 datasets shown ($v)" [ "$v" = 50 ]
+v=$(entry 'sessions (prog/cohort): above 0' comparison 'Outcome rates')
+check "comparison sessions: none by design ($v)" [ "$v" = "0 (none by design)" ]
+v=$(entry 'probable' cohort 'Link evidence')
+check "any other zero is still suppressed ($v)" [ "$v" = "suppressed: fewer than 10" ]
+notes=$(sed -n '/^Notes: disclosure control/,$p' "$T_DIR/same.txt" | tr -s ' \n' '  ')
+check "footnote states the zero-by-design rule" sh -c "printf '%s' \"\$1\" | grep -q 'none by design'" _ "$notes"
+check "footnote still states the zero rule" sh -c "printf '%s' \"\$1\" | grep -q 'A zero is suppressed like any count below 10'" _ "$notes"
+
 # Errors name the file and row.
 cp -r "$D" "$T_DIR/bad"
 sed -i '5s/,2023-02-04,/,2023-02-30,/' "$T_DIR/bad/people.csv"

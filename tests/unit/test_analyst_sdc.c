@@ -286,6 +286,129 @@ test_chain(void **state)
     analyst_sdc_destroy(&s);
 }
 
+/* A structural zero (fixed by the extract's design) is not suppressed and does
+ * not make its neighbours go: group = 1 + 2 + 3 datasets with "3 datasets" a
+ * structural zero and the others large leaves everything shown. An ordinary
+ * zero in its place is suppressed and takes the smallest part with it. */
+static void
+test_structural_zero(void **state)
+{
+    struct analyst_sdc *s = s_new();
+    int tot = analyst_sdc_cell(s, 300, 1), one = analyst_sdc_cell(s, 250, 1);
+    int two = analyst_sdc_cell(s, 50, 1), three = analyst_sdc_zero(s, 1);
+    int tot2 = analyst_sdc_cell(s, 300, 1), one2 = analyst_sdc_cell(s, 250, 1);
+    int two2 = analyst_sdc_cell(s, 50, 1), three2 = analyst_sdc_cell(s, 0, 1);
+    int p1[3], p2[3];
+    struct analyst_rate r;
+    char buf[80];
+    long v = -1;
+
+    (void)state;
+    assert_int_equal(analyst_sdc_state(s, three), ANALYST_SDC_STRUCTURAL); /* before apply */
+    p1[0] = one;
+    p1[1] = two;
+    p1[2] = three;
+    p2[0] = one2;
+    p2[1] = two2;
+    p2[2] = three2;
+    assert_int_equal(analyst_sdc_relation(s, tot, p1, 3), 0);
+    assert_int_equal(analyst_sdc_relation(s, tot2, p2, 3), 0);
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    assert_int_equal(analyst_sdc_state(s, three), ANALYST_SDC_STRUCTURAL);
+    assert_int_equal(analyst_sdc_shown(s, three, &v), 0);
+    assert_int_equal(v, 0);
+    assert_string_equal(analyst_sdc_reason(s, analyst_sdc_state(s, three), buf, sizeof buf),
+                        "0 (none by design)");
+    assert_int_equal(s_shown(s, two), 50);
+    assert_int_equal(s_shown(s, one), 250);
+    assert_int_equal(s_shown(s, tot), 300);
+    s_suppressed(s, three2, ANALYST_SDC_THRESHOLD);
+    s_suppressed(s, two2, ANALYST_SDC_SECONDARY);
+    assert_int_equal(s_shown(s, one2), 250);
+    /* no rate over a structural zero */
+    analyst_sdc_rate(s, three, three, &r);
+    assert_int_equal(r.shown, 0);
+    analyst_sdc_destroy(&s);
+}
+
+/* A structural zero is never the cell suppressed to protect another: with
+ * t = a + z + x, x = 4 and z structural, the shown a goes, not z. */
+static void
+test_structural_not_victim(void **state)
+{
+    struct analyst_sdc *s = s_new();
+    int t = analyst_sdc_cell(s, 40, 1), a = analyst_sdc_cell(s, 36, 1);
+    int z = analyst_sdc_zero(s, 1), x = analyst_sdc_cell(s, 4, 1);
+    int parts[3];
+
+    (void)state;
+    parts[0] = a;
+    parts[1] = z;
+    parts[2] = x;
+    assert_int_equal(analyst_sdc_relation(s, t, parts, 3), 0);
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    s_suppressed(s, x, ANALYST_SDC_THRESHOLD);
+    s_suppressed(s, a, ANALYST_SDC_SECONDARY);
+    assert_int_equal(analyst_sdc_state(s, z), ANALYST_SDC_STRUCTURAL);
+    assert_int_equal(s_shown(s, t), 40);
+    analyst_sdc_destroy(&s);
+}
+
+/* One set of children, one cell: every child known to a dataset (57) has the
+ * outcome, so the children with it are the known cell itself, and known =
+ * known + none-without says the protected zero. The one cell is suppressed,
+ * and so wherever it is printed; the group around it stays shown. */
+static void
+test_same_children_one_cell(void **state)
+{
+    struct analyst_sdc *s = s_new();
+    int group = analyst_sdc_cell(s, 200, 1), known = analyst_sdc_cell(s, 57, 1);
+    int rest = analyst_sdc_cell(s, 143, 0), none = analyst_sdc_cell(s, 0, 0);
+    int p1[2], p2[2];
+    struct analyst_rate r;
+
+    (void)state;
+    p1[0] = known;
+    p1[1] = rest;
+    p2[0] = known; /* the children with the outcome: the same cell */
+    p2[1] = none;
+    assert_int_equal(analyst_sdc_relation(s, group, p1, 2), 0);
+    assert_int_equal(analyst_sdc_relation(s, known, p2, 2), 0);
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    s_suppressed(s, known, ANALYST_SDC_SECONDARY);
+    assert_int_equal(s_shown(s, group), 200);
+    analyst_sdc_rate(s, known, known, &r);
+    assert_int_equal(r.shown, 0);
+    analyst_sdc_destroy(&s);
+}
+
+/* Two cells found to count the same children are tied (a relation with one
+ * part): when one goes, so does the other. Here b is all of a, and a = b +
+ * zero is protected; without the tie a would go and b stay printed. */
+static void
+test_tied_cells(void **state)
+{
+    struct analyst_sdc *s = s_new();
+    int a = analyst_sdc_cell(s, 120, 1), b = analyst_sdc_cell(s, 120, 1);
+    int z = analyst_sdc_cell(s, 0, 0), c = analyst_sdc_cell(s, 300, 1);
+    int d = analyst_sdc_cell(s, 300, 1), tie[1], p[2];
+
+    (void)state;
+    tie[0] = b;
+    p[0] = b;
+    p[1] = z;
+    assert_int_equal(analyst_sdc_relation(s, a, tie, 1), 0);
+    assert_int_equal(analyst_sdc_relation(s, a, p, 2), 0);
+    tie[0] = d;
+    assert_int_equal(analyst_sdc_relation(s, c, tie, 1), 0); /* a tie alone suppresses nothing */
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    s_suppressed(s, a, ANALYST_SDC_SECONDARY);
+    s_suppressed(s, b, ANALYST_SDC_SECONDARY);
+    assert_int_equal(s_shown(s, c), 300);
+    assert_int_equal(s_shown(s, d), 300);
+    analyst_sdc_destroy(&s);
+}
+
 static void
 test_bad_input(void **state)
 {
@@ -324,6 +447,10 @@ main(void)
         cmocka_unit_test(test_total_suppressed),
         cmocka_unit_test(test_across_tables),
         cmocka_unit_test(test_chain),
+        cmocka_unit_test(test_structural_zero),
+        cmocka_unit_test(test_structural_not_victim),
+        cmocka_unit_test(test_same_children_one_cell),
+        cmocka_unit_test(test_tied_cells),
         cmocka_unit_test(test_bad_input),
     };
 
