@@ -506,7 +506,7 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
     struct s_fetch f;
     xl_envelope *rep = NULL;
     uint64_t people = 0;
-    double t0, last = 0;
+    double start = xl_monotonic(), t0, last = 0;
     char path[4200], sighex[2 * XL_SIG_BYTES + 2];
     int r;
 
@@ -606,6 +606,10 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
                        strerror(errno));
     if (r != 0)
         goto out;
+    if (!o->quiet)
+        xl_info("%llu rows received, opened and checked against the manifest in %.1f s",
+                (unsigned long long)f.seen, xl_monotonic() - t0);
+    t0 = xl_monotonic();
 
     /* 4. the person-level files, the manifest beside them, then the rename */
     r = analyst_people_write(&f.l, f.bucket, f.nbuckets, f.stage, &people, err, errlen);
@@ -616,15 +620,18 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
         strcat(sighex, "\n");
         r = s_write_file(f.stage, "manifest.sig", sighex, strlen(sighex), err, errlen);
     }
+    if (r == 0 && !o->quiet)
+        xl_info("people.csv, people.dta and dictionary.csv written in %.1f s", xl_monotonic() - t0);
     if (r == 0 && rename(f.stage, o->out_dir) != 0)
         r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot rename to %s: %s", f.stage, o->out_dir,
                        strerror(errno));
     if (r == 0) {
         f.stage[0] = '\0';
         printf("extract of project %s verified: %llu records of %llu children from %zu datasets "
-               "(link run %.0f) in %s/\n",
+               "(link run %.0f) in %.1f s, written to %s/\n",
                f.l.project, (unsigned long long)f.seen, (unsigned long long)people, f.l.nds,
-               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f.m, "run")), o->out_dir);
+               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f.m, "run")),
+               xl_monotonic() - start, o->out_dir);
         printf("  people.csv, people.dta (one row per child), records.csv (one per record), "
                "dictionary.csv, manifest.json\n");
     }

@@ -119,13 +119,14 @@ s_tmpfile(const char *dir, char *err, size_t errlen)
         return fd;
     if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
         return xl_err_set(err, errlen, errno == ENOSPC ? XL_ERR_NOSPACE : XL_ERR_IO,
-                           "extract: cannot create a temporary file in %s: %s", dir,
-                           strerror(errno));
+                          "extract: cannot create a temporary file in %s: %s", dir,
+                          strerror(errno));
     snprintf(path, sizeof path, "%s/.extract-XXXXXX", dir);
     fd = mkostemp(path, O_CLOEXEC);
     if (fd < 0)
-        return xl_err_set(err, errlen, XL_ERR_IO, "extract: cannot create a temporary file in %s: %s",
-                           dir, strerror(errno));
+        return xl_err_set(err, errlen, XL_ERR_IO,
+                          "extract: cannot create a temporary file in %s: %s", dir,
+                          strerror(errno));
     unlink(path);
     return fd;
 }
@@ -376,8 +377,8 @@ s_spill(struct s_prep *p, FILE *b, FILE *spool, crypto_hash_sha256_state *h, uin
         return xl_err_set(p->err, p->errlen, XL_ERR_IO, "extract: cannot read back a bucket");
     }
     for (size_t at = 0; at + 4 <= (size_t)size;) {
-        size_t len = (size_t)buf[at] << 24 | (size_t)buf[at + 1] << 16 |
-                     (size_t)buf[at + 2] << 8 | buf[at + 3];
+        size_t len = (size_t)buf[at] << 24 | (size_t)buf[at + 1] << 16 | (size_t)buf[at + 2] << 8 |
+                     buf[at + 3];
         if (n == cap) {
             size_t nc = cap ? 2 * cap : 4096;
             void *q = realloc(off, nc * sizeof *off);
@@ -400,7 +401,8 @@ s_spill(struct s_prep *p, FILE *b, FILE *spool, crypto_hash_sha256_state *h, uin
     }
     for (size_t i = 0; i < n; i++) {
         const uint8_t *row = buf + off[i];
-        size_t len = 4 + ((size_t)row[0] << 24 | (size_t)row[1] << 16 | (size_t)row[2] << 8 | row[3]);
+        size_t len =
+            4 + ((size_t)row[0] << 24 | (size_t)row[1] << 16 | (size_t)row[2] << 8 | row[3]);
         if (*page_rows > 0 && *page_bytes + len > LINKER_EXTRACT_PAGE) {
             if (e->pages + 2 > *cappages) {
                 size_t nc = *cappages * 2;
@@ -444,8 +446,9 @@ s_pseudonym_mac(struct s_prep *p)
     static const char label[] = "crosslink project secret";
     uint8_t *secret = xl_secret_alloc(XL_HASH_BYTES);
     struct xl_iov parts[2] = {{label, sizeof label}, {p->e->project.id, strlen(p->e->project.id)}};
-    uint8_t prefix[] = {'c', 'r', 'o', 's', 's', 'l', 'i', 'n', 'k', ' ', 'p', 's', 'e', 'u',
-                        'd', 'o', 'n', 'y', 'm', 0, (uint8_t)p->graph};
+    uint8_t prefix[] = {'c', 'r', 'o', 's', 's', 'l', 'i',
+                        'n', 'k', ' ', 'p', 's', 'e', 'u',
+                        'd', 'o', 'n', 'y', 'm', 0,   (uint8_t)p->graph};
     int r;
 
     p->mac = xl_secret_alloc(sizeof *p->mac);
@@ -744,6 +747,7 @@ s_worker(void *arg)
     while (!x->stop) {
         struct s_extract *e = NULL;
         char err[XL_ERRBUF] = "";
+        double t0;
         int r;
         for (size_t i = 0; i < LINKER_EXTRACTS_MAX && e == NULL; i++) {
             if (x->slot[i].state == S_QUEUED)
@@ -755,9 +759,14 @@ s_worker(void *arg)
         }
         e->state = S_PREPARING;
         pthread_mutex_unlock(&x->lock);
+        t0 = xl_monotonic();
         r = s_prepare(x, e, err, sizeof err);
         if (r != 0)
             xl_error("extract for project %s (key %s) failed: %s", e->project.id, e->key_id, err);
+        else
+            xl_info("extract of project %s for key %s prepared in %.1f s: %llu rows in %llu pages",
+                    e->project.id, e->key_id, xl_monotonic() - t0, (unsigned long long)e->rows,
+                    (unsigned long long)e->pages);
         pthread_mutex_lock(&x->lock);
         e->fail_code = r;
         snprintf(e->fail_msg, sizeof e->fail_msg, "%s", err);
@@ -973,7 +982,8 @@ linker_extracts_tick(struct linker_extracts *x)
             else
                 s_answer_error(x, e,
                                e->fail_code == XL_ERR_NOSPACE ? XL_ERR_UNAVAILABLE
-                               : e->fail_code == XL_ERR_UNAVAILABLE || e->fail_code == XL_ERR_NOTFOUND
+                               : e->fail_code == XL_ERR_UNAVAILABLE ||
+                                       e->fail_code == XL_ERR_NOTFOUND
                                    ? e->fail_code
                                    : XL_ERR_INTERNAL,
                                e->fail_code == XL_ERR_NOTFOUND
@@ -986,8 +996,8 @@ linker_extracts_tick(struct linker_extracts *x)
             if (e->state == S_FAILED)
                 s_slot_free(e);
         } else if (e->state == S_READY && now - e->last_used > LINKER_EXTRACT_IDLE) {
-            xl_info("extract of project %s for key %s dropped after %.0f s unasked",
-                    e->project.id, e->key_id, LINKER_EXTRACT_IDLE);
+            xl_info("extract of project %s for key %s dropped after %.0f s unasked", e->project.id,
+                    e->key_id, LINKER_EXTRACT_IDLE);
             s_slot_free(e);
         }
     }
@@ -1141,7 +1151,8 @@ s_page(struct linker_extracts *x, const struct linker_actor *who, const void *ri
         end.signature.len = XL_SIG_BYTES;
     } else {
         pthread_mutex_unlock(&x->lock);
-        linker_answer_fail(res, XL_ERR_FORMAT, "the extract has %llu pages; page %llu is past its end",
+        linker_answer_fail(res, XL_ERR_FORMAT,
+                           "the extract has %llu pages; page %llu is past its end",
                            (unsigned long long)e->pages, (unsigned long long)q->page);
         return;
     }
