@@ -82,13 +82,14 @@ set -- $sum
 prep=$(sed -n 's/.*extract prepared in \([0-9.]*\) s.*/\1/p' "$ew/extract.log")
 fetch=$(sed -n 's/.*rows received, opened and checked against the manifest in \([0-9.]*\) s.*/\1/p' "$ew/extract.log")
 people=$(sed -n 's/.*people.dta and dictionary.csv written in \([0-9.]*\) s.*/\1/p' "$ew/extract.log")
+pages=$(sed -n 's/.*extract prepared in .* rows in \([0-9]*\) pages.*/\1/p' "$ew/extract.log")
 awk -v n="$1" -v c="$2" -v d="$3" -v t="$4" 'BEGIN {
     printf "extract: %d rows (%d children, %d datasets) in %.1f s  %.0f rows/s (aim: whole extract under 15 s)\n",
         n, c, d, t, n / t }'
 echo "extract split: linker preparation $prep s, pages received, checked and opened $fetch s, people.csv + people.dta + dictionary.csv $people s"
 amem="?"
 [ -s "$ew/analyst.rss" ] && amem=$(awk '{ printf "%.0f", $1 / 1024 }' "$ew/analyst.rss")
-awk -v a="$amem" -v l="$lhwm" 'BEGIN {
-    printf "extract peak memory: analyst %s MiB, linker %.0f MiB (peak RSS during the extract; bounded: a page and one bucket, not the rows)\n",
-        a, l / 1024 }'
+awk -v a="$amem" -v l="$lhwm" -v p="$pages" 'BEGIN {
+    printf "extract peak memory: analyst %s MiB, linker %.0f MiB (peak RSS during the extract; aim: bounded by a page, a bucket and buffers, not the %d pages of rows, at most 1 MiB each)\n",
+        a, l / 1024, p }'
 rm -rf "$ew"
