@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <zmq.h>
 
@@ -15,6 +16,7 @@
 #include "extract.h"
 #include "layout.h"
 #include "people.h"
+#include "xl/arena.h"
 #include "xl/client.h"
 #include "xl/clock.h"
 #include "xl/csv.h"
@@ -32,6 +34,11 @@
 #define S_ID_BYTES     16
 #define S_BUCKET_ROWS  32768
 #define S_BUCKETS_MAX  256
+/* The buckets' stdio buffers, all together, and the most for one. */
+#define S_BUCKET_BUFS   (4u << 20)
+#define S_BUCKET_BUFMAX (64u << 10)
+/* What a row and its payload unpack into: emptied for each row. */
+#define S_ARENA_BYTES (64u << 10)
 
 struct s_keys {
     struct xl_keyfile *me, *server, *sign, *analysis;
@@ -59,12 +66,16 @@ struct s_fetch {
     FILE **bucket;
     size_t nbuckets;
     struct xl_payload_opener *opener;
-    crypto_hash_sha256_state h;
+    EVP_MD_CTX *h; /* of the rows, as received */
     uint64_t seen, bands[4];
     uint8_t *plain;
     size_t plaincap;
     uint8_t *packed;
     size_t packedcap;
+    char *line; /* a row of records.csv */
+    size_t linecap;
+    char *bucketbuf; /* the buckets' stdio buffers */
+    struct xl_arena *arena; /* a row and its payload unpack here; wiped after each */
 };
 
 static void
@@ -250,11 +261,11 @@ static int
 s_row(struct s_fetch *f, uint64_t page, uint64_t n, const uint8_t *p, size_t len, char *err,
       size_t errlen)
 {
-    Crosslink__ExtractRow *row = crosslink__extract_row__unpack(NULL, len, p);
+    Crosslink__ExtractRow *row = crosslink__extract_row__unpack(xl_arena_allocator(f->arena), len, p);
     Crosslink__Outcome *oc = NULL;
-    char hex[2 * ANALYST_PSEUDONYM_BYTES + 1], why[XL_ERRBUF];
+    char why[XL_ERRBUF];
     const struct analyst_dataset *d;
-    size_t need = 4 + ANALYST_PSEUDONYM_BYTES + 4, at;
+    size_t need = 4 + ANALYST_PSEUDONYM_BYTES + 4, at, before = 0, after = 0, linemax;
     int ds, band, r = 0;
 
     if (row == NULL || xl_wire_defined_only(&row->base, why, sizeof why) != 0 ||
@@ -288,7 +299,7 @@ s_row(struct s_fetch *f, uint64_t page, uint64_t n, const uint8_t *p, size_t len
                        (unsigned long long)page, (unsigned long long)n, d->agency, d->dataset);
         goto out;
     }
-    oc = crosslink__outcome__unpack(NULL, row->payload.len - XL_PAYLOAD_OVERHEAD, f->plain);
+    oc = crosslink__outcome__unpack(xl_arena_allocator(f->arena), row->payload.len - XL_PAYLOAD_OVERHEAD, f->plain);
     sodium_memzero(f->plain, row->payload.len - XL_PAYLOAD_OVERHEAD);
     if (oc == NULL || oc->n_values != d->nattr) {
         r = xl_err_set(err, errlen, XL_ERR_FORMAT,
@@ -298,18 +309,15 @@ s_row(struct s_fetch *f, uint64_t page, uint64_t n, const uint8_t *p, size_t len
                        oc != NULL ? oc->n_values : 0, d->nattr);
         goto out;
     }
-    /* records.csv */
-    xl_hex(row->pseudonym.data, ANALYST_PSEUDONYM_BYTES, hex);
-    fprintf(f->records, "%s,%s,%s,%s", hex, d->agency, d->dataset, analyst_bands[band]);
+    /* records.csv: the other datasets' columns are empty */
     for (size_t e = 0; e < f->l.nds; e++) {
-        for (size_t a = 0; a < f->l.ds[e].nattr; a++) {
-            fputc(',', f->records);
-            if ((int)e == ds)
-                xl_csv_put(f->records, oc->values[a]);
-        }
+        if ((int)e < ds)
+            before += f->l.ds[e].nattr;
+        else if ((int)e > ds)
+            after += f->l.ds[e].nattr;
     }
-    fputc('\n', f->records);
-    /* its bucket, for people.csv */
+    linemax = 2 * ANALYST_PSEUDONYM_BYTES + 2 * strlen(d->agency) + 2 * strlen(d->dataset) +
+              2 * strlen(analyst_bands[band]) + before + after + 16;
     for (size_t a = 0; a < d->nattr; a++) {
         size_t vl = strlen(oc->values[a]);
         if (vl > 0xffff) {
@@ -318,11 +326,36 @@ s_row(struct s_fetch *f, uint64_t page, uint64_t n, const uint8_t *p, size_t len
             goto out;
         }
         need += 2 + vl;
+        linemax += 2 * vl + 3;
     }
-    if (s_grow(&f->packed, &f->packedcap, need) != 0) {
+    if (s_grow((uint8_t **)&f->line, &f->linecap, linemax) != 0 ||
+        s_grow(&f->packed, &f->packedcap, need) != 0) {
         r = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
         goto out;
     }
+    xl_hex(row->pseudonym.data, ANALYST_PSEUDONYM_BYTES, f->line);
+    at = 2 * ANALYST_PSEUDONYM_BYTES;
+    f->line[at++] = ',';
+    at = xl_csv_add(f->line, at, d->agency, strlen(d->agency));
+    f->line[at++] = ',';
+    at = xl_csv_add(f->line, at, d->dataset, strlen(d->dataset));
+    f->line[at++] = ',';
+    at = xl_csv_add(f->line, at, analyst_bands[band], strlen(analyst_bands[band]));
+    memset(f->line + at, ',', before);
+    at += before;
+    for (size_t a = 0; a < d->nattr; a++) {
+        f->line[at++] = ',';
+        at = xl_csv_add(f->line, at, oc->values[a], strlen(oc->values[a]));
+    }
+    memset(f->line + at, ',', after);
+    at += after;
+    f->line[at++] = '\n';
+    if (fwrite(f->line, 1, at, f->records) != at) {
+        r = xl_err_set(err, errlen, errno == ENOSPC ? XL_ERR_NOSPACE : XL_ERR_IO,
+                       "%s/records.csv: cannot write: %s", f->stage, strerror(errno));
+        goto out;
+    }
+    /* its bucket, for people.csv */
     f->packed[0] = (uint8_t)((need - 4) >> 24);
     f->packed[1] = (uint8_t)((need - 4) >> 16);
     f->packed[2] = (uint8_t)((need - 4) >> 8);
@@ -352,10 +385,11 @@ out:
     if (oc != NULL) {
         for (size_t a = 0; a < oc->n_values; a++)
             sodium_memzero(oc->values[a], strlen(oc->values[a]));
-        crosslink__outcome__free_unpacked(oc, NULL);
+        crosslink__outcome__free_unpacked(oc, xl_arena_allocator(f->arena));
     }
     if (row != NULL)
-        crosslink__extract_row__free_unpacked(row, NULL);
+        crosslink__extract_row__free_unpacked(row, xl_arena_allocator(f->arena));
+    xl_arena_wipe(f->arena, S_ARENA_BYTES); /* the row's outcome values */
     return r;
 }
 
@@ -372,7 +406,8 @@ s_page(struct s_fetch *f, uint64_t page, const Crosslink__ExtractRows *rows, cha
         memcmp(rows->extract_id.data, f->id, S_ID_BYTES) != 0)
         return xl_err_set(err, errlen, XL_ERR_MISMATCH,
                           "the linker answered with another page or extract than asked for");
-    crypto_hash_sha256_update(&f->h, p, len);
+    if (EVP_DigestUpdate(f->h, p, len) != 1)
+        return xl_err_set(err, errlen, XL_ERR_CRYPTO, "SHA-256 failed");
     while (at < len && r == 0) {
         size_t rl;
         if (len - at < 4)
@@ -399,7 +434,8 @@ s_check_totals(struct s_fetch *f, char *err, size_t errlen)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->m, "rows_hash");
     uint8_t want[XL_HASH_BYTES], got[XL_HASH_BYTES];
 
-    crypto_hash_sha256_final(&f->h, got);
+    if (EVP_DigestFinal_ex(f->h, got, NULL) != 1)
+        return xl_err_set(err, errlen, XL_ERR_CRYPTO, "SHA-256 failed");
     if (!cJSON_IsString(v) || strlen(v->valuestring) != 2 * XL_HASH_BYTES ||
         xl_unhex(v->valuestring, want, sizeof want) != 0)
         return xl_err_set(err, errlen, XL_ERR_FORMAT, "the manifest has no rows_hash");
@@ -512,7 +548,8 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
     struct s_fetch f;
     xl_envelope *rep = NULL;
     uint64_t people = 0;
-    double t0, last = 0;
+    size_t bufsize;
+    double start = xl_monotonic(), t0, last = 0;
     char path[4200], sighex[2 * XL_SIG_BYTES + 2];
     int r;
 
@@ -525,7 +562,11 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
         return r;
     f.opener = xl_payload_opener_new(f.k.analysis->pub, f.k.analysis->secret);
     f.c.zctx = zmq_ctx_new();
-    if (f.opener == NULL || f.c.zctx == NULL) {
+    f.h = EVP_MD_CTX_new();
+    f.arena = xl_arena_new();
+    if (f.arena != NULL)
+        xl_arena_reset(f.arena, S_ARENA_BYTES);
+    if (f.opener == NULL || f.c.zctx == NULL || f.h == NULL || f.arena == NULL) {
         r = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -580,8 +621,11 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
     f.nbuckets = (size_t)(f.rows / S_BUCKET_ROWS) + 1;
     if (f.nbuckets > S_BUCKETS_MAX)
         f.nbuckets = S_BUCKETS_MAX;
+    bufsize = S_BUCKET_BUFS / f.nbuckets;
+    bufsize = bufsize > S_BUCKET_BUFMAX ? S_BUCKET_BUFMAX : bufsize < BUFSIZ ? BUFSIZ : bufsize;
     f.bucket = calloc(f.nbuckets, sizeof *f.bucket);
-    if (f.records == NULL || f.bucket == NULL) {
+    f.bucketbuf = malloc(f.nbuckets * bufsize);
+    if (f.records == NULL || f.bucket == NULL || f.bucketbuf == NULL) {
         r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
         goto out;
     }
@@ -593,9 +637,13 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
                            strerror(errno));
             goto out;
         }
+        setvbuf(f.bucket[b], f.bucketbuf + b * bufsize, _IOFBF, bufsize);
     }
     analyst_records_header(&f.l, f.records);
-    crypto_hash_sha256_init(&f.h);
+    if (EVP_DigestInit_ex(f.h, EVP_sha256(), NULL) != 1) {
+        r = xl_err_set(err, errlen, XL_ERR_CRYPTO, "SHA-256 failed");
+        goto out;
+    }
     t0 = xl_monotonic();
     for (uint64_t page = 0; page < f.pages && r == 0; page++) {
         r = s_request(&f, 0, page, f.cfg.timeout, &rep, err, errlen);
@@ -615,6 +663,10 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
                        strerror(errno));
     if (r != 0)
         goto out;
+    if (!o->quiet)
+        xl_info("%llu rows received, opened and checked against the manifest in %.1f s",
+                (unsigned long long)f.seen, xl_monotonic() - t0);
+    t0 = xl_monotonic();
 
     /* 4. the person-level files, the manifest beside them, then the rename */
     r = analyst_people_write(&f.l, f.bucket, f.nbuckets, f.stage, &people, err, errlen);
@@ -625,15 +677,18 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
         strcat(sighex, "\n");
         r = s_write_file(f.stage, "manifest.sig", sighex, strlen(sighex), err, errlen);
     }
+    if (r == 0 && !o->quiet)
+        xl_info("people.csv, people.dta and dictionary.csv written in %.1f s", xl_monotonic() - t0);
     if (r == 0 && rename(f.stage, f.out) != 0)
         r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot rename to %s: %s", f.stage, f.out,
                        strerror(errno));
     if (r == 0) {
         f.stage[0] = '\0';
         printf("extract of project %s verified: %llu records of %llu children from %zu datasets "
-               "(link run %.0f) in %s/\n",
+               "(link run %.0f) in %.1f s, written to %s/\n",
                f.l.project, (unsigned long long)f.seen, (unsigned long long)people, f.l.nds,
-               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f.m, "run")), f.out);
+               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f.m, "run")),
+               xl_monotonic() - start, f.out);
         printf("  people.csv, people.dta (one row per child), records.csv (one per record), "
                "dictionary.csv, manifest.json\n");
     }
@@ -645,6 +700,7 @@ out:
             fclose(f.bucket[b]);
     }
     free(f.bucket);
+    free(f.bucketbuf);
     if (r != 0) {
         s_unstage(&f);
         /* an empty DIR given by the user was put back by s_stage: leave it */
@@ -658,6 +714,9 @@ out:
     free(f.manifest);
     free(f.plain);
     free(f.packed);
+    free(f.line);
+    xl_arena_destroy(&f.arena);
+    EVP_MD_CTX_free(f.h);
     s_keys_free(&f.k);
     return r;
 }

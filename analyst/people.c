@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -287,11 +288,20 @@ s_walk(struct s_walk *w, FILE *const *buckets, size_t nbuckets, s_emit_fn *emit,
     return r;
 }
 
-/* ---- people.csv (pass 1) and people.dta (pass 2) ---------------------------- */
+/* ---- people.csv and the kept rows (pass 1), people.dta (pass 2) ------------- */
+
+/* The .dta's header needs the number of children and the widest text before
+ * its first row, so its rows are written from the person-level rows kept by
+ * pass 1 (a 4-byte big-endian length, then of each column a 2-byte length and
+ * its text), not by sorting and grouping the buckets again. */
+#define S_KEPT_BUF (64u << 10)
 
 struct s_csv_pass {
     struct s_walk *w;
     FILE *f;
+    FILE *kept;
+    char *line; /* a row of people.csv, then of the kept rows */
+    size_t linecap;
     uint64_t people;
 };
 
@@ -299,24 +309,107 @@ static int
 s_emit_csv(void *ctx, const char *const *vals, char *err, size_t errlen)
 {
     struct s_csv_pass *p = ctx;
+    size_t need = 8, at = 0;
 
     for (size_t k = 0; k < p->w->ncols; k++) {
         size_t len = strlen(vals[k]);
+        if (len > 0xffff)
+            return xl_err_set(err, errlen, XL_ERR_TOOBIG, "people.csv: a value too long");
+        need += 2 * len + 3;
+    }
+    if (need > p->linecap) {
+        void *n = realloc(p->line, need);
+        if (n == NULL)
+            return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+        p->line = n;
+        p->linecap = need;
+    }
+    for (size_t k = 0; k < p->w->ncols; k++) {
+        size_t len = strlen(vals[k]);
         if (k > 0)
-            fputc(',', p->f);
-        xl_csv_put(p->f, vals[k]);
+            p->line[at++] = ',';
+        at = xl_csv_add(p->line, at, vals[k], len);
         if (len > p->w->cols[k].width)
             p->w->cols[k].width = len;
     }
-    fputc('\n', p->f);
+    p->line[at++] = '\n';
+    if (fwrite(p->line, 1, at, p->f) != at)
+        return xl_err_set(err, errlen, errno == ENOSPC ? XL_ERR_NOSPACE : XL_ERR_IO,
+                          "people.csv: cannot write: %s", strerror(errno));
+    at = 4;
+    for (size_t k = 0; k < p->w->ncols; k++) {
+        size_t len = strlen(vals[k]);
+        p->line[at++] = (char)(len >> 8);
+        p->line[at++] = (char)len;
+        memcpy(p->line + at, vals[k], len);
+        at += len;
+    }
+    p->line[0] = (char)((at - 4) >> 24);
+    p->line[1] = (char)((at - 4) >> 16);
+    p->line[2] = (char)((at - 4) >> 8);
+    p->line[3] = (char)(at - 4);
+    if (fwrite(p->line, 1, at, p->kept) != at)
+        return xl_err_set(err, errlen, errno == ENOSPC ? XL_ERR_NOSPACE : XL_ERR_IO,
+                          "a temporary file: cannot write: %s", strerror(errno));
     p->people++;
     return 0;
 }
 
+/* Pass 2: the kept rows, in order, to the .dta. */
 static int
-s_emit_dta(void *ctx, const char *const *vals, char *err, size_t errlen)
+s_kept_to_dta(struct s_walk *w, FILE *kept, uint64_t people, struct analyst_dta *dta, char *err,
+              size_t errlen)
 {
-    return analyst_dta_row(ctx, vals, err, errlen);
+    uint8_t *row = NULL;
+    size_t rowcap = 0;
+    int r = 0;
+
+    if (fflush(kept) != 0 || fseek(kept, 0, SEEK_SET) != 0)
+        return xl_err_set(err, errlen, XL_ERR_IO, "a temporary file: %s", strerror(errno));
+    for (uint64_t i = 0; i < people && r == 0; i++) {
+        uint8_t hdr[4];
+        size_t len, at = 0, used = 0;
+        if (fread(hdr, 1, 4, kept) != 4) {
+            r = xl_err_set(err, errlen, XL_ERR_IO, "a temporary file could not be read back");
+            break;
+        }
+        len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+        if (len > rowcap) {
+            void *a = realloc(row, len);
+            if (a == NULL) {
+                r = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+                break;
+            }
+            row = a;
+            rowcap = len;
+        }
+        if (len + w->ncols > w->scratchcap) {
+            void *b = realloc(w->scratch, len + w->ncols);
+            if (b == NULL) {
+                r = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+                break;
+            }
+            w->scratch = b;
+            w->scratchcap = len + w->ncols;
+        }
+        if (fread(row, 1, len, kept) != len) {
+            r = xl_err_set(err, errlen, XL_ERR_IO, "a temporary file could not be read back");
+            break;
+        }
+        for (size_t k = 0; k < w->ncols && r == 0; k++) {
+            size_t n = len - at >= 2 ? (size_t)row[at] << 8 | row[at + 1] : 0;
+            if (len - at < 2 || n > len - at - 2) {
+                r = xl_err_set(err, errlen, XL_ERR_IO, "a temporary file was cut short");
+                break;
+            }
+            w->vals[k] = s_keep(w, &used, row + at + 2, n);
+            at += 2 + n;
+        }
+        if (r == 0)
+            r = analyst_dta_row(dta, w->vals, err, errlen);
+    }
+    free(row);
+    return r;
 }
 
 /* ---- dictionary.csv ------------------------------------------------------------ */
@@ -504,9 +597,9 @@ analyst_people_write(const struct analyst_layout *l, FILE *const *buckets, size_
     struct s_csv_pass pass = {.w = &w};
     struct analyst_dta_var *vars = NULL;
     struct analyst_dta *dta = NULL;
-    char path[4096], label[512], title[128];
+    char path[4096], label[512], title[128], *keptbuf = NULL;
     FILE *f = NULL;
-    int r;
+    int r, fd;
 
     w.cols = s_columns(l, &w.ncols);
     w.vals = w.cols != NULL ? calloc(w.ncols, sizeof *w.vals) : NULL;
@@ -525,6 +618,17 @@ analyst_people_write(const struct analyst_layout *l, FILE *const *buckets, size_
         fprintf(f, "%s%s", k > 0 ? "," : "", w.cols[k].name);
     fputc('\n', f);
     pass.f = f;
+    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    pass.kept = fd >= 0 ? fdopen(fd, "w+") : tmpfile();
+    if (pass.kept == NULL && fd >= 0)
+        close(fd);
+    keptbuf = malloc(S_KEPT_BUF);
+    if (pass.kept == NULL || keptbuf == NULL) {
+        r = xl_err_set(err, errlen, XL_ERR_IO, "cannot create a temporary file: %s",
+                       strerror(errno));
+        goto out;
+    }
+    setvbuf(pass.kept, keptbuf, _IOFBF, S_KEPT_BUF);
     r = s_walk(&w, buckets, nbuckets, s_emit_csv, &pass, err, errlen);
     f = NULL;
     if (r == 0)
@@ -563,7 +667,7 @@ analyst_people_write(const struct analyst_layout *l, FILE *const *buckets, size_
         snprintf(title, sizeof title, "crosslink extract of project %s", l->project);
         r = analyst_dta_open(path, vars, w.ncols, pass.people, title, &dta, err, errlen);
         if (r == 0)
-            r = s_walk(&w, buckets, nbuckets, s_emit_dta, dta, err, errlen);
+            r = s_kept_to_dta(&w, pass.kept, pass.people, dta, err, errlen);
         if (r == 0)
             r = analyst_dta_close(&dta, err, errlen);
         else
@@ -575,6 +679,10 @@ analyst_people_write(const struct analyst_layout *l, FILE *const *buckets, size_
 out:
     if (f != NULL)
         fclose(f);
+    if (pass.kept != NULL)
+        fclose(pass.kept);
+    free(keptbuf);
+    free(pass.line);
     free(vars);
     free(w.vals);
     free(w.cols);

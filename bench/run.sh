@@ -66,6 +66,9 @@ echo "== audit log: the RFC 9162 Merkle tree over 4M entries, one thread (the li
 echo "== front door: memory under unauthenticated floods and idle connections"
 sh bench/frontdoor.sh "$work"
 
+echo "== extract: a project of every record of about 1M children (2.1M rows), linker to analyst's files"
+sh bench/extract.sh "$work"
+
 echo "== link run on 4 agencies of about 1M records each (exact cascade, fuzzy, clusters)"
 fp=$(sha256sum "$spec" | cut -c1-16)
 xles=

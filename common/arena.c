@@ -1,6 +1,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include <sodium.h>
+
 #include "xl/arena.h"
 
 /* GCC defines __SANITIZE_ADDRESS__ under -fsanitize=address; clang does not,
@@ -127,4 +129,14 @@ ProtobufCAllocator *
 xl_arena_allocator(struct xl_arena *a)
 {
     return &a->alloc;
+}
+
+void
+xl_arena_wipe(struct xl_arena *a, size_t want)
+{
+    if (a->base != NULL) {
+        S_UNPOISON(a->base, a->cap);
+        sodium_memzero(a->base, a->used);
+    }
+    xl_arena_reset(a, want);
 }

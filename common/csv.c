@@ -595,3 +595,26 @@ xl_csv_put(FILE *f, const char *s)
     }
     fputc('"', f);
 }
+
+size_t
+xl_csv_add(char *line, size_t at, const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
+            break;
+    }
+    if (i == n) {
+        memcpy(line + at, s, n);
+        return at + n;
+    }
+    line[at++] = '"';
+    for (i = 0; i < n; i++) {
+        if (s[i] == '"')
+            line[at++] = '"';
+        line[at++] = s[i];
+    }
+    line[at++] = '"';
+    return at;
+}

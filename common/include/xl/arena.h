@@ -25,6 +25,8 @@ void xl_arena_destroy(struct xl_arena **a);
 /* Forgets every allocation and makes room for about want bytes (a failed
  * growth keeps the smaller block: allocations then fall back to malloc). */
 void xl_arena_reset(struct xl_arena *a, size_t want);
+/* xl_arena_reset, after zeroing what the allocations used (decrypted values). */
+void xl_arena_wipe(struct xl_arena *a, size_t want);
 /* Forgets every allocation, and gives back a block larger than keep bytes. */
 void xl_arena_trim(struct xl_arena *a, size_t keep);
 

@@ -111,5 +111,8 @@ size_t xl_csv_record_capacity(const struct xl_csv *c);
 /* Writes one field as RFC 4180 has it: quoted (and its quotes doubled) when
  * it holds a comma, a quote or a line break. */
 void xl_csv_put(FILE *f, const char *s);
+/* The same into a line being built: appends s (n bytes) at offset at and
+ * returns the new end. The line must have room for 2n + 2 more bytes. */
+size_t xl_csv_add(char *line, size_t at, const char *s, size_t n);
 
 #endif
