@@ -10,6 +10,7 @@ struct s_cell {
     long count;
     int displayed;
     int structural; /* zero by the extract's design */
+    int open;       /* hidden, and no reader's secret: never protected */
     enum analyst_sdc_state state;
 };
 
@@ -60,7 +61,7 @@ analyst_sdc_rules(const struct analyst_sdc *s)
 }
 
 static int
-s_add(struct analyst_sdc *s, long count, int displayed, int structural)
+s_add(struct analyst_sdc *s, long count, int displayed, int structural, int open)
 {
     if (count < 0 || s->ncells >= (size_t)0x7fffffff)
         return XL_ERR_INVALID;
@@ -76,6 +77,7 @@ s_add(struct analyst_sdc *s, long count, int displayed, int structural)
     s->cells[s->ncells].count = count;
     s->cells[s->ncells].displayed = displayed != 0;
     s->cells[s->ncells].structural = structural;
+    s->cells[s->ncells].open = open;
     s->cells[s->ncells].state = structural  ? ANALYST_SDC_STRUCTURAL
                                 : displayed ? ANALYST_SDC_SHOWN
                                             : ANALYST_SDC_HIDDEN;
@@ -85,13 +87,19 @@ s_add(struct analyst_sdc *s, long count, int displayed, int structural)
 int
 analyst_sdc_cell(struct analyst_sdc *s, long count, int displayed)
 {
-    return s_add(s, count, displayed, 0);
+    return s_add(s, count, displayed, 0, 0);
 }
 
 int
 analyst_sdc_zero(struct analyst_sdc *s, int displayed)
 {
-    return s_add(s, 0, displayed, 1);
+    return s_add(s, 0, displayed, 1, 0);
+}
+
+int
+analyst_sdc_open(struct analyst_sdc *s, long count)
+{
+    return s_add(s, count, 0, 0, 1);
 }
 
 static int
@@ -143,14 +151,18 @@ s_protected(const struct analyst_sdc *s, int i)
 
     if (c->state == ANALYST_SDC_THRESHOLD || c->state == ANALYST_SDC_SECONDARY)
         return 1;
-    return c->state == ANALYST_SDC_HIDDEN && c->count < s->rules.min_count;
+    return c->state == ANALYST_SDC_HIDDEN && !c->open && c->count < s->rules.min_count;
 }
 
-/* The smallest shown displayed cell of relation r, or -1. */
+/* The smallest shown displayed cell of relation r, or -1. On a tie a part
+ * goes before the total: a part as large as its total leaves a zero, and
+ * what that zero discloses (none without the outcome) is read from the part
+ * beside the total, not from the total alone; then the first added. */
 static int
 s_smallest_shown(const struct analyst_sdc *s, const struct s_relation *r)
 {
     int best = -1;
+    size_t bestk = 0;
 
     for (size_t k = 0; k < r->n; k++) {
         int i = r->cells[k];
@@ -158,8 +170,11 @@ s_smallest_shown(const struct analyst_sdc *s, const struct s_relation *r)
         if (s->cells[i].state != ANALYST_SDC_SHOWN)
             continue;
         if (best < 0 || s->cells[i].count < s->cells[best].count ||
-            (s->cells[i].count == s->cells[best].count && i < best))
+            (s->cells[i].count == s->cells[best].count &&
+             ((k > 0 && bestk == 0) || ((k > 0) == (bestk > 0) && i < best)))) {
             best = i;
+            bestk = k;
+        }
     }
     return best;
 }

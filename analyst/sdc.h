@@ -19,20 +19,27 @@
  *     reveals that one (total minus the parts, or a part as total minus the
  *     others). When the cell it reveals is suppressed, or is a hidden cell below
  *     the threshold (the complement: known - yes < min_count), the smallest
- *     shown displayed cell of that relation (true count, then first added) is
- *     suppressed too. A hidden cell that a relation reveals counts as known in
+ *     shown displayed cell of that relation (true count; on a tie a part before
+ *     the total, then first added) is suppressed too. So a part as large as its
+ *     total, whose complement is a protected zero, is suppressed with the zero
+ *     and the total stays shown: a reader knows only part <= total, and with
+ *     the part and the zero both unknown, total = part + zero does not give
+ *     either back. A hidden cell that a relation reveals counts as known in
  *     the other relations it is part of; the rule is applied until no relation
  *     reveals a protected cell.
  *  4. Rates: a rate and its interval are computed from the true counts and
  *     shown only when both numerator and denominator are shown.
  *
- * One set of children is one cell, however many tables print it: a caller
- * that finds a part holding all of its total (the children with an outcome are
- * all those known to the dataset) passes the total's own index as the part. The
- * relation total = total + rest then says that rest is zero, and when that
- * zero is protected the one cell is suppressed wherever it is printed. Two
- * cells made before they were found to count the same children are tied by a
- * relation with one part (total = part), which suppresses each with the other.
+ * One set of children is one cell, however many tables print it: the caller
+ * passes the same index wherever a count is the same children by definition
+ * (the children known to a dataset, in its table, on the overlap diagonal and
+ * as a date outcome's denominator). Counts defined differently get cells of
+ * their own even when they come out equal (the children with a value and
+ * those known to the dataset), related by total = part + rest: the relations,
+ * not a shared cell, protect them. A rest that is no one's secret (none
+ * without a value says only that the data are complete) is an open cell
+ * (analyst_sdc_open): hidden, never protected. A relation with one part ties
+ * two cells, which are then suppressed each with the other.
  *
  * min_count 0 and round_to 1 turn the rules off (every count shown as it is).
  * True counts never leave this module except through analyst_sdc_rate's
@@ -86,9 +93,16 @@ int analyst_sdc_cell(struct analyst_sdc *s, long count, int displayed);
  * before analyst_sdc_apply. Returns its index (>= 0), or XL_ERR_NOMEM. */
 int analyst_sdc_zero(struct analyst_sdc *s, int displayed);
 
+/* Adds an open cell: hidden, holding the true count (>= 0), and never
+ * protected, so a relation may reveal it without anything being suppressed
+ * (a zero that says only that the data are complete). Unlike a structural
+ * zero it is not known to a reader until a relation reveals it. Returns its
+ * index (>= 0), or XL_ERR_NOMEM / XL_ERR_INVALID. */
+int analyst_sdc_open(struct analyst_sdc *s, long count);
+
 /* Records that cell total is the sum of the nparts cells in parts (indices from
- * analyst_sdc_cell or analyst_sdc_zero; a part may be total itself, see above,
- * and one part alone ties two cells of the same children). 0, or XL_ERR_INVALID when an index is
+ * analyst_sdc_cell, analyst_sdc_zero or analyst_sdc_open; one part alone ties
+ * two cells). 0, or XL_ERR_INVALID when an index is
  * out of range, nparts is 0, or the true counts do not add up (a bug in the caller), or
  * XL_ERR_NOMEM. */
 int analyst_sdc_relation(struct analyst_sdc *s, int total, const int *parts, size_t nparts);

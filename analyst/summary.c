@@ -60,6 +60,22 @@ struct s_data {
     int *records_col; /* per manifest dataset: column index or -1 */
 };
 
+/* What the children a subset leaves out of its set are, when there are none;
+ * in order, so that the rest of a chain of subsets is the largest of its links'. */
+enum s_rest {
+    S_REST_DESIGN,  /* none by the extract's design: every reader knows it */
+    S_REST_MISSING, /* children with no value: none says only that the data are complete */
+    S_REST_ANY      /* a fact about them (none without the outcome, none outside a
+                     * dataset): a zero that discloses, protected like a small count */
+};
+
+/* Cell part is a subset of cell whole. */
+struct s_link {
+    int part, whole;
+    long whole_n;
+    enum s_rest rest;
+};
+
 /* Builder state: the first error sticks, so a run of calls is checked once. */
 struct s_build {
     struct analyst_summary *sum;
@@ -69,6 +85,8 @@ struct s_build {
     int *known;   /* [dataset * 2 + group]: cell of "known to the dataset", or -1 */
     int *dated;   /* [column]: cell of the cohort's children with a date, or -1 */
     long *ndated; /* [column]: how many */
+    struct s_link *links;
+    size_t nlinks, caplinks;
     int r;
     char *err;
     size_t errlen;
@@ -582,13 +600,31 @@ s_rel(struct s_build *b, int total, const int *parts, size_t n)
         b->r = xl_err_set(b->err, b->errlen, r, "summary: inconsistent table: %s", xl_strerror(r));
 }
 
-/* What the children a subset leaves out of its set are, when there are none. */
-enum s_rest {
-    S_REST_ANY,     /* a fact about them (none without the outcome, none outside a
-                     * dataset): a zero that discloses, protected like a small count */
-    S_REST_MISSING, /* children with no value: none says only that the data are complete */
-    S_REST_DESIGN   /* none by the extract's design: every reader knows it */
-};
+static int
+s_zero(struct s_build *b, int displayed)
+{
+    int i;
+
+    if (b->r != 0)
+        return -1;
+    i = analyst_sdc_zero(b->sum->sdc, displayed);
+    if (i < 0)
+        b->r = xl_err_set(b->err, b->errlen, i, "summary: cannot add a cell: %s", xl_strerror(i));
+    return i;
+}
+
+static int
+s_open(struct s_build *b, long count)
+{
+    int i;
+
+    if (b->r != 0)
+        return -1;
+    i = analyst_sdc_open(b->sum->sdc, count);
+    if (i < 0)
+        b->r = xl_err_set(b->err, b->errlen, i, "summary: cannot add a cell: %s", xl_strerror(i));
+    return i;
+}
 
 static int
 s_is_zero(const struct s_build *b, int cell)
@@ -596,37 +632,94 @@ s_is_zero(const struct s_build *b, int cell)
     return cell >= 0 && analyst_sdc_state(b->sum->sdc, cell) == ANALYST_SDC_STRUCTURAL;
 }
 
-/* Records that cell part (part_n children) is a subset of cell whole (whole_n):
- * whole = part + the hidden rest. When the two count the same children they
- * are one set: tied when they are two cells, and the rest, zero, is a cell of
- * its own only when it is protected (S_REST_ANY). An unexpected non-zero rest
- * is a hidden cell like any other. */
-static void
-s_within(struct s_build *b, int whole, long whole_n, int part, long part_n, enum s_rest rest)
+static int
+s_linked(const struct s_build *b, int part, int whole)
 {
+    for (size_t i = 0; i < b->nlinks; i++)
+        if (b->links[i].part == part && b->links[i].whole == whole)
+            return 1;
+    return 0;
+}
+
+/* Records that cell part (part_n children) is a subset of cell whole
+ * (whole_n): whole = part + the hidden rest, when relate is set (a part of a
+ * table whose parts add up to whole is related by the table's relation
+ * instead), and the same with every set whole is known to be a subset of. A
+ * reader knows part <= whole <= each of those: a count suppressed between two
+ * shown ones that differ by little is given away unless the rest between them
+ * is protected too. The rest is a cell of its own: a zero known by design
+ * (structural), a zero that says only that the data are complete (open), or
+ * a hidden cell protected like any other. */
+static void
+s_nest(struct s_build *b, int whole, long whole_n, int part, long part_n, enum s_rest rest,
+       int relate)
+{
+    size_t n;
     int parts[2];
 
     if (b->r != 0)
         return;
     /* None by design: the rest is the whole, nothing to tell. More than the
      * whole: a value without a record, an extract not as described; the two
-     * counts are printed as they are, related to nothing. */
-    if (s_is_zero(b, part) || part_n > whole_n)
+     * counts are printed as they are, related to nothing. The same cell: one
+     * set by definition. */
+    if (s_is_zero(b, part) || part_n > whole_n || part == whole || s_linked(b, part, whole))
         return;
-    parts[0] = part;
-    if (part_n == whole_n) {
-        if (part != whole)
-            s_rel(b, whole, parts, 1);
-        if (rest != S_REST_ANY)
+    if (b->nlinks == b->caplinks) {
+        size_t cap = b->caplinks ? 2 * b->caplinks : 64;
+        struct s_link *l = realloc(b->links, cap * sizeof *l);
+
+        if (l == NULL) {
+            b->r = xl_err_set(b->err, b->errlen, XL_ERR_NOMEM, "out of memory");
             return;
+        }
+        b->links = l;
+        b->caplinks = cap;
     }
-    parts[1] = s_cell(b, whole_n - part_n, 0);
-    s_rel(b, whole, parts, 2);
+    b->links[b->nlinks].part = part;
+    b->links[b->nlinks].whole = whole;
+    b->links[b->nlinks].whole_n = whole_n;
+    b->links[b->nlinks].rest = rest;
+    b->nlinks++;
+    if (relate) {
+        parts[0] = part;
+        if (part_n < whole_n || rest == S_REST_ANY)
+            parts[1] = s_cell(b, whole_n - part_n, 0);
+        else if (rest == S_REST_MISSING)
+            parts[1] = s_open(b, 0);
+        else
+            parts[1] = s_zero(b, 0);
+        s_rel(b, whole, parts, 2);
+    }
+    /* The sets around whole: links added from here on are part's own. */
+    n = b->nlinks;
+    for (size_t i = 0; i < n && b->r == 0; i++) {
+        struct s_link up = b->links[i];
+
+        if (up.part == whole)
+            s_nest(b, up.whole, up.whole_n, part, part_n, up.rest > rest ? up.rest : rest, 1);
+    }
+}
+
+static void
+s_within(struct s_build *b, int whole, long whole_n, int part, long part_n, enum s_rest rest)
+{
+    s_nest(b, whole, whole_n, part, part_n, rest, 1);
+}
+
+/* A new displayed cell of n children nested in cell whole, or whole itself
+ * when that is a zero by design: whatever is nested in that none is none too. */
+static int
+s_inside(struct s_build *b, int whole, long n)
+{
+    return s_is_zero(b, whole) && n == 0 ? whole : s_cell(b, n, 1);
 }
 
 /* The cell of n children, a subset of the whole_n children of cell whole:
- * whole itself when n == whole_n (the same children, so one cell wherever they
- * are printed), else a new one; either way related to whole by s_within. */
+ * whole itself when the extract's design makes them the same children (the
+ * cohort and those known to the cohort dataset), else a new one, even when it
+ * comes out as large: counts defined differently are different cells, which
+ * the relation with their rest protects. */
 static int
 s_subset(struct s_build *b, int whole, long whole_n, long n, enum s_rest rest)
 {
@@ -634,18 +727,9 @@ s_subset(struct s_build *b, int whole, long whole_n, long n, enum s_rest rest)
 
     if (b->r != 0)
         return -1;
-    part = n == whole_n ? whole : s_cell(b, n, 1);
+    part = n == whole_n && rest == S_REST_DESIGN ? whole : s_inside(b, whole, n);
     s_within(b, whole, whole_n, part, n, rest);
     return part;
-}
-
-/* The cell of one of the parts that add up to cell total (total_n children):
- * total itself when the part holds all of them, else a new displayed cell. The
- * caller records the relation total = parts. */
-static int
-s_part(struct s_build *b, int total, long total_n, long n)
-{
-    return n == total_n ? total : s_cell(b, n, 1);
 }
 
 /* A new table, its entries empty; NULL (and b->r set) on failure. The pointer
@@ -780,19 +864,6 @@ s_cohort_listed(const struct s_build *b)
     return 0;
 }
 
-static int
-s_zero(struct s_build *b)
-{
-    int i;
-
-    if (b->r != 0)
-        return -1;
-    i = analyst_sdc_zero(b->sum->sdc, 1);
-    if (i < 0)
-        b->r = xl_err_set(b->err, b->errlen, i, "summary: cannot add a cell: %s", xl_strerror(i));
-    return i;
-}
-
 static void
 s_overlap(struct s_build *b, int *ds, size_t nds)
 {
@@ -819,7 +890,7 @@ s_overlap(struct s_build *b, int *ds, size_t nds)
              * comparison as the others: the one is the whole group by design, the
              * other none. Whatever is nested in that none is none too (s_subset). */
             if (g == 1 && n == 0 && s_is_cohort_ds(b, ds[r]))
-                cell = s_zero(b);
+                cell = s_zero(b, 1);
             else
                 cell = s_subset(b, b->ncell[g], b->size[g], n,
                                 g == 0 && s_is_cohort_ds(b, ds[r]) ? S_REST_DESIGN : S_REST_ANY);
@@ -866,9 +937,9 @@ s_overlap(struct s_build *b, int *ds, size_t nds)
         for (size_t r = 0; r < D; r++) {
             /* a comparison child is not in the cohort dataset, so in all D by design none */
             if (g == 1 && r + 1 == D && n[D] == 0 && s_cohort_listed(b))
-                parts[r] = s_zero(b);
+                parts[r] = s_zero(b, 1);
             else
-                parts[r] = s_part(b, b->ncell[g], b->size[g], n[r + 1]);
+                parts[r] = s_cell(b, n[r + 1], 1);
             s_at(t, r, g)->count = parts[r];
         }
         /* every child is in 1 to D datasets: an empty rest is no cell */
@@ -910,11 +981,16 @@ s_overlap(struct s_build *b, int *ds, size_t nds)
                     nj += c;
                     both += a && c;
                 }
-                /* "both" holding all of one dataset's children is that dataset's cell */
-                cell = both == ni ? ki : both == nj ? kj : s_cell(b, both, 1);
+                /* A cohort child is in the cohort dataset, so with it "both" is, by
+                 * design, the other dataset's cohort children: that dataset's cell.
+                 * Any other "both" is a set of its own, however large. */
+                if (g == 0 && s_is_cohort_ds(b, ds[i]) && both == nj)
+                    cell = kj;
+                else if (g == 0 && s_is_cohort_ds(b, ds[j]) && both == ni)
+                    cell = ki;
+                else
+                    cell = s_inside(b, s_is_zero(b, ki) ? ki : kj, both);
                 s_at(t, i, j)->count = cell;
-                /* a cohort child is in the cohort dataset, so with it "both" is all of
-                 * the other dataset's cohort children */
                 s_within(b, ki, ni, cell, both,
                          g == 0 && s_is_cohort_ds(b, ds[j]) ? S_REST_DESIGN : S_REST_ANY);
                 s_within(b, kj, nj, cell, both,
@@ -953,7 +1029,7 @@ s_evidence(struct s_build *b)
                 n[v != NULL ? s_lookup(v, s_bands, S_NBANDS) : S_NBANDS]++;
         }
         for (size_t r = 0; r < S_NBANDS; r++) {
-            parts[r] = s_part(b, b->ncell[g], b->size[g], n[r]);
+            parts[r] = s_cell(b, n[r], 1);
             s_at(t, r, g)->count = parts[r];
         }
         /* every child has a band: an empty rest is no cell */
@@ -963,15 +1039,16 @@ s_evidence(struct s_build *b)
     }
 }
 
-/* The denominator cell of an outcome for group g: children with a value
- * (valued of them), a subset of those known to the dataset. The cell of the
- * children known to the dataset when every one of them has a value: the same
- * children, so one number is not shown twice under two fates. That none lacks
- * a value says only that the data are complete, so that zero is not
- * protected; the children of the group without a value (not known to the
- * dataset, or known without a value) are. */
+/* The denominator cell of an outcome for group g (n children). by_known: it
+ * is defined as the children known to the dataset (a date outcome), so it is
+ * their cell, the same children wherever printed. Else it is the children with
+ * a value, a set of its own even when every child known to the dataset has
+ * one, nested in those known to the dataset: that none lacks a value says
+ * only that the data are complete, so that zero is an open cell; the children
+ * of the group without a value (not known to the dataset, or known without a
+ * value) are protected. */
 static int
-s_den(struct s_build *b, const struct s_col *col, size_t g, long valued)
+s_den(struct s_build *b, const struct s_col *col, size_t g, long valued, int by_known)
 {
     const struct s_data *d = b->d;
     int known = col->dataset >= 0 ? b->known[col->dataset * 2 + (int)g] : -1;
@@ -981,13 +1058,15 @@ s_den(struct s_build *b, const struct s_col *col, size_t g, long valued)
     if (known >= 0) {
         for (size_t k = 0; k < d->n; k++)
             nknown += d->group[k] == g && s_known_to(d, col->dataset, k);
-        if (nknown == valued)
-            return known;
+        if ((by_known || s_is_zero(b, known)) && nknown == valued)
+            return known; /* by definition, or none by design */
+        if (valued <= nknown) {
+            cell = s_cell(b, valued, 1);
+            s_within(b, known, nknown, cell, valued, S_REST_MISSING); /* and the group */
+            return cell;
+        }
     }
-    cell = s_subset(b, b->ncell[g], b->size[g], valued, S_REST_ANY);
-    if (known >= 0)
-        s_within(b, known, nknown, cell, valued, S_REST_MISSING);
-    return cell;
+    return s_subset(b, b->ncell[g], b->size[g], valued, S_REST_ANY);
 }
 
 static int
@@ -1048,10 +1127,11 @@ s_rates(struct s_build *b)
             if (c->type == S_DATE && (c->dataset < 0 || d->records_col[c->dataset] < 0)) {
                 dcell = b->ncell[g]; /* nothing says who the dataset knows: all of the group */
             } else {
-                dcell = s_den(b, c, g, den);
+                dcell = s_den(b, c, g, den, c->type == S_DATE);
             }
-            /* all with the outcome: the denominator's cell, and none without
-             * is protected (none known to the police without an offence) */
+            /* a cell of its own even when every child has the outcome; none
+             * without is protected (none known to the police without an
+             * offence), and suppresses this count, not the denominator */
             num = s_subset(b, dcell, den, yes, S_REST_ANY);
             s_at(t, r, g)->count = num;
             s_at(t, r, g)->den = dcell;
@@ -1098,7 +1178,7 @@ s_means(struct s_build *b)
                     sum += c->v[k];
                 }
             }
-            s_at(t, r, g)->count = s_den(b, c, g, n);
+            s_at(t, r, g)->count = s_den(b, c, g, n, 0);
             s_at(t, r, g)->has_mean = n > 0;
             s_at(t, r, g)->mean = n > 0 ? sum / (double)n : 0;
         }
@@ -1190,14 +1270,17 @@ s_text_one(struct s_build *b, const struct s_col *c)
         s_label(b, &t->rows[nrows], strdup("other values"));
     for (size_t g = 0; g < d->ngroups && b->r == 0; g++) {
         int *parts = calloc(nrows + 1, sizeof *parts);
-        int den = s_den(b, c, g, valued[g]);
+        int den = s_den(b, c, g, valued[g], 0);
 
         if (parts == NULL) {
             b->r = xl_err_set(b->err, b->errlen, XL_ERR_NOMEM, "out of memory");
             goto out;
         }
         for (size_t r = 0; r < nrows + other; r++) {
-            parts[r] = s_part(b, den, valued[g], r < nrows ? dv[r].n[g] : rest[g]);
+            long n = r < nrows ? dv[r].n[g] : rest[g];
+
+            parts[r] = s_inside(b, den, n);
+            s_nest(b, den, valued[g], parts[r], n, S_REST_ANY, 0);
             s_at(t, r, g)->count = parts[r];
             s_at(t, r, g)->den = den;
         }
@@ -1250,16 +1333,19 @@ s_before_after(struct s_build *b)
             after += c->v[k] >= idx->v[k];
         }
         /* Those with both dates are those with the event's date (the rates
-         * table's count) less those with no index date: the same cell when
-         * every one has an index date. */
+         * table's count) less those with no index date: a set of its own,
+         * nested in that one, and none without an index date says only that
+         * the data are complete. */
         if (b->dated[i] >= 0)
             both = s_subset(b, b->dated[i], b->ndated[i], before + after, S_REST_MISSING);
         else
             both = s_cell(b, before + after, 1);
         s_within(b, b->ncell[0], b->size[0], both, before + after, S_REST_ANY);
-        parts[0] = s_part(b, both, before + after, before);
-        parts[1] = s_part(b, both, before + after, after);
+        parts[0] = s_cell(b, before, 1);
+        parts[1] = s_cell(b, after, 1);
         s_rel(b, both, parts, 2);
+        s_nest(b, both, before + after, parts[0], before, S_REST_ANY, 0);
+        s_nest(b, both, before + after, parts[1], after, S_REST_ANY, 0);
         s_at(t, r, 0)->count = parts[0];
         s_at(t, r, 0)->den = both;
         s_at(t, r, 1)->count = parts[1];
@@ -1360,6 +1446,7 @@ out:
     free(b.known);
     free(b.dated);
     free(b.ndated);
+    free(b.links);
     s_data_free(&d);
     analyst_summary_destroy(&sum);
     return r;
@@ -1486,13 +1573,14 @@ analyst_sdc_words(const struct analyst_summary *s, void (*line)(void *arg, const
     else
         snprintf(buf, sizeof buf, "Counts are not rounded: this project's settings turn it off.");
     line(arg, buf);
-    line(arg, "The same children are the same count in every table, shown or suppressed alike "
-              "wherever they appear: the children known to a dataset, and those of them with a "
-              "value, with the outcome or with an event's date when that is every one of them, "
-              "and those with both dates when every one has an index date. When such a count "
-              "is all of a larger one and the children it leaves out would be a zero that "
-              "discloses (every child known to the dataset has the outcome), it is suppressed "
-              "everywhere it appears.");
+    line(arg, "A count is the same count in every table that counts the same children by "
+              "definition (the children known to a dataset, in its table, on the overlap "
+              "diagonal and as the denominator of a date outcome), shown or suppressed alike "
+              "wherever it appears. Counts defined differently are separate counts even when "
+              "they come out equal. When a count is all of its total and the children it "
+              "leaves out would be a zero that discloses (every child known to the dataset has "
+              "the outcome), the count and its rate are suppressed and the total stays shown: "
+              "a reader knows only that the count is at most the total.");
     line(arg, "Where cells add up to a total that is shown (yes and no to the children with a "
               "value, those with a value to those known to the dataset, those known to a "
               "dataset to the group, values or bands to the group, before and on/after to "

@@ -4,11 +4,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "../../analyst/sdc.h"
+#include "../../analyst/summary.h"
 #include "xl/err.h"
 
 static const struct analyst_sdc_rules s_default = {ANALYST_SDC_MIN_COUNT_DEFAULT,
@@ -354,31 +356,54 @@ test_structural_not_victim(void **state)
     analyst_sdc_destroy(&s);
 }
 
-/* One set of children, one cell: every child known to a dataset (57) has the
- * outcome, so the children with it are the known cell itself, and known =
- * known + none-without says the protected zero. The one cell is suppressed,
- * and so wherever it is printed; the group around it stays shown. */
+/* A part as large as its total: every child known to a dataset (57) has the
+ * outcome, so yes = known with none without, a protected zero. The part goes
+ * with the zero, not the total: a reader knows only yes <= known, and with
+ * yes and none unknown, known = yes + none gives neither back. The known
+ * count, added first, and the group stay shown; the rate is withheld. */
 static void
-test_same_children_one_cell(void **state)
+test_zero_complement_part(void **state)
 {
     struct analyst_sdc *s = s_new();
     int group = analyst_sdc_cell(s, 200, 1), known = analyst_sdc_cell(s, 57, 1);
-    int rest = analyst_sdc_cell(s, 143, 0), none = analyst_sdc_cell(s, 0, 0);
+    int rest = analyst_sdc_cell(s, 143, 0), yes = analyst_sdc_cell(s, 57, 1);
+    int none = analyst_sdc_cell(s, 0, 0);
     int p1[2], p2[2];
     struct analyst_rate r;
 
     (void)state;
     p1[0] = known;
     p1[1] = rest;
-    p2[0] = known; /* the children with the outcome: the same cell */
+    p2[0] = yes;
     p2[1] = none;
     assert_int_equal(analyst_sdc_relation(s, group, p1, 2), 0);
     assert_int_equal(analyst_sdc_relation(s, known, p2, 2), 0);
     assert_int_equal(analyst_sdc_apply(s), 0);
-    s_suppressed(s, known, ANALYST_SDC_SECONDARY);
+    s_suppressed(s, yes, ANALYST_SDC_SECONDARY);
+    assert_int_equal(s_shown(s, known), 55);
     assert_int_equal(s_shown(s, group), 200);
-    analyst_sdc_rate(s, known, known, &r);
+    analyst_sdc_rate(s, yes, known, &r);
     assert_int_equal(r.shown, 0);
+    analyst_sdc_destroy(&s);
+}
+
+/* An open cell is revealed without harm: known = valued + none-without-a-value
+ * with every child known having a value leaves both shown. */
+static void
+test_open_zero(void **state)
+{
+    struct analyst_sdc *s = s_new();
+    int known = analyst_sdc_cell(s, 57, 1), valued = analyst_sdc_cell(s, 57, 1);
+    int open = analyst_sdc_open(s, 0), p[2];
+
+    (void)state;
+    p[0] = valued;
+    p[1] = open;
+    assert_int_equal(analyst_sdc_relation(s, known, p, 2), 0);
+    assert_int_equal(analyst_sdc_apply(s), 0);
+    assert_int_equal(s_shown(s, known), 55);
+    assert_int_equal(s_shown(s, valued), 55);
+    assert_int_equal(analyst_sdc_state(s, open), ANALYST_SDC_HIDDEN);
     analyst_sdc_destroy(&s);
 }
 
@@ -407,6 +432,137 @@ test_tied_cells(void **state)
     assert_int_equal(s_shown(s, c), 300);
     assert_int_equal(s_shown(s, d), 300);
     analyst_sdc_destroy(&s);
+}
+
+/* ---- the summary's cells: tied only by definition ---------------------- */
+
+/* An extract of 100 children, no cohort: 45 known to pol/yj (known below 45 is
+ * raised to nyj), every one with offences above 0 and a first-offence date,
+ * 15 of them reoffended; all known to nhs/gp. */
+static void
+s_extract(char *dir, int nyj)
+{
+    char path[512];
+    FILE *f;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    assert_non_null(f = fopen(path, "w"));
+    fprintf(f, "{\"project\": \"p\", \"run\": 1, \"sdc\": {\"min_count\": 10, "
+               "\"round_to\": 5}, \"datasets\": [{\"agency\": \"pol\", \"dataset\": "
+               "\"yj\"}, {\"agency\": \"nhs\", \"dataset\": \"gp\"}]}\n");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/dictionary.csv", dir);
+    assert_non_null(f = fopen(path, "w"));
+    fprintf(f, "file,column,type,role,source\n"
+               "people.csv,records_yj,int,records,pol/yj\n"
+               "people.csv,records_gp,int,records,nhs/gp\n"
+               "people.csv,offences,int,outcome,pol/yj\n"
+               "people.csv,reoffended,bool,outcome,pol/yj\n"
+               "people.csv,first_offence,date,outcome,pol/yj\n");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/people.csv", dir);
+    assert_non_null(f = fopen(path, "w"));
+    fprintf(f, "records_yj,records_gp,offences,reoffended,first_offence\n");
+    for (int i = 0; i < 100; i++) {
+        if (i < nyj)
+            fprintf(f, "1,1,%d,%d,2022-05-01\n", 1 + i % 3, i < 15);
+        else
+            fprintf(f, "0,1,,,\n");
+    }
+    fclose(f);
+}
+
+static void
+s_rmdir(const char *dir)
+{
+    const char *files[] = {"manifest.json", "dictionary.csv", "people.csv"};
+    char path[512];
+
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        remove(path);
+    }
+    remove(dir);
+}
+
+/* The entry of the row whose label starts with row in the table whose title
+ * starts with title. */
+static const struct analyst_entry *
+s_entry(const struct analyst_summary *sum, const char *title, const char *row, size_t col)
+{
+    for (size_t t = 0; t < sum->ntables; t++) {
+        const struct analyst_table *tb = &sum->tables[t];
+
+        if (strncmp(tb->title, title, strlen(title)) != 0)
+            continue;
+        for (size_t r = 0; r < tb->nrows; r++)
+            if (strncmp(tb->rows[r], row, strlen(row)) == 0)
+                return &tb->e[r * tb->ncols + col];
+    }
+    fail_msg("no entry %s / %s", title, row);
+    return NULL;
+}
+
+/* Every child known to pol/yj has an offence: the children with one and with
+ * a first-offence date are suppressed, but the 45 known to the dataset, a
+ * different definition, stay shown (and with them the reoffending rate).
+ * Where the definition is the same, the cell is the same: the overlap
+ * diagonal and the date outcome's denominator. */
+static void
+test_summary_equal_not_tied(void **state)
+{
+    char dir[] = "/tmp/xl-sdc-XXXXXX", err[256];
+    struct analyst_summary *sum = NULL;
+    const struct analyst_entry *known, *off, *re, *fo, *diag;
+    struct analyst_rate r;
+
+    (void)state;
+    s_extract(dir, 45);
+    assert_int_equal(analyst_summary_load(dir, &sum, err, sizeof err), 0);
+    known = s_entry(sum, "Children known to each dataset", "pol/yj", 0);
+    off = s_entry(sum, "Outcome rates", "offences", 0);
+    re = s_entry(sum, "Outcome rates", "reoffended", 0);
+    fo = s_entry(sum, "Outcome rates", "first_offence", 0);
+    diag = s_entry(sum, "Children in both of two datasets", "pol/yj", 0);
+    assert_int_equal(analyst_sdc_state(sum->sdc, known->count), ANALYST_SDC_SHOWN);
+    assert_int_equal(s_shown(sum->sdc, known->count), 45);
+    assert_int_not_equal(off->count, known->count);
+    assert_int_not_equal(off->den, known->count); /* the children with a value */
+    s_suppressed(sum->sdc, off->count, ANALYST_SDC_SECONDARY);
+    s_suppressed(sum->sdc, fo->count, ANALYST_SDC_SECONDARY);
+    assert_int_equal(fo->den, known->count); /* known to the dataset, by definition */
+    assert_int_equal(diag->count, known->count);
+    analyst_sdc_rate(sum->sdc, re->count, re->den, &r);
+    assert_int_equal(r.shown, 1);
+    analyst_summary_destroy(&sum);
+    s_rmdir(dir);
+}
+
+/* A count suppressed under one definition is printed nowhere under it: 8
+ * children known to pol/yj are suppressed in the datasets table, on the
+ * overlap diagonal and as the first-offence denominator alike. */
+static void
+test_summary_same_definition(void **state)
+{
+    char dir[] = "/tmp/xl-sdc-XXXXXX", err[256];
+    struct analyst_summary *sum = NULL;
+    const struct analyst_entry *known, *fo, *diag;
+    char buf[128];
+
+    (void)state;
+    s_extract(dir, 8);
+    assert_int_equal(analyst_summary_load(dir, &sum, err, sizeof err), 0);
+    known = s_entry(sum, "Children known to each dataset", "pol/yj", 0);
+    fo = s_entry(sum, "Outcome rates", "first_offence", 0);
+    diag = s_entry(sum, "Children in both of two datasets", "pol/yj", 0);
+    s_suppressed(sum->sdc, known->count, ANALYST_SDC_THRESHOLD);
+    assert_int_equal(fo->den, known->count);
+    assert_int_equal(diag->count, known->count);
+    assert_string_equal(analyst_entry_text(sum, diag, buf, sizeof buf),
+                        "suppressed: fewer than 10");
+    analyst_summary_destroy(&sum);
+    s_rmdir(dir);
 }
 
 static void
@@ -449,8 +605,11 @@ main(void)
         cmocka_unit_test(test_chain),
         cmocka_unit_test(test_structural_zero),
         cmocka_unit_test(test_structural_not_victim),
-        cmocka_unit_test(test_same_children_one_cell),
+        cmocka_unit_test(test_zero_complement_part),
+        cmocka_unit_test(test_open_zero),
         cmocka_unit_test(test_tied_cells),
+        cmocka_unit_test(test_summary_equal_not_tied),
+        cmocka_unit_test(test_summary_same_definition),
         cmocka_unit_test(test_bad_input),
     };
 
