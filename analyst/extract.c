@@ -74,7 +74,7 @@ struct s_fetch {
     size_t packedcap;
     char *line; /* a row of records.csv */
     size_t linecap;
-    char *bucketbuf; /* the buckets' stdio buffers */
+    char *bucketbuf;        /* the buckets' stdio buffers */
     struct xl_arena *arena; /* a row and its payload unpack here; wiped after each */
 };
 
@@ -125,9 +125,10 @@ s_call(struct s_fetch *f, xl_envelope *req, double wait, xl_envelope **rep, char
     req->request_id = ++f->next_id;
     /* Until the handshake has succeeded, a silence is a linker down or out of
      * reach: wait no longer than --retry-for allows. */
-    f->c.timeout_ms = (int)(1000 * (f->c.secured || f->o->retry_for >= f->cfg.timeout
-                                        ? f->cfg.timeout
-                                        : f->o->retry_for > 1 ? f->o->retry_for : 1));
+    f->c.timeout_ms =
+        (int)(1000 * (f->c.secured || f->o->retry_for >= f->cfg.timeout ? f->cfg.timeout
+                      : f->o->retry_for > 1                             ? f->o->retry_for
+                                                                        : 1));
     if (f->c.sock == NULL && (r = xl_client_open(&f->c, err, errlen)) != 0)
         return r;
     r = xl_client_send_env(&f->c, req, err, errlen);
@@ -261,7 +262,8 @@ static int
 s_row(struct s_fetch *f, uint64_t page, uint64_t n, const uint8_t *p, size_t len, char *err,
       size_t errlen)
 {
-    Crosslink__ExtractRow *row = crosslink__extract_row__unpack(xl_arena_allocator(f->arena), len, p);
+    Crosslink__ExtractRow *row =
+        crosslink__extract_row__unpack(xl_arena_allocator(f->arena), len, p);
     Crosslink__Outcome *oc = NULL;
     char why[XL_ERRBUF];
     const struct analyst_dataset *d;
@@ -299,7 +301,8 @@ s_row(struct s_fetch *f, uint64_t page, uint64_t n, const uint8_t *p, size_t len
                        (unsigned long long)page, (unsigned long long)n, d->agency, d->dataset);
         goto out;
     }
-    oc = crosslink__outcome__unpack(xl_arena_allocator(f->arena), row->payload.len - XL_PAYLOAD_OVERHEAD, f->plain);
+    oc = crosslink__outcome__unpack(xl_arena_allocator(f->arena),
+                                    row->payload.len - XL_PAYLOAD_OVERHEAD, f->plain);
     sodium_memzero(f->plain, row->payload.len - XL_PAYLOAD_OVERHEAD);
     if (oc == NULL || oc->n_values != d->nattr) {
         r = xl_err_set(err, errlen, XL_ERR_FORMAT,

@@ -351,8 +351,9 @@ s_status_projects(const struct linker_config *cfg, FILE *out)
     char err[XL_ERRBUF], today[11];
 
     if (linker_projects_load(cfg->projects_path, &ps, err, sizeof err) != 0) {
-        fprintf(out, "approved projects: the file does not load (the service keeps the projects "
-                     "in force): %s\n",
+        fprintf(out,
+                "approved projects: the file does not load (the service keeps the projects "
+                "in force): %s\n",
                 err);
         return;
     }

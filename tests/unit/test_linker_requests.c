@@ -58,10 +58,9 @@ test_extract_is_analysts(void **state)
 static void
 test_not_served(void **state)
 {
-    static const char *bodies[] = {"submit_ack",      "receipt",     "error",
-                                   "link_report",     "extract_end", "audit_entries",
-                                   "extract_ready",   "extract_rows", "audit_query",
-                                   "nonsense"};
+    static const char *bodies[] = {"submit_ack",  "receipt",       "error",         "link_report",
+                                   "extract_end", "audit_entries", "extract_ready", "extract_rows",
+                                   "audit_query", "nonsense"};
     unsigned roles;
     int own, runs_long;
 
