@@ -246,6 +246,78 @@ fail:
     return r;
 }
 
+int
+linker_audit_verify(const char *path, uint64_t *entries, char *err, size_t errlen)
+{
+    static const uint8_t zero[XL_HASH_BYTES];
+    uint8_t last[XL_HASH_BYTES], prev[XL_HASH_BYTES], hash[XL_HASH_BYTES];
+    char msg[XL_ERRBUF], *line = NULL;
+    size_t cap = 0;
+    uint64_t seq, n = 0, offset = 0;
+    ssize_t len;
+    FILE *f;
+    int r = 0;
+
+    *entries = 0;
+    f = fopen(path, "re");
+    if (f == NULL)
+        return errno == ENOENT ? 0
+                               : xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot read: %s", path,
+                                            strerror(errno));
+    /* Appends (an import's) hold the lock exclusively: no half-written line is read. */
+    (void)flock(fileno(f), LOCK_SH);
+    memcpy(last, zero, sizeof last);
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] != '\n') {
+            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
+                           "%s: entry %llu (at byte %llu) is incomplete: the log was cut short "
+                           "mid-line or altered",
+                           path, (unsigned long long)n + 1, (unsigned long long)offset);
+            break;
+        }
+        if ((size_t)len - 1 > LINKER_AUDIT_LINE_MAX) {
+            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
+                           "%s: entry %llu (at byte %llu) is longer than %u bytes", path,
+                           (unsigned long long)n + 1, (unsigned long long)offset,
+                           LINKER_AUDIT_LINE_MAX);
+            break;
+        }
+        if (linker_audit_entry_check(line, (size_t)len - 1, &seq, prev, hash, msg, sizeof msg) !=
+            0) {
+            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
+                           "%s: entry %llu (at byte %llu) does not verify: %s", path,
+                           (unsigned long long)n + 1, (unsigned long long)offset, msg);
+            break;
+        }
+        if (seq != n + 1) {
+            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
+                           "%s: entry %llu (at byte %llu) has seq %llu: entries were removed, "
+                           "added or reordered",
+                           path, (unsigned long long)n + 1, (unsigned long long)offset,
+                           (unsigned long long)seq);
+            break;
+        }
+        if (!xl_equal(prev, last, XL_HASH_BYTES)) {
+            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
+                           "%s: entry %llu (at byte %llu): its prev is not the hash of entry "
+                           "%llu: the chain is broken there",
+                           path, (unsigned long long)n + 1, (unsigned long long)offset,
+                           (unsigned long long)n);
+            break;
+        }
+        memcpy(last, hash, sizeof last);
+        offset += (uint64_t)len;
+        n++;
+    }
+    if (r == 0 && ferror(f))
+        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: read failed", path);
+    free(line);
+    fclose(f);
+    if (r == 0)
+        *entries = n;
+    return r;
+}
+
 void
 linker_audit_close(struct linker_audit **ap)
 {

@@ -37,6 +37,15 @@ struct linker_audit;
  * a broken chain. *out is set on success only; caller frees with
  * linker_audit_close. */
 int linker_audit_open(const char *path, struct linker_audit **out, char *err, size_t errlen);
+/* Checks the whole log at path from its first entry: every entry's hash, its
+ * seq (1, 2, 3, ...) and its link to the entry before, and that the last line
+ * is complete. 0 with *entries (0 for a log that does not exist or is empty),
+ * or XL_ERR_FORMAT naming the entry, its byte offset and what is wrong. The
+ * service runs it at start, so that it never serves on, or extends, a log
+ * whose middle was edited, removed or reordered; an edit with the chain
+ * recomputed after it needs the signed checkpoints of the audit issue. */
+int linker_audit_verify(const char *path, uint64_t *entries, char *err, size_t errlen);
+
 /* Closes the log and frees *a; sets *a = NULL. Accepts NULL. */
 void linker_audit_close(struct linker_audit **a);
 

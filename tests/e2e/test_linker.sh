@@ -199,4 +199,16 @@ check "an agent's link request is DENIED" grep -q 'reply error 4' "$T_DIR/raw-li
 stop_linker
 check "linker stopped cleanly" grep -q '"event":"linker.stop"' "$C/linker/audit.jsonl"
 check "no identifier in the linker's log or audit log" lacks -i -E 'forename|surname|[0-9]{3} [0-9]{3} [0-9]{4}' "$T_DIR/linker.log" "$C/linker/audit.jsonl"
+
+# The whole audit log is checked at start, not only its tail: an entry in the
+# middle edited (entry 3; the last two are intact) stops the service.
+cp "$C/linker/audit.jsonl" "$T_DIR/audit.good"
+awk 'NR == 3 { sub(/"role":"[a-z]*"/, "\"role\":\"admin\"") } { print }' "$T_DIR/audit.good" >"$C/linker/audit.jsonl"
+check "the edit changed entry 3 only" same "$(cmp "$T_DIR/audit.good" "$C/linker/audit.jsonl" | sed -n 's/.* line \([0-9]*\)$/\1/p')" 3
+expect_fail "a linker whose audit log was edited in the middle refuses to start" \
+    'entry 3 \(at byte [0-9]+\) does not verify' timeout 20 "$L" serve -c "$C/linker/linker.conf"
+cp "$T_DIR/audit.good" "$C/linker/audit.jsonl"
+sed 3d "$T_DIR/audit.good" >"$C/linker/audit.jsonl"
+expect_fail "and one with an entry removed" 'entry 3 .*has seq 4' timeout 20 "$L" serve -c "$C/linker/linker.conf"
+cp "$T_DIR/audit.good" "$C/linker/audit.jsonl"
 t_end

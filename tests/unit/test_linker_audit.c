@@ -408,6 +408,94 @@ test_short_write_taken_back(void **state)
     free(lines);
 }
 
+/* Six entries, for the whole-log check. */
+static void
+s_six(const char *path)
+{
+    struct linker_audit *a = s_open(path);
+
+    for (int i = 1; i <= 6; i++)
+        s_append(a, "submission.commit", 10 + i);
+    linker_audit_close(&a);
+}
+
+/* linker_audit_verify refuses, naming entry want_entry and saying want. */
+static void
+s_verify_refused(const char *path, unsigned want_entry, const char *want)
+{
+    char err[XL_ERRBUF] = "", at[32];
+    uint64_t n = 99;
+
+    assert_int_equal(linker_audit_verify(path, &n, err, sizeof err), XL_ERR_FORMAT);
+    snprintf(at, sizeof at, "entry %u ", want_entry);
+    if (strstr(err, at) == NULL || strstr(err, want) == NULL)
+        fail_msg("message '%s' does not name '%s' and say '%s'", err, at, want);
+}
+
+/* Rewrites the file from its lines in the order given (-1 ends). */
+static void
+s_rewrite(const char *path, char **lines, const int *order)
+{
+    FILE *out = fopen(path, "w");
+
+    assert_non_null(out);
+    for (size_t i = 0; order[i] >= 0; i++)
+        fprintf(out, "%s\n", lines[order[i]]);
+    fclose(out);
+}
+
+/* The whole log is checked, not only its tail: a middle entry edited,
+ * removed, two swapped, the first one altered, a cut mid-line. */
+static void
+test_verify_whole_log(void **state)
+{
+    struct s_fixture *f = *state;
+    char err[XL_ERRBUF] = "", **lines, *text;
+    uint64_t n = 0;
+    static const int drop3[] = {0, 1, 3, 4, 5, -1}, swap34[] = {0, 1, 3, 2, 4, 5, -1};
+
+    assert_int_equal(linker_audit_verify(f->path, &n, err, sizeof err), 0); /* no file yet */
+    assert_int_equal(n, 0);
+    s_six(f->path);
+    assert_int_equal(linker_audit_verify(f->path, &n, err, sizeof err), 0);
+    assert_int_equal(n, 6);
+
+    /* a byte of entry 3 changed: the tail check passes, the whole-log check does not */
+    assert_int_equal(tu_file_replace(f->path, "\"records\":13", "\"records\":93"), 0);
+    {
+        struct linker_audit *a = s_open(f->path); /* the tail alone looks fine */
+        linker_audit_close(&a);
+    }
+    s_verify_refused(f->path, 3, "does not verify");
+
+    tu_rmtree(f->path);
+    s_six(f->path);
+    assert_int_equal(s_lines(f->path, &lines), 6);
+    text = lines[0];
+    s_rewrite(f->path, lines, drop3);
+    s_verify_refused(f->path, 3, "has seq 4");
+    s_rewrite(f->path, lines, swap34);
+    s_verify_refused(f->path, 3, "has seq 4");
+    free(text);
+    free(lines);
+
+    /* the first entry altered */
+    tu_rmtree(f->path);
+    s_six(f->path);
+    assert_int_equal(tu_file_replace(f->path, "\"records\":11", "\"records\":12"), 0);
+    s_verify_refused(f->path, 1, "does not verify");
+
+    /* cut in the middle of the last line */
+    tu_rmtree(f->path);
+    s_six(f->path);
+    text = tu_read_file(f->path);
+    assert_non_null(text);
+    text[strlen(text) - 30] = '\0';
+    assert_int_equal(tu_write_file(f->path, text), 0);
+    free(text);
+    s_verify_refused(f->path, 6, "incomplete");
+}
+
 #define S_TEST(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
 
 int
@@ -418,6 +506,7 @@ main(void)
         S_TEST(test_tampered_tail),     S_TEST(test_tampered_link),
         S_TEST(test_cut_short),         cmocka_unit_test(test_entry_check_rejects),
         S_TEST(test_empty_and_missing), S_TEST(test_short_write_taken_back),
+        S_TEST(test_verify_whole_log),
     };
 
     return cmocka_run_group_tests_name("linker_audit", tests, s_group_setup, NULL);
