@@ -178,7 +178,7 @@ FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN
                -Icommon/include -I$(BUILD)/proto $(PKG_CFLAGS) -MMD -MP
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
-FUZZ_LIB_SRC := $(COMMON_SRC) $(call role_src,agent) $(call role_src,linker) \
+FUZZ_LIB_SRC := $(COMMON_SRC) $(call role_src,agent) $(call role_src,linker) $(call role_src,analyst) \
                 $(filter-out $(FUZZ_SRC),$(wildcard tests/fuzz/*.c))
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC)) \
                 $(patsubst $(BUILD)/proto/%.c,$(FUZZ_DIR)/obj/proto/%.o,$(PROTO_C))
@@ -214,7 +214,7 @@ $(FUZZ_DIR)/libfuzz.a: $(FUZZ_LIB_OBJ)
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libfuzz.a
 	@echo "  LINK    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_DIR)/libfuzz.a $(PKG_LIBS) \
-	    -lm -lpthread -o $@
+	    -lreadstat -lm -lpthread -o $@
 
 bench: $(PROGS) $(BENCH_BINS)
 	@XL_BIN=$(BIN) XL_BUILD=$(BUILD) sh bench/run.sh

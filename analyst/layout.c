@@ -102,6 +102,21 @@ s_vtype(const char *t, enum analyst_vtype *out)
     return -1;
 }
 
+/* A count of the manifest: a whole number from 0 to 2^53. 0, or -1. */
+static int
+s_count(const cJSON *v, uint64_t *out)
+{
+    double d;
+
+    if (!cJSON_IsNumber(v))
+        return -1;
+    d = v->valuedouble;
+    if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(uint64_t)d)
+        return -1;
+    *out = (uint64_t)d;
+    return 0;
+}
+
 static const char *
 s_str(const cJSON *o, const char *name)
 {
@@ -121,21 +136,18 @@ analyst_layout_from_manifest(const cJSON *m, struct analyst_layout *l, char *err
     memset(l, 0, sizeof *l);
     l->cohort = -1;
     project = s_str(m, "project");
-    if (project == NULL || !cJSON_IsArray(ds) || !cJSON_IsNumber(rows) || !cJSON_IsNumber(pages) ||
-        cJSON_GetArraySize(ds) > ANALYST_MAX_DATASETS)
+    if (project == NULL || !cJSON_IsArray(ds) || s_count(rows, &l->rows) != 0 ||
+        s_count(pages, &l->pages) != 0 || cJSON_GetArraySize(ds) > ANALYST_MAX_DATASETS)
         return xl_err_set(err, errlen, XL_ERR_FORMAT,
                           "manifest: project, datasets (at most %d), rows or pages missing",
                           ANALYST_MAX_DATASETS);
     snprintf(l->project, sizeof l->project, "%s", project);
-    l->rows = (uint64_t)rows->valuedouble;
-    l->pages = (uint64_t)pages->valuedouble;
     bands = cJSON_GetObjectItemCaseSensitive(m, "bands");
     for (int b = 0; b < 4; b++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(bands, analyst_bands[b]);
-        if (!cJSON_IsNumber(v))
+        if (s_count(v, &l->bands[b]) != 0)
             return xl_err_set(err, errlen, XL_ERR_FORMAT, "manifest: bands.%s missing",
                               analyst_bands[b]);
-        l->bands[b] = (uint64_t)v->valuedouble;
     }
     l->ds = calloc((size_t)cJSON_GetArraySize(ds) + 1, sizeof *l->ds);
     if (l->ds == NULL)
@@ -148,7 +160,7 @@ analyst_layout_from_manifest(const cJSON *m, struct analyst_layout *l, char *err
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(d, "rows");
         int shared = 0;
         if (agency == NULL || name == NULL || !xl_name_valid(agency) || !xl_name_valid(name) ||
-            !cJSON_IsNumber(n) || !cJSON_IsArray(attrs) ||
+            s_count(n, &x->rows) != 0 || !cJSON_IsArray(attrs) ||
             cJSON_GetArraySize(attrs) > ANALYST_MAX_ATTRS) {
             analyst_layout_free(l);
             return xl_err_set(err, errlen, XL_ERR_FORMAT, "manifest: dataset %zu is malformed",
@@ -156,7 +168,6 @@ analyst_layout_from_manifest(const cJSON *m, struct analyst_layout *l, char *err
         }
         snprintf(x->agency, sizeof x->agency, "%s", agency);
         snprintf(x->dataset, sizeof x->dataset, "%s", name);
-        x->rows = (uint64_t)n->valuedouble;
         x->index_attr = -1;
         cJSON_ArrayForEach(a, ds)
         {
