@@ -276,10 +276,9 @@ linker_audit_verify(const char *path, uint64_t *entries, char *err, size_t errle
             break;
         }
         if ((size_t)len - 1 > LINKER_AUDIT_LINE_MAX) {
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
-                           "%s: entry %llu (at byte %llu) is longer than %u bytes", path,
-                           (unsigned long long)n + 1, (unsigned long long)offset,
-                           LINKER_AUDIT_LINE_MAX);
+            r = xl_err_set(
+                err, errlen, XL_ERR_FORMAT, "%s: entry %llu (at byte %llu) is longer than %u bytes",
+                path, (unsigned long long)n + 1, (unsigned long long)offset, LINKER_AUDIT_LINE_MAX);
             break;
         }
         if (linker_audit_entry_check(line, (size_t)len - 1, &seq, prev, hash, msg, sizeof msg) !=
