@@ -265,12 +265,14 @@ s_start(struct linker_schedule *s)
 void
 linker_schedule_tick(struct linker_schedule *s, double last_request)
 {
+    int due;
+
     s_reap(s, 0);
     if (s->child > 0)
         return;
-    if (s->nwaiting == 0 && s->owed &&
-        (s->wanted || xl_monotonic() - last_request >= LINKER_LINK_IDLE) &&
-        xl_monotonic() >= s->retry_at) {
+    due = s->owed && (s->wanted || xl_monotonic() - last_request >= LINKER_LINK_IDLE) &&
+          xl_monotonic() >= s->retry_at;
+    if (s->nwaiting == 0 && due) {
         /* A run made meanwhile by `crosslink-linker link` leaves nothing owed. */
         char err[XL_ERRBUF];
         int owed = 1;
@@ -280,9 +282,7 @@ linker_schedule_tick(struct linker_schedule *s, double last_request)
             return;
         }
     }
-    if (s->nwaiting > 0 ||
-        (s->owed && (s->wanted || xl_monotonic() - last_request >= LINKER_LINK_IDLE) &&
-         xl_monotonic() >= s->retry_at))
+    if (s->nwaiting > 0 || due)
         s_start(s);
 }
 

@@ -670,6 +670,47 @@ s_count_records(const uint8_t *data, size_t len)
     return n;
 }
 
+/* Calls each for every record of one chunk's data, which must hold want of
+ * them, numbering them on from *index. */
+static int
+s_chunk_each(struct linker_store *st, const uint8_t *data, size_t len, int64_t want,
+             uint64_t *index,
+             int (*each)(void *ctx, uint64_t index, const uint8_t *rec, size_t len), void *ctx,
+             char *err, size_t errlen)
+{
+    size_t off = 0;
+    int r;
+
+    if (s_count_records(data, len) != want)
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: a chunk of a submission is damaged",
+                          st->path);
+    while (off < len) {
+        size_t rl = (size_t)data[off] << 24 | (size_t)data[off + 1] << 16 |
+                    (size_t)data[off + 2] << 8 | data[off + 3];
+        r = each(ctx, (*index)++, data + off + 4, rl);
+        if (r != 0)
+            return r;
+        off += 4 + rl;
+    }
+    return 0;
+}
+
+/* linker_store_foreach_record's callback, with the submission the chunk is of. */
+struct s_sub_fn {
+    int (*fn)(void *ctx, const struct linker_submission *sub, uint64_t index, const uint8_t *rec,
+              size_t len);
+    void *ctx;
+    const struct linker_submission *sub;
+};
+
+static int
+s_with_sub(void *ctx, uint64_t index, const uint8_t *rec, size_t len)
+{
+    struct s_sub_fn *e = ctx;
+
+    return e->fn(e->ctx, e->sub, index, rec, len);
+}
+
 int
 linker_store_content_hash(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES],
                           uint8_t hash[XL_HASH_BYTES], uint64_t *chunks, uint64_t *records,
@@ -904,6 +945,7 @@ linker_store_foreach_record(struct linker_store *st, uint32_t epoch,
                             void *ctx, char *err, size_t errlen)
 {
     struct linker_submission sub;
+    struct s_sub_fn each = {fn, ctx, NULL};
     sqlite3_stmt *s = s_stmt(st, S_RECORDS);
     uint64_t index = 0;
     int rc, r = 0, have = 0;
@@ -913,7 +955,7 @@ linker_store_foreach_record(struct linker_store *st, uint32_t epoch,
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const uint8_t *id = sqlite3_column_blob(s, 0);
         const uint8_t *data = sqlite3_column_blob(s, S_NCOLS + 1);
-        size_t len = (size_t)sqlite3_column_bytes(s, S_NCOLS + 1), off = 0;
+        size_t len = (size_t)sqlite3_column_bytes(s, S_NCOLS + 1);
         int64_t want = sqlite3_column_int64(s, S_NCOLS);
 
         if (!have || id == NULL || sqlite3_column_bytes(s, 0) != LINKER_SUBID_BYTES ||
@@ -924,19 +966,8 @@ linker_store_foreach_record(struct linker_store *st, uint32_t epoch,
             have = 1;
             index = 0;
         }
-        if (s_count_records(data, len) != want) {
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: a chunk of a submission is damaged",
-                           st->path);
-            break;
-        }
-        while (off < len) {
-            size_t rl = (size_t)data[off] << 24 | (size_t)data[off + 1] << 16 |
-                        (size_t)data[off + 2] << 8 | data[off + 3];
-            r = fn(ctx, &sub, index++, data + off + 4, rl);
-            if (r != 0)
-                break;
-            off += 4 + rl;
-        }
+        each.sub = &sub;
+        r = s_chunk_each(st, data, len, want, &index, s_with_sub, &each, err, errlen);
         if (r != 0)
             break;
     }
@@ -1286,21 +1317,8 @@ linker_store_submission_records(struct linker_store *st, const uint8_t id[LINKER
 
     sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const uint8_t *data = sqlite3_column_blob(s, 2);
-        size_t len = (size_t)sqlite3_column_bytes(s, 2), off = 0;
-        if (s_count_records(data, len) != sqlite3_column_int64(s, 1)) {
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: a chunk of a submission is damaged",
-                           st->path);
-            break;
-        }
-        while (off < len) {
-            size_t rl = (size_t)data[off] << 24 | (size_t)data[off + 1] << 16 |
-                        (size_t)data[off + 2] << 8 | data[off + 3];
-            r = fn(ctx, index++, data + off + 4, rl);
-            if (r != 0)
-                break;
-            off += 4 + rl;
-        }
+        r = s_chunk_each(st, sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2),
+                         sqlite3_column_int64(s, 1), &index, fn, ctx, err, errlen);
         if (r != 0)
             break;
     }
