@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "layout.h"
 #include "people.h"
 #include "xl/arena.h"
+#include "xl/buckets.h"
 #include "xl/client.h"
 #include "xl/clock.h"
 #include "xl/csv.h"
@@ -34,9 +34,8 @@
 #define S_ID_BYTES     16
 #define S_BUCKET_ROWS  32768
 #define S_BUCKETS_MAX  256
-/* The buckets' stdio buffers, all together, and the most for one. */
-#define S_BUCKET_BUFS   (4u << 20)
-#define S_BUCKET_BUFMAX (64u << 10)
+/* The buckets' stdio buffers, all together. */
+#define S_BUCKET_BUFS (4u << 20)
 /* What a row and its payload unpack into: emptied for each row. */
 #define S_ARENA_BYTES (64u << 10)
 
@@ -63,8 +62,7 @@ struct s_fetch {
     char out[4096]; /* the directory asked for, without a trailing '/' */
     char stage[4096 + 16];
     FILE *records;
-    FILE **bucket;
-    size_t nbuckets;
+    struct xl_buckets buckets; /* rows by pseudonym, for people.csv */
     struct xl_payload_opener *opener;
     EVP_MD_CTX *h; /* of the rows, as received */
     uint64_t seen, bands[4];
@@ -74,7 +72,6 @@ struct s_fetch {
     size_t packedcap;
     char *line; /* a row of records.csv */
     size_t linecap;
-    char *bucketbuf;        /* the buckets' stdio buffers */
     struct xl_arena *arena; /* a row and its payload unpack here; wiped after each */
 };
 
@@ -376,7 +373,7 @@ s_row(struct s_fetch *f, uint64_t page, uint64_t n, const uint8_t *p, size_t len
         memcpy(f->packed + at, oc->values[a], vl);
         at += vl;
     }
-    if (fwrite(f->packed, 1, need, f->bucket[row->pseudonym.data[0] % f->nbuckets]) != need) {
+    if (fwrite(f->packed, 1, need, f->buckets.f[row->pseudonym.data[0] % f->buckets.n]) != need) {
         r = xl_err_set(err, errlen, errno == ENOSPC ? XL_ERR_NOSPACE : XL_ERR_IO,
                        "%s: cannot write: %s", f->stage, strerror(errno));
         goto out;
@@ -551,7 +548,6 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
     struct s_fetch f;
     xl_envelope *rep = NULL;
     uint64_t people = 0;
-    size_t bufsize;
     double start = xl_monotonic(), t0, last = 0;
     char path[4200], sighex[2 * XL_SIG_BYTES + 2];
     int r;
@@ -621,27 +617,14 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
     /* 3. the pages */
     snprintf(path, sizeof path, "%s/records.csv", f.stage);
     f.records = fopen(path, "wx");
-    f.nbuckets = (size_t)(f.rows / S_BUCKET_ROWS) + 1;
-    if (f.nbuckets > S_BUCKETS_MAX)
-        f.nbuckets = S_BUCKETS_MAX;
-    bufsize = S_BUCKET_BUFS / f.nbuckets;
-    bufsize = bufsize > S_BUCKET_BUFMAX ? S_BUCKET_BUFMAX : bufsize < BUFSIZ ? BUFSIZ : bufsize;
-    f.bucket = calloc(f.nbuckets, sizeof *f.bucket);
-    f.bucketbuf = malloc(f.nbuckets * bufsize);
-    if (f.records == NULL || f.bucket == NULL || f.bucketbuf == NULL) {
+    if (f.records == NULL) {
         r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
         goto out;
     }
-    for (size_t b = 0; b < f.nbuckets; b++) {
-        int fd = open(f.stage, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        f.bucket[b] = fd >= 0 ? fdopen(fd, "w+") : tmpfile();
-        if (f.bucket[b] == NULL) {
-            r = xl_err_set(err, errlen, XL_ERR_IO, "cannot create a temporary file: %s",
-                           strerror(errno));
-            goto out;
-        }
-        setvbuf(f.bucket[b], f.bucketbuf + b * bufsize, _IOFBF, bufsize);
-    }
+    r = xl_buckets_open(&f.buckets, f.stage, f.rows, S_BUCKET_ROWS, S_BUCKETS_MAX, S_BUCKET_BUFS,
+                        err, errlen);
+    if (r != 0)
+        goto out;
     analyst_records_header(&f.l, f.records);
     if (EVP_DigestInit_ex(f.h, EVP_sha256(), NULL) != 1) {
         r = xl_err_set(err, errlen, XL_ERR_CRYPTO, "SHA-256 failed");
@@ -672,7 +655,7 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
     t0 = xl_monotonic();
 
     /* 4. the person-level files, the manifest beside them, then the rename */
-    r = analyst_people_write(&f.l, f.bucket, f.nbuckets, f.stage, &people, err, errlen);
+    r = analyst_people_write(&f.l, f.buckets.f, f.buckets.n, f.stage, &people, err, errlen);
     if (r == 0)
         r = s_write_file(f.stage, "manifest.json", f.manifest, f.manifestlen, err, errlen);
     if (r == 0) {
@@ -698,12 +681,7 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
 out:
     if (f.records != NULL)
         fclose(f.records);
-    for (size_t b = 0; f.bucket != NULL && b < f.nbuckets; b++) {
-        if (f.bucket[b] != NULL)
-            fclose(f.bucket[b]);
-    }
-    free(f.bucket);
-    free(f.bucketbuf);
+    xl_buckets_close(&f.buckets);
     if (r != 0) {
         s_unstage(&f);
         /* an empty DIR given by the user was put back by s_stage: leave it */

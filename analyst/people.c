@@ -1,10 +1,10 @@
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "people.h"
+#include "xl/buckets.h"
 #include "xl/crypto.h"
 #include "xl/csv.h"
 #include "xl/err.h"
@@ -244,36 +244,17 @@ s_walk(struct s_walk *w, FILE *const *buckets, size_t nbuckets, s_emit_fn *emit,
     int r = 0;
 
     for (size_t b = 0; b < nbuckets && r == 0; b++) {
-        uint8_t *buf = NULL;
-        size_t *rows = NULL, nrows = 0, caprows = 0;
-        long size;
-        if (fflush(buckets[b]) != 0 || fseek(buckets[b], 0, SEEK_END) != 0 ||
-            (size = ftell(buckets[b])) < 0)
-            return xl_err_set(err, errlen, XL_ERR_IO, "a temporary file: %s", strerror(errno));
-        if (size == 0)
-            continue;
-        buf = malloc((size_t)size);
-        if (buf == NULL)
-            return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
-        if (pread(fileno(buckets[b]), buf, (size_t)size, 0) != size) {
-            free(buf);
-            return xl_err_set(err, errlen, XL_ERR_IO, "a temporary file could not be read back");
-        }
-        for (size_t at = 0; at + 4 <= (size_t)size; at += 4 + s_be32(buf + at)) {
-            if (nrows == caprows) {
-                size_t cap = caprows ? 2 * caprows : 4096;
-                void *p = realloc(rows, cap * sizeof *rows);
-                if (p == NULL) {
-                    r = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
-                    break;
-                }
-                rows = p;
-                caprows = cap;
-            }
-            rows[nrows++] = at;
-        }
-        if (r == 0)
-            qsort_r(rows, nrows, sizeof *rows, s_row_cmp, buf);
+        struct xl_bucket_rows br;
+        const uint8_t *buf;
+        size_t *rows, nrows;
+        r = xl_bucket_read(buckets[b], &br, err, errlen);
+        if (r != 0)
+            break;
+        buf = br.data;
+        rows = br.off;
+        nrows = br.n;
+        if (nrows > 0)
+            qsort_r(rows, nrows, sizeof *rows, s_row_cmp, (void *)buf);
         for (size_t i = 0; i < nrows && r == 0;) {
             size_t j = i + 1;
             while (j < nrows &&
@@ -282,8 +263,7 @@ s_walk(struct s_walk *w, FILE *const *buckets, size_t nbuckets, s_emit_fn *emit,
             r = s_person(w, buf, rows + i, j - i, emit, ctx, err, errlen);
             i = j;
         }
-        free(rows);
-        free(buf);
+        xl_bucket_rows_free(&br);
     }
     return r;
 }
@@ -599,7 +579,7 @@ analyst_people_write(const struct analyst_layout *l, FILE *const *buckets, size_
     struct analyst_dta *dta = NULL;
     char path[4096], label[512], title[128], *keptbuf = NULL;
     FILE *f = NULL;
-    int r, fd;
+    int r;
 
     w.cols = s_columns(l, &w.ncols);
     w.vals = w.cols != NULL ? calloc(w.ncols, sizeof *w.vals) : NULL;
@@ -618,14 +598,10 @@ analyst_people_write(const struct analyst_layout *l, FILE *const *buckets, size_
         fprintf(f, "%s%s", k > 0 ? "," : "", w.cols[k].name);
     fputc('\n', f);
     pass.f = f;
-    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    pass.kept = fd >= 0 ? fdopen(fd, "w+") : tmpfile();
-    if (pass.kept == NULL && fd >= 0)
-        close(fd);
-    keptbuf = malloc(S_KEPT_BUF);
-    if (pass.kept == NULL || keptbuf == NULL) {
-        r = xl_err_set(err, errlen, XL_ERR_IO, "cannot create a temporary file: %s",
-                       strerror(errno));
+    pass.kept = xl_tmpstream(dir, err, errlen);
+    keptbuf = pass.kept != NULL ? malloc(S_KEPT_BUF) : NULL;
+    if (keptbuf == NULL) {
+        r = pass.kept == NULL ? XL_ERR_IO : xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
         goto out;
     }
     setvbuf(pass.kept, keptbuf, _IOFBF, S_KEPT_BUF);

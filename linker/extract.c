@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "projects.h"
 #include "requests.h"
 #include "schedule.h"
+#include "xl/buckets.h"
 #include "xl/clock.h"
 #include "xl/err.h"
 #include "xl/log.h"
@@ -26,10 +26,9 @@
 /* Rows per bucket the shuffle aims for, and the most buckets (open files). */
 #define S_BUCKET_ROWS 16384
 #define S_BUCKETS_MAX 512
-/* The buckets' stdio buffers, all together, and the most for one: the
- * default (4 KiB) made a system call for every 20 rows. */
-#define S_BUCKET_BUFS   (8u << 20)
-#define S_BUCKET_BUFMAX (64u << 10)
+/* The buckets' stdio buffers, all together: the default (4 KiB each) made a
+ * system call for every 20 rows. */
+#define S_BUCKET_BUFS (8u << 20)
 /* Random words drawn at a time for the shuffle. */
 #define S_RNG_WORDS 1024
 
@@ -137,9 +136,7 @@ struct s_prep {
     uint64_t cur_rows;
     uint64_t *ds_rows; /* rows per selected submission */
     uint64_t bands[LINKER_NBANDS];
-    FILE **bucket;
-    size_t nbuckets;
-    char *bucketbuf;  /* their stdio buffers */
+    struct xl_buckets buckets;
     struct s_rng rng; /* wiped after: it would replay the order */
     uint8_t *packbuf;
     size_t packcap;
@@ -156,30 +153,6 @@ s_stopping(struct linker_extracts *x)
     stop = x->stop;
     pthread_mutex_unlock(&x->lock);
     return stop;
-}
-
-/* An unlinked temporary file in dir: nothing is left if the linker dies. The
- * descriptor, or an XL_ERR_* (negative). */
-static int
-s_tmpfile(const char *dir, char *err, size_t errlen)
-{
-    char path[LINKER_PATH_MAX + 32];
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-
-    if (fd >= 0)
-        return fd;
-    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
-        return xl_err_set(err, errlen, errno == ENOSPC ? XL_ERR_NOSPACE : XL_ERR_IO,
-                          "extract: cannot create a temporary file in %s: %s", dir,
-                          strerror(errno));
-    snprintf(path, sizeof path, "%s/.extract-XXXXXX", dir);
-    fd = mkostemp(path, O_CLOEXEC);
-    if (fd < 0)
-        return xl_err_set(err, errlen, XL_ERR_IO,
-                          "extract: cannot create a temporary file in %s: %s", dir,
-                          strerror(errno));
-    unlink(path);
-    return fd;
 }
 
 static int
@@ -395,7 +368,7 @@ s_row_cb(void *ctx, uint64_t index, const uint8_t *rec, size_t len)
     sodium_memzero(mac, sizeof mac);
     /* Rows go to a bucket drawn at random: with each bucket shuffled after,
      * every order of the rows is equally likely. */
-    f = p->bucket[s_rng_uniform(&p->rng, (uint32_t)p->nbuckets)];
+    f = p->buckets.f[s_rng_uniform(&p->rng, (uint32_t)p->buckets.n)];
     if (fwrite(p->packbuf, 1, packed + 4, f) != packed + 4)
         return s_write_fail(p, "a bucket of the shuffle");
     p->cur_rows++;
@@ -410,57 +383,27 @@ s_spill(struct s_prep *p, FILE *b, FILE *spool, EVP_MD_CTX *h, uint64_t *page_by
         uint64_t *page_rows, size_t *cappages)
 {
     struct s_extract *e = p->e;
-    long size;
-    uint8_t *buf = NULL, *out = NULL;
-    uint32_t *off = NULL;
-    size_t n = 0, cap = 0, outlen = 0;
-    int r = 0;
+    struct xl_bucket_rows rows;
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    int r;
 
-    if (fflush(b) != 0)
-        return s_write_fail(p, "a bucket of the shuffle");
-    size = ftell(b);
-    if (size <= 0)
-        return 0;
-    buf = malloc((size_t)size);
-    out = buf != NULL ? malloc((size_t)size) : NULL;
+    r = xl_bucket_read(b, &rows, p->err, p->errlen);
+    if (r != 0 || rows.n == 0)
+        return r;
+    out = malloc(rows.len);
     if (out == NULL) {
-        free(buf);
-        return xl_err_set(p->err, p->errlen, XL_ERR_NOMEM, "extract: out of memory");
-    }
-    if (pread(fileno(b), buf, (size_t)size, 0) != size) {
-        free(buf);
-        free(out);
-        return xl_err_set(p->err, p->errlen, XL_ERR_IO, "extract: cannot read back a bucket");
-    }
-    for (size_t at = 0; at + 4 <= (size_t)size;) {
-        size_t len = (size_t)buf[at] << 24 | (size_t)buf[at + 1] << 16 | (size_t)buf[at + 2] << 8 |
-                     buf[at + 3];
-        if (n == cap) {
-            size_t nc = cap ? 2 * cap : 4096;
-            void *q = realloc(off, nc * sizeof *off);
-            if (q == NULL) {
-                r = xl_err_set(p->err, p->errlen, XL_ERR_NOMEM, "extract: out of memory");
-                goto out;
-            }
-            off = q;
-            cap = nc;
-        }
-        if (len > (size_t)size - at - 4) {
-            r = xl_err_set(p->err, p->errlen, XL_ERR_IO, "extract: a bucket was cut short");
-            goto out;
-        }
-        off[n++] = (uint32_t)at;
-        at += 4 + len;
+        r = xl_err_set(p->err, p->errlen, XL_ERR_NOMEM, "extract: out of memory");
+        goto out;
     }
     /* Fisher-Yates. */
-    for (size_t i = n; i > 1; i--) {
-        size_t j = s_rng_uniform(&p->rng, (uint32_t)i);
-        uint32_t t = off[i - 1];
-        off[i - 1] = off[j];
-        off[j] = t;
+    for (size_t i = rows.n; i > 1; i--) {
+        size_t j = s_rng_uniform(&p->rng, (uint32_t)i), t = rows.off[i - 1];
+        rows.off[i - 1] = rows.off[j];
+        rows.off[j] = t;
     }
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *row = buf + off[i];
+    for (size_t i = 0; i < rows.n; i++) {
+        const uint8_t *row = rows.data + rows.off[i];
         size_t len =
             4 + ((size_t)row[0] << 24 | (size_t)row[1] << 16 | (size_t)row[2] << 8 | row[3]);
         if (*page_rows > 0 && *page_bytes + len > LINKER_EXTRACT_PAGE) {
@@ -497,8 +440,7 @@ s_spill(struct s_prep *p, FILE *b, FILE *spool, EVP_MD_CTX *h, uint64_t *page_by
     if (fwrite(out, 1, outlen, spool) != outlen)
         r = s_write_fail(p, "the extract's spool");
 out:
-    free(off);
-    free(buf);
+    xl_bucket_rows_free(&rows);
     free(out);
     return r;
 }
@@ -649,7 +591,7 @@ s_prepare(struct linker_extracts *x, struct s_extract *e, char *err, size_t errl
     EVP_MD_CTX *h = NULL;
     uint8_t rows_hash[XL_HASH_BYTES];
     uint64_t total = 0, page_bytes = 0, page_rows = 0;
-    size_t cappages = 64, bufsize;
+    size_t cappages = 64;
     FILE *spool = NULL;
     int r, fd, snap = 0;
 
@@ -698,31 +640,10 @@ s_prepare(struct linker_extracts *x, struct s_extract *e, char *err, size_t errl
     }
     for (size_t i = 0; i < p.nsubs; i++)
         total += s_selected(e, &p.subs[i]) ? p.subs[i].record_count : 0;
-    p.nbuckets = (size_t)(total / S_BUCKET_ROWS) + 1;
-    if (p.nbuckets > S_BUCKETS_MAX)
-        p.nbuckets = S_BUCKETS_MAX;
-    bufsize = S_BUCKET_BUFS / p.nbuckets;
-    bufsize = bufsize > S_BUCKET_BUFMAX ? S_BUCKET_BUFMAX : bufsize < BUFSIZ ? BUFSIZ : bufsize;
-    p.bucket = calloc(p.nbuckets, sizeof *p.bucket);
-    p.bucketbuf = malloc(p.nbuckets * bufsize);
-    if (p.bucket == NULL || p.bucketbuf == NULL) {
-        r = xl_err_set(err, errlen, XL_ERR_NOMEM, "extract: out of memory");
+    r = xl_buckets_open(&p.buckets, dir, total, S_BUCKET_ROWS, S_BUCKETS_MAX, S_BUCKET_BUFS, err,
+                        errlen);
+    if (r != 0)
         goto out;
-    }
-    for (size_t b = 0; b < p.nbuckets; b++) {
-        fd = s_tmpfile(dir, err, errlen);
-        if (fd < 0) {
-            r = fd;
-            goto out;
-        }
-        p.bucket[b] = fdopen(fd, "w+");
-        if (p.bucket[b] == NULL) {
-            close(fd);
-            r = xl_err_set(err, errlen, XL_ERR_NOMEM, "extract: out of memory");
-            goto out;
-        }
-        setvbuf(p.bucket[b], p.bucketbuf + b * bufsize, _IOFBF, bufsize);
-    }
     s_rng_init(&p.rng);
     /* Pass 1: every row, to a random bucket. */
     for (size_t i = 0; i < p.nsubs && r == 0; i++) {
@@ -748,7 +669,7 @@ s_prepare(struct linker_extracts *x, struct s_extract *e, char *err, size_t errl
     if (r != 0)
         goto out;
     /* Pass 2: each bucket shuffled into the spool, page by page. */
-    fd = s_tmpfile(dir, err, errlen);
+    fd = xl_tmpfile(dir, err, errlen);
     if (fd < 0) {
         r = fd;
         goto out;
@@ -768,10 +689,10 @@ s_prepare(struct linker_extracts *x, struct s_extract *e, char *err, size_t errl
         r = xl_err_set(err, errlen, XL_ERR_CRYPTO, "extract: SHA-256 failed");
         goto out;
     }
-    for (size_t b = 0; b < p.nbuckets && r == 0; b++) {
-        r = s_spill(&p, p.bucket[b], spool, h, &page_bytes, &page_rows, &cappages);
-        fclose(p.bucket[b]);
-        p.bucket[b] = NULL;
+    for (size_t b = 0; b < p.buckets.n && r == 0; b++) {
+        r = s_spill(&p, p.buckets.f[b], spool, h, &page_bytes, &page_rows, &cappages);
+        fclose(p.buckets.f[b]); /* its disk space back before the next is spooled */
+        p.buckets.f[b] = NULL;
     }
     if (r == 0 && page_rows > 0) {
         e->page_rows[e->pages] = page_rows;
@@ -797,12 +718,7 @@ out:
         (void)linker_store_snapshot(p.st, 0, NULL, 0);
     if (spool != NULL)
         fclose(spool);
-    for (size_t b = 0; p.bucket != NULL && b < p.nbuckets; b++) {
-        if (p.bucket[b] != NULL)
-            fclose(p.bucket[b]);
-    }
-    free(p.bucket);
-    free(p.bucketbuf);
+    xl_buckets_close(&p.buckets);
     EVP_MD_CTX_free(h);
     sodium_memzero(&p.rng, sizeof p.rng);
     linker_store_close(&p.st);
