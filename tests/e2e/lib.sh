@@ -16,7 +16,23 @@ t_begin() {
 }
 
 t_cleanup() {
+    stop_linker
     [ -n "${T_KEEP:-}" ] || rm -rf "$T_DIR"
+}
+
+# start_linker: the service of $C/linker/linker.conf (crosslink-linker in $L),
+# its log in $T_DIR/linker.log, waiting for $T_DIR/linker.sock to appear;
+# stop_linker ends it (SIGTERM) and waits.
+LPID=
+start_linker() {
+    "$L" serve -c "$C/linker/linker.conf" 2>>"$T_DIR/linker.log" &
+    LPID=$!
+    i=0
+    while [ ! -S "$T_DIR/linker.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+stop_linker() {
+    [ -n "$LPID" ] && kill "$LPID" 2>/dev/null && wait "$LPID" 2>/dev/null
+    LPID=
 }
 
 ok() { T_PASS=$((T_PASS + 1)); printf 'ok - %s\n' "$1"; }

@@ -16,19 +16,7 @@ RAW=$XL_BUILD/tests/tools/zmq_raw
 MITM=$XL_BUILD/tests/tools/extract_mitm
 EP="ipc://$T_DIR/linker.sock"
 C=$T_DIR/c
-LPID=
 MPID=
-
-start_linker() {
-    "$L" serve -c "$C/linker/linker.conf" 2>>"$T_DIR/linker.log" &
-    LPID=$!
-    i=0
-    while [ ! -S "$T_DIR/linker.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-}
-stop_linker() {
-    [ -n "$LPID" ] && kill "$LPID" 2>/dev/null && wait "$LPID" 2>/dev/null
-    LPID=
-}
 t_cleanup() {
     stop_linker
     [ -n "$MPID" ] && kill "$MPID" 2>/dev/null

@@ -10,22 +10,6 @@ L=$XL_BIN/crosslink-linker
 RAW=$XL_BUILD/tests/tools/zmq_raw
 EP="ipc://$T_DIR/linker.sock"
 C=$T_DIR/c
-LPID=
-
-start_linker() {
-    "$L" serve -c "$C/linker/linker.conf" 2>>"$T_DIR/linker.log" &
-    LPID=$!
-    i=0
-    while [ ! -S "$T_DIR/linker.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-}
-stop_linker() {
-    [ -n "$LPID" ] && kill "$LPID" 2>/dev/null && wait "$LPID" 2>/dev/null
-    LPID=
-}
-t_cleanup() {
-    stop_linker
-    [ -n "${T_KEEP:-}" ] || rm -rf "$T_DIR"
-}
 # stored AGENCY: records of the agency's current submission, per `status`
 stored() {
     "$L" status -c "$C/linker/linker.conf" | awk -v a="$1" '$1 == a && $3 ~ /^[0-9]+$/ { print $3; exit }'
