@@ -111,9 +111,8 @@ xl_bucket_read(FILE *f, struct xl_bucket_rows *rows, char *err, size_t errlen)
     for (size_t at = 0; at < rows->len;) {
         const uint8_t *p = rows->data + at;
         size_t rl;
-        if (rows->len - at < 4 ||
-            (rl = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3]) >
-                rows->len - at - 4) {
+        if (rows->len - at < 4 || (rl = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
+                                        (size_t)p[2] << 8 | p[3]) > rows->len - at - 4) {
             xl_bucket_rows_free(rows);
             return xl_err_set(err, errlen, XL_ERR_FORMAT, "a temporary file is damaged");
         }

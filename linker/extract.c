@@ -162,6 +162,21 @@ s_write_fail(struct s_prep *p, const char *what)
                       "extract: cannot write %s: %s", what, strerror(errno));
 }
 
+/* A base-128 varint at *off, moved past it. 0, or -1 past the end. */
+static int
+s_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*off >= len)
+            return -1;
+        *v |= (uint64_t)(p[*off] & 0x7f) << shift;
+        if (!(p[(*off)++] & 0x80))
+            return 0;
+    }
+    return -1;
+}
+
 /* The payload (Record field 5) of a packed Record, without unpacking the rest;
  * the record passed every check at ingest, so anything else is damage. */
 static int
@@ -172,32 +187,18 @@ s_payload_of(const uint8_t *rec, size_t len, const uint8_t **out, size_t *outlen
     *out = NULL;
     *outlen = 0;
     while (off < len) {
-        uint64_t tag = 0, n = 0;
-        int shift = 0;
-        do {
-            if (off >= len || shift > 63)
-                return XL_ERR_FORMAT;
-            tag |= (uint64_t)(rec[off] & 0x7f) << shift;
-            shift += 7;
-        } while (rec[off++] & 0x80);
+        uint64_t tag, n;
+        if (s_varint(rec, len, &off, &tag) != 0)
+            return XL_ERR_FORMAT;
         switch (tag & 7) {
         case 0:
-            do {
-                if (off >= len)
-                    return XL_ERR_FORMAT;
-            } while (rec[off++] & 0x80);
+            if (s_varint(rec, len, &off, &n) != 0)
+                return XL_ERR_FORMAT;
             break;
         case 1: off += 8; break;
         case 5: off += 4; break;
         case 2:
-            shift = 0;
-            do {
-                if (off >= len || shift > 63)
-                    return XL_ERR_FORMAT;
-                n |= (uint64_t)(rec[off] & 0x7f) << shift;
-                shift += 7;
-            } while (rec[off++] & 0x80);
-            if (n > len - off)
+            if (s_varint(rec, len, &off, &n) != 0 || n > len - off)
                 return XL_ERR_FORMAT;
             if (tag >> 3 == 5) {
                 *out = rec + off;
@@ -452,11 +453,12 @@ s_pseudonym_mac(struct s_prep *p)
     static const char label[] = "crosslink project secret";
     uint8_t *secret = xl_secret_alloc(XL_HASH_BYTES);
     struct xl_iov parts[2] = {{label, sizeof label}, {p->e->project.id, strlen(p->e->project.id)}};
-    uint8_t prefix[] = {'c', 'r', 'o', 's', 's', 'l', 'i',
-                        'n', 'k', ' ', 'p', 's', 'e', 'u',
-                        'd', 'o', 'n', 'y', 'm', 0,   (uint8_t)p->graph};
+    static const char name[] = "crosslink pseudonym"; /* with its NUL, then the grouping */
+    uint8_t prefix[sizeof name + 1];
     int r;
 
+    memcpy(prefix, name, sizeof name);
+    prefix[sizeof name] = (uint8_t)p->graph;
     p->mac = xl_secret_alloc(sizeof *p->mac);
     if (secret == NULL || p->mac == NULL) {
         xl_secret_free(secret);
