@@ -9,6 +9,7 @@
 
 #include "crosslink.pb-c.h"
 #include "xl/crypto.h"
+#include "xl/note.h"
 
 #define XL_RECEIPT_TEXT_MAX 1024
 
@@ -27,5 +28,18 @@ int xl_receipt_sign(Crosslink__Receipt *r, const uint8_t sk[XL_SIGN_SK_BYTES],
  * receipt names). 0, or XL_ERR_CRYPTO / XL_ERR_INVALID with a message. */
 int xl_receipt_verify(const Crosslink__Receipt *r, const uint8_t pk[XL_SIGN_PK_BYTES], char *err,
                       size_t errlen) __attribute__((warn_unused_result));
+
+/* Checks the audit evidence r carries, after xl_receipt_verify: its checkpoint
+ * is signed by the linker whose key is pk and covers audit_seq entries or more,
+ * audit_root is that checkpoint's root, audit_entry is this submission's
+ * submission.commit entry with seq audit_seq, and audit_proof is the RFC 9162
+ * inclusion path of that entry (leaf audit_seq - 1) in the checkpoint's tree.
+ * On success cp (may be NULL) receives the checkpoint and leaf (may be NULL)
+ * the entry's leaf hash, to compare with a log or a later checkpoint.
+ * XL_ERR_NOTFOUND when r carries no audit evidence; otherwise XL_ERR_CRYPTO,
+ * XL_ERR_FORMAT or XL_ERR_MISMATCH with a message naming what failed. */
+int xl_receipt_verify_audit(const Crosslink__Receipt *r, const uint8_t pk[XL_SIGN_PK_BYTES],
+                            struct xl_checkpoint *cp, uint8_t leaf[XL_HASH_BYTES], char *err,
+                            size_t errlen) __attribute__((warn_unused_result));
 
 #endif
