@@ -24,6 +24,8 @@
 #include <cjson/cJSON.h>
 
 #include "xl/crypto.h"
+#include "xl/merkle.h"
+#include "xl/note.h"
 
 /* Longest entry written or read back; longer lines are refused. */
 #define LINKER_AUDIT_LINE_MAX (256u * 1024)
@@ -78,6 +80,33 @@ uint64_t linker_audit_next_seq(struct linker_audit *a);
 int linker_audit_entry_check(const char *line, size_t len, uint64_t *seq,
                              uint8_t prev[XL_HASH_BYTES], uint8_t hash[XL_HASH_BYTES], char *err,
                              size_t errlen);
+
+/* ---- checkpoints and reading back (audit issue) ------------------------------------ */
+
+/* The latest signed checkpoint of the log, signing a new one first when
+ * entries were appended since the last (by this process or another). *note is
+ * the signed note, malloc'd (caller frees), *len its length; cp (may be NULL)
+ * its parsed contents. XL_ERR_INVALID when the log was opened without a
+ * signing key. Safe to call from several threads. */
+int linker_audit_checkpoint(struct linker_audit *a, char **note, size_t *len,
+                            struct xl_checkpoint *cp, char *err, size_t errlen);
+
+/* Entries in the log as this process last saw it (after any refresh). */
+uint64_t linker_audit_size(struct linker_audit *a);
+
+/* The byte offset in the log file of entry seq (1-based, at most
+ * linker_audit_size + 1, where it is the end of the last entry).
+ * XL_ERR_INVALID past that. */
+int linker_audit_locate(struct linker_audit *a, uint64_t seq, uint64_t *offset);
+
+/* The leaf hash of entry index + 1: an xl_merkle_leaf_fn whose ctx is the
+ * struct linker_audit, for inclusion and consistency proofs. XL_ERR_INVALID
+ * for an index at or past linker_audit_size. */
+int linker_audit_leaf(void *a, uint64_t index, uint8_t out[XL_HASH_BYTES], char *err,
+                      size_t errlen);
+
+/* The log's path, as opened. */
+const char *linker_audit_path(const struct linker_audit *a);
 
 /* UTC time as ISO 8601 ("2026-11-22T10:00:00Z") into out[21]. */
 void linker_iso_time(time_t t, char out[21]);
