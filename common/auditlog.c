@@ -27,8 +27,8 @@ xl_audit_chain_hash(const uint8_t prev[XL_HASH_BYTES], const char *canon, size_t
 }
 
 int
-xl_audit_entry_check(const char *line, size_t len, struct xl_audit_entry *e, cJSON **obj,
-                     char *err, size_t errlen)
+xl_audit_entry_check(const char *line, size_t len, struct xl_audit_entry *e, cJSON **obj, char *err,
+                     size_t errlen)
 {
     uint8_t want[XL_HASH_BYTES];
     char hex[2 * XL_HASH_BYTES + 1], *canon = NULL;
@@ -41,14 +41,16 @@ xl_audit_entry_check(const char *line, size_t len, struct xl_audit_entry *e, cJS
     memset(e, 0, sizeof *e);
     if (obj != NULL)
         *obj = NULL;
-    if (len < S_SUFFIX_LEN + 2 || line[0] != '{' || line[len - 1] != '}' ||
-        line[len - 2] != '"' || line[len - S_SUFFIX_LEN] != ',' ||
+    if (len < S_SUFFIX_LEN + 2 || line[0] != '{' || line[len - 1] != '}' || line[len - 2] != '"' ||
+        line[len - S_SUFFIX_LEN] != ',' ||
         memcmp(line + len - S_SUFFIX_LEN + 1, S_HASH_HEAD, sizeof S_HASH_HEAD - 1) != 0)
-        return xl_err_set(err, errlen, XL_ERR_FORMAT, "the entry does not end with its hash member");
+        return xl_err_set(err, errlen, XL_ERR_FORMAT,
+                          "the entry does not end with its hash member");
     memcpy(hex, line + len - 2 - 2 * XL_HASH_BYTES, 2 * XL_HASH_BYTES);
     hex[2 * XL_HASH_BYTES] = '\0';
     if (xl_unhex(hex, want, XL_HASH_BYTES) != 0)
-        return xl_err_set(err, errlen, XL_ERR_FORMAT, "the entry's hash member is not 64 hex digits");
+        return xl_err_set(err, errlen, XL_ERR_FORMAT,
+                          "the entry's hash member is not 64 hex digits");
     /* The canonical bytes: the line without the hash member, closed again. */
     clen = len - S_SUFFIX_LEN + 1;
     canon = malloc(clen + 1);
@@ -213,8 +215,8 @@ xl_audit_reader_next(struct xl_audit_reader *r, const char **line, size_t *len,
     n = getline(&r->line, &r->cap, r->f);
     if (n <= 0) {
         if (ferror(r->f))
-            return xl_err_set(err, errlen, XL_ERR_IO, "%s: read failed at entry %llu: %s",
-                              r->path, no, strerror(errno));
+            return xl_err_set(err, errlen, XL_ERR_IO, "%s: read failed at entry %llu: %s", r->path,
+                              no, strerror(errno));
         return 0;
     }
     if (r->line[n - 1] != '\n')
@@ -228,8 +230,8 @@ xl_audit_reader_next(struct xl_audit_reader *r, const char **line, size_t *len,
                           "%s: entry %llu (at byte %llu) is longer than %u bytes", r->path, no, at,
                           XL_AUDIT_LINE_MAX);
     if (xl_audit_entry_check(r->line, (size_t)n, &e, NULL, msg, sizeof msg) != 0)
-        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: entry %llu (at byte %llu): %s",
-                          r->path, no, at, msg);
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: entry %llu (at byte %llu): %s", r->path,
+                          no, at, msg);
     if (e.seq != r->n + 1)
         return xl_err_set(err, errlen, XL_ERR_FORMAT,
                           "%s: entry %llu (at byte %llu) has seq %llu: entries were removed, "

@@ -85,10 +85,10 @@ int xl_audit_vkey(const uint8_t pk[XL_SIGN_PK_BYTES], struct xl_note_vkey *vk);
 struct xl_audit_reader {
     FILE *f;
     char path[4096];
-    uint64_t n;                     /* entries read and verified */
-    uint64_t offset;                /* byte offset of the next entry */
-    uint8_t last[XL_HASH_BYTES];    /* chain hash of entry n (zero for none) */
-    struct xl_merkle_builder tree;  /* the tree of entries 1..n */
+    uint64_t n;                    /* entries read and verified */
+    uint64_t offset;               /* byte offset of the next entry */
+    uint8_t last[XL_HASH_BYTES];   /* chain hash of entry n (zero for none) */
+    struct xl_merkle_builder tree; /* the tree of entries 1..n */
     char *line;
     size_t cap;
 };
