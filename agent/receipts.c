@@ -53,7 +53,9 @@ agent_receipt_check(const Crosslink__Receipt *r, const uint8_t sign_pk[XL_SIGN_P
     if (submission_id != NULL &&
         (r->submission_id.len != idlen || !xl_equal(r->submission_id.data, submission_id, idlen)))
         return s_mismatch(err, errlen, "submission id");
-    return 0;
+    /* The commit entry is in a checkpoint the linker signed: the agency can
+     * later show an IG lead that its submission was logged. */
+    return xl_receipt_verify_audit(r, sign_pk, NULL, NULL, err, errlen);
 }
 
 /* A receipt's time in UTC: for a file name (compact) or for a person. */
@@ -332,8 +334,19 @@ s_list_one(const char *dir, const char *name, const uint8_t sign_pk[XL_SIGN_PK_B
 
     snprintf(path, sizeof path, "%s/%s", dir, name);
     rc = agent_receipt_load(path, &r, why, sizeof why);
+    struct xl_checkpoint cp = {.size = 0};
+    int logged = 0;
+
     if (rc == 0)
         rc = xl_receipt_verify(r, sign_pk, why, sizeof why);
+    if (rc == 0) {
+        /* A receipt from before checkpoints carries no proof; one that does
+         * must prove its entry. */
+        rc = xl_receipt_verify_audit(r, sign_pk, &cp, NULL, why, sizeof why);
+        logged = rc == 0;
+        if (rc == XL_ERR_NOTFOUND)
+            rc = 0;
+    }
     if (rc != 0)
         (*nbad)++;
     if (verbose) {
@@ -349,7 +362,14 @@ s_list_one(const char *dir, const char *name, const uint8_t sign_pk[XL_SIGN_PK_B
         }
         if (rc == 0) {
             xl_key_id(sign_pk, XL_SIGN_PK_BYTES, kid);
-            fprintf(out, "    signature valid (linker signing key %s)\n\n", kid);
+            fprintf(out, "    signature valid (linker signing key %s)\n", kid);
+            if (logged)
+                fprintf(out,
+                        "    logged as audit entry %llu, proved in the linker's signed checkpoint "
+                        "of %llu entries\n\n",
+                        (unsigned long long)r->audit_seq, (unsigned long long)cp.size);
+            else
+                fprintf(out, "    no audit proof (a receipt from before signed checkpoints)\n\n");
         } else {
             fprintf(out, "    signature INVALID: %s\n\n", why);
         }

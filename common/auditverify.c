@@ -132,6 +132,7 @@ xl_audit_verify(const char *path, struct xl_audit_claim *claims, size_t n, xl_au
         }
     out->entries = rd.n;
     xl_merkle_builder_root(&rd.tree, out->root);
+    memcpy(out->last, rd.last, XL_HASH_BYTES);
 out:
     xl_audit_reader_close(&rd);
     if (r != 0) {

@@ -9,20 +9,38 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "xl/auditverify.h"
+#include "xl/clock.h"
 #include "xl/err.h"
 #include "xl/log.h"
-
-#define S_HASH_SUFFIX_HEAD ",\"hash\":\""
-#define S_HASH_SUFFIX_LEN  (sizeof S_HASH_SUFFIX_HEAD - 1 + 2 * XL_HASH_BYTES + 2)
 
 struct linker_audit {
     pthread_mutex_t lock;
     int fd;
+    int cpfd; /* <path>.checkpoints, -1 without a signing key */
     char path[4096];
+    char cppath[4096 + sizeof XL_AUDIT_CHECKPOINTS_SUFFIX];
     off_t size;        /* file size after our last read or write */
     uint64_t next_seq; /* seq of the next entry */
     uint8_t prev[XL_HASH_BYTES];
     int failed;
+    /* The tree over entries 1..n, with each leaf hash and where each entry
+     * starts, for proofs and for reading entries back. */
+    struct xl_merkle_builder tree;
+    uint8_t (*leaves)[XL_HASH_BYTES];
+    uint64_t *offsets;
+    uint64_t cap;
+    /* Signing: the key pair (the caller's memory), the origin and the latest
+     * checkpoint this process signed or read. */
+    const uint8_t *sk;
+    uint8_t pk[XL_SIGN_PK_BYTES];
+    char origin[XL_AUDIT_ORIGIN_MAX];
+    uint64_t every;
+    unsigned seconds;
+    uint64_t cp_size;
+    double cp_time; /* xl_monotonic() when entries were first left uncovered */
+    char *cp_note;
+    size_t cp_len;
 };
 
 void
@@ -34,180 +52,295 @@ linker_iso_time(time_t t, char out[21])
         snprintf(out, 21, "1970-01-01T00:00:00Z");
 }
 
-int
-linker_audit_entry_check(const char *line, size_t len, uint64_t *seq, uint8_t prev[XL_HASH_BYTES],
-                         uint8_t hash[XL_HASH_BYTES], char *err, size_t errlen)
+const char *
+linker_audit_path(const struct linker_audit *a)
 {
-    const size_t head = sizeof S_HASH_SUFFIX_HEAD - 1;
-    uint8_t want[XL_HASH_BYTES], *buf = NULL;
-    char hex[2 * XL_HASH_BYTES + 1];
-    const cJSON *jseq, *jprev, *jev;
-    cJSON *obj = NULL;
-    size_t clen;
-    double d;
-    int r = XL_ERR_FORMAT;
-
-    *seq = 0;
-    if (len < S_HASH_SUFFIX_LEN + 2 || line[0] != '{' || line[len - 1] != '}' ||
-        line[len - 2] != '"')
-        return xl_err_set(err, errlen, XL_ERR_FORMAT, "entry does not end with its hash member");
-    memcpy(hex, line + len - S_HASH_SUFFIX_LEN + head, 2 * XL_HASH_BYTES);
-    hex[2 * XL_HASH_BYTES] = '\0';
-    if (memcmp(line + len - S_HASH_SUFFIX_LEN, S_HASH_SUFFIX_HEAD, head) != 0 ||
-        xl_unhex(hex, want, XL_HASH_BYTES) != 0)
-        return xl_err_set(err, errlen, XL_ERR_FORMAT, "entry does not end with its hash member");
-    /* The canonical bytes: the line without the hash member, closed again. */
-    clen = len - S_HASH_SUFFIX_LEN + 1;
-    buf = malloc(XL_HASH_BYTES + clen);
-    if (buf == NULL)
-        return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
-    memcpy(buf + XL_HASH_BYTES, line, clen - 1);
-    buf[XL_HASH_BYTES + clen - 1] = '}';
-    obj = cJSON_ParseWithLength((const char *)buf + XL_HASH_BYTES, clen);
-    if (obj == NULL || !cJSON_IsObject(obj)) {
-        xl_err_set(err, errlen, XL_ERR_FORMAT, "entry is not a JSON object");
-        goto out;
-    }
-    jseq = cJSON_GetObjectItemCaseSensitive(obj, "seq");
-    jprev = cJSON_GetObjectItemCaseSensitive(obj, "prev");
-    jev = cJSON_GetObjectItemCaseSensitive(obj, "event");
-    if (!cJSON_IsNumber(jseq) || !cJSON_IsString(jprev) || !cJSON_IsString(jev) ||
-        cJSON_GetObjectItemCaseSensitive(obj, "hash") != NULL) {
-        xl_err_set(err, errlen, XL_ERR_FORMAT, "entry lacks seq, event or prev");
-        goto out;
-    }
-    d = jseq->valuedouble;
-    if (!(d >= 1 && d <= 9007199254740992.0) || d != (double)(uint64_t)d) {
-        xl_err_set(err, errlen, XL_ERR_FORMAT, "entry has an invalid seq");
-        goto out;
-    }
-    if (strlen(jprev->valuestring) != 2 * XL_HASH_BYTES ||
-        xl_unhex(jprev->valuestring, buf, XL_HASH_BYTES) != 0) {
-        xl_err_set(err, errlen, XL_ERR_FORMAT, "entry has an invalid prev hash");
-        goto out;
-    }
-    memcpy(prev, buf, XL_HASH_BYTES);
-    xl_sha256(buf, XL_HASH_BYTES + clen, hash);
-    if (!xl_equal(hash, want, XL_HASH_BYTES)) {
-        r = xl_err_set(err, errlen, XL_ERR_CRYPTO,
-                       "entry %llu: hash does not match its content (altered entry)",
-                       (unsigned long long)d);
-        goto out;
-    }
-    *seq = (uint64_t)d;
-    r = 0;
-out:
-    cJSON_Delete(obj);
-    free(buf);
-    return r;
+    return a->path;
 }
 
-/* Reads the end of the log and sets next_seq and prev from its last entry,
- * after checking that entry and its link to the one before. Called with the
- * file locked. */
+/* Records entry seq = n + 1 (its leaf hash and where it starts) in the tree. */
 static int
-s_refresh(struct linker_audit *a, char *err, size_t errlen)
+s_add_leaf(struct linker_audit *a, const uint8_t leaf[XL_HASH_BYTES], uint64_t offset)
 {
-    const size_t tailmax = 2 * (size_t)LINKER_AUDIT_LINE_MAX + 2;
-    uint8_t prev[XL_HASH_BYTES], hash[XL_HASH_BYTES], pprev[XL_HASH_BYTES], phash[XL_HASH_BYTES];
-    char msg[XL_ERRBUF];
-    uint64_t seq, pseq;
-    size_t want, start, end, pstart;
+    uint64_t n = a->tree.size;
+
+    if (n == a->cap) {
+        uint64_t cap = a->cap ? 2 * a->cap : 1024;
+        void *l = realloc(a->leaves, cap * XL_HASH_BYTES), *o;
+        if (l == NULL)
+            return XL_ERR_NOMEM;
+        a->leaves = l;
+        o = realloc(a->offsets, cap * sizeof *a->offsets);
+        if (o == NULL)
+            return XL_ERR_NOMEM;
+        a->offsets = o;
+        a->cap = cap;
+    }
+    if (xl_merkle_builder_append(&a->tree, leaf) != 0)
+        return XL_ERR_TOOBIG;
+    memcpy(a->leaves[n], leaf, XL_HASH_BYTES);
+    a->offsets[n] = offset;
+    return 0;
+}
+
+/* Reads what other processes appended since a->size and adds it to the tree,
+ * checking each entry and its link, as the start check did for the rest.
+ * Called with the file locked. */
+static int
+s_catch_up(struct linker_audit *a, char *err, size_t errlen)
+{
+    struct xl_audit_entry e;
+    uint8_t leaf[XL_HASH_BYTES];
+    char msg[XL_ERRBUF], *buf = NULL;
     struct stat st;
-    char *buf = NULL;
-    ssize_t n;
-    int r;
+    size_t have = 0, pos = 0;
+    off_t at;
+    int r = 0;
 
     if (fstat(a->fd, &st) != 0)
         return xl_err_set(err, errlen, XL_ERR_IO, "%s: %s", a->path, strerror(errno));
-    if (st.st_size == 0) {
-        a->size = 0;
-        a->next_seq = 1;
-        memset(a->prev, 0, sizeof a->prev);
+    if (st.st_size == a->size)
         return 0;
-    }
-    want = (uintmax_t)st.st_size < tailmax ? (size_t)st.st_size : tailmax;
-    buf = malloc(want);
+    if (st.st_size < a->size)
+        return xl_err_set(err, errlen, XL_ERR_FORMAT,
+                          "%s: the log shrank from %lld to %lld bytes while the linker ran: it "
+                          "was cut short or replaced",
+                          a->path, (long long)a->size, (long long)st.st_size);
+    have = (size_t)(st.st_size - a->size);
+    buf = malloc(have);
     if (buf == NULL)
         return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
-    n = pread(a->fd, buf, want, st.st_size - (off_t)want);
-    if (n < 0 || (size_t)n != want) {
-        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot read the last entry: %s", a->path,
-                       n < 0 ? strerror(errno) : "short read");
+    if (pread(a->fd, buf, have, a->size) != (ssize_t)have) {
+        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot read new entries", a->path);
         goto out;
     }
-    if (buf[want - 1] != '\n') {
-        r = xl_err_set(err, errlen, XL_ERR_FORMAT,
-                       "%s: the last entry is incomplete (no newline at the end, byte %lld): the "
-                       "log was cut short or altered; inspect it, and truncate it after its last "
-                       "complete line only if that line verifies",
-                       a->path, (long long)st.st_size);
-        goto out;
-    }
-    end = want - 1;
-    start = end;
-    while (start > 0 && buf[start - 1] != '\n')
-        start--;
-    if (start == 0 && want < (size_t)st.st_size) {
-        r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: the last entry is longer than %u bytes",
-                       a->path, LINKER_AUDIT_LINE_MAX);
-        goto out;
-    }
-    r = linker_audit_entry_check(buf + start, end - start, &seq, prev, hash, msg, sizeof msg);
-    if (r != 0) {
-        r = xl_err_set(err, errlen, r == XL_ERR_NOMEM ? r : XL_ERR_FORMAT,
-                       "%s: the last entry (at byte %lld) does not verify: %s", a->path,
-                       (long long)(st.st_size - (off_t)(want - start)), msg);
-        goto out;
-    }
-    if (start == 0) {
-        /* The whole log is one entry: it must be the first. */
-        static const uint8_t zero[XL_HASH_BYTES];
-        if (seq != 1 || !xl_equal(prev, zero, XL_HASH_BYTES)) {
+    at = a->size;
+    while (pos < have) {
+        char *nl = memchr(buf + pos, '\n', have - pos);
+        size_t len;
+        if (nl == NULL) {
             r = xl_err_set(err, errlen, XL_ERR_FORMAT,
-                           "%s: the only entry is seq %llu, not the first entry of a log "
-                           "(earlier entries removed?)",
-                           a->path, (unsigned long long)seq);
+                           "%s: entry %llu (at byte %lld) is incomplete", a->path,
+                           (unsigned long long)a->next_seq, (long long)at);
             goto out;
         }
-    } else {
-        pstart = start - 1;
-        while (pstart > 0 && buf[pstart - 1] != '\n')
-            pstart--;
-        if (pstart == 0 && want < (size_t)st.st_size) {
-            /* The entry before lies outside what was read; it was longer than
-             * the limit, which this writer never produces. */
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
-                           "%s: the entry before the last is longer than %u bytes", a->path,
-                           LINKER_AUDIT_LINE_MAX);
-            goto out;
-        }
-        r = linker_audit_entry_check(buf + pstart, start - 1 - pstart, &pseq, pprev, phash, msg,
-                                     sizeof msg);
+        len = (size_t)(nl - (buf + pos));
+        r = xl_audit_entry_check(buf + pos, len, &e, NULL, msg, sizeof msg);
+        if (r == 0 && (e.seq != a->next_seq || !xl_equal(e.prev, a->prev, XL_HASH_BYTES)))
+            r = xl_err_set(msg, sizeof msg, XL_ERR_FORMAT,
+                           "it does not follow entry %llu (seq or prev)",
+                           (unsigned long long)a->next_seq - 1);
         if (r != 0) {
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
-                           "%s: the entry before the last does not verify: %s", a->path, msg);
+            r = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: entry %llu (at byte %lld): %s", a->path,
+                           (unsigned long long)a->next_seq, (long long)at, msg);
             goto out;
         }
-        if (pseq + 1 != seq || !xl_equal(phash, prev, XL_HASH_BYTES)) {
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
-                           "%s: the last entry (seq %llu) does not follow the one before it "
-                           "(seq %llu): the chain is broken",
-                           a->path, (unsigned long long)seq, (unsigned long long)pseq);
+        xl_merkle_leaf_hash(buf + pos, len, leaf);
+        r = s_add_leaf(a, leaf, (uint64_t)at);
+        if (r != 0) {
+            r = xl_err_set(err, errlen, r, "%s: %s", a->path, xl_strerror(r));
             goto out;
         }
+        if (a->tree.size == a->cp_size + 1)
+            a->cp_time = xl_monotonic();
+        memcpy(a->prev, e.hash, XL_HASH_BYTES);
+        a->next_seq++;
+        pos += len + 1;
+        at += (off_t)len + 1;
+        a->size = at;
     }
-    a->size = st.st_size;
-    a->next_seq = seq + 1;
-    memcpy(a->prev, hash, XL_HASH_BYTES);
-    r = 0;
 out:
     free(buf);
     return r;
 }
 
+/* Signs a checkpoint of the tree as it stands and appends it to the file of
+ * checkpoints, fsynced. Called with the lock and the flock held. */
+static int
+s_sign(struct linker_audit *a, char *err, size_t errlen)
+{
+    struct xl_checkpoint cp;
+    char text[XL_AUDIT_ORIGIN_MAX + 128], *note = NULL;
+    size_t len;
+    struct stat st;
+    int n, r;
+
+    memset(&cp, 0, sizeof cp);
+    snprintf(cp.origin, sizeof cp.origin, "%s", a->origin);
+    cp.size = a->tree.size;
+    xl_merkle_builder_root(&a->tree, cp.root);
+    n = xl_checkpoint_format(&cp, NULL, text, sizeof text);
+    if (n < 0)
+        return xl_err_set(err, errlen, n, "cannot format a checkpoint");
+    r = xl_note_sign(text, (size_t)n, a->origin, a->sk, &note, &len, err, errlen);
+    if (r != 0)
+        return r;
+    if (fstat(a->cpfd, &st) != 0) {
+        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: %s", a->cppath, strerror(errno));
+        goto fail;
+    }
+    if (xl_write_all(a->cpfd, note, len) != 0 || fsync(a->cpfd) != 0) {
+        int e = errno;
+        /* Take a partial note back off, as the log does a partial line. */
+        if (ftruncate(a->cpfd, st.st_size) != 0)
+            xl_error("%s: cannot cut back a partial checkpoint: %s", a->cppath, strerror(errno));
+        r = xl_err_set(err, errlen, e == ENOSPC || e == EDQUOT ? XL_ERR_NOSPACE : XL_ERR_IO,
+                       "%s: cannot write a checkpoint: %s", a->cppath, strerror(e));
+        goto fail;
+    }
+    free(a->cp_note);
+    a->cp_note = note;
+    a->cp_len = len;
+    a->cp_size = cp.size;
+    return 0;
+fail:
+    free(note);
+    return r;
+}
+
+/* The checkpoints kept beside the log, opened with the linker's key. */
+struct s_claims {
+    const struct linker_audit *a;
+    struct xl_audit_claim *c;
+    size_t n, cap;
+    char *note; /* the latest (largest) checkpoint, malloc'd */
+    size_t note_len;
+    uint64_t note_size;
+};
+
+static int
+s_claim(void *ctx, const char *note, size_t len, char *err, size_t errlen)
+{
+    struct s_claims *s = ctx;
+    struct xl_audit_claim *c;
+    char msg[XL_ERRBUF];
+
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        void *p = realloc(s->c, cap * sizeof *s->c);
+        if (p == NULL)
+            return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+        s->c = p;
+        s->cap = cap;
+    }
+    c = &s->c[s->n];
+    memset(c, 0, sizeof *c);
+    if (xl_audit_checkpoint_open(note, len, s->a->pk, &c->cp, msg, sizeof msg) != 0)
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: checkpoint %zu does not verify: %s",
+                          s->a->cppath, s->n + 1, msg);
+    c->has_cp = 1;
+    if (s->note == NULL || c->cp.size >= s->note_size) {
+        char *copy = malloc(len);
+        if (copy == NULL)
+            return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+        memcpy(copy, note, len);
+        free(s->note);
+        s->note = copy;
+        s->note_len = len;
+        s->note_size = c->cp.size;
+    }
+    {
+        const char *base = strrchr(s->a->cppath, '/');
+        snprintf(c->name, sizeof c->name, "checkpoint %zu in %.200s", s->n + 1,
+                 base != NULL ? base + 1 : s->a->cppath);
+    }
+    s->n++;
+    return 0;
+}
+
+static int
+s_leaf_seen(void *ctx, uint64_t seq, uint64_t offset, const char *line, size_t len,
+            const uint8_t leaf[XL_HASH_BYTES], char *err, size_t errlen)
+{
+    struct linker_audit *a = ctx;
+    int r = s_add_leaf(a, leaf, offset);
+
+    return r == 0 ? 0 : xl_err_set(err, errlen, r, "%s: %s", a->path, xl_strerror(r));
+}
+
+/* Reads the checkpoints (cutting off a note whose write was cut short),
+ * verifies the whole log against them and builds the tree. Called with the
+ * file locked. */
+static int
+s_load(struct linker_audit *a, char *err, size_t errlen)
+{
+    struct s_claims cl = {.a = a};
+    struct xl_audit_verified v;
+    struct stat st;
+    size_t complete = 0;
+    double t0 = xl_monotonic();
+    int r = 0;
+
+    if (a->cpfd >= 0) {
+        r = xl_checkpoints_each(a->cppath, s_claim, &cl, &complete, err, errlen);
+        if (r == XL_ERR_FORMAT && fstat(a->cpfd, &st) == 0 && complete < (size_t)st.st_size &&
+            cl.n > 0 && strstr(err, "is incomplete") != NULL) {
+            /* A checkpoint whose write was cut short (a crash, a full disk):
+             * the entries it was for are covered again below. */
+            xl_warn("%s; cutting it off", err);
+            if (ftruncate(a->cpfd, (off_t)complete) != 0 || fsync(a->cpfd) != 0) {
+                r = xl_err_set(err, errlen, XL_ERR_IO, "%s: %s", a->cppath, strerror(errno));
+                goto out;
+            }
+            r = 0;
+        }
+        if (r == XL_ERR_NOTFOUND)
+            r = 0;
+        if (r != 0)
+            goto out;
+    }
+    r = xl_audit_verify(a->path, cl.c, cl.n, s_leaf_seen, a, &v, err, errlen);
+    if (r != 0) {
+        if (r == XL_ERR_MISMATCH)
+            r = XL_ERR_FORMAT;
+        goto out;
+    }
+    if (fstat(a->fd, &st) != 0) {
+        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: %s", a->path, strerror(errno));
+        goto out;
+    }
+    a->size = st.st_size;
+    a->next_seq = v.entries + 1;
+    memcpy(a->prev, v.last, XL_HASH_BYTES);
+    a->cp_size = v.covered;
+    a->cp_note = cl.note;
+    a->cp_len = cl.note_len;
+    cl.note = NULL;
+    if (a->sk != NULL && v.entries > v.covered) {
+        if (strcmp(v.covered_event, "linker.stop") == 0) {
+            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
+                           "%s: entries %llu-%llu follow the linker's clean stop (entry %llu) "
+                           "with no checkpoint signed for them: the linker did not write them "
+                           "(forged?), or a `crosslink-linker import` or `link` was killed before "
+                           "it could sign; inspect them with `crosslink-audit show`",
+                           a->path, (unsigned long long)v.covered + 1,
+                           (unsigned long long)v.entries, (unsigned long long)v.covered);
+            goto out;
+        }
+        if (cl.n > 0)
+            xl_warn("%s: entries %llu-%llu were written after the last checkpoint (a stop "
+                    "without one: a crash?); signing one for them now",
+                    a->path, (unsigned long long)v.covered + 1, (unsigned long long)v.entries);
+        else
+            xl_warn("%s: %llu entries and no checkpoints in %s (a log from before checkpoints, "
+                    "or they were removed); signing one for them now: compare it with the "
+                    "checkpoints IG leads and agencies hold",
+                    a->path, (unsigned long long)v.entries, a->cppath);
+        r = s_sign(a, err, errlen);
+        if (r != 0)
+            goto out;
+    }
+    xl_info("audit log verified: %llu entries, %zu checkpoints, in %.2f s",
+            (unsigned long long)v.entries, cl.n, xl_monotonic() - t0);
+out:
+    free(cl.c);
+    free(cl.note);
+    return r;
+}
+
 int
-linker_audit_open(const char *path, struct linker_audit **out, char *err, size_t errlen)
+linker_audit_open(const char *path, const uint8_t *sk, const uint8_t *pk, struct linker_audit **out,
+                  char *err, size_t errlen)
 {
     struct linker_audit *a;
     int r;
@@ -216,11 +349,16 @@ linker_audit_open(const char *path, struct linker_audit **out, char *err, size_t
     a = calloc(1, sizeof *a);
     if (a == NULL)
         return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+    a->fd = a->cpfd = -1;
     if (strlen(path) >= sizeof a->path) {
         free(a);
         return xl_err_set(err, errlen, XL_ERR_INVALID, "%s: path too long", path);
     }
     snprintf(a->path, sizeof a->path, "%s", path);
+    snprintf(a->cppath, sizeof a->cppath, "%s%s", path, XL_AUDIT_CHECKPOINTS_SUFFIX);
+    xl_merkle_builder_init(&a->tree);
+    a->every = 1;
+    a->seconds = 60;
     if (pthread_mutex_init(&a->lock, NULL) != 0) {
         free(a);
         return xl_err_set(err, errlen, XL_ERR_INTERNAL, "cannot create a mutex");
@@ -231,89 +369,30 @@ linker_audit_open(const char *path, struct linker_audit **out, char *err, size_t
                        strerror(errno));
         goto fail;
     }
+    if (sk != NULL) {
+        a->sk = sk;
+        memcpy(a->pk, pk, XL_SIGN_PK_BYTES);
+        xl_audit_origin(pk, a->origin);
+        a->cpfd = open(a->cppath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (a->cpfd < 0) {
+            r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot open: %s", a->cppath,
+                           strerror(errno));
+            goto fail;
+        }
+    }
     if (flock(a->fd, LOCK_EX) != 0) {
         r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot lock: %s", path, strerror(errno));
         goto fail;
     }
-    r = s_refresh(a, err, errlen);
+    r = s_load(a, err, errlen);
     (void)flock(a->fd, LOCK_UN);
     if (r != 0)
         goto fail;
     *out = a;
     return 0;
 fail:
+    a->sk = NULL; /* nothing to sign at close */
     linker_audit_close(&a);
-    return r;
-}
-
-int
-linker_audit_verify(const char *path, uint64_t *entries, char *err, size_t errlen)
-{
-    static const uint8_t zero[XL_HASH_BYTES];
-    uint8_t last[XL_HASH_BYTES], prev[XL_HASH_BYTES], hash[XL_HASH_BYTES];
-    char msg[XL_ERRBUF], *line = NULL;
-    size_t cap = 0;
-    uint64_t seq, n = 0, offset = 0;
-    ssize_t len;
-    FILE *f;
-    int r = 0;
-
-    *entries = 0;
-    f = fopen(path, "re");
-    if (f == NULL)
-        return errno == ENOENT ? 0
-                               : xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot read: %s", path,
-                                            strerror(errno));
-    /* Appends (an import's) hold the lock exclusively: no half-written line is read. */
-    (void)flock(fileno(f), LOCK_SH);
-    memcpy(last, zero, sizeof last);
-    while ((len = getline(&line, &cap, f)) > 0) {
-        if (line[len - 1] != '\n') {
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
-                           "%s: entry %llu (at byte %llu) is incomplete: the log was cut short "
-                           "mid-line or altered",
-                           path, (unsigned long long)n + 1, (unsigned long long)offset);
-            break;
-        }
-        if ((size_t)len - 1 > LINKER_AUDIT_LINE_MAX) {
-            r = xl_err_set(
-                err, errlen, XL_ERR_FORMAT, "%s: entry %llu (at byte %llu) is longer than %u bytes",
-                path, (unsigned long long)n + 1, (unsigned long long)offset, LINKER_AUDIT_LINE_MAX);
-            break;
-        }
-        if (linker_audit_entry_check(line, (size_t)len - 1, &seq, prev, hash, msg, sizeof msg) !=
-            0) {
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
-                           "%s: entry %llu (at byte %llu) does not verify: %s", path,
-                           (unsigned long long)n + 1, (unsigned long long)offset, msg);
-            break;
-        }
-        if (seq != n + 1) {
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
-                           "%s: entry %llu (at byte %llu) has seq %llu: entries were removed, "
-                           "added or reordered",
-                           path, (unsigned long long)n + 1, (unsigned long long)offset,
-                           (unsigned long long)seq);
-            break;
-        }
-        if (!xl_equal(prev, last, XL_HASH_BYTES)) {
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
-                           "%s: entry %llu (at byte %llu): its prev is not the hash of entry "
-                           "%llu: the chain is broken there",
-                           path, (unsigned long long)n + 1, (unsigned long long)offset,
-                           (unsigned long long)n);
-            break;
-        }
-        memcpy(last, hash, sizeof last);
-        offset += (uint64_t)len;
-        n++;
-    }
-    if (r == 0 && ferror(f))
-        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: read failed", path);
-    free(line);
-    fclose(f);
-    if (r == 0)
-        *entries = n;
     return r;
 }
 
@@ -325,11 +404,36 @@ linker_audit_close(struct linker_audit **ap)
     if (ap == NULL || *ap == NULL)
         return;
     a = *ap;
+    if (a->sk != NULL && a->fd >= 0 && !a->failed) {
+        char err[XL_ERRBUF];
+        if (flock(a->fd, LOCK_EX) == 0) {
+            int r = s_catch_up(a, err, sizeof err);
+            if (r == 0 && a->tree.size > a->cp_size)
+                r = s_sign(a, err, sizeof err);
+            if (r != 0)
+                xl_error("audit: cannot sign the closing checkpoint: %s", err);
+            (void)flock(a->fd, LOCK_UN);
+        }
+    }
     if (a->fd >= 0)
         close(a->fd);
+    if (a->cpfd >= 0)
+        close(a->cpfd);
     pthread_mutex_destroy(&a->lock);
+    free(a->leaves);
+    free(a->offsets);
+    free(a->cp_note);
     free(a);
     *ap = NULL;
+}
+
+void
+linker_audit_set_interval(struct linker_audit *a, uint64_t every, unsigned seconds)
+{
+    pthread_mutex_lock(&a->lock);
+    a->every = every;
+    a->seconds = seconds;
+    pthread_mutex_unlock(&a->lock);
 }
 
 uint64_t
@@ -343,17 +447,57 @@ linker_audit_next_seq(struct linker_audit *a)
     return n;
 }
 
+uint64_t
+linker_audit_size(struct linker_audit *a)
+{
+    uint64_t n;
+
+    pthread_mutex_lock(&a->lock);
+    n = a->tree.size;
+    pthread_mutex_unlock(&a->lock);
+    return n;
+}
+
+int
+linker_audit_locate(struct linker_audit *a, uint64_t seq, uint64_t *offset)
+{
+    int r = 0;
+
+    *offset = 0;
+    pthread_mutex_lock(&a->lock);
+    if (seq == 0 || seq > a->tree.size + 1)
+        r = XL_ERR_INVALID;
+    else
+        *offset = seq <= a->tree.size ? a->offsets[seq - 1] : (uint64_t)a->size;
+    pthread_mutex_unlock(&a->lock);
+    return r;
+}
+
+int
+linker_audit_leaf(void *ctx, uint64_t index, uint8_t out[XL_HASH_BYTES], char *err, size_t errlen)
+{
+    struct linker_audit *a = ctx;
+    int r = 0;
+
+    pthread_mutex_lock(&a->lock);
+    if (index >= a->tree.size)
+        r = xl_err_set(err, errlen, XL_ERR_INVALID, "the log has no entry %llu",
+                       (unsigned long long)index + 1);
+    else
+        memcpy(out, a->leaves[index], XL_HASH_BYTES);
+    pthread_mutex_unlock(&a->lock);
+    return r;
+}
+
 /* Builds the line (with hash member and newline) for the entry that follows
  * a->prev. *line is malloc'd. */
 static int
 s_build(struct linker_audit *a, time_t when, const char *actor, const char *role, const char *event,
         cJSON **details, char **line, size_t *linelen, uint8_t hash[XL_HASH_BYTES])
 {
-    char tbuf[21], prevhex[2 * XL_HASH_BYTES + 1], hashhex[2 * XL_HASH_BYTES + 1];
+    char tbuf[21], prevhex[2 * XL_HASH_BYTES + 1];
     cJSON *root = cJSON_CreateObject();
-    char *canon = NULL, *out = NULL;
-    uint8_t *hbuf = NULL;
-    size_t clen;
+    char *canon = NULL;
     int r = XL_ERR_NOMEM;
 
     *line = NULL;
@@ -377,29 +521,10 @@ s_build(struct linker_audit *a, time_t when, const char *actor, const char *role
     canon = cJSON_PrintUnformatted(root);
     if (canon == NULL)
         goto out;
-    clen = strlen(canon);
-    if (clen + S_HASH_SUFFIX_LEN + 1 > LINKER_AUDIT_LINE_MAX) {
-        r = XL_ERR_TOOBIG;
-        goto out;
-    }
-    hbuf = malloc(XL_HASH_BYTES + clen);
-    out = malloc(clen + S_HASH_SUFFIX_LEN + 2);
-    if (hbuf == NULL || out == NULL)
-        goto out;
-    memcpy(hbuf, a->prev, XL_HASH_BYTES);
-    memcpy(hbuf + XL_HASH_BYTES, canon, clen);
-    xl_sha256(hbuf, XL_HASH_BYTES + clen, hash);
-    xl_hex(hash, XL_HASH_BYTES, hashhex);
-    memcpy(out, canon, clen - 1); /* without the closing brace */
-    *linelen = (size_t)sprintf(out + clen - 1, S_HASH_SUFFIX_HEAD "%s\"}\n", hashhex) + clen - 1;
-    *line = out;
-    out = NULL;
-    r = 0;
+    r = xl_audit_line(a->prev, canon, strlen(canon), line, linelen, hash);
 out:
     cJSON_Delete(root);
     cJSON_free(canon);
-    free(hbuf);
-    free(out);
     return r;
 }
 
@@ -417,7 +542,7 @@ s_write_code(int e)
  * verified entry, and the next append can go ahead once the cause is gone (a
  * full disk: cutting frees the blocks a partial line took). When the cut
  * itself fails, what reached the disk is unknown: the log refuses appends
- * until the linker is restarted and its open checks the tail. */
+ * until the linker is restarted and its open checks the whole log. */
 static void
 s_take_back(struct linker_audit *a)
 {
@@ -425,12 +550,15 @@ s_take_back(struct linker_audit *a)
         a->failed = 1;
 }
 
-int
-linker_audit_append(struct linker_audit *a, time_t when, const char *actor, const char *role,
-                    const char *event, cJSON *details, uint64_t *seq, char *err, size_t errlen)
+/* Appends one entry; with proof, also signs a checkpoint ending with it and
+ * fills proof in. */
+static int
+s_append(struct linker_audit *a, time_t when, const char *actor, const char *role,
+         const char *event, cJSON *details, uint64_t *seq, struct linker_audit_proof *proof,
+         char *err, size_t errlen)
 {
-    uint8_t hash[XL_HASH_BYTES];
-    struct stat st;
+    uint8_t hash[XL_HASH_BYTES], leaf[XL_HASH_BYTES];
+    struct xl_merkle_builder before;
     char *line = NULL;
     size_t linelen = 0;
     int r, locked = 0;
@@ -446,21 +574,20 @@ linker_audit_append(struct linker_audit *a, time_t when, const char *actor, cons
                        a->path);
         goto out;
     }
+    if (proof != NULL && a->sk == NULL) {
+        r = xl_err_set(err, errlen, XL_ERR_INVALID, "%s: no key to sign checkpoints", a->path);
+        goto out;
+    }
     if (flock(a->fd, LOCK_EX) != 0) {
         r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot lock: %s", a->path, strerror(errno));
         goto out;
     }
     locked = 1;
-    /* Another process (an import) may have appended since: continue its chain. */
-    if (fstat(a->fd, &st) != 0) {
-        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: %s", a->path, strerror(errno));
+    /* Another process (an import, a link run) may have appended since:
+     * continue its chain and its tree. */
+    r = s_catch_up(a, err, errlen);
+    if (r != 0)
         goto out;
-    }
-    if (st.st_size != a->size) {
-        r = s_refresh(a, err, errlen);
-        if (r != 0)
-            goto out;
-    }
     r = s_build(a, when, actor, role, event, &details, &line, &linelen, hash);
     if (r != 0) {
         r = xl_err_set(err, errlen, r, "%s: cannot build the %s entry: %s", a->path, event,
@@ -484,11 +611,57 @@ linker_audit_append(struct linker_audit *a, time_t when, const char *actor, cons
                        a->path, event, strerror(e));
         goto out;
     }
+    before = a->tree;
+    xl_merkle_leaf_hash(line, linelen - 1, leaf);
+    r = s_add_leaf(a, leaf, (uint64_t)a->size);
+    if (r != 0) {
+        /* The entry is on disk but not in the tree: the next open reads it. */
+        a->failed = 1;
+        r = xl_err_set(err, errlen, r, "%s: %s", a->path, xl_strerror(r));
+        goto out;
+    }
+    if (a->tree.size == a->cp_size + 1)
+        a->cp_time = xl_monotonic();
     a->size += (off_t)linelen;
     if (seq != NULL)
         *seq = a->next_seq;
     a->next_seq++;
     memcpy(a->prev, hash, XL_HASH_BYTES);
+    if (a->sk != NULL &&
+        (proof != NULL || (a->every > 0 && a->tree.size - a->cp_size >= a->every))) {
+        r = s_sign(a, err, errlen);
+        if (r != 0) {
+            /* The entry stands; the next checkpoint covers it. */
+            if (proof == NULL) {
+                xl_error("audit: %s", err);
+                r = 0;
+            }
+            goto out;
+        }
+    }
+    if (proof != NULL) {
+        /* The inclusion path of the last leaf is the compact range of the
+         * tree before it, smallest subtree first (RFC 9162 2.1.3.1 with m =
+         * n - 1: every step takes the right branch). */
+        size_t k = 0;
+        for (int bit = 0; bit < 64; bit++)
+            k += (before.size >> bit) & 1;
+        proof->seq = a->next_seq - 1;
+        proof->path.n = k;
+        for (size_t i = 0; i < k; i++)
+            memcpy(proof->path.hash[i], before.node[k - 1 - i], XL_HASH_BYTES);
+        xl_merkle_builder_root(&a->tree, proof->root);
+        proof->entry = malloc(linelen);
+        proof->checkpoint = malloc(a->cp_len);
+        if (proof->entry == NULL || proof->checkpoint == NULL) {
+            r = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        memcpy(proof->entry, line, linelen - 1);
+        proof->entry_len = linelen - 1;
+        memcpy(proof->checkpoint, a->cp_note, a->cp_len);
+        proof->checkpoint_len = a->cp_len;
+    }
     r = 0;
 out:
     if (locked)
@@ -497,6 +670,96 @@ out:
     cJSON_Delete(details);
     free(line);
     return r;
+}
+
+int
+linker_audit_append(struct linker_audit *a, time_t when, const char *actor, const char *role,
+                    const char *event, cJSON *details, uint64_t *seq, char *err, size_t errlen)
+{
+    return s_append(a, when, actor, role, event, details, seq, NULL, err, errlen);
+}
+
+int
+linker_audit_append_proved(struct linker_audit *a, time_t when, const char *actor, const char *role,
+                           const char *event, cJSON *details, struct linker_audit_proof *proof,
+                           char *err, size_t errlen)
+{
+    memset(proof, 0, sizeof *proof);
+    return s_append(a, when, actor, role, event, details, NULL, proof, err, errlen);
+}
+
+void
+linker_audit_proof_free(struct linker_audit_proof *p)
+{
+    free(p->entry);
+    free(p->checkpoint);
+    memset(p, 0, sizeof *p);
+}
+
+int
+linker_audit_checkpoint(struct linker_audit *a, char **note, size_t *len, struct xl_checkpoint *cp,
+                        char *err, size_t errlen)
+{
+    int r;
+
+    *note = NULL;
+    *len = 0;
+    if (cp != NULL)
+        memset(cp, 0, sizeof *cp);
+    pthread_mutex_lock(&a->lock);
+    if (a->sk == NULL) {
+        r = xl_err_set(err, errlen, XL_ERR_INVALID, "%s: no key to sign checkpoints", a->path);
+        goto out;
+    }
+    if (flock(a->fd, LOCK_EX) != 0) {
+        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot lock: %s", a->path, strerror(errno));
+        goto out;
+    }
+    r = s_catch_up(a, err, errlen);
+    /* Also the empty log gets a checkpoint: an auditor can hold the linker
+     * to having had nothing. */
+    if (r == 0 && (a->tree.size > a->cp_size || a->cp_note == NULL))
+        r = s_sign(a, err, errlen);
+    (void)flock(a->fd, LOCK_UN);
+    if (r != 0)
+        goto out;
+    *note = malloc(a->cp_len);
+    if (*note == NULL) {
+        r = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(*note, a->cp_note, a->cp_len);
+    *len = a->cp_len;
+    if (cp != NULL)
+        r = xl_audit_checkpoint_open(*note, *len, a->pk, cp, err, errlen);
+out:
+    pthread_mutex_unlock(&a->lock);
+    return r;
+}
+
+void
+linker_audit_tick(struct linker_audit *a)
+{
+    char err[XL_ERRBUF];
+    struct stat st;
+    int r = 0;
+
+    pthread_mutex_lock(&a->lock);
+    if (a->sk == NULL || a->failed || fstat(a->fd, &st) != 0)
+        goto out;
+    if (st.st_size == a->size &&
+        (a->tree.size == a->cp_size || xl_monotonic() - a->cp_time < (double)a->seconds))
+        goto out;
+    if (flock(a->fd, LOCK_EX) != 0)
+        goto out;
+    r = s_catch_up(a, err, sizeof err);
+    if (r == 0 && a->tree.size > a->cp_size && xl_monotonic() - a->cp_time >= (double)a->seconds)
+        r = s_sign(a, err, sizeof err);
+    (void)flock(a->fd, LOCK_UN);
+    if (r != 0)
+        xl_error("audit: %s", err);
+out:
+    pthread_mutex_unlock(&a->lock);
 }
 
 void

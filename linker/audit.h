@@ -1,19 +1,19 @@
-/* The linker's audit log: append-only JSON Lines, one entry per line, each
- * chained to the one before it by hash:
+/* The linker's audit log: the writer. The format (JSON Lines entries chained
+ * by hash, a Merkle tree over them, signed checkpoints in <log>.checkpoints) is
+ * common/include/xl/auditlog.h's, shared with every reader.
  *
- *   {"seq":N,"time":"2026-11-22T10:00:00Z","actor":"<key id>|linker","role":"agent",
- *    "event":"submission.commit","details":{...},"prev":"<hex>","hash":"<hex>"}
+ * Each append is written and fsynced before it returns. Entries never hold
+ * record content, identifiers or tokens: counts, key ids, agencies, datasets,
+ * hex hashes and reason codes only. More than one process may append (the
+ * service, `crosslink-linker import` and `link`): each append takes an
+ * exclusive flock on the file and continues from whatever entry is last.
  *
- * "hash" is always the last member. The entry's canonical bytes are the line
- * without its newline and without the trailing `,"hash":"<64 hex>"` (so they end
- * in the `}` of the object), and hash = SHA-256(prev hash bytes || canonical
- * bytes). The first entry has seq 1 and prev = 32 zero bytes. Each append is
- * written and fsynced before it returns.
- *
- * Entries never hold record content, identifiers or tokens: counts, key ids,
- * agencies, datasets, hex hashes and reason codes only. More than one process
- * may append (the service and `crosslink-linker import`): each append takes an
- * exclusive flock on the file and continues from whatever entry is last. */
+ * Checkpoints: the log signs one (with the linker's Ed25519 key, as a C2SP
+ * signed note) at every receipt, after every `every` entries, when entries
+ * have waited `seconds` (linker_audit_tick) and at close, and appends it to
+ * <log>.checkpoints. The service sets every = 64 and seconds = 60; any other
+ * process signs after each of its entries, so that a clean stop always leaves
+ * every entry covered. */
 #ifndef LINKER_AUDIT_H
 #define LINKER_AUDIT_H
 
@@ -23,32 +23,41 @@
 
 #include <cjson/cJSON.h>
 
+#include "xl/auditlog.h"
 #include "xl/crypto.h"
 #include "xl/merkle.h"
 #include "xl/note.h"
 
-/* Longest entry written or read back; longer lines are refused. */
-#define LINKER_AUDIT_LINE_MAX (256u * 1024)
+#define LINKER_AUDIT_LINE_MAX XL_AUDIT_LINE_MAX
 
 struct linker_audit;
 
-/* Opens (creating, mode 0600) the log at path and checks its last entry: its own
- * hash, its link to the entry before it and, for a log of one entry, that it is
- * the first. A log whose tail is incomplete or does not verify is refused
- * (XL_ERR_FORMAT, with the byte offset to inspect), so the linker never extends
- * a broken chain. *out is set on success only; caller frees with
+/* Opens (creating, mode 0600) the log at path and checks all of it against
+ * every checkpoint in <path>.checkpoints: each checkpoint's signature by the
+ * key pair (sk, pk), every entry's hash, seq and link to the entry before, and
+ * the root at each checkpoint's size (xl_audit_verify). A log that fails is
+ * refused (XL_ERR_FORMAT or XL_ERR_MISMATCH, naming the entry or the range of
+ * entries and what is wrong), so the linker never serves on, or extends, a
+ * broken or rewritten record. Entries after the last checkpoint are covered
+ * by a new one, unless the last covered entry is the service's clean stop:
+ * then nothing the linker wrote can follow it unsigned, and the log is
+ * refused naming the entries. sk may be NULL (tests): then checkpoints are
+ * neither read nor written. *out is set on success only; caller frees with
  * linker_audit_close. */
-int linker_audit_open(const char *path, struct linker_audit **out, char *err, size_t errlen);
-/* Checks the whole log at path from its first entry: every entry's hash, its
- * seq (1, 2, 3, ...) and its link to the entry before, and that the last line
- * is complete. 0 with *entries (0 for a log that does not exist or is empty),
- * or XL_ERR_FORMAT naming the entry, its byte offset and what is wrong. The
- * service runs it at start, so that it never serves on, or extends, a log
- * whose middle was edited, removed or reordered; an edit with the chain
- * recomputed after it needs the signed checkpoints of the audit issue. */
-int linker_audit_verify(const char *path, uint64_t *entries, char *err, size_t errlen);
+int linker_audit_open(const char *path, const uint8_t *sk, const uint8_t *pk,
+                      struct linker_audit **out, char *err, size_t errlen);
 
-/* Closes the log and frees *a; sets *a = NULL. Accepts NULL. */
+/* When to sign checkpoints besides receipts and close: after every `every`
+ * entries (0 = never for that reason) and when entries have waited `seconds`
+ * (checked by linker_audit_tick). */
+void linker_audit_set_interval(struct linker_audit *a, uint64_t every, unsigned seconds);
+
+/* Signs a checkpoint when entries have waited long enough (or another process
+ * appended). Called from the service's loop; errors are logged. */
+void linker_audit_tick(struct linker_audit *a);
+
+/* Signs a checkpoint covering every entry, if one is owed, closes the log and
+ * frees *a; sets *a = NULL. Accepts NULL. */
 void linker_audit_close(struct linker_audit **a);
 
 /* Appends one entry and fsyncs it. when = 0 means now. details (may be NULL for
@@ -68,18 +77,30 @@ int linker_audit_append(struct linker_audit *a, time_t when, const char *actor, 
 void linker_audit_note(struct linker_audit *a, const char *actor, const char *role,
                        const char *event, cJSON *details);
 
+/* What a receipt carries about its commit entry: the entry, a checkpoint of
+ * the log ending with it and the entry's inclusion path in that tree. */
+struct linker_audit_proof {
+    uint64_t seq;
+    char *entry; /* the line without its newline, malloc'd */
+    size_t entry_len;
+    char *checkpoint; /* signed note, malloc'd */
+    size_t checkpoint_len;
+    uint8_t root[XL_HASH_BYTES];
+    struct xl_merkle_proof path;
+};
+
+/* linker_audit_append, then a checkpoint of the log ending with the new entry,
+ * signed and kept, and the proof filled in (free with linker_audit_proof_free,
+ * on failure too). XL_ERR_INVALID when the log has no signing key. */
+int linker_audit_append_proved(struct linker_audit *a, time_t when, const char *actor,
+                               const char *role, const char *event, cJSON *details,
+                               struct linker_audit_proof *proof, char *err, size_t errlen);
+
+void linker_audit_proof_free(struct linker_audit_proof *p);
+
 /* Sequence number the next entry will get (the last entry's + 1 as of the last
  * open or append by this process). */
 uint64_t linker_audit_next_seq(struct linker_audit *a);
-
-/* Checks one entry (line without its newline): the trailing hash member, the
- * JSON, the seq and prev members, and that hash = SHA-256(prev || canonical).
- * Returns 0 with *seq, prev and hash filled in, or XL_ERR_FORMAT (malformed)
- * or XL_ERR_CRYPTO (the hash does not match) with a message. The caller checks
- * the chain: prev equals the previous entry's hash and seq follows it. */
-int linker_audit_entry_check(const char *line, size_t len, uint64_t *seq,
-                             uint8_t prev[XL_HASH_BYTES], uint8_t hash[XL_HASH_BYTES], char *err,
-                             size_t errlen);
 
 /* ---- checkpoints and reading back (audit issue) ------------------------------------ */
 

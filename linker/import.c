@@ -9,6 +9,7 @@
 #include "import.h"
 #include "projects.h"
 #include "ingest.h"
+#include "xl/auditlog.h"
 #include "xl/err.h"
 #include "xl/keyring.h"
 #include "xl/log.h"
@@ -376,6 +377,57 @@ s_status_projects(const struct linker_config *cfg, FILE *out)
     linker_projects_free(&ps);
 }
 
+/* The latest checkpoint in the file, opened with the linker's key. */
+struct s_latest {
+    const uint8_t *pk;
+    uint64_t size;
+    size_t bad;
+};
+
+static int
+s_latest_cp(void *ctx, const char *note, size_t len, char *err, size_t errlen)
+{
+    struct s_latest *l = ctx;
+    struct xl_checkpoint cp;
+
+    if (xl_audit_checkpoint_open(note, len, l->pk, &cp, NULL, 0) != 0)
+        l->bad++;
+    else if (cp.size > l->size)
+        l->size = cp.size;
+    return 0;
+}
+
+/* The audit log's signed checkpoints and the key to verify them with: what an
+ * IG lead or a witness is given. */
+static void
+s_status_audit(const struct linker_config *cfg, FILE *out)
+{
+    struct xl_keyfile *kf = NULL;
+    struct xl_note_vkey vk;
+    struct s_latest l = {0};
+    char vkey[XL_NOTE_VKEY_MAX], path[LINKER_PATH_MAX + 16], err[XL_ERRBUF];
+    int r;
+
+    if (xl_keyfile_load(cfg->sign_key_path, XL_KEY_SIGN_SECRET, &kf, err, sizeof err) != 0) {
+        fprintf(out, "audit log: %s (signing key unreadable: %s)\n", cfg->audit_path, err);
+        return;
+    }
+    l.pk = kf->pub;
+    snprintf(path, sizeof path, "%s%s", cfg->audit_path, XL_AUDIT_CHECKPOINTS_SUFFIX);
+    r = xl_checkpoints_each(path, s_latest_cp, &l, NULL, err, sizeof err);
+    if (r == XL_ERR_NOTFOUND)
+        fprintf(out, "audit log: %s, no checkpoint signed yet\n", cfg->audit_path);
+    else if (r != 0)
+        fprintf(out, "audit log: %s: %s\n", cfg->audit_path, err);
+    else
+        fprintf(out, "audit log: %s, latest signed checkpoint covers %llu entries%s\n",
+                cfg->audit_path, (unsigned long long)l.size,
+                l.bad ? " (SOME CHECKPOINTS DO NOT VERIFY: run crosslink-audit verify)" : "");
+    if (xl_audit_vkey(kf->pub, &vk) == 0 && xl_note_vkey_format(&vk, vkey) == 0)
+        fprintf(out, "audit checkpoints are signed as %s\n", vkey);
+    xl_keyfile_destroy(&kf);
+}
+
 int
 linker_status(const char *conf_path, FILE *out, char *err, size_t errlen)
 {
@@ -410,6 +462,7 @@ linker_status(const char *conf_path, FILE *out, char *err, size_t errlen)
         fprintf(out, "keyring: %zu keys, %zu active (%zu agents), %zu revoked\n", c.entries,
                 c.active, c.agents, c.revoked);
     }
+    s_status_audit(&cfg, out);
     fprintf(out, "\ncurrent submissions (committed):\n");
     fprintf(out, "  %-12s %-16s %10s %6s  %-20s  %-18s %-16s %s\n", "AGENCY", "DATASET", "RECORDS",
             "EPOCH", "COMMITTED (UTC)", "KEY", "SUBMISSION", "SOURCE");

@@ -26,7 +26,8 @@ linker_ctx_open(struct linker_ctx *ctx, const char *conf_path, char *err, size_t
     if (r == 0)
         r = linker_store_open(ctx->cfg.database_path, &ctx->store, err, errlen);
     if (r == 0)
-        r = linker_audit_open(ctx->cfg.audit_path, &ctx->audit, err, errlen);
+        r = linker_audit_open(ctx->cfg.audit_path, ctx->sign->secret, ctx->sign->pub, &ctx->audit,
+                              err, errlen);
     if (r != 0)
         linker_ctx_close(ctx);
     return r;
@@ -751,6 +752,8 @@ s_seal(void *arg, const struct linker_submission *sub,
     struct s_seal *s = arg;
     struct linker_ctx *ctx = s->ctx;
     Crosslink__Receipt rc = CROSSLINK__RECEIPT__INIT;
+    struct linker_audit_proof proof;
+    ProtobufCBinaryData path[XL_MERKLE_PROOF_MAX];
     uint8_t sig[XL_SIG_BYTES], pk[XL_SIGN_PK_BYTES], id[LINKER_SUBID_BYTES], content[XL_HASH_BYTES],
         spec[XL_HASH_BYTES];
     char agency[XL_NAME_MAX], dataset[XL_NAME_MAX];
@@ -772,10 +775,15 @@ s_seal(void *arg, const struct linker_submission *sub,
             cJSON_AddItemToArray(arr, cJSON_CreateString(hex));
         }
     }
-    r = linker_audit_append(ctx->audit, (time_t)sub->committed, s->who->audit_actor,
-                            s->who->audit_role, "submission.commit", d, &seq, err, errlen);
-    if (r != 0)
+    /* The receipt carries the commit entry, a checkpoint ending with it and
+     * its inclusion path: the agency can prove it was logged. */
+    r = linker_audit_append_proved(ctx->audit, (time_t)sub->committed, s->who->audit_actor,
+                                   s->who->audit_role, "submission.commit", d, &proof, err, errlen);
+    if (r != 0) {
+        linker_audit_proof_free(&proof);
         return r;
+    }
+    seq = proof.seq;
     for (size_t i = 0; i < nsuperseded; i++) {
         d = cJSON_CreateObject();
         if (d != NULL) {
@@ -786,8 +794,10 @@ s_seal(void *arg, const struct linker_submission *sub,
         }
         r = linker_audit_append(ctx->audit, (time_t)sub->committed, s->who->audit_actor,
                                 s->who->audit_role, "submission.superseded", d, NULL, err, errlen);
-        if (r != 0)
+        if (r != 0) {
+            linker_audit_proof_free(&proof);
             return r;
+        }
     }
     memcpy(id, sub->id, sizeof id);
     memcpy(content, sub->content_hash, sizeof content);
@@ -806,15 +816,33 @@ s_seal(void *arg, const struct linker_submission *sub,
     rc.epoch = sub->epoch;
     rc.spec_fingerprint.data = spec;
     rc.spec_fingerprint.len = sizeof spec;
+    rc.audit_root.data = proof.root;
+    rc.audit_root.len = XL_HASH_BYTES;
+    rc.audit_checkpoint.data = (uint8_t *)proof.checkpoint;
+    rc.audit_checkpoint.len = proof.checkpoint_len;
+    rc.audit_entry.data = (uint8_t *)proof.entry;
+    rc.audit_entry.len = proof.entry_len;
+    rc.n_audit_proof = proof.path.n;
+    rc.audit_proof = path;
+    for (size_t i = 0; i < proof.path.n; i++) {
+        path[i].data = proof.path.hash[i];
+        path[i].len = XL_HASH_BYTES;
+    }
     r = xl_receipt_sign(&rc, ctx->sign->secret, ctx->sign->pub, sig, pk);
-    if (r != 0)
-        return xl_err_set(err, errlen, r, "cannot sign the receipt: %s", xl_strerror(r));
+    if (r != 0) {
+        r = xl_err_set(err, errlen, r, "cannot sign the receipt: %s", xl_strerror(r));
+        goto out;
+    }
     n = crosslink__receipt__get_packed_size(&rc);
     *receipt = malloc(n);
-    if (*receipt == NULL)
-        return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+    if (*receipt == NULL) {
+        r = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     *receiptlen = crosslink__receipt__pack(&rc, *receipt);
-    return 0;
+out:
+    linker_audit_proof_free(&proof);
+    return r;
 }
 
 /* Discards open submission sub and audits it (submission.discarded). Returns

@@ -190,9 +190,56 @@ cp "$C/linker/audit.jsonl" "$T_DIR/audit.good"
 awk 'NR == 3 { sub(/"role":"[a-z]*"/, "\"role\":\"admin\"") } { print }' "$T_DIR/audit.good" >"$C/linker/audit.jsonl"
 check "the edit changed entry 3 only" same "$(cmp "$T_DIR/audit.good" "$C/linker/audit.jsonl" | sed -n 's/.* line \([0-9]*\)$/\1/p')" 3
 expect_fail "a linker whose audit log was edited in the middle refuses to start" \
-    'entry 3 \(at byte [0-9]+\) does not verify' timeout 20 "$L" serve -c "$C/linker/linker.conf"
+    'entry 3 \(at byte [0-9]+\): its hash member does not match its content' \
+    timeout 20 "$L" serve -c "$C/linker/linker.conf"
 cp "$T_DIR/audit.good" "$C/linker/audit.jsonl"
 sed 3d "$T_DIR/audit.good" >"$C/linker/audit.jsonl"
 expect_fail "and one with an entry removed" 'entry 3 .*has seq 4' timeout 20 "$L" serve -c "$C/linker/linker.conf"
+
+# What the chain alone cannot show, the signed checkpoints beside the log do.
+# s_rechain FROM TO: the good log with FROM replaced by TO in entry 3 and every
+# later entry's prev and hash recomputed, as an insider who knows the format can.
+s_rechain() {
+    python3 - "$T_DIR/audit.good" "$1" "$2" <<'PY'
+import hashlib, re, sys
+prev = bytes(32)
+for i, line in enumerate(open(sys.argv[1]).read().splitlines()):
+    canon = line[:line.rindex(',"hash":"')] + '}'
+    if i == 2:
+        canon = canon.replace(sys.argv[2], sys.argv[3], 1)
+    canon = re.sub(r'"prev":"[0-9a-f]{64}"', '"prev":"%s"' % prev.hex(), canon, count=1)
+    prev = hashlib.sha256(prev + canon.encode()).digest()
+    print(canon[:-1] + ',"hash":"%s"}' % prev.hex())
+PY
+}
+s_rechain '"role":"' '"role":"x' >"$C/linker/audit.jsonl"
+check "the re-chained log differs from entry 3 on" same "$(cmp "$T_DIR/audit.good" "$C/linker/audit.jsonl" | sed -n 's/.* line \([0-9]*\)$/\1/p')" 3
+expect_fail "an edit with the chain recomputed after it is refused, naming the range" \
+    'checkpoint [0-9]+ in audit.jsonl.checkpoints \(size [0-9]+\) does not match the log: .*an entry from [0-9]+ to [0-9]+ was changed' \
+    timeout 20 "$L" serve -c "$C/linker/linker.conf"
+n=$(wc -l <"$T_DIR/audit.good")
+head -n $((n - 2)) "$T_DIR/audit.good" >"$C/linker/audit.jsonl"
+expect_fail "a log cut at a line boundary is refused, naming the entries removed" \
+    "the log has $((n - 2)) entries but .* covers $n: entries $((n - 1))-$n were removed" \
+    timeout 20 "$L" serve -c "$C/linker/linker.conf"
+: >"$C/linker/audit.jsonl"
+expect_fail "an emptied log is refused" "the log has 0 entries but .* covers $n" \
+    timeout 20 "$L" serve -c "$C/linker/linker.conf"
+# A forged entry after the clean stop: well formed and chained, but unsigned.
+{
+    cat "$T_DIR/audit.good"
+    python3 - "$T_DIR/audit.good" <<'PY'
+import hashlib, json, sys
+last = open(sys.argv[1]).read().splitlines()[-1]
+prev = bytes.fromhex(json.loads(last)["hash"])
+seq = json.loads(last)["seq"] + 1
+canon = ('{"seq":%d,"time":"2026-12-01T00:00:00Z","actor":"linker","role":"linker",'
+         '"event":"extract.refused","details":{},"prev":"%s"}' % (seq, prev.hex()))
+print(canon[:-1] + ',"hash":"%s"}' % hashlib.sha256(prev + canon.encode()).hexdigest())
+PY
+} >"$C/linker/audit.jsonl"
+expect_fail "a forged entry appended after the clean stop is refused, naming it" \
+    "entries $((n + 1))-$((n + 1)) follow the linker's clean stop \(entry $n\)" \
+    timeout 20 "$L" serve -c "$C/linker/linker.conf"
 cp "$T_DIR/audit.good" "$C/linker/audit.jsonl"
 t_end

@@ -1,5 +1,5 @@
-/* libFuzzer target: a whole audit log, as the linker opens it (and checks its
- * tail) before it appends; fuzz_audit covers one entry on its own.
+/* libFuzzer target: a whole audit log, as the linker opens it (and checks all
+ * of it) before it appends; fuzz_audit covers one entry on its own.
  *
  * Each input is tried twice: as it is, and with its chain repaired (every line
  * shaped like an entry gets the previous entry's hash as prev and its own
@@ -55,7 +55,7 @@ s_try(const uint8_t *data, size_t size)
     char err[XL_ERRBUF];
     uint64_t next, seq = 0;
 
-    if (linker_audit_open(path, &a, err, sizeof err) != 0) {
+    if (linker_audit_open(path, NULL, NULL, &a, err, sizeof err) != 0) {
         if (a != NULL)
             fuzz_fail("a log that does not open gives no handle");
         return;
@@ -66,7 +66,7 @@ s_try(const uint8_t *data, size_t size)
         seq != next)
         fuzz_fail("a log that opens takes the next entry");
     linker_audit_close(&a);
-    if (linker_audit_open(path, &a, err, sizeof err) != 0)
+    if (linker_audit_open(path, NULL, NULL, &a, err, sizeof err) != 0)
         fuzz_fail("a log extended by the linker opens again");
     if (linker_audit_next_seq(a) != next + 1)
         fuzz_fail("the extended log continues one entry further on");

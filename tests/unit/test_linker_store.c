@@ -806,7 +806,8 @@ s_ing_setup(void **state)
         xl_keyfile_generate(t->ctx.sign) != 0 ||
         xl_spec_load(SPEC_FILE, &t->ctx.spec, err, sizeof err) != 0 ||
         linker_store_open(db, &t->ctx.store, err, sizeof err) != 0 ||
-        linker_audit_open(t->audit_path, &t->ctx.audit, err, sizeof err) != 0) {
+        linker_audit_open(t->audit_path, t->ctx.sign->secret, t->ctx.sign->pub, &t->ctx.audit, err,
+                          sizeof err) != 0) {
         fprintf(stderr, "setup: %s\n", err);
         free(db);
         return -1;

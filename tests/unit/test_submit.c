@@ -19,7 +19,10 @@
 #include "../../agent/submit.h"
 #include "testutil.h"
 #include "xl/crypto.h"
+#include "xl/auditlog.h"
 #include "xl/err.h"
+#include "xl/merkle.h"
+#include "xl/note.h"
 #include "xl/receipt.h"
 #include "xl/wire.h"
 #include "xl/xle.h"
@@ -404,7 +407,66 @@ struct s_receipt {
     Crosslink__Receipt r;
     uint8_t id[16], hash[XL_HASH_BYTES], spec[XL_HASH_BYTES];
     uint8_t sig[XL_SIG_BYTES], pkbuf[XL_SIGN_PK_BYTES];
+    /* the audit evidence: the commit entry as leaf `audit` of a log of that
+     * many entries, its path and a checkpoint of that log */
+    char entry[1024], note[1024];
+    uint8_t root[XL_HASH_BYTES];
+    struct xl_merkle_proof path;
+    ProtobufCBinaryData hashes[XL_MERKLE_PROOF_MAX];
 };
+
+/* Fills sr's audit fields as the linker does: entry `audit` of a log whose
+ * other leaves are made up, its inclusion path, a checkpoint signed by sk. */
+static void
+s_receipt_audit(struct s_receipt *sr, const uint8_t *sk, const uint8_t *pk, uint64_t audit)
+{
+    uint8_t leaves[16][XL_HASH_BYTES], prev[XL_HASH_BYTES] = {1}, h[XL_HASH_BYTES];
+    struct xl_merkle_leaves ml = {.hash = (const uint8_t(*)[XL_HASH_BYTES])leaves, .n = audit};
+    struct xl_checkpoint cp = {.size = audit};
+    char canon[512], id[33], prevhex[65], text[256], *line = NULL, *note = NULL;
+    size_t linelen, notelen;
+    int n;
+
+    assert_true(audit >= 1 && audit <= 16);
+    xl_hex(sr->id, sizeof sr->id, id);
+    xl_hex(prev, XL_HASH_BYTES, prevhex);
+    snprintf(canon, sizeof canon,
+             "{\"seq\":%llu,\"time\":\"2026-11-22T07:12:17Z\",\"actor\":\"0123456789abcdef\","
+             "\"role\":\"agent\",\"event\":\"submission.commit\",\"details\":{\"submission\":"
+             "\"%s\",\"agency\":\"%s\",\"dataset\":\"%s\"},\"prev\":\"%s\"}",
+             (unsigned long long)audit, id, sr->r.agency, sr->r.dataset, prevhex);
+    assert_int_equal(xl_audit_line(prev, canon, strlen(canon), &line, &linelen, h), 0);
+    assert_true(linelen < sizeof sr->entry);
+    memcpy(sr->entry, line, linelen - 1);
+    free(line);
+    for (uint64_t i = 0; i + 1 < audit; i++)
+        memset(leaves[i], (int)i + 7, XL_HASH_BYTES);
+    xl_merkle_leaf_hash(sr->entry, linelen - 1, leaves[audit - 1]);
+    assert_int_equal(xl_merkle_root(audit, xl_merkle_leaves_get, &ml, sr->root, NULL, 0), 0);
+    assert_int_equal(
+        xl_merkle_inclusion_proof(audit - 1, audit, xl_merkle_leaves_get, &ml, &sr->path, NULL, 0),
+        0);
+    xl_audit_origin(pk, cp.origin);
+    memcpy(cp.root, sr->root, XL_HASH_BYTES);
+    n = xl_checkpoint_format(&cp, NULL, text, sizeof text);
+    assert_true(n > 0);
+    assert_int_equal(xl_note_sign(text, (size_t)n, cp.origin, sk, &note, &notelen, NULL, 0), 0);
+    assert_true(notelen <= sizeof sr->note);
+    memcpy(sr->note, note, notelen);
+    free(note);
+    sr->r.audit_entry.data = (uint8_t *)sr->entry;
+    sr->r.audit_entry.len = linelen - 1;
+    sr->r.audit_checkpoint.data = (uint8_t *)sr->note;
+    sr->r.audit_checkpoint.len = notelen;
+    sr->r.audit_root.data = sr->root;
+    sr->r.audit_root.len = XL_HASH_BYTES;
+    for (size_t i = 0; i < sr->path.n; i++) {
+        sr->hashes[i].data = sr->path.hash[i];
+        sr->hashes[i].len = XL_HASH_BYTES;
+    }
+    sr->r.audit_proof = sr->hashes;
+    sr->r.n_audit_proof = sr->path.n;
+}
 
 static void
 s_receipt(struct s_receipt *sr, const struct s_fix *f, const uint8_t *sk, const uint8_t *pk,
@@ -426,6 +488,7 @@ s_receipt(struct s_receipt *sr, const struct s_fix *f, const uint8_t *sk, const 
     sr->r.epoch = 3;
     sr->r.spec_fingerprint.data = sr->spec;
     sr->r.spec_fingerprint.len = XL_HASH_BYTES;
+    s_receipt_audit(sr, sk, pk, audit);
     assert_int_equal(xl_receipt_sign(&sr->r, sk, pk, sr->sig, sr->pkbuf), 0);
 }
 
@@ -446,6 +509,22 @@ test_receipt_check(void **state)
     assert_int_equal(agent_receipt_check(&sr.r, pk, &info, s_sid, sizeof s_sid, err, sizeof err),
                      0);
     assert_int_equal(agent_receipt_check(&sr.r, pk, &info, NULL, 0, err, sizeof err), 0);
+    /* the audit evidence must prove the entry: a path hash changed, the entry
+     * changed, a checkpoint by another key */
+    sr.path.hash[0][0] ^= 1;
+    assert_int_equal(agent_receipt_check(&sr.r, pk, &info, NULL, 0, err, sizeof err),
+                     XL_ERR_CRYPTO);
+    assert_non_null(strstr(err, "inclusion proof does not verify"));
+    sr.path.hash[0][0] ^= 1;
+    sr.entry[10] ^= 1;
+    assert_int_not_equal(agent_receipt_check(&sr.r, pk, &info, NULL, 0, err, sizeof err), 0);
+    assert_non_null(strstr(err, "audit entry"));
+    s_receipt(&sr, f, sk, pk, 7);
+    s_receipt_audit(&sr, sk2, pk2, 7);
+    assert_int_equal(agent_receipt_check(&sr.r, pk, &info, NULL, 0, err, sizeof err),
+                     XL_ERR_CRYPTO);
+    assert_non_null(strstr(err, "not signed by the linker's key"));
+    s_receipt(&sr, f, sk, pk, 7);
     /* another signer */
     assert_int_equal(agent_receipt_check(&sr.r, pk2, &info, NULL, 0, err, sizeof err),
                      XL_ERR_CRYPTO);

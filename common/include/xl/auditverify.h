@@ -15,16 +15,17 @@
  * by the caller), an entry's leaf hash at a seq (a receipt's commit entry), or
  * both. */
 struct xl_audit_claim {
-    char name[256];            /* for messages: "checkpoint 3 of audit.jsonl.checkpoints" */
+    char name[256]; /* for messages: "checkpoint 3 of audit.jsonl.checkpoints" */
     int has_cp;
     struct xl_checkpoint cp;
-    uint64_t leaf_seq;         /* 0, or the seq of the entry whose leaf hash is leaf */
+    uint64_t leaf_seq; /* 0, or the seq of the entry whose leaf hash is leaf */
     uint8_t leaf[XL_HASH_BYTES];
 };
 
 struct xl_audit_verified {
     uint64_t entries;            /* entries in the log, all verified */
     uint8_t root[XL_HASH_BYTES]; /* the root of all of them */
+    uint8_t last[XL_HASH_BYTES]; /* the last entry's chain hash (zero for none) */
     uint64_t covered;            /* the largest checkpoint size that matched; 0 for none */
     uint64_t offset_covered;     /* byte offset of the end of entry `covered` */
     char covered_event[64];      /* the event of entry `covered` ("" for none) */
@@ -46,8 +47,8 @@ typedef int (*xl_audit_entry_fn)(void *ctx, uint64_t seq, uint64_t offset, const
  * range of entries where the change lies. claims may be reordered. Returns 0
  * with *out filled in, XL_ERR_FORMAT (the log itself), XL_ERR_MISMATCH (a
  * claim) or the error of fn. */
-int xl_audit_verify(const char *path, struct xl_audit_claim *claims, size_t n,
-                    xl_audit_entry_fn fn, void *ctx, struct xl_audit_verified *out, char *err,
-                    size_t errlen) __attribute__((warn_unused_result));
+int xl_audit_verify(const char *path, struct xl_audit_claim *claims, size_t n, xl_audit_entry_fn fn,
+                    void *ctx, struct xl_audit_verified *out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 #endif
