@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include "admission.h"
+#include "auditquery.h"
 #include "extract.h"
 #include "requests.h"
 #include "schedule.h"
@@ -108,6 +109,14 @@ s_extract(struct linker_server *srv, const struct linker_actor *who, const struc
                            q->env->extract_request, res);
 }
 
+static void
+s_audit_query(struct linker_server *srv, const struct linker_actor *who, const struct s_request *q,
+              struct linker_answer *res)
+{
+    linker_audit_query(srv->auditq, who, q->rid, q->rlen, q->env->request_id, q->fd,
+                       q->env->audit_query, res);
+}
+
 /* ---- the agency a request acts for ------------------------------------------ */
 
 static int
@@ -152,6 +161,8 @@ static const struct s_rule s_rules[] = {
      s_link},
     {CROSSLINK__ENVELOPE__BODY_EXTRACT_REQUEST, S_ROLE(XL_ROLE_ANALYST), NULL, 1, "extract.refused",
      s_extract},
+    {CROSSLINK__ENVELOPE__BODY_AUDIT_QUERY, S_ROLE(XL_ROLE_AUDITOR), NULL, 1, "request.refused",
+     s_audit_query},
 };
 #define S_NRULES (sizeof s_rules / sizeof s_rules[0])
 

@@ -9,6 +9,7 @@
 #include <zmq.h>
 
 #include "admission.h"
+#include "auditquery.h"
 #include "extract.h"
 #include "requests.h"
 #include "schedule.h"
@@ -87,6 +88,7 @@ s_shutdown(struct linker_server *srv)
      * is open. */
     linker_schedule_destroy(&srv->sched);
     linker_extracts_destroy(&srv->extracts);
+    linker_auditq_destroy(&srv->auditq);
     linker_admission_stop(&srv->adm);
     if (srv->router != NULL)
         zmq_close(srv->router);
@@ -177,6 +179,11 @@ s_start(struct linker_server *srv, const char *conf_path, char *err, size_t errl
         if (srv->extracts == NULL)
             r = XL_ERR_IO;
     }
+    if (r == 0) {
+        srv->auditq = linker_auditq_new(srv, err, errlen);
+        if (srv->auditq == NULL)
+            r = XL_ERR_INTERNAL;
+    }
     if (r == 0)
         r = s_bind(srv, err, errlen);
     return r;
@@ -231,6 +238,7 @@ s_loop(struct linker_server *srv, char *err, size_t errlen)
         linker_schedule_tick(srv->sched, last_request);
         linker_audit_tick(srv->ctx.audit);
         linker_extracts_tick(srv->extracts);
+        linker_auditq_tick(srv->auditq);
     }
     return 0;
 }

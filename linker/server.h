@@ -1,7 +1,8 @@
 /* The network service: a ZeroMQ ROUTER bound as a CURVE server, admission
  * (admission.h: ZAP, connection limits, refusal limits), the table of
- * requests (requests.h), link runs off the request loop (schedule.h) and
- * extracts for analysts (extract.h).
+ * requests (requests.h), link runs off the request loop (schedule.h),
+ * extracts for analysts (extract.h) and auditors' requests for the audit log
+ * (auditquery.h).
  * server.c holds the event loop, signals, start and stop.
  *
  * Signals: SIGHUP reloads the keyring and the approved projects (a bad file is
@@ -18,6 +19,7 @@
 struct linker_admission;
 struct linker_schedule;
 struct linker_extracts;
+struct linker_auditq;
 
 /* The service's state, shared by the loop, the request table and the link-run
  * schedule; all used from the main thread (admission has a thread of its own
@@ -30,6 +32,7 @@ struct linker_server {
     struct linker_admission *adm;
     struct linker_schedule *sched;
     struct linker_extracts *extracts;
+    struct linker_auditq *auditq;
     struct xl_arena *arena; /* decoding peers' messages */
     uint64_t requests, refused, dropped;
 };

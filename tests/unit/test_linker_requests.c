@@ -54,13 +54,25 @@ test_extract_is_analysts(void **state)
     assert_int_equal(runs_long, 1);
 }
 
+static void
+test_audit_query_is_auditors(void **state)
+{
+    unsigned roles;
+    int own, runs_long;
+
+    assert_int_equal(linker_request_rule("audit_query", &roles, &own, &runs_long), 0);
+    assert_int_equal(roles, S_ROLE(XL_ROLE_AUDITOR));
+    assert_int_equal(own, 0);
+    assert_int_equal(runs_long, 1);
+}
+
 /* Replies and bodies not served yet are in no row: refused as MALFORMED. */
 static void
 test_not_served(void **state)
 {
-    static const char *bodies[] = {"submit_ack",  "receipt",       "error",         "link_report",
-                                   "extract_end", "audit_entries", "extract_ready", "extract_rows",
-                                   "audit_query", "nonsense"};
+    static const char *bodies[] = {
+        "submit_ack",    "receipt",       "error",        "link_report",      "extract_end",
+        "audit_entries", "extract_ready", "extract_rows", "audit_checkpoint", "nonsense"};
     unsigned roles;
     int own, runs_long;
 
@@ -75,6 +87,7 @@ main(void)
         cmocka_unit_test(test_submissions_are_agents_own),
         cmocka_unit_test(test_link_is_admins_and_long),
         cmocka_unit_test(test_extract_is_analysts),
+        cmocka_unit_test(test_audit_query_is_auditors),
         cmocka_unit_test(test_not_served),
     };
 
