@@ -13,13 +13,16 @@
 
 static const struct xl_cli_cmd s_cmds[] = {
     {"verify", audit_cmd_verify,
-     "verify LOG --linker-pub KEY [--checkpoint FILE ...] [--receipt FILE ...]",
+     "verify LOG --linker-pub KEY [--checkpoint FILE ...] [--receipt FILE ...] "
+     "[--allow-uncovered]",
      "Recompute the log's hash chain and Merkle tree from its first entry and check every\n"
      "entry, every signed checkpoint in LOG.checkpoints and in each FILE given (checkpoints\n"
      "one after another, as fetch keeps them), that each is consistent with the log, and that\n"
      "each agency receipt's commit entry is in the log and in its signed checkpoint. KEY is\n"
      "the linker's public signing key. Says exactly what failed: the entry number and field,\n"
-     "or the checkpoint and size."},
+     "or the checkpoint and size. Entries after the last signed checkpoint are a failure\n"
+     "(written after the last signature, or forged) unless --allow-uncovered is given (a\n"
+     "live log read between checkpoints; fetch always gets one that covers it)."},
     {"fetch", audit_cmd_fetch, "fetch -c audit.conf [--retry-for S]",
      "Pull new entries and the latest checkpoint from the linker with the auditor key, check\n"
      "them against everything fetched before, and append them to the local copy of the log.\n"

@@ -63,6 +63,9 @@ rm -f "$lw/health.xle"
 echo "== audit log: the RFC 9162 Merkle tree over 4M entries, one thread (the linker's start-up check will recompute it)"
 "$XL_BUILD/bench/merkle"
 
+echo "== audit log verification: 1M entries of about 300 bytes, a checkpoint every 1000 (crosslink-audit verify)"
+"$XL_BUILD/bench/audit"
+
 echo "== front door: memory under unauthenticated floods and idle connections"
 sh bench/frontdoor.sh "$work"
 

@@ -13,6 +13,15 @@ s_by_size(const void *a, const void *b)
     return sx < sy ? -1 : sx > sy;
 }
 
+static int
+s_by_seq(const void *a, const void *b)
+{
+    const struct xl_audit_claim *x = *(const struct xl_audit_claim *const *)a;
+    const struct xl_audit_claim *y = *(const struct xl_audit_claim *const *)b;
+
+    return x->leaf_seq < y->leaf_seq ? -1 : x->leaf_seq > y->leaf_seq;
+}
+
 /* The event member of an entry line, into out (empty when absent). */
 static void
 s_event_of(const char *line, size_t len, char *out, size_t outlen)
@@ -31,13 +40,20 @@ xl_audit_verify(const char *path, struct xl_audit_claim *claims, size_t n, xl_au
     struct xl_audit_reader rd;
     uint8_t leaf[XL_HASH_BYTES];
     const char *line;
-    size_t len, next = 0, ncp = 0;
+    size_t len, next = 0, ncp = 0, nleaf = 0, nextleaf = 0;
     /* The last checkpoint that matched, to narrow where a change lies. */
     const struct xl_audit_claim *good = NULL;
+    /* The claims with a leaf, by seq: each entry is compared with its own
+     * only, so a log of millions of entries held to thousands of claims costs
+     * one pass, not entries times claims. */
+    const struct xl_audit_claim **leaves = NULL;
     int r;
 
     memset(out, 0, sizeof *out);
-    qsort(claims, n, sizeof *claims, s_by_size);
+    /* qsort's array may not be NULL even when empty, and no claims is a
+     * caller's NULL, 0. */
+    if (n > 0)
+        qsort(claims, n, sizeof *claims, s_by_size);
     while (ncp < n && claims[ncp].has_cp)
         ncp++;
     for (size_t i = 1; i < ncp; i++)
@@ -48,11 +64,20 @@ xl_audit_verify(const char *path, struct xl_audit_claim *claims, size_t n, xl_au
                               "the log was rewritten, or shown two ways",
                               claims[i - 1].name, claims[i].name,
                               (unsigned long long)claims[i].cp.size);
+    if (n > 0 && (leaves = malloc(n * sizeof *leaves)) == NULL)
+        return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (claims[i].leaf_seq > 0)
+            leaves[nleaf++] = &claims[i];
+    if (nleaf > 0)
+        qsort(leaves, nleaf, sizeof *leaves, s_by_seq);
     r = xl_audit_reader_open(&rd, path, err, errlen);
-    if (r == XL_ERR_NOTFOUND)
-        rd.n = 0; /* a log never written is an empty log; claims say whether it should be */
-    else if (r != 0)
+    if (r == XL_ERR_NOTFOUND) {
+        r = 0; /* a log never written is an empty log; claims say whether it should be */
+    } else if (r != 0) {
+        free(leaves);
         return r;
+    }
     for (;;) {
         /* Checkpoints of the size reached so far, the empty tree's first. */
         while (next < ncp && claims[next].cp.size == rd.tree.size) {
@@ -95,9 +120,9 @@ xl_audit_verify(const char *path, struct xl_audit_claim *claims, size_t n, xl_au
             r = xl_audit_reader_next(&rd, &line, &len, leaf, err, errlen);
             if (r <= 0)
                 break;
-            for (size_t i = 0; i < n; i++) {
-                const struct xl_audit_claim *c = &claims[i];
-                if (c->leaf_seq == rd.n && !xl_equal(c->leaf, leaf, XL_HASH_BYTES)) {
+            for (; nextleaf < nleaf && leaves[nextleaf]->leaf_seq == rd.n; nextleaf++) {
+                const struct xl_audit_claim *c = leaves[nextleaf];
+                if (!xl_equal(c->leaf, leaf, XL_HASH_BYTES)) {
                     r = xl_err_set(err, errlen, XL_ERR_MISMATCH,
                                    "%s: entry %llu of the log is not the entry it was given (its "
                                    "leaf hash differs): the entry was changed or replaced",
@@ -114,26 +139,33 @@ xl_audit_verify(const char *path, struct xl_audit_claim *claims, size_t n, xl_au
     r = 0;
     if (next < ncp) {
         const struct xl_audit_claim *c = &claims[ncp - 1];
-        r = xl_err_set(err, errlen, XL_ERR_MISMATCH,
-                       "the log has %llu entries but %s covers %llu: entries %llu-%llu were "
-                       "removed (the log was cut short or emptied)",
-                       (unsigned long long)rd.n, c->name, (unsigned long long)c->cp.size,
-                       (unsigned long long)rd.n + 1, (unsigned long long)c->cp.size);
+        if (c->cp.size == rd.n + 1)
+            r = xl_err_set(err, errlen, XL_ERR_MISMATCH,
+                           "the log has %llu entries but %s covers %llu: entry %llu was removed "
+                           "(the log was cut short)",
+                           (unsigned long long)rd.n, c->name, (unsigned long long)c->cp.size,
+                           (unsigned long long)c->cp.size);
+        else
+            r = xl_err_set(err, errlen, XL_ERR_MISMATCH,
+                           "the log has %llu entries but %s covers %llu: entries %llu-%llu were "
+                           "removed (the log was cut short or emptied)",
+                           (unsigned long long)rd.n, c->name, (unsigned long long)c->cp.size,
+                           (unsigned long long)rd.n + 1, (unsigned long long)c->cp.size);
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
-        if (claims[i].leaf_seq > rd.n) {
-            r = xl_err_set(err, errlen, XL_ERR_MISMATCH,
-                           "%s: its entry %llu is not in the log, which has %llu entries (the "
-                           "log was cut short)",
-                           claims[i].name, (unsigned long long)claims[i].leaf_seq,
-                           (unsigned long long)rd.n);
-            goto out;
-        }
+    if (nextleaf < nleaf) {
+        const struct xl_audit_claim *c = leaves[nextleaf];
+        r = xl_err_set(err, errlen, XL_ERR_MISMATCH,
+                       "%s: its entry %llu is not in the log, which has %llu entries (the log "
+                       "was cut short)",
+                       c->name, (unsigned long long)c->leaf_seq, (unsigned long long)rd.n);
+        goto out;
+    }
     out->entries = rd.n;
     xl_merkle_builder_root(&rd.tree, out->root);
     memcpy(out->last, rd.last, XL_HASH_BYTES);
 out:
+    free(leaves);
     xl_audit_reader_close(&rd);
     if (r != 0) {
         uint64_t e = rd.n;

@@ -10,7 +10,7 @@ set -eu
 PKGS="build-essential pkg-config libssl-dev libsodium-dev libzmq3-dev \
 libprotobuf-c-dev protobuf-c-compiler libcmocka-dev libsqlite3-dev \
 libutf8proc-dev libinih-dev libcjson-dev libreadstat-dev clang libclang-rt-dev clang-format \
-readstat chromium-headless-shell fonts-dejavu-core"
+readstat chromium-headless-shell fonts-dejavu-core python3 openssl"
 
 missing=""
 for p in $PKGS; do

@@ -674,6 +674,24 @@ linker_admission_keyring(struct linker_admission *adm, struct xl_keyring_counts 
     pthread_mutex_unlock(&adm->lock);
 }
 
+/* Adds {key_id, name, role, agency} for e to arr (NULL is ignored). */
+static void
+s_key_item(cJSON *arr, const struct xl_keyring_entry *e)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (arr == NULL || o == NULL) {
+        cJSON_Delete(o);
+        return;
+    }
+    cJSON_AddStringToObject(o, "key_id", e->key_id);
+    cJSON_AddStringToObject(o, "name", e->name);
+    cJSON_AddStringToObject(o, "role", xl_role_name(e->role));
+    if (e->agency[0] != '\0')
+        cJSON_AddStringToObject(o, "agency", e->agency);
+    cJSON_AddItemToArray(arr, o);
+}
+
 void
 linker_admission_reload(struct linker_admission *adm)
 {
@@ -692,18 +710,26 @@ linker_admission_reload(struct linker_admission *adm)
             cJSON_AddStringToObject(d, "reason", xl_strerror(r));
         }
     } else {
+        /* Which keys changed, by key id, name, role and agency: what an IG
+         * lead needs to see who gained or lost access. */
+        cJSON *ka = cJSON_CreateArray(), *kr = cJSON_CreateArray(), *kv = cJSON_CreateArray();
         pthread_mutex_lock(&adm->lock);
         old = adm->kr;
         for (size_t i = 0; i < nk->count; i++) {
             const struct xl_keyring_entry *p = xl_keyring_find_pk(old, nk->entries[i].pk);
-            if (p == NULL)
+            if (p == NULL) {
                 added++;
-            else if (p->active && !nk->entries[i].active)
+                s_key_item(ka, &nk->entries[i]);
+            } else if (p->active && !nk->entries[i].active) {
                 revoked++;
+                s_key_item(kv, &nk->entries[i]);
+            }
         }
         for (size_t i = 0; i < old->count; i++) {
-            if (xl_keyring_find_pk(nk, old->entries[i].pk) == NULL)
+            if (xl_keyring_find_pk(nk, old->entries[i].pk) == NULL) {
                 removed++;
+                s_key_item(kr, &old->entries[i]);
+            }
         }
         adm->kr = nk;
         pthread_mutex_unlock(&adm->lock);
@@ -720,7 +746,14 @@ linker_admission_reload(struct linker_admission *adm)
             cJSON_AddNumberToObject(d, "added", (double)added);
             cJSON_AddNumberToObject(d, "removed", (double)removed);
             cJSON_AddNumberToObject(d, "newly_revoked", (double)revoked);
+            cJSON_AddItemToObject(d, "keys_added", ka);
+            cJSON_AddItemToObject(d, "keys_removed", kr);
+            cJSON_AddItemToObject(d, "keys_revoked", kv);
+            ka = kr = kv = NULL;
         }
+        cJSON_Delete(ka);
+        cJSON_Delete(kr);
+        cJSON_Delete(kv);
     }
     linker_audit_note(adm->audit, "linker", "linker", "keyring.reload", d);
 }

@@ -124,6 +124,8 @@ s_audit_start(struct linker_server *srv)
         cJSON_AddNumberToObject(d, "max_connections_per_key", cfg->max_per_key);
         cJSON_AddNumberToObject(d, "idle_timeout", cfg->idle_timeout);
         cJSON_AddNumberToObject(d, "pid", (double)getpid());
+        /* What the start check verified against the signed checkpoints. */
+        cJSON_AddNumberToObject(d, "audit_verified", (double)linker_audit_size(srv->ctx.audit));
         {
             uint8_t ph[XL_HASH_BYTES];
             char hex[2 * XL_HASH_BYTES + 1];

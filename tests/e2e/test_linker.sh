@@ -182,6 +182,7 @@ check "an agent's link request is DENIED" grep -q 'reply error 4' "$T_DIR/raw-li
 
 stop_linker
 check "linker stopped cleanly" grep -q '"event":"linker.stop"' "$C/linker/audit.jsonl"
+check "the keyring reload names the key it added" grep -qE '"event":"keyring.reload".*"keys_added":\[\{"key_id":"[0-9a-f]{16}","name":"ops","role":"admin","agency":"coalition"\}\]' "$C/linker/audit.jsonl"
 check "no identifier in the linker's log or audit log" lacks -i -E 'forename|surname|[0-9]{3} [0-9]{3} [0-9]{4}' "$T_DIR/linker.log" "$C/linker/audit.jsonl"
 
 # The whole audit log is checked at start, not only its tail: an entry in the

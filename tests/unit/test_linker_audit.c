@@ -595,10 +595,24 @@ test_receipt_proof(void **state)
     assert_memory_equal(leaf, got, XL_HASH_BYTES);
     assert_int_equal(linker_audit_leaf(a, 6, got, err, sizeof err), XL_ERR_INVALID);
 
+    /* entries that waited long enough get one from the service's tick */
+    linker_audit_set_interval(a, 64, 0);
+    s_append(a, "submission.begin", 7);
+    {
+        char *t = tu_read_file(cpp);
+        assert_non_null(t);
+        assert_null(strstr(t, "\n7\n"));
+        free(t);
+        linker_audit_tick(a);
+        t = tu_read_file(cpp);
+        assert_non_null(t);
+        assert_non_null(strstr(t, "\n7\n"));
+        free(t);
+    }
     /* a request for the latest checkpoint after one more entry signs a new one */
-    s_append(a, "linker.stop", 7);
+    s_append(a, "linker.stop", 8);
     assert_int_equal(linker_audit_checkpoint(a, &note, &len, &cp, err, sizeof err), 0);
-    assert_int_equal(cp.size, 7);
+    assert_int_equal(cp.size, 8);
     free(note);
     linker_audit_close(&a);
     free(lines[0]);
