@@ -7,7 +7,8 @@
 # first's state that went its own way, and one started afresh) is refused
 # whichever way its log differs (the same size with another root, a larger
 # log that does not extend the one seen, a smaller one), naming the size, and
-# the store is left as it was; the first linker is still accepted after.
+# the store is left as it was; the first linker is still accepted after, and
+# crosslink-audit verify holds the store's copy to every checkpoint kept.
 . tests/e2e/lib.sh
 . deploy/coalition-setup.sh
 t_begin
@@ -209,4 +210,10 @@ start_linker
 fetch_out "the first linker is accepted again" "^[1-9][0-9]* new entries, [0-9]+ in " "$C/ig/audit.conf"
 check "the copy is still its log, byte for byte" prefix_of "$S/audit.jsonl" "$LOG"
 stop_linker
+# crosslink-audit verify finds the kept checkpoints beside the copy.
+"$AU" verify "$S/audit.jsonl" --linker-pub "$C/ig/keys/linker-sign.pub" >"$T_DIR/verify.out" 2>&1
+rc=$?
+check "verify passes the store's copy" [ "$rc" -eq 0 ]
+check "holding it to every checkpoint kept ($(notes))" \
+    grep -qE "^checkpoints +$(notes) signatures verified" "$T_DIR/verify.out"
 t_end
