@@ -233,16 +233,12 @@ audit_keys_has(const struct audit_keys *k, const char *key_id, const char *agenc
     return 0;
 }
 
-int
-audit_keys_learn(struct audit_keys *k, const struct audit_entry *e)
+static int
+s_keys_add(struct audit_keys *k, const char *key, const char *agency)
 {
-    const char *key = audit_detail_str(e, "key_id"), *agency = audit_detail_str(e, "agency");
     struct s_key_agency *nv;
 
-    if (strcmp(e->event, "submission.begin") != 0 && strcmp(e->event, "submission.commit") != 0)
-        return 0;
-    if (strcmp(e->role, "agent") != 0 || key == NULL || agency == NULL || *agency == '\0' ||
-        strcmp(key, e->actor) != 0 || audit_keys_has(k, key, agency))
+    if (*key == '\0' || *agency == '\0' || audit_keys_has(k, key, agency))
         return 0;
     if (k->n == k->cap) {
         size_t cap = k->cap ? 2 * k->cap : 16;
@@ -262,6 +258,38 @@ audit_keys_learn(struct audit_keys *k, const struct audit_entry *e)
     }
     k->n++;
     return 0;
+}
+
+int
+audit_keys_learn(struct audit_keys *k, const struct audit_entry *e)
+{
+    static const char *const lists[] = {"keys_added", "keys_revoked", "keys_removed"};
+    const char *key = audit_detail_str(e, "key_id"), *agency = audit_detail_str(e, "agency");
+    int r = 0;
+
+    if (strcmp(e->event, "keyring.reload") == 0) {
+        for (size_t i = 0; i < sizeof lists / sizeof lists[0] && r == 0; i++) {
+            const cJSON *it, *a = cJSON_GetObjectItemCaseSensitive(e->details, lists[i]);
+
+            cJSON_ArrayForEach(it, a)
+            {
+                const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "key_id"),
+                            *role = cJSON_GetObjectItemCaseSensitive(it, "role"),
+                            *ag = cJSON_GetObjectItemCaseSensitive(it, "agency");
+
+                if (r == 0 && cJSON_IsString(id) && cJSON_IsString(ag) && cJSON_IsString(role) &&
+                    strcmp(role->valuestring, "agent") == 0)
+                    r = s_keys_add(k, id->valuestring, ag->valuestring);
+            }
+        }
+        return r;
+    }
+    if (strcmp(e->event, "submission.begin") != 0 && strcmp(e->event, "submission.commit") != 0)
+        return 0;
+    if (strcmp(e->role, "agent") != 0 || key == NULL || agency == NULL ||
+        strcmp(key, e->actor) != 0)
+        return 0;
+    return s_keys_add(k, key, agency);
 }
 
 /* ---- filters -------------------------------------------------------------------------- */

@@ -5,7 +5,7 @@
  * every entry's hash, its seq and its link to the entry before. The first pass
  * reads the whole log before anything is shown, so a log that does not verify
  * gives its error and no listing: an altered log is never presented as if it
- * were fine. That pass also learns which agency each agent key submits for
+ * were fine. That pass also learns which agency each agent key belongs to
  * (an entry's actor is a key id, and refusals of a key carry no agency), so
  * that `--agency` finds a key's entries from before its first submission too.
  * The second pass hands each entry that passes the filter to the caller. */
@@ -77,20 +77,21 @@ const char *audit_detail_str(const struct audit_entry *e, const char *name);
  * 1 with *v set, else 0 (absent, not a number, negative or fractional). */
 int audit_detail_u64(const struct audit_entry *e, const char *name, uint64_t *v);
 
-/* The agencies agent keys submit for, as the log shows them. */
+/* The agencies of agent keys, as the log shows them. */
 struct audit_keys;
 
 /* NULL when out of memory. Free with audit_keys_destroy. */
 struct audit_keys *audit_keys_new(void);
 /* Frees *k and sets it to NULL; accepts NULL. */
 void audit_keys_destroy(struct audit_keys **k);
-/* Learns from e: a submission begun or committed by an agent key (its
- * details.key_id the actor) shows the key's agency, since the linker admits
- * those for the key's own agency only. Other entries teach nothing: a refused
- * begin names the agency the key asked for, which need not be its own.
- * 0 or XL_ERR_NOMEM. */
+/* Learns from e: a keyring reload names the agency of each agent key it
+ * added, revoked or removed, as the keyring binds it; a submission begun or
+ * committed by an agent key (its details.key_id the actor) shows the key's
+ * agency too, since the linker admits those for the key's own agency only.
+ * Other entries teach nothing: a refused begin names the agency the key asked
+ * for, which need not be its own. 0 or XL_ERR_NOMEM. */
 int audit_keys_learn(struct audit_keys *k, const struct audit_entry *e);
-/* Whether the log shows key_id submitting for agency. */
+/* Whether the log shows key_id as agency's. */
 int audit_keys_has(const struct audit_keys *k, const char *key_id, const char *agency);
 
 /* Whether e passes f; keys (may be NULL) gives the agencies of actors. */

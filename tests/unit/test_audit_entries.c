@@ -311,8 +311,8 @@ test_agency_filter(void **state)
 {
     struct audit_keys *keys = audit_keys_new();
     struct audit_filter f;
-    struct audit_entry begin, commit, wrongrole, other, refused, conn, purge, imp;
-    cJSON *o[8];
+    struct audit_entry begin, commit, wrongrole, other, refused, conn, purge, imp, reload;
+    cJSON *o[9];
 
     assert_non_null(keys);
     /* wmp's key k1 submits; k2 only asks for another agency's dataset and is refused */
@@ -333,9 +333,19 @@ test_agency_filter(void **state)
     imp = s_entry("2026-11-22T10:00:06Z", "linker", "operator", "submission.commit",
                   "{\"agency\":\"csc\",\"key_id\":\"k9\",\"source\":\"import\"}", &o[7]);
 
-    struct audit_entry *all[] = {&begin,   &commit, &wrongrole, &other,
-                                 &refused, &conn,   &purge,     &imp};
-    for (size_t i = 0; i < 8; i++)
+    /* the keyring binds agent keys to agencies: a reload names them */
+    reload =
+        s_entry("2026-11-22T10:00:07Z", "linker", "linker", "keyring.reload",
+                "{\"result\":\"ok\",\"keys_added\":[{\"key_id\":\"k7\",\"name\":\"n7\","
+                "\"role\":\"agent\",\"agency\":\"csc\"},{\"key_id\":\"k8\",\"name\":\"alice\","
+                "\"role\":\"analyst\"},{\"key_id\":\"k10\",\"role\":\"admin\",\"agency\":\"icb\"}],"
+                "\"keys_revoked\":[{\"key_id\":\"k6\",\"role\":\"agent\",\"agency\":\"lea\"}],"
+                "\"keys_removed\":[{\"key_id\":\"k11\",\"role\":\"agent\"}]}",
+                &o[8]);
+
+    struct audit_entry *all[] = {&begin, &commit, &wrongrole, &other, &refused,
+                                 &conn,  &purge,  &imp,       &reload};
+    for (size_t i = 0; i < 9; i++)
         assert_int_equal(audit_keys_learn(keys, all[i]), 0);
     assert_true(audit_keys_has(keys, "k1", "wmp"));
     assert_false(audit_keys_has(keys, "k1", "icb"));
@@ -345,6 +355,10 @@ test_agency_filter(void **state)
     assert_false(audit_keys_has(keys, "k1", "lea"));
     assert_false(audit_keys_has(keys, "linker", "csc")); /* nor an import by the operator */
     assert_false(audit_keys_has(NULL, "k1", "wmp"));
+    assert_true(audit_keys_has(keys, "k7", "csc"));   /* added */
+    assert_true(audit_keys_has(keys, "k6", "lea"));   /* revoked */
+    assert_false(audit_keys_has(keys, "k10", "icb")); /* not an agent's key */
+    assert_false(audit_keys_has(keys, "k11", ""));    /* no agency named */
 
     memset(&f, 0, sizeof f);
     f.agency = "wmp";
@@ -361,8 +375,11 @@ test_agency_filter(void **state)
     assert_false(audit_entry_matches(&conn, &f, keys));
     f.agency = "wm";
     assert_false(audit_entry_matches(&commit, &f, keys));
+    /* the reload itself is the linker's: it names keys, not an agency of its own */
+    f.agency = "csc";
+    assert_false(audit_entry_matches(&reload, &f, keys));
 
-    for (size_t i = 0; i < 8; i++)
+    for (size_t i = 0; i < 9; i++)
         s_free(all[i], o[i]);
     audit_keys_destroy(&keys);
     assert_null(keys);
