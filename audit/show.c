@@ -12,6 +12,8 @@
 
 /* ---- summaries ------------------------------------------------------------------------ */
 
+static void s_clean(char *s);
+
 struct s_out {
     char *p;
     size_t cap, len;
@@ -153,6 +155,55 @@ s_generic(struct s_out *o, const struct audit_entry *e)
         s_add(o, "no details");
 }
 
+/* The keys a keyring reload added, revoked and removed: who gained or lost
+ * access, by key id, name, role and agency. */
+static void
+s_key_changes(struct s_out *o, const struct audit_entry *e)
+{
+    static const char *const lists[][2] = {
+        {"keys_added", "added"}, {"keys_revoked", "revoked"}, {"keys_removed", "removed"}};
+    size_t start = o->len;
+
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(e->details, lists[i][0]), *it;
+        int n = 0;
+
+        cJSON_ArrayForEach(it, a)
+        {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "key_id"),
+                        *name = cJSON_GetObjectItemCaseSensitive(it, "name"),
+                        *role = cJSON_GetObjectItemCaseSensitive(it, "role"),
+                        *agency = cJSON_GetObjectItemCaseSensitive(it, "agency");
+
+            if (!cJSON_IsString(id))
+                continue;
+            if (n++ == 0)
+                s_add(o, "%s%s ", o->len > start ? "; " : "", lists[i][1]);
+            else
+                s_add(o, ", ");
+            s_add(o, "%s", id->valuestring);
+            if (cJSON_IsString(name))
+                s_add(o, " %s", name->valuestring);
+            s_add(o, " (%s", cJSON_IsString(role) ? role->valuestring : "?");
+            if (cJSON_IsString(agency))
+                s_add(o, " of %s", agency->valuestring);
+            s_add(o, ")");
+        }
+    }
+}
+
+void
+audit_key_changes(const struct audit_entry *e, char *out, size_t outlen)
+{
+    struct s_out o = {.p = out, .cap = outlen};
+
+    if (outlen == 0)
+        return;
+    out[0] = '\0';
+    s_key_changes(&o, e);
+    s_clean(out);
+}
+
 static int
 s_is(const struct audit_entry *e, const char *event)
 {
@@ -163,7 +214,7 @@ static void
 s_summary(struct s_out *o, const struct audit_entry *e)
 {
     /* one buffer per number printed by one call */
-    char a[24], b[24], c[24], d[24], f[24], g[24], h[24];
+    char a[24], b[24], c[24], d[24], f[24], g[24], h[24], keys[512];
     const char *result = audit_detail_str(e, "result");
     int failed = result != NULL && strcmp(result, "failed") == 0;
 
@@ -223,6 +274,9 @@ s_summary(struct s_out *o, const struct audit_entry *e)
               "%s newly revoked",
               s_num(e, "entries", a), s_num(e, "active", b), s_num(e, "revoked", c),
               s_num(e, "added", d), s_num(e, "removed", f), s_num(e, "newly_revoked", g));
+        audit_key_changes(e, keys, sizeof keys);
+        if (keys[0] != '\0') /* an older linker logged the counts only */
+            s_add(o, ": %s", keys);
     } else if (s_is(e, "projects.reload") && failed) {
         s_add(o, "projects reload failed: %s", s_str(e, "reason"));
     } else if (s_is(e, "projects.reload")) {

@@ -14,6 +14,10 @@
  * entry is ever left out. Control bytes are replaced by '?'. */
 void audit_entry_summary(const struct audit_entry *e, char *out, size_t outlen);
 
+/* The keys a keyring.reload entry added, revoked and removed, each as
+ * "KEYID NAME (ROLE of AGENCY)", into out ("" when it lists none). */
+void audit_key_changes(const struct audit_entry *e, char *out, size_t outlen);
+
 /* "key (role)", or "linker" when actor and role are both "linker", into out. */
 void audit_entry_who(const struct audit_entry *e, char *out, size_t outlen);
 
