@@ -40,6 +40,17 @@ cp -p "$out/custodian/analysis.key" "$out/custodian/linker.pub" "$out/custodian/
     "$out/analyst/keys/"
 sed -e "s|^endpoint = .*|endpoint = $endpoint|" -e "s|keys/analyst.key|keys/phi-analyst.key|" \
     deploy/examples/analyst.conf >"$out/analyst/analyst.conf"
+echo
+echo "== key custodian: an auditor key for the IG lead (ig-lead), in the keyring; the IG lead gets"
+echo "   the linker's public keys"
+mkdir -p "$out/ig/keys"
+chmod 700 "$out/ig" "$out/ig/keys"
+"$XL_BIN/crosslink-keys" new auditor ig-lead -o "$out/ig/keys" | sed -n 1p
+"$XL_BIN/crosslink-keys" keyring add "$out/custodian/keyring" "$out/ig/keys/ig-lead.pub" >/dev/null
+cp -p "$out/custodian/keyring" "$out/linker/keys/keyring"
+cp -p "$out/custodian/linker.pub" "$out/custodian/linker-sign.pub" "$out/ig/keys/"
+sed -e "s|^endpoint = .*|endpoint = $endpoint|" -e "s|keys/ig.pub|keys/ig-lead.pub|" \
+    -e "s|keys/ig.key|keys/ig-lead.key|" deploy/examples/audit.conf >"$out/ig/audit.conf"
 "$XL_BIN/crosslink-keys" keyring list "$out/custodian/keyring"
 echo
 echo "== IG lead: approves project $project for phi-analyst (demo-out/linker/keys/projects)"
@@ -86,12 +97,32 @@ awk '/^== / { keep = $0 == "== Children" || $0 == "== Outcome rates" || $0 ~ /^=
      /^Notes:/ { keep = 0 }
      !seen && /^== / { seen = 1 }
      !seen || keep' "$out/analyst/summary.txt"
+echo
+echo "== IG lead: fetches the live audit log and its signed checkpoints into demo-out/ig/store"
+"$XL_BIN/crosslink-audit" fetch -c "$out/ig/audit.conf"
+echo
+echo "== IG lead: verifies the copy and every agency's receipt with the linker's public key alone"
+# shellcheck disable=SC2046
+"$XL_BIN/crosslink-audit" verify "$out/ig/store/audit.jsonl" --linker-pub "$out/ig/keys/linker-sign.pub" \
+    $(for r in "$out"/*/state/receipts/*; do printf -- '--receipt %s ' "$r"; done)
+echo
+echo "== IG lead: who extracted what (crosslink-audit show --event extract)"
+"$XL_BIN/crosslink-audit" show "$out/ig/store/audit.jsonl" --event extract
 kill "$lpid"
 wait "$lpid" 2>/dev/null || true
 trap - EXIT INT TERM
-echo "== audit log: $(wc -l <"$out/linker/audit.jsonl") hash-chained entries in demo-out/linker/audit.jsonl;"
-echo "   events: $(sed 's/.*"event":"\([a-z._]*\)".*/\1/' "$out/linker/audit.jsonl" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+echo
+echo "== IG lead: after the linker's stop, the live log verified whole against the checkpoints the"
+echo "   IG lead kept and every receipt; the board report in demo-out/ig/report.html"
+# shellcheck disable=SC2046
+"$XL_BIN/crosslink-audit" verify "$out/linker/audit.jsonl" --linker-pub "$out/ig/keys/linker-sign.pub" \
+    --checkpoint "$out/ig/store/audit.jsonl.checkpoints" \
+    $(for r in "$out"/*/state/receipts/*; do printf -- '--receipt %s ' "$r"; done) | grep -E '^(log|checkpoints|receipts|result) '
+"$XL_BIN/crosslink-audit" report "$out/linker/audit.jsonl" --html "$out/ig/report.html"
+echo "== audit log: $(wc -l <"$out/linker/audit.jsonl") entries in demo-out/linker/audit.jsonl, signed checkpoints"
+echo "   beside it; events: $(sed 's/.*"event":"\([a-z._]*\)".*/\1/' "$out/linker/audit.jsonl" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
 echo "== done: receipts in demo-out/<agency>/state/receipts, the linker's database in demo-out/linker;"
 echo "   the analyst's extract in demo-out/analyst/extract (people.csv, people.dta, records.csv,"
 echo "   dictionary.csv, manifest.json), the summary in demo-out/analyst/summary.txt and the"
-echo "   board report in demo-out/analyst/report.html"
+echo "   board report in demo-out/analyst/report.html; the IG lead's copy of the log in"
+echo "   demo-out/ig/store and the IG board report in demo-out/ig/report.html"
