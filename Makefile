@@ -179,6 +179,7 @@ FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
 FUZZ_LIB_SRC := $(COMMON_SRC) $(call role_src,agent) $(call role_src,linker) $(call role_src,analyst) \
+                $(call role_src,audit) \
                 $(filter-out $(FUZZ_SRC),$(wildcard tests/fuzz/*.c))
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC)) \
                 $(patsubst $(BUILD)/proto/%.c,$(FUZZ_DIR)/obj/proto/%.o,$(PROTO_C))

@@ -1,14 +1,12 @@
 /* The auditor's configuration file (audit.conf, INI), read by
- * `crosslink-audit fetch`:
+ * `crosslink-audit fetch`: one [audit] section with
  *
- *   [audit]
- *   endpoint = tcp://linker.coalition.example:7800
- *   server_public = keys/linker.pub      ; the linker's CURVE public key
- *   sign_public = keys/linker-sign.pub   ; the linker's signing key: checkpoints are checked with
- * it public = keys/ig.pub                 ; this auditor's CURVE key pair (role auditor): secret =
- * keys/ig.key                 ;   its public and its secret file store = store ; where the copy of
- * the log and the checkpoints are kept timeout = 30                         ; optional: seconds to
- * wait for each answer
+ *   endpoint       where the linker listens (tcp://linker.coalition.example:7800)
+ *   server_public  the linker's CURVE public key
+ *   sign_public    the linker's public signing key: checkpoints are checked with it
+ *   public, secret this auditor's CURVE key pair (role auditor)
+ *   store          where the copy of the log and the checkpoints are kept
+ *   timeout        optional: seconds to wait for each answer
  *
  * Relative paths are relative to the file's directory; every key but timeout
  * is required, and an unknown key or section is an error. See

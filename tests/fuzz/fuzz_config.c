@@ -1,11 +1,12 @@
-/* libFuzzer target: the agent's configuration and column-mapping parsers and
- * the linker's configuration parser never crash on any file. */
+/* libFuzzer target: the agent's configuration and column-mapping parsers, the
+ * linker's and the auditor's configuration parsers never crash on any file. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "../../agent/config.h"
+#include "../../audit/config.h"
 #include "../../linker/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -17,6 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct agent_config ac;
     static struct agent_mapping am;
     static struct linker_config lc;
+    static struct audit_config uc;
     char err[512];
     FILE *f;
 
@@ -30,5 +32,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)agent_config_load(path, &ac, err, sizeof err);
     (void)agent_mapping_load(path, &am, err, sizeof err);
     (void)linker_config_load(path, &lc, err, sizeof err);
+    (void)audit_config_load(path, &uc, err, sizeof err);
     return 0;
 }

@@ -2,9 +2,11 @@
  * stores it, and as `crosslink-linker` prints a stored one.
  *
  * Checked: the listing counts the receipt bad exactly when it does not load
- * or verify; a verified receipt packed and parsed again still verifies, and
+ * or verify, or carries audit evidence that does not prove its entry; a
+ * verified receipt packed and parsed again still verifies, and
  * stored and loaded back has the same signed text; the agent's check against
- * what was sent passes only for a receipt of those very fields; the linker
+ * what was sent passes only for a receipt of those very fields with audit
+ * evidence that proves its entry; the linker
  * prints exactly the receipts with a canonical text, a signature and a key. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +80,8 @@ s_check(const Crosslink__Receipt *r, const uint8_t *pk)
            strcmp(r->dataset, sent->hdr->dataset) == 0 && r->record_count == sent->count &&
            xl_equal(r->content_hash.data, sent->hash, XL_HASH_BYTES) &&
            r->epoch == sent->hdr->epoch &&
-           xl_equal(r->spec_fingerprint.data, sent->hdr->spec_fingerprint.data, XL_HASH_BYTES);
+           xl_equal(r->spec_fingerprint.data, sent->hdr->spec_fingerprint.data, XL_HASH_BYTES) &&
+           xl_receipt_verify_audit(r, pk, NULL, NULL, err, sizeof err) == 0;
     if ((agent_receipt_check(r, pk, sent, NULL, 0, err, sizeof err) == 0) != same)
         fuzz_fail("the agent's check passes exactly for a receipt of what was sent");
     same = same && r->submission_id.len == idlen && xl_equal(r->submission_id.data, sid, idlen);
@@ -94,7 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[XL_ERRBUF], text[XL_RECEIPT_TEXT_MAX];
     Crosslink__Receipt *r = NULL;
     size_t nbad = 0;
-    int ok, printable;
+    int ok, good, audit, printable;
 
     if (s_null == NULL)
         s_null = fopen("/dev/null", "w");
@@ -102,9 +105,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_fail("/dev/null opens");
     ok = agent_receipt_load(path, &r, err, sizeof err) == 0 &&
          xl_receipt_verify(r, pk, err, sizeof err) == 0;
+    /* No audit evidence is an older linker's receipt; evidence must prove. */
+    good = ok && ((audit = xl_receipt_verify_audit(r, pk, NULL, NULL, err, sizeof err)) == 0 ||
+                  audit == XL_ERR_NOTFOUND);
     for (int verbose = 0; verbose <= 1; verbose++) {
         if (agent_receipt_list(fuzz_dir(), pk, verbose, s_null, &nbad, err, sizeof err) != 0 ||
-            nbad != (ok ? 0 : 1))
+            nbad != (good ? 0 : 1))
             fuzz_fail("the listing counts the receipt bad exactly when it does not verify");
     }
     printable = r != NULL && xl_receipt_canonical(r, text, sizeof text) >= 0 &&
