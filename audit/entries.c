@@ -294,6 +294,23 @@ audit_keys_learn(struct audit_keys *k, const struct audit_entry *e)
 
 /* ---- filters -------------------------------------------------------------------------- */
 
+/* 1 when the entry's details list a dataset of agency (an extract's
+ * "datasets"): an extract that drew on an agency's data is about it too, as
+ * the linker's own agency filter for auditors has it. */
+static int
+s_names_dataset_of(const struct audit_entry *e, const char *agency)
+{
+    const cJSON *ds = cJSON_GetObjectItemCaseSensitive(e->details, "datasets"), *it;
+
+    cJSON_ArrayForEach(it, ds)
+    {
+        const cJSON *ag = cJSON_GetObjectItemCaseSensitive(it, "agency");
+        if (cJSON_IsString(ag) && strcmp(ag->valuestring, agency) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int
 audit_entry_matches(const struct audit_entry *e, const struct audit_filter *f,
                     const struct audit_keys *keys)
@@ -308,7 +325,8 @@ audit_entry_matches(const struct audit_entry *e, const struct audit_filter *f,
         return 0;
     if (f->agency != NULL) {
         s = audit_detail_str(e, "agency");
-        if (!(s != NULL && strcmp(s, f->agency) == 0) && !audit_keys_has(keys, e->actor, f->agency))
+        if (!(s != NULL && strcmp(s, f->agency) == 0) &&
+            !audit_keys_has(keys, e->actor, f->agency) && !s_names_dataset_of(e, f->agency))
             return 0;
     }
     if (f->project != NULL) {

@@ -378,6 +378,22 @@ test_agency_filter(void **state)
     /* the reload itself is the linker's: it names keys, not an agency of its own */
     f.agency = "csc";
     assert_false(audit_entry_matches(&reload, &f, keys));
+    /* an extract that drew on an agency's dataset is about that agency */
+    {
+        cJSON *ox;
+        struct audit_entry ex =
+            s_entry("2026-11-22T10:00:08Z", "k8", "analyst", "extract",
+                    "{\"project\":\"gp\",\"datasets\":[{\"agency\":\"icb\",\"dataset\":\"health\","
+                    "\"rows\":9},{\"agency\":\"wmp\",\"dataset\":\"yj\",\"rows\":3}]}",
+                    &ox);
+        f.agency = "wmp";
+        assert_true(audit_entry_matches(&ex, &f, keys));
+        f.agency = "icb";
+        assert_true(audit_entry_matches(&ex, &f, keys));
+        f.agency = "lea";
+        assert_false(audit_entry_matches(&ex, &f, keys));
+        s_free(&ex, ox);
+    }
 
     for (size_t i = 0; i < 9; i++)
         s_free(all[i], o[i]);
