@@ -30,7 +30,6 @@
 #define S_REPLY_MAX (2u * 1024 * 1024)
 /* How long the linker may take to prepare an extract. */
 #define S_PREPARE_WAIT 900.0
-#define S_BACKOFF_MAX  30.0
 #define S_ID_BYTES     16
 #define S_BUCKET_ROWS  32768
 #define S_BUCKETS_MAX  256
@@ -48,7 +47,6 @@ struct s_fetch {
     struct analyst_config cfg;
     struct s_keys k;
     struct xl_client c;
-    uint64_t next_id;
     double deadline; /* of retrying */
     uint8_t id[S_ID_BYTES];
     uint64_t rows, pages;
@@ -109,69 +107,6 @@ s_keys_load(const struct analyst_config *cfg, struct s_keys *k, char *err, size_
 
 /* ---- talking to the linker ----------------------------------------------- */
 
-/* Sends req and waits up to wait seconds for its answer (other answers, to
- * requests given up on, are dropped). An Error answer becomes its XL_ERR_*. */
-static int
-s_call(struct s_fetch *f, xl_envelope *req, double wait, xl_envelope **rep, char *err,
-       size_t errlen)
-{
-    double until = xl_monotonic() + wait;
-    int r;
-
-    *rep = NULL;
-    req->request_id = ++f->next_id;
-    /* Until the handshake has succeeded, a silence is a linker down or out of
-     * reach: wait no longer than --retry-for allows. */
-    f->c.timeout_ms =
-        (int)(1000 * (f->c.secured || f->o->retry_for >= f->cfg.timeout ? f->cfg.timeout
-                      : f->o->retry_for > 1                             ? f->o->retry_for
-                                                                        : 1));
-    if (f->c.sock == NULL && (r = xl_client_open(&f->c, err, errlen)) != 0)
-        return r;
-    r = xl_client_send_env(&f->c, req, err, errlen);
-    while (r == 0) {
-        r = xl_client_recv(&f->c, rep, err, errlen);
-        if (r == XL_ERR_UNAVAILABLE && f->c.secured && xl_monotonic() < until)
-            r = 0; /* connected, the linker still working: keep waiting */
-        else if (r != 0)
-            break;
-        if (*rep == NULL)
-            continue;
-        xl_debug("answer %llu (%s) to request %llu", (unsigned long long)(*rep)->request_id,
-                 xl_wire_body_name(*rep), (unsigned long long)req->request_id);
-        if ((*rep)->request_id != req->request_id) {
-            xl_wire_free(rep, NULL);
-            continue;
-        }
-        if ((*rep)->body_case == CROSSLINK__ENVELOPE__BODY_ERROR) {
-            r = xl_client_error((*rep)->error, err, errlen);
-            xl_wire_free(rep, NULL);
-        }
-        break;
-    }
-    if (r != 0)
-        xl_client_close(&f->c); /* a late answer must not be read as the next one's */
-    return r;
-}
-
-/* s_call, again while the linker is busy or unreachable, until the deadline. */
-static int
-s_call_retry(struct s_fetch *f, xl_envelope *req, double wait, xl_envelope **rep, char *err,
-             size_t errlen)
-{
-    double backoff = 1;
-
-    for (;;) {
-        int r = s_call(f, req, wait, rep, err, errlen);
-        double left = f->deadline - xl_monotonic();
-        if (r != XL_ERR_UNAVAILABLE || left <= 0)
-            return r;
-        xl_warn("%s; trying again in %.0f s", err, backoff < left ? backoff : left);
-        xl_sleep(backoff < left ? backoff : left);
-        backoff = backoff * 2 < S_BACKOFF_MAX ? backoff * 2 : S_BACKOFF_MAX;
-    }
-}
-
 static int
 s_request(struct s_fetch *f, int start, uint64_t page, double wait, xl_envelope **rep, char *err,
           size_t errlen)
@@ -190,7 +125,7 @@ s_request(struct s_fetch *f, int start, uint64_t page, double wait, xl_envelope 
         q.extract_id.len = S_ID_BYTES;
         q.page = page;
     }
-    return s_call_retry(f, &env, wait, rep, err, errlen);
+    return xl_client_call_retry(&f->c, &env, wait, f->deadline, rep, err, errlen);
 }
 
 /* ---- the manifest ------------------------------------------------------------ */
@@ -575,6 +510,8 @@ analyst_extract(const struct analyst_extract_opts *o, char *err, size_t errlen)
     f.c.sk = f.k.me->secret;
     f.c.role = "analyst";
     f.c.timeout_ms = (int)(f.cfg.timeout * 1000);
+    f.c.timeout = f.cfg.timeout;
+    f.c.retry_for = o->retry_for;
     f.c.reply_max = S_REPLY_MAX;
     f.deadline = xl_monotonic() + o->retry_for;
     snprintf(f.out, sizeof f.out, "%s", o->out_dir);

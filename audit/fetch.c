@@ -50,7 +50,6 @@
 #define S_PAGE_ENTRIES 1000u
 /* How long the linker may take over a checkpoint and its proof. */
 #define S_CHECKPOINT_WAIT 300.0
-#define S_BACKOFF_MAX     30.0
 #define S_LOG_NAME        "audit.jsonl"
 #define S_NEW_NAME        "audit.jsonl.new"
 #define S_CPS_NAME        "audit.jsonl" XL_AUDIT_CHECKPOINTS_SUFFIX
@@ -68,7 +67,6 @@ struct s_fetch {
     double retry_for, deadline;
     struct xl_keyfile *me, *server, *sign;
     struct xl_client c;
-    uint64_t next_id;
     int dirfd; /* the store, locked */
     char log[AUDIT_PATH_MAX + 32], tmp[AUDIT_PATH_MAX + 32], cps[AUDIT_PATH_MAX + 32];
     struct s_kept *kept;
@@ -218,66 +216,6 @@ s_kept_load(struct s_fetch *f, char *err, size_t errlen)
 
 /* ---- talking to the linker ------------------------------------------------------------- */
 
-/* Sends req and waits up to wait seconds for its answer (answers to requests
- * given up on are dropped). An Error answer becomes its XL_ERR_*. */
-static int
-s_call(struct s_fetch *f, xl_envelope *req, double wait, xl_envelope **rep, char *err,
-       size_t errlen)
-{
-    double until = xl_monotonic() + wait;
-    int r;
-
-    *rep = NULL;
-    req->request_id = ++f->next_id;
-    /* Until the handshake has succeeded, a silence is a linker down or out of
-     * reach: wait no longer than --retry-for allows. */
-    f->c.timeout_ms = (int)(1000 * (f->c.secured || f->retry_for >= f->cfg.timeout ? f->cfg.timeout
-                                    : f->retry_for > 1                             ? f->retry_for
-                                                                                   : 1));
-    if (f->c.sock == NULL && (r = xl_client_open(&f->c, err, errlen)) != 0)
-        return r;
-    r = xl_client_send_env(&f->c, req, err, errlen);
-    while (r == 0) {
-        r = xl_client_recv(&f->c, rep, err, errlen);
-        if (r == XL_ERR_UNAVAILABLE && f->c.secured && xl_monotonic() < until)
-            r = 0; /* connected, the linker still working: keep waiting */
-        else if (r != 0)
-            break;
-        if (*rep == NULL)
-            continue;
-        if ((*rep)->request_id != req->request_id) {
-            xl_wire_free(rep, NULL);
-            continue;
-        }
-        if ((*rep)->body_case == CROSSLINK__ENVELOPE__BODY_ERROR) {
-            r = xl_client_error((*rep)->error, err, errlen);
-            xl_wire_free(rep, NULL);
-        }
-        break;
-    }
-    if (r != 0)
-        xl_client_close(&f->c); /* a late answer must not be read as the next one's */
-    return r;
-}
-
-/* s_call, again while the linker is busy or unreachable, until the deadline. */
-static int
-s_call_retry(struct s_fetch *f, xl_envelope *req, double wait, xl_envelope **rep, char *err,
-             size_t errlen)
-{
-    double backoff = 1;
-
-    for (;;) {
-        int r = s_call(f, req, wait, rep, err, errlen);
-        double left = f->deadline - xl_monotonic();
-        if (r != XL_ERR_UNAVAILABLE || left <= 0)
-            return r;
-        xl_warn("%s; trying again in %.0f s", err, backoff < left ? backoff : left);
-        xl_sleep(backoff < left ? backoff : left);
-        backoff = backoff * 2 < S_BACKOFF_MAX ? backoff * 2 : S_BACKOFF_MAX;
-    }
-}
-
 /* ---- the linker's checkpoint ------------------------------------------------------------- */
 
 static int
@@ -295,13 +233,13 @@ s_checkpoint(struct s_fetch *f, char *err, size_t errlen)
     env.audit_query = &q;
     q.checkpoint = 1;
     q.old_size = L != NULL ? L->size : 0;
-    r = s_call_retry(f, &env, S_CHECKPOINT_WAIT, &rep, err, errlen);
+    r = xl_client_call_retry(&f->c, &env, S_CHECKPOINT_WAIT, f->deadline, &rep, err, errlen);
     if (r == XL_ERR_MISMATCH && q.old_size > 0) {
         /* No proof from a size larger than the log's: its signed checkpoint
          * alone, which the checks below hold to the ones kept. */
         xl_debug("%s", err);
         q.old_size = 0;
-        r = s_call_retry(f, &env, S_CHECKPOINT_WAIT, &rep, err, errlen);
+        r = xl_client_call_retry(&f->c, &env, S_CHECKPOINT_WAIT, f->deadline, &rep, err, errlen);
     }
     if (r != 0)
         return r;
@@ -507,7 +445,7 @@ s_pull(struct s_fetch *f, int fd, uint64_t from, char *err, size_t errlen)
         q.from_seq = from;
         q.to_seq = f->cp.size;
         q.max_entries = S_PAGE_ENTRIES;
-        r = s_call_retry(f, &env, f->cfg.timeout, &rep, err, errlen);
+        r = xl_client_call_retry(&f->c, &env, f->cfg.timeout, f->deadline, &rep, err, errlen);
         if (r != 0)
             break;
         if (rep->body_case != CROSSLINK__ENVELOPE__BODY_AUDIT_ENTRIES) {
@@ -641,6 +579,8 @@ s_fetch(struct s_fetch *f, char *err, size_t errlen)
     f->c.sk = f->me->secret;
     f->c.role = "auditor";
     f->c.timeout_ms = (int)(f->cfg.timeout * 1000);
+    f->c.timeout = f->cfg.timeout;
+    f->c.retry_for = f->retry_for;
     f->c.reply_max = S_REPLY_MAX;
     f->deadline = xl_monotonic() + f->retry_for;
 

@@ -210,3 +210,58 @@ xl_client_error(const Crosslink__Error *e, char *err, size_t errlen)
                       v != NULL ? v->name : "an unknown error",
                       msg[0] != '\0' ? msg : "(no message)");
 }
+
+int
+xl_client_call(struct xl_client *c, xl_envelope *req, double wait, xl_envelope **rep, char *err,
+               size_t errlen)
+{
+    double until = xl_monotonic() + wait;
+    int r;
+
+    *rep = NULL;
+    req->request_id = ++c->next_id;
+    c->timeout_ms = (int)(1000 * (c->secured || c->retry_for >= c->timeout ? c->timeout
+                                  : c->retry_for > 1                       ? c->retry_for
+                                                                           : 1));
+    if (c->sock == NULL && (r = xl_client_open(c, err, errlen)) != 0)
+        return r;
+    r = xl_client_send_env(c, req, err, errlen);
+    while (r == 0) {
+        r = xl_client_recv(c, rep, err, errlen);
+        if (r == XL_ERR_UNAVAILABLE && c->secured && xl_monotonic() < until)
+            r = 0; /* connected, the linker still working: keep waiting */
+        else if (r != 0)
+            break;
+        if (*rep == NULL)
+            continue;
+        if ((*rep)->request_id != req->request_id) {
+            xl_wire_free(rep, NULL);
+            continue;
+        }
+        if ((*rep)->body_case == CROSSLINK__ENVELOPE__BODY_ERROR) {
+            r = xl_client_error((*rep)->error, err, errlen);
+            xl_wire_free(rep, NULL);
+        }
+        break;
+    }
+    if (r != 0)
+        xl_client_close(c);
+    return r;
+}
+
+int
+xl_client_call_retry(struct xl_client *c, xl_envelope *req, double wait, double deadline,
+                     xl_envelope **rep, char *err, size_t errlen)
+{
+    double backoff = 1;
+
+    for (;;) {
+        int r = xl_client_call(c, req, wait, rep, err, errlen);
+        double left = deadline - xl_monotonic();
+        if (r != XL_ERR_UNAVAILABLE || left <= 0)
+            return r;
+        xl_warn("%s; trying again in %.0f s", err, backoff < left ? backoff : left);
+        xl_sleep(backoff < left ? backoff : left);
+        backoff = backoff * 2 < 30 ? backoff * 2 : 30;
+    }
+}

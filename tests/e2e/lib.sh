@@ -82,6 +82,37 @@ same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
 
 mode_of() { stat -c '%a' "$1"; }
 
+# find_browser: sets BROWSER to a headless Chromium; fails when there is none.
+find_browser() {
+    BROWSER=
+    for b in chromium-headless-shell chromium chromium-browser google-chrome; do
+        if command -v "$b" >/dev/null 2>&1; then BROWSER=$(command -v "$b"); return 0; fi
+    done
+    return 1
+}
+
+# render_html FILE: FILE rendered by $BROWSER into $T_DIR/report.png (1200x2000)
+# and its DOM into $T_DIR/dom.html, checking a screenshot was written.
+render_html() {
+    # Chromium writes its profile and crash reports under HOME: keep them in the test's directory.
+    set -- "$1" "$BROWSER --no-sandbox --headless --disable-gpu --hide-scrollbars --no-first-run"
+    # shellcheck disable=SC2086
+    HOME=$T_DIR/home $2 --screenshot="$T_DIR/report.png" --window-size=1200,2000 "file://$1" >"$T_DIR/shot.log" 2>&1
+    check "screenshot written" [ -s "$T_DIR/report.png" ]
+    # shellcheck disable=SC2086
+    HOME=$T_DIR/home $2 --dump-dom "file://$1" >"$T_DIR/dom.html" 2>"$T_DIR/dom.log"
+}
+
+# check_rendered: $T_DIR/report.png decodes at 1200x2000 and is not blank: many
+# colours (text, bars, shading) and at least 2% of the sampled pixels inked.
+check_rendered() {
+    python3 tests/e2e/png_pixels.py "$T_DIR/report.png" >"$T_DIR/pixels.txt" 2>&1
+    read -r pw ph ncol ink total <"$T_DIR/pixels.txt" || true
+    check "screenshot decodes at 1200x2000 ($(head -c 200 "$T_DIR/pixels.txt"))" [ "${pw:-0}" = 1200 -a "${ph:-0}" = 2000 ]
+    check "screenshot has many colours (${ncol:-0}): text, bars, shading" [ "${ncol:-0}" -ge 20 ]
+    check "screenshot is not blank (${ink:-0} of ${total:-0} sampled pixels inked)" [ "${ink:-0}" -ge $(( ${total:-1} / 50 )) ]
+}
+
 t_end() {
     printf '%s: %d passed, %d failed\n' "$T_NAME" "$T_PASS" "$T_FAIL"
     [ "$T_FAIL" -eq 0 ]

@@ -2,7 +2,7 @@
  * (docs/protocol.md), and a socket monitor on it, so that a key the linker's
  * ZAP handler refuses (permanent: fail at once, naming the key) is told apart
  * from a linker that does not answer (may pass: the caller retries). The
- * agent's submit and the analyst's extract use it. */
+ * agent's submit, the analyst's extract and the auditor's fetch use it. */
 #ifndef XL_CLIENT_H
 #define XL_CLIENT_H
 
@@ -20,6 +20,10 @@ struct xl_client {
     const char *role;         /* "agent", "analyst": for messages */
     int timeout_ms;           /* for a send, and for each reply */
     size_t reply_max;         /* the largest reply read */
+    /* for xl_client_call: seconds to wait for each answer once connected,
+     * and for how long the caller retries while the linker is unreachable */
+    double timeout, retry_for;
+    uint64_t next_id; /* kept: the last request id xl_client_call gave */
     /* kept by the client */
     void *sock;
     void *mon;
@@ -43,6 +47,21 @@ int xl_client_send_env(struct xl_client *c, xl_envelope *env, char *err, size_t 
  * XL_ERR_UNAVAILABLE when no reply came (distinguishing no connection from no
  * answer in the message). */
 int xl_client_recv(struct xl_client *c, xl_envelope **env, char *err, size_t errlen);
+
+/* Sends req (giving it the next request id) and waits up to wait seconds for
+ * its answer, dropping answers to requests given up on: 0 with *rep, or an
+ * Error answer as its XL_ERR_*. Until a CURVE handshake has succeeded, a
+ * silence is a linker down or out of reach, so each receive waits no longer
+ * than retry_for (at least 1 s). After a failure the socket is closed, so that
+ * a late answer is never read as the next request's. */
+int xl_client_call(struct xl_client *c, xl_envelope *req, double wait, xl_envelope **rep, char *err,
+                   size_t errlen);
+
+/* xl_client_call, again while the linker is busy or unreachable
+ * (XL_ERR_UNAVAILABLE), pausing 1 s and doubling to 30 s, until deadline (on
+ * xl_monotonic's clock). */
+int xl_client_call_retry(struct xl_client *c, xl_envelope *req, double wait, double deadline,
+                         xl_envelope **rep, char *err, size_t errlen);
 
 /* The linker's Error as a message ("the linker answered DENIED: ..."), its
  * text with control characters replaced (it comes from another machine).
