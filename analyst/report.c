@@ -6,6 +6,7 @@
 
 #include "report.h"
 #include "xl/err.h"
+#include "xl/html.h"
 
 /* Chart geometry, in SVG user units (1 unit = 1 CSS pixel at full size; the
  * viewBox scales to the page, so 720 fits A4 between 15 mm margins). */
@@ -17,47 +18,6 @@
 #define S_FONT  12
 
 static const char *const s_colours[] = {"#1b5e9a", "#c0620b", "#4d4d4d"};
-
-/* Text from the data or the manifest, escaped for HTML text and attribute
- * values; control bytes are dropped. */
-static void
-s_esc(FILE *f, const char *s)
-{
-    for (; s != NULL && *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        switch (c) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default:
-            if (c >= 0x20 && c != 0x7f)
-                fputc(c, f);
-        }
-    }
-}
-
-/* A label cut to n bytes (at a UTF-8 character boundary) with an ellipsis, so
- * a long attribute name cannot run into the bars. The full text is in the table. */
-static void
-s_esc_short(FILE *f, const char *s, size_t n)
-{
-    char buf[128];
-    size_t len = strlen(s);
-
-    if (len <= n || n + 4 > sizeof buf) {
-        s_esc(f, s);
-        return;
-    }
-    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-        n--;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    s_esc(f, buf);
-    fputs("\xe2\x80\xa6", f);
-}
 
 static const char s_style[] =
     "body{font-family:'DejaVu Sans',Verdana,Arial,sans-serif;color:#111;background:#fff;"
@@ -86,9 +46,9 @@ s_meta(FILE *f, const char *name, const char *value)
     if (value == NULL)
         return;
     fputs("<dt>", f);
-    s_esc(f, name);
+    xl_html_esc(f, name);
     fputs("</dt><dd>", f);
-    s_esc(f, value);
+    xl_html_esc(f, value);
     fputs("</dd>\n", f);
 }
 
@@ -96,7 +56,7 @@ static void
 s_rule_item(void *arg, const char *text)
 {
     fputs("<li>", arg);
-    s_esc(arg, text);
+    xl_html_esc(arg, text);
     fputs("</li>\n", arg);
 }
 
@@ -115,9 +75,9 @@ s_svg_open(FILE *f, size_t id, int height, const struct analyst_table *t, const 
             "font-family=\"DejaVu Sans, Verdana, Arial, sans-serif\" font-size=\"%d\">\n"
             "<title id=\"c%zu-t\">",
             S_W, height, S_W, height, id, id, S_FONT, id);
-    s_esc(f, t->title);
+    xl_html_esc(f, t->title);
     fprintf(f, "</title>\n<desc id=\"c%zu-d\">", id);
-    s_esc(f, desc);
+    xl_html_esc(f, desc);
     fputs(" The table below gives the same numbers.</desc>\n", f);
     fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", S_W, height);
 }
@@ -131,7 +91,7 @@ s_legend(FILE *f, const struct analyst_table *t, int y)
         fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>", x, y - 10,
                 s_colours[j]);
         fprintf(f, "<text x=\"%d\" y=\"%d\">", x + 16, y);
-        s_esc(f, t->cols[j]);
+        xl_html_esc(f, t->cols[j]);
         fputs("</text>\n", f);
         x += 30 + 8 * (int)strlen(t->cols[j]);
     }
@@ -141,7 +101,7 @@ static void
 s_row_label(FILE *f, const char *label, int y)
 {
     fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", S_LABEL - 8, y);
-    s_esc_short(f, label, 36);
+    xl_html_esc_short(f, label, 36);
     fputs("</text>\n", f);
 }
 
@@ -280,7 +240,7 @@ s_chart_matrix(FILE *f, const struct analyst_summary *s, const struct analyst_ta
 
         fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%zu. ", S_LABEL - 8,
                 y + cell / 2 + 4, i + 1);
-        s_esc_short(f, t->rows[i], 30);
+        xl_html_esc_short(f, t->rows[i], 30);
         fputs("</text>\n", f);
         for (size_t j = i; j < n; j++) {
             int x = S_LABEL + (int)j * cell;
@@ -316,9 +276,9 @@ s_table(FILE *f, const struct analyst_summary *s, const struct analyst_table *t,
     char buf[256];
 
     fprintf(f, "<section id=\"t%zu\">\n<h2>", id);
-    s_esc(f, t->title);
+    xl_html_esc(f, t->title);
     fputs("</h2>\n<p>", f);
-    s_esc(f, t->note);
+    xl_html_esc(f, t->note);
     fputs("</p>\n", f);
     if (t->nrows > 0 && t->ncols > 0) {
         if (t->chart == ANALYST_CHART_BARS)
@@ -329,7 +289,7 @@ s_table(FILE *f, const struct analyst_summary *s, const struct analyst_table *t,
             s_chart_matrix(f, s, t, id);
     }
     fputs("<table>\n<caption>", f);
-    s_esc(f, t->title);
+    xl_html_esc(f, t->title);
     if (t->chart != ANALYST_CHART_NONE)
         fputs(" (the numbers in the chart)", f);
     fputs("</caption>\n<thead><tr><th scope=\"col\"></th>", f);
@@ -337,7 +297,7 @@ s_table(FILE *f, const struct analyst_summary *s, const struct analyst_table *t,
         fputs("<th scope=\"col\">", f);
         if (t->chart == ANALYST_CHART_MATRIX)
             fprintf(f, "%zu. ", j + 1);
-        s_esc(f, t->cols[j]);
+        xl_html_esc(f, t->cols[j]);
         fputs("</th>", f);
     }
     fputs("</tr></thead>\n<tbody>\n", f);
@@ -345,7 +305,7 @@ s_table(FILE *f, const struct analyst_summary *s, const struct analyst_table *t,
         fputs("<tr><th scope=\"row\">", f);
         if (t->chart == ANALYST_CHART_MATRIX)
             fprintf(f, "%zu. ", i + 1);
-        s_esc(f, t->rows[i]);
+        xl_html_esc(f, t->rows[i]);
         fputs("</th>", f);
         for (size_t j = 0; j < t->ncols; j++) {
             const struct analyst_entry *e = s_entry(t, i, j);
@@ -357,7 +317,7 @@ s_table(FILE *f, const struct analyst_summary *s, const struct analyst_table *t,
                 continue;
             }
             fputs(supp ? "<td class=\"supp\">" : "<td>", f);
-            s_esc(f, analyst_entry_text(s, e, buf, sizeof buf));
+            xl_html_esc(f, analyst_entry_text(s, e, buf, sizeof buf));
             fputs("</td>", f);
         }
         fputs("</tr>\n", f);
@@ -399,10 +359,10 @@ s_write(FILE *f, const struct analyst_summary *s)
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>"
           "Outcome summary: ",
           f);
-    s_esc(f, s->project);
+    xl_html_esc(f, s->project);
     fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>Outcome summary: ",
             s_style);
-    s_esc(f, s->project);
+    xl_html_esc(f, s->project);
     fputs("</h1>\n<dl class=\"meta\">\n", f);
     snprintf(run, sizeof run, "%lld", s->run);
     s_meta(f, "Project", s->project);
@@ -418,7 +378,7 @@ s_write(FILE *f, const struct analyst_summary *s)
     for (size_t k = 0; k < s->ndatasets; k++) {
         if (k)
             fputs(", ", f);
-        s_esc(f, s->datasets[k]);
+        xl_html_esc(f, s->datasets[k]);
     }
     fputs("</dd>\n</dl>\n</header>\n<main>\n<section id=\"sdc\" class=\"rules\">\n"
           "<h2>Disclosure control</h2>\n<p>Every number in this report has passed these "

@@ -14,6 +14,7 @@
 #include "show.h"
 #include "xl/cli.h"
 #include "xl/err.h"
+#include "xl/html.h"
 
 /* Rows listed in each table of single entries. Past that they are counted,
  * and the report says how `show` lists them all: a month of a busy coalition
@@ -724,44 +725,6 @@ s_collect(void *ctx, const struct audit_entry *e, char *err, size_t errlen)
 
 /* ---- HTML ------------------------------------------------------------------------------- */
 
-/* Text from the log, escaped for HTML text and attribute values; control
- * bytes are dropped. */
-static void
-s_esc(FILE *f, const char *s)
-{
-    for (; s != NULL && *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        switch (c) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default:
-            if (c >= 0x20 && c != 0x7f)
-                fputc(c, f);
-        }
-    }
-}
-
-/* A chart label cut to n bytes at a character boundary; the tables hold it whole. */
-static void
-s_esc_short(FILE *f, const char *s, size_t n)
-{
-    char buf[S_NAME + 8];
-
-    if (strlen(s) <= n || n > S_NAME) {
-        s_esc(f, s);
-        return;
-    }
-    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-        n--;
-    memcpy(buf, s, n);
-    memcpy(buf + n, "\xe2\x80\xa6", 4);
-    s_esc(f, buf);
-}
-
 static const char s_style[] =
     "body{font-family:'DejaVu Sans',Verdana,Arial,sans-serif;color:#111;background:#fff;"
     "max-width:64em;margin:1.5em auto;padding:0 1em;line-height:1.45}\n"
@@ -820,11 +783,11 @@ s_table_html(FILE *f, const struct s_ctx *x, const struct s_table *t, const char
         return;
     }
     fputs("<table>\n<caption>", f);
-    s_esc(f, caption);
+    xl_html_esc(f, caption);
     fputs("</caption>\n<thead><tr>", f);
     for (size_t j = 0; j < t->ncols; j++) {
         fputs("<th scope=\"col\">", f);
-        s_esc(f, cols[j]);
+        xl_html_esc(f, cols[j]);
         fputs("</th>", f);
     }
     fputs("</tr></thead>\n<tbody>\n", f);
@@ -835,7 +798,7 @@ s_table_html(FILE *f, const struct s_ctx *x, const struct s_table *t, const char
                   : align[j] == 'h' ? "<td class=\"h\">"
                                     : "<td>",
                   f);
-            s_esc(f, t->cells[i * t->ncols + j]);
+            xl_html_esc(f, t->cells[i * t->ncols + j]);
             fputs("</td>", f);
         }
         fputs("</tr>\n", f);
@@ -847,7 +810,7 @@ s_table_html(FILE *f, const struct s_ctx *x, const struct s_table *t, const char
         s_iso(x->first, a);
         s_iso(x->last, b);
         fprintf(f, "<p>%s more not listed here: <code>crosslink-audit show ", s_n(t->more, n));
-        s_esc(f, x->log_path);
+        xl_html_esc(f, x->log_path);
         /* the period's first and last second, as --since and --until take them */
         if (x->first >= 0)
             fprintf(f, " --since %.10sT%sZ --until %.10sT%sZ", a, a + 11, b, b + 11);
@@ -864,9 +827,9 @@ s_svg_open(FILE *f, int id, int height, const char *title, const char *desc)
             "font-family=\"DejaVu Sans, Verdana, Arial, sans-serif\" font-size=\"%d\">\n"
             "<title id=\"c%d-t\">",
             S_W, height, S_W, height, id, id, S_FONT, id);
-    s_esc(f, title);
+    xl_html_esc(f, title);
     fprintf(f, "</title>\n<desc id=\"c%d-d\">", id);
-    s_esc(f, desc);
+    xl_html_esc(f, desc);
     fputs(" The table below gives the same numbers.</desc>\n", f);
     fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", S_W, height);
 }
@@ -888,7 +851,7 @@ s_hbars(FILE *f, int id, const char *title, const char *desc, const char *const 
         int y = 20 + (int)i * rowh, w = (int)((double)values[i] / (double)max * S_BAR);
 
         fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", S_LABEL - 8, y + 12);
-        s_esc_short(f, labels[i], 32);
+        xl_html_esc_short(f, labels[i], 32);
         fputs("</text>", f);
         if (w > 0)
             fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"16\" fill=\"%s\"/>", S_LABEL,
@@ -1129,7 +1092,7 @@ s_chart_records(FILE *f, int id, const struct s_chart *c)
         fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>", x,
                 6 + legend_rows * 18, s_colours[k]);
         fprintf(f, "<text x=\"%d\" y=\"%d\">", x + 16, 16 + legend_rows * 18);
-        s_esc_short(f, name, 24);
+        xl_html_esc_short(f, name, 24);
         fputs("</text>\n", f);
         x += w;
     }
@@ -1188,7 +1151,7 @@ s_chart_table(FILE *f, const struct s_chart *c)
     fputs("</th>", f);
     for (size_t k = 0; k < c->nag; k++) {
         fputs("<th scope=\"col\">", f);
-        s_esc(f, c->agencies[k]);
+        xl_html_esc(f, c->agencies[k]);
         fputs("</th>", f);
     }
     fputs("<th scope=\"col\">All agencies</th></tr></thead>\n<tbody>\n", f);
@@ -1251,7 +1214,7 @@ s_head(FILE *f, const struct s_ctx *x)
     else
         fputs("the whole log, which holds no entries", f);
     fputs("</dd>\n<dt>Audit log</dt><dd>", f);
-    s_esc(f, x->log_path);
+    xl_html_esc(f, x->log_path);
     fprintf(f, "</dd>\n<dt>Entries in the period</dt><dd>%s", s_n(x->rp->entries, n));
     fprintf(f, " of the log&rsquo;s %s</dd>\n", s_n(x->info->entries, n));
     xl_hex(x->info->last_hash, XL_HASH_BYTES, hex);
@@ -1454,9 +1417,9 @@ s_data(FILE *f, const struct s_ctx *x, int *chart)
               f);
         for (size_t i = 0; i < rp->nds; i++) {
             fputs("<tr><td>", f);
-            s_esc(f, ds[i].agency);
+            xl_html_esc(f, ds[i].agency);
             fputs("</td><td>", f);
-            s_esc(f, ds[i].dataset);
+            xl_html_esc(f, ds[i].dataset);
             s_iso(ds[i].first, c);
             s_iso(ds[i].last, d);
             fprintf(f,
@@ -1550,13 +1513,13 @@ s_extracts(FILE *f, const struct s_ctx *x, int *chart)
         const struct s_proj *p = &rp->proj[i];
 
         fputs("<tr><td>", f);
-        s_esc(f, p->id);
+        xl_html_esc(f, p->id);
         fputs("</td><td>", f);
-        s_esc(f, p->purpose[0] ? p->purpose : S_DASH);
+        xl_html_esc(f, p->purpose[0] ? p->purpose : S_DASH);
         fputs("</td><td>", f);
         for (size_t k = 0; k < p->nanalysts; k++) {
             fputs(k ? ", " : "", f);
-            s_esc(f, p->analysts[k]);
+            xl_html_esc(f, p->analysts[k]);
         }
         if (p->more_analysts > 0)
             fprintf(f, " and %s more", s_n(p->more_analysts, n[0]));
@@ -1613,7 +1576,7 @@ s_refusals(FILE *f, const struct s_ctx *x, int *chart)
             if (rp->reasons[i].kind != k)
                 continue;
             fprintf(f, "<tr><td>%s</td><td>", s_kind_words[k]);
-            s_esc(f, rp->reasons[i].label);
+            xl_html_esc(f, rp->reasons[i].label);
             fprintf(f, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
                     s_n(rp->reasons[i].entries, a), s_n(rp->reasons[i].unlogged, b));
         }
@@ -1749,9 +1712,9 @@ s_kinds(FILE *f, const struct s_ctx *x)
           f);
     for (size_t i = 0; i < rp->nevents; i++) {
         fputs("<tr><td><code>", f);
-        s_esc(f, ev[i].event);
+        xl_html_esc(f, ev[i].event);
         fputs("</code></td><td>", f);
-        s_esc(f, s_event_words(ev[i].event));
+        xl_html_esc(f, s_event_words(ev[i].event));
         fprintf(f, "</td><td class=\"n\">%s</td></tr>\n", s_n(ev[i].n, n));
     }
     fprintf(f,
