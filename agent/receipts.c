@@ -16,9 +16,6 @@
 #include "xl/keyfile.h"
 #include "xl/receipt.h"
 
-/* A receipt is a few hundred bytes; an audit proof adds a few kilobytes. */
-#define S_RECEIPT_MAX (64u * 1024)
-
 static int
 s_mismatch(char *err, size_t errlen, const char *what)
 {
@@ -88,60 +85,13 @@ s_write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-static int
-s_read_file(const char *path, uint8_t **out, size_t *len, char *err, size_t errlen)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    struct stat st;
-    uint8_t *buf = NULL;
-    size_t got = 0;
-
-    *out = NULL;
-    if (fd < 0)
-        return xl_err_set(err, errlen, errno == ENOENT ? XL_ERR_NOTFOUND : XL_ERR_IO,
-                          "%s: cannot open: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)S_RECEIPT_MAX) {
-        close(fd);
-        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: not a receipt file", path);
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (buf == NULL) {
-        close(fd);
-        return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
-    }
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    if (got != (size_t)st.st_size) {
-        free(buf);
-        return xl_err_set(err, errlen, XL_ERR_IO, "%s: read failed", path);
-    }
-    *out = buf;
-    *len = got;
-    return 0;
-}
-
 int
 agent_receipt_load(const char *path, Crosslink__Receipt **out, char *err, size_t errlen)
 {
-    uint8_t *buf;
-    size_t len = 0;
-    int r = s_read_file(path, &buf, &len, err, errlen);
+    char msg[XL_ERRBUF];
+    int r = xl_receipt_load(path, out, msg, sizeof msg);
 
-    *out = NULL;
-    if (r != 0)
-        return r;
-    *out = crosslink__receipt__unpack(NULL, len, buf);
-    free(buf);
-    if (*out == NULL)
-        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: not a receipt (does not parse)", path);
-    return 0;
+    return r == 0 ? 0 : xl_err_set(err, errlen, r, "%s: %s", path, msg);
 }
 
 /* An existing file of the same name is the same receipt when its signed text is

@@ -22,9 +22,6 @@
 #include "xl/keyfile.h"
 #include "xl/receipt.h"
 
-/* As agent/receipts.c: a receipt is a few hundred bytes, its audit proof a few
- * kilobytes. */
-#define S_RECEIPT_MAX (64u * 1024)
 /* Failures listed one by one per checkpoint file: a log replaced with another
  * key fails every note in its file, and a thousand identical lines hide the
  * rest of the report. */
@@ -135,48 +132,6 @@ s_checkpoint_file(struct s_verify *v, const char *path, int required)
     return 0;
 }
 
-/* Reads and unpacks a receipt file as `crosslink-agent` stores it: the packed
- * protobuf, nothing around it (agent/receipts.c). */
-static int
-s_receipt_load(const char *path, Crosslink__Receipt **out, char *err, size_t errlen)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    uint8_t *buf;
-    size_t got = 0;
-
-    *out = NULL;
-    if (fd < 0)
-        return xl_err_set(err, errlen, XL_ERR_IO, "cannot open: %s", strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)S_RECEIPT_MAX) {
-        close(fd);
-        return xl_err_set(err, errlen, XL_ERR_FORMAT, "not a receipt file");
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (buf == NULL) {
-        close(fd);
-        return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
-    }
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    if (got != (size_t)st.st_size) {
-        free(buf);
-        return xl_err_set(err, errlen, XL_ERR_IO, "read failed");
-    }
-    *out = crosslink__receipt__unpack(NULL, got, buf);
-    free(buf);
-    if (*out == NULL)
-        return xl_err_set(err, errlen, XL_ERR_FORMAT, "not a receipt (does not parse)");
-    return 0;
-}
-
 /* Checks a receipt on its own (signature, checkpoint, entry, inclusion proof)
  * and adds what it vouches for about the log: its checkpoint, and its commit
  * entry's leaf at its seq. */
@@ -188,7 +143,7 @@ s_receipt(struct s_verify *v, const char *path)
     struct xl_audit_claim *c;
     uint8_t leaf[XL_HASH_BYTES];
     char msg[XL_ERRBUF];
-    int rc = s_receipt_load(path, &r, msg, sizeof msg);
+    int rc = xl_receipt_load(path, &r, msg, sizeof msg);
 
     if (rc == XL_ERR_NOMEM)
         return rc;

@@ -1,5 +1,10 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "xl/auditlog.h"
 #include "xl/err.h"
@@ -155,5 +160,45 @@ xl_receipt_verify_audit(const Crosslink__Receipt *r, const uint8_t pk[XL_SIGN_PK
         *cp = c;
     if (leaf != NULL)
         memcpy(leaf, lh, XL_HASH_BYTES);
+    return 0;
+}
+
+int
+xl_receipt_load(const char *path, Crosslink__Receipt **out, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    uint8_t *buf;
+    size_t got = 0;
+
+    *out = NULL;
+    if (fd < 0)
+        return xl_err_set(err, errlen, errno == ENOENT ? XL_ERR_NOTFOUND : XL_ERR_IO,
+                          "cannot open: %s", strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)XL_RECEIPT_FILE_MAX) {
+        close(fd);
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "not a receipt file");
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (buf == NULL) {
+        close(fd);
+        return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+    }
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (got == (size_t)st.st_size)
+        *out = crosslink__receipt__unpack(NULL, got, buf);
+    free(buf);
+    if (got != (size_t)st.st_size)
+        return xl_err_set(err, errlen, XL_ERR_IO, "read failed");
+    if (*out == NULL)
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "not a receipt (does not parse)");
     return 0;
 }

@@ -12,6 +12,9 @@
 #include "xl/note.h"
 
 #define XL_RECEIPT_TEXT_MAX 1024
+/* Largest receipt file read: a receipt is a few hundred bytes, its audit
+ * evidence a few kilobytes. */
+#define XL_RECEIPT_FILE_MAX (64u * 1024)
 
 /* The canonical bytes of r (without the signature) into buf; returns their length
  * or XL_ERR_INVALID when a field is malformed (wrong hash or id length, a name
@@ -28,6 +31,13 @@ int xl_receipt_sign(Crosslink__Receipt *r, const uint8_t sk[XL_SIGN_SK_BYTES],
  * receipt names). 0, or XL_ERR_CRYPTO / XL_ERR_INVALID with a message. */
 int xl_receipt_verify(const Crosslink__Receipt *r, const uint8_t pk[XL_SIGN_PK_BYTES], char *err,
                       size_t errlen) __attribute__((warn_unused_result));
+
+/* Reads a receipt file (the packed Receipt, as agents file them). On success
+ * *out is the parsed receipt (free with crosslink__receipt__free_unpacked).
+ * XL_ERR_NOTFOUND / XL_ERR_IO when it cannot be read, XL_ERR_FORMAT for a file
+ * that is not a regular file of at most XL_RECEIPT_FILE_MAX bytes or does not
+ * parse; the message does not name the file (the caller does). */
+int xl_receipt_load(const char *path, Crosslink__Receipt **out, char *err, size_t errlen);
 
 /* Checks the audit evidence r carries, after xl_receipt_verify: its checkpoint
  * is signed by the linker whose key is pk and covers audit_seq entries or more,
