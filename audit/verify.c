@@ -6,13 +6,11 @@
  * agencies' receipts, so every one given is checked, and entries that no
  * signature covers yet are reported rather than silently trusted. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
