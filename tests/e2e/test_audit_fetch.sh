@@ -115,7 +115,8 @@ expect_fail "an analyst key is refused, naming its role" "role analyst: audit_qu
     "$AU" fetch -c "$C/alice/audit.conf" --retry-for 0
 check "the agent's refusal is audited" grep -q '"role":"agent","event":"request.refused".*"request":"audit_query"' "$LOG"
 check "the analyst's refusal is audited" grep -q '"role":"analyst","event":"request.refused".*"request":"audit_query"' "$LOG"
-check "a refused key's store holds no copy" [ ! -e "$C/wmp/store/audit.jsonl" ] && [ ! -e "$C/alice/store/audit.jsonl" ]
+check "the agent's refused store holds no copy" [ ! -e "$C/wmp/store/audit.jsonl" ]
+check "the analyst's refused store holds no copy" [ ! -e "$C/alice/store/audit.jsonl" ]
 
 # --- more activity: only the new entries ----------------------------------------------------------
 expect_ok "wmp submits" "$A" submit -q -c "$C/wmp/agent.conf" "$T_DIR/data/police.csv"
