@@ -671,6 +671,23 @@ s_summary_row(struct s_report *rp, struct s_table *t, const struct audit_entry *
     s_row(rp, t, s_when(e, when), what, s_who(e, who), summary);
 }
 
+/* The events with a section of their own, and what adds them to it. */
+static const struct {
+    const char *event;
+    void (*add)(struct s_report *rp, const struct audit_entry *e);
+} s_sections[] = {
+    {"submission.commit", s_submission},
+    {"submission.superseded", s_superseded},
+    {"submission.discarded", s_discarded},
+    {"submission.purged", s_purged},
+    {"import", s_import},
+    {"link.run", s_link_run},
+    {"extract", s_extract},
+    {"extract.delivered", s_delivered},
+    {"keyring.reload", s_keyring},
+    {"projects.reload", s_projects},
+};
+
 static int
 s_collect(void *ctx, const struct audit_entry *e, char *err, size_t errlen)
 {
@@ -680,28 +697,13 @@ s_collect(void *ctx, const struct audit_entry *e, char *err, size_t errlen)
 
     rp->entries++;
     s_count_event(rp, ev);
-    if (strcmp(ev, "submission.commit") == 0)
-        s_submission(rp, e);
-    else if (strcmp(ev, "submission.superseded") == 0)
-        s_superseded(rp, e);
-    else if (strcmp(ev, "submission.discarded") == 0)
-        s_discarded(rp, e);
-    else if (strcmp(ev, "submission.purged") == 0)
-        s_purged(rp, e);
-    else if (strcmp(ev, "import") == 0)
-        s_import(rp, e);
-    else if (strcmp(ev, "link.run") == 0)
-        s_link_run(rp, e);
-    else if (strcmp(ev, "extract") == 0)
-        s_extract(rp, e);
-    else if (strcmp(ev, "extract.delivered") == 0)
-        s_delivered(rp, e);
-    else if (dot != NULL && strcmp(dot, ".refused") == 0)
+    for (size_t i = 0; i < sizeof s_sections / sizeof s_sections[0]; i++)
+        if (strcmp(ev, s_sections[i].event) == 0) {
+            s_sections[i].add(rp, e);
+            goto done;
+        }
+    if (dot != NULL && strcmp(dot, ".refused") == 0)
         s_refusal(rp, e);
-    else if (strcmp(ev, "keyring.reload") == 0)
-        s_keyring(rp, e);
-    else if (strcmp(ev, "projects.reload") == 0)
-        s_projects(rp, e);
     else if (strcmp(ev, "pseudonym_key.created") == 0)
         s_row(rp, &rp->pkeys, s_when(e, when),
               "the linker created its own key for project pseudonyms");
@@ -718,6 +720,7 @@ s_collect(void *ctx, const struct audit_entry *e, char *err, size_t errlen)
         snprintf(seq, sizeof seq, "%llu", (unsigned long long)e->seq);
         s_row(rp, &rp->other, seq, s_when(e, when), ev, s_who(e, who), summary);
     }
+done:
     if (rp->nomem)
         return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
     return 0;
