@@ -225,8 +225,10 @@ s_claim(void *ctx, const char *note, size_t len, char *err, size_t errlen)
     }
     c = &s->c[s->n];
     memset(c, 0, sizeof *c);
+    /* XL_ERR_CRYPTO, so that the file's own XL_ERR_FORMAT (its last note cut
+     * short) is told apart below. */
     if (xl_audit_checkpoint_open(note, len, s->a->pk, &c->cp, msg, sizeof msg) != 0)
-        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: checkpoint %zu does not verify: %s",
+        return xl_err_set(err, errlen, XL_ERR_CRYPTO, "%s: checkpoint %zu does not verify: %s",
                           s->a->cppath, s->n + 1, msg);
     c->has_cp = 1;
     if (s->note == NULL || c->cp.size >= s->note_size) {
@@ -273,8 +275,7 @@ s_load(struct linker_audit *a, char *err, size_t errlen)
 
     if (a->cpfd >= 0) {
         r = xl_checkpoints_each(a->cppath, s_claim, &cl, &complete, err, errlen);
-        if (r == XL_ERR_FORMAT && fstat(a->cpfd, &st) == 0 && complete < (size_t)st.st_size &&
-            cl.n > 0 && strstr(err, "is incomplete") != NULL) {
+        if (r == XL_ERR_FORMAT) {
             /* A checkpoint whose write was cut short (a crash, a full disk):
              * the entries it was for are covered again below. */
             xl_warn("%s; cutting it off", err);
@@ -286,8 +287,10 @@ s_load(struct linker_audit *a, char *err, size_t errlen)
         }
         if (r == XL_ERR_NOTFOUND)
             r = 0;
-        if (r != 0)
+        if (r != 0) {
+            r = r == XL_ERR_CRYPTO ? XL_ERR_FORMAT : r;
             goto out;
+        }
     }
     r = xl_audit_verify(a->path, cl.c, cl.n, s_leaf_seen, a, &v, err, errlen);
     if (r != 0) {
@@ -643,9 +646,7 @@ s_append(struct linker_audit *a, time_t when, const char *actor, const char *rol
         /* The inclusion path of the last leaf is the compact range of the
          * tree before it, smallest subtree first (RFC 9162 2.1.3.1 with m =
          * n - 1: every step takes the right branch). */
-        size_t k = 0;
-        for (int bit = 0; bit < 64; bit++)
-            k += (before.size >> bit) & 1;
+        size_t k = (size_t)__builtin_popcountll(before.size);
         proof->seq = a->next_seq - 1;
         proof->path.n = k;
         for (size_t i = 0; i < k; i++)

@@ -776,6 +776,20 @@ test_two_views_and_crash(void **state)
     free(note);
     s_refused(f->path, "are both signed for size 3 but have different roots");
 
+    /* a checkpoint whose write was cut short is cut off at the next open */
+    s_reset(f->path);
+    s_six(f->path);
+    {
+        off_t whole = s_size(cpp);
+        out = fopen(cpp, "a");
+        assert_non_null(out);
+        fputs("crosslink/audit-0000000000000000\n7\n", out);
+        fclose(out);
+        a = s_open(f->path);
+        assert_int_equal(s_size(cpp), whole);
+        linker_audit_close(&a);
+    }
+
     /* a crash after an entry and before its checkpoint: the next open signs
      * one for it */
     s_reset(f->path);
