@@ -435,22 +435,55 @@ s_splitmix(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-/* The CLK from the values as written (no nickname replacement). */
+/* The flip noise: each bit of the filter flipped with probability spec->clk_flip,
+ * drawn from a generator seeded by a keyed hash of the record's local_ref, so
+ * the same record always encodes alike and two records of one name do not. */
 static void
-s_clk(const struct agent_encoder *e, const struct s_values *c, uint8_t *clk)
+s_flip(const struct agent_encoder *e, const uint8_t local_ref[AGENT_REF_BYTES], uint64_t *full,
+       size_t words)
+{
+    static const uint8_t tag[4] = {'f', 'l', 'i', 'p'};
+    uint32_t t = (uint32_t)(e->spec->clk_flip * 65536.0 + 0.5);
+    uint8_t in[sizeof tag + AGENT_REF_BYTES], h8[8];
+    uint64_t x;
+
+    if (t == 0)
+        return;
+    memcpy(in, tag, sizeof tag);
+    memcpy(in + sizeof tag, local_ref, AGENT_REF_BYTES);
+    crypto_shorthash_siphash24(h8, in, sizeof in, e->k->bloom);
+    x = s_le64(h8);
+    for (size_t w = 0; w < words; w++) {
+        uint64_t mask = 0;
+        /* Four 16-bit draws per generator output: bit b flips when its draw is below t. */
+        for (unsigned b = 0; b < 64; b += 4) {
+            uint64_t r = s_splitmix(&x);
+            for (unsigned i = 0; i < 4; i++) {
+                if ((uint32_t)((r >> (16 * i)) & 0xffffu) < t)
+                    mask |= 1ull << (b + i);
+            }
+        }
+        full[w] ^= mask;
+    }
+    xl_wipe(&x, sizeof x);
+    xl_wipe(h8, sizeof h8);
+}
+
+/* The CLK from the values as written (no nickname replacement): each field's
+ * q-grams set bits in the field's own segment; then the flip noise; then each
+ * segment folded in half when asked. */
+static void
+s_clk(const struct agent_encoder *e, const struct s_values *c,
+      const uint8_t local_ref[AGENT_REF_BYTES], uint8_t *clk)
 {
     const struct xl_spec *s = e->spec;
     uint64_t full[XL_CLK_MAX_BITS / 64];
     char value[S_VALUE_MAX], salt[64];
     /* Hash input: field number, salt, separator, q-gram (q UTF-8 characters). */
     uint8_t in[1 + sizeof salt + 1 + 4 * 4];
-    size_t saltlen = 0, nbytes = s->clk_bits / 8;
+    size_t saltlen = 0, words = s->clk_bits / 64, nbytes = xl_spec_clk_bytes(s);
 
-    /* 32 - log2(bits) for a power of two, else 0 (multiply instead). */
-    unsigned shift = 0;
-    if ((s->clk_bits & (s->clk_bits - 1)) == 0)
-        shift = 32u - (unsigned)__builtin_ctz(s->clk_bits);
-    memset(full, 0, nbytes);
+    memset(full, 0, words * 8);
     if (s->clk_salt >= 0 && (c->present & (1u << s->clk_salt)) &&
         c->len[s->clk_salt] < sizeof salt) {
         saltlen = c->len[s->clk_salt];
@@ -461,6 +494,10 @@ s_clk(const struct agent_encoder *e, const struct s_values *c, uint8_t *clk)
         /* Padded with q-1 '_' on each side, so first and last letters count. */
         size_t pad = s->clk_q - 1, start[S_VALUE_MAX + 8], nchars = 0, len;
         char *v = value + pad;
+        /* 32 - log2(bits) for a power of two, else 0 (multiply instead). */
+        unsigned shift = 0, bits = cf->bits, off = cf->offset;
+        if ((bits & (bits - 1)) == 0)
+            shift = 32u - (unsigned)__builtin_ctz(bits);
         if (!(c->present & (1u << cf->field)))
             continue;
         len = c->len[cf->field];
@@ -502,26 +539,32 @@ s_clk(const struct agent_encoder *e, const struct s_values *c, uint8_t *clk)
                     b0 = (uint32_t)(r & 0xffffffffu) >> shift;
                     b1 = (uint32_t)(r >> 32) >> shift;
                 } else {
-                    b0 = (uint32_t)(((r & 0xffffffffu) * s->clk_bits) >> 32);
-                    b1 = (uint32_t)(((r >> 32) * s->clk_bits) >> 32);
+                    b0 = (uint32_t)(((r & 0xffffffffu) * bits) >> 32);
+                    b1 = (uint32_t)(((r >> 32) * bits) >> 32);
                 }
+                b0 += off;
+                b1 += off;
                 full[b0 >> 6] |= 1ull << (b0 & 63);
                 if (j + 1 < cf->k)
                     full[b1 >> 6] |= 1ull << (b1 & 63);
             }
         }
     }
+    s_flip(e, local_ref, full, words);
+    if (s->clk_xor_fold) {
+        /* Each segment's halves XORed, in place, segments kept in order. */
+        for (size_t f = 0; f < s->nclk_fields; f++) {
+            size_t w0 = s->clk_fields[f].offset / 64, half = s->clk_fields[f].bits / 128;
+            for (size_t w = 0; w < half; w++)
+                full[w0 / 2 + w] = full[w0 + w] ^ full[w0 + half + w];
+        }
+    }
     /* Bit b is bit b % 8 of byte b / 8: words are written little-endian. */
     for (size_t w = 0; w < nbytes / 8; w++) {
-        uint64_t x = full[w];
-        if (s->clk_xor_fold) {
-            if (w >= nbytes / 16)
-                break;
-            x ^= full[w + nbytes / 16];
-        }
         for (int i = 0; i < 8; i++)
-            clk[8 * w + (size_t)i] = (uint8_t)(x >> (8 * i));
+            clk[8 * w + (size_t)i] = (uint8_t)(full[w] >> (8 * i));
     }
+    xl_wipe(full, sizeof full);
     xl_wipe(value, sizeof value);
     xl_wipe(in, sizeof in);
     xl_wipe(salt, sizeof salt);
@@ -531,13 +574,15 @@ void
 agent_encode_clk(const struct agent_encoder *e, const struct agent_person *p, uint8_t *clk)
 {
     struct s_values *c = malloc(sizeof *c);
+    uint8_t ref[AGENT_REF_BYTES];
 
     if (c == NULL) {
         memset(clk, 0, xl_spec_clk_bytes(e->spec));
         return;
     }
     s_values_fill(p, 0, c);
-    s_clk(e, c, clk);
+    agent_local_ref(&e->k->local, e->agency, e->dataset, p->source_id, ref);
+    s_clk(e, c, ref, clk);
     xl_freezero(c, sizeof *c);
 }
 
@@ -634,7 +679,7 @@ agent_encode(struct agent_encoder *e, const struct agent_person *p, const char *
     o->rec.n_keys = s_tokens(e, e->values, p, o);
     o->rec.keys = o->keyp;
 
-    s_clk(e, e->values->nickname ? e->values + 1 : e->values, o->clk);
+    s_clk(e, e->values->nickname ? e->values + 1 : e->values, o->local_ref, o->clk);
     o->rec.clk.data = o->clk;
     o->rec.clk.len = xl_spec_clk_bytes(e->spec);
 

@@ -54,7 +54,7 @@ struct s_parse {
     struct xl_spec *spec;
     struct xl_spec_level *level; /* current [level N] section, or NULL */
     char section[64];
-    int seen_clk_bits, seen_accept;
+    int seen_accept;
 };
 
 static int
@@ -152,22 +152,23 @@ s_clk_key(struct s_parse *p, const char *name, const char *v)
     unsigned long n;
 
     if (strcmp(name, "bits") == 0) {
-        if (s_uint(v, XL_CLK_MAX_BITS, &n) != 0 || n < 64 || n % 64 != 0)
-            return xl_ini_fail(&p->ini, "bits must be a multiple of 64 from 64 to %d",
-                               XL_CLK_MAX_BITS);
-        s->clk_bits = (unsigned)n;
-        p->seen_clk_bits = 1;
+        return xl_ini_fail(&p->ini, "bits is no longer set for the whole CLK: each field has a "
+                                    "segment of its own, 'field = NAME K BITS'");
     } else if (strcmp(name, "q") == 0) {
         if (s_uint(v, 4, &n) != 0 || n == 0)
             return xl_ini_fail(&p->ini, "q must be 1 to 4");
         s->clk_q = (unsigned)n;
     } else if (strcmp(name, "field") == 0) {
-        char fname[64];
-        unsigned k;
+        char fname[64], rest[2];
+        unsigned k, bits;
         enum xl_field f;
-        if (sscanf(v, "%63s %u", fname, &k) != 2 || k == 0 || k > 64)
-            return xl_ini_fail(&p->ini,
-                               "field takes a field name and k (1-64), e.g. 'field = surname 20'");
+        if (sscanf(v, "%63s %u %u %1s", fname, &k, &bits, rest) != 3 || k == 0 || k > 64 ||
+            bits < 64 || bits % 64 != 0)
+            return xl_ini_fail(&p->ini, "field takes a field name, k (1-64) and the bits of its "
+                                        "segment (a multiple of 64), e.g. 'field = surname 10 256'");
+        if (s->clk_bits + bits > XL_CLK_MAX_BITS)
+            return xl_ini_fail(&p->ini, "the CLK's segments add up to more than %d bits",
+                               XL_CLK_MAX_BITS);
         if (xl_field_parse(fname, &f) != 0)
             return xl_ini_fail(&p->ini, "unknown field '%.40s'", fname);
         for (size_t i = 0; i < s->nclk_fields; i++) {
@@ -176,7 +177,18 @@ s_clk_key(struct s_parse *p, const char *name, const char *v)
         }
         s->clk_fields[s->nclk_fields].field = f;
         s->clk_fields[s->nclk_fields].k = k;
+        s->clk_fields[s->nclk_fields].bits = bits;
+        s->clk_fields[s->nclk_fields].offset = s->clk_bits;
+        s->clk_bits += bits;
         s->nclk_fields++;
+    } else if (strcmp(name, "flip") == 0) {
+        char *end;
+        errno = 0;
+        s->clk_flip = strtod(v, &end);
+        if (errno != 0 || *end != '\0' || end == v || !(s->clk_flip >= 0.0 && s->clk_flip <= 0.25))
+            return xl_ini_fail(&p->ini, "flip must be a probability from 0 to 0.25");
+        /* Canonical to 1/10000, so the fingerprint does not depend on how it is written. */
+        s->clk_flip = (double)(long)(s->clk_flip * 10000.0 + 0.5) / 10000.0;
     } else if (strcmp(name, "salt") == 0) {
         enum xl_field f;
         if (strcmp(v, "none") == 0) {
@@ -334,7 +346,13 @@ s_validate(struct xl_spec *s, char *msg, size_t len)
                               l->number);
     }
     if (s->nclk_fields == 0)
-        return xl_err_set(msg, len, XL_ERR_FORMAT, "[clk] needs at least one 'field = NAME K'");
+        return xl_err_set(msg, len, XL_ERR_FORMAT,
+                          "[clk] needs at least one 'field = NAME K BITS'");
+    for (size_t i = 0; i < s->nclk_fields && s->clk_xor_fold; i++) {
+        if (s->clk_fields[i].bits % 128 != 0)
+            return xl_err_set(msg, len, XL_ERR_FORMAT,
+                              "[clk] xor_fold needs every segment to be a multiple of 128 bits");
+    }
     if (s->nblocks == 0)
         return xl_err_set(msg, len, XL_ERR_FORMAT, "[blocking] needs at least one 'key = ...'");
     if (s->possible > s->accept)
@@ -357,7 +375,7 @@ xl_spec_canonical(const struct xl_spec *s, char *buf, size_t len)
 
     /* Thresholds are left out: they change how the linker decides, not the bytes
      * an agent produces, so tuning them does not invalidate submissions. */
-    S_PUT("crosslink-spec 1\nname=%s\nnicknames=%d\n", s->name, s->nicknames);
+    S_PUT("crosslink-spec 2\nname=%s\nnicknames=%d\n", s->name, s->nicknames);
     for (size_t i = 0; i < s->nlevels; i++) {
         const struct xl_spec_level *l = &s->levels[i];
         S_PUT("level=%u name=%s variant=%s compare=%u strong=%d fields=", l->number, l->name,
@@ -366,10 +384,11 @@ xl_spec_canonical(const struct xl_spec *s, char *buf, size_t len)
             S_PUT("%s%s", j ? "," : "", s_fields[l->parts[j]]);
         S_PUT("\n");
     }
-    S_PUT("clk bits=%u q=%u salt=%s xor_fold=%d\n", s->clk_bits, s->clk_q,
-          s->clk_salt < 0 ? "none" : s_fields[s->clk_salt], s->clk_xor_fold);
+    S_PUT("clk bits=%u q=%u salt=%s xor_fold=%d flip=%.4f\n", s->clk_bits, s->clk_q,
+          s->clk_salt < 0 ? "none" : s_fields[s->clk_salt], s->clk_xor_fold, s->clk_flip);
     for (size_t i = 0; i < s->nclk_fields; i++)
-        S_PUT("clk_field=%s k=%u\n", s_fields[s->clk_fields[i].field], s->clk_fields[i].k);
+        S_PUT("clk_field=%s k=%u bits=%u\n", s_fields[s->clk_fields[i].field],
+              s->clk_fields[i].k, s->clk_fields[i].bits);
     for (size_t i = 0; i < s->nblocks; i++) {
         S_PUT("block=%zu fields=", i);
         for (size_t j = 0; j < s->blocks[i].nparts; j++)
@@ -403,7 +422,6 @@ s_new(void)
     struct xl_spec *s = calloc(1, sizeof *s);
 
     if (s != NULL) {
-        s->clk_bits = 1024;
         s->clk_q = 2;
         s->clk_salt = -1;
         s->accept = 0.8;
@@ -462,4 +480,13 @@ size_t
 xl_spec_clk_bytes(const struct xl_spec *s)
 {
     return (s->clk_xor_fold ? s->clk_bits / 2 : s->clk_bits) / 8;
+}
+
+void
+xl_spec_clk_segment(const struct xl_spec *s, size_t i, unsigned *first_bit, unsigned *nbits)
+{
+    unsigned div = s->clk_xor_fold ? 2 : 1;
+
+    *first_bit = s->clk_fields[i].offset / div;
+    *nbits = s->clk_fields[i].bits / div;
 }

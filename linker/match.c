@@ -820,5 +820,6 @@ linker_result_free(struct linker_result *r)
     free(r->links);
     free(r->possible);
     free(r->conflicts);
+    free(r->candidates);
     memset(r, 0, sizeof *r);
 }

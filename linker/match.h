@@ -63,6 +63,9 @@ struct linker_input {
     size_t nkeys;
     struct linker_block *blocks;
     size_t nblocks, capblocks;
+    /* Set by a caller that measures blocking (the quality bench): the result
+     * then lists every pair the model scored (linker_result.candidates). */
+    int keep_candidates;
 };
 
 struct linker_input *linker_input_new(const struct xl_spec *spec);
@@ -106,6 +109,10 @@ struct linker_result {
     size_t npossible;
     struct linker_conflict *conflicts;
     size_t nconflicts;
+    /* With linker_input.keep_candidates: every distinct pair scored, a < b,
+     * score = its match probability. */
+    struct linker_link *candidates;
+    size_t ncandidates;
     uint64_t links_by_level[256];           /* joins by level; [0] = fuzzy */
     uint64_t score_hist[LINKER_SCORE_BINS]; /* Dice scores of compared pairs */
     uint64_t comparisons;                   /* CLK pairs compared with the kernel */

@@ -62,9 +62,14 @@ struct xl_spec_level {
     int strong;      /* a strong identifier: two different values never merge */
 };
 
+/* Each CLK field has a segment of its own: its q-grams set bits only there,
+ * so the linker can measure how alike two records are field by field (the
+ * segment's Dice score) as well as over the whole filter. */
 struct xl_spec_clk_field {
     enum xl_field field;
-    unsigned k; /* bit positions set per q-gram of this field */
+    unsigned k;      /* bit positions set per q-gram of this field */
+    unsigned bits;   /* the segment's length before folding: a multiple of 64 (128 if folded) */
+    unsigned offset; /* where the segment starts, in bits, before folding */
 };
 
 struct xl_spec_block {
@@ -77,8 +82,13 @@ struct xl_spec {
     int nicknames; /* canonicalise first-name nicknames for match keys */
     struct xl_spec_level levels[XL_SPEC_MAX_LEVELS];
     size_t nlevels;    /* ordered by number: highest precedence first */
-    unsigned clk_bits; /* a multiple of 64, before folding */
+    unsigned clk_bits; /* the segments' lengths added, before folding */
     unsigned clk_q;
+    /* Hardening against frequency attacks on single segments: each bit of a
+     * record's filter is flipped with this probability, from a keyed generator
+     * seeded by the record's local_ref (so a record always encodes alike, and
+     * two records of the same name do not). 0 = none. */
+    double clk_flip;
     struct xl_spec_clk_field clk_fields[XL_F_COUNT];
     size_t nclk_fields;
     int clk_salt;     /* -1 = none, else an xl_field to salt q-grams with */
@@ -107,5 +117,8 @@ const struct xl_spec_level *xl_spec_level(const struct xl_spec *s, uint8_t numbe
 
 /* Bytes of a CLK as sent (after folding). */
 size_t xl_spec_clk_bytes(const struct xl_spec *s);
+/* The segment of CLK field i as sent (after folding): first bit and length,
+ * both multiples of 64. */
+void xl_spec_clk_segment(const struct xl_spec *s, size_t i, unsigned *first_bit, unsigned *nbits);
 
 #endif
