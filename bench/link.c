@@ -2,9 +2,9 @@
  *
  *   link SPEC FILE.xle [FILE.xle ...]
  *
- * Prints the load, exact-cascade, fuzzy and clustering times, Dice comparisons
- * per second per core in the run beside a bare AND+popcount loop over the same
- * filters in the same process, and peak memory per record. */
+ * Prints the load, candidate, model, scoring and clustering times, pairs scored
+ * per second per core beside a bare AND+popcount loop over the same filters in
+ * the same process, and peak memory per record. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,7 @@
 #include "xl/clock.h"
 #include "../linker/dice.h"
 #include "../linker/match.h"
+#include "../linker/model.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
 #include "xl/xle.h"
@@ -116,23 +117,22 @@ main(int argc, char **argv)
 
     printf("link records            %zu in %zu datasets, loaded in %.2f s\n", in->nrec,
            in->ndatasets, tload);
-    printf("link exact cascade      %.2f s for %zu tokens (aim for 4 x 1M records: < 2 s)\n",
-           res.seconds_exact, in->nkeys);
-    printf("link fuzzy              %.2f s: %llu Dice comparisons, %llu pruned by the popcount "
-           "bound, %llu blocks capped\n",
-           res.seconds_fuzzy, (unsigned long long)res.comparisons, (unsigned long long)res.pruned,
-           (unsigned long long)res.candidates_capped);
-    if (res.comparisons > 0 && res.seconds_compare > 0)
-        printf("link Dice rate          %.1f M/s per core in the run's comparison loops (%.1f M/s "
-               "over the whole fuzzy pass), %.1f M/s bare AND+popcount (%s kernel): ratio %.2f "
-               "(aim >= 0.8; published Python/C++ linker: 139 M/s)\n",
-               (double)res.comparisons / res.seconds_compare / 1e6,
-               (double)res.comparisons / res.seconds_fuzzy / 1e6, (double)npairs / tbare / 1e6,
-               kname, ((double)res.comparisons / res.seconds_compare) / ((double)npairs / tbare));
-    printf("link clusters           %zu clusters, %zu links (fuzzy %llu), %zu possible, %zu "
-           "conflicts, clustering %.2f s\n",
+    printf("link candidates         %.2f s: %llu keys, %llu pairs (%llu before duplicates "
+           "went), %.1f per record, at most %u\n",
+           res.seconds_candidates, (unsigned long long)res.keys,
+           (unsigned long long)res.comparisons, (unsigned long long)res.raw_pairs,
+           res.mean_per_record, res.max_per_record);
+    printf("link model              %.2f s: m and u estimated (EM %d iterations)\n",
+           res.seconds_model, res.model ? res.model->em_iterations : 0);
+    if (res.comparisons > 0 && res.seconds_score > 0)
+        printf("link scoring            %.2f s: %.1f M pairs/s per core, beside %.1f M/s bare "
+               "AND+popcount (%s kernel)\n",
+               res.seconds_score, (double)res.comparisons / res.seconds_score / 1e6,
+               (double)npairs / tbare / 1e6, kname);
+    printf("link clusters           %zu clusters, %zu links (probabilistic only %llu), %zu "
+           "possible, %zu conflicts, %llu joins refused, clustering %.2f s\n",
            res.nclusters, res.nlinks, (unsigned long long)res.links_by_level[0], res.npossible,
-           res.nconflicts, res.seconds_cluster);
+           res.nconflicts, (unsigned long long)res.joins_refused, res.seconds_cluster);
     printf("link peak memory        %ld MiB, %.0f bytes per record\n", ru.ru_maxrss / 1024,
            (double)ru.ru_maxrss * 1024.0 / (double)(in->nrec ? in->nrec : 1));
     if (sink == 42)

@@ -10,6 +10,7 @@
 #include "evidence.h"
 #include "link.h"
 #include "match.h"
+#include "model.h"
 #include "store.h"
 #include "xl/err.h"
 
@@ -113,6 +114,66 @@ s_level_name(const struct xl_spec *spec, uint8_t level)
     return level == 0 ? "fuzzy" : l != NULL ? l->name : "?";
 }
 
+/* The model's part of the report: how candidates were found, the estimated m
+ * and u of every field and level with their weights, the distribution of match
+ * weights with the thresholds marked, and what the model expects of them. */
+static void
+s_report_model(FILE *out, const struct linker_result *res)
+{
+    const struct linker_model *m = res->model;
+    uint64_t maxbin = 0;
+    int lo = LINKER_WEIGHT_BINS, hi = -1;
+
+    fprintf(out,
+            "\ncandidates: %llu pairs scored (%.1f per record on average, at most %u; %llu "
+            "dropped by the per-record bound; %llu keys shared so widely that only neighbours "
+            "were paired); LSH %u bands of %u MinHash rows\n",
+            (unsigned long long)res->comparisons, res->mean_per_record, res->max_per_record,
+            (unsigned long long)res->bounded, (unsigned long long)res->windowed, res->lsh_bands,
+            res->lsh_rows);
+    if (m == NULL)
+        return;
+    fprintf(out,
+            "\nmodel (Fellegi-Sunter; u from %llu random pairs, m by EM over %llu candidate "
+            "pairs in %d iterations; matches among candidates %.4f, between two random records "
+            "%.3g):\n",
+            (unsigned long long)m->u_pairs, (unsigned long long)m->em_pairs, m->em_iterations,
+            m->candidate_share, m->lambda);
+    fprintf(out, "  %-22s %-10s %10s %12s %8s\n", "field", "level", "m", "u", "weight");
+    for (size_t f = 0; f < m->nfeatures; f++) {
+        for (int l = LINKER_LEVELS - 1; l >= 1; l--) {
+            if (m->f[f].strong && l != LINKER_LEVEL_SAME && l != LINKER_LEVEL_DIFFERENT)
+                continue;
+            fprintf(out, "  %-22s %-10s %10.4f %12.6f %+8.2f\n",
+                    l == LINKER_LEVELS - 1 ? m->f[f].name : "", linker_level_name(l), m->f[f].m[l],
+                    m->f[f].u[l], m->f[f].w[l]);
+        }
+    }
+    fprintf(out,
+            "\naccept threshold: match weight %+.2f; the model expects precision %.4f and recall "
+            "%.4f of the candidate pairs; %llu joins of groups refused for want of support\n",
+            m->accept_weight, res->expected_precision, res->expected_recall,
+            (unsigned long long)res->joins_refused);
+    for (int b = 0; b < LINKER_WEIGHT_BINS; b++) {
+        if (res->weight_hist[b] == 0)
+            continue;
+        lo = b < lo ? b : lo;
+        hi = b;
+        maxbin = res->weight_hist[b] > maxbin ? res->weight_hist[b] : maxbin;
+    }
+    fprintf(out, "\ncandidate pairs by match weight:\n");
+    for (int b = lo; b <= hi; b++) {
+        int w = b + LINKER_WEIGHT_MIN;
+        int bar = maxbin ? (int)(50.0 * (double)res->weight_hist[b] / (double)maxbin) : 0;
+        const char *mark = (m->accept_weight >= w && m->accept_weight < w + 1) ? "  <- accept"
+                           : (m->possible_weight >= w && m->possible_weight < w + 1)
+                               ? "  <- possible"
+                               : "";
+        fprintf(out, "  %+4d %10llu %.*s%s\n", w, (unsigned long long)res->weight_hist[b], bar,
+                "##################################################", mark);
+    }
+}
+
 /* The operator's report: evidence per agency pair, match rates, scores. */
 static void
 s_report(FILE *out, const struct linker_input *in, const struct linker_result *res,
@@ -124,7 +185,6 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
     uint64_t *dsmask = calloc(in->nrec ? in->nrec : 1, sizeof *dsmask);
     uint64_t *rate = calloc(nd * nd, sizeof *rate), *count = calloc(nd, sizeof *count);
     uint64_t dup[LINKER_MAX_DATASETS] = {0};
-    uint64_t total = 0, maxbin = 0;
 
     if (pair == NULL || dsmask == NULL || rate == NULL || count == NULL)
         goto out;
@@ -134,7 +194,9 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
             (long long)sum->run, (unsigned long long)sum->records,
             (unsigned long long)sum->clusters, (unsigned long long)sum->links,
             (unsigned long long)sum->possible, (unsigned long long)sum->conflicts, sum->seconds);
-    fprintf(out, "thresholds: accept %.2f, possible %.2f (Dice, [thresholds] of the spec)\n\n",
+    fprintf(out,
+            "thresholds: accept %.4g, possible %.4g (match probability, [thresholds] of the "
+            "spec)\n\n",
             spec->accept, spec->possible);
 
     /* Links by agency pair and evidence. */
@@ -164,7 +226,7 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
                             (unsigned long long)pair[(a * nd + b) * 256 + lv]);
             }
             if (pair[(a * nd + b) * 256])
-                fprintf(out, " fuzzy %llu", (unsigned long long)pair[(a * nd + b) * 256]);
+                fprintf(out, " probabilistic %llu", (unsigned long long)pair[(a * nd + b) * 256]);
             fputc('\n', out);
         }
     }
@@ -218,30 +280,7 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
         fputc('\n', out);
     }
 
-    /* Dice scores of the fuzzy comparisons, with the thresholds marked. */
-    for (int b = 0; b < LINKER_SCORE_BINS; b++) {
-        total += res->score_hist[b];
-        if (b >= 50 && res->score_hist[b] > maxbin)
-            maxbin = res->score_hist[b];
-    }
-    fprintf(out,
-            "\nfuzzy comparisons by Dice score (%llu compared, %llu skipped by the popcount "
-            "bound):\n",
-            (unsigned long long)res->comparisons, (unsigned long long)res->pruned);
-    {
-        uint64_t below = 0;
-        for (int b = 0; b < 50; b++)
-            below += res->score_hist[b];
-        fprintf(out, "  <0.50 %10llu\n", (unsigned long long)below);
-    }
-    for (int b = 50; b < LINKER_SCORE_BINS; b++) {
-        int bar = maxbin ? (int)(50.0 * (double)res->score_hist[b] / (double)maxbin) : 0;
-        const char *mark = (int)(spec->accept * 100 + 0.5) == b     ? "  <- accept"
-                           : (int)(spec->possible * 100 + 0.5) == b ? "  <- possible"
-                                                                    : "";
-        fprintf(out, "  %.2f %10llu %.*s%s\n", b / 100.0, (unsigned long long)res->score_hist[b],
-                bar, "##################################################", mark);
-    }
+    s_report_model(out, res);
     {
         uint64_t strong = 0, opp = 0;
         for (size_t i = 0; i < res->nconflicts && i < (1u << 20); i++) {
@@ -512,7 +551,10 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
     cJSON_AddStringToObject(d, "spec", hex);
     cJSON_AddNumberToObject(d, "accept_threshold", ctx->spec->accept);
     cJSON_AddNumberToObject(d, "possible_threshold", ctx->spec->possible);
-    cJSON_AddStringToObject(d, "kernel", res.kernel ? res.kernel : "none");
+    if (res.model != NULL) {
+        cJSON_AddNumberToObject(d, "prior", res.model->lambda);
+        cJSON_AddNumberToObject(d, "em_iterations", res.model->em_iterations);
+    }
     params = cJSON_PrintUnformatted(d);
     if (params == NULL) {
         r = xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
@@ -535,7 +577,8 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
     cJSON_AddNumberToObject(d, "records", (double)row.records);
     cJSON_AddNumberToObject(d, "datasets", (double)l.in->ndatasets);
     cJSON_AddNumberToObject(d, "links", (double)row.links);
-    cJSON_AddNumberToObject(d, "links_fuzzy", (double)res.links_by_level[0]);
+    cJSON_AddNumberToObject(d, "links_probabilistic", (double)res.links_by_level[0]);
+    cJSON_AddNumberToObject(d, "joins_refused", (double)res.joins_refused);
     cJSON_AddNumberToObject(d, "clusters", (double)row.clusters);
     cJSON_AddNumberToObject(d, "possible_pairs", (double)row.possible);
     cJSON_AddNumberToObject(d, "conflicts", (double)row.conflicts);

@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -5,20 +6,14 @@
 
 #include "xl/clock.h"
 #include "dice.h"
+#include "candidates.h"
 #include "match.h"
+#include "model.h"
 #include "xl/err.h"
 
 /* Strong identifiers a record can hold (one token per strong level). */
-#define S_MAX_STRONG 4
-/* A block with more members than this is not compared in full: such a block
- * (a very common surname code and year) says little, and all-pairs inside it
- * would dominate the run. Its singletons are still compared with the first
- * S_BLOCK_MAX members in record order. */
-#define S_BLOCK_MAX          4096
+#define S_MAX_STRONG         4
 #define S_MAX_CONFLICTS_KEPT (1u << 20)
-/* Clusters of at most this size after the exact cascade take part in the
- * fuzzy pass. */
-#define S_SMALL_CLUSTER 1
 
 /* ---- input ------------------------------------------------------------------ */
 
@@ -280,192 +275,17 @@ s_join(struct s_run *r, uint32_t a, uint32_t b, uint8_t level, float score)
     return 0;
 }
 
-/* ---- exact cascade ----------------------------------------------------------- */
+/* ---- scoring ------------------------------------------------------------------- */
 
-/* Keys per partition of the exact join: a table of twice as many 24-byte
- * slots (1.5 MiB) stays in cache, and a class of 4M keys needs 128
- * partitions, few enough for the scatter into them to stream. */
-#define S_PART_KEYS  8192
-#define S_JOIN_BATCH 64
-
-struct s_pending {
-    uint32_t a, b;
-    uint8_t level;
-};
-#define S_MAX_PARTS 256
-
-/* Open-addressing table from token to the first record that had it. */
-struct s_slot {
-    uint64_t t0, t1;
-    uint32_t rec; /* UINT32_MAX = empty */
-    uint8_t level;
-};
-
-static uint64_t
-s_mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
+/* Candidate pairs EM runs over at most: a sample spread over all of them. */
+#define S_EM_SAMPLE (2u << 20)
+/* Candidates a record keeps at most (the most alike). */
+#define S_BOUND 64
 
 static int
-s_exact(struct s_run *r)
+s_link_cmp(const void *x, const void *y)
 {
-    const struct linker_input *in = r->in;
-    const struct xl_spec *spec = in->spec;
-    struct linker_key *part = NULL;
-    struct s_slot *table = NULL;
-    size_t tablecap = 0, partcap = 0;
-    uint8_t class_of[256];
-    int rc = XL_ERR_NOMEM;
-
-    /* Keys of a variant level are joined with its compare level's keys: the
-     * class. The input keeps keys per level, in record order. */
-    memset(class_of, 0, sizeof class_of);
-    for (size_t i = 0; i < spec->nlevels; i++)
-        class_of[spec->levels[i].number] = spec->levels[i].compare;
-    /* Classes in level order (strongest evidence first). Each class is cut into
-     * partitions by the top bits of the token's hash (equal tokens land in the
-     * same one, record order kept) and each partition joined with a hash table
-     * that fits in cache. */
-    for (size_t c = 0; c < spec->nlevels; c++) {
-        uint8_t cls = spec->levels[c].number;
-        const struct linker_keyset *sets[XL_SPEC_MAX_LEVELS];
-        size_t nsets = 0, n = 0, nparts = 1, pbits = 0;
-        size_t pstart[S_MAX_PARTS + 1];
-        if (class_of[cls] != cls)
-            continue;
-        /* the base level first, then its variants, in level order */
-        sets[nsets++] = &in->bylevel[cls];
-        for (size_t v = 0; v < spec->nlevels; v++) {
-            uint8_t lv = spec->levels[v].number;
-            if (lv != cls && class_of[lv] == cls)
-                sets[nsets++] = &in->bylevel[lv];
-        }
-        for (size_t i = 0; i < nsets; i++)
-            n += sets[i]->n;
-        if (n == 0)
-            continue;
-        while (nparts < S_MAX_PARTS && n / nparts > S_PART_KEYS) {
-            nparts *= 2;
-            pbits++;
-        }
-        if (n > partcap) {
-            free(part);
-            part = malloc(n * sizeof *part);
-            if (part == NULL)
-                goto out;
-            partcap = n;
-        }
-        memset(pstart, 0, sizeof pstart);
-        for (size_t si = 0; si < nsets; si++) {
-            for (size_t i = 0; i < sets[si]->n; i++)
-                pstart[(pbits ? s_mix(sets[si]->k[i].t0) >> (64 - pbits) : 0) + 1]++;
-        }
-        for (size_t p = 0; p < nparts; p++)
-            pstart[p + 1] += pstart[p];
-        {
-            size_t fill[S_MAX_PARTS];
-            memcpy(fill, pstart, nparts * sizeof fill[0]);
-            for (size_t si = 0; si < nsets; si++) {
-                for (size_t i = 0; i < sets[si]->n; i++) {
-                    const struct linker_key *k = &sets[si]->k[i];
-                    part[fill[pbits ? s_mix(k->t0) >> (64 - pbits) : 0]++] = *k;
-                }
-            }
-        }
-        for (size_t p = 0; p < nparts; p++) {
-            size_t plo = pstart[p], phi = pstart[p + 1], nslots = 16, mask;
-            if (plo == phi)
-                continue;
-            while (nslots < 2 * (phi - plo))
-                nslots *= 2;
-            mask = nslots - 1;
-            if (nslots > tablecap) {
-                free(table);
-                table = malloc(nslots * sizeof *table);
-                if (table == NULL)
-                    goto out;
-                tablecap = nslots;
-            }
-            for (size_t i = 0; i < nslots; i++)
-                table[i].rec = UINT32_MAX;
-            for (size_t i = plo; i < phi;) {
-                /* Probe a batch from the cached table, prefetch the union-find
-                 * entries the joins will touch, then join: the union-find is
-                 * far bigger than the cache and its reads would otherwise stall
-                 * one after another. */
-                struct s_pending pend[S_JOIN_BATCH];
-                size_t np = 0;
-                for (; i < phi && np < S_JOIN_BATCH; i++) {
-                    const struct linker_key *k = &part[i];
-                    size_t h = s_mix(k->t0) & mask;
-                    while (table[h].rec != UINT32_MAX &&
-                           (table[h].t0 != k->t0 || table[h].t1 != k->t1))
-                        h = (h + 1) & mask;
-                    if (table[h].rec == UINT32_MAX) {
-                        table[h] = (struct s_slot){k->t0, k->t1, k->rec, k->level};
-                    } else if (table[h].rec != k->rec) {
-                        pend[np].a = table[h].rec;
-                        pend[np].b = k->rec;
-                        pend[np].level = table[h].level > k->level ? table[h].level : k->level;
-                        __builtin_prefetch(&r->uf.parent[pend[np].a]);
-                        __builtin_prefetch(&r->uf.parent[pend[np].b]);
-                        np++;
-                    }
-                }
-                for (size_t j = 0; j < np; j++) {
-                    __builtin_prefetch(&r->uf.parent[r->uf.parent[pend[j].a]]);
-                    __builtin_prefetch(&r->uf.parent[r->uf.parent[pend[j].b]]);
-                }
-                for (size_t j = 0; j < np; j++) {
-                    rc = s_join(r, pend[j].a, pend[j].b, pend[j].level, 1.0f);
-                    if (rc != 0)
-                        goto out;
-                }
-            }
-        }
-    }
-    rc = 0;
-out:
-    free(table);
-    free(part);
-    return rc;
-}
-
-/* ---- fuzzy ------------------------------------------------------------------- */
-
-static void
-s_radix_blocks(struct linker_block *a, struct linker_block *tmp, size_t n)
-{
-    /* LSD radix sort on the 64-bit token, 16 bits a pass; stable, so records
-     * keep their order within a block. */
-    for (int shift = 0; shift < 64; shift += 16) {
-        size_t *cnt = calloc(65536 + 1, sizeof *cnt);
-        if (cnt == NULL)
-            return;
-        for (size_t i = 0; i < n; i++)
-            cnt[((a[i].token >> shift) & 0xffff) + 1]++;
-        for (size_t i = 0; i < 65536; i++)
-            cnt[i + 1] += cnt[i];
-        for (size_t i = 0; i < n; i++)
-            tmp[cnt[(a[i].token >> shift) & 0xffff]++] = a[i];
-        memcpy(a, tmp, n * sizeof *a);
-        free(cnt);
-    }
-}
-
-struct s_cand {
-    uint32_t a, b;
-    float score;
-};
-
-static int
-s_cand_cmp(const void *x, const void *y)
-{
-    const struct s_cand *p = x, *q = y;
+    const struct linker_link *p = x, *q = y;
 
     if (p->score != q->score)
         return p->score > q->score ? -1 : 1;
@@ -474,261 +294,193 @@ s_cand_cmp(const void *x, const void *y)
     return p->b < q->b ? -1 : p->b > q->b;
 }
 
-/* Per block, its members' filters are gathered into one contiguous buffer so
- * every comparison reads from cache, and the kernel loop does nothing but
- * AND+popcount and an integer threshold test; scores are computed only for
- * the few pairs that pass. */
-struct s_gather {
-    uint64_t *clk; /* [n * words] */
-    uint32_t *rec;
-    uint32_t *root;
-    uint16_t *pop;
-    uint8_t *small;
-    uint32_t *count;
-    size_t cap;
+struct s_scored {
+    struct linker_link *accepted, *possible;
+    size_t naccepted, npossible, capa, capp;
+    float *weight; /* weight of each accepted link, for ordering */
 };
 
 static int
-s_gather_reserve(struct s_gather *g, size_t n, size_t words)
+s_score(struct s_run *r, const struct linker_model *m, const uint16_t *segpop,
+        const struct linker_tokens *tok, const struct linker_candidates *c, struct s_scored *sc)
 {
-    if (n <= g->cap)
-        return 0;
-    free(g->clk);
-    free(g->rec);
-    free(g->root);
-    free(g->pop);
-    free(g->small);
-    free(g->count);
-    g->clk = aligned_alloc(64, n * words * 8);
-    g->count = malloc(n * sizeof *g->count);
-    g->rec = malloc(n * sizeof *g->rec);
-    g->root = malloc(n * sizeof *g->root);
-    g->pop = malloc(n * sizeof *g->pop);
-    g->small = malloc(n);
-    g->cap = n;
-    return g->clk && g->rec && g->root && g->pop && g->small && g->count ? 0 : XL_ERR_NOMEM;
+    const struct linker_input *in = r->in;
+    struct linker_result *o = r->out;
+    uint8_t gamma[LINKER_MAX_FEATURES];
+    double psum_all = 0.0, psum_acc = 0.0;
+
+    if (in->keep_candidates) {
+        o->candidates = malloc((c->n ? c->n : 1) * sizeof *o->candidates);
+        if (o->candidates == NULL)
+            return XL_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        uint32_t a = (uint32_t)(c->pair[i] >> 32), b = (uint32_t)c->pair[i];
+        double w, p;
+        int bin;
+        linker_compare(m, in, segpop, tok, a, b, gamma);
+        w = linker_weight(m, gamma);
+        p = linker_weight_to_prob(w);
+        psum_all += p;
+        bin = (int)floor(w) - LINKER_WEIGHT_MIN;
+        o->weight_hist[bin < 0 ? 0 : bin >= LINKER_WEIGHT_BINS ? LINKER_WEIGHT_BINS - 1 : bin]++;
+        if (in->keep_candidates)
+            o->candidates[o->ncandidates++] = (struct linker_link){a, b, (float)p, 0};
+        if (w < m->possible_weight && w < m->accept_weight)
+            continue;
+        {
+            struct linker_link l = {a, b, (float)p, linker_shared_level(m, tok, a, b)};
+            if (w >= m->accept_weight) {
+                psum_acc += p;
+                if (s_grow((void **)&sc->accepted, &sc->capa, sc->naccepted + 1,
+                           sizeof *sc->accepted, 0) != 0)
+                    return XL_ERR_NOMEM;
+                /* Ordered by weight, which keeps its resolution where the
+                 * probability rounds to 1: the score field carries it for the
+                 * sort and is set back to the probability afterwards. */
+                l.score = (float)w;
+                sc->accepted[sc->naccepted++] = l;
+            } else {
+                if (s_grow((void **)&sc->possible, &sc->capp, sc->npossible + 1,
+                           sizeof *sc->possible, 0) != 0)
+                    return XL_ERR_NOMEM;
+                sc->possible[sc->npossible++] = l;
+            }
+        }
+    }
+    o->comparisons = c->n;
+    o->accepted = sc->naccepted;
+    o->expected_precision = sc->naccepted ? psum_acc / (double)sc->naccepted : 1.0;
+    o->expected_recall = psum_all > 0 ? psum_acc / psum_all : 1.0;
+    return 0;
 }
 
-/* Sorts records (given in record order) by popcount, stably, so ties stay in
- * record order: insertion sort for small blocks, a counting sort over the
- * popcount range for large ones. */
-static void
-s_sort_by_pop(uint32_t *rec, size_t n, const uint16_t *pop)
+/* ---- clustering ----------------------------------------------------------------- */
+
+/* Two groups of several records each join on one link only when it is an
+ * identifier link; otherwise at least this share of the smaller group's
+ * records, and never fewer than two, must have a link into the other group. */
+#define S_SUPPORT_SHARE 0.5
+
+struct s_adj {
+    size_t *start;
+    uint32_t *nb;
+};
+
+static int
+s_adj_build(struct s_adj *g, size_t nrec, const struct linker_link *l, size_t n)
 {
-    if (n > 32) {
-        uint32_t lo = UINT32_MAX, hi = 0, *tmp = malloc(n * sizeof *tmp);
-        size_t *count;
-        for (size_t i = 0; i < n; i++) {
-            lo = pop[rec[i]] < lo ? pop[rec[i]] : lo;
-            hi = pop[rec[i]] > hi ? pop[rec[i]] : hi;
-        }
-        count = calloc((size_t)(hi - lo) + 2, sizeof *count);
-        if (tmp != NULL && count != NULL) {
-            for (size_t i = 0; i < n; i++)
-                count[pop[rec[i]] - lo + 1]++;
-            for (size_t v = 0; v <= (size_t)(hi - lo); v++)
-                count[v + 1] += count[v];
-            for (size_t i = 0; i < n; i++)
-                tmp[count[pop[rec[i]] - lo]++] = rec[i];
-            memcpy(rec, tmp, n * sizeof *rec);
-            free(tmp);
-            free(count);
-            return;
-        }
-        free(tmp);
-        free(count);
-        /* out of memory: fall through to the insertion sort (same order, slower) */
+    size_t *fill;
+
+    g->start = calloc(nrec + 1, sizeof *g->start);
+    g->nb = malloc((n > 0 ? 2 * n : 1) * sizeof *g->nb);
+    fill = malloc((nrec ? nrec : 1) * sizeof *fill);
+    if (g->start == NULL || g->nb == NULL || fill == NULL) {
+        free(fill);
+        return XL_ERR_NOMEM;
     }
-    for (size_t i = 1; i < n; i++) {
-        uint32_t v = rec[i];
-        size_t j = i;
-        while (j > 0 &&
-               (pop[rec[j - 1]] > pop[v] || (pop[rec[j - 1]] == pop[v] && rec[j - 1] > v))) {
-            rec[j] = rec[j - 1];
-            j--;
-        }
-        rec[j] = v;
+    for (size_t i = 0; i < n; i++) {
+        g->start[l[i].a + 1]++;
+        g->start[l[i].b + 1]++;
     }
+    for (size_t r = 0; r < nrec; r++)
+        g->start[r + 1] += g->start[r];
+    memcpy(fill, g->start, nrec * sizeof *fill);
+    for (size_t i = 0; i < n; i++) {
+        g->nb[fill[l[i].a]++] = l[i].b;
+        g->nb[fill[l[i].b]++] = l[i].a;
+    }
+    free(fill);
+    return 0;
+}
+
+/* Records of the smaller group with a link into the other. */
+static size_t
+s_support(struct s_run *r, const struct s_adj *g, const uint32_t *next, uint32_t small,
+          uint32_t other)
+{
+    size_t n = 0;
+    uint32_t x = small;
+
+    do {
+        for (size_t i = g->start[x]; i < g->start[x + 1]; i++) {
+            if (s_find(&r->uf, g->nb[i]) == other) {
+                n++;
+                break;
+            }
+        }
+        x = next[x];
+    } while (x != small);
+    return n;
 }
 
 static int
-s_fuzzy(struct s_run *r)
+s_cluster(struct s_run *r, const struct linker_model *m, struct s_scored *sc)
 {
     const struct linker_input *in = r->in;
-    const struct xl_spec *spec = in->spec;
     struct linker_result *o = r->out;
-    struct linker_block *blocks = NULL, *tmp = NULL;
-    struct s_cand *cand = NULL, *poss = NULL;
-    struct s_gather g = {0};
-    size_t ncand = 0, capcand = 0, nposs = 0, capposs = 0, words = in->clk_words;
-    uint8_t *small = NULL;
-    uint32_t *root = NULL;
-    linker_and_count_many_fn many = linker_dice_best_many(&o->kernel);
-    double lowest = spec->possible < spec->accept ? spec->possible : spec->accept;
-    /* Dice >= t  <=>  2c >= t (pa + pb): compared in fixed point, no division. */
-    uint64_t t_low = (uint64_t)(lowest * 65536.0), t_acc = (uint64_t)(spec->accept * 65536.0);
-    double tc;
-    uint64_t *recip = NULL;
-    /* Kept in locals in the comparison loop, added to the result at the end. */
-    uint64_t hist[LINKER_SCORE_BINS] = {0}, comparisons = 0;
-    const uint16_t *pops;
-    const uint32_t *counts, *roots;
+    struct s_adj g = {0};
+    uint32_t *next = malloc((in->nrec ? in->nrec : 1) * sizeof *next);
     int rc = XL_ERR_NOMEM;
 
-    small = malloc(in->nrec ? in->nrec : 1);
-    root = malloc((in->nrec ? in->nrec : 1) * sizeof *root);
-    /* recip[s] * c >> 32 = the score bin of 2c / s, 0..100 (c <= s/2, so the
-     * product stays below 2^32 * 101). */
-    recip = malloc((2 * (size_t)spec->clk_bits + 1) * sizeof *recip);
-    if (recip == NULL)
+    (void)m;
+    if (next == NULL || s_adj_build(&g, in->nrec, sc->accepted, sc->naccepted) != 0)
         goto out;
-    recip[0] = 0;
-    for (size_t sum = 1; sum <= 2 * (size_t)spec->clk_bits; sum++)
-        recip[sum] = ((uint64_t)200 << 32) / sum;
-    blocks = malloc((in->nblocks ? in->nblocks : 1) * sizeof *blocks);
-    tmp = malloc((in->nblocks ? in->nblocks : 1) * sizeof *tmp);
-    if (small == NULL || root == NULL || blocks == NULL || tmp == NULL)
-        goto out;
-    /* "What is left" after the exact cascade: records still alone. */
-    for (uint32_t i = 0; i < in->nrec; i++) {
-        root[i] = s_find(&r->uf, i);
-        small[i] = r->uf.size[root[i]] <= S_SMALL_CLUSTER;
+    for (uint32_t i = 0; i < in->nrec; i++)
+        next[i] = i;
+    /* Strongest first: identifier links, then by weight. */
+    for (size_t i = 0; i < sc->naccepted; i++) {
+        struct linker_link *l = &sc->accepted[i];
+        if (l->level != 0 && xl_spec_level(in->spec, l->level) != NULL &&
+            xl_spec_level(in->spec, l->level)->strong)
+            l->score += 1e6f;
     }
-    if (in->nblocks > 0)
-        memcpy(blocks, in->blocks, in->nblocks * sizeof *blocks);
-    s_radix_blocks(blocks, tmp, in->nblocks);
-
-    for (size_t lo = 0; lo < in->nblocks;) {
-        size_t hi = lo + 1, nsmall = 0, span;
-        while (hi < in->nblocks && blocks[hi].token == blocks[lo].token)
-            hi++;
-        span = hi - lo;
-        for (size_t i = lo; i < hi; i++)
-            nsmall += small[blocks[i].rec];
-        if (span < 2 || nsmall == 0) {
-            lo = hi;
+    if (sc->naccepted > 0)
+        qsort(sc->accepted, sc->naccepted, sizeof *sc->accepted, s_link_cmp);
+    for (size_t i = 0; i < sc->naccepted; i++) {
+        struct linker_link *l = &sc->accepted[i];
+        int identifier = l->score >= 1e5f;
+        double w = identifier ? l->score - 1e6f : l->score;
+        uint32_t ra = s_find(&r->uf, l->a), rb = s_find(&r->uf, l->b);
+        uint32_t sa = r->uf.size[ra], sb = r->uf.size[rb];
+        float p = (float)linker_weight_to_prob(w);
+        if (ra == rb)
             continue;
-        }
-        if (span > S_BLOCK_MAX) {
-            o->candidates_capped++;
-            span = S_BLOCK_MAX;
-        }
-        if (s_gather_reserve(&g, span, words) != 0)
-            goto out;
-        /* Gather the block: lone records first, then the rest, each part in
-         * popcount order, so the records a probe can reach under the popcount
-         * bound form one contiguous run in each part. */
-        {
-            size_t k = 0;
-            for (int part = 1; part >= 0; part--) {
-                size_t from = k;
-                for (size_t i = 0; i < span; i++) {
-                    uint32_t m = blocks[lo + i].rec;
-                    if (small[m] != part)
-                        continue;
-                    g.rec[k++] = m;
-                }
-                s_sort_by_pop(g.rec + from, k - from, in->pop);
-                if (part == 1)
-                    nsmall = k;
-            }
-            for (size_t i = 0; i < span; i++) {
-                uint32_t m = g.rec[i];
-                memcpy(g.clk + i * words, in->clk + (size_t)m * words, words * 8);
-                g.root[i] = root[m];
-                g.pop[i] = in->pop[m];
+        if (!identifier && sa > 1 && sb > 1) {
+            uint32_t small = sa <= sb ? ra : rb, other = sa <= sb ? rb : ra;
+            size_t need = (size_t)ceil(S_SUPPORT_SHARE * (sa <= sb ? sa : sb));
+            if (need < 2)
+                need = 2;
+            if (s_support(r, &g, next, small, other) < need) {
+                o->joins_refused++;
+                continue;
             }
         }
-        tc = xl_monotonic();
-        pops = g.pop;
-        counts = g.count;
-        roots = g.root;
-        for (size_t i = 0; i < nsmall; i++) {
-            uint32_t ps = pops[i];
-            /* Dice >= t needs t/(2-t) <= pm/ps <= (2-t)/t. */
-            uint32_t pmin = (uint32_t)((double)ps * lowest / (2.0 - lowest));
-            uint32_t pmax = (uint32_t)((double)ps * (2.0 - lowest) / lowest) + 1;
-            size_t ranges[2][2] = {{i + 1, nsmall}, {nsmall, span}};
-            for (int rg = 0; rg < 2; rg++) {
-                size_t rlo = ranges[rg][0], rhi = ranges[rg][1], total = rhi - rlo;
-                while (rlo < rhi && g.pop[rlo] < pmin)
-                    rlo++;
-                while (rhi > rlo && g.pop[rhi - 1] > pmax)
-                    rhi--;
-                o->pruned += total - (rhi - rlo);
-                if (rlo == rhi)
-                    continue;
-                /* All of the run at once, from cache; then the bookkeeping. */
-                many(g.clk + i * words, g.clk + rlo * words, rhi - rlo, words, g.count);
-                comparisons += rhi - rlo;
-                for (size_t j = rlo; j < rhi; j++) {
-                    uint32_t pm = pops[j], c = counts[j - rlo];
-                    uint64_t sum = (uint64_t)ps + pm, lhs = (uint64_t)2 * c << 16;
-                    /* bin = floor(100 * 2c / sum), by a multiply: no division per pair */
-                    hist[(c * recip[sum]) >> 32]++;
-                    if (lhs < t_low * sum || roots[j] == roots[i])
-                        continue;
-                    {
-                        uint32_t x = g.rec[i] < g.rec[j] ? g.rec[i] : g.rec[j];
-                        uint32_t y = g.rec[i] < g.rec[j] ? g.rec[j] : g.rec[i];
-                        struct s_cand cd = {x, y, (float)(2.0 * c / (double)sum)};
-                        if (lhs >= t_acc * sum) {
-                            if (s_grow((void **)&cand, &capcand, ncand + 1, sizeof *cand, 0) != 0)
-                                goto out;
-                            cand[ncand++] = cd;
-                        } else {
-                            if (s_grow((void **)&poss, &capposs, nposs + 1, sizeof *poss, 0) != 0)
-                                goto out;
-                            poss[nposs++] = cd;
-                        }
-                    }
-                }
-            }
-        }
-        o->seconds_compare += xl_monotonic() - tc;
-        lo = hi;
-    }
-    for (int b = 0; b < LINKER_SCORE_BINS; b++)
-        o->score_hist[b] += hist[b];
-    o->comparisons += comparisons;
-    /* Strongest first; a pair found in several blocks is taken once. */
-    if (ncand > 0)
-        qsort(cand, ncand, sizeof *cand, s_cand_cmp);
-    for (size_t i = 0; i < ncand; i++) {
-        if (i > 0 && cand[i].a == cand[i - 1].a && cand[i].b == cand[i - 1].b)
-            continue;
-        rc = s_join(r, cand[i].a, cand[i].b, 0, cand[i].score);
+        rc = s_join(r, l->a, l->b, l->level, p);
         if (rc != 0)
             goto out;
+        if (s_find(&r->uf, l->a) == s_find(&r->uf, l->b) && ra != rb) {
+            uint32_t t = next[ra];
+            next[ra] = next[rb];
+            next[rb] = t;
+        }
     }
     /* The possible band: pairs still apart after linking, each once. */
-    if (nposs > 0)
-        qsort(poss, nposs, sizeof *poss, s_cand_cmp);
-    for (size_t i = 0; i < nposs; i++) {
-        if (i > 0 && poss[i].a == poss[i - 1].a && poss[i].b == poss[i - 1].b)
-            continue;
-        if (s_find(&r->uf, poss[i].a) == s_find(&r->uf, poss[i].b))
+    if (sc->npossible > 0)
+        qsort(sc->possible, sc->npossible, sizeof *sc->possible, s_link_cmp);
+    for (size_t i = 0; i < sc->npossible; i++) {
+        if (s_find(&r->uf, sc->possible[i].a) == s_find(&r->uf, sc->possible[i].b))
             continue;
         if (s_grow((void **)&o->possible, &r->cappossible, o->npossible + 1, sizeof *o->possible,
                    0) != 0)
             goto out;
-        o->possible[o->npossible++] = (struct linker_link){poss[i].a, poss[i].b, poss[i].score, 0};
+        o->possible[o->npossible++] = sc->possible[i];
     }
     rc = 0;
 out:
-    free(recip);
-    free(small);
-    free(root);
-    free(blocks);
-    free(tmp);
-    free(cand);
-    free(poss);
-    free(g.clk);
-    free(g.rec);
-    free(g.root);
-    free(g.pop);
-    free(g.small);
-    free(g.count);
+    free(next);
+    free(g.start);
+    free(g.nb);
     return rc;
 }
 
@@ -740,6 +492,12 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
     const struct xl_spec *spec = in->spec;
     struct s_run r = {.in = in, .out = o};
     struct s_uf *u = &r.uf;
+    struct linker_model *m = NULL;
+    struct linker_tokens *tok = NULL;
+    struct linker_candidates cand = {0};
+    struct s_scored sc = {0};
+    uint16_t *segpop = NULL;
+    uint8_t *gammas = NULL;
     uint8_t strong_index[256];
     double t0;
     int rc = XL_ERR_NOMEM;
@@ -756,8 +514,9 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
     u->mask = calloc(in->nrec + 1, sizeof *u->mask);
     u->strong = calloc((in->nrec + 1) * (u->nstrong ? u->nstrong : 1), sizeof *u->strong);
     o->cluster = malloc((in->nrec + 1) * sizeof *o->cluster);
+    o->model = m = calloc(1, sizeof *m);
     if (u->parent == NULL || u->size == NULL || u->minrec == NULL || u->mask == NULL ||
-        u->strong == NULL || o->cluster == NULL) {
+        u->strong == NULL || o->cluster == NULL || m == NULL) {
         xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
         goto out;
     }
@@ -780,20 +539,54 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
     }
 
     t0 = xl_monotonic();
-    rc = s_exact(&r);
-    o->seconds_exact = xl_monotonic() - t0;
+    linker_model_init(m, in);
+    segpop = linker_segment_pops(m, in);
+    tok = linker_tokens_new(in, m);
+    if (segpop == NULL || tok == NULL ||
+        linker_candidates_find(in, m, segpop, S_BOUND, &cand) != 0) {
+        xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory finding candidates");
+        goto out;
+    }
+    o->keys = cand.keys;
+    o->raw_pairs = cand.raw_pairs;
+    o->windowed = cand.windowed;
+    o->bounded = cand.bounded;
+    o->max_per_record = cand.max_per_record;
+    o->mean_per_record = cand.mean_per_record;
+    o->lsh_bands = cand.bands;
+    o->lsh_rows = cand.rows;
+    o->seconds_candidates = xl_monotonic() - t0;
+
+    /* m and u from a sample of the candidates spread over all of them. */
+    t0 = xl_monotonic();
+    {
+        size_t ns = cand.n < S_EM_SAMPLE ? cand.n : S_EM_SAMPLE;
+        gammas = malloc((ns ? ns : 1) * m->nfeatures);
+        if (gammas == NULL) {
+            xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory estimating the model");
+            goto out;
+        }
+        for (size_t i = 0; i < ns; i++) {
+            uint64_t pr = cand.pair[(size_t)((double)i * (double)cand.n / (double)ns)];
+            linker_compare(m, in, segpop, tok, (uint32_t)(pr >> 32), (uint32_t)pr,
+                           gammas + i * m->nfeatures);
+        }
+        linker_model_estimate(m, in, segpop, tok, gammas, ns, cand.n);
+    }
+    o->seconds_model = xl_monotonic() - t0;
+    t0 = xl_monotonic();
+    rc = s_score(&r, m, segpop, tok, &cand, &sc);
+    o->seconds_score = xl_monotonic() - t0;
     if (rc != 0) {
-        xl_err_set(err, errlen, rc, "link run: out of memory in the exact cascade");
+        xl_err_set(err, errlen, rc, "link run: out of memory scoring candidates");
         goto out;
     }
     t0 = xl_monotonic();
-    rc = s_fuzzy(&r);
-    o->seconds_fuzzy = xl_monotonic() - t0;
+    rc = s_cluster(&r, m, &sc);
     if (rc != 0) {
-        xl_err_set(err, errlen, rc, "link run: out of memory in the fuzzy pass");
+        xl_err_set(err, errlen, rc, "link run: out of memory clustering");
         goto out;
     }
-    t0 = xl_monotonic();
     for (uint32_t i = 0; i < in->nrec; i++) {
         uint32_t root = s_find(u, i);
         o->cluster[i] = u->minrec[root];
@@ -808,6 +601,13 @@ out:
     free(u->minrec);
     free(u->mask);
     free(u->strong);
+    free(segpop);
+    free(gammas);
+    free(sc.accepted);
+    free(sc.possible);
+    free(sc.weight);
+    linker_tokens_free(&tok);
+    linker_candidates_free(&cand);
     if (rc != 0)
         linker_result_free(o);
     return rc;
@@ -821,5 +621,6 @@ linker_result_free(struct linker_result *r)
     free(r->possible);
     free(r->conflicts);
     free(r->candidates);
+    free(r->model);
     memset(r, 0, sizeof *r);
 }

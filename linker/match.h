@@ -1,15 +1,18 @@
 /* The matching engine: links records of all agencies into clusters, one
  * cluster per child, from the keyed encodings alone.
  *
- *   1. exact cascade: records sharing a match-key token are joined, level by
- *      level in the specification's order (strongest evidence first);
- *   2. fuzzy: records still alone are compared by the Dice coefficient of their
- *      CLKs with the records that share a blocking key, with a popcount bound
- *      that skips pairs which cannot reach the threshold;
- *   3. clustering: union-find over the accepted links, strongest first, with
- *      constraints: two different strong-identifier tokens (NHS number, UPN)
- *      never join one cluster; a dataset that declares one record per person
- *      has at most one record in a cluster (the first, best-evidenced link wins).
+ *   1. candidates: pairs of records that share a blocking key, a match-key
+ *      token or a locality-sensitive hash band of their CLKs, at most a
+ *      bounded number per record (candidates.h);
+ *   2. scoring: every candidate pair gets a match weight from a Fellegi–Sunter
+ *      model over per-field similarity levels, shared match-key tokens and
+ *      strong identifiers, with m and u estimated from this run's data
+ *      (model.h); pairs at or above the accept probability are links;
+ *   3. clustering: links joined strongest first, with constraints: two
+ *      different strong-identifier tokens (NHS number, UPN) never join one
+ *      cluster; a dataset that declares one record per person has at most one
+ *      record in a cluster; and two groups of several records join only when
+ *      enough links between them support it, never through one weak link.
  *
  * Deterministic: the same input gives the same clusters, links and counts.
  * The engine works on arrays in memory; loading them from the store and saving
@@ -81,11 +84,13 @@ int linker_input_reserve(struct linker_input *in, size_t records, size_t keys, s
  * wrong length; XL_ERR_NOMEM. */
 int linker_input_add(struct linker_input *in, int ds, const Crosslink__Record *r);
 
-/* Evidence of a link: a match-key level (1..255), or 0 for a fuzzy link. */
+/* Evidence of a link: the strong identifier's level when the two agree on it,
+ * else the strongest match-key level whose token both carry, else 0 (the
+ * model's evidence alone); and the model's match probability. */
 struct linker_link {
     uint32_t a, b; /* record indices, a < b */
-    float score;   /* Dice score (fuzzy), 1 for exact */
-    uint8_t level; /* match-key level; 0 = fuzzy */
+    float score;   /* match probability */
+    uint8_t level; /* match-key level; 0 = probabilistic only */
 };
 
 enum linker_conflict_kind { LINKER_CONFLICT_STRONG_ID, LINKER_CONFLICT_ONE_PER_PERSON };
@@ -97,8 +102,11 @@ struct linker_conflict {
     float score;
 };
 
-/* Bin i holds Dice scores in [i/100, (i+1)/100); bin 100 holds 1.0. */
-#define LINKER_SCORE_BINS 101
+/* Bin i holds match weights in [i - 40, i - 39); the end bins are open. */
+#define LINKER_WEIGHT_BINS 81
+#define LINKER_WEIGHT_MIN  (-40)
+
+struct linker_model;
 
 struct linker_result {
     uint32_t *cluster; /* [nrec] cluster id: the smallest record index in it */
@@ -113,14 +121,20 @@ struct linker_result {
      * score = its match probability. */
     struct linker_link *candidates;
     size_t ncandidates;
-    uint64_t links_by_level[256];           /* joins by level; [0] = fuzzy */
-    uint64_t score_hist[LINKER_SCORE_BINS]; /* Dice scores of compared pairs */
-    uint64_t comparisons;                   /* CLK pairs compared with the kernel */
-    uint64_t pruned;                        /* candidate pairs skipped by the popcount bound */
-    uint64_t candidates_capped;             /* blocks too large to compare in full */
-    double seconds_exact, seconds_fuzzy, seconds_cluster;
-    double seconds_compare; /* of seconds_fuzzy: the comparison loops alone */
-    const char *kernel;
+    uint64_t links_by_level[256];               /* joins by level; [0] = probabilistic only */
+    uint64_t weight_hist[LINKER_WEIGHT_BINS];   /* match weights of the candidate pairs */
+    uint64_t comparisons;                       /* candidate pairs scored */
+    uint64_t joins_refused;                     /* groups kept apart for want of support */
+    uint64_t accepted;                          /* candidate pairs at or above accept */
+    double expected_precision, expected_recall; /* of the accept threshold, by the model */
+    struct linker_model *model;                 /* the estimated m, u and weights */
+    /* Blocking: keys sorted, pairs before and after removing duplicates, the
+     * per-record bound's effect, candidates per record. */
+    uint64_t keys, raw_pairs, windowed, bounded;
+    uint32_t max_per_record;
+    double mean_per_record;
+    unsigned lsh_bands, lsh_rows;
+    double seconds_candidates, seconds_model, seconds_score, seconds_cluster;
 };
 
 /* Runs the link. result is filled in (free with linker_result_free). */

@@ -1,0 +1,41 @@
+/* Candidate pairs: the pairs of records the model scores.
+ *
+ * Two records are candidates when they share a key:
+ *   - a keyed blocking key of the specification;
+ *   - a match-key token (any level, strong identifiers included);
+ *   - a locality-sensitive hash band of their CLKs: for two segments, a few
+ *     MinHash values over the segments' set bits (the first set bit of each
+ *     record in a fixed random order of positions), so records whose two
+ *     fields are alike share a band with a probability that grows steeply
+ *     with their similarity, whatever the keyed values say.
+ * A key shared by more records than S_BUCKET_ALL pairs each record only with
+ * its neighbours in an order of MinHash signatures (sorted neighbourhood), and
+ * a record keeps at most `bound` candidates, the most alike by Dice score of
+ * the whole filter (a pair survives when it is within the bound of both its
+ * records), so the work per record is bounded at any population. */
+#ifndef LINKER_CANDIDATES_H
+#define LINKER_CANDIDATES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "match.h"
+#include "model.h"
+
+struct linker_candidates {
+    uint64_t *pair; /* a << 32 | b with a < b, sorted, distinct */
+    size_t n;
+    uint64_t keys;          /* keys sorted (blocking keys, tokens, bands) */
+    uint64_t raw_pairs;     /* pairs emitted before duplicates were removed */
+    uint64_t windowed;      /* keys shared by so many records that only neighbours paired */
+    uint64_t bounded;       /* pairs dropped by the per-record bound */
+    uint32_t max_per_record;
+    double mean_per_record;
+    unsigned bands, rows; /* the LSH setting */
+};
+
+int linker_candidates_find(const struct linker_input *in, const struct linker_model *m,
+                           const uint16_t *segpop, size_t bound, struct linker_candidates *out);
+void linker_candidates_free(struct linker_candidates *c);
+
+#endif

@@ -1,0 +1,547 @@
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "xl/err.h"
+
+/* Random pairs drawn to estimate u, and candidate pairs EM runs over at most. */
+#define S_U_PAIRS       1000000u
+#define S_EM_ITERATIONS 40
+/* m and u are kept away from 0 so a level never seen weighs a finite amount. */
+#define S_FLOOR 1e-7
+/* No field's level is rarer than this among matches: errors of every kind turn
+ * up in real extracts at some rate, and a run that saw none cannot show it is
+ * zero; so one field's disagreement never vetoes a pair on its own. */
+#define S_M_FLOOR 1e-3
+
+static const char *s_level_names[LINKER_LEVELS] = {"missing", "different", "weak", "close",
+                                                   "same"};
+
+const char *
+linker_level_name(int level)
+{
+    return level >= 0 && level < LINKER_LEVELS ? s_level_names[level] : "?";
+}
+
+double
+linker_prob_to_weight(double p)
+{
+    if (p <= 0.0)
+        return -1e9;
+    if (p >= 1.0)
+        return 1e9;
+    return log2(p / (1.0 - p));
+}
+
+double
+linker_weight_to_prob(double w)
+{
+    return 1.0 / (1.0 + exp2(-w));
+}
+
+void
+linker_model_init(struct linker_model *m, const struct linker_input *in)
+{
+    const struct xl_spec *spec = in->spec;
+    /* Noise lowers the Dice score of two equal values by about three times the
+     * flip rate; the level cuts move down with it. */
+    double scale = 1.0 - 3.0 * spec->clk_flip;
+
+    memset(m, 0, sizeof *m);
+    for (size_t i = 0; i < spec->nclk_fields && m->nfeatures < LINKER_MAX_SEGMENTS; i++) {
+        struct linker_feature *f = &m->f[m->nfeatures];
+        unsigned first, nbits;
+        xl_spec_clk_segment(spec, i, &first, &nbits);
+        snprintf(f->name, sizeof f->name, "%s", xl_field_name(spec->clk_fields[i].field));
+        f->first = first / 64;
+        f->end = (first + nbits) / 64;
+        /* A missing value leaves only the noise: about flip * bits set. */
+        m->missing_pop[m->nfeatures] = 2.0 * spec->clk_flip * nbits + 3.0;
+        m->nfeatures++;
+    }
+    m->nsegments = m->nfeatures;
+    for (size_t i = 0; i < spec->nlevels && m->nfeatures < LINKER_MAX_FEATURES; i++) {
+        struct linker_feature *f;
+        if (!spec->levels[i].strong || m->nfeatures - m->nsegments == LINKER_MAX_STRONG)
+            continue;
+        f = &m->f[m->nfeatures++];
+        snprintf(f->name, sizeof f->name, "%s", spec->levels[i].name);
+        f->strong = 1;
+        f->level_number = spec->levels[i].number;
+    }
+    m->cut[LINKER_LEVEL_SAME] = 0.9 * scale;
+    m->cut[LINKER_LEVEL_CLOSE] = 0.7 * scale;
+    m->cut[LINKER_LEVEL_WEAK] = 0.5 * scale;
+    m->accept_weight = linker_prob_to_weight(spec->accept);
+    m->possible_weight = linker_prob_to_weight(spec->possible);
+}
+
+/* ---- popcounts ------------------------------------------------------------------ */
+
+typedef void (*s_seg_fn)(const uint64_t *a, const uint64_t *b, const struct linker_model *m,
+                         uint32_t *c);
+
+static void
+s_seg_portable(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32_t *c)
+{
+    for (size_t s = 0; s < m->nsegments; s++) {
+        uint32_t n = 0;
+        for (unsigned w = m->f[s].first; w < m->f[s].end; w++)
+            n += (uint32_t)__builtin_popcountll(a[w] & b[w]);
+        c[s] = n;
+    }
+}
+
+__attribute__((target("popcnt"))) static void
+s_seg_popcnt(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32_t *c)
+{
+    for (size_t s = 0; s < m->nsegments; s++) {
+        uint32_t n = 0;
+        for (unsigned w = m->f[s].first; w < m->f[s].end; w++)
+            n += (uint32_t)__builtin_popcountll(a[w] & b[w]);
+        c[s] = n;
+    }
+}
+
+static s_seg_fn
+s_seg(void)
+{
+    static s_seg_fn fn;
+
+    if (fn == NULL) {
+        __builtin_cpu_init();
+        fn = __builtin_cpu_supports("popcnt") ? s_seg_popcnt : s_seg_portable;
+    }
+    return fn;
+}
+
+uint16_t *
+linker_segment_pops(const struct linker_model *m, const struct linker_input *in)
+{
+    size_t ns = m->nsegments ? m->nsegments : 1;
+    uint16_t *p = malloc((in->nrec ? in->nrec : 1) * ns * sizeof *p);
+    s_seg_fn seg = s_seg();
+    uint32_t c[LINKER_MAX_SEGMENTS];
+
+    if (p == NULL)
+        return NULL;
+    for (size_t r = 0; r < in->nrec; r++) {
+        const uint64_t *x = in->clk + r * in->clk_words;
+        seg(x, x, m, c);
+        for (size_t s = 0; s < m->nsegments; s++)
+            p[r * ns + s] = (uint16_t)c[s];
+    }
+    return p;
+}
+
+/* ---- tokens ----------------------------------------------------------------------- */
+
+struct s_tok {
+    uint64_t t0;
+    uint32_t segs; /* the segments whose fields the token's level covers */
+    uint8_t level; /* the level's class (a variant is joined with its compare level) */
+};
+
+struct linker_tokens {
+    size_t *start; /* [nrec + 1] */
+    struct s_tok *tok;
+    uint64_t *strong; /* [nrec * nstrong]: the strong token, 0 = none */
+    size_t nstrong;
+};
+
+/* The segments a level's fields are: only fields compared whole (a first
+ * initial or a phonetic code says nothing exact about the name). */
+static uint32_t
+s_level_segs(const struct xl_spec *spec, const struct xl_spec_level *l)
+{
+    uint32_t mask = 0;
+
+    for (size_t p = 0; p < l->nparts; p++) {
+        for (size_t i = 0; i < spec->nclk_fields && i < LINKER_MAX_SEGMENTS; i++) {
+            if (spec->clk_fields[i].field == l->parts[p])
+                mask |= 1u << i;
+        }
+    }
+    return mask;
+}
+
+struct linker_tokens *
+linker_tokens_new(const struct linker_input *in, const struct linker_model *m)
+{
+    const struct xl_spec *spec = in->spec;
+    struct linker_tokens *t = calloc(1, sizeof *t);
+    size_t total = 0;
+
+    if (t == NULL)
+        return NULL;
+    t->nstrong = m->nfeatures - m->nsegments;
+    t->start = calloc(in->nrec + 1, sizeof *t->start);
+    t->strong = calloc((in->nrec ? in->nrec : 1) * (t->nstrong ? t->nstrong : 1), sizeof *t->strong);
+    if (t->start == NULL || t->strong == NULL)
+        goto fail;
+    for (size_t i = 0; i < spec->nlevels; i++) {
+        const struct xl_spec_level *l = &spec->levels[i];
+        const struct linker_keyset *ks = &in->bylevel[l->number];
+        if (l->strong) {
+            for (size_t s = 0; s < t->nstrong; s++) {
+                if (m->f[m->nsegments + s].level_number != l->number)
+                    continue;
+                for (size_t j = 0; j < ks->n; j++)
+                    t->strong[(size_t)ks->k[j].rec * t->nstrong + s] = ks->k[j].t0 ? ks->k[j].t0 : 1;
+            }
+            continue;
+        }
+        for (size_t j = 0; j < ks->n; j++)
+            t->start[ks->k[j].rec + 1]++;
+        total += ks->n;
+    }
+    for (size_t r = 0; r < in->nrec; r++)
+        t->start[r + 1] += t->start[r];
+    t->tok = malloc((total ? total : 1) * sizeof *t->tok);
+    if (t->tok == NULL)
+        goto fail;
+    {
+        size_t *fill = malloc((in->nrec ? in->nrec : 1) * sizeof *fill);
+        if (fill == NULL)
+            goto fail;
+        memcpy(fill, t->start, in->nrec * sizeof *fill);
+        for (size_t i = 0; i < spec->nlevels; i++) {
+            const struct xl_spec_level *l = &spec->levels[i];
+            const struct linker_keyset *ks = &in->bylevel[l->number];
+            uint32_t segs = s_level_segs(spec, l);
+            if (l->strong)
+                continue;
+            for (size_t j = 0; j < ks->n; j++)
+                t->tok[fill[ks->k[j].rec]++] = (struct s_tok){ks->k[j].t0, segs, l->compare};
+        }
+        free(fill);
+    }
+    /* Each record's few tokens sorted, so two lists intersect in one merge. */
+    for (size_t r = 0; r < in->nrec; r++) {
+        for (size_t i = t->start[r] + 1; i < t->start[r + 1]; i++) {
+            struct s_tok v = t->tok[i];
+            size_t j = i;
+            while (j > t->start[r] && t->tok[j - 1].t0 > v.t0) {
+                t->tok[j] = t->tok[j - 1];
+                j--;
+            }
+            t->tok[j] = v;
+        }
+    }
+    return t;
+fail:
+    linker_tokens_free(&t);
+    return NULL;
+}
+
+void
+linker_tokens_free(struct linker_tokens **tp)
+{
+    if (tp == NULL || *tp == NULL)
+        return;
+    free((*tp)->start);
+    free((*tp)->tok);
+    free((*tp)->strong);
+    free(*tp);
+    *tp = NULL;
+}
+
+/* The segments covered by a match-key token both records carry; the
+ * strongest (lowest) level they share into *level, 0 when none. */
+static uint32_t
+s_shared(const struct linker_tokens *t, uint32_t a, uint32_t b, uint8_t *level)
+{
+    size_t i = t->start[a], ie = t->start[a + 1], j = t->start[b], je = t->start[b + 1];
+    uint32_t segs = 0;
+
+    *level = 0;
+    while (i < ie && j < je) {
+        if (t->tok[i].t0 < t->tok[j].t0) {
+            i++;
+        } else if (t->tok[i].t0 > t->tok[j].t0) {
+            j++;
+        } else {
+            segs |= t->tok[i].segs | t->tok[j].segs;
+            if (*level == 0 || t->tok[i].level < *level)
+                *level = t->tok[i].level;
+            i++;
+            j++;
+        }
+    }
+    return segs;
+}
+
+/* ---- comparison --------------------------------------------------------------------- */
+
+uint8_t
+linker_shared_level(const struct linker_model *m, const struct linker_tokens *tok, uint32_t a,
+                    uint32_t b)
+{
+    uint8_t level = 0;
+
+    for (size_t s = 0; s < tok->nstrong; s++) {
+        uint64_t u = tok->strong[(size_t)a * tok->nstrong + s],
+                 v = tok->strong[(size_t)b * tok->nstrong + s];
+        if (u != 0 && u == v)
+            return m->f[m->nsegments + s].level_number;
+    }
+    s_shared(tok, a, b, &level);
+    return level;
+}
+
+double
+linker_compare(const struct linker_model *m, const struct linker_input *in, const uint16_t *segpop,
+               const struct linker_tokens *tok, uint32_t a, uint32_t b, uint8_t *gamma)
+{
+    uint8_t level;
+    const uint64_t *x = in->clk + (size_t)a * in->clk_words, *y = in->clk + (size_t)b * in->clk_words;
+    const uint16_t *pa = segpop + (size_t)a * m->nsegments, *pb = segpop + (size_t)b * m->nsegments;
+    uint32_t c[LINKER_MAX_SEGMENTS], shared = tok != NULL ? s_shared(tok, a, b, &level) : 0;
+    uint64_t call = 0, sum = 0;
+
+    s_seg()(x, y, m, c);
+    for (size_t s = 0; s < m->nsegments; s++) {
+        double d;
+        call += c[s];
+        sum += (uint64_t)pa[s] + pb[s];
+        if (pa[s] < m->missing_pop[s] || pb[s] < m->missing_pop[s]) {
+            gamma[s] = LINKER_LEVEL_MISSING;
+            continue;
+        }
+        if (shared & (1u << s)) {
+            gamma[s] = LINKER_LEVEL_SAME;
+            continue;
+        }
+        d = 2.0 * c[s] / (double)(pa[s] + pb[s]);
+        gamma[s] = d >= m->cut[LINKER_LEVEL_SAME]    ? LINKER_LEVEL_SAME
+                   : d >= m->cut[LINKER_LEVEL_CLOSE] ? LINKER_LEVEL_CLOSE
+                   : d >= m->cut[LINKER_LEVEL_WEAK]  ? LINKER_LEVEL_WEAK
+                                                     : LINKER_LEVEL_DIFFERENT;
+    }
+    for (size_t s = 0; tok != NULL && s < tok->nstrong; s++) {
+        uint64_t u = tok->strong[(size_t)a * tok->nstrong + s],
+                 v = tok->strong[(size_t)b * tok->nstrong + s];
+        gamma[m->nsegments + s] = u == 0 || v == 0 ? LINKER_LEVEL_MISSING
+                                  : u == v         ? LINKER_LEVEL_SAME
+                                                   : LINKER_LEVEL_DIFFERENT;
+    }
+    return sum ? 2.0 * (double)call / (double)sum : 0.0;
+}
+
+double
+linker_weight(const struct linker_model *m, const uint8_t *gamma)
+{
+    double w = m->prior;
+
+    for (size_t f = 0; f < m->nfeatures; f++)
+        w += m->f[f].w[gamma[f]];
+    return w;
+}
+
+/* ---- estimation ------------------------------------------------------------------------ */
+
+static uint64_t
+s_splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void
+s_weights(struct linker_model *m)
+{
+    for (size_t f = 0; f < m->nfeatures; f++) {
+        struct linker_feature *x = &m->f[f];
+        x->w[LINKER_LEVEL_MISSING] = 0.0;
+        for (int l = 1; l < LINKER_LEVELS; l++) {
+            x->w[l] = log2((x->m[l] > S_FLOOR ? x->m[l] : S_FLOOR) /
+                           (x->u[l] > S_FLOOR ? x->u[l] : S_FLOOR));
+            /* A closer level never weighs less than a farther one. */
+            if (l > LINKER_LEVEL_DIFFERENT && x->w[l] < x->w[l - 1])
+                x->w[l] = x->w[l - 1];
+        }
+    }
+    m->prior = log2(m->lambda / (1.0 - m->lambda));
+}
+
+/* u: the level frequencies over random pairs of records. */
+static void
+s_estimate_u(struct linker_model *m, const struct linker_input *in, const uint16_t *segpop,
+             const struct linker_tokens *tok)
+{
+    double count[LINKER_MAX_FEATURES][LINKER_LEVELS];
+    uint8_t gamma[LINKER_MAX_FEATURES];
+    uint64_t seed = 0x75u, n = (uint64_t)in->nrec * (in->nrec - 1) / 2;
+
+    memset(count, 0, sizeof count);
+    m->u_pairs = n < S_U_PAIRS ? n : S_U_PAIRS;
+    for (uint64_t i = 0; i < m->u_pairs; i++) {
+        uint32_t a, b;
+        do {
+            a = (uint32_t)(s_splitmix(&seed) % in->nrec);
+            b = (uint32_t)(s_splitmix(&seed) % in->nrec);
+        } while (a == b);
+        linker_compare(m, in, segpop, tok, a, b, gamma);
+        for (size_t f = 0; f < m->nfeatures; f++)
+            count[f][gamma[f]] += 1.0;
+    }
+    for (size_t f = 0; f < m->nfeatures; f++) {
+        double total = 0.0;
+        for (int l = 1; l < LINKER_LEVELS; l++)
+            total += count[f][l];
+        for (int l = 1; l < LINKER_LEVELS; l++) {
+            /* A strong identifier has no weak or close level. */
+            int used = !m->f[f].strong || l == LINKER_LEVEL_DIFFERENT || l == LINKER_LEVEL_SAME;
+            m->f[f].u[l] = used ? (count[f][l] + 0.5) / (total + 2.5) : S_FLOOR;
+        }
+    }
+}
+
+/* The EM's match weight of a comparison vector: m against the non-matching
+ * candidates' own level frequencies uc, with the candidates' match share. */
+static double
+s_em_weight(const struct linker_model *m, double uc[][LINKER_LEVELS], double lambda,
+            const uint8_t *g)
+{
+    double w = log2(lambda / (1.0 - lambda));
+
+    for (size_t f = 0; f < m->nfeatures; f++) {
+        if (g[f] != LINKER_LEVEL_MISSING)
+            w += log2(fmax(m->f[f].m[g[f]], S_FLOOR) / fmax(uc[f][g[f]], S_FLOOR));
+    }
+    return w;
+}
+
+/* A pair whose strong identifiers settle it: 1 when they agree on one, 0
+ * when they differ (clustering never joins such a pair), -1 otherwise. These
+ * pairs anchor EM to the meaning "same child": without them, on data with
+ * many families, it can settle on "same household" instead. */
+static double
+s_anchor(const struct linker_model *m, const uint8_t *g)
+{
+    double p = -1.0;
+
+    for (size_t f = m->nsegments; f < m->nfeatures; f++) {
+        if (g[f] == LINKER_LEVEL_DIFFERENT)
+            p = 0.0;
+    }
+    return p;
+}
+
+/* EM's match class can settle on "same child at the same address": a child
+ * who moved is then a non-match, and m says addresses never differ. So each
+ * field's m is measured again among the pairs the other fields alone make
+ * near-certain matches, where the field's own value had no say. */
+#define S_LOO_ROUNDS 2
+#define S_LOO_SURE   0.99
+#define S_LOO_MIN    50
+
+static void
+s_leave_one_out(struct linker_model *m, const uint8_t *gammas, size_t n)
+{
+    size_t nf = m->nfeatures;
+    double sure = linker_prob_to_weight(S_LOO_SURE);
+
+    for (int round = 0; round < S_LOO_ROUNDS; round++) {
+        double cnt[LINKER_MAX_FEATURES][LINKER_LEVELS];
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *g = gammas + i * nf;
+            double w;
+            if (s_anchor(m, g) == 0.0)
+                continue;
+            w = linker_weight(m, g);
+            for (size_t f = 0; f < m->nsegments; f++) {
+                if (g[f] != LINKER_LEVEL_MISSING && w - m->f[f].w[g[f]] >= sure)
+                    cnt[f][g[f]] += 1.0;
+            }
+        }
+        for (size_t f = 0; f < m->nsegments; f++) {
+            double total = 0.0;
+            for (int l = 1; l < LINKER_LEVELS; l++)
+                total += cnt[f][l];
+            if (total < S_LOO_MIN)
+                continue;
+            for (int l = 1; l < LINKER_LEVELS; l++)
+                m->f[f].m[l] = fmax(cnt[f][l] / total, S_M_FLOOR);
+        }
+        s_weights(m);
+    }
+}
+
+int
+linker_model_estimate(struct linker_model *m, const struct linker_input *in,
+                      const uint16_t *segpop, const struct linker_tokens *tok,
+                      const uint8_t *gammas, size_t n, uint64_t ncandidates)
+{
+    size_t nf = m->nfeatures;
+    /* Candidates are not random pairs: blocking chose them for being alike,
+     * so the non-matches among them agree more often than u says. EM fits
+     * their own frequencies (uc) beside m; u from random pairs stays what the
+     * weights use, so a weight says how much likelier a level is for one
+     * child than for two children drawn at random. */
+    double uc[LINKER_MAX_FEATURES][LINKER_LEVELS], lambda = 0.1, pairs;
+
+    if (in->nrec >= 2)
+        s_estimate_u(m, in, segpop, tok);
+    /* Starting m: a match mostly agrees; EM moves it to what the data say. */
+    for (size_t f = 0; f < nf; f++) {
+        static const double start[LINKER_LEVELS] = {0, 0.05, 0.05, 0.1, 0.8};
+        static const double start_strong[LINKER_LEVELS] = {0, 0.05, S_FLOOR, S_FLOOR, 0.95};
+        memcpy(m->f[f].m, m->f[f].strong ? start_strong : start, sizeof start);
+        memcpy(uc[f], m->f[f].u, sizeof uc[f]);
+    }
+    m->em_pairs = n;
+    for (int it = 0; it < S_EM_ITERATIONS && n > 0; it++) {
+        double am[LINKER_MAX_FEATURES][LINKER_LEVELS], au[LINKER_MAX_FEATURES][LINKER_LEVELS];
+        double pm[LINKER_MAX_FEATURES], pu[LINKER_MAX_FEATURES], psum = 0.0, change = 0.0;
+        memset(am, 0, sizeof am);
+        memset(au, 0, sizeof au);
+        memset(pm, 0, sizeof pm);
+        memset(pu, 0, sizeof pu);
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *g = gammas + i * nf;
+            double p = s_anchor(m, g);
+            if (p < 0.0)
+                p = linker_weight_to_prob(s_em_weight(m, uc, lambda, g));
+            psum += p;
+            for (size_t f = 0; f < nf; f++) {
+                if (g[f] == LINKER_LEVEL_MISSING)
+                    continue;
+                am[f][g[f]] += p;
+                au[f][g[f]] += 1.0 - p;
+                pm[f] += p;
+                pu[f] += 1.0 - p;
+            }
+        }
+        for (size_t f = 0; f < nf; f++) {
+            for (int l = 1; l < LINKER_LEVELS; l++) {
+                int used = !m->f[f].strong || l == LINKER_LEVEL_DIFFERENT || l == LINKER_LEVEL_SAME;
+                double vm = !used ? S_FLOOR : pm[f] > 0 ? am[f][l] / pm[f] : m->f[f].m[l];
+                if (used && !m->f[f].strong && vm < S_M_FLOOR)
+                    vm = S_M_FLOOR;
+                double vu = !used ? S_FLOOR : pu[f] > 0 ? au[f][l] / pu[f] : uc[f][l];
+                change = fmax(change, fabs(vm - m->f[f].m[l]));
+                m->f[f].m[l] = vm;
+                uc[f][l] = vu;
+            }
+        }
+        change = fmax(change, fabs(psum / (double)n - lambda));
+        lambda = fmin(fmax(psum / (double)n, 1e-6), 0.999);
+        m->em_iterations = it + 1;
+        if (change < 1e-5)
+            break;
+    }
+    /* The prior: the expected number of matching pairs (the candidates' match
+     * share times their number) over all pairs of records. */
+    pairs = (double)in->nrec * ((double)in->nrec - 1.0) / 2.0;
+    m->lambda = pairs > 0 ? fmin(fmax(lambda * (double)ncandidates / pairs, 1e-12), 0.5) : 0.5;
+    m->candidate_share = lambda;
+    s_weights(m);
+    s_leave_one_out(m, gammas, n);
+    return 0;
+}

@@ -1,0 +1,102 @@
+/* The probabilistic model of a link run (Fellegi–Sunter).
+ *
+ * Two records are compared field by field: for each CLK field, the Dice score
+ * of the two records' segments falls in a similarity level (same, close, weak,
+ * different; missing when either record has no value); a match-key token the
+ * two share says the fields of its level are the same, whatever the segments
+ * say; a strong identifier (NHS number, UPN) agrees, disagrees or is missing.
+ * Each level of each field has m, the chance of that level when the records
+ * are the same child, and u, its chance when they are not. The pair's match
+ * weight is log2 of the prior odds plus log2(m/u) of each field's level; its
+ * match probability is 2^w / (1 + 2^w).
+ *
+ * m and u are estimated from the data at every run, as is done on plaintext:
+ * u from random pairs of records (almost all are different children), then m
+ * and the prior by expectation–maximisation over the candidate pairs, with u
+ * held fixed. Nothing is tuned to a data set. */
+#ifndef LINKER_MODEL_H
+#define LINKER_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "match.h"
+
+enum linker_level {
+    LINKER_LEVEL_MISSING = 0,
+    LINKER_LEVEL_DIFFERENT,
+    LINKER_LEVEL_WEAK,
+    LINKER_LEVEL_CLOSE,
+    LINKER_LEVEL_SAME,
+    LINKER_LEVELS
+};
+
+#define LINKER_MAX_SEGMENTS 17
+#define LINKER_MAX_STRONG   4
+#define LINKER_MAX_FEATURES (LINKER_MAX_SEGMENTS + LINKER_MAX_STRONG)
+
+struct linker_feature {
+    char name[32];
+    int strong;           /* a strong identifier: DIFFERENT, SAME or MISSING only */
+    unsigned first, end;  /* CLK fields: the segment's words [first, end) */
+    uint8_t level_number; /* strong identifiers: the match-key level */
+    double m[LINKER_LEVELS], u[LINKER_LEVELS];
+    double w[LINKER_LEVELS]; /* log2(m / u); 0 for MISSING */
+};
+
+struct linker_model {
+    struct linker_feature f[LINKER_MAX_FEATURES];
+    size_t nfeatures, nsegments; /* segments first, then strong identifiers */
+    double cut[LINKER_LEVELS];   /* Dice at or above cut[l] is level l (WEAK..SAME) */
+    double missing_pop[LINKER_MAX_SEGMENTS]; /* popcount below which a segment is empty */
+    double lambda;          /* chance that two records drawn at random match */
+    double prior;           /* log2(lambda / (1 - lambda)) */
+    double candidate_share; /* share of the candidate pairs that match, by EM */
+    uint64_t u_pairs, em_pairs;
+    int em_iterations;
+    double accept_weight, possible_weight; /* the thresholds as match weights */
+};
+
+/* Sets up the features for the input's specification (no estimates yet). */
+void linker_model_init(struct linker_model *m, const struct linker_input *in);
+
+/* Per record and segment, the popcount (nrec * nsegments), for linker_compare. */
+uint16_t *linker_segment_pops(const struct linker_model *m, const struct linker_input *in);
+
+/* The per-record token lists the comparison needs (match-key tokens sorted,
+ * with the fields each level covers). Built once per run. */
+struct linker_tokens;
+struct linker_tokens *linker_tokens_new(const struct linker_input *in, const struct linker_model *m);
+void linker_tokens_free(struct linker_tokens **t);
+
+/* The comparison vector of records a and b: one level per feature into gamma.
+ * Returns the Dice score of the whole filters (for ranking candidates). */
+double linker_compare(const struct linker_model *m, const struct linker_input *in,
+                      const uint16_t *segpop, const struct linker_tokens *tok, uint32_t a,
+                      uint32_t b, uint8_t *gamma);
+
+/* The level that names a link's evidence: a strong identifier's level when
+ * the two agree on it, else the strongest match-key level whose token both
+ * carry, else 0 (probabilistic evidence alone). */
+uint8_t linker_shared_level(const struct linker_model *m, const struct linker_tokens *tok,
+                            uint32_t a, uint32_t b);
+
+/* Match weight of a comparison vector. */
+double linker_weight(const struct linker_model *m, const uint8_t *gamma);
+
+/* Estimates u from random pairs, then m and the share of matches among the
+ * candidates by EM over the comparison vectors of a sample of the candidate
+ * pairs (gammas: n vectors of nfeatures bytes, drawn from ncandidates), and
+ * from that share the prior of two random records matching. */
+int linker_model_estimate(struct linker_model *m, const struct linker_input *in,
+                          const uint16_t *segpop, const struct linker_tokens *tok,
+                          const uint8_t *gammas, size_t n, uint64_t ncandidates);
+
+/* A match probability as a weight, and back. */
+double linker_prob_to_weight(double p);
+double linker_weight_to_prob(double w);
+
+/* Name of a level for reports ("same", "close", ...). */
+const char *linker_level_name(int level);
+
+#endif
