@@ -74,7 +74,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
-.PHONY: all check unit e2e asan fuzz bench demo format install clean help
+.PHONY: all check unit e2e asan fuzz bench bench-quality demo format install clean help
 
 demo: $(PROGS) $(BENCH_BINS)
 	@XL_BIN=$(BIN) XL_BUILD=$(BUILD) sh deploy/demo.sh
@@ -90,6 +90,7 @@ help:
 	@echo "make asan       the same under address+undefined sanitizers"
 	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
 	@echo "make bench      benchmarks that print figures"
+	@echo "make bench-quality  linkage quality alone (BENCH_SETS='febrl-*' picks sets)"
 	@echo "make demo       the whole service end to end, in demo-out/"
 	@echo "make format     clang-format every source file"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR="
@@ -219,6 +220,11 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libfuzz.a
 
 bench: $(PROGS) $(BENCH_BINS)
 	@XL_BIN=$(BIN) XL_BUILD=$(BUILD) sh bench/run.sh
+
+# The quality section of bench/run.sh alone, for work on matching: it needs
+# only these two programs, and takes seconds.
+bench-quality: $(BUILD)/bench/quality $(BUILD)/bench/gen_coalition
+	@XL_BIN=$(BIN) XL_BUILD=$(BUILD) BENCH_ONLY=quality sh bench/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
