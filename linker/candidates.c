@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "candidates.h"
+#include "dice.h"
 #include "xl/err.h"
 
 /* A key shared by at most this many records pairs all of them; above it, each
@@ -92,23 +93,62 @@ s_sort_u64(uint64_t *a, size_t n)
     return 0;
 }
 
-struct s_pairs {
-    uint64_t *p;
-    size_t n, cap;
+/* Each record's best candidates so far: at most `bound` partners with their
+ * Dice score in 1/65535, the lowest found by a scan (bounds are small). */
+struct s_lists {
+    const struct linker_input *in;
+    linker_and_count_fn kernel;
+    uint32_t *partner; /* [nrec * bound] */
+    uint16_t *score;
+    uint8_t *n;
+    size_t bound;
+    uint64_t raw, evicted;
 };
 
+/* Offers b to a's list; 1 when a keeps it. */
 static int
-s_push(struct s_pairs *ps, uint32_t a, uint32_t b)
+s_offer(struct s_lists *L, uint32_t a, uint32_t b, uint16_t sc)
 {
-    if (ps->n == ps->cap) {
-        size_t cap = ps->cap ? ps->cap * 2 : 1 << 16;
-        uint64_t *q = realloc(ps->p, cap * sizeof *q);
-        if (q == NULL)
-            return XL_ERR_NOMEM;
-        ps->p = q;
-        ps->cap = cap;
+    uint32_t *p = L->partner + (size_t)a * L->bound;
+    uint16_t *q = L->score + (size_t)a * L->bound;
+    size_t n = L->n[a], low = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == b)
+            return 1;
+        if (q[i] < q[low] || (q[i] == q[low] && p[i] > p[low]))
+            low = i;
     }
-    ps->p[ps->n++] = a < b ? (uint64_t)a << 32 | b : (uint64_t)b << 32 | a;
+    if (n < L->bound) {
+        p[n] = b;
+        q[n] = sc;
+        L->n[a] = (uint8_t)(n + 1);
+        return 1;
+    }
+    /* Full: the new one replaces the weakest when better (ties: the lower
+     * record index stays, so the result does not depend on arrival order). */
+    if (sc < q[low] || (sc == q[low] && b > p[low]))
+        return 0;
+    p[low] = b;
+    q[low] = sc;
+    L->evicted++;
+    return 1;
+}
+
+static int
+s_push(struct s_lists *L, uint32_t a, uint32_t b)
+{
+    const struct linker_input *in = L->in;
+    uint32_t c, sum;
+    uint16_t sc;
+
+    L->raw++;
+    c = L->kernel(in->clk + (size_t)a * in->clk_words, in->clk + (size_t)b * in->clk_words,
+                  in->clk_words);
+    sum = (uint32_t)in->pop[a] + in->pop[b];
+    sc = sum ? (uint16_t)((uint64_t)2 * c * 65535 / sum) : 0;
+    s_offer(L, a, b, sc);
+    s_offer(L, b, a, sc);
     return 0;
 }
 
@@ -127,7 +167,7 @@ s_sig_cmp(const void *x, const void *y)
 /* Pairs from keys sorted by token: all pairs in a small bucket, neighbours in
  * signature order in a large one. */
 static int
-s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_pairs *ps,
+s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_lists *ps,
        struct linker_candidates *out)
 {
     uint32_t *mem = NULL;
@@ -215,112 +255,58 @@ s_probes(const struct linker_model *m, int s, int t, uint64_t *seed, uint16_t *p
     }
 }
 
+/* The candidate pairs: those both records keep, each once, in order. */
 static int
-s_dice_cmp(const void *x, const void *y)
+s_collect(struct s_lists *L, size_t nrec, struct linker_candidates *out)
 {
-    const float *a = x, *b = y;
+    size_t cap = 0, n = 0;
+    uint64_t *pair = NULL;
+    uint32_t *deg = calloc(nrec ? nrec : 1, sizeof *deg);
 
-    return *a > *b ? -1 : *a < *b;
-}
-
-/* Keeps, for every record with more than bound pairs, its bound most alike;
- * a pair stays when both its records keep it. */
-static int
-s_bound(const struct linker_input *in, const uint16_t *segpop, const struct linker_model *m,
-        size_t bound, struct linker_candidates *out)
-{
-    size_t n = out->n, nrec = in->nrec;
-    uint32_t *deg = calloc(nrec + 1, sizeof *deg);
-    float *score = malloc((n ? n : 1) * sizeof *score), *tmp = NULL, *cut = NULL;
-    size_t *start = NULL, *fill = NULL, k = 0;
-    int rc = XL_ERR_NOMEM;
-
-    if (deg == NULL || score == NULL)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        deg[out->pair[i] >> 32]++;
-        deg[out->pair[i] & 0xffffffffu]++;
-    }
-    cut = malloc((nrec ? nrec : 1) * sizeof *cut);
-    if (cut == NULL)
-        goto out;
-    for (size_t r = 0; r < nrec; r++)
-        cut[r] = -1.0f;
-    {
-        int over = 0;
-        for (size_t r = 0; r < nrec && !over; r++)
-            over = deg[r] > bound;
-        if (!over) {
-            rc = 0;
-            goto stats;
+    if (deg == NULL)
+        return XL_ERR_NOMEM;
+    for (size_t a = 0; a < nrec; a++) {
+        const uint32_t *p = L->partner + a * L->bound;
+        for (size_t i = 0; i < L->n[a]; i++) {
+            uint32_t b = p[i];
+            const uint32_t *pb = L->partner + (size_t)b * L->bound;
+            int mutual = 0;
+            if (b <= a)
+                continue;
+            for (size_t j = 0; j < L->n[b] && !mutual; j++)
+                mutual = pb[j] == (uint32_t)a;
+            if (!mutual) {
+                out->bounded++;
+                continue;
+            }
+            if (n == cap) {
+                size_t ncap = cap ? 2 * cap : 1 << 16;
+                uint64_t *q = realloc(pair, ncap * sizeof *q);
+                if (q == NULL) {
+                    free(pair);
+                    free(deg);
+                    return XL_ERR_NOMEM;
+                }
+                pair = q;
+                cap = ncap;
+            }
+            pair[n++] = (uint64_t)a << 32 | b;
+            deg[a]++;
+            deg[b]++;
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t a = (uint32_t)(out->pair[i] >> 32), b = (uint32_t)out->pair[i];
-        size_t ns = m->nsegments;
-        uint64_t c = 0, s = 0;
-        const uint64_t *x = in->clk + (size_t)a * in->clk_words,
-                       *y = in->clk + (size_t)b * in->clk_words;
-        if (deg[a] <= bound && deg[b] <= bound) {
-            score[i] = 0.0f;
-            continue;
-        }
-        for (size_t w = 0; w < in->clk_words; w++)
-            c += (uint64_t)__builtin_popcountll(x[w] & y[w]);
-        for (size_t q = 0; q < ns; q++)
-            s += (uint64_t)segpop[(size_t)a * ns + q] + segpop[(size_t)b * ns + q];
-        score[i] = s ? (float)(2.0 * (double)c / (double)s) : 0.0f;
+    if (s_sort_u64(pair, n) != 0) {
+        free(pair);
+        free(deg);
+        return XL_ERR_NOMEM;
     }
-    /* Per over-full record, the score of its bound-th best pair. */
-    start = calloc(nrec + 1, sizeof *start);
-    fill = malloc((nrec ? nrec : 1) * sizeof *fill);
-    tmp = malloc((n > 0 ? 2 * n : 1) * sizeof *tmp);
-    if (start == NULL || fill == NULL || tmp == NULL)
-        goto out;
-    for (size_t r = 0; r < nrec; r++)
-        start[r + 1] = start[r] + (deg[r] > bound ? deg[r] : 0);
-    memcpy(fill, start, nrec * sizeof *fill);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t a = (uint32_t)(out->pair[i] >> 32), b = (uint32_t)out->pair[i];
-        if (deg[a] > bound)
-            tmp[fill[a]++] = score[i];
-        if (deg[b] > bound)
-            tmp[fill[b]++] = score[i];
-    }
-    for (size_t r = 0; r < nrec; r++) {
-        if (deg[r] <= bound)
-            continue;
-        qsort(tmp + start[r], deg[r], sizeof *tmp, s_dice_cmp);
-        cut[r] = tmp[start[r] + bound - 1];
-    }
-    /* Ties at the cut are kept (the bound is then exceeded by the ties alone). */
-    for (size_t i = 0; i < n; i++) {
-        uint32_t a = (uint32_t)(out->pair[i] >> 32), b = (uint32_t)out->pair[i];
-        if ((deg[a] > bound && score[i] < cut[a]) || (deg[b] > bound && score[i] < cut[b]))
-            continue;
-        out->pair[k++] = out->pair[i];
-    }
-    out->bounded = n - k;
-    out->n = k;
-    memset(deg, 0, (nrec + 1) * sizeof *deg);
-    for (size_t i = 0; i < out->n; i++) {
-        deg[out->pair[i] >> 32]++;
-        deg[out->pair[i] & 0xffffffffu]++;
-    }
-    rc = 0;
-stats:
-    out->max_per_record = 0;
+    out->pair = pair;
+    out->n = n;
     for (size_t r = 0; r < nrec; r++)
         out->max_per_record = deg[r] > out->max_per_record ? deg[r] : out->max_per_record;
-    out->mean_per_record = nrec ? 2.0 * (double)out->n / (double)nrec : 0.0;
-out:
+    out->mean_per_record = nrec ? 2.0 * (double)n / (double)nrec : 0.0;
     free(deg);
-    free(score);
-    free(cut);
-    free(start);
-    free(fill);
-    free(tmp);
-    return rc;
+    return 0;
 }
 
 int
@@ -328,22 +314,29 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
                        const uint16_t *segpop, size_t bound, struct linker_candidates *out)
 {
     const struct xl_spec *spec = in->spec;
-    struct s_pairs ps = {0};
+    struct s_lists L = {.in = in, .bound = bound > 255 ? 255 : bound};
     struct s_key *keys = NULL;
     uint64_t *sig = NULL, seed = 0x15aull;
     uint8_t plan[S_MAX_BANDS][2];
     uint16_t(*probe)[S_PROBES] = NULL;
-    size_t nkeys = 0, nb = s_band_plan(m, plan), cap;
+    size_t nkeys = 0, nb = s_band_plan(m, plan), cap = in->nrec > in->nblocks ? in->nrec : in->nblocks;
+    size_t nrec = in->nrec ? in->nrec : 1;
     int rc = XL_ERR_NOMEM;
 
     memset(out, 0, sizeof *out);
     out->bands = (unsigned)nb;
     out->rows = S_ROWS;
-    cap = in->nblocks + in->nkeys + in->nrec;
+    L.kernel = linker_dice_best(NULL);
+    for (size_t i = 0; i < spec->nlevels; i++)
+        cap = in->bylevel[spec->levels[i].number].n > cap ? in->bylevel[spec->levels[i].number].n : cap;
     keys = malloc((cap ? cap : 1) * sizeof *keys);
-    sig = malloc((in->nrec ? in->nrec : 1) * sizeof *sig);
+    sig = malloc(nrec * sizeof *sig);
     probe = malloc((nb * S_ROWS + 4) * sizeof *probe);
-    if (keys == NULL || sig == NULL || probe == NULL)
+    L.partner = malloc(nrec * L.bound * sizeof *L.partner);
+    L.score = malloc(nrec * L.bound * sizeof *L.score);
+    L.n = calloc(nrec, 1);
+    if (keys == NULL || sig == NULL || probe == NULL || L.partner == NULL || L.score == NULL ||
+        L.n == NULL)
         goto out;
     /* The probe sequences: fixed, so the same input gives the same pairs. */
     for (size_t b = 0; b < nb; b++) {
@@ -364,21 +357,23 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         sig[rec] = s;
     }
 
-    /* Keyed blocking keys and match-key tokens, in one sort. */
+    /* Keyed blocking keys, then each level's match-key tokens, then each LSH
+     * band: one sort at a time, so only one kind of key is held at once. */
     for (size_t i = 0; i < in->nblocks; i++)
-        keys[nkeys++] = (struct s_key){in->blocks[i].token, in->blocks[i].rec};
-    for (size_t i = 0; i < spec->nlevels; i++) {
-        const struct xl_spec_level *l = &spec->levels[i];
-        const struct linker_keyset *ks = &in->bylevel[l->number];
-        for (size_t j = 0; j < ks->n; j++)
-            keys[nkeys++] = (struct s_key){ks->k[j].t0, ks->k[j].rec};
-    }
-    out->keys += nkeys;
-    if (s_sort_keys(keys, nkeys) != 0 || s_emit(keys, nkeys, sig, &ps, out) != 0)
+        keys[i] = (struct s_key){in->blocks[i].token, in->blocks[i].rec};
+    out->keys += in->nblocks;
+    if (s_sort_keys(keys, in->nblocks) != 0 || s_emit(keys, in->nblocks, sig, &L, out) != 0)
         goto out;
-
-    /* One band at a time. A record whose segment is empty (only noise) takes
-     * no part in the bands of that segment. */
+    for (size_t i = 0; i < spec->nlevels; i++) {
+        const struct linker_keyset *ks = &in->bylevel[spec->levels[i].number];
+        for (size_t j = 0; j < ks->n; j++)
+            keys[j] = (struct s_key){ks->k[j].t0, ks->k[j].rec};
+        out->keys += ks->n;
+        if (s_sort_keys(keys, ks->n) != 0 || s_emit(keys, ks->n, sig, &L, out) != 0)
+            goto out;
+    }
+    /* A record whose segment is empty (only noise) takes no part in the bands
+     * of that segment. */
     for (size_t b = 0; b < nb; b++) {
         size_t ns = m->nsegments;
         nkeys = 0;
@@ -389,37 +384,24 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
                 segpop[rec * ns + plan[b][1]] < m->missing_pop[plan[b][1]])
                 continue;
             for (int r = 0; r < S_ROWS; r++)
-                h = s_mix(h ^ s_minhash(clk, probe[b * S_ROWS + (size_t)r]) << (8 * r));
+                h = s_mix(h ^ (uint64_t)s_minhash(clk, probe[b * S_ROWS + (size_t)r]) << (8 * r));
             keys[nkeys++] = (struct s_key){h, (uint32_t)rec};
         }
         out->keys += nkeys;
-        if (s_sort_keys(keys, nkeys) != 0 || s_emit(keys, nkeys, sig, &ps, out) != 0)
+        if (s_sort_keys(keys, nkeys) != 0 || s_emit(keys, nkeys, sig, &L, out) != 0)
             goto out;
     }
     free(keys);
     keys = NULL;
-
-    /* Distinct pairs, in order. */
-    out->raw_pairs = ps.n;
-    if (s_sort_u64(ps.p, ps.n) != 0)
-        goto out;
-    {
-        size_t k = 0;
-        for (size_t i = 0; i < ps.n; i++) {
-            if (i == 0 || ps.p[i] != ps.p[k - 1])
-                ps.p[k++] = ps.p[i];
-        }
-        ps.n = k;
-    }
-    out->pair = ps.p;
-    out->n = ps.n;
-    ps.p = NULL;
-    rc = s_bound(in, segpop, m, bound, out);
+    out->raw_pairs = L.raw;
+    rc = s_collect(&L, in->nrec, out);
 out:
-    free(ps.p);
     free(keys);
     free(sig);
     free(probe);
+    free(L.partner);
+    free(L.score);
+    free(L.n);
     if (rc != 0)
         linker_candidates_free(out);
     return rc;
