@@ -162,11 +162,14 @@ s_clk_key(struct s_parse *p, const char *name, const char *v)
         char fname[64], rest[2];
         unsigned k, bits;
         enum xl_field f;
-        if (sscanf(v, "%63s %u %u %1s", fname, &k, &bits, rest) != 3 || k == 0 || k > 64 ||
-            bits < 64 || bits % 64 != 0)
-            return xl_ini_fail(&p->ini, "field takes a field name, k (1-64) and the bits of its "
-                                        "segment (a multiple of 64), e.g. 'field = surname 10 256'");
-        if (s->clk_bits + bits > XL_CLK_MAX_BITS)
+        /* sscanf's %u takes "-64" as 2^32 - 64: no sign is let through. */
+        if (sscanf(v, "%63s %u %u %1s", fname, &k, &bits, rest) != 3 || strchr(v, '-') != NULL ||
+            k == 0 || k > 64 || bits < 64 || bits % 64 != 0)
+            return xl_ini_fail(&p->ini,
+                               "field takes a field name, k (1-64) and the bits of its "
+                               "segment (a multiple of 64), e.g. 'field = surname 10 256'");
+        /* Not clk_bits + bits, which a length near 2^32 wraps round to a small sum. */
+        if (bits > XL_CLK_MAX_BITS - s->clk_bits)
             return xl_ini_fail(&p->ini, "the CLK's segments add up to more than %d bits",
                                XL_CLK_MAX_BITS);
         if (xl_field_parse(fname, &f) != 0)
@@ -387,8 +390,8 @@ xl_spec_canonical(const struct xl_spec *s, char *buf, size_t len)
     S_PUT("clk bits=%u q=%u salt=%s xor_fold=%d flip=%.4f\n", s->clk_bits, s->clk_q,
           s->clk_salt < 0 ? "none" : s_fields[s->clk_salt], s->clk_xor_fold, s->clk_flip);
     for (size_t i = 0; i < s->nclk_fields; i++)
-        S_PUT("clk_field=%s k=%u bits=%u\n", s_fields[s->clk_fields[i].field],
-              s->clk_fields[i].k, s->clk_fields[i].bits);
+        S_PUT("clk_field=%s k=%u bits=%u\n", s_fields[s->clk_fields[i].field], s->clk_fields[i].k,
+              s->clk_fields[i].bits);
     for (size_t i = 0; i < s->nblocks; i++) {
         S_PUT("block=%zu fields=", i);
         for (size_t j = 0; j < s->blocks[i].nparts; j++)

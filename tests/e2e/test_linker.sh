@@ -117,7 +117,7 @@ expect_fail "an agent configured for another agency stops before sending" 'agenc
 check "a begin for another agency is DENIED by the linker" grep -q 'reply error 4' "$T_DIR/raw-other.out"
 check "and audited" grep -q '"event":"submission.refused".*"code":"DENIED"' "$C/linker/audit.jsonl"
 
-sed 's/^field = sex .*/field = sex 5/' "$C/wmp/linkage.spec" >"$C/wmp/other.spec"
+sed 's/^field = sex .*/field = sex 4 128/' "$C/wmp/linkage.spec" >"$C/wmp/other.spec"
 sed 's/^spec = .*/spec = other.spec/' "$C/wmp/agent.conf" >"$C/wmp/spec.conf"
 expect_fail "wrong specification refused, saying so" 'specification' "$A" submit -q -c "$C/wmp/spec.conf" "$T_DIR/data/police.csv"
 

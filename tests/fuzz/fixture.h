@@ -4,7 +4,7 @@
 #define FUZZ_FIXTURE_H
 /* clang-format off */
 /* linker-sign.pub: the linker's Ed25519 public key, Z85 */
-#define FIXTURE_SIGN_PUBLIC "ixzy&l+/\?jpfa!d8#+1F1N@5ygeS5R79]MMwDSx-"
+#define FIXTURE_SIGN_PUBLIC "e!c-SqlbDy+!!+.TqT$2{8Sdr&C%74k@J.{zb*Hh"
 /* wmp-agent.key: the agent key the bundles of corpus/bundle are sealed to */
 #define FIXTURE_AGENT_KEY \
     "# crosslink key file: secret, keep it mode 0600 and never send it\n" \
@@ -13,8 +13,8 @@
     "role: agent\n" \
     "agency: wmp\n" \
     "created: 2026-12-02\n" \
-    "public: Jlgw9oQJPMClN\?idMl.vin[mI<twMnH(DbdR2Q(^\n" \
-    "secret: birBBeQIJmUlUw3CN:DAA\?w+}]]AMVvSec>]]y6Y\n"
+    "public: [kx$<]^DzWMT[4#F.R1$R>l0HRIQgA=P/+E:sPa[\n" \
+    "secret: GtNSU]/y/]mBFB4A}MYrv)Plopw*KNL/eF$vRfpd\n"
 /* the coalition's linkage specification (deploy/examples/linkage.spec) */
 #define FIXTURE_SPEC_TEXT \
     "; crosslink linkage specification\n" \
@@ -94,21 +94,25 @@
     "name = surname_change\n" \
     "fields = first_name dob sex postcode\n" \
     "\n" \
-    "; Cryptographic long-term key (CLK): one Bloom filter per record over the q-grams\n" \
-    "; of these fields, each q-gram hashed with a keyed hash into k positions\n" \
-    "; (k per field: more for fields that tell people apart better).\n" \
+    "; Cryptographic long-term key (CLK): a Bloom filter per record over the q-grams\n" \
+    "; of these fields. Each field has a segment of its own (BITS, a multiple of 64),\n" \
+    "; so the linker can tell how alike two records are field by field; each q-gram\n" \
+    "; is hashed with a keyed hash into K positions of its field's segment.\n" \
+    ";   field = NAME K BITS\n" \
+    "; Segments are sized so that a typical value sets about a third of its bits.\n" \
     "[clk]\n" \
-    "bits = 1024\n" \
     "q = 2\n" \
-    "field = first_name 20\n" \
-    "field = surname 20\n" \
-    "; the date of birth weighs most: families share surnames and postcodes, and\n" \
-    "; common names recur, so a near-identical name alone must not carry a link\n" \
-    "field = dob 35\n" \
-    "field = sex 4\n" \
-    "field = postcode 15\n" \
-    "; hardening: salt every q-gram with a stable field (none, or e.g. yob), and/or\n" \
-    "; fold the filter in half with XOR (halves its size)\n" \
+    "field = first_name 12 256\n" \
+    "field = surname 12 256\n" \
+    "field = dob 10 256\n" \
+    "field = sex 4 64\n" \
+    "field = postcode 10 192\n" \
+    "; hardening against frequency attacks on single segments: every bit of a\n" \
+    "; record's filter is flipped with this probability (keyed, fixed per record),\n" \
+    "; so two records of one name never carry the same segment\n" \
+    "flip = 0.02\n" \
+    "; further hardening: salt every q-gram with a stable field (none, or e.g. yob),\n" \
+    "; and/or fold each segment in half with XOR (halves its size)\n" \
     "salt = none\n" \
     "xor_fold = no\n" \
     "\n" \
@@ -130,9 +134,9 @@
 #define FIXTURE_AGENCY "wmp"
 #define FIXTURE_DATASET "youth-justice"
 #define FIXTURE_RECORDS 3u
-#define FIXTURE_CONTENT "054f6938edcaf2613f5fdfaffb2ea61b7fdeb7f92fe623eb880236029d6a0835"
+#define FIXTURE_CONTENT "561067cd2a7515c7aa417e16bc97e26def1167d8c81e3da34849b4e621958025"
 #define FIXTURE_EPOCH 1u
-#define FIXTURE_SPEC "a5bcc5ee6d3329c13809973488fdeb92429f74f3802a9f4ead6a3e9fe8190c0e"
-#define FIXTURE_SUBMISSION "12cda5d5638af47629f7c35c35527f8c"
+#define FIXTURE_SPEC "277cb66f9cf71874ce9977565431687457d4c673a2f2a195a403e8149d05b416"
+#define FIXTURE_SUBMISSION "fa005ede924ded5d084b5ce93105fa7b"
 /* clang-format on */
 #endif

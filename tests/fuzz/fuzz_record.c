@@ -16,7 +16,7 @@ static const char s_spec[] = "[spec]\nname = fuzz\n"
                              "[level 2]\nfields = first_name surname dob\n"
                              "[level 3]\nfields = first_name surname dob\nvariant = names_swapped\n"
                              "compare = 2\n"
-                             "[clk]\nbits = 128\nfield = surname 4\n"
+                             "[clk]\nfield = surname 4 128\n"
                              "[blocking]\nkey = yob\n";
 
 int

@@ -1,10 +1,35 @@
 /* libFuzzer target: the linkage-specification parser never crashes, and what it
- * accepts has a canonical form that parses to the same fingerprint. */
+ * accepts has a canonical form, and a CLK the encoder can fill: segments one
+ * after another from bit 0, each a multiple of 64 bits (128 when folded), adding
+ * up to the CLK's length, at most XL_CLK_MAX_BITS. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "xl/spec.h"
+
+static void
+s_check_clk(const struct xl_spec *s)
+{
+    unsigned at = 0, sent = 0, unit = s->clk_xor_fold ? 128 : 64, first, nbits;
+
+    if (s->nclk_fields == 0 || s->nclk_fields > XL_F_COUNT || s->clk_bits > XL_CLK_MAX_BITS ||
+        !(s->clk_flip >= 0.0 && s->clk_flip <= 0.25))
+        abort();
+    for (size_t i = 0; i < s->nclk_fields; i++) {
+        const struct xl_spec_clk_field *f = &s->clk_fields[i];
+        if (f->bits == 0 || f->bits % unit != 0 || f->offset != at ||
+            f->bits > XL_CLK_MAX_BITS - at || f->k == 0 || f->k > 64)
+            abort();
+        at += f->bits;
+        xl_spec_clk_segment(s, i, &first, &nbits);
+        if (first != sent || nbits % 64 != 0)
+            abort();
+        sent += nbits;
+    }
+    if (at != s->clk_bits || sent != 8 * xl_spec_clk_bytes(s))
+        abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,6 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (xl_spec_parse(text, "fuzz.spec", &s, err, sizeof err) == 0) {
         if (xl_spec_canonical(s, canon, sizeof canon) < 0)
             abort();
+        s_check_clk(s);
         free(s);
     }
     free(text);

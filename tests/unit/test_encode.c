@@ -284,7 +284,7 @@ test_spec_fingerprint(void **state)
         fail_msg("fingerprint differs from encode.txt; canonical text:\n%s", canon);
     xl_sha256(canon, (size_t)n, h);
     assert_memory_equal(h, want, sizeof want);
-    assert_string_equal(s_env.spec->name, "vectors-v1");
+    assert_string_equal(s_env.spec->name, "vectors-v2");
     assert_int_equal(s_env.spec->nlevels, 11);
     /* Sorted by number although [level 12] comes before [level 10] in the file. */
     assert_int_equal(s_env.spec->levels[9].number, 10);
@@ -430,7 +430,8 @@ test_local_ref_scope(void **state)
     b = s_encode(other, &p);
     assert_memory_not_equal(a->rec.local_ref.data, b->rec.local_ref.data, AGENT_REF_BYTES);
     /* Tokens, CLK and blocking keys are the agency's business no more than the
-     * person's: the same person gives the same ones at every agency. */
+     * person's: the same person gives the same ones at every agency (the CLK
+     * only without flip noise, which is drawn per record: test_flip_noise). */
     assert_int_equal(a->rec.n_keys, b->rec.n_keys);
     for (size_t i = 0; i < a->rec.n_keys; i++)
         assert_memory_equal(a->rec.keys[i]->token.data, b->rec.keys[i]->token.data, XL_TOKEN_BYTES);
@@ -461,58 +462,184 @@ test_qgram_hash(void **state)
     assert_true(n > 0);
 }
 
+/* The clk_set record called name. */
+static const struct tu_vec *
+s_clk_set(const char *name)
+{
+    for (size_t i = 0; i < s_env.nv; i++) {
+        if (s_is(&s_env.v[i], "clk_set") && strcmp(s_get(&s_env.v[i], "set"), name) == 0)
+            return &s_env.v[i];
+    }
+    fail_msg("encode.txt: no clk_set '%s'", name);
+    return NULL;
+}
+
+/* The spec file with [clk] as the clk_set record gives it: each field line's
+ * BITS, q, salt, xor_fold and flip replaced. Its fingerprint must be the
+ * record's spec_fp, the canonical text being computed independently too. */
+static struct xl_spec *
+s_clk_set_spec(const struct tu_vec *set)
+{
+    const struct xl_spec *base = s_env.spec;
+    const char *from[4 + XL_F_COUNT], *to[4 + XL_F_COUNT], *seg = s_get(set, "segments");
+    char lines[2][4 + XL_F_COUNT][96], *text, *end;
+    uint8_t want[XL_HASH_BYTES];
+    struct xl_spec *spec;
+    size_t n = 0;
+    unsigned total = 0;
+
+    snprintf(lines[0][n], sizeof lines[0][n], "\nq = %u\n", base->clk_q);
+    snprintf(lines[1][n++], sizeof lines[1][0], "\nq = %s\n", s_get(set, "q"));
+    snprintf(lines[0][n], sizeof lines[0][n], "\nsalt = none\n");
+    snprintf(lines[1][n++], sizeof lines[1][0], "\nsalt = %s\n", s_get(set, "salt"));
+    snprintf(lines[0][n], sizeof lines[0][n], "\nxor_fold = no\n");
+    snprintf(lines[1][n++], sizeof lines[1][0], "\nxor_fold = %s\n", s_get(set, "xor_fold"));
+    snprintf(lines[0][n], sizeof lines[0][n], "\nflip = 0\n");
+    snprintf(lines[1][n++], sizeof lines[1][0], "\nflip = %s\n", s_get(set, "flip"));
+    for (size_t f = 0; f < base->nclk_fields; f++) {
+        const struct xl_spec_clk_field *cf = &base->clk_fields[f];
+        unsigned long bits = strtoul(seg, &end, 10);
+        if (end == seg)
+            fail_msg("encode.txt:%d: fewer segments than [clk] fields", set->line);
+        seg = end;
+        total += (unsigned)bits;
+        snprintf(lines[0][n], sizeof lines[0][n], "\nfield = %s %u %u\n", xl_field_name(cf->field),
+                 cf->k, cf->bits);
+        snprintf(lines[1][n++], sizeof lines[1][0], "\nfield = %s %u %lu\n",
+                 xl_field_name(cf->field), cf->k, bits);
+    }
+    assert_int_equal(*seg, '\0');
+    for (size_t i = 0; i < n; i++) {
+        from[i] = lines[0][i];
+        to[i] = lines[1][i];
+    }
+    text = s_spec_variant(from, to, n);
+    spec = s_parse_spec(text);
+    free(text);
+    assert_int_equal(spec->clk_bits, total);
+    s_hex(set, "spec_fp", want, sizeof want);
+    if (memcmp(spec->fingerprint, want, sizeof want) != 0)
+        fail_msg("clk_set %s: fingerprint differs from encode.txt:%d", s_get(set, "set"),
+                 set->line);
+    return spec;
+}
+
+/* Checks a CLK vector: agent_encode_clk and agent_encode both give it, and
+ * nothing is written past its end. */
+static void
+s_check_clk(struct agent_encoder *e, const struct xl_spec *spec, const struct agent_person *p,
+            const struct tu_vec *v)
+{
+    uint8_t want[XL_CLK_MAX_BITS / 8], got[XL_CLK_MAX_BITS / 8 + 1];
+    struct agent_encoded *o;
+    size_t len;
+
+    assert_int_equal(tu_vec_hex(v, "clk", want, sizeof want, &len), 0);
+    assert_int_equal(len, xl_spec_clk_bytes(spec));
+    memset(got, 0xa5, sizeof got);
+    agent_encode_clk(e, p, got);
+    if (memcmp(got, want, len) != 0)
+        fail_msg("CLK of %s differs from encode.txt:%d", s_get(v, "person"), v->line);
+    assert_int_equal(got[len], 0xa5); /* nothing written past the filter */
+    o = s_encode(e, p);
+    assert_int_equal(o->rec.clk.len, len);
+    assert_memory_equal(o->rec.clk.data, want, len);
+    free(o);
+}
+
 static void
 test_clk(void **state)
 {
-    static const char *const from[] = {"\nbits = 1024\n", "\nq = 2\n", "\nsalt = none\n",
-                                       "\nxor_fold = no\n"};
-    size_t n = 0;
+    size_t n = 0, nsets = 0;
+    int flip = 0, noflip = 0, fold = 0, odd = 0;
 
     for (size_t i = 0; i < s_env.nv; i++) {
-        const struct tu_vec *v = &s_env.v[i];
-        const char *to[4];
-        char bits[32], q[32], salt[64], fold[32], *text;
-        uint8_t want[XL_CLK_MAX_BITS / 8], got[XL_CLK_MAX_BITS / 8];
+        const struct tu_vec *set = &s_env.v[i];
         struct xl_spec *spec;
         struct agent_encoder *e;
-        struct agent_encoded *o;
-        struct agent_person p;
-        size_t len;
-        if (!s_is(v, "clk"))
+        if (!s_is(set, "clk_set"))
             continue;
-        snprintf(bits, sizeof bits, "\nbits = %s\n", s_get(v, "bits"));
-        snprintf(q, sizeof q, "\nq = %s\n", s_get(v, "q"));
-        snprintf(salt, sizeof salt, "\nsalt = %s\n", s_get(v, "salt"));
-        snprintf(fold, sizeof fold, "\nxor_fold = %s\n", s_get(v, "xor_fold"));
-        to[0] = bits;
-        to[1] = q;
-        to[2] = salt;
-        to[3] = fold;
-        text = s_spec_variant(from, to, 4);
-        spec = s_parse_spec(text);
-        assert_int_equal(spec->clk_bits, s_uint(v, "bits"));
+        spec = s_clk_set_spec(set);
         e = s_encoder(spec, s_env.agency);
-        s_person(s_get(v, "person"), &p);
-        assert_int_equal(tu_vec_hex(v, "clk", want, sizeof want, &len), 0);
-        assert_int_equal(len, xl_spec_clk_bytes(spec));
-
-        memset(got, 0xa5, sizeof got);
-        agent_encode_clk(e, &p, got);
-        if (memcmp(got, want, len) != 0)
-            fail_msg("CLK of %s differs from encode.txt:%d", s_get(v, "person"), v->line);
-        assert_int_equal(got[len], 0xa5); /* nothing written past the filter */
-        o = s_encode(e, &p);
-        assert_int_equal(o->rec.clk.len, len);
-        assert_memory_equal(o->rec.clk.data, want, len);
-
-        free(o);
-        agent_person_wipe(&p);
+        for (size_t j = 0; j < s_env.nv; j++) {
+            const struct tu_vec *v = &s_env.v[j];
+            struct agent_person p;
+            if (!s_is(v, "clk") || strcmp(s_get(v, "set"), s_get(set, "set")) != 0)
+                continue;
+            s_person(s_get(v, "person"), &p);
+            s_check_clk(e, spec, &p, v);
+            agent_person_wipe(&p);
+            n++;
+        }
+        /* What the sets must go on covering, so the vectors pin it. */
+        flip |= spec->clk_flip > 0;
+        noflip |= spec->clk_flip == 0;
+        fold |= spec->clk_xor_fold;
+        for (size_t f = 0; f < spec->nclk_fields; f++)
+            odd |= (spec->clk_fields[f].bits & (spec->clk_fields[f].bits - 1)) != 0;
         agent_encoder_destroy(&e);
         free(spec);
-        free(text);
+        nsets++;
+    }
+    assert_true(nsets >= 5);
+    assert_true(n >= 5 * nsets);
+    assert_true(flip && noflip && fold && odd);
+    /* The spec file's own set is the one the other tests encode with. */
+    {
+        struct xl_spec *spec = s_clk_set_spec(s_clk_set("spec"));
+        assert_memory_equal(spec->fingerprint, s_env.spec->fingerprint, XL_HASH_BYTES);
+        free(spec);
+    }
+}
+
+/* The flip noise alone, on a record with nothing but its source id: the seed
+ * is SipHash of "flip" || local_ref under the Bloom subkey, and the noise is
+ * the record's (the same at every encoding, different at another agency). */
+static void
+test_flip_noise(void **state)
+{
+    uint8_t bloom[XL_KEY_BYTES], in[64], want[8], got[8];
+    size_t n = 0, len;
+
+    s_hex(s_only("keys"), "bloom_key", bloom, sizeof bloom);
+    for (size_t i = 0; i < s_env.nv; i++) {
+        const struct tu_vec *v = &s_env.v[i];
+        struct agent_person p, nobody;
+        struct agent_encoder *e, *other;
+        struct agent_encoded *a, *b;
+        struct xl_spec *spec;
+        if (!s_is(v, "flip"))
+            continue;
+        spec = s_clk_set_spec(s_clk_set(s_get(v, "set")));
+        assert_true(spec->clk_flip > 0);
+        e = s_encoder(spec, s_env.agency);
+        s_person(s_get(v, "person"), &p);
+        memset(&nobody, 0, sizeof nobody);
+        strcpy(nobody.source_id, p.source_id);
+
+        a = s_encode(e, &nobody);
+        assert_int_equal(tu_vec_hex(v, "input", in, sizeof in, &len), 0);
+        assert_int_equal(len, 4 + AGENT_REF_BYTES);
+        assert_memory_equal(in, "flip", 4);
+        assert_memory_equal(in + 4, a->rec.local_ref.data, AGENT_REF_BYTES);
+        s_hex(v, "seed", want, sizeof want);
+        assert_int_equal(crypto_shorthash_siphash24(got, in, len, bloom), 0);
+        assert_memory_equal(got, want, sizeof want);
+        s_check_clk(e, spec, &nobody, v);
+
+        /* Another agency's record of the same source id draws other noise. */
+        other = s_encoder(spec, "health");
+        b = s_encode(other, &nobody);
+        assert_memory_not_equal(a->rec.clk.data, b->rec.clk.data, a->rec.clk.len);
+        free(a);
+        free(b);
+        agent_encoder_destroy(&other);
+        agent_encoder_destroy(&e);
+        agent_person_wipe(&p);
+        free(spec);
         n++;
     }
-    assert_true(n >= 16);
+    assert_true(n > 0);
 }
 
 /* ---- behaviour ------------------------------------------------------------------ */
@@ -890,6 +1017,7 @@ main(void)
         cmocka_unit_test(test_local_ref_scope),
         cmocka_unit_test(test_qgram_hash),
         cmocka_unit_test(test_clk),
+        cmocka_unit_test(test_flip_noise),
         cmocka_unit_test(test_missing_inputs),
         cmocka_unit_test(test_variants_meet),
         cmocka_unit_test(test_payload),

@@ -19,7 +19,7 @@ static const char *s_spec_text =
     "[level 1]\nname = nhs\nfields = nhs_number\nstrong = yes\n"
     "[level 3]\nfields = first_name surname dob\n"
     "[level 6]\nfields = first_name surname dob\nvariant = names_swapped\ncompare = 3\n"
-    "[clk]\nbits = 1024\nq = 2\nfield = surname 20\n"
+    "[clk]\nq = 2\nfield = surname 20 1024\n"
     "[blocking]\nkey = yob\n"
     "[thresholds]\naccept = 0.8\npossible = 0.7\n";
 

@@ -1,7 +1,8 @@
 /* Unit tests for common/spec.c: the example specification parses; the
  * fingerprint ignores layout (comments, spacing, key and section order) and
- * thresholds but follows every change of what agents produce; errors name the
- * file, the line where there is one, and the reason. */
+ * thresholds but follows every change of what agents produce; the CLK's
+ * segments are laid out in file order, folded in place; errors name the file,
+ * the line where there is one, and the reason. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,16 +90,24 @@ test_example_loads(void **state)
     assert_int_equal(l->parts[3], XL_F_POSTCODE);
     assert_null(xl_spec_level(s, 10));
 
+    /* Segments of 256, 256, 256, 64 and 192 bits, in file order. */
     assert_int_equal(s->clk_bits, 1024);
     assert_int_equal(s->clk_q, 2);
     assert_int_equal(s->clk_salt, -1);
     assert_int_equal(s->clk_xor_fold, 0);
+    assert_true(s->clk_flip > 0.0199 && s->clk_flip < 0.0201);
     assert_int_equal(xl_spec_clk_bytes(s), 128);
     assert_int_equal(s->nclk_fields, 5);
     assert_int_equal(s->clk_fields[0].field, XL_F_FIRST_NAME);
-    assert_int_equal(s->clk_fields[0].k, 20);
+    assert_int_equal(s->clk_fields[0].k, 12);
+    assert_int_equal(s->clk_fields[0].bits, 256);
+    assert_int_equal(s->clk_fields[0].offset, 0);
+    assert_int_equal(s->clk_fields[3].field, XL_F_SEX);
+    assert_int_equal(s->clk_fields[3].offset, 768);
     assert_int_equal(s->clk_fields[4].field, XL_F_POSTCODE);
-    assert_int_equal(s->clk_fields[4].k, 15);
+    assert_int_equal(s->clk_fields[4].k, 10);
+    assert_int_equal(s->clk_fields[4].bits, 192);
+    assert_int_equal(s->clk_fields[4].offset, 832);
     assert_int_equal(s->nblocks, 5);
     assert_int_equal(s->blocks[3].nparts, 2);
     assert_int_equal(s->blocks[3].parts[0], XL_F_SECTOR);
@@ -114,6 +123,9 @@ test_example_loads(void **state)
     assert_memory_equal(h, s->fingerprint, sizeof h);
     assert_null(strstr(canon, "0.8"));
     assert_non_null(strstr(canon, "name=coalition-v1\n"));
+    assert_int_equal(strncmp(canon, "crosslink-spec 2\n", 17), 0);
+    assert_non_null(strstr(canon, "\nclk bits=1024 q=2 salt=none xor_fold=0 flip=0.0200\n"));
+    assert_non_null(strstr(canon, "\nclk_field=postcode k=10 bits=192\n"));
     /* Too small a buffer is an error, not a silently shorter text. */
     assert_int_equal(xl_spec_canonical(s, canon, (size_t)n), XL_ERR_INVALID);
     assert_int_equal(xl_spec_canonical(s, canon, (size_t)n + 1), n);
@@ -169,10 +181,10 @@ static const char s_base[] = "[spec]\n"
                              "[level 9]\n"
                              "fields = first_name dob sex\n"
                              "[clk]\n"
-                             "bits = 1024\n"
                              "q = 2\n"
-                             "field = first_name 20\n"
-                             "field = surname 20\n"
+                             "field = first_name 20 256\n"
+                             "field = surname 20 256\n"
+                             "flip = 0.02\n"
                              "salt = none\n"
                              "xor_fold = no\n"
                              "[blocking]\n"
@@ -208,10 +220,10 @@ static const char *const s_same[] = {
     "[level 9]\n"
     "fields = first_name dob sex ; no name given\n"
     "[clk]\n"
-    "bits = 1024\n"
     "q = 2\n"
-    "field = first_name 20\n"
-    "field = surname 20\n"
+    "field = first_name  20\t256\n"
+    "field = surname 20 256 ; bits of its segment\n"
+    "flip = 0.020\n"
     "salt = none\n"
     "xor_fold = no\n"
     "[blocking]\n"
@@ -221,7 +233,8 @@ static const char *const s_same[] = {
     "accept = 0.8\n"
     "possible = 0.7\n",
     /* keys reordered within sections, sections reordered, defaults written out
-     * (q 2, salt none, xor_fold no, level 4 compares with itself, strong no) */
+     * (salt none, xor_fold no, level 4 compares with itself, strong no) or left
+     * out (q 2), flip written otherwise */
     "[thresholds]\n"
     "possible = 0.7\n"
     "accept = 0.8\n"
@@ -238,9 +251,9 @@ static const char *const s_same[] = {
     "name = swapped\n"
     "[clk]\n"
     "xor_fold = no\n"
-    "field = first_name 20\n"
-    "field = surname 20\n"
-    "bits = 1024\n"
+    "flip = 2e-2\n"
+    "field = first_name 20 256\n"
+    "field = surname 20 256\n"
     "[level 4]\n"
     "fields = first_name surname dob\n"
     "name = name_dob\n"
@@ -260,7 +273,7 @@ static const char *const s_same[] = {
     "[level 6]\nname = swapped\nfields = first_name surname dob\nvariant = names_swapped\n"
     "compare = 4\n"
     "[level 9]\nfields = first_name dob sex\n"
-    "[clk]\nbits = 1024\nq = 2\nfield = first_name 20\nfield = surname 20\n"
+    "[clk]\nq = 2\nfield = first_name 20 256\nfield = surname 20 256\nflip = 0.02\n"
     "[blocking]\nkey = surname_phonetic yob\nkey = first_initial dob\n"
     "[thresholds]\naccept = 0.95\npossible = 0.5\n",
     "[spec]\nname = t1\nnicknames = yes\n"
@@ -269,7 +282,7 @@ static const char *const s_same[] = {
     "[level 6]\nname = swapped\nfields = first_name surname dob\nvariant = names_swapped\n"
     "compare = 4\n"
     "[level 9]\nfields = first_name dob sex\n"
-    "[clk]\nbits = 1024\nq = 2\nfield = first_name 20\nfield = surname 20\n"
+    "[clk]\nq = 2\nfield = first_name 20 256\nfield = surname 20 256\nflip = 0.02\n"
     "[blocking]\nkey = surname_phonetic yob\nkey = first_initial dob\n",
 };
 
@@ -359,11 +372,16 @@ test_fingerprint_changes(void **state)
                                           "strong = no\nvariant = dob_transposed\n"},
         {"strong = yes\n", "strong = no\n"},
         {"variant = names_swapped\n", "variant = none\n"},
-        {"bits = 1024\n", "bits = 2048\n"},
-        {"bits = 1024\n", "bits = 64\n"},
         {"q = 2\n", "q = 3\n"},
-        {"field = first_name 20\n", "field = first_name 21\n"},
-        {"field = surname 20\n", "field = surname 20\nfield = dob 10\n"},
+        {"field = first_name 20 256\n", "field = first_name 21 256\n"},
+        {"field = first_name 20 256\n", "field = first_name 20 512\n"}, /* a segment's size */
+        {"field = surname 20 256\n", "field = surname 20 192\n"},
+        {"field = surname 20 256\n", "field = surname 20 256\nfield = dob 10 128\n"},
+        {"field = first_name 20 256\nfield = surname 20 256\n", /* the segments' order */
+         "field = surname 20 256\nfield = first_name 20 256\n"},
+        {"flip = 0.02\n", "flip = 0.03\n"},
+        {"flip = 0.02\n", "flip = 0.0201\n"},
+        {"flip = 0.02\n", "flip = 0\n"},
         {"salt = none\n", "salt = yob\n"},
         {"xor_fold = no\n", "xor_fold = yes\n"},
         {"key = surname_phonetic yob\n", "key = surname_phonetic dob\n"},
@@ -388,6 +406,121 @@ test_fingerprint_changes(void **state)
 #undef S_NEDITS
 }
 
+/* ---- the CLK's segments ---------------------------------------------------------- */
+
+/* A specification whose [clk] is the given text (the rest fixed). */
+static struct xl_spec *
+s_clk(const char *clk)
+{
+    char text[1024];
+    int n = snprintf(text, sizeof text,
+                     "[spec]\nname = t1\n[level 1]\nfields = nhs_number\n[clk]\n%s"
+                     "[blocking]\nkey = yob\n",
+                     clk);
+
+    assert_true(n > 0 && (size_t)n < sizeof text);
+    return s_parse(text);
+}
+
+/* Segments are laid out in file order; as sent, folding halves each one in place. */
+static void
+test_clk_segments(void **state)
+{
+    static const unsigned plain[][2] = {{0, 256}, {256, 64}, {320, 192}, {512, 128}};
+    static const unsigned folded[][2] = {{0, 128}, {128, 64}, {192, 192}, {384, 64}};
+    struct xl_spec *s;
+    unsigned first, nbits;
+
+    s = s_clk("field = surname 10 256\nfield = sex 4 64\nfield = dob 8 192\n"
+              "field = postcode 6 128\n");
+    assert_int_equal(s->nclk_fields, 4);
+    assert_int_equal(s->clk_bits, 640);
+    assert_int_equal(xl_spec_clk_bytes(s), 80);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(s->clk_fields[i].offset, plain[i][0]);
+        assert_int_equal(s->clk_fields[i].bits, plain[i][1]);
+        xl_spec_clk_segment(s, i, &first, &nbits);
+        assert_int_equal(first, plain[i][0]);
+        assert_int_equal(nbits, plain[i][1]);
+    }
+    assert_int_equal(s->clk_fields[2].field, XL_F_DOB);
+    assert_int_equal(s->clk_fields[2].k, 8);
+    free(s);
+
+    s = s_clk("xor_fold = yes\nfield = surname 10 256\nfield = sex 4 128\n"
+              "field = dob 8 384\nfield = postcode 6 128\n");
+    assert_int_equal(s->clk_bits, 896); /* before folding */
+    assert_int_equal(xl_spec_clk_bytes(s), 56);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(s->clk_fields[i].bits, 2 * folded[i][1]);
+        assert_int_equal(s->clk_fields[i].offset, 2 * folded[i][0]);
+        xl_spec_clk_segment(s, i, &first, &nbits);
+        assert_int_equal(first, folded[i][0]);
+        assert_int_equal(nbits, folded[i][1]);
+    }
+    free(s);
+
+    /* The largest CLK: 4096 bits in all, in one segment or several. */
+    s = s_clk("field = surname 10 4096\n");
+    assert_int_equal(s->clk_bits, XL_CLK_MAX_BITS);
+    assert_int_equal(xl_spec_clk_bytes(s), XL_CLK_MAX_BITS / 8);
+    free(s);
+    s = s_clk("field = surname 10 2048\nfield = first_name 10 1984\nfield = dob 8 64\n");
+    assert_int_equal(s->clk_bits, XL_CLK_MAX_BITS);
+    free(s);
+}
+
+/* flip is kept to four decimals, so how it is written does not matter. */
+static void
+test_clk_flip(void **state)
+{
+    static const struct {
+        const char *written;
+        double kept;
+    } flips[] = {{"0", 0.0},          {"0.0", 0.0},        {"0.00004", 0.0},
+                 {"0.00005", 0.0001}, {"0.01234", 0.0123}, {"0.02", 0.02},
+                 {"2e-2", 0.02},      {"0.25", 0.25},      {"0.24996", 0.25}};
+    struct xl_spec *s;
+    char clk[128];
+
+    s = s_clk("field = surname 10 256\n");
+    assert_true(s->clk_flip == 0.0); /* none unless asked */
+    free(s);
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        snprintf(clk, sizeof clk, "field = surname 10 256\nflip = %s\n", flips[i].written);
+        s = s_clk(clk);
+        if (s->clk_flip < flips[i].kept - 1e-9 || s->clk_flip > flips[i].kept + 1e-9)
+            fail_msg("flip = %s kept as %.6f, not %.4f", flips[i].written, s->clk_flip,
+                     flips[i].kept);
+        free(s);
+    }
+}
+
+/* The canonical text states the CLK's whole layout: each segment's field, k and
+ * length, their sum, and flip. */
+static void
+test_canonical_clk(void **state)
+{
+    struct xl_spec *s;
+    char canon[8192];
+
+    s = s_clk("q = 3\nfield = surname 10 256\nfield = sex 4 64\nflip = 0.015\nsalt = yob\n");
+    assert_true(xl_spec_canonical(s, canon, sizeof canon) > 0);
+    assert_int_equal(strncmp(canon, "crosslink-spec 2\n", 17), 0);
+    if (strstr(canon, "\nclk bits=320 q=3 salt=yob xor_fold=0 flip=0.0150\n"
+                      "clk_field=surname k=10 bits=256\nclk_field=sex k=4 bits=64\n"
+                      "block=0 fields=yob\n") == NULL)
+        fail_msg("canonical text:\n%s", canon);
+    free(s);
+
+    s = s_clk("xor_fold = yes\nfield = surname 10 384\nfield = sex 4 128\n");
+    assert_true(xl_spec_canonical(s, canon, sizeof canon) > 0);
+    if (strstr(canon, "\nclk bits=512 q=2 salt=none xor_fold=1 flip=0.0000\n"
+                      "clk_field=surname k=10 bits=384\nclk_field=sex k=4 bits=128\n") == NULL)
+        fail_msg("canonical text:\n%s", canon);
+    free(s);
+}
+
 /* ---- errors ---------------------------------------------------------------------- */
 
 struct s_bad {
@@ -404,17 +537,60 @@ static const struct s_bad s_bads[] = {
     {"unknown key in [spec]", "[spec]\nname = t1\ncolour = red\n", 3, "unknown key 'colour'"},
     {"unknown key in a level", "[spec]\nname = t1\n[level 2]\nname = a\nfield = dob\n", 5,
      "unknown key 'field' in [level 2]"},
-    {"unknown key in [clk]", "[spec]\nname = t1\n[clk]\nbits = 1024\nk = 3\n", 5,
+    {"unknown key in [clk]", "[spec]\nname = t1\n[clk]\nq = 2\nk = 3\n", 5,
      "unknown key 'k' in [clk]"},
-    {"bits not a multiple of 64", "[spec]\nname = t1\n[clk]\nq = 2\nbits = 1000\n", 5,
-     "multiple of 64"},
-    {"bits zero", "[spec]\nname = t1\n[clk]\nbits = 0\n", 4, "multiple of 64"},
-    {"bits too large", "[spec]\nname = t1\n[clk]\nbits = 8192\n", 4, "multiple of 64"},
-    {"bits not a number", "[spec]\nname = t1\n[clk]\nbits = 1k\n", 4, "multiple of 64"},
+    /* Specification v1 set one length for the whole CLK. */
+    {"bits for the whole CLK", "[spec]\nname = t1\n[clk]\nq = 2\nbits = 1024\n", 5,
+     "each field has a segment of its own, 'field = NAME K BITS'"},
     {"q out of range", "[spec]\nname = t1\n[clk]\nq = 5\n", 4, "q must be 1 to 4"},
-    {"clk field without k", "[spec]\nname = t1\n[clk]\nfield = surname\n", 4, "field name and k"},
-    {"clk field listed twice", "[spec]\nname = t1\n[clk]\nfield = dob 3\nfield = dob 4\n", 5,
+    {"clk field without k", "[spec]\nname = t1\n[clk]\nfield = surname\n", 4,
+     "field takes a field name, k (1-64) and the bits of its segment"},
+    {"clk field without bits", "[spec]\nname = t1\n[clk]\nfield = surname 10\n", 4,
+     "field takes a field name, k (1-64) and the bits of its segment"},
+    {"clk field k zero", "[spec]\nname = t1\n[clk]\nfield = surname 0 256\n", 4, "k (1-64)"},
+    {"clk field k too large", "[spec]\nname = t1\n[clk]\nfield = surname 65 256\n", 4, "k (1-64)"},
+    {"clk field k negative", "[spec]\nname = t1\n[clk]\nfield = surname -1 256\n", 4, "k (1-64)"},
+    {"segment not a multiple of 64", "[spec]\nname = t1\n[clk]\nq = 2\nfield = dob 3 1000\n", 5,
+     "multiple of 64"},
+    {"segment zero", "[spec]\nname = t1\n[clk]\nfield = dob 3 0\n", 4, "multiple of 64"},
+    {"segment of 32 bits", "[spec]\nname = t1\n[clk]\nfield = dob 3 32\n", 4, "multiple of 64"},
+    {"segment not a number", "[spec]\nname = t1\n[clk]\nfield = dob 3 1k\n", 4, "multiple of 64"},
+    {"clk field with more after its bits", "[spec]\nname = t1\n[clk]\nfield = dob 3 64 x\n", 4,
+     "multiple of 64"},
+    {"one segment past 4096", "[spec]\nname = t1\n[clk]\nfield = dob 3 4160\n", 4,
+     "segments add up to more than 4096 bits"},
+    {"segments adding up past 4096",
+     "[spec]\nname = t1\n[clk]\nfield = surname 10 2048\nfield = first_name 10 1984\n"
+     "field = dob 3 128\n",
+     6, "segments add up to more than 4096 bits"},
+    /* A negative length read as unsigned must not wrap the sum round to a small one. */
+    {"segment negative", "[spec]\nname = t1\n[clk]\nfield = surname 10 -64\n", 4, "multiple of 64"},
+    {"segment negative after another",
+     "[spec]\nname = t1\n[clk]\nfield = dob 3 64\nfield = surname 10 -64\n", 5, "multiple of 64"},
+    {"segment of 2^32 - 64 after another",
+     "[spec]\nname = t1\n[clk]\nfield = dob 3 64\nfield = surname 10 4294967232\n", 5,
+     "segments add up to more than 4096 bits"},
+    {"clk field listed twice", "[spec]\nname = t1\n[clk]\nfield = dob 3 64\nfield = dob 4 64\n", 5,
      "listed twice"},
+    {"unknown clk field", "[spec]\nname = t1\n[clk]\nfield = shoe_size 3 64\n", 4,
+     "unknown field 'shoe_size'"},
+    {"flip above 0.25", "[spec]\nname = t1\n[clk]\nflip = 0.3\n", 4,
+     "flip must be a probability from 0 to 0.25"},
+    {"flip just above 0.25", "[spec]\nname = t1\n[clk]\nflip = 0.25001\n", 4,
+     "flip must be a probability"},
+    {"flip negative", "[spec]\nname = t1\n[clk]\nflip = -0.01\n", 4, "flip must be a probability"},
+    {"flip not a number", "[spec]\nname = t1\n[clk]\nflip = nan\n", 4,
+     "flip must be a probability"},
+    {"flip with a unit", "[spec]\nname = t1\n[clk]\nflip = 2%\n", 4, "flip must be a probability"},
+    {"flip empty", "[spec]\nname = t1\n[clk]\nflip =\n", 4, "flip must be a probability"},
+    {"xor_fold with a 64-bit segment",
+     "[spec]\nname = t1\n[level 1]\nfields = nhs_number\n[clk]\nfield = surname 10 256\n"
+     "field = sex 4 64\nxor_fold = yes\n[blocking]\nkey = yob\n",
+     0, "xor_fold needs every segment to be a multiple of 128 bits"},
+    {"xor_fold with a 192-bit segment",
+     "[spec]\nname = t1\n[level 1]\nfields = nhs_number\n[clk]\nxor_fold = yes\n"
+     "field = postcode 10 192\n[blocking]\nkey = yob\n",
+     0, "xor_fold needs every segment to be a multiple of 128 bits"},
     {"duplicate level",
      "[spec]\nname = t1\n[level 4]\nfields = dob\n[level 5]\nfields = sex\n[level 4]\n"
      "fields = upn\n",
@@ -433,53 +609,53 @@ static const struct s_bad s_bads[] = {
     {"compare with a missing level",
      "[spec]\nname = t1\n[level 4]\nfields = first_name surname dob\n[level 6]\n"
      "fields = first_name surname dob\nvariant = names_swapped\ncompare = 7\n"
-     "[clk]\nfield = dob 3\n[blocking]\nkey = yob\n",
+     "[clk]\nfield = dob 3 64\n[blocking]\nkey = yob\n",
      0, "[level 6] compares with level 7, which does not exist"},
     {"compare with a level of other fields",
      "[spec]\nname = t1\n[level 4]\nfields = first_name surname dob\n[level 7]\n"
      "fields = first_name dob\nvariant = dob_transposed\ncompare = 4\n"
-     "[clk]\nfield = dob 3\n[blocking]\nkey = yob\n",
+     "[clk]\nfield = dob 3 64\n[blocking]\nkey = yob\n",
      0, "[level 7] compares with level 4 but lists different fields"},
     {"compare with a variant",
      "[spec]\nname = t1\n[level 4]\nfields = first_name surname dob\n[level 6]\n"
      "fields = first_name surname dob\nvariant = names_swapped\ncompare = 4\n[level 7]\n"
      "fields = first_name surname dob\nvariant = dob_transposed\ncompare = 6\n"
-     "[clk]\nfield = dob 3\n[blocking]\nkey = yob\n",
+     "[clk]\nfield = dob 3 64\n[blocking]\nkey = yob\n",
      0, "[level 7] compares with level 6, which is itself a variant"},
     {"names_swapped without names",
      "[spec]\nname = t1\n[level 6]\nfields = surname dob\nvariant = names_swapped\n"
-     "[clk]\nfield = dob 3\n[blocking]\nkey = yob\n",
+     "[clk]\nfield = dob 3 64\n[blocking]\nkey = yob\n",
      0, "[level 6] names_swapped needs surname and first_name"},
     {"dob_transposed without dob",
      "[spec]\nname = t1\n[level 7]\nfields = first_name surname\nvariant = dob_transposed\n"
-     "[clk]\nfield = dob 3\n[blocking]\nkey = yob\n",
+     "[clk]\nfield = dob 3 64\n[blocking]\nkey = yob\n",
      0, "[level 7] dob_transposed needs dob"},
     {"strong on a name",
      "[spec]\nname = t1\n[level 3]\nfields = surname\nstrong = yes\n"
-     "[clk]\nfield = dob 3\n[blocking]\nkey = yob\n",
+     "[clk]\nfield = dob 3 64\n[blocking]\nkey = yob\n",
      0, "[level 3] strong applies to a single nhs_number or upn"},
     {"strong on two fields",
      "[spec]\nname = t1\n[level 3]\nfields = nhs_number dob\n"
-     "strong = yes\n[clk]\nfield = dob 3\n[blocking]\nkey = yob\n",
+     "strong = yes\n[clk]\nfield = dob 3 64\n[blocking]\nkey = yob\n",
      0, "[level 3] strong applies"},
     {"no [clk] fields",
      "[spec]\nname = t1\n[level 1]\nfields = nhs_number\n[clk]\n"
-     "bits = 1024\n[blocking]\nkey = yob\n",
-     0, "[clk] needs at least one"},
+     "q = 2\n[blocking]\nkey = yob\n",
+     0, "[clk] needs at least one 'field = NAME K BITS'"},
     {"no blocking key",
      "[spec]\nname = t1\n[level 1]\nfields = nhs_number\n[clk]\n"
-     "field = dob 3\n",
+     "field = dob 3 64\n",
      0, "[blocking] needs at least one"},
     {"possible above accept",
-     "[spec]\nname = t1\n[level 1]\nfields = nhs_number\n[clk]\nfield = dob 3\n"
+     "[spec]\nname = t1\n[level 1]\nfields = nhs_number\n[clk]\nfield = dob 3 64\n"
      "[blocking]\nkey = yob\n[thresholds]\naccept = 0.7\npossible = 0.8\n",
      0, "possible is above accept"},
-    {"no name", "[level 1]\nfields = nhs_number\n[clk]\nfield = dob 3\n[blocking]\nkey = yob\n", 0,
-     "[spec] name is required"},
-    {"no levels", "[spec]\nname = t1\n[clk]\nfield = dob 3\n[blocking]\nkey = yob\n", 0,
+    {"no name", "[level 1]\nfields = nhs_number\n[clk]\nfield = dob 3 64\n[blocking]\nkey = yob\n",
+     0, "[spec] name is required"},
+    {"no levels", "[spec]\nname = t1\n[clk]\nfield = dob 3 64\n[blocking]\nkey = yob\n", 0,
      "no [level N] sections"},
     {"a level without fields",
-     "[spec]\nname = t1\n[level 2]\nname = x\n[clk]\nfield = dob 3\n"
+     "[spec]\nname = t1\n[level 2]\nname = x\n[clk]\nfield = dob 3 64\n"
      "[blocking]\nkey = yob\n",
      0, "[level 2] has no fields"},
 };
@@ -513,7 +689,7 @@ test_duplicate_level_adjacent(void **state)
     static const char text[] = "[spec]\nname = t1\n"
                                "[level 4]\nfields = first_name dob\n"
                                "[level 4]\nfields = surname dob\n"
-                               "[clk]\nfield = dob 3\n[blocking]\nkey = yob\n";
+                               "[clk]\nfield = dob 3 64\n[blocking]\nkey = yob\n";
     struct xl_spec *s = NULL;
     char err[XL_ERRBUF] = "";
     int rc = xl_spec_parse(text, "t.spec", &s, err, sizeof err);
@@ -537,10 +713,10 @@ test_error_from_file(void **state)
     assert_non_null(dir);
     path = tu_path(dir, "bad.spec");
     assert_non_null(path);
-    assert_int_equal(tu_write_file(path, "[spec]\nname = t1\n\n[clk]\nbits = 100\n"), 0);
+    assert_int_equal(tu_write_file(path, "[spec]\nname = t1\n\n[clk]\nfield = dob 3 100\n"), 0);
     assert_int_equal(xl_spec_load(path, &s, err, sizeof err), XL_ERR_FORMAT);
     assert_null(s);
-    snprintf(want, sizeof want, "%s:5: bits must be a multiple of 64", path);
+    snprintf(want, sizeof want, "%s:5: field takes a field name, k (1-64) and the bits", path);
     assert_non_null(strstr(err, want));
     free(path);
     tu_rmtree(dir);
@@ -556,6 +732,9 @@ main(void)
         cmocka_unit_test(test_load_missing_file),
         cmocka_unit_test(test_fingerprint_stable),
         cmocka_unit_test(test_fingerprint_changes),
+        cmocka_unit_test(test_clk_segments),
+        cmocka_unit_test(test_clk_flip),
+        cmocka_unit_test(test_canonical_clk),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_duplicate_level_adjacent),
         cmocka_unit_test(test_error_from_file),

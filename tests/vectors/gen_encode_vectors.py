@@ -4,7 +4,8 @@
 An independent implementation, in Python with the standard library only, of
 what agent/encode.c produces for a person: match-key tokens per level (with
 variants and double-barrelled surname parts), blocking keys, local_ref and the
-CLK Bloom filter, for the specification tests/vectors/spec_example.spec and
+CLK Bloom filter (a segment per field, the keyed flip noise, the per-segment
+XOR fold), for the specification tests/vectors/spec_example.spec and
 fixed keys. It shares no code with the C implementation; where the two disagree
 the vectors (and so tests/unit/test_encode.c) fail.
 
@@ -148,30 +149,42 @@ LEVELS = [
      ["first_phonetic", "surname_phonetic", "yob", "sector"]),
 ]
 SPEC = {
-    "name": "vectors-v1",
+    "name": "vectors-v2",
     "nicknames": 1,
-    "clk_bits": 1024,
     "clk_q": 2,
     "clk_salt": "none",
     "clk_xor_fold": 0,
-    "clk_fields": [("first_name", 20), ("middle_name", 5), ("surname", 20), ("dob", 12),
-                   ("sex", 4), ("postcode", 6)],
+    "clk_flip": "0",
+    # (field, k, bits of its segment), in file order: the segments are laid out
+    # in this order, each starting where the one before ends.
+    "clk_fields": [("first_name", 20, 384), ("middle_name", 5, 64), ("surname", 20, 512),
+                   ("dob", 12, 320), ("sex", 12, 64), ("postcode", 6, 128)],
     "blocks": [["surname_phonetic", "yob"], ["first_phonetic", "yob"], ["first_initial", "dob"],
                ["district", "yob"], ["sector", "sex"]],
 }
 
 
+def flip_canonical(text):
+    """flip as the spec file writes it, rounded to 1/10000 as the parser keeps
+    it (so 0.01234 and 0.0123 are one specification)."""
+    p = float(text)
+    assert 0.0 <= p <= 0.25
+    return int(p * 10000.0 + 0.5) / 10000.0
+
+
 def spec_canonical(spec):
     """The canonical text common/spec.c hashes (xl_spec_canonical): thresholds
     left out, levels by number, CLK fields and blocking keys in file order."""
-    out = "crosslink-spec 1\nname=%s\nnicknames=%d\n" % (spec["name"], spec["nicknames"])
+    out = "crosslink-spec 2\nname=%s\nnicknames=%d\n" % (spec["name"], spec["nicknames"])
     for number, name, variant, compare, strong, parts in LEVELS:
         out += "level=%d name=%s variant=%s compare=%d strong=%d fields=%s\n" % (
             number, name, variant, compare, strong, ",".join(parts))
-    out += "clk bits=%d q=%d salt=%s xor_fold=%d\n" % (
-        spec["clk_bits"], spec["clk_q"], spec["clk_salt"], spec["clk_xor_fold"])
-    for field, k in spec["clk_fields"]:
-        out += "clk_field=%s k=%d\n" % (field, k)
+    total = sum(bits for _field, _k, bits in spec["clk_fields"])
+    out += "clk bits=%d q=%d salt=%s xor_fold=%d flip=%.4f\n" % (
+        total, spec["clk_q"], spec["clk_salt"], spec["clk_xor_fold"],
+        flip_canonical(spec["clk_flip"]))
+    for field, k, bits in spec["clk_fields"]:
+        out += "clk_field=%s k=%d bits=%d\n" % (field, k, bits)
     for i, parts in enumerate(spec["blocks"]):
         out += "block=%d fields=%s\n" % (i, ",".join(parts))
     return out
@@ -365,21 +378,73 @@ def clk_positions(h, k, bits):
     return positions
 
 
-def clk(p, bits, q, salt_field, xor_fold):
+def segments(fields):
+    """[(field, k, offset, bits)]: each field's segment of the unfolded filter."""
+    out, offset = [], 0
+    for field, k, bits in fields:
+        out.append((field, k, offset, bits))
+        offset += bits
+    return out
+
+
+def flip_seed(ref):
+    """The noise generator's seed: SipHash-2-4 of "flip" || local_ref."""
+    data = b"flip" + ref
+    return data, siphash24(BLOOM_KEY[:16], data)
+
+
+def flip_bits(ref, nbits, p):
+    """Which bits of an nbits filter the noise flips, as a list of 0/1. Each bit
+    has its own 16-bit draw, four per splitmix64 output (lowest 16 bits first),
+    and flips when the draw is below round(p * 65536)."""
+    threshold = int(p * 65536.0 + 0.5)
+    flips = [0] * nbits
+    if threshold == 0:
+        return flips  # no draws at all
+    _data, state = flip_seed(ref)
+    for b in range(0, nbits, 4):
+        state, r = splitmix64(state)
+        for i in range(4):
+            if (r >> (16 * i)) & 0xFFFF < threshold:
+                flips[b + i] = 1
+    return flips
+
+
+def to_bytes(bitlist):
+    """Bit b is bit (b mod 8), least significant first, of byte b / 8."""
+    out = bytearray(len(bitlist) // 8)
+    for b, v in enumerate(bitlist):
+        if v:
+            out[b // 8] |= 1 << (b % 8)
+    return bytes(out)
+
+
+def clk(p, fields, q, salt_field, xor_fold, flip):
+    """The CLK of person p for [clk] fields [(name, k, bits)], q, salt, xor_fold
+    and flip (canonical float), as sent."""
     salt = b""
     if salt_field != "none":
         v = field_value(p, salt_field, False)
         if v is not None:
             salt = v.encode()
-    full = bytearray(bits // 8)
-    for field, k in SPEC["clk_fields"]:
+    segs = segments(fields)
+    total = sum(bits for _f, _k, _o, bits in segs)
+    full = [0] * total
+    for field, k, offset, bits in segs:
         for _data, h in clk_qgram_hashes(p, field, q, salt):
-            for bit in clk_positions(h, k, bits):
-                full[bit >> 3] |= 1 << (bit & 7)
+            for pos in clk_positions(h, k, bits):
+                full[offset + pos] = 1
+    # The noise covers the whole unfolded filter, after every q-gram.
+    noise = flip_bits(local_ref(p), total, flip)
+    full = [a ^ b for a, b in zip(full, noise)]
     if xor_fold:
-        half = len(full) // 2
-        return bytes(full[i] ^ full[i + half] for i in range(half))
-    return bytes(full)
+        # Each segment folded on itself: its first half xor its second half.
+        folded = []
+        for _field, _k, offset, bits in segs:
+            half = bits // 2
+            folded += [full[offset + i] ^ full[offset + half + i] for i in range(half)]
+        full = folded
+    return to_bytes(full)
 
 
 # ---- the test persons ---------------------------------------------------------------
@@ -435,9 +500,37 @@ PERSONS = [
 for _p in PERSONS:
     assert not _p["nhs"] or nhs_valid(_p["nhs"])
 
-# CLK parameter sets: (bits, q, salt, xor_fold). The first is the spec's own.
-CLK_PARAMS = [(1024, 2, "none", 0), (1024, 2, "yob", 0), (1024, 2, "none", 1),
-              (512, 3, "yob", 1)]
+# CLK parameter sets: (name, segment bits per [clk] field in file order, q,
+# salt, xor_fold, flip as written in the spec file). The first is the spec's
+# own. Segments are sized so that a typical value sets about a third of its
+# bits; 320, 384 and 192 are not powers of two (positions by multiplication).
+CLK_SETS = [
+    ("spec", (384, 64, 512, 320, 64, 128), 2, "none", 0, "0"),
+    # 0.0529 * 65536 = 3466.9: t = 3467 only when rounded, and a draw of
+    # amelia's noise is 3466, so the rounding is pinned
+    ("flip", (384, 64, 512, 320, 64, 128), 2, "none", 0, "0.0529"),
+    # flip rounded to 0.0123 by the parser: a threshold of 806/65536
+    ("salt", (384, 64, 512, 320, 64, 128), 2, "yob", 0, "0.01234"),
+    ("fold", (384, 128, 512, 384, 128, 128), 2, "none", 1, "0"),
+    ("fold_q3", (256, 128, 256, 256, 128, 128), 3, "yob", 1, "0.1"),
+    # t = 15768, and a draw of bill's noise is 15768: it must not flip (draw < t)
+    ("small", (256, 64, 256, 192, 64, 192), 2, "none", 0, "0.2406"),
+]
+assert CLK_SETS[0][1] == tuple(bits for _f, _k, bits in SPEC["clk_fields"])
+
+
+def clk_set_spec(clk_set):
+    """SPEC with [clk] as the parameter set gives it."""
+    _name, seg_bits, q, salt, fold, flip = clk_set
+    spec = dict(SPEC)
+    spec["clk_fields"] = [(f, k, bits) for (f, k, _b), bits in zip(SPEC["clk_fields"], seg_bits)]
+    spec["clk_q"], spec["clk_salt"], spec["clk_xor_fold"], spec["clk_flip"] = q, salt, fold, flip
+    return spec
+
+
+# The noise alone (the CLK of a record with nothing but its source id) for these
+# sets, by the local_ref of these persons.
+FLIP_VECTORS = [("flip", "amelia"), ("small", "bill")]
 
 # ---- output ----------------------------------------------------------------------
 
@@ -503,16 +596,25 @@ HEADER = """\
 #                          writes them
 #   kind = local_ref first 16 bytes of HMAC-SHA256(local_key,
 #                        agency || 0x1f || dataset || 0x1f || source_id)
-#   kind = qgram     the first q-gram hashes of a person's first name (bits
-#                    1024, q 2, no salt), for auditing: input, hash (the 8
-#                    bytes of SipHash-2-4 as libsodium's crypto_shorthash
-#                    writes them, i.e. the 64-bit value little-endian) and the
-#                    bit positions it sets.
-#   kind = clk       the CLK Bloom filter for [clk] bits, q, salt and xor_fold
-#                    (the rest of [clk] as in the spec file). For each [clk]
-#                    field in file order whose value is present, the value is
-#                    padded with q-1 '_' on each side and cut into q-grams of
-#                    q Unicode characters (UTF-8 encoded). Each q-gram is hashed:
+#   kind = qgram     the first q-gram hashes of a person's first name (q 2, no
+#                    salt), for auditing: input, hash (the 8 bytes of
+#                    SipHash-2-4 as libsodium's crypto_shorthash writes them,
+#                    i.e. the 64-bit value little-endian) and the bit positions
+#                    it sets in the first_name segment of the spec's own [clk]
+#                    (k and bits as there; the segment starts at bit 0).
+#   kind = clk_set   a [clk] parameter set: the spec file with each
+#                    "field = NAME K BITS" line's BITS replaced by segments (in
+#                    file order), and q, salt, xor_fold and flip replaced;
+#                    spec_fp is the fingerprint of that specification (its
+#                    canonical text as below, with these values). Set "spec" is
+#                    the spec file itself.
+#   kind = clk       the CLK of a person under a clk_set. Each [clk] field has
+#                    a segment of its own of BITS bits; the segments are laid
+#                    out in file order from bit 0 (a field's offset is the sum
+#                    of the BITS before it; the filter has their sum). For each
+#                    field whose value is present, the value is padded with
+#                    q-1 '_' on each side and cut into q-grams of q Unicode
+#                    characters (UTF-8 encoded). Each q-gram is hashed:
 #                      h = SipHash-2-4(first 16 bytes of bloom_key,
 #                            field number (1 byte) || salt || 0x1f || q-gram)
 #                    read as a little-endian 64-bit integer; salt is the value
@@ -521,12 +623,29 @@ HEADER = """\
 #                    first_name 2, first_initial 3, middle_name 4, surname 5,
 #                    surname_phonetic 6, first_phonetic 7, dob 8, yob 9, sex 10,
 #                    postcode 11, district 12, sector 13. h seeds splitmix64;
-#                    each output r gives two bit positions, (lo * bits) >> 32
-#                    then (hi * bits) >> 32 for its low and high 32-bit halves,
-#                    until k (of the field) are drawn; bit b is bit (b mod 8)
-#                    of byte b / 8
-#                    (least significant first). With xor_fold, byte i of the
-#                    result is byte i xor byte i + bits/16 of the filter.
+#                    each output r gives two positions, (lo * BITS) >> 32 then
+#                    (hi * BITS) >> 32 for its low and high 32-bit halves,
+#                    until k (of the field) are drawn; each sets bit
+#                    offset + position.
+#                    Then the flip noise, over the whole filter: with
+#                    t = floor(flip * 65536 + 0.5) (flip rounded to 4 decimals
+#                    first) and t > 0, splitmix64 is seeded with
+#                      SipHash-2-4(first 16 bytes of bloom_key,
+#                            "flip" (4 ASCII bytes) || local_ref)
+#                    read little-endian, and each output r gives the draws of
+#                    four bits in order, (r >> 0), (r >> 16), (r >> 32),
+#                    (r >> 48), each & 0xffff; a bit flips when its draw is
+#                    below t. t = 0: no noise.
+#                    Then, with xor_fold, each segment is folded on itself:
+#                    bit i of the folded segment is bit i xor bit i + BITS/2
+#                    of the segment; the folded segments in file order are the
+#                    result (half the length).
+#                    Bit b of the result is bit (b mod 8) of byte b / 8 (least
+#                    significant first).
+#   kind = flip      the noise alone: the CLK (no fold) under a clk_set of a
+#                    record with the person's source_id and no other field.
+#                    input and seed: the noise generator's SipHash input and
+#                    its 8 bytes.
 #
 # Canonical text of spec_example.spec:
 """
@@ -576,17 +695,38 @@ def render():
     for p in PERSONS:
         record(None, [("kind", "local_ref"), ("person", p["id"]),
                       ("local_ref", local_ref(p).hex())])
+    first_k, first_bits = SPEC["clk_fields"][0][1:]
+    assert SPEC["clk_fields"][0][0] == "first_name"
     for data, h in clk_qgram_hashes(PERSONS[0], "first_name", 2, b"")[:3]:
         record("amelia, first_name q-gram '%s'" % data[2:].decode(), [
             ("kind", "qgram"), ("person", PERSONS[0]["id"]), ("input", data.hex()),
             ("hash", struct.pack("<Q", h).hex()),
-            ("positions", ",".join(str(b) for b in clk_positions(h, 20, 1024)))])
-    for p in PERSONS:
-        for bits, q, salt, fold in CLK_PARAMS:
+            ("positions", ",".join(str(b) for b in clk_positions(h, first_k, first_bits)))])
+    for clk_set in CLK_SETS:
+        name, seg_bits, q, salt, fold, flip = clk_set
+        spec = clk_set_spec(clk_set)
+        record(None, [
+            ("kind", "clk_set"), ("set", name), ("segments", " ".join(str(b) for b in seg_bits)),
+            ("q", str(q)), ("salt", salt), ("xor_fold", "yes" if fold else "no"),
+            ("flip", flip), ("spec_fp", hashlib.sha256(spec_canonical(spec).encode()).hexdigest())])
+    for clk_set in CLK_SETS:
+        spec = clk_set_spec(clk_set)
+        for p in PERSONS:
             record(None, [
-                ("kind", "clk"), ("person", p["id"]), ("bits", str(bits)), ("q", str(q)),
-                ("salt", salt), ("xor_fold", "yes" if fold else "no"),
-                ("clk", clk(p, bits, q, salt, fold).hex())])
+                ("kind", "clk"), ("set", clk_set[0]), ("person", p["id"]),
+                ("clk", clk(p, spec["clk_fields"], spec["clk_q"], spec["clk_salt"],
+                            spec["clk_xor_fold"], flip_canonical(spec["clk_flip"])).hex())])
+    for set_name, pid in FLIP_VECTORS:
+        spec = clk_set_spec(next(c for c in CLK_SETS if c[0] == set_name))
+        p = next(x for x in PERSONS if x["id"] == pid)
+        nobody = person(pid, source_id=p["source_id"])
+        data, seed = flip_seed(local_ref(p))
+        assert not spec["clk_xor_fold"]
+        record("the noise alone: a record of %s's source id and nothing else" % pid, [
+            ("kind", "flip"), ("set", set_name), ("person", pid), ("input", data.hex()),
+            ("seed", struct.pack("<Q", seed).hex()),
+            ("clk", clk(nobody, spec["clk_fields"], spec["clk_q"], spec["clk_salt"], 0,
+                        flip_canonical(spec["clk_flip"])).hex())])
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
