@@ -971,7 +971,8 @@ s_vote(const char *const *v, size_t n)
 static void
 s_who_of(struct s_hard *h, size_t p, struct s_who *w)
 {
-    const char *first[S_VOTE_MAX], *sur[S_VOTE_MAX], *pcs[S_VOTE_MAX], *upns[S_VOTE_MAX];
+    const char *first[S_VOTE_MAX] = {0}, *sur[S_VOTE_MAX] = {0}, *pcs[S_VOTE_MAX] = {0},
+               *upns[S_VOTE_MAX] = {0};
     char pck[S_VOTE_MAX][9];
     int32_t dob[S_VOTE_MAX];
     size_t nf = 0, ns = 0, np = 0, nu = 0, nd = 0, sexes[3] = {0, 0, 0}, best = 0;
@@ -2335,7 +2336,8 @@ s_hard(const struct xl_gen_opts *o, const char *dir, struct s_hard_sum *sum, cha
 
         for (size_t i = 0; i < f->n; i++)
             s_roughen(&h, f, &f->row[i]);
-        qsort(f->row, f->n, sizeof *f->row, s_row_cmp);
+        if (f->n > 1)
+            qsort(f->row, f->n, sizeof *f->row, s_row_cmp);
     }
     if (h.nomem) {
         rc = xl_err_set(err, errlen, XL_ERR_NOMEM, "hard mode: out of memory");

@@ -1155,6 +1155,17 @@ test_hard_deterministic(void **state)
         s_file_hash(d0, file, h2);
         assert_memory_not_equal(h1, h2, XL_HASH_BYTES);
     }
+    /* A population too small for every file to hold someone. */
+    for (int i = 1; i <= 3; i++) {
+        char n[16];
+        size_t nt;
+        struct s_key *t;
+
+        snprintf(n, sizeof n, "%d", i);
+        s_command(d0, "4", n, 1, NULL, NULL);
+        t = s_truth(d0, &nt, 10);
+        free(t);
+    }
     tu_rmtree(d0);
     tu_rmtree(d1);
     tu_rmtree(d2);
