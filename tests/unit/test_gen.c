@@ -1,7 +1,10 @@
 /* Tests of the synthetic coalition data generator (tests/lib/gen.c): the
  * files are deterministic, well-formed CSV, the identifiers are valid except
  * for the deliberately invalid values the summary counts, the truth file
- * accounts for every record, and agencies overlap and err as configured. */
+ * accounts for every record, and agencies overlap and err as configured.
+ * Also the generator's command (bench/gen_coalition.c): its default output is
+ * what it always was, and its hard mode is deterministic, keeps the truth
+ * exact and makes every kind of mess it claims to. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +21,14 @@
 #include "testutil.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
+
+/* Hard mode is a layer of the command, not of tests/lib/gen.c: the command is
+ * compiled in here with its main renamed, so the tests run it as a user does
+ * and can read hard mode's own counts. */
+int gen_coalition_main(int argc, char **argv);
+#define main gen_coalition_main
+#include "../../bench/gen_coalition.c"
+#undef main
 
 static const char *const s_files[] = {"police.csv", "health.csv", "education.csv", "social.csv",
                                       "truth.csv"};
@@ -1053,6 +1064,399 @@ test_name_tables(void **state)
     assert_int_equal(xl_gen_ascii_fold("\xC3(", out, sizeof out), -1);
 }
 
+/* ---- the command, and its hard mode ------------------------------------------- */
+
+static const char *const s_agency_files[XL_GEN_NFILE] = {
+    "police.csv", "health.csv", "education.csv", "social.csv", "programme.csv"};
+
+/* Runs gen_coalition --seed SEED --people PEOPLE --quiet --out DIR [--hard]
+ * [extra]; fails the test unless it exits 0. */
+static void
+s_command(const char *dir, const char *seed, const char *people, int hard, const char *extra,
+          const char *extra_value)
+{
+    char *argv[16];
+    int argc = 0;
+
+    argv[argc++] = (char *)"gen_coalition";
+    argv[argc++] = (char *)"--seed";
+    argv[argc++] = (char *)seed;
+    argv[argc++] = (char *)"--people";
+    argv[argc++] = (char *)people;
+    argv[argc++] = (char *)"--quiet";
+    argv[argc++] = (char *)"--out";
+    argv[argc++] = (char *)dir;
+    if (hard)
+        argv[argc++] = (char *)"--hard";
+    if (extra != NULL) {
+        argv[argc++] = (char *)extra;
+        argv[argc++] = (char *)extra_value;
+    }
+    argv[argc] = NULL;
+    assert_int_equal(gen_coalition_main(argc, argv), 0);
+}
+
+/* The default output of the command for seed 3 and 500 children, hashed
+ * before hard mode was added: it must never change with it. */
+static void
+test_default_output_unchanged(void **state)
+{
+    static const char expected[] =
+        "25ce5cb677862860d0646d556e81cea77d5a1e18f6924c0a7c3631c23db1c97c";
+    char *dir = tu_tmpdir(), *all = NULL, hex[2 * XL_HASH_BYTES + 1];
+    uint8_t h[XL_HASH_BYTES];
+    size_t len = 0;
+
+    assert_non_null(dir);
+    s_command(dir, "3", "500", 0, NULL, NULL);
+    for (size_t i = 0; i < sizeof s_files / sizeof s_files[0]; i++) {
+        char *path = tu_path(dir, s_files[i]), *text;
+        size_t l;
+
+        assert_non_null(path);
+        text = tu_read_file(path);
+        assert_non_null(text);
+        l = strlen(text);
+        all = realloc(all, len + l + 1);
+        assert_non_null(all);
+        memcpy(all + len, text, l + 1);
+        len += l;
+        free(text);
+        free(path);
+    }
+    xl_sha256(all, len, h);
+    xl_hex(h, sizeof h, hex);
+    assert_string_equal(hex, expected);
+    free(all);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void
+test_hard_deterministic(void **state)
+{
+    char *d1 = tu_tmpdir(), *d2 = tu_tmpdir(), *d3 = tu_tmpdir(), *d0 = tu_tmpdir();
+    uint8_t h1[XL_HASH_BYTES], h2[XL_HASH_BYTES];
+
+    assert_true(d1 != NULL && d2 != NULL && d3 != NULL && d0 != NULL);
+    s_command(d1, "13", "3000", 1, "--programme", "0.05");
+    s_command(d2, "13", "3000", 1, "--programme", "0.05");
+    s_command(d3, "14", "3000", 1, "--programme", "0.05");
+    s_command(d0, "13", "3000", 0, "--programme", "0.05");
+    for (size_t i = 0; i < XL_GEN_NFILE + 1; i++) {
+        const char *file = i < XL_GEN_NFILE ? s_agency_files[i] : "truth.csv";
+
+        s_file_hash(d1, file, h1);
+        s_file_hash(d2, file, h2);
+        assert_memory_equal(h1, h2, XL_HASH_BYTES);
+        /* Another seed changes every file, and so does hard mode. */
+        s_file_hash(d3, file, h2);
+        assert_memory_not_equal(h1, h2, XL_HASH_BYTES);
+        s_file_hash(d0, file, h2);
+        assert_memory_not_equal(h1, h2, XL_HASH_BYTES);
+    }
+    /* A population too small for every file to hold someone. */
+    for (int i = 1; i <= 3; i++) {
+        char n[16];
+        size_t nt;
+        struct s_key *t;
+
+        snprintf(n, sizeof n, "%d", i);
+        s_command(d0, "4", n, 1, NULL, NULL);
+        t = s_truth(d0, &nt, 10);
+        free(t);
+    }
+    tu_rmtree(d0);
+    tu_rmtree(d1);
+    tu_rmtree(d2);
+    tu_rmtree(d3);
+    free(d0);
+    free(d1);
+    free(d2);
+    free(d3);
+}
+
+/* An identifier and the child it belongs to, for checking that a valid NHS
+ * number or UPN names one child everywhere. */
+struct s_ident {
+    char v[16];
+    size_t person;
+};
+
+static int
+s_ident_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct s_ident *)a)->v, ((const struct s_ident *)b)->v);
+}
+
+static size_t
+s_person_of(const struct s_key *truth, size_t nt, int agency, const char *id)
+{
+    struct s_key key, *hit;
+
+    memset(&key, 0, sizeof key);
+    snprintf(key.agency, sizeof key.agency, "%s", xl_gen_agency_name(agency));
+    snprintf(key.id, sizeof key.id, "%s", id);
+    hit = bsearch(&key, truth, nt, sizeof *truth, s_key_cmp);
+    if (hit == NULL)
+        fail_msg("%s %s is not in truth.csv", xl_gen_agency_name(agency), id);
+    return hit->person;
+}
+
+/* Every row of every file is in the truth once, the rows of the default files
+ * keep their child, added rows are duplicates of a child the file already
+ * holds or new children (twins and siblings) with identifiers of their own. */
+static void
+test_hard_truth_exact(void **state)
+{
+    const size_t people = 4000;
+    char *dh = tu_tmpdir(), *d0 = tu_tmpdir();
+    struct s_key *th, *t0;
+    size_t nh, n0, rows = 0, added_children = 0, dup0 = 0, duph = 0, triples = 0, nid = 0;
+    unsigned char(*cnt)[XL_GEN_NFILE], (*cnt0)[XL_GEN_NFILE];
+    struct s_ident *ids = NULL;
+
+    assert_true(dh != NULL && d0 != NULL);
+    s_command(dh, "17", "4000", 1, "--programme", "0.05");
+    s_command(d0, "17", "4000", 0, "--programme", "0.05");
+    th = s_truth(dh, &nh, people * 2);
+    t0 = s_truth(d0, &n0, people);
+    cnt = calloc(people * 2 + 1, sizeof *cnt);
+    cnt0 = calloc(people + 1, sizeof *cnt0);
+    assert_true(cnt != NULL && cnt0 != NULL);
+
+    /* Nothing of the default files is lost or given to another child. */
+    for (size_t i = 0; i < n0; i++) {
+        struct s_key *hit = bsearch(&t0[i], th, nh, sizeof *th, s_key_cmp);
+
+        assert_non_null(hit);
+        assert_int_equal(hit->person, t0[i].person);
+    }
+    for (int a = 0; a < XL_GEN_NFILE; a++) {
+        struct s_tab t, t_0;
+        size_t in_truth = 0;
+        int nhs_c = s_layouts[a].nhs, upn_c = s_layouts[a].upn;
+
+        s_load(dh, s_agency_files[a], &t);
+        s_load(d0, s_agency_files[a], &t_0);
+        /* The columns the mappings read. */
+        assert_int_equal(t.ncols, t_0.ncols);
+        for (size_t c = 0; c < t.ncols; c++)
+            assert_string_equal(t.cell[c], t_0.cell[c]);
+        assert_true(t.nrows > t_0.nrows);
+        for (size_t i = 0; i < nh; i++)
+            in_truth += strcmp(th[i].agency, xl_gen_agency_name(a)) == 0;
+        assert_int_equal(in_truth, t.nrows);
+        rows += t.nrows;
+        ids = realloc(ids, (nid + 2 * t.nrows) * sizeof *ids);
+        assert_non_null(ids);
+        for (size_t r = 0; r < t.nrows; r++) {
+            const char *id = s_cell(&t, r, 0);
+            size_t p = s_person_of(th, nh, a, id);
+            char canon[16];
+            const char *v;
+
+            /* Still in id order, as an export sorted by id is. */
+            if (r > 0)
+                assert_true(strcmp(s_cell(&t, r - 1, 0), id) < 0);
+            if (cnt[p][a] < 255)
+                cnt[p][a]++;
+            if (nhs_c >= 0 && (v = s_cell(&t, r, nhs_c))[0] != '\0' &&
+                agent_norm_nhs(v, strlen(v), canon) == AGENT_OK) {
+                snprintf(ids[nid].v, sizeof ids[nid].v, "N%.14s", canon);
+                ids[nid++].person = p;
+            }
+            if (upn_c >= 0 && (v = s_cell(&t, r, upn_c))[0] != '\0' &&
+                agent_norm_upn(v, strlen(v), canon) == AGENT_OK) {
+                snprintf(ids[nid].v, sizeof ids[nid].v, "U%.14s", canon);
+                ids[nid++].person = p;
+            }
+        }
+        for (size_t r = 0; r < t_0.nrows; r++) {
+            size_t p = s_person_of(t0, n0, a, s_cell(&t_0, r, 0));
+
+            cnt0[p][a]++;
+        }
+        s_tab_free(&t);
+        s_tab_free(&t_0);
+    }
+    assert_int_equal(rows, nh);
+
+    /* More children held twice in one agency than without hard mode, some
+     * three times; new children beyond the population. */
+    for (size_t p = 1; p <= people * 2; p++) {
+        int in = 0;
+
+        for (int a = 0; a < XL_GEN_NFILE; a++) {
+            duph += cnt[p][a] >= 2;
+            triples += cnt[p][a] >= 3;
+            in += cnt[p][a] > 0;
+            if (p <= people)
+                dup0 += cnt0[p][a] >= 2;
+        }
+        if (p > people && in > 0)
+            added_children++;
+    }
+    assert_true(duph > dup0 * 2);
+    assert_true(triples > 0);
+    assert_true(added_children > people / 50);
+
+    /* A valid NHS number or UPN belongs to one child, across every file. */
+    qsort(ids, nid, sizeof *ids, s_ident_cmp);
+    for (size_t i = 1; i < nid; i++)
+        if (strcmp(ids[i].v, ids[i - 1].v) == 0 && ids[i].person != ids[i - 1].person)
+            fail_msg("identifier %s held by P%zu and P%zu", ids[i].v, ids[i - 1].person,
+                     ids[i].person);
+    assert_true(nid > 4000);
+    free(ids);
+    free(cnt);
+    free(cnt0);
+    free(th);
+    free(t0);
+    tu_rmtree(dh);
+    tu_rmtree(d0);
+    free(dh);
+    free(d0);
+}
+
+/* What the agents' validation and a linker meet in one agency's file. */
+struct s_mess {
+    size_t digit_names, empty_first, empty_sur, bad_month, day31, date_invalid, date_future,
+        date_partial, date_missing, pc_bad, pc_missing, nhs_bad, nhs_missing, same_family;
+};
+
+struct s_fam {
+    char key[160], first[64];
+    size_t person;
+};
+
+static int
+s_fam_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct s_fam *)a)->key, ((const struct s_fam *)b)->key);
+}
+
+static void
+s_mess_of(const char *dir, int a, struct s_mess *m)
+{
+    static const char *const fmt[XL_GEN_NFILE] = {"dd/mm/yyyy", "yyyy-mm-dd", "yyyymmdd",
+                                                  "d/m/yyyy", "dd/mm/yyyy"};
+    const struct s_layout *l = &s_layouts[a];
+    struct agent_date_rules rules = {{2026, 11, 1}, 0, 0, 0};
+    struct s_key *truth;
+    struct s_fam *fam;
+    struct s_tab t;
+    size_t nt;
+
+    s_load(dir, s_agency_files[a], &t);
+    truth = s_truth(dir, &nt, 1000000);
+    fam = calloc(t.nrows + 1, sizeof *fam);
+    assert_non_null(fam);
+    for (size_t r = 0; r < t.nrows; r++) {
+        const char *first = s_cell(&t, r, l->first), *sur = s_cell(&t, r, l->sur);
+        const char *dob = s_cell(&t, r, l->dob), *pc = s_cell(&t, r, l->pc);
+        struct agent_date dt;
+        char canon[16];
+        int y, mo, d, rc;
+
+        m->digit_names +=
+            strpbrk(first, "0123456789") != NULL || strpbrk(sur, "0123456789") != NULL;
+        m->empty_first += first[0] == '\0';
+        m->empty_sur += sur[0] == '\0';
+        if (s_date_parse(l->datefmt, dob, &y, &mo, &d) == 0) {
+            m->bad_month += mo > 12 || mo == 0;
+            m->day31 += d == 31 && (mo == 4 || mo == 6 || mo == 9 || mo == 11);
+        }
+        rc = agent_norm_date(dob, strlen(dob), fmt[a], &rules, &dt);
+        m->date_invalid += rc == AGENT_R_DATE_INVALID;
+        m->date_future += rc == AGENT_R_DATE_FUTURE;
+        m->date_partial += rc == AGENT_R_DATE_FORMAT && strlen(dob) >= 4 && strlen(dob) <= 7;
+        m->date_missing += rc == AGENT_R_MISSING;
+        rc = agent_norm_postcode(pc, strlen(pc), canon, NULL, NULL);
+        m->pc_bad += rc == AGENT_R_POSTCODE;
+        m->pc_missing += rc == AGENT_R_MISSING;
+        if (l->nhs >= 0) {
+            const char *v = s_cell(&t, r, l->nhs);
+
+            rc = agent_norm_nhs(v, strlen(v), canon);
+            m->nhs_bad += rc == AGENT_R_NHS_CHECK;
+            m->nhs_missing += rc == AGENT_R_MISSING;
+        }
+        /* Surname, date of birth and postcode as written: who shares them. */
+        snprintf(fam[r].key, sizeof fam[r].key, "%.60s|%.16s|%.16s", sur, dob, pc);
+        snprintf(fam[r].first, sizeof fam[r].first, "%s", first);
+        fam[r].person = s_person_of(truth, nt, a, s_cell(&t, r, 0));
+    }
+    /* Two children with the same surname, date of birth and postcode and
+     * different forenames: twins, as a linker sees them. */
+    qsort(fam, t.nrows, sizeof *fam, s_fam_cmp);
+    for (size_t r = 1; r < t.nrows; r++)
+        m->same_family += strcmp(fam[r].key, fam[r - 1].key) == 0 &&
+                          fam[r].person != fam[r - 1].person &&
+                          strcmp(fam[r].first, fam[r - 1].first) != 0;
+    free(fam);
+    free(truth);
+    s_tab_free(&t);
+}
+
+/* Each kind of mess, on a modest population, in hard mode's counts and in
+ * the files themselves, compared with the same seed without it. */
+static void
+test_hard_every_kind(void **state)
+{
+    struct xl_gen_opts o;
+    struct xl_gen_summary sum;
+    struct s_hard_sum hs;
+    struct s_mess mh, m0;
+    char err[XL_ERRBUF] = "";
+    char *dh, *d0;
+    size_t in = 0, out = 0;
+
+    s_opts(&o, 21, 5000);
+    d0 = s_generate(&o, &sum);
+    dh = s_generate(&o, &sum);
+    if (s_hard(&o, dh, &hs, err, sizeof err) != 0)
+        fail_msg("hard mode: %s", err);
+    for (int k = 0; k < S_H_NKIND; k++)
+        if (hs.kinds[k] == 0)
+            fail_msg("no %s in hard mode", s_hkind_names[k]);
+    assert_true(hs.twins > 0 && hs.twins_similar > 0 && hs.siblings > 0);
+    for (int a = 0; a < XL_GEN_NAGENCY; a++) {
+        assert_true(hs.dup_rows[a] > 0);
+        assert_int_equal(hs.rows_in[a], sum.records[a]);
+        assert_int_equal(hs.rows_out[a],
+                         hs.rows_in[a] + hs.dup_rows[a] + hs.twin_rows[a] + hs.sib_rows[a]);
+        in += hs.rows_in[a];
+        out += hs.rows_out[a];
+    }
+    assert_int_equal(hs.truth_rows, out);
+    assert_true(out > in);
+
+    memset(&mh, 0, sizeof mh);
+    memset(&m0, 0, sizeof m0);
+    for (int a = 0; a < XL_GEN_NAGENCY; a++) {
+        s_mess_of(dh, a, &mh);
+        s_mess_of(d0, a, &m0);
+    }
+    /* The default data hold none of these... */
+    assert_int_equal(m0.digit_names, 0);
+    assert_int_equal(m0.empty_first + m0.empty_sur, 0);
+    assert_int_equal(m0.bad_month + m0.date_future + m0.date_partial + m0.date_missing, 0);
+    /* ...and hard mode all of them, and more of the rest. */
+    assert_true(mh.digit_names > 0);
+    assert_true(mh.empty_first > 0 && mh.empty_sur > 0);
+    assert_true(mh.bad_month > 0 && mh.day31 > 0);
+    assert_true(mh.date_invalid > m0.date_invalid);
+    assert_true(mh.date_future > 0 && mh.date_partial > 0 && mh.date_missing > 0);
+    assert_true(mh.pc_bad > m0.pc_bad && mh.pc_missing > m0.pc_missing);
+    assert_true(mh.nhs_bad > m0.nhs_bad && mh.nhs_missing > m0.nhs_missing);
+    assert_true(mh.same_family > m0.same_family);
+    tu_rmtree(dh);
+    tu_rmtree(d0);
+    free(dh);
+    free(d0);
+}
+
 int
 main(void)
 {
@@ -1069,6 +1473,10 @@ main(void)
         cmocka_unit_test(test_outcomes_correlate),
         cmocka_unit_test(test_programme),
         cmocka_unit_test(test_name_tables),
+        cmocka_unit_test(test_default_output_unchanged),
+        cmocka_unit_test(test_hard_deterministic),
+        cmocka_unit_test(test_hard_truth_exact),
+        cmocka_unit_test(test_hard_every_kind),
     };
 
     return cmocka_run_group_tests_name("gen", tests, NULL, NULL);
