@@ -101,6 +101,7 @@ struct s_lists {
     uint32_t *partner; /* [nrec * bound] */
     uint16_t *score;
     uint8_t *n;
+    uint8_t *low; /* index of the weakest entry of each list */
     size_t bound;
     uint64_t raw, evicted;
 };
@@ -111,27 +112,35 @@ s_offer(struct s_lists *L, uint32_t a, uint32_t b, uint16_t sc)
 {
     uint32_t *p = L->partner + (size_t)a * L->bound;
     uint16_t *q = L->score + (size_t)a * L->bound;
-    size_t n = L->n[a], low = 0;
+    size_t n = L->n[a], low;
+    uint32_t hit = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == b)
-            return 1;
-        if (q[i] < q[low] || (q[i] == q[low] && p[i] > p[low]))
-            low = i;
-    }
+    /* No early exit: the loop compiles to vector compares. */
+    for (size_t i = 0; i < n; i++)
+        hit |= p[i] == b;
+    if (hit)
+        return 1;
     if (n < L->bound) {
         p[n] = b;
         q[n] = sc;
+        if (n == 0 || sc < q[L->low[a]] || (sc == q[L->low[a]] && b > p[L->low[a]]))
+            L->low[a] = (uint8_t)n;
         L->n[a] = (uint8_t)(n + 1);
         return 1;
     }
     /* Full: the new one replaces the weakest when better (ties: the lower
      * record index stays, so the result does not depend on arrival order). */
+    low = L->low[a];
     if (sc < q[low] || (sc == q[low] && b > p[low]))
         return 0;
     p[low] = b;
     q[low] = sc;
     L->evicted++;
+    for (size_t i = 0; i < n; i++) {
+        if (q[i] < q[low] || (q[i] == q[low] && p[i] > p[low]))
+            low = i;
+    }
+    L->low[a] = (uint8_t)low;
     return 1;
 }
 
@@ -319,7 +328,8 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     uint64_t *sig = NULL, seed = 0x15aull;
     uint8_t plan[S_MAX_BANDS][2];
     uint16_t(*probe)[S_PROBES] = NULL;
-    size_t nkeys = 0, nb = s_band_plan(m, plan), cap = in->nrec > in->nblocks ? in->nrec : in->nblocks;
+    size_t nkeys = 0, nb = s_band_plan(m, plan),
+           cap = in->nrec > in->nblocks ? in->nrec : in->nblocks;
     size_t nrec = in->nrec ? in->nrec : 1;
     int rc = XL_ERR_NOMEM;
 
@@ -328,15 +338,17 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     out->rows = S_ROWS;
     L.kernel = linker_dice_best(NULL);
     for (size_t i = 0; i < spec->nlevels; i++)
-        cap = in->bylevel[spec->levels[i].number].n > cap ? in->bylevel[spec->levels[i].number].n : cap;
+        cap = in->bylevel[spec->levels[i].number].n > cap ? in->bylevel[spec->levels[i].number].n
+                                                          : cap;
     keys = malloc((cap ? cap : 1) * sizeof *keys);
     sig = malloc(nrec * sizeof *sig);
     probe = malloc((nb * S_ROWS + 4) * sizeof *probe);
     L.partner = malloc(nrec * L.bound * sizeof *L.partner);
     L.score = malloc(nrec * L.bound * sizeof *L.score);
     L.n = calloc(nrec, 1);
+    L.low = calloc(nrec, 1);
     if (keys == NULL || sig == NULL || probe == NULL || L.partner == NULL || L.score == NULL ||
-        L.n == NULL)
+        L.n == NULL || L.low == NULL)
         goto out;
     /* The probe sequences: fixed, so the same input gives the same pairs. */
     for (size_t b = 0; b < nb; b++) {
@@ -402,6 +414,7 @@ out:
     free(L.partner);
     free(L.score);
     free(L.n);
+    free(L.low);
     if (rc != 0)
         linker_candidates_free(out);
     return rc;

@@ -25,10 +25,10 @@
 struct linker_candidates {
     uint64_t *pair; /* a << 32 | b with a < b, sorted, distinct */
     size_t n;
-    uint64_t keys;          /* keys sorted (blocking keys, tokens, bands) */
-    uint64_t raw_pairs;     /* pairs emitted before duplicates were removed */
-    uint64_t windowed;      /* keys shared by so many records that only neighbours paired */
-    uint64_t bounded;       /* pairs dropped by the per-record bound */
+    uint64_t keys;      /* keys sorted (blocking keys, tokens, bands) */
+    uint64_t raw_pairs; /* pairs emitted before duplicates were removed */
+    uint64_t windowed;  /* keys shared by so many records that only neighbours paired */
+    uint64_t bounded;   /* pairs dropped by the per-record bound */
     uint32_t max_per_record;
     double mean_per_record;
     unsigned bands, rows; /* the LSH setting */

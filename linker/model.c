@@ -16,8 +16,7 @@
  * zero; so one field's disagreement never vetoes a pair on its own. */
 #define S_M_FLOOR 1e-3
 
-static const char *s_level_names[LINKER_LEVELS] = {"missing", "different", "weak", "close",
-                                                   "same"};
+static const char *s_level_names[LINKER_LEVELS] = {"missing", "different", "weak", "close", "same"};
 
 const char *
 linker_level_name(int level)
@@ -178,7 +177,8 @@ linker_tokens_new(const struct linker_input *in, const struct linker_model *m)
         return NULL;
     t->nstrong = m->nfeatures - m->nsegments;
     t->start = calloc(in->nrec + 1, sizeof *t->start);
-    t->strong = calloc((in->nrec ? in->nrec : 1) * (t->nstrong ? t->nstrong : 1), sizeof *t->strong);
+    t->strong =
+        calloc((in->nrec ? in->nrec : 1) * (t->nstrong ? t->nstrong : 1), sizeof *t->strong);
     if (t->start == NULL || t->strong == NULL)
         goto fail;
     for (size_t i = 0; i < spec->nlevels; i++) {
@@ -189,7 +189,8 @@ linker_tokens_new(const struct linker_input *in, const struct linker_model *m)
                 if (m->f[m->nsegments + s].level_number != l->number)
                     continue;
                 for (size_t j = 0; j < ks->n; j++)
-                    t->strong[(size_t)ks->k[j].rec * t->nstrong + s] = ks->k[j].t0 ? ks->k[j].t0 : 1;
+                    t->strong[(size_t)ks->k[j].rec * t->nstrong + s] =
+                        ks->k[j].t0 ? ks->k[j].t0 : 1;
             }
             continue;
         }
@@ -296,7 +297,8 @@ linker_compare(const struct linker_model *m, const struct linker_input *in, cons
                const struct linker_tokens *tok, uint32_t a, uint32_t b, uint8_t *gamma)
 {
     uint8_t level;
-    const uint64_t *x = in->clk + (size_t)a * in->clk_words, *y = in->clk + (size_t)b * in->clk_words;
+    const uint64_t *x = in->clk + (size_t)a * in->clk_words,
+                   *y = in->clk + (size_t)b * in->clk_words;
     const uint16_t *pa = segpop + (size_t)a * m->nsegments, *pb = segpop + (size_t)b * m->nsegments;
     uint32_t c[LINKER_MAX_SEGMENTS], shared = tok != NULL ? s_shared(tok, a, b, &level) : 0;
     uint64_t call = 0, sum = 0;
@@ -341,6 +343,14 @@ linker_weight(const struct linker_model *m, const uint8_t *gamma)
 }
 
 /* ---- estimation ------------------------------------------------------------------------ */
+
+static int
+s_u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
 
 static uint64_t
 s_splitmix(uint64_t *x)
@@ -401,18 +411,50 @@ s_estimate_u(struct linker_model *m, const struct linker_input *in, const uint16
     }
 }
 
-/* The EM's match weight of a comparison vector: m against the non-matching
- * candidates' own level frequencies uc, with the candidates' match share. */
+/* The distinct comparison vectors among n and how often each occurs: EM then
+ * runs over a few thousand patterns, not millions of pairs. Vectors are coded
+ * in base LINKER_LEVELS (21 features fit 64 bits), sorted, counted. */
+static size_t
+s_patterns(const uint8_t *gammas, size_t n, size_t nf, uint8_t *pat, double *count)
+{
+    uint64_t *code = malloc((n ? n : 1) * sizeof *code);
+    size_t k = 0;
+
+    if (code == NULL)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t c = 0;
+        for (size_t f = 0; f < nf; f++)
+            c = c * LINKER_LEVELS + gammas[i * nf + f];
+        code[i] = c;
+    }
+    qsort(code, n, sizeof *code, s_u64_cmp);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t c = code[i];
+        if (k > 0 && i > 0 && code[i - 1] == c) {
+            count[k - 1] += 1.0;
+            continue;
+        }
+        for (size_t f = nf; f-- > 0;) {
+            pat[k * nf + f] = (uint8_t)(c % LINKER_LEVELS);
+            c /= LINKER_LEVELS;
+        }
+        count[k++] = 1.0;
+    }
+    free(code);
+    return k;
+}
+
+/* The EM's match weight of a comparison vector: log2(m / uc) per level,
+ * tabled once per iteration, with the candidates' match share. */
 static double
-s_em_weight(const struct linker_model *m, double uc[][LINKER_LEVELS], double lambda,
+s_em_weight(const struct linker_model *m, double lr[][LINKER_LEVELS], double lambda,
             const uint8_t *g)
 {
     double w = log2(lambda / (1.0 - lambda));
 
-    for (size_t f = 0; f < m->nfeatures; f++) {
-        if (g[f] != LINKER_LEVEL_MISSING)
-            w += log2(fmax(m->f[f].m[g[f]], S_FLOOR) / fmax(uc[f][g[f]], S_FLOOR));
-    }
+    for (size_t f = 0; f < m->nfeatures; f++)
+        w += lr[f][g[f]];
     return w;
 }
 
@@ -441,7 +483,7 @@ s_anchor(const struct linker_model *m, const uint8_t *g)
 #define S_LOO_MIN    50
 
 static void
-s_leave_one_out(struct linker_model *m, const uint8_t *gammas, size_t n)
+s_leave_one_out(struct linker_model *m, const uint8_t *gammas, const double *count, size_t n)
 {
     size_t nf = m->nfeatures;
     double sure = linker_prob_to_weight(S_LOO_SURE);
@@ -457,7 +499,7 @@ s_leave_one_out(struct linker_model *m, const uint8_t *gammas, size_t n)
             w = linker_weight(m, g);
             for (size_t f = 0; f < m->nsegments; f++) {
                 if (g[f] != LINKER_LEVEL_MISSING && w - m->f[f].w[g[f]] >= sure)
-                    cnt[f][g[f]] += 1.0;
+                    cnt[f][g[f]] += count[i];
             }
         }
         for (size_t f = 0; f < m->nsegments; f++) {
@@ -474,9 +516,9 @@ s_leave_one_out(struct linker_model *m, const uint8_t *gammas, size_t n)
 }
 
 int
-linker_model_estimate(struct linker_model *m, const struct linker_input *in,
-                      const uint16_t *segpop, const struct linker_tokens *tok,
-                      const uint8_t *gammas, size_t n, uint64_t ncandidates)
+linker_model_estimate(struct linker_model *m, const struct linker_input *in, const uint16_t *segpop,
+                      const struct linker_tokens *tok, const uint8_t *gammas, size_t n,
+                      uint64_t ncandidates)
 {
     size_t nf = m->nfeatures;
     /* Candidates are not random pairs: blocking chose them for being alike,
@@ -484,10 +526,20 @@ linker_model_estimate(struct linker_model *m, const struct linker_input *in,
      * their own frequencies (uc) beside m; u from random pairs stays what the
      * weights use, so a weight says how much likelier a level is for one
      * child than for two children drawn at random. */
-    double uc[LINKER_MAX_FEATURES][LINKER_LEVELS], lambda = 0.1, pairs;
+    double uc[LINKER_MAX_FEATURES][LINKER_LEVELS], lambda = 0.1, pairs, *count;
+    uint8_t *pat;
+    size_t np;
 
     if (in->nrec >= 2)
         s_estimate_u(m, in, segpop, tok);
+    pat = malloc((n ? n : 1) * nf);
+    count = malloc((n ? n : 1) * sizeof *count);
+    if (pat == NULL || count == NULL) {
+        free(pat);
+        free(count);
+        return XL_ERR_NOMEM;
+    }
+    np = s_patterns(gammas, n, nf, pat, count);
     /* Starting m: a match mostly agrees; EM moves it to what the data say. */
     for (size_t f = 0; f < nf; f++) {
         static const double start[LINKER_LEVELS] = {0, 0.05, 0.05, 0.1, 0.8};
@@ -496,26 +548,33 @@ linker_model_estimate(struct linker_model *m, const struct linker_input *in,
         memcpy(uc[f], m->f[f].u, sizeof uc[f]);
     }
     m->em_pairs = n;
-    for (int it = 0; it < S_EM_ITERATIONS && n > 0; it++) {
+    m->em_patterns = np;
+    for (int it = 0; it < S_EM_ITERATIONS && np > 0; it++) {
         double am[LINKER_MAX_FEATURES][LINKER_LEVELS], au[LINKER_MAX_FEATURES][LINKER_LEVELS];
         double pm[LINKER_MAX_FEATURES], pu[LINKER_MAX_FEATURES], psum = 0.0, change = 0.0;
+        double lr[LINKER_MAX_FEATURES][LINKER_LEVELS];
         memset(am, 0, sizeof am);
         memset(au, 0, sizeof au);
         memset(pm, 0, sizeof pm);
         memset(pu, 0, sizeof pu);
-        for (size_t i = 0; i < n; i++) {
-            const uint8_t *g = gammas + i * nf;
-            double p = s_anchor(m, g);
+        for (size_t f = 0; f < nf; f++) {
+            lr[f][LINKER_LEVEL_MISSING] = 0.0;
+            for (int l = 1; l < LINKER_LEVELS; l++)
+                lr[f][l] = log2(fmax(m->f[f].m[l], S_FLOOR) / fmax(uc[f][l], S_FLOOR));
+        }
+        for (size_t i = 0; i < np; i++) {
+            const uint8_t *g = pat + i * nf;
+            double p = s_anchor(m, g), c = count[i];
             if (p < 0.0)
-                p = linker_weight_to_prob(s_em_weight(m, uc, lambda, g));
-            psum += p;
+                p = linker_weight_to_prob(s_em_weight(m, lr, lambda, g));
+            psum += p * c;
             for (size_t f = 0; f < nf; f++) {
                 if (g[f] == LINKER_LEVEL_MISSING)
                     continue;
-                am[f][g[f]] += p;
-                au[f][g[f]] += 1.0 - p;
-                pm[f] += p;
-                pu[f] += 1.0 - p;
+                am[f][g[f]] += p * c;
+                au[f][g[f]] += (1.0 - p) * c;
+                pm[f] += p * c;
+                pu[f] += (1.0 - p) * c;
             }
         }
         for (size_t f = 0; f < nf; f++) {
@@ -542,6 +601,8 @@ linker_model_estimate(struct linker_model *m, const struct linker_input *in,
     m->lambda = pairs > 0 ? fmin(fmax(lambda * (double)ncandidates / pairs, 1e-12), 0.5) : 0.5;
     m->candidate_share = lambda;
     s_weights(m);
-    s_leave_one_out(m, gammas, n);
+    s_leave_one_out(m, pat, count, np);
+    free(pat);
+    free(count);
     return 0;
 }

@@ -46,13 +46,13 @@ struct linker_feature {
 
 struct linker_model {
     struct linker_feature f[LINKER_MAX_FEATURES];
-    size_t nfeatures, nsegments; /* segments first, then strong identifiers */
-    double cut[LINKER_LEVELS];   /* Dice at or above cut[l] is level l (WEAK..SAME) */
+    size_t nfeatures, nsegments;             /* segments first, then strong identifiers */
+    double cut[LINKER_LEVELS];               /* Dice at or above cut[l] is level l (WEAK..SAME) */
     double missing_pop[LINKER_MAX_SEGMENTS]; /* popcount below which a segment is empty */
-    double lambda;          /* chance that two records drawn at random match */
-    double prior;           /* log2(lambda / (1 - lambda)) */
-    double candidate_share; /* share of the candidate pairs that match, by EM */
-    uint64_t u_pairs, em_pairs;
+    double lambda;                           /* chance that two records drawn at random match */
+    double prior;                            /* log2(lambda / (1 - lambda)) */
+    double candidate_share;                  /* share of the candidate pairs that match, by EM */
+    uint64_t u_pairs, em_pairs, em_patterns;
     int em_iterations;
     double accept_weight, possible_weight; /* the thresholds as match weights */
 };
@@ -66,7 +66,8 @@ uint16_t *linker_segment_pops(const struct linker_model *m, const struct linker_
 /* The per-record token lists the comparison needs (match-key tokens sorted,
  * with the fields each level covers). Built once per run. */
 struct linker_tokens;
-struct linker_tokens *linker_tokens_new(const struct linker_input *in, const struct linker_model *m);
+struct linker_tokens *linker_tokens_new(const struct linker_input *in,
+                                        const struct linker_model *m);
 void linker_tokens_free(struct linker_tokens **t);
 
 /* The comparison vector of records a and b: one level per feature into gamma.
