@@ -116,6 +116,7 @@ s_count(const struct agent_ctx *ctx, const struct agent_row *row, uint64_t rowno
                     agent_issue_code(is->reason),
                     is->fatal       ? "row rejected"
                     : row->rejected ? ""
+                    : is->salvaged  ? "used for fuzzy matching only"
                                     : "value left out");
             xl_csv_put(rej, agent_issue_text(is->reason));
             fputc('\n', rej);
