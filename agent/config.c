@@ -23,7 +23,17 @@ static const char *s_columns[AGENT_COL_COUNT] = {
     [AGENT_COL_ADDRESS] = "address",
     [AGENT_COL_LOCALITY] = "locality",
     [AGENT_COL_OTHER_ID] = "other_id",
+    [AGENT_COL_DOB_YEAR] = "dob_year",
+    [AGENT_COL_DOB_MONTH] = "dob_month",
+    [AGENT_COL_DOB_DAY] = "dob_day",
 };
+
+/* Words exports write for "not known". Not "NA": Na is a surname. */
+const char *const agent_missing_default[] = {
+    "n/a", "n/k", "nk", "not known", "unknown", "null", "-", "?", NULL,
+};
+
+#define S_DOB_PARTS (1u << AGENT_COL_DOB_YEAR | 1u << AGENT_COL_DOB_MONTH | 1u << AGENT_COL_DOB_DAY)
 
 static const char *s_types[] = {"int", "decimal", "bool", "date", "text"};
 
@@ -74,7 +84,8 @@ s_int(struct s_parse *p, const char *name, const char *v, int lo, int hi, int *o
 /* Copies a '|'-separated list of date formats without the spaces around each
  * '|', so "dd/mm/yyyy | d/m/yyyy" means what it looks like. */
 static int
-s_formats(struct s_parse *p, char *dst, size_t cap, const char *name, const char *v)
+s_formats(struct s_parse *p, char *dst, size_t cap, const char *name, const char *v,
+          int allow_partial)
 {
     char msg[XL_ERRBUF];
     size_t n = 0;
@@ -88,9 +99,74 @@ s_formats(struct s_parse *p, char *dst, size_t cap, const char *name, const char
         dst[n++] = *s;
     }
     dst[n] = '\0';
-    if (agent_date_formats_check(dst, msg, sizeof msg) != 0)
+    if ((allow_partial ? agent_date_formats_check_partial(dst, NULL, msg, sizeof msg)
+                       : agent_date_formats_check(dst, msg, sizeof msg)) != 0)
         return xl_ini_fail(&p->ini, "%s: %s", name, msg);
     return 1;
+}
+
+/* v[0..len) in lower case with surrounding white space trimmed and inner runs
+ * made one space, into out[cap]; 0, or -1 when it does not fit. */
+static int
+s_missing_norm(const char *v, size_t len, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    agent_trim(&v, &len);
+    for (size_t i = 0; i < len; i++) {
+        char c = v[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f') {
+            if (n > 0 && out[n - 1] == ' ')
+                continue;
+            c = ' ';
+        }
+        if (n + 1 >= cap)
+            return -1;
+        out[n++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+int
+agent_mapping_missing(const struct agent_mapping *m, const char *v, size_t len)
+{
+    char w[AGENT_MISSING_WORD];
+
+    if (m->nmissing == 0 || len == 0 || len >= 4 * AGENT_MISSING_WORD ||
+        s_missing_norm(v, len, w, sizeof w) != 0 || w[0] == '\0')
+        return 0;
+    for (size_t i = 0; i < m->nmissing; i++) {
+        if (strcmp(w, m->missing[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* "NA, N/A, NOT KNOWN": comma-separated words added to the mapping's list. */
+static int
+s_missing(struct s_parse *p, struct agent_mapping *m, const char *name, const char *v)
+{
+    const char *w = v;
+
+    for (;;) {
+        const char *comma = strchr(w, ',');
+        size_t n = comma != NULL ? (size_t)(comma - w) : strlen(w);
+        char word[AGENT_MISSING_WORD];
+        if (s_missing_norm(w, n, word, sizeof word) != 0)
+            return xl_ini_fail(&p->ini, "%s: a word is longer than %d bytes", name,
+                               AGENT_MISSING_WORD - 1);
+        if (word[0] == '\0' && (comma != NULL || w != v))
+            return xl_ini_fail(&p->ini, "%s: an empty word between commas", name);
+        if (word[0] != '\0') {
+            if (m->nmissing == AGENT_MAX_MISSING)
+                return xl_ini_fail(&p->ini, "%s: more than %d words", name, AGENT_MAX_MISSING);
+            memcpy(m->missing[m->nmissing++], word, sizeof word);
+        }
+        if (comma == NULL)
+            return 1;
+        w = comma + 1;
+    }
 }
 
 static int
@@ -213,7 +289,7 @@ s_outcome(struct s_parse *p, struct agent_mapping *m, const char *name, const ch
         if (*f == '\0')
             return xl_ini_fail(&p->ini,
                                "%s: a date attribute needs its formats ('date dd/mm/yyyy')", name);
-        if (!s_formats(p, o->date_formats, sizeof o->date_formats, name, f))
+        if (!s_formats(p, o->date_formats, sizeof o->date_formats, name, f, 0))
             return 0;
     } else if (type[strlen(s_types[i])] != '\0') {
         return xl_ini_fail(&p->ini, "%s: only a date type takes formats", name);
@@ -258,16 +334,26 @@ s_mapping_handler(void *user, const char *section, const char *name, const char 
                 col = s_column_parse(t);
                 if (col < 0)
                     return xl_ini_fail(&p->ini, "required: unknown field '%.40s'", t);
+                if (S_DOB_PARTS & (1u << col))
+                    return xl_ini_fail(&p->ini, "required: %s is a part of dob; list dob instead",
+                                       t);
                 m->required |= 1u << col;
             }
             return 1;
         }
+        if (strcmp(name, "missing") == 0) {
+            m->nmissing = 0;
+            return s_missing(p, m, name, v);
+        }
+        if (strcmp(name, "missing_add") == 0)
+            return s_missing(p, m, name, v);
     } else if (strcmp(section, "columns") == 0) {
         col = s_column_parse(name);
         if (col < 0)
             return xl_ini_fail(&p->ini,
                                "unknown field '%.40s' (fields: source_id first_name middle_name "
-                               "surname dob sex postcode nhs_number upn address locality other_id)",
+                               "surname dob sex postcode nhs_number upn address locality other_id; "
+                               "or the date of birth in parts: dob_year dob_month dob_day)",
                                name);
         if (strstr(v, " + ") != NULL && col != AGENT_COL_ADDRESS && col != AGENT_COL_LOCALITY)
             return xl_ini_fail(&p->ini,
@@ -277,7 +363,20 @@ s_mapping_handler(void *user, const char *section, const char *name, const char 
         return xl_ini_copy(&p->ini, m->columns[col], AGENT_COLUMN_MAX, name, v);
     } else if (strcmp(section, "dob") == 0) {
         if (strcmp(name, "formats") == 0)
-            return s_formats(p, m->dob_formats, sizeof m->dob_formats, name, v);
+            return s_formats(p, m->dob_formats, sizeof m->dob_formats, name, v, 1);
+        if (strcmp(name, "partial") == 0)
+            return s_bool(p, name, v, &m->dob_rules.partial);
+        if (strcmp(name, "reference") == 0) {
+            struct agent_date d;
+            if (strcmp(v, "today") == 0) {
+                memset(&m->dob_rules.ref, 0, sizeof m->dob_rules.ref);
+                return 1;
+            }
+            if (agent_norm_date(v, strlen(v), "yyyy-mm-dd", NULL, &d) != AGENT_OK)
+                return xl_ini_fail(&p->ini, "reference must be a date YYYY-MM-DD or today");
+            m->dob_rules.ref = d;
+            return 1;
+        }
         if (strcmp(name, "min_year") == 0)
             return s_int(p, name, v, 1800, 9999, &m->dob_rules.min_year);
         if (strcmp(name, "max_age") == 0)
@@ -312,6 +411,42 @@ agent_config_load(const char *path, struct agent_config *c, char *err, size_t er
     return 0;
 }
 
+/* What the [columns] and [dob] sections say together about the date of birth. */
+static int
+s_dob_check(const struct agent_mapping *m, char *err, size_t errlen)
+{
+    const char *path = m->path;
+    int year = m->columns[AGENT_COL_DOB_YEAR][0] != '\0';
+    int month = m->columns[AGENT_COL_DOB_MONTH][0] != '\0';
+    int day = m->columns[AGENT_COL_DOB_DAY][0] != '\0';
+    int partial = 0;
+    char msg[XL_ERRBUF];
+
+    if (m->columns[AGENT_COL_DOB][0] != '\0' && (year || month || day))
+        return xl_err_set(err, errlen, XL_ERR_FORMAT,
+                          "%s: map the date of birth either to one column (dob) or to its parts "
+                          "(dob_year, dob_month, dob_day), not both",
+                          path);
+    if ((month || day) && !year)
+        return xl_err_set(err, errlen, XL_ERR_FORMAT,
+                          "%s: dob_month and dob_day need dob_year mapped too", path);
+    if (day && !month)
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: dob_day needs dob_month mapped too",
+                          path);
+    if (year && !day && !m->dob_rules.partial)
+        return xl_err_set(err, errlen, XL_ERR_FORMAT,
+                          "%s: without dob_day the dates of birth are partial: set partial = yes "
+                          "in [dob]",
+                          path);
+    if (agent_date_formats_check_partial(m->dob_formats, &partial, msg, sizeof msg) == 0 &&
+        partial && !m->dob_rules.partial)
+        return xl_err_set(err, errlen, XL_ERR_FORMAT,
+                          "%s: [dob] formats has a pattern without a day: set partial = yes in "
+                          "[dob] to accept dates of a year or a year and month",
+                          path);
+    return 0;
+}
+
 int
 agent_mapping_load(const char *path, struct agent_mapping *m, char *err, size_t errlen)
 {
@@ -322,6 +457,8 @@ agent_mapping_load(const char *path, struct agent_mapping *m, char *err, size_t 
     m->required = 1u << AGENT_COL_SOURCE_ID | 1u << AGENT_COL_FIRST_NAME | 1u << AGENT_COL_SURNAME |
                   1u << AGENT_COL_DOB;
     snprintf(m->dob_formats, sizeof m->dob_formats, "yyyy-mm-dd");
+    for (size_t i = 0; agent_missing_default[i] != NULL; i++)
+        snprintf(m->missing[m->nmissing++], AGENT_MISSING_WORD, "%s", agent_missing_default[i]);
     m->postcode_uk = 1;
     m->dob_rules.min_year = 1900;
     m->dob_rules.max_age_years = 120;
@@ -335,10 +472,11 @@ agent_mapping_load(const char *path, struct agent_mapping *m, char *err, size_t 
         return xl_err_set(err, errlen, XL_ERR_FORMAT,
                           "%s: [columns] source_id is required (the agency's own record id)", path);
     for (int i = 0; i < AGENT_COL_COUNT; i++) {
-        if ((m->required & (1u << i)) && m->columns[i][0] == '\0')
+        if ((m->required & (1u << i)) && m->columns[i][0] == '\0' &&
+            !(i == AGENT_COL_DOB && m->columns[AGENT_COL_DOB_YEAR][0] != '\0'))
             return xl_err_set(err, errlen, XL_ERR_FORMAT,
                               "%s: %s is required but no column is mapped to it", path,
                               s_columns[i]);
     }
-    return 0;
+    return s_dob_check(m, err, errlen);
 }

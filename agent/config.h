@@ -19,7 +19,9 @@
 
 /* The source columns a mapping can name: every person field the agent
  * normalises itself, plus the source id (local_ref). Derived fields (initials,
- * phonetic codes, district ...) are computed, not mapped. */
+ * phonetic codes, district ...) are computed, not mapped. The date of birth is
+ * one column (dob) or its parts in columns of their own (dob_year, dob_month,
+ * dob_day); the parts are read as one dob value and reported as dob. */
 enum agent_column {
     AGENT_COL_SOURCE_ID = 0,
     AGENT_COL_FIRST_NAME,
@@ -33,6 +35,9 @@ enum agent_column {
     AGENT_COL_ADDRESS,
     AGENT_COL_LOCALITY,
     AGENT_COL_OTHER_ID,
+    AGENT_COL_DOB_YEAR,
+    AGENT_COL_DOB_MONTH,
+    AGENT_COL_DOB_DAY,
     AGENT_COL_COUNT
 };
 const char *agent_column_name(enum agent_column c);
@@ -53,6 +58,9 @@ struct agent_outcome {
     char date_formats[128]; /* for AGENT_OUT_DATE */
 };
 
+#define AGENT_MAX_MISSING  32
+#define AGENT_MISSING_WORD 32
+
 struct agent_mapping {
     char path[AGENT_PATH_MAX];
     char dataset[64];
@@ -62,8 +70,15 @@ struct agent_mapping {
     char columns[AGENT_COL_COUNT][AGENT_COLUMN_MAX];
     int postcode_uk;   /* 1: UK postcodes validated; 0: any letters and digits */
     unsigned required; /* bit per agent_column: a failure rejects the row */
+    /* Values that mean "not known" in any person field (not the source id or
+     * outcomes): lower case, inner white space one space. The built-in list
+     * unless the mapping sets `missing` (and adds with `missing_add`). */
+    char missing[AGENT_MAX_MISSING][AGENT_MISSING_WORD];
+    size_t nmissing;
     char dob_formats[128];
-    struct agent_date_rules dob_rules; /* ref left zero: filled with today at run time */
+    /* ref left zero (no `reference` in [dob]): filled with today at run time.
+     * partial: a year alone, or a year and month, is accepted as partial. */
+    struct agent_date_rules dob_rules;
     struct agent_outcome outcomes[AGENT_MAX_OUTCOMES];
     size_t noutcomes;
 };
@@ -90,5 +105,12 @@ struct agent_config {
  * with the file and line in err. */
 int agent_config_load(const char *path, struct agent_config *out, char *err, size_t errlen);
 int agent_mapping_load(const char *path, struct agent_mapping *out, char *err, size_t errlen);
+
+/* 1 when v[0..len) is one of the mapping's missing-value words, compared
+ * without case after trimming, runs of white space inside counting as one. */
+int agent_mapping_missing(const struct agent_mapping *m, const char *v, size_t len);
+
+/* The words a mapping starts with (NULL-terminated), for documentation and tests. */
+extern const char *const agent_missing_default[];
 
 #endif

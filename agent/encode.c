@@ -32,7 +32,7 @@ struct agent_encoder {
     const struct xl_spec *spec;
     struct s_keys *k;
     struct xl_payload_sealer *sealer;
-    struct s_values *values; /* scratch: base, as written, variant, surname part */
+    struct s_values *values; /* scratch: match keys, CLK, swapped variant, blocking keys */
     char agency[64];
     char dataset[64];
 };
@@ -81,14 +81,14 @@ s_copy(const char *v, char *out, size_t outlen)
     return 0;
 }
 
-/* The first name as match keys use it: compacted, nickname replaced. */
+/* A first name as match keys use it: compacted, nickname replaced. */
 static int
-s_first(const struct agent_person *p, int nicknames, char *out, size_t outlen, int *replaced)
+s_first(const char *first, int nicknames, char *out, size_t outlen, int *replaced)
 {
     const char *canon;
 
     *replaced = 0;
-    if (s_compact(p->first, out, outlen) != 0)
+    if (s_compact(first, out, outlen) != 0)
         return XL_ERR_NOTFOUND;
     if (nicknames) {
         canon = agent_nickname_canonical(out, strlen(out));
@@ -100,9 +100,47 @@ s_first(const struct agent_person *p, int nicknames, char *out, size_t outlen, i
     return 0;
 }
 
-/* The values of every spec field for one person, computed once per record
- * (names compacted, nickname applied to the first name when asked, phonetic
- * codes, year, ...), so levels, blocking keys and the CLK do not each redo them. */
+/* What a person's values are used for. */
+enum s_use {
+    S_USE_MATCH, /* match keys and strong identifiers */
+    S_USE_BLOCK, /* blocking keys */
+    S_USE_CLK,   /* the CLK */
+};
+
+#define S_BIT(f) (1u << (f))
+
+/* The fields each use may take from salvaged values (agent_person.salvage),
+ * the one place this is decided. A match key claims that two records hold the
+ * same valid value, and a strong identifier keeps records apart: neither takes
+ * a salvaged value. The CLK is the fuzzy comparison salvage is for: it takes
+ * every salvaged value. A blocking key only chooses which pairs the linker
+ * compares, so a salvaged value there costs at most some comparisons; it takes
+ * only the coarse codes a typo seldom changes ("Smith2" and "Smith" share a
+ * Soundex code, "1987-13-05" and "1987-05-13" a year), never a salvaged value
+ * whole: that would meet only the same mistake, and junk values would make
+ * large blocks. The year of a salvaged date is there only when plausible
+ * (validate.c). */
+static const uint32_t s_salvage_use[] = {
+    [S_USE_MATCH] = 0,
+    [S_USE_BLOCK] = S_BIT(XL_F_FIRST_INITIAL) | S_BIT(XL_F_FIRST_PHONETIC) |
+                    S_BIT(XL_F_SURNAME_PHONETIC) | S_BIT(XL_F_YOB),
+    [S_USE_CLK] = ((1u << XL_F_COUNT) - 1) & ~(S_BIT(XL_F_NHS_NUMBER) | S_BIT(XL_F_UPN)),
+};
+
+static int
+s_has_salvage(const struct agent_person *p)
+{
+    const struct agent_salvage *s = &p->salvage;
+
+    return s->first[0] != '\0' || s->middle[0] != '\0' || s->surname[0] != '\0' ||
+           s->dob[0] != '\0' || s->yob[0] != '\0' || s->postcode[0] != '\0' ||
+           s->other_id[0] != '\0';
+}
+
+/* The values of every spec field for one person and one use, computed once per
+ * record (names compacted, nickname applied to the first name when asked,
+ * phonetic codes, year, ...), so levels, blocking keys and the CLK do not each
+ * redo them. */
 struct s_values {
     char v[XL_F_COUNT][AGENT_NAME_MAX];
     uint16_t len[XL_F_COUNT];
@@ -111,11 +149,14 @@ struct s_values {
 };
 
 static void
-s_values_fill(const struct agent_person *p, int nicknames, struct s_values *c)
+s_values_fill(const struct agent_person *p, int nicknames, enum s_use use, struct s_values *c)
 {
+    const struct agent_salvage *sv = &p->salvage;
     char(*v)[AGENT_NAME_MAX] = c->v;
+    uint32_t salv = s_salvage_use[use], allow;
 
     c->present = 0;
+    c->nickname = 0;
     for (int f = 0; f < XL_F_COUNT; f++)
         v[f][0] = '\0';
 #define S_SET(f, call)                                                                             \
@@ -125,33 +166,59 @@ s_values_fill(const struct agent_person *p, int nicknames, struct s_values *c)
         else                                                                                       \
             v[f][0] = '\0';                                                                        \
     } while (0)
+/* A field's valid value; else its salvaged value when this use may take it. */
+#define S_FROM(f, valid, salvaged)                                                                 \
+    ((valid)[0] != '\0' ? (valid) : (salv & S_BIT(f)) ? (salvaged) : "")
+/* The fields derived from a name (initial, phonetic code) come from the valid
+ * name, else from the salvaged one; a use keeps each only when it may take it
+ * from a salvaged name (a blocking key takes the codes but not the name). */
+#define S_ALLOW(valid) ((valid)[0] != '\0' ? ~0u : salv)
     S_SET(XL_F_NHS_NUMBER, s_copy(p->nhs, v[XL_F_NHS_NUMBER], AGENT_NAME_MAX));
     S_SET(XL_F_UPN, s_copy(p->upn, v[XL_F_UPN], AGENT_NAME_MAX));
-    S_SET(XL_F_FIRST_NAME, s_first(p, nicknames, v[XL_F_FIRST_NAME], AGENT_NAME_MAX, &c->nickname));
-    if (c->present & (1u << XL_F_FIRST_NAME)) {
-        S_SET(XL_F_FIRST_INITIAL,
-              s_initial(v[XL_F_FIRST_NAME], v[XL_F_FIRST_INITIAL], AGENT_NAME_MAX));
-        S_SET(XL_F_FIRST_PHONETIC,
-              agent_soundex(v[XL_F_FIRST_NAME], v[XL_F_FIRST_PHONETIC]) == AGENT_OK ? 0 : -1);
+    allow = S_ALLOW(p->first);
+    if (s_first(p->first[0] != '\0' ? p->first : sv->first, nicknames, v[XL_F_FIRST_NAME],
+                AGENT_NAME_MAX, &c->nickname) == 0) {
+        if (allow & S_BIT(XL_F_FIRST_INITIAL))
+            S_SET(XL_F_FIRST_INITIAL,
+                  s_initial(v[XL_F_FIRST_NAME], v[XL_F_FIRST_INITIAL], AGENT_NAME_MAX));
+        if (allow & S_BIT(XL_F_FIRST_PHONETIC))
+            S_SET(XL_F_FIRST_PHONETIC,
+                  agent_soundex(v[XL_F_FIRST_NAME], v[XL_F_FIRST_PHONETIC]) == AGENT_OK ? 0 : -1);
+        S_SET(XL_F_FIRST_NAME, (allow & S_BIT(XL_F_FIRST_NAME)) ? 0 : -1);
+    } else {
+        v[XL_F_FIRST_NAME][0] = '\0';
     }
-    S_SET(XL_F_MIDDLE_NAME, s_compact(p->middle, v[XL_F_MIDDLE_NAME], AGENT_NAME_MAX));
-    S_SET(XL_F_SURNAME, s_compact(p->surname, v[XL_F_SURNAME], AGENT_NAME_MAX));
-    if (c->present & (1u << XL_F_SURNAME))
-        S_SET(XL_F_SURNAME_PHONETIC,
-              agent_soundex(v[XL_F_SURNAME], v[XL_F_SURNAME_PHONETIC]) == AGENT_OK ? 0 : -1);
-    S_SET(XL_F_DOB, s_copy(p->dob, v[XL_F_DOB], AGENT_NAME_MAX));
-    if (c->present & (1u << XL_F_DOB)) {
+    S_SET(XL_F_MIDDLE_NAME, s_compact(S_FROM(XL_F_MIDDLE_NAME, p->middle, sv->middle),
+                                      v[XL_F_MIDDLE_NAME], AGENT_NAME_MAX));
+    allow = S_ALLOW(p->surname);
+    if (s_compact(p->surname[0] != '\0' ? p->surname : sv->surname, v[XL_F_SURNAME],
+                  AGENT_NAME_MAX) == 0) {
+        if (allow & S_BIT(XL_F_SURNAME_PHONETIC))
+            S_SET(XL_F_SURNAME_PHONETIC,
+                  agent_soundex(v[XL_F_SURNAME], v[XL_F_SURNAME_PHONETIC]) == AGENT_OK ? 0 : -1);
+        S_SET(XL_F_SURNAME, (allow & S_BIT(XL_F_SURNAME)) ? 0 : -1);
+    } else {
+        v[XL_F_SURNAME][0] = '\0';
+    }
+    S_SET(XL_F_DOB, s_copy(S_FROM(XL_F_DOB, p->dob, sv->dob), v[XL_F_DOB], AGENT_NAME_MAX));
+    if (p->dob[0] != '\0') {
         memcpy(v[XL_F_YOB], p->dob, 4);
         v[XL_F_YOB][4] = '\0';
         c->present |= 1u << XL_F_YOB;
+    } else {
+        S_SET(XL_F_YOB, s_copy(S_FROM(XL_F_YOB, "", sv->yob), v[XL_F_YOB], AGENT_NAME_MAX));
     }
     S_SET(XL_F_SEX, s_copy(p->sex, v[XL_F_SEX], AGENT_NAME_MAX));
-    S_SET(XL_F_POSTCODE, s_copy(p->postcode, v[XL_F_POSTCODE], AGENT_NAME_MAX));
+    S_SET(XL_F_POSTCODE, s_copy(S_FROM(XL_F_POSTCODE, p->postcode, sv->postcode), v[XL_F_POSTCODE],
+                                AGENT_NAME_MAX));
     S_SET(XL_F_DISTRICT, s_copy(p->district, v[XL_F_DISTRICT], AGENT_NAME_MAX));
     S_SET(XL_F_SECTOR, s_copy(p->sector, v[XL_F_SECTOR], AGENT_NAME_MAX));
     S_SET(XL_F_ADDRESS, s_copy(p->address, v[XL_F_ADDRESS], AGENT_NAME_MAX));
     S_SET(XL_F_LOCALITY, s_copy(p->locality, v[XL_F_LOCALITY], AGENT_NAME_MAX));
-    S_SET(XL_F_OTHER_ID, s_copy(p->other_id, v[XL_F_OTHER_ID], AGENT_NAME_MAX));
+    S_SET(XL_F_OTHER_ID, s_copy(S_FROM(XL_F_OTHER_ID, p->other_id, sv->other_id), v[XL_F_OTHER_ID],
+                                AGENT_NAME_MAX));
+#undef S_ALLOW
+#undef S_FROM
 #undef S_SET
     for (int f = 0; f < XL_F_COUNT; f++)
         c->len[f] = (c->present & (1u << f)) ? (uint16_t)strlen(v[f]) : 0;
@@ -177,7 +244,7 @@ agent_field_value(const struct agent_person *p, enum xl_field f, int nicknames, 
     c = malloc(sizeof *c);
     if (c == NULL)
         return XL_ERR_NOMEM;
-    s_values_fill(p, nicknames, c);
+    s_values_fill(p, nicknames, S_USE_MATCH, c);
     if ((c->present & (1u << f)) && strlen(c->v[f]) < outlen) {
         strcpy(out, c->v[f]);
         r = 0;
@@ -372,7 +439,7 @@ s_tokens(const struct agent_encoder *e, const struct s_values *base, const struc
             if (!have_swapped) {
                 if (!s_variant(p, l->variant, &q))
                     continue;
-                s_values_fill(&q, s->nicknames, swapped);
+                s_values_fill(&q, s->nicknames, S_USE_MATCH, swapped);
                 have_swapped = 1;
             }
             src = swapped;
@@ -580,7 +647,7 @@ agent_encode_clk(const struct agent_encoder *e, const struct agent_person *p, ui
         memset(clk, 0, xl_spec_clk_bytes(e->spec));
         return;
     }
-    s_values_fill(p, 0, c);
+    s_values_fill(p, 0, S_USE_CLK, c);
     agent_local_ref(&e->k->local, e->agency, e->dataset, p->source_id, ref);
     s_clk(e, c, ref, clk);
     xl_freezero(c, sizeof *c);
@@ -663,27 +730,37 @@ int
 agent_encode(struct agent_encoder *e, const struct agent_person *p, const char *const *outcomes,
              size_t noutcomes, struct agent_encoded *o)
 {
+    struct s_values *match = e->values, *clk = e->values + 1, *block = e->values + 3;
     size_t paylen = 0;
-    int r;
+    int r, salvaged;
 
     crosslink__record__init(&o->rec);
     agent_local_ref(&e->k->local, e->agency, e->dataset, p->source_id, o->local_ref);
     o->rec.local_ref.data = o->local_ref;
     o->rec.local_ref.len = AGENT_REF_BYTES;
 
-    /* Field values once: with nicknames for match and blocking keys, as written
-     * for the CLK (the same unless a nickname was replaced). */
-    s_values_fill(p, e->spec->nicknames, e->values);
-    if (e->values->nickname)
-        s_values_fill(p, 0, e->values + 1);
-    o->rec.n_keys = s_tokens(e, e->values, p, o);
+    /* Field values once per use: with nicknames and valid values only for match
+     * keys; as written, with salvaged values, for the CLK; with nicknames and
+     * the salvaged values s_salvage_use allows for blocking keys. Each is the
+     * match keys' own unless a nickname was replaced or a value salvaged. */
+    salvaged = s_has_salvage(p);
+    s_values_fill(p, e->spec->nicknames, S_USE_MATCH, match);
+    if (match->nickname || salvaged)
+        s_values_fill(p, 0, S_USE_CLK, clk);
+    else
+        clk = match;
+    if (salvaged)
+        s_values_fill(p, e->spec->nicknames, S_USE_BLOCK, block);
+    else
+        block = match;
+    o->rec.n_keys = s_tokens(e, match, p, o);
     o->rec.keys = o->keyp;
 
-    s_clk(e, e->values->nickname ? e->values + 1 : e->values, o->local_ref, o->clk);
+    s_clk(e, clk, o->local_ref, o->clk);
     o->rec.clk.data = o->clk;
     o->rec.clk.len = xl_spec_clk_bytes(e->spec);
 
-    o->rec.n_blocks = s_blocks(e, e->values, o);
+    o->rec.n_blocks = s_blocks(e, block, o);
     o->rec.blocks = o->blockp;
 
     r = s_payload(e, outcomes, noutcomes, o, &paylen);

@@ -20,6 +20,22 @@
 #define AGENT_MAX_KEYS    (XL_SPEC_MAX_LEVELS * 4)
 #define AGENT_MAX_PAYLOAD 4096
 
+/* What could be read from values validation refused (normalise.h, "salvaged
+ * values"), for the fuzzy comparison only; "" when nothing was. A field has a
+ * salvaged value only when its own value in agent_person is "". encode.c
+ * decides, in one table, which uses may take which of them: the CLK all, the
+ * blocking keys only coarse codes (phonetic codes, initial, plausible year),
+ * match keys and strong identifiers none. */
+struct agent_salvage {
+    char first[AGENT_NAME_MAX]; /* agent_name_salvage */
+    char middle[AGENT_NAME_MAX];
+    char surname[AGENT_NAME_MAX];
+    char dob[AGENT_DATE_SALVAGE_MAX]; /* agent_date_salvage: "1987-13-05", "1987-05", "1987" */
+    char yob[5];      /* its year, only when four digits the plausibility rules allow */
+    char postcode[9]; /* agent_code_salvage: "B1 1AI" (UK) or letters and digits */
+    char other_id[64];
+};
+
 /* One person's normalised values; "" marks a field that is missing or was
  * refused by validation. Holds identifiers: wipe with agent_person_wipe. */
 struct agent_person {
@@ -37,13 +53,14 @@ struct agent_person {
     char address[AGENT_NAME_MAX]; /* normalised text, words separated by spaces */
     char locality[AGENT_NAME_MAX];
     char other_id[64];
+    struct agent_salvage salvage;
 };
 void agent_person_wipe(struct agent_person *p);
 
-/* The value of a spec field for p, as hashed (names compacted, nickname
- * applied to the first name when nicknames is set), into out[outlen].
- * Returns 0, or XL_ERR_NOTFOUND when the field (or one it derives from) is
- * missing. Exposed for tests and vectors. */
+/* The value of a spec field for p, as match keys hash it (names compacted,
+ * nickname applied to the first name when nicknames is set; never a salvaged
+ * value), into out[outlen]. Returns 0, or XL_ERR_NOTFOUND when the field (or
+ * one it derives from) is missing. Exposed for tests and vectors. */
 int agent_field_value(const struct agent_person *p, enum xl_field f, int nicknames, char *out,
                       size_t outlen);
 

@@ -48,6 +48,8 @@ static const struct s_reason s_reasons[AGENT_R_COUNT] = {
                                                     "identical digits), not a real number."},
     [AGENT_R_CODE_FORMAT] = {"code_format", "The value has characters other than letters, "
                                             "digits and separators."},
+    [AGENT_R_DATE_PARTIAL] = {"date_partial", "The date has only a year, or a year and a month "
+                                              "(the day or month is missing or 00)."},
 };
 
 const char *
@@ -233,8 +235,9 @@ struct s_out {
     char *buf;
     size_t cap; /* bytes available, NUL included */
     size_t n;
-    int space; /* a word break is pending */
-    int text;  /* AGENT_NAME_TEXT: digits kept, symbols break words */
+    int space;   /* a word break is pending */
+    int text;    /* AGENT_NAME_TEXT: digits kept, symbols break words */
+    int salvage; /* AGENT_NAME_SALVAGE: digits, symbols and controls dropped */
 };
 
 /* Appends a letter's bytes, after the single space that separates it from the
@@ -277,6 +280,8 @@ s_name_ascii(const char *in, size_t len, struct s_out *o)
                     return r;
             } else if (o->text && c >= 0x20 && c < 0x7f) {
                 o->space = 1;
+            } else if (o->salvage) {
+                break;
             } else {
                 return AGENT_R_NAME_CHARS;
             }
@@ -339,7 +344,7 @@ s_name_unicode(const char *in, size_t len, struct s_out *o)
         case UTF8PROC_CATEGORY_CC:
             if ((cp[i] < 0x80 && s_is_space((int)cp[i])) || cp[i] == 0x85)
                 o->space = 1;
-            else
+            else if (!o->salvage)
                 r = AGENT_R_NAME_CHARS;
             break;
         case UTF8PROC_CATEGORY_ND:
@@ -347,7 +352,8 @@ s_name_unicode(const char *in, size_t len, struct s_out *o)
                 r = s_put(o, (const char *)b, (size_t)utf8proc_encode_char(cp[i], b));
                 break;
             }
-            r = AGENT_R_NAME_CHARS;
+            if (!o->salvage)
+                r = AGENT_R_NAME_CHARS;
             break;
         case UTF8PROC_CATEGORY_SM:
         case UTF8PROC_CATEGORY_SC:
@@ -355,10 +361,13 @@ s_name_unicode(const char *in, size_t len, struct s_out *o)
         case UTF8PROC_CATEGORY_SO:
             if (o->text)
                 o->space = 1;
-            else
+            else if (!o->salvage)
                 r = AGENT_R_NAME_CHARS;
             break;
-        default: /* other numbers, format, private use, unassigned */ r = AGENT_R_NAME_CHARS; break;
+        default: /* other numbers, format, private use, unassigned */
+            if (!o->salvage)
+                r = AGENT_R_NAME_CHARS;
+            break;
         }
     }
     xl_wipe(cp, (size_t)n * sizeof cp[0]);
@@ -368,7 +377,12 @@ s_name_unicode(const char *in, size_t len, struct s_out *o)
 int
 agent_norm_name_flags(const char *in, size_t len, char *out, size_t outlen, unsigned flags)
 {
-    struct s_out o = {out, outlen, 0, 0, (flags & AGENT_NAME_TEXT) != 0};
+    struct s_out o = {out,
+                      outlen,
+                      0,
+                      0,
+                      (flags & AGENT_NAME_TEXT) != 0,
+                      (flags & AGENT_NAME_SALVAGE) != 0 && !(flags & AGENT_NAME_TEXT)};
     int ascii = 1, r;
 
     if (outlen > 0)
@@ -408,6 +422,12 @@ int
 agent_norm_text(const char *in, size_t len, char *out, size_t outlen)
 {
     return agent_norm_name_flags(in, len, out, outlen, AGENT_NAME_TEXT);
+}
+
+int
+agent_name_salvage(const char *in, size_t len, char *out, size_t outlen)
+{
+    return agent_norm_name_flags(in, len, out, outlen, AGENT_NAME_SALVAGE);
 }
 
 int
@@ -735,14 +755,20 @@ s_leap(int y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-int
-agent_date_valid(const struct agent_date *d)
+static int
+s_mdays(int y, int m)
 {
     static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
+    return mdays[m - 1] + (m == 2 && s_leap(y));
+}
+
+int
+agent_date_valid(const struct agent_date *d)
+{
     if (d->y < 1 || d->y > 9999 || d->m < 1 || d->m > 12 || d->d < 1)
         return 0;
-    return d->d <= mdays[d->m - 1] + (d->m == 2 && s_leap(d->y));
+    return d->d <= s_mdays(d->y, d->m);
 }
 
 static int
@@ -767,13 +793,51 @@ agent_date_age(const struct agent_date *dob, const struct agent_date *ref)
     return age;
 }
 
+/* The rules for the days first..last (a whole month or year of a partial
+ * date; first == last for a full one): refused only when every day is. */
+static int
+s_date_rules(const struct agent_date *first, const struct agent_date *last,
+             const struct agent_date_rules *rules)
+{
+    if (rules == NULL)
+        return AGENT_OK;
+    if (s_date_cmp(first, &rules->ref) > 0)
+        return AGENT_R_DATE_FUTURE;
+    if ((rules->min_year > 0 && last->y < rules->min_year) ||
+        (rules->max_age_years > 0 && agent_date_age(last, &rules->ref) > rules->max_age_years))
+        return AGENT_R_DATE_TOO_OLD;
+    if (rules->min_age_years > 0 && agent_date_age(first, &rules->ref) < rules->min_age_years)
+        return AGENT_R_DATE_TOO_RECENT;
+    return AGENT_OK;
+}
+
+/* The first and last day of year y, or of month m of it when m is not 0. */
+static void
+s_period(int y, int m, struct agent_date *first, struct agent_date *last)
+{
+    *first = (struct agent_date){y, m != 0 ? m : 1, 1};
+    *last = (struct agent_date){y, m != 0 ? m : 12, 0};
+    last->d = s_mdays(y, last->m);
+}
+
+int
+agent_date_year_plausible(int y, const struct agent_date_rules *rules)
+{
+    struct agent_date first, last;
+
+    if (y < 1 || y > 9999)
+        return 0;
+    s_period(y, 0, &first, &last);
+    return s_date_rules(&first, &last, rules) == AGENT_OK;
+}
+
 int
 agent_norm_date(const char *in, size_t len, const char *formats,
                 const struct agent_date_rules *rules, struct agent_date *out)
 {
-    struct agent_date d = {0, 0, 0};
+    struct agent_date d = {0, 0, 0}, first, last;
     const char *p = formats;
-    int found = 0, age;
+    int found = 0, r;
 
     memset(out, 0, sizeof *out);
     agent_trim(&in, &len);
@@ -787,27 +851,32 @@ agent_norm_date(const char *in, size_t len, const char *formats,
     }
     if (!found)
         return AGENT_R_DATE_FORMAT;
+    if (rules != NULL && rules->partial && d.d == 0 && d.m >= 0 && d.m <= 12 && d.y >= 1 &&
+        d.y <= 9999) {
+        /* A partial date: no day, or neither day nor month. */
+        s_period(d.y, d.m, &first, &last);
+        r = s_date_rules(&first, &last, rules);
+        if (r != AGENT_OK)
+            return r;
+        *out = d;
+        return AGENT_R_DATE_PARTIAL;
+    }
     if (!agent_date_valid(&d))
         return AGENT_R_DATE_INVALID;
-    if (rules != NULL) {
-        if (s_date_cmp(&d, &rules->ref) > 0)
-            return AGENT_R_DATE_FUTURE;
-        age = agent_date_age(&d, &rules->ref);
-        if ((rules->min_year > 0 && d.y < rules->min_year) ||
-            (rules->max_age_years > 0 && age > rules->max_age_years))
-            return AGENT_R_DATE_TOO_OLD;
-        if (rules->min_age_years > 0 && age < rules->min_age_years)
-            return AGENT_R_DATE_TOO_RECENT;
-    }
+    r = s_date_rules(&d, &d, rules);
+    if (r != AGENT_OK)
+        return r;
     *out = d;
     return AGENT_OK;
 }
 
-int
-agent_date_formats_check(const char *formats, char *err, size_t errlen)
+static int
+s_formats_check(const char *formats, int allow_partial, int *partial, char *err, size_t errlen)
 {
     const char *p = formats;
 
+    if (partial != NULL)
+        *partial = 0;
     if (formats == NULL || formats[0] == '\0')
         return xl_err_set(err, errlen, XL_ERR_INVALID, "date formats: empty list");
     for (;;) {
@@ -831,16 +900,274 @@ agent_date_formats_check(const char *formats, char *err, size_t errlen)
             }
             pp += tl;
         }
-        if (pn == 0 || ny != 1 || nm != 1 || nd != 1)
+        if (allow_partial && pn > 0 && ny == 1 && nm <= 1 && nd == 0) {
+            if (partial != NULL)
+                *partial = 1;
+        } else if (pn == 0 || ny != 1 || nm != 1 || nd != 1) {
+            if (allow_partial)
+                return xl_err_set(err, errlen, XL_ERR_INVALID,
+                                  "date format '%.*s': needs exactly one yyyy, at most one month "
+                                  "(mm, m or mon) and, with a month, at most one day (dd or d)",
+                                  (int)pn, p);
             return xl_err_set(err, errlen, XL_ERR_INVALID,
                               "date format '%.*s': needs exactly one yyyy, one month (mm, m or "
                               "mon) and one day (dd or d)",
                               (int)pn, p);
+        }
         if (bar == NULL)
             break;
         p = bar + 1;
     }
     return 0;
+}
+
+int
+agent_date_formats_check(const char *formats, char *err, size_t errlen)
+{
+    return s_formats_check(formats, 0, NULL, err, errlen);
+}
+
+int
+agent_date_formats_check_partial(const char *formats, int *partial, char *err, size_t errlen)
+{
+    return s_formats_check(formats, 1, partial, err, errlen);
+}
+
+/* ---- salvaged dates ------------------------------------------------------------- */
+
+/* The parts of a date as read: digits, "" when unknown. */
+struct s_dparts {
+    char y[9], m[5], d[5];
+};
+
+static void
+s_dpart(char *dst, size_t cap, const char *s, size_t n)
+{
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+/* A part of only zeros (or none) is unknown. */
+static const char *
+s_dknown(const char *s)
+{
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p != '0')
+            return s;
+    }
+    return "";
+}
+
+static int
+s_dsalvage_write(const struct s_dparts *p, char out[AGENT_DATE_SALVAGE_MAX])
+{
+    const char *y = s_dknown(p->y), *m = s_dknown(p->m), *d = s_dknown(p->d);
+    /* Month and day in two digits at least; an unknown month before a day 00. */
+    const char *mpad = strlen(m) == 1 ? "0" : "", *dpad = strlen(d) == 1 ? "0" : "";
+
+    out[0] = '\0';
+    if (y[0] == '\0' && m[0] == '\0' && d[0] == '\0')
+        return AGENT_R_MISSING;
+    if (m[0] == '\0' && d[0] == '\0')
+        snprintf(out, AGENT_DATE_SALVAGE_MAX, "%s", y);
+    else if (d[0] == '\0')
+        snprintf(out, AGENT_DATE_SALVAGE_MAX, "%s-%s%s", y, mpad, m);
+    else
+        snprintf(out, AGENT_DATE_SALVAGE_MAX, "%s-%s%s-%s%s", y, mpad, m[0] != '\0' ? m : "00",
+                 dpad, d);
+    return AGENT_OK;
+}
+
+/* The date tokens of pattern pat[0..pn) in order (S_T_YYYY, S_T_MM ...), up to
+ * 3; returns how many. */
+static size_t
+s_pattern_tokens(const char *pat, size_t pn, enum s_tok *t)
+{
+    size_t pp = 0, tl, n = 0;
+
+    while (pp < pn) {
+        enum s_tok k = s_date_token(pat + pp, pn - pp, &tl);
+        if (k != S_T_LIT && k != S_T_BADY && n < 3)
+            t[n++] = k;
+        pp += tl;
+    }
+    return n;
+}
+
+static int
+s_is_month_tok(enum s_tok t)
+{
+    return t == S_T_MM || t == S_T_M || t == S_T_MON;
+}
+
+/* A run of the value: digits, or letters that name a month (m set). */
+struct s_drun {
+    const char *s;
+    size_t n;
+    int month;
+};
+
+/* Puts a run into the part of token k. */
+static void
+s_dassign(struct s_dparts *dp, enum s_tok k, const char *v, size_t n)
+{
+    if (k == S_T_YYYY)
+        s_dpart(dp->y, sizeof dp->y, v, n);
+    else if (s_is_month_tok(k))
+        s_dpart(dp->m, sizeof dp->m, v, n);
+    else
+        s_dpart(dp->d, sizeof dp->d, v, n);
+}
+
+/* The first pattern of formats whose date tokens satisfy want (its tokens
+ * into t, their number returned), or 0. */
+static size_t
+s_pattern_find(const char *formats, int (*want)(const enum s_tok *t, size_t n, size_t arg),
+               size_t arg, enum s_tok t[3])
+{
+    for (const char *p = formats; p != NULL && *p != '\0';) {
+        const char *bar = strchr(p, '|');
+        size_t pn = bar != NULL ? (size_t)(bar - p) : strlen(p), n = s_pattern_tokens(p, pn, t);
+        if (n > 0 && want(t, n, arg))
+            return n;
+        p = bar != NULL ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+static int
+s_want_any(const enum s_tok *t, size_t n, size_t arg)
+{
+    return 1;
+}
+
+/* All tokens digits: a single run of digits can be cut by their widths. */
+static int
+s_want_numeric(const enum s_tok *t, size_t n, size_t arg)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == S_T_MON)
+            return 0;
+    }
+    return 1;
+}
+
+/* The year first when arg is 1, not first when 0. */
+static int
+s_want_year_first(const enum s_tok *t, size_t n, size_t arg)
+{
+    return (t[0] == S_T_YYYY) == (arg == 1);
+}
+
+/* The fallback of agent_date_salvage for a value no pattern matches. */
+static int
+s_dsalvage_runs(const char *in, size_t len, const char *formats, struct s_dparts *dp)
+{
+    struct s_drun run[8];
+    enum s_tok t[3];
+    size_t nrun = 0, ndigits = 0, nt, yat = SIZE_MAX, slot = 0;
+
+    for (size_t i = 0; i < len && nrun < 8;) {
+        size_t j = i;
+        if (s_is_digit((unsigned char)in[i])) {
+            while (j < len && s_is_digit((unsigned char)in[j]))
+                j++;
+            run[nrun++] = (struct s_drun){in + i, j - i, 0};
+            ndigits++;
+        } else if (s_lower((unsigned char)in[i]) >= 'a' && s_lower((unsigned char)in[i]) <= 'z') {
+            size_t pos = i;
+            int m = 0;
+            while (j < len && s_lower((unsigned char)in[j]) >= 'a' &&
+                   s_lower((unsigned char)in[j]) <= 'z')
+                j++;
+            if (s_month_name(in, j, &pos, &m) && pos == j)
+                run[nrun++] = (struct s_drun){in + i, j - i, m};
+        } else {
+            j++;
+        }
+        i = j;
+    }
+    if (ndigits == 0)
+        return AGENT_R_MISSING;
+    if (nrun == 1 && run[0].n >= 5 && (nt = s_pattern_find(formats, s_want_numeric, 0, t)) > 0) {
+        /* One run of digits ("19871305"): cut by the pattern's widths. */
+        size_t at = 0;
+        for (size_t i = 0; i < nt && at < run[0].n; i++) {
+            size_t w = t[i] == S_T_YYYY ? 4 : 2;
+            if (w > run[0].n - at)
+                w = run[0].n - at;
+            s_dassign(dp, t[i], run[0].s + at, w);
+            at += w;
+        }
+        return AGENT_OK;
+    }
+    for (size_t i = 0; i < nrun && yat == SIZE_MAX; i++) {
+        if (run[i].month == 0 && run[i].n >= 3)
+            yat = i;
+    }
+    nt = 0;
+    if (yat != SIZE_MAX)
+        nt = s_pattern_find(formats, s_want_year_first, yat == 0, t);
+    if (nt == 0)
+        nt = s_pattern_find(formats, s_want_any, 0, t);
+    /* A run of 3 or more digits is the year; a month name the month; the other
+     * runs fill the pattern's month and day in its order, then the year. */
+    for (size_t i = 0; i < nrun; i++) {
+        if (run[i].month != 0) {
+            if (dp->m[0] == '\0')
+                snprintf(dp->m, sizeof dp->m, "%02d", run[i].month);
+            continue;
+        }
+        if (i == yat) {
+            s_dpart(dp->y, sizeof dp->y, run[i].s, run[i].n);
+            continue;
+        }
+        while (slot < nt && (t[slot] == S_T_YYYY || (s_is_month_tok(t[slot]) && dp->m[0] != '\0')))
+            slot++;
+        if (slot < nt)
+            s_dassign(dp, t[slot++], run[i].s, run[i].n);
+        else if (dp->y[0] == '\0' && yat == SIZE_MAX)
+            s_dpart(dp->y, sizeof dp->y, run[i].s, run[i].n);
+    }
+    return AGENT_OK;
+}
+
+int
+agent_date_salvage(const char *in, size_t len, const char *formats,
+                   char out[AGENT_DATE_SALVAGE_MAX])
+{
+    struct s_dparts dp;
+    struct agent_date d;
+    const char *p = formats;
+    int found = 0, r;
+
+    memset(&dp, 0, sizeof dp);
+    out[0] = '\0';
+    agent_trim(&in, &len);
+    if (len == 0 || len > 64 || formats == NULL)
+        return AGENT_R_MISSING;
+    while (!found && p != NULL && *p != '\0') {
+        const char *bar = strchr(p, '|');
+        size_t pn = bar != NULL ? (size_t)(bar - p) : strlen(p);
+        found = pn > 0 && s_date_match(p, pn, in, len, &d);
+        p = bar != NULL ? bar + 1 : NULL;
+    }
+    if (found) {
+        /* The parts as read: yyyy is four digits, the month and day two at most. */
+        snprintf(dp.y, sizeof dp.y, "%04d", d.y);
+        snprintf(dp.m, sizeof dp.m, "%02d", d.m);
+        snprintf(dp.d, sizeof dp.d, "%02d", d.d);
+        r = s_dsalvage_write(&dp, out);
+    } else {
+        r = s_dsalvage_runs(in, len, formats, &dp);
+        if (r == AGENT_OK)
+            r = s_dsalvage_write(&dp, out);
+    }
+    xl_wipe(&dp, sizeof dp);
+    xl_wipe(&d, sizeof d);
+    return r;
 }
 
 void
@@ -1211,5 +1538,41 @@ agent_norm_code(const char *in, size_t len, char *out, size_t outlen)
         out[n++] = (char)s_upper(c);
     }
     out[n] = '\0';
+    return n == 0 ? AGENT_R_MISSING : AGENT_OK;
+}
+
+int
+agent_code_salvage(const char *in, size_t len, int uk, char *out, size_t outlen)
+{
+    size_t n = 0;
+
+    if (outlen == 0)
+        return AGENT_R_TOO_LONG;
+    out[0] = '\0';
+    agent_trim(&in, &len);
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)in[i];
+        if (!s_is_digit(c) && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+            continue;
+        /* Room for the UK space and the NUL. */
+        if (n + (uk ? 2 : 1) >= outlen || (uk && n == 7)) {
+            xl_wipe(out, n);
+            out[0] = '\0';
+            return uk ? AGENT_R_MISSING : AGENT_R_TOO_LONG;
+        }
+        out[n++] = (char)s_upper(c);
+    }
+    out[n] = '\0';
+    if (uk && n > 0 && n < 5) {
+        xl_wipe(out, n);
+        out[0] = '\0';
+        return AGENT_R_MISSING;
+    }
+    if (uk && n > 0) {
+        /* "B11AI" -> "B1 1AI": the inward code is always three characters. */
+        memmove(out + n - 2, out + n - 3, 4);
+        out[n - 3] = ' ';
+        n++;
+    }
     return n == 0 ? AGENT_R_MISSING : AGENT_OK;
 }

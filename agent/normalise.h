@@ -39,6 +39,7 @@ enum agent_reason {
     AGENT_R_DATE_TOO_RECENT, /* younger than the minimum age */
     AGENT_R_NHS_PLACEHOLDER, /* ten identical digits, used for "not known" */
     AGENT_R_CODE_FORMAT,     /* an identifier or postcode with characters other than A-Z 0-9 */
+    AGENT_R_DATE_PARTIAL,    /* only a year, or a year and month (rules->partial) */
     AGENT_R_COUNT
 };
 
@@ -87,11 +88,55 @@ int agent_norm_name(const char *in, size_t len, char *out, size_t outlen);
 /* AGENT_NAME_TEXT: for addresses and places ("12a Mill Lane"): digits are kept
  * like letters and symbols break words instead of refusing the value. */
 #define AGENT_NAME_TEXT 2u
+/* AGENT_NAME_SALVAGE: what agent_name_salvage does: digits, symbols and control
+ * characters are dropped (no word break) instead of refusing the value. */
+#define AGENT_NAME_SALVAGE 4u
 int agent_norm_name_flags(const char *in, size_t len, char *out, size_t outlen, unsigned flags);
 
 /* Free text such as an address line or a town: agent_norm_name with
  * AGENT_NAME_TEXT ("12A, Mill-Lane" -> "12a mill lane"). */
 int agent_norm_text(const char *in, size_t len, char *out, size_t outlen);
+
+/* ---- salvaged values --------------------------------------------------------
+ *
+ * A value validation refused is reported and never enters a match key. What
+ * can be read from it may still feed the fuzzy comparison (the CLK): these
+ * functions give that salvaged form. Like the normalisers they are a contract
+ * between agencies (the same refused value must salvage alike everywhere), and
+ * they return AGENT_OK, or AGENT_R_MISSING when nothing usable is left (out is
+ * then ""), or AGENT_R_TOO_LONG / AGENT_R_BAD_UTF8 as the normalisers do. */
+
+/* The letters of a name refused for its characters ("J0hn" -> "jhn", "Smith2"
+ * -> "smith", "Anne-Marie!" -> "anne marie"): agent_norm_name with digits,
+ * symbols and control characters dropped. */
+int agent_name_salvage(const char *in, size_t len, char *out, size_t outlen);
+
+/* The letters and digits of a refused postcode or identifier, upper-cased,
+ * everything else dropped ("AB#12-3c" -> "AB123C"). With uk set (a UK postcode
+ * that failed the postcode rules), only 5 to 7 letters and digits are a
+ * salvage, written with a space before the last three so that a near miss has
+ * the shape of a valid one ("b1 1ai" -> "B1 1AI"); longer or shorter is
+ * AGENT_R_MISSING. */
+int agent_code_salvage(const char *in, size_t len, int uk, char *out, size_t outlen);
+
+/* The salvaged form of a date that is impossible, implausible, partial or in
+ * none of the formats: its digits, read in the order the formats declare,
+ * written in the YYYY-MM-DD shape of a valid date, so that a near miss shares
+ * most q-grams with the valid date it stands for:
+ *   "1987-13-05" (yyyy-mm-dd) -> "1987-13-05"; "31/02/2012" (dd/mm/yyyy) ->
+ *   "2012-02-31"; "5/13/1987" (dd/mm/yyyy) -> "1987-13-05".
+ * When a pattern matches, its parts as read. Otherwise the runs of digits (and
+ * month names) are taken in turn: a run of three or more digits is the year,
+ * the others go to the month and day in the order of the first pattern that
+ * puts the year where the value has it; a single run of digits is cut by the
+ * widths of that pattern ("19871305" with yyyymmdd -> "1987-13-05"). A day of
+ * 0 is unknown and left out ("1987-05-00" -> "1987-05"), so is a month of 0
+ * with an unknown day ("1987-00-00" -> "1987"); an unknown year is left empty
+ * ("-05-12"). Month and day are written with two digits, a year with its digits
+ * as read. AGENT_R_MISSING when there is no digit or no part other than zeros. */
+#define AGENT_DATE_SALVAGE_MAX 24
+int agent_date_salvage(const char *in, size_t len, const char *formats,
+                       char out[AGENT_DATE_SALVAGE_MAX]);
 
 /* A normalised name with the spaces removed ("smith jones" -> "smithjones").
  * AGENT_OK, or AGENT_R_TOO_LONG when it does not fit outlen (out is then ""). */
@@ -148,6 +193,7 @@ struct agent_date_rules {
     int min_year;          /* earlier years -> DATE_TOO_OLD (e.g. 1900) */
     int max_age_years;     /* older, in completed years on ref -> DATE_TOO_OLD */
     int min_age_years;     /* younger, in completed years on ref -> DATE_TOO_RECENT */
+    int partial;           /* a year alone, or a year and month, is DATE_PARTIAL */
 };
 
 /* Parses a date with the first of `formats` that matches it. formats is a
@@ -176,6 +222,22 @@ int agent_norm_date(const char *in, size_t len, const char *formats,
  * month and one day token and no two-digit year), else XL_ERR_INVALID with a
  * message naming the pattern in err. */
 int agent_date_formats_check(const char *formats, char *err, size_t errlen);
+/* As agent_date_formats_check, also accepting patterns of a partial date: a
+ * year alone ("yyyy") or a year and a month ("yyyy-mm", "mon yyyy"). *partial
+ * (may be NULL) is set to 1 when the list has such a pattern, else 0. */
+int agent_date_formats_check_partial(const char *formats, int *partial, char *err, size_t errlen);
+
+/* Partial dates. With rules->partial set, agent_norm_date returns
+ * AGENT_R_DATE_PARTIAL, and y and m (0 when unknown) with d = 0 in out, for a
+ * date that matched a partial pattern or has a day of 0 ("1987-05-00") or a
+ * month and day of 0 ("1987-00-00"), when some day of that month or year
+ * passes the rules (else DATE_FUTURE, DATE_TOO_OLD or DATE_TOO_RECENT as for a
+ * full date). A month of 0 with a day is DATE_INVALID. Such a date names no
+ * day: it is never a value for an exact key. */
+
+/* 1 when some day of year y passes the rules (the reference date, minimum year
+ * and ages), for a year read from a date that was refused. */
+int agent_date_year_plausible(int y, const struct agent_date_rules *rules);
 
 /* 1 when y-m-d is a date of the Gregorian calendar with 1 <= y <= 9999. */
 int agent_date_valid(const struct agent_date *d);

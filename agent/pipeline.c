@@ -29,8 +29,10 @@ agent_ctx_load(struct agent_ctx *ctx, const char *conf_path, int need_keys, char
         r = xl_spec_load(ctx->cfg.spec_path, &ctx->spec, err, errlen);
     if (r != 0)
         return r;
-    gmtime_r(&now, &tm);
-    ctx->map.dob_rules.ref = (struct agent_date){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+    if (ctx->map.dob_rules.ref.y == 0) {
+        gmtime_r(&now, &tm);
+        ctx->map.dob_rules.ref = (struct agent_date){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+    }
     if (!need_keys)
         return 0;
     if (ctx->cfg.secret_path[0] == '\0' || ctx->cfg.local_key_path[0] == '\0' ||
@@ -114,6 +116,7 @@ s_count(const struct agent_ctx *ctx, const struct agent_row *row, uint64_t rowno
                     agent_issue_code(is->reason),
                     is->fatal       ? "row rejected"
                     : row->rejected ? ""
+                    : is->salvaged  ? "used for fuzzy matching only"
                                     : "value left out");
             xl_csv_put(rej, agent_issue_text(is->reason));
             fputc('\n', rej);

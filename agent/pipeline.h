@@ -24,8 +24,8 @@ struct agent_ctx {
 };
 
 /* Loads agent.conf, its mapping and spec, and with need_keys the keys for
- * encoding. The DOB reference date is today. On failure the message names the
- * file at fault. Free with agent_ctx_free. */
+ * encoding. The DOB reference date is today unless the mapping sets one. On failure the message
+ * names the file at fault. Free with agent_ctx_free. */
 int agent_ctx_load(struct agent_ctx *ctx, const char *conf_path, int need_keys, char *err,
                    size_t errlen);
 void agent_ctx_free(struct agent_ctx *ctx);

@@ -120,18 +120,114 @@ agent_layout_from_header(const struct agent_mapping *m, const struct xl_csv *csv
 }
 
 static void
-s_issue(struct agent_row *r, const struct agent_mapping *m, int field, int reason)
+s_issue(struct agent_row *r, const struct agent_mapping *m, int field, int reason, int salvaged)
 {
-    int fatal = field < AGENT_COL_COUNT && (m->required & (1u << field)) != 0;
+    /* A partial date is what the mapping said to accept: reported, never fatal. */
+    int fatal = field < AGENT_COL_COUNT && (m->required & (1u << field)) != 0 &&
+                reason != AGENT_R_DATE_PARTIAL;
 
     if (r->nissues < AGENT_MAX_ISSUES) {
         r->issues[r->nissues].field = field;
         r->issues[r->nissues].reason = reason;
         r->issues[r->nissues].fatal = fatal;
+        r->issues[r->nissues].salvaged = salvaged;
         r->nissues++;
     }
     if (fatal)
         r->rejected = 1;
+}
+
+/* Keeps in p->salvage what the fuzzy comparison can use of a value refused
+ * with reason rc: the one place that decides which refusals are salvaged. Only
+ * reasons that say the value is there but wrong: a name with digits or symbols,
+ * a date that is impossible, implausible, partial or in no format, a postcode
+ * or identifier with stray characters. Never an NHS number or UPN (strong
+ * identifiers), sex, or a value that is missing, too long or not UTF-8. The
+ * year of a salvaged date is kept on its own only when the plausibility rules
+ * allow it, as blocking keys may use it. 1 when something was kept. */
+static int
+s_salvage(const struct agent_mapping *m, struct agent_person *p, int field, int rc, const char *v,
+          size_t len, const char *dob_formats)
+{
+    struct agent_salvage *s = &p->salvage;
+    char *name = field == AGENT_COL_FIRST_NAME    ? s->first
+                 : field == AGENT_COL_MIDDLE_NAME ? s->middle
+                                                  : s->surname;
+    int y = 0;
+
+    switch (field) {
+    case AGENT_COL_FIRST_NAME:
+    case AGENT_COL_MIDDLE_NAME:
+    case AGENT_COL_SURNAME:
+        return rc == AGENT_R_NAME_CHARS &&
+               agent_name_salvage(v, len, name, sizeof s->first) == AGENT_OK;
+    case AGENT_COL_DOB:
+        if (rc != AGENT_R_DATE_FORMAT && rc != AGENT_R_DATE_INVALID && rc != AGENT_R_DATE_FUTURE &&
+            rc != AGENT_R_DATE_TOO_OLD && rc != AGENT_R_DATE_TOO_RECENT &&
+            rc != AGENT_R_DATE_PARTIAL)
+            return 0;
+        if (agent_date_salvage(v, len, dob_formats, s->dob) != AGENT_OK)
+            return 0;
+        /* "1987-13-05", "1987": a year of four digits first. */
+        if (strspn(s->dob, "0123456789") == 4) {
+            for (int i = 0; i < 4; i++)
+                y = y * 10 + (s->dob[i] - '0');
+        }
+        if (y > 0 && agent_date_year_plausible(y, &m->dob_rules)) {
+            memcpy(s->yob, s->dob, 4);
+            s->yob[4] = '\0';
+        }
+        return 1;
+    case AGENT_COL_POSTCODE:
+        return (rc == AGENT_R_POSTCODE || rc == AGENT_R_CODE_FORMAT) &&
+               agent_code_salvage(v, len, m->postcode_uk, s->postcode, sizeof s->postcode) ==
+                   AGENT_OK;
+    case AGENT_COL_OTHER_ID:
+        return rc == AGENT_R_CODE_FORMAT &&
+               agent_code_salvage(v, len, 0, s->other_id, sizeof s->other_id) == AGENT_OK;
+    default: return 0;
+    }
+}
+
+/* A person field's value refused with reason rc: salvaged where it can be,
+ * reported unless it is an optional value left empty. */
+static void
+s_refused(const struct agent_mapping *m, struct agent_row *r, int field, int rc, const char *v,
+          size_t len, const char *dob_formats)
+{
+    int salvaged = s_salvage(m, &r->person, field, rc, v, len, dob_formats);
+
+    if (rc != AGENT_R_MISSING || (m->required & (1u << field)))
+        s_issue(r, m, field, rc, salvaged);
+}
+
+/* The formats a date of birth read from its parts is parsed with. */
+#define S_DOB_PARTS_FORMATS "yyyy-m-d|yyyy-mon-d"
+
+/* The date of birth from dob_year, dob_month and dob_day (values already
+ * read, missing-value words emptied) as "Y-M-D" in buf, an unknown month or
+ * day written 0 (a partial date when the mapping allows one). Its length; 0
+ * when every part is empty. */
+static size_t
+s_dob_from_parts(const char *const *v, const size_t *len, char *buf, size_t cap)
+{
+    const char *part[3];
+    size_t n[3];
+    int any = 0;
+
+    for (int i = 0; i < 3; i++) {
+        part[i] = v[AGENT_COL_DOB_YEAR + i];
+        n[i] = len[AGENT_COL_DOB_YEAR + i];
+        agent_trim(&part[i], &n[i]);
+        any |= n[i] > 0;
+        if (n[i] > 16) /* no part of a date is this long: kept short enough to fail */
+            n[i] = 16;
+    }
+    if (!any)
+        return 0;
+    return (size_t)snprintf(buf, cap, "%.*s-%.*s-%.*s", (int)n[0], part[0],
+                            n[1] > 0 ? (int)n[1] : 1, n[1] > 0 ? part[1] : "0",
+                            n[2] > 0 ? (int)n[2] : 1, n[2] > 0 ? part[2] : "0");
 }
 
 /* Canonical text of an outcome value, or a reason. "" for a missing value. */
@@ -213,8 +309,9 @@ agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
                    const struct xl_csv *csv, size_t nfields, struct agent_row *r)
 {
     struct agent_person *p = &r->person;
-    const char *v[AGENT_COL_COUNT];
+    const char *v[AGENT_COL_COUNT], *dob_formats = m->dob_formats;
     size_t len[AGENT_COL_COUNT];
+    int mapped[AGENT_COL_COUNT];
     struct agent_date dob;
     int rc = AGENT_OK;
 
@@ -223,7 +320,7 @@ agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
     r->rejected = 0;
     if (nfields < l->min_fields) {
         /* Not a guess at which columns shifted: the whole row is refused. */
-        r->issues[0] = (struct agent_issue){AGENT_COL_SOURCE_ID, AGENT_RR_FIELD_COUNT, 1};
+        r->issues[0] = (struct agent_issue){AGENT_COL_SOURCE_ID, AGENT_RR_FIELD_COUNT, 1, 0};
         r->nissues = 1;
         r->rejected = 1;
         return;
@@ -252,13 +349,23 @@ agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
             v[c] = buf;
             len[c] = n;
         }
+        mapped[c] = l->col[c] >= 0;
+        /* "N/K", "NULL" ...: not a value, whatever the field. */
+        if (c != AGENT_COL_SOURCE_ID && len[c] > 0 && agent_mapping_missing(m, v[c], len[c]))
+            len[c] = 0;
+    }
+    if (mapped[AGENT_COL_DOB_YEAR]) {
+        len[AGENT_COL_DOB] = s_dob_from_parts(v, len, r->dob_parts, sizeof r->dob_parts);
+        v[AGENT_COL_DOB] = r->dob_parts;
+        mapped[AGENT_COL_DOB] = 1;
+        dob_formats = S_DOB_PARTS_FORMATS;
     }
 
     agent_trim(&v[AGENT_COL_SOURCE_ID], &len[AGENT_COL_SOURCE_ID]);
     if (len[AGENT_COL_SOURCE_ID] == 0)
-        s_issue(r, m, AGENT_COL_SOURCE_ID, AGENT_R_MISSING);
+        s_issue(r, m, AGENT_COL_SOURCE_ID, AGENT_R_MISSING, 0);
     else if (len[AGENT_COL_SOURCE_ID] >= sizeof p->source_id)
-        s_issue(r, m, AGENT_COL_SOURCE_ID, AGENT_R_TOO_LONG);
+        s_issue(r, m, AGENT_COL_SOURCE_ID, AGENT_R_TOO_LONG, 0);
     else
         memcpy(p->source_id, v[AGENT_COL_SOURCE_ID], len[AGENT_COL_SOURCE_ID]);
 
@@ -266,14 +373,14 @@ agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
          * not problems: a field an agency often leaves blank is normal). */
 #define S_CHECK(fld, call, out)                                                                    \
     do {                                                                                           \
-        if (l->col[fld] >= 0) {                                                                    \
+        if (mapped[fld]) {                                                                         \
             rc = (call);                                                                           \
-            if (rc != AGENT_OK)                                                                    \
+            if (rc != AGENT_OK) {                                                                  \
                 xl_wipe(out, sizeof out); /* a refused value is left out, never half-kept */       \
-            if (rc != AGENT_OK && (rc != AGENT_R_MISSING || (m->required & (1u << (fld)))))        \
-                s_issue(r, m, fld, rc);                                                            \
+                s_refused(m, r, fld, rc, v[fld], len[fld], dob_formats);                           \
+            }                                                                                      \
         } else if (m->required & (1u << (fld))) {                                                  \
-            s_issue(r, m, fld, AGENT_R_MISSING);                                                   \
+            s_issue(r, m, fld, AGENT_R_MISSING, 0);                                                \
         }                                                                                          \
     } while (0)
 
@@ -289,11 +396,10 @@ agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
             agent_norm_name(v[AGENT_COL_SURNAME], len[AGENT_COL_SURNAME], p->surname,
                             sizeof p->surname),
             p->surname);
-    S_CHECK(
-        AGENT_COL_DOB,
-        agent_norm_date(v[AGENT_COL_DOB], len[AGENT_COL_DOB], m->dob_formats, &m->dob_rules, &dob),
-        p->dob);
-    if (l->col[AGENT_COL_DOB] >= 0 && rc == AGENT_OK)
+    S_CHECK(AGENT_COL_DOB,
+            agent_norm_date(v[AGENT_COL_DOB], len[AGENT_COL_DOB], dob_formats, &m->dob_rules, &dob),
+            p->dob);
+    if (mapped[AGENT_COL_DOB] && rc == AGENT_OK)
         agent_date_iso(&dob, p->dob);
     S_CHECK(AGENT_COL_SEX, agent_norm_sex(v[AGENT_COL_SEX], len[AGENT_COL_SEX], p->sex), p->sex);
     if (m->postcode_uk)
@@ -332,7 +438,7 @@ agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
         const char *ov = xl_csv_field(csv, (size_t)l->outcome[i], &n);
         rc = s_outcome(&m->outcomes[i], ov, n, r->outcome_text[i]);
         if (rc != AGENT_OK)
-            s_issue(r, m, AGENT_COL_COUNT + (int)i, rc);
+            s_issue(r, m, AGENT_COL_COUNT + (int)i, rc, 0);
         r->outcomes[i] = r->outcome_text[i];
     }
 }

@@ -4,7 +4,12 @@
  * Policy: a failure in a field the mapping lists as required rejects the row
  * (nothing of it is encoded, it goes to the reject file); a failure in another
  * field leaves that field out (the levels that need it are skipped) and is
- * reported as a warning. Nothing is guessed. */
+ * reported as a warning. Nothing is guessed: what can still be read from a
+ * refused name, date, postcode or other id (its letters, its digits) is kept
+ * apart in person.salvage for the fuzzy comparison only (encode.h), and the
+ * issue says so. A value the mapping lists as a missing-value word counts as
+ * empty. A partial date of birth (mapping option partial) is reported
+ * (date_partial) but never rejects the row. */
 #ifndef AGENT_VALIDATE_H
 #define AGENT_VALIDATE_H
 
@@ -46,15 +51,17 @@ int agent_layout_from_header(const struct agent_mapping *m, const struct xl_csv 
 #define AGENT_OUTCOME_TEXT_MAX 256
 
 struct agent_issue {
-    int field;  /* an agent_column, or AGENT_COL_COUNT + outcome index */
-    int reason; /* enum agent_reason or enum agent_row_reason */
-    int fatal;  /* the row is rejected because of it */
+    int field;    /* an agent_column, or AGENT_COL_COUNT + outcome index */
+    int reason;   /* enum agent_reason or enum agent_row_reason */
+    int fatal;    /* the row is rejected because of it */
+    int salvaged; /* a salvaged form is kept for the fuzzy comparison */
 };
 
 /* The result for one row. Holds identifiers: agent_row_wipe when done. */
 struct agent_row {
     struct agent_person person;
     char joined[2][AGENT_NAME_IN_MAX]; /* address and locality read from several columns */
+    char dob_parts[64];                /* "Y-M-D" from dob_year, dob_month, dob_day */
     char outcome_text[AGENT_MAX_OUTCOMES][AGENT_OUTCOME_TEXT_MAX];
     const char *outcomes[AGENT_MAX_OUTCOMES];
     struct agent_issue issues[AGENT_MAX_ISSUES];

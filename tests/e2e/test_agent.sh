@@ -59,6 +59,35 @@ expect_fail "bad extract: encode writes nothing over the limit" 'no encoded file
 check "bad extract: no .xle" [ ! -e "$dir/bad.xle" ]
 check "bad extract: no partial .xle" [ ! -e "$dir/bad.xle.partial" ]
 
+# Tolerant encoding: with only the source id required, a refused name, date or
+# postcode is reported as strictly as ever, and what can be read from it feeds
+# the fuzzy comparison. Neither the value nor its salvaged form is printed.
+sed -e 's/^required = .*/required = source_id/' "$dir/police.map" >"$dir/tolerant.map"
+sed -e 's/^mapping = .*/mapping = tolerant.map/' "$dir/agent.conf" >"$dir/tolerant.conf"
+cat >"$dir/salvage.csv" <<'CSV'
+Person ID,Forename,Surname,Date of Birth,Gender,Postcode,Offence Count,Reoffended,First Offence Date
+T1,Zebede3,Quartermaine,05/13/2012,Male,B1 1AI,1,Y,
+T2,Xanthippe,Featherst0nehaugh,2091/12/12,Female,no fixed abode,2,N,
+T3,Wilhelmina,Wolstenholme,00/05/2012,F,CV1 2AB,0,N,
+T4,Bartholomew,Cholmondeley,01/01/2012,M,CV1 2AB,0,N,
+CSV
+R=$dir/salvage.rejects.csv
+expect_ok "salvage: validate accepts every row" "$A" validate -c "$dir/tolerant.conf" --rejects "$R" "$dir/salvage.csv"
+"$A" validate -c "$dir/tolerant.conf" --rejects "$R" "$dir/salvage.csv" >"$dir/salvage.out" 2>"$dir/salvage.err"
+check "salvage: name with a digit, same code, fuzzy only" grep -q '^1,2,T1,first_name,name_chars,used for fuzzy matching only,' "$R"
+check "salvage: impossible date, same code, fuzzy only" grep -q '^1,2,T1,dob,date_invalid,used for fuzzy matching only,' "$R"
+check "salvage: bad postcode, same code, fuzzy only" grep -q '^1,2,T1,postcode,postcode_format,used for fuzzy matching only,' "$R"
+check "salvage: date in no format, fuzzy only" grep -q '^2,3,T2,dob,date_format,used for fuzzy matching only,' "$R"
+check "salvage: a missing-value word is no problem" lacks -q '^2,3,T2,postcode' "$R"
+check "salvage: a 00 day is an invalid date without partial = yes" grep -q '^3,4,T3,dob,date_invalid,used for fuzzy matching only,' "$R"
+check "salvage: report counts by code" grep -q 'first_name .*name_chars .* rows 1$' "$dir/salvage.out"
+"$A" encode -c "$dir/tolerant.conf" -o "$dir/salvage.xle" "$dir/salvage.csv" >"$dir/salvage-enc.out" 2>"$dir/salvage-enc.err"
+check "salvage: encode exits 0" [ $? -eq 0 ]
+check "salvage: encoded file written" [ -s "$dir/salvage.xle" ]
+check "salvage: no value or salvaged form in any output" lacks -a -i -E \
+    'Zebede|Quartermaine|Featherst|nehaugh|05/13/2012|2012-13-05|2091/12/12|2091-12-12|00/05/2012|B1 ?1AI|fixed abode|Wilhelmina|Wolstenholme|Cholmondeley' \
+    "$dir/salvage.out" "$dir/salvage.err" "$R" "$dir/salvage-enc.out" "$dir/salvage-enc.err" "$dir/salvage.xle"
+
 printf 'Person ID,Forename,Surname,Date of Birth,Gender,Postcode,Offence Count,Reoffended,First Offence Date\nX1,"unterminated\n' >"$dir/broken.csv"
 expect_fail "malformed CSV stops with the file and line" 'broken.csv:2' "$A" validate -q -c "$dir/agent.conf" "$dir/broken.csv"
 printf 'Person ID,Given,Surname,Date of Birth\nX1,A,B,01/01/2012\n' >"$dir/cols.csv"

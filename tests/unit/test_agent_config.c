@@ -118,6 +118,14 @@ test_example_police(void **state)
     assert_int_equal(m->dob_rules.min_year, 1990);
     assert_int_equal(m->dob_rules.max_age_years, 25);
     assert_int_equal(m->dob_rules.min_age_years, 0);
+    /* "reference = today": left for the run to fill in; partial dates off. */
+    assert_int_equal(m->dob_rules.ref.y, 0);
+    assert_int_equal(m->dob_rules.partial, 0);
+    /* The built-in missing-value words and the police's own. */
+    assert_true(agent_mapping_missing(m, "N/K", 3));
+    assert_true(agent_mapping_missing(m, " no fixed  abode", 16));
+    assert_true(agent_mapping_missing(m, "nfa", 3));
+    assert_false(agent_mapping_missing(m, "NFA1", 4));
 
     assert_int_equal(m->noutcomes, 3);
     assert_string_equal(m->outcomes[0].name, "offence_count");
@@ -374,6 +382,20 @@ test_mapping_defaults(void **state)
                                             AGENT_COL_SURNAME, AGENT_COL_DOB));
     assert_int_equal(s_map.dob_rules.min_year, 1900);
     assert_int_equal(s_map.dob_rules.max_age_years, 120);
+    assert_int_equal(s_map.dob_rules.min_age_years, 0);
+    assert_int_equal(s_map.dob_rules.ref.y, 0); /* today, at run time */
+    assert_int_equal(s_map.dob_rules.partial, 0);
+    /* The built-in missing-value words, and nothing else. */
+    for (size_t i = 0; agent_missing_default[i] != NULL; i++) {
+        const char *w = agent_missing_default[i];
+        assert_string_equal(s_map.missing[i], w);
+        assert_true(agent_mapping_missing(&s_map, w, strlen(w)));
+    }
+    assert_true(agent_mapping_missing(&s_map, "  Not\t Known ", 13));
+    assert_true(agent_mapping_missing(&s_map, "UNKNOWN", 7));
+    assert_false(agent_mapping_missing(&s_map, "NA", 2)); /* Na is a surname */
+    assert_false(agent_mapping_missing(&s_map, "not known yet", 13));
+    assert_false(agent_mapping_missing(&s_map, "", 0));
     assert_int_equal(s_map.noutcomes, 1);
     assert_int_equal(s_map.outcomes[0].type, AGENT_OUT_INT);
     s_tmp_done(&t);
@@ -470,11 +492,87 @@ test_date_formats(void **state)
     s_tmp_done(&t);
 }
 
+/* Missing-value words, partial dates, the reference date and the date of
+ * birth in parts. */
+static void
+test_tolerant_options(void **state)
+{
+    struct s_tmp t = {0};
+
+    s_write(&t, "t.map",
+            "[dataset]\nname = d1\nrequired = source_id dob\n"
+            "missing = NA, n/k\nmissing_add = NFA,  No   Fixed Abode , -\n"
+            "[columns]\nsource_id = ID\ndob_year = Year\ndob_month = Month\ndob_day = Day\n"
+            "[dob]\nformats = yyyy-mm-dd | mm/yyyy | yyyy\npartial = yes\n"
+            "reference = 2025-03-31\nmin_year = 1950\nmax_age = 30\nmin_age = 4\n");
+    s_load_map(t.path, &s_map);
+    assert_int_equal(s_map.nmissing, 5);
+    assert_string_equal(s_map.missing[3], "no fixed abode");
+    assert_true(agent_mapping_missing(&s_map, "na", 2));
+    assert_true(agent_mapping_missing(&s_map, "No Fixed Abode", 14));
+    assert_true(agent_mapping_missing(&s_map, "-", 1));
+    assert_false(agent_mapping_missing(&s_map, "unknown", 7)); /* the built-in list replaced */
+    assert_string_equal(s_map.dob_formats, "yyyy-mm-dd|mm/yyyy|yyyy");
+    assert_int_equal(s_map.dob_rules.partial, 1);
+    assert_int_equal(s_map.dob_rules.ref.y, 2025);
+    assert_int_equal(s_map.dob_rules.ref.m, 3);
+    assert_int_equal(s_map.dob_rules.ref.d, 31);
+    assert_int_equal(s_map.dob_rules.min_year, 1950);
+    assert_int_equal(s_map.dob_rules.max_age_years, 30);
+    assert_int_equal(s_map.dob_rules.min_age_years, 4);
+    /* dob is required and mapped through its parts. */
+    assert_string_equal(s_map.columns[AGENT_COL_DOB], "");
+    assert_string_equal(s_map.columns[AGENT_COL_DOB_YEAR], "Year");
+    assert_string_equal(s_map.columns[AGENT_COL_DOB_DAY], "Day");
+    assert_int_equal(s_map.required, 1u << AGENT_COL_SOURCE_ID | 1u << AGENT_COL_DOB);
+
+    /* "missing =" alone: no words at all, as before the list existed. */
+    s_write(&t, "t.map",
+            "[dataset]\nname = d1\nrequired = source_id\nmissing =\n"
+            "[columns]\nsource_id = ID\n");
+    s_load_map(t.path, &s_map);
+    assert_int_equal(s_map.nmissing, 0);
+    assert_false(agent_mapping_missing(&s_map, "unknown", 7));
+    s_tmp_done(&t);
+
+    s_bad(1, "[dataset]\nname = d1\nmissing = NA,,NK\n", 3, "an empty word between commas");
+    s_bad(1, "[dataset]\nname = d1\nmissing_add = a-word-of-more-than-thirty-one-bytes\n", 3,
+          "longer than 31 bytes");
+    s_bad(1, "[dataset]\nname = d1\n[dob]\npartial = maybe\n", 4, "partial must be yes or no");
+    s_bad(1, "[dataset]\nname = d1\n[dob]\nreference = 31/03/2025\n", 4,
+          "reference must be a date YYYY-MM-DD or today");
+    s_bad(1, "[dataset]\nname = d1\n[dob]\nformats = yyyy-dd\n", 4, "formats: ");
+    s_bad(1, "[dataset]\nname = d1\nrequired = source_id dob_year\n", 3,
+          "dob_year is a part of dob; list dob instead");
+    /* Whole-file checks. */
+    s_bad(1,
+          "[dataset]\nname = d1\nrequired = source_id\n[columns]\nsource_id = ID\n"
+          "[dob]\nformats = yyyy-mm-dd | yyyy\n",
+          0, "formats has a pattern without a day: set partial = yes");
+    s_bad(1,
+          "[dataset]\nname = d1\nrequired = source_id\n[columns]\nsource_id = ID\n"
+          "dob = DOB\ndob_year = Y\ndob_month = M\ndob_day = D\n",
+          0, "either to one column (dob) or to its parts");
+    s_bad(1,
+          "[dataset]\nname = d1\nrequired = source_id\n[columns]\nsource_id = ID\n"
+          "dob_month = M\ndob_day = D\n",
+          0, "dob_month and dob_day need dob_year");
+    s_bad(1,
+          "[dataset]\nname = d1\nrequired = source_id\n[columns]\nsource_id = ID\n"
+          "dob_year = Y\ndob_day = D\n",
+          0, "dob_day needs dob_month");
+    s_bad(1,
+          "[dataset]\nname = d1\nrequired = source_id\n[columns]\nsource_id = ID\n"
+          "dob_year = Y\ndob_month = M\n",
+          0, "without dob_day the dates of birth are partial: set partial = yes");
+}
+
 static void
 test_names(void **state)
 {
     assert_string_equal(agent_column_name(AGENT_COL_SOURCE_ID), "source_id");
     assert_string_equal(agent_column_name(AGENT_COL_NHS_NUMBER), "nhs_number");
+    assert_string_equal(agent_column_name(AGENT_COL_DOB_MONTH), "dob_month");
     assert_string_equal(agent_column_name(AGENT_COL_COUNT), "unknown");
     assert_string_equal(agent_outcome_type_name(AGENT_OUT_DECIMAL), "decimal");
     assert_string_equal(agent_outcome_type_name(AGENT_OUT_TEXT), "text");
@@ -485,19 +583,13 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_example_agent_conf),
-        cmocka_unit_test(test_example_police),
-        cmocka_unit_test(test_example_health),
-        cmocka_unit_test(test_example_education),
-        cmocka_unit_test(test_example_social),
-        cmocka_unit_test(test_example_programme),
-        cmocka_unit_test(test_relative_paths),
-        cmocka_unit_test(test_config_errors),
-        cmocka_unit_test(test_config_missing_file),
-        cmocka_unit_test(test_mapping_defaults),
-        cmocka_unit_test(test_mapping_errors),
-        cmocka_unit_test(test_date_formats),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_example_agent_conf),  cmocka_unit_test(test_example_police),
+        cmocka_unit_test(test_example_health),      cmocka_unit_test(test_example_education),
+        cmocka_unit_test(test_example_social),      cmocka_unit_test(test_example_programme),
+        cmocka_unit_test(test_relative_paths),      cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_config_missing_file), cmocka_unit_test(test_mapping_defaults),
+        cmocka_unit_test(test_mapping_errors),      cmocka_unit_test(test_date_formats),
+        cmocka_unit_test(test_tolerant_options),    cmocka_unit_test(test_names),
     };
 
     return cmocka_run_group_tests_name("agent_config", tests, s_setup, NULL);

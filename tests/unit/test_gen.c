@@ -690,7 +690,7 @@ test_clean_records_agree(void **state)
     size_t *rows[XL_GEN_NAGENCY], nt, compared = 0, ages[9] = {0};
     struct s_key *truth;
     char *dir;
-    struct agent_date_rules rules = {{2030, 3, 15}, 0, 0, 0};
+    struct agent_date_rules rules = {{2030, 3, 15}, 0, 0, 0, 0};
 
     s_opts(&o, 3, 5000);
     o.error_rate = 0;

@@ -443,16 +443,20 @@ s_rand(uint32_t *s)
     return *s;
 }
 
+/* The two paths agree, for names and for their salvage alike. */
 static void
 s_both_paths(const char *in, size_t len)
 {
-    char a[64], b[64];
-    int ra = agent_norm_name_flags(in, len, a, sizeof a, 0);
-    int rb = agent_norm_name_flags(in, len, b, sizeof b, AGENT_NAME_NO_FAST_PATH);
+    static const unsigned flags[] = {0, AGENT_NAME_SALVAGE};
 
-    if (ra != rb || strcmp(a, b) != 0)
-        fail_msg("paths differ on \"%.*s\": fast %s \"%s\", unicode %s \"%s\"", (int)len, in,
-                 agent_reason_code(ra), a, agent_reason_code(rb), b);
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        char a[64], b[64];
+        int ra = agent_norm_name_flags(in, len, a, sizeof a, flags[i]);
+        int rb = agent_norm_name_flags(in, len, b, sizeof b, flags[i] | AGENT_NAME_NO_FAST_PATH);
+        if (ra != rb || strcmp(a, b) != 0)
+            fail_msg("paths differ on \"%.*s\" (flags %u): fast %s \"%s\", unicode %s \"%s\"",
+                     (int)len, in, flags[i], agent_reason_code(ra), a, agent_reason_code(rb), b);
+    }
 }
 
 static void
@@ -603,7 +607,7 @@ static void
 test_date_behaviour(void **state)
 {
     struct agent_date d, a, b;
-    struct agent_date_rules rules = {{2024, 6, 30}, 1900, 25, 0};
+    struct agent_date_rules rules = {{2024, 6, 30}, 1900, 25, 0, 0};
     char buf[] = "01/02/20109", iso[11];
 
     /* The length ends the value. */
@@ -661,8 +665,179 @@ test_date_behaviour(void **state)
     assert_int_equal(agent_norm_date("2024-07-01", 10, "yyyy-mm-dd", &rules, &d),
                      AGENT_R_DATE_FUTURE);
     /* Zero limits are off. */
-    rules = (struct agent_date_rules){{2024, 6, 30}, 0, 0, 0};
+    rules = (struct agent_date_rules){{2024, 6, 30}, 0, 0, 0, 0};
     assert_int_equal(agent_norm_date("1066-10-14", 10, "yyyy-mm-dd", &rules, &d), AGENT_OK);
+}
+
+/* ---- salvaged values and partial dates -------------------------------------------- */
+
+static void
+s_salv_name(const char *in, int want_rc, const char *want)
+{
+    char out[AGENT_NAME_MAX];
+    int rc = agent_name_salvage(in, strlen(in), out, sizeof out);
+
+    if (rc != want_rc || strcmp(out, want) != 0)
+        fail_msg("name salvage of \"%s\": %s \"%s\", expected %s \"%s\"", in, agent_reason_code(rc),
+                 out, agent_reason_code(want_rc), want);
+}
+
+static void
+s_salv_code(const char *in, int uk, int want_rc, const char *want)
+{
+    char out[9];
+    int rc = agent_code_salvage(in, strlen(in), uk, out, sizeof out);
+
+    if (rc != want_rc || strcmp(out, want) != 0)
+        fail_msg("code salvage of \"%s\" (uk %d): %s \"%s\", expected %s \"%s\"", in, uk,
+                 agent_reason_code(rc), out, agent_reason_code(want_rc), want);
+}
+
+static void
+s_salv_date(const char *in, const char *formats, const char *want)
+{
+    char out[AGENT_DATE_SALVAGE_MAX];
+    int rc = agent_date_salvage(in, strlen(in), formats, out);
+
+    if ((want == NULL) != (rc != AGENT_OK) || strcmp(out, want != NULL ? want : "") != 0)
+        fail_msg("date salvage of \"%s\" (%s): %s \"%s\", expected \"%s\"", in, formats,
+                 agent_reason_code(rc), out, want != NULL ? want : "(none)");
+}
+
+static void
+test_salvage_forms(void **state)
+{
+    /* A name: its letters, normalised as names are; digits and symbols go
+     * without a word break. */
+    s_salv_name("J0hn", AGENT_OK, "jhn");
+    s_salv_name("Smith2", AGENT_OK, "smith");
+    s_salv_name(" O'Ne1ll-Sm$th ", AGENT_OK, "onell smth");
+    s_salv_name("Zo\xc3\xab\xc2\xa9", AGENT_OK, "zoe"); /* "Zoë©": the symbol goes */
+    s_salv_name("\xc5\x81ukasz\x01", AGENT_OK, "lukasz");
+    s_salv_name("1234", AGENT_R_MISSING, "");
+    s_salv_name("$$", AGENT_R_MISSING, "");
+    s_salv_name("J\xff", AGENT_R_BAD_UTF8, "");
+    /* A valid name salvages to itself. */
+    s_salv_name("Anne-Marie", AGENT_OK, "anne marie");
+
+    /* A UK postcode: 5 to 7 letters and digits, in the shape of one. */
+    s_salv_code("b1 1ai", 1, AGENT_OK, "B1 1AI");
+    s_salv_code("SW1A#1AA", 1, AGENT_OK, "SW1A 1AA");
+    s_salv_code("NOTAPOSTCODE", 1, AGENT_R_MISSING, "");
+    s_salv_code("NFA", 1, AGENT_R_MISSING, "");
+    s_salv_code("--", 1, AGENT_R_MISSING, "");
+    /* Another code: letters and digits, as long as they fit. */
+    s_salv_code("ab#12-3c", 0, AGENT_OK, "AB123C");
+    s_salv_code("ABCDEFGHIJ", 0, AGENT_R_TOO_LONG, "");
+
+    /* A date matching a pattern: its parts as read. */
+    s_salv_date("1987-13-05", "yyyy-mm-dd", "1987-13-05");
+    s_salv_date("31/02/2012", "dd/mm/yyyy", "2012-02-31");
+    s_salv_date("2091-05-12 00:00", "yyyy-mm-dd", "2091-05-12");
+    s_salv_date("5 Foo 1987", "d mon yyyy", "1987-00-05"); /* no month: written 00 */
+    s_salv_date("35 May 1987", "d mon yyyy", "1987-05-35");
+    /* Zero parts are unknown. */
+    s_salv_date("1987-05-00", "yyyy-mm-dd", "1987-05");
+    s_salv_date("1987-00-00", "yyyy-mm-dd", "1987");
+    s_salv_date("1987-00-12", "yyyy-mm-dd", "1987-00-12");
+    s_salv_date("00/00/0000", "dd/mm/yyyy", NULL);
+    s_salv_date("1987-05", "yyyy-mm", "1987-05");
+    /* No pattern matches: runs of digits in the formats' order, the year being
+     * a run of three or more digits. */
+    s_salv_date("5/13/1987", "dd/mm/yyyy", "1987-13-05");
+    s_salv_date("1987/13/05", "dd/mm/yyyy|yyyy-mm-dd", "1987-13-05");
+    s_salv_date("13/05/1987", "yyyy-mm-dd|dd/mm/yyyy", "1987-05-13");
+    s_salv_date("05/13/19877", "mm/dd/yyyy", "19877-05-13");
+    s_salv_date("12.05.87", "dd/mm/yyyy", "87-05-12");
+    s_salv_date("12/05", "dd/mm/yyyy", "-05-12");
+    s_salv_date("May 13, 1987", "dd/mm/yyyy", "1987-05-13");
+    s_salv_date("19871305", "yyyymmdd", "1987-13-05");
+    s_salv_date("0513198", "ddmmyyyy", "198-13-05");
+    s_salv_date("19871305", "dd/mm/yyyy|yyyymmdd", "1987-13-05");
+    s_salv_date("unknown", "yyyy-mm-dd", NULL);
+    s_salv_date("", "yyyy-mm-dd", NULL);
+
+    /* Any text: the salvage is digits and hyphens, in its buffer. */
+    static const char alphabet[] = "0123456789/-. :TmayMAYsep\t";
+    static const char *const formats[] = {"dd/mm/yyyy|d/m/yyyy", "yyyymmdd", "d mon yyyy",
+                                          "yyyy-mm|yyyy", "mm/dd/yyyy|yyyy-mm-dd"};
+    uint32_t seed = 0x9E3779B9;
+    for (int i = 0; i < 20000; i++) {
+        char in[80], out[AGENT_DATE_SALVAGE_MAX];
+        size_t len = s_rand(&seed) % sizeof in;
+        for (size_t k = 0; k < len; k++)
+            in[k] = alphabet[s_rand(&seed) % (sizeof alphabet - 1)];
+        int rc = agent_date_salvage(in, len, formats[i % 5], out);
+        assert_true(rc == AGENT_OK || rc == AGENT_R_MISSING);
+        assert_true(strlen(out) < sizeof out);
+        assert_int_equal(strspn(out, "0123456789-"), strlen(out));
+        assert_int_equal(rc == AGENT_OK, out[0] != '\0');
+    }
+}
+
+static void
+test_partial_dates(void **state)
+{
+    struct agent_date_rules rules = {{2024, 6, 30}, 1900, 25, 2, 1};
+    struct agent_date d;
+    char err[XL_ERRBUF];
+    int partial = -1;
+
+    /* Partial patterns are for dates of birth only, and reported as such. */
+    assert_int_equal(agent_date_formats_check("yyyy-mm", err, sizeof err), XL_ERR_INVALID);
+    assert_int_equal(
+        agent_date_formats_check_partial("yyyy-mm-dd|mon yyyy|yyyy", &partial, err, sizeof err), 0);
+    assert_int_equal(partial, 1);
+    assert_int_equal(agent_date_formats_check_partial("yyyy-mm-dd", &partial, err, sizeof err), 0);
+    assert_int_equal(partial, 0);
+    /* A day still needs a month; a year is always needed. */
+    assert_int_equal(agent_date_formats_check_partial("yyyy-dd", NULL, err, sizeof err),
+                     XL_ERR_INVALID);
+    assert_int_equal(agent_date_formats_check_partial("mm/dd", NULL, err, sizeof err),
+                     XL_ERR_INVALID);
+
+    assert_int_equal(agent_norm_date("2010-05", 7, "yyyy-mm-dd|yyyy-mm|yyyy", &rules, &d),
+                     AGENT_R_DATE_PARTIAL);
+    assert_int_equal(d.y, 2010);
+    assert_int_equal(d.m, 5);
+    assert_int_equal(d.d, 0);
+    assert_int_equal(agent_norm_date("2010", 4, "yyyy-mm-dd|yyyy-mm|yyyy", &rules, &d),
+                     AGENT_R_DATE_PARTIAL);
+    assert_int_equal(d.m, 0);
+    assert_int_equal(agent_norm_date("Sept 2010", 9, "mon yyyy", &rules, &d), AGENT_R_DATE_PARTIAL);
+    assert_int_equal(d.m, 9);
+    assert_int_equal(agent_norm_date("00/05/2010", 10, "dd/mm/yyyy", &rules, &d),
+                     AGENT_R_DATE_PARTIAL);
+    assert_int_equal(agent_norm_date("00/00/2010", 10, "dd/mm/yyyy", &rules, &d),
+                     AGENT_R_DATE_PARTIAL);
+    assert_int_equal(agent_norm_date("05/00/2010", 10, "dd/mm/yyyy", &rules, &d),
+                     AGENT_R_DATE_INVALID);
+    assert_int_equal(agent_norm_date("00/13/2010", 10, "dd/mm/yyyy", &rules, &d),
+                     AGENT_R_DATE_INVALID);
+    assert_int_equal(d.y, 0);
+    /* Refused only when every day of the month or year is: June 2024 has the
+     * reference date in it, July does not; 1998 has someone aged 25 on it. */
+    assert_int_equal(agent_norm_date("2022-06", 7, "yyyy-mm", &rules, &d), AGENT_R_DATE_PARTIAL);
+    assert_int_equal(agent_norm_date("2024-07", 7, "yyyy-mm", &rules, &d), AGENT_R_DATE_FUTURE);
+    assert_int_equal(agent_norm_date("1997", 4, "yyyy", &rules, &d), AGENT_R_DATE_TOO_OLD);
+    assert_int_equal(agent_norm_date("1998", 4, "yyyy", &rules, &d), AGENT_R_DATE_PARTIAL);
+    assert_int_equal(agent_norm_date("2023", 4, "yyyy", &rules, &d), AGENT_R_DATE_TOO_RECENT);
+    assert_int_equal(agent_norm_date("2022", 4, "yyyy", &rules, &d), AGENT_R_DATE_PARTIAL);
+    /* Without rules->partial, nothing changes: a 00 day is no date. */
+    rules.partial = 0;
+    assert_int_equal(agent_norm_date("00/05/2010", 10, "dd/mm/yyyy", &rules, &d),
+                     AGENT_R_DATE_INVALID);
+    assert_int_equal(agent_norm_date("00/05/2010", 10, "dd/mm/yyyy", NULL, &d),
+                     AGENT_R_DATE_INVALID);
+
+    /* The year of a refused date, for blocking keys. */
+    assert_true(agent_date_year_plausible(2010, &rules));
+    assert_true(agent_date_year_plausible(1998, &rules));
+    assert_false(agent_date_year_plausible(1997, &rules));
+    assert_false(agent_date_year_plausible(2024, &rules)); /* under the minimum age of 2 */
+    assert_false(agent_date_year_plausible(2091, &rules));
+    assert_false(agent_date_year_plausible(0, &rules));
+    assert_true(agent_date_year_plausible(1066, NULL));
 }
 
 /* ---- check digits ---------------------------------------------------------------- */
@@ -833,6 +1008,8 @@ main(void)
         cmocka_unit_test(test_phonetic_edges),
         cmocka_unit_test(test_date_formats_check),
         cmocka_unit_test(test_date_behaviour),
+        cmocka_unit_test(test_salvage_forms),
+        cmocka_unit_test(test_partial_dates),
         cmocka_unit_test(test_nhs_check_digit),
         cmocka_unit_test(test_upn_check_letter),
         cmocka_unit_test(test_postcode_outputs),
