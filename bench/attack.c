@@ -805,7 +805,7 @@ s_align(const struct s_groups *g, const struct s_model *m, const struct s_store 
  * names) share mostly-zero samples with many others; a true match shares many bands and turns up
  * early, so the cap costs little and bounds the worst case (values that never repeat, such as
  * segments salted with the whole date of birth). */
-#define S_LSH_MAX_SCORED 64
+#define S_LSH_MAX_SCORED 32
 
 struct s_lsh {
     uint16_t pos[S_LSH_BANDS][S_LSH_R];
