@@ -1131,7 +1131,6 @@ s_attack_whole(struct s_run *run)
     const struct s_store *st = run->st;
     struct s_item *it = s_alloc(st->n * sizeof *it);
     struct s_groups g;
-    unsigned repeat = run->spec->clk_salt == XL_F_YOB ? run->years : 1;
 
     for (size_t r = 0; r < st->n; r++)
         it[r] = (struct s_item){s_hash_bytes(st->clk + r * st->clk_bytes, st->clk_bytes),
@@ -1141,7 +1140,9 @@ s_attack_whole(struct s_run *run)
         enum xl_field f = k ? XL_F_SURNAME : XL_F_FIRST_NAME;
         struct s_model m;
         struct s_score sc;
-        s_model_build(run->d, run->pub, &f, 1, repeat, &m);
+        /* A name to one group, salted or not: a group of whole CLKs is the
+         * records of one person's values, which a salt does not split. */
+        s_model_build(run->d, run->pub, &f, 1, 1, &m);
         s_align(&g, &m, st, run->tt, 0, run->d->n, &sc);
         s_print(run, f, "whole CLK (today)", "exact groups", &sc, 0);
         run->share[0][k] = sc.total[0] ? (double)sc.right[0] / (double)sc.total[0] : 0;
