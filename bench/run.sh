@@ -197,3 +197,28 @@ done
 "$XL_BUILD/bench/link" "$spec" $xles
 
 quality_section
+
+echo "== frequency attack: the curious hub against what it stores (first names and surnames recovered)"
+# Today a CLK is compared only as a whole (the "whole CLK" lines); the per-field
+# segments under each hardening setting: flip noise 0, 0.02, 0.05, salted with
+# the year of birth or not.
+fa=$XL_BUILD/bench-data/seed1-100000
+gen "$fa" 100000
+specs=
+for flip in 0 0.02 0.05; do
+    for salt in none yob; do
+        s=$work/attack-flip$flip-$salt.spec
+        sed -e "s/^flip = .*/flip = $flip/" -e "s/^salt = .*/salt = $salt/" "$spec" >"$s"
+        if ! grep -qxF "flip = $flip" "$s" || ! grep -qxF "salt = $salt" "$s"; then
+            echo "bench: $spec has no 'flip =' or 'salt =' line to vary"
+            exit 1
+        fi
+        specs="$specs $s"
+    done
+done
+args=
+for pair in $XL_AGENCIES; do
+    args="$args $work/${pair%%:*}/agent.conf $fa/${pair#*:}.csv"
+done
+# shellcheck disable=SC2086
+"$XL_BUILD/bench/attack" $specs -- $args
