@@ -546,16 +546,13 @@ s_clk(const struct agent_encoder *e, const struct s_values *c,
     const struct xl_spec *s = e->spec;
     uint64_t full[XL_CLK_MAX_BITS / 64];
     char value[S_VALUE_MAX], salt[64];
-    /* Hash input: field number, salt, separator, q-gram (q UTF-8 characters). */
-    uint8_t in[1 + sizeof salt + 1 + 4 * 4];
+    /* Hash input: field number, segment number, salt, separator, q-gram (q
+     * UTF-8 characters): each segment draws its own positions, so a field
+     * mixed into two segments cannot be told apart by the bits they share. */
+    uint8_t in[2 + sizeof salt + 1 + 4 * 4];
     size_t saltlen = 0, words = s->clk_bits / 64, nbytes = xl_spec_clk_bytes(s);
 
     memset(full, 0, words * 8);
-    if (s->clk_salt >= 0 && (c->present & (1u << s->clk_salt)) &&
-        c->len[s->clk_salt] < sizeof salt) {
-        saltlen = c->len[s->clk_salt];
-        memcpy(salt, c->v[s->clk_salt], saltlen);
-    }
     for (size_t f = 0; f < s->nclk_fields; f++) {
         const struct xl_spec_clk_field *cf = &s->clk_fields[f];
         /* Padded with q-1 '_' on each side, so first and last letters count. */
@@ -563,10 +560,17 @@ s_clk(const struct agent_encoder *e, const struct s_values *c,
         char *v = value + pad;
         /* 32 - log2(bits) for a power of two, else 0 (multiply instead). */
         unsigned shift = 0, bits = cf->bits, off = cf->offset;
+        int sf = cf->salt >= 0 ? cf->salt : s->clk_salt;
         if ((bits & (bits - 1)) == 0)
             shift = 32u - (unsigned)__builtin_ctz(bits);
         if (!(c->present & (1u << cf->field)))
             continue;
+        /* The salt: the line's own field, else the [clk] one; none when missing. */
+        saltlen = 0;
+        if (sf >= 0 && (c->present & (1u << sf)) && c->len[sf] < sizeof salt) {
+            saltlen = c->len[sf];
+            memcpy(salt, c->v[sf], saltlen);
+        }
         len = c->len[cf->field];
         if (len + 2 * pad >= sizeof value)
             continue;
@@ -582,15 +586,16 @@ s_clk(const struct agent_encoder *e, const struct s_values *c,
         }
         start[nchars] = len;
         in[0] = (uint8_t)cf->field;
-        memcpy(in + 1, salt, saltlen);
-        in[1 + saltlen] = (uint8_t)S_SEP;
+        in[1] = (uint8_t)cf->segment;
+        memcpy(in + 2, salt, saltlen);
+        in[2 + saltlen] = (uint8_t)S_SEP;
         for (size_t g = 0; g + s->clk_q <= nchars; g++) {
-            size_t glen = start[g + s->clk_q] - start[g], inlen = 2 + saltlen + glen;
+            size_t glen = start[g + s->clk_q] - start[g], inlen = 3 + saltlen + glen;
             uint64_t x;
             uint8_t h8[8];
             if (glen > 16)
                 continue;
-            memcpy(in + 2 + saltlen, value + start[g], glen);
+            memcpy(in + 3 + saltlen, value + start[g], glen);
             crypto_shorthash_siphash24(h8, in, inlen, e->k->bloom);
             x = s_le64(h8); /* the same bits on any byte order */
             /* Random hashing: the keyed hash seeds a generator that draws k
@@ -622,6 +627,8 @@ s_clk(const struct agent_encoder *e, const struct s_values *c,
         /* Each segment's halves XORed, in place, segments kept in order. */
         for (size_t f = 0; f < s->nclk_fields; f++) {
             size_t w0 = s->clk_fields[f].offset / 64, half = s->clk_fields[f].bits / 128;
+            if (s->clk_fields[f].shared)
+                continue; /* its segment was folded with the line before */
             for (size_t w = 0; w < half; w++)
                 full[w0 / 2 + w] = full[w0 + w] ^ full[w0 + half + w];
         }

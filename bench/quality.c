@@ -49,6 +49,7 @@
 #include "../agent/pipeline.h"
 #include "../linker/dice.h"
 #include "../linker/match.h"
+#include "../linker/model.h"
 #include "xl/clock.h"
 #include "xl/crypto.h"
 #include "xl/csv.h"
@@ -981,8 +982,10 @@ main(int argc, char **argv)
     if (q_measure(&res, in->nrec, rec_row, cand, ncand, cross, &fig) != 0)
         goto out;
     q_print(name, argv[a + 3], &fig, &aim);
-    if (debug)
+    if (debug) {
         q_engine_lines(name, in, &res, rec_row);
+        linker_model_report(stdout, &res);
+    }
     if (debug || dumpdir != NULL) {
         char path[4096];
         FILE *dump = NULL;

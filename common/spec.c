@@ -159,31 +159,66 @@ s_clk_key(struct s_parse *p, const char *name, const char *v)
             return xl_ini_fail(&p->ini, "q must be 1 to 4");
         s->clk_q = (unsigned)n;
     } else if (strcmp(name, "field") == 0) {
-        char fname[64], rest[2];
-        unsigned k, bits;
-        enum xl_field f;
+        char fname[64], bitstext[16], saltname[64], rest[2];
+        unsigned k, bits = 0;
+        int shared, ntok, salt = -1;
+        enum xl_field f, sf;
         /* sscanf's %u takes "-64" as 2^32 - 64: no sign is let through. */
-        if (sscanf(v, "%63s %u %u %1s", fname, &k, &bits, rest) != 3 || strchr(v, '-') != NULL ||
-            k == 0 || k > 64 || bits < 64 || bits % 64 != 0)
-            return xl_ini_fail(&p->ini,
-                               "field takes a field name, k (1-64) and the bits of its "
-                               "segment (a multiple of 64), e.g. 'field = surname 10 256'");
+        ntok = sscanf(v, "%63s %u %15s %63s %1s", fname, &k, bitstext, saltname, rest);
+        if ((ntok != 3 && ntok != 4) || strchr(v, '-') != NULL || k == 0 || k > 64)
+            return xl_ini_fail(&p->ini, "field takes a field name, k (1-64), the bits of its "
+                                        "segment (a multiple of 64) or + to share the segment "
+                                        "of the line before, and optionally a field to salt "
+                                        "with, e.g. 'field = surname 10 256 dob'");
+        if (ntok == 4) {
+            if (xl_field_parse(saltname, &sf) != 0)
+                return xl_ini_fail(&p->ini, "unknown salt field '%.40s'", saltname);
+            salt = (int)sf;
+        }
+        shared = strcmp(bitstext, "+") == 0;
+        if (!shared && (sscanf(bitstext, "%u%1s", &bits, rest) != 1 || bits < 64 || bits % 64 != 0))
+            return xl_ini_fail(&p->ini, "the bits of a segment must be a multiple of 64, or + to "
+                                        "share the segment of the line before");
+        if (shared && s->nclk_fields == 0)
+            return xl_ini_fail(&p->ini, "the first field line cannot share a segment (+)");
+        if (s->nclk_fields == XL_SPEC_MAX_CLK)
+            return xl_ini_fail(&p->ini, "more than %d field lines", XL_SPEC_MAX_CLK);
         /* Not clk_bits + bits, which a length near 2^32 wraps round to a small sum. */
         if (bits > XL_CLK_MAX_BITS - s->clk_bits)
             return xl_ini_fail(&p->ini, "the CLK's segments add up to more than %d bits",
                                XL_CLK_MAX_BITS);
         if (xl_field_parse(fname, &f) != 0)
             return xl_ini_fail(&p->ini, "unknown field '%.40s'", fname);
-        for (size_t i = 0; i < s->nclk_fields; i++) {
-            if (s->clk_fields[i].field == f)
-                return xl_ini_fail(&p->ini, "field '%s' listed twice", fname);
+        {
+            /* Within one segment a field is listed once. */
+            size_t first = s->nclk_fields;
+            while (shared && first > 0 && s->clk_fields[first - 1].shared)
+                first--;
+            if (shared)
+                first--;
+            for (size_t i = first; i < s->nclk_fields; i++) {
+                if (s->clk_fields[i].field == f)
+                    return xl_ini_fail(&p->ini, "field '%s' listed twice in one segment", fname);
+            }
         }
-        s->clk_fields[s->nclk_fields].field = f;
-        s->clk_fields[s->nclk_fields].k = k;
-        s->clk_fields[s->nclk_fields].bits = bits;
-        s->clk_fields[s->nclk_fields].offset = s->clk_bits;
-        s->clk_bits += bits;
-        s->nclk_fields++;
+        {
+            struct xl_spec_clk_field *cf = &s->clk_fields[s->nclk_fields];
+            cf->field = f;
+            cf->k = k;
+            cf->shared = shared;
+            cf->salt = salt;
+            if (shared) {
+                cf->bits = cf[-1].bits;
+                cf->offset = cf[-1].offset;
+                cf->segment = cf[-1].segment;
+            } else {
+                cf->bits = bits;
+                cf->offset = s->clk_bits;
+                cf->segment = (unsigned)s->nsegments++;
+                s->clk_bits += bits;
+            }
+            s->nclk_fields++;
+        }
     } else if (strcmp(name, "flip") == 0) {
         char *end;
         errno = 0;
@@ -389,9 +424,14 @@ xl_spec_canonical(const struct xl_spec *s, char *buf, size_t len)
     }
     S_PUT("clk bits=%u q=%u salt=%s xor_fold=%d flip=%.4f\n", s->clk_bits, s->clk_q,
           s->clk_salt < 0 ? "none" : s_fields[s->clk_salt], s->clk_xor_fold, s->clk_flip);
-    for (size_t i = 0; i < s->nclk_fields; i++)
-        S_PUT("clk_field=%s k=%u bits=%u\n", s_fields[s->clk_fields[i].field], s->clk_fields[i].k,
-              s->clk_fields[i].bits);
+    for (size_t i = 0; i < s->nclk_fields; i++) {
+        const struct xl_spec_clk_field *cf = &s->clk_fields[i];
+        if (cf->shared)
+            S_PUT("clk_field=%s k=%u bits=+", s_fields[cf->field], cf->k);
+        else
+            S_PUT("clk_field=%s k=%u bits=%u", s_fields[cf->field], cf->k, cf->bits);
+        S_PUT("%s%s\n", cf->salt >= 0 ? " salt=" : "", cf->salt >= 0 ? s_fields[cf->salt] : "");
+    }
     for (size_t i = 0; i < s->nblocks; i++) {
         S_PUT("block=%zu fields=", i);
         for (size_t j = 0; j < s->blocks[i].nparts; j++)

@@ -114,66 +114,6 @@ s_level_name(const struct xl_spec *spec, uint8_t level)
     return level == 0 ? "fuzzy" : l != NULL ? l->name : "?";
 }
 
-/* The model's part of the report: how candidates were found, the estimated m
- * and u of every field and level with their weights, the distribution of match
- * weights with the thresholds marked, and what the model expects of them. */
-static void
-s_report_model(FILE *out, const struct linker_result *res)
-{
-    const struct linker_model *m = res->model;
-    uint64_t maxbin = 0;
-    int lo = LINKER_WEIGHT_BINS, hi = -1;
-
-    fprintf(out,
-            "\ncandidates: %llu pairs scored (%.1f per record on average, at most %u; %llu "
-            "dropped by the per-record bound; %llu keys shared so widely that only neighbours "
-            "were paired); LSH %u bands of %u MinHash rows\n",
-            (unsigned long long)res->comparisons, res->mean_per_record, res->max_per_record,
-            (unsigned long long)res->bounded, (unsigned long long)res->windowed, res->lsh_bands,
-            res->lsh_rows);
-    if (m == NULL)
-        return;
-    fprintf(out,
-            "\nmodel (Fellegi-Sunter; u from %llu random pairs, m by EM over %llu candidate "
-            "pairs in %d iterations; matches among candidates %.4f, between two random records "
-            "%.3g):\n",
-            (unsigned long long)m->u_pairs, (unsigned long long)m->em_pairs, m->em_iterations,
-            m->candidate_share, m->lambda);
-    fprintf(out, "  %-22s %-10s %10s %12s %8s\n", "field", "level", "m", "u", "weight");
-    for (size_t f = 0; f < m->nfeatures; f++) {
-        for (int l = LINKER_LEVELS - 1; l >= 1; l--) {
-            if (m->f[f].strong && l != LINKER_LEVEL_SAME && l != LINKER_LEVEL_DIFFERENT)
-                continue;
-            fprintf(out, "  %-22s %-10s %10.4f %12.6f %+8.2f\n",
-                    l == LINKER_LEVELS - 1 ? m->f[f].name : "", linker_level_name(l), m->f[f].m[l],
-                    m->f[f].u[l], m->f[f].w[l]);
-        }
-    }
-    fprintf(out,
-            "\naccept threshold: match weight %+.2f; the model expects precision %.4f and recall "
-            "%.4f of the candidate pairs; %llu joins of groups refused for want of support\n",
-            m->accept_weight, res->expected_precision, res->expected_recall,
-            (unsigned long long)res->joins_refused);
-    for (int b = 0; b < LINKER_WEIGHT_BINS; b++) {
-        if (res->weight_hist[b] == 0)
-            continue;
-        lo = b < lo ? b : lo;
-        hi = b;
-        maxbin = res->weight_hist[b] > maxbin ? res->weight_hist[b] : maxbin;
-    }
-    fprintf(out, "\ncandidate pairs by match weight:\n");
-    for (int b = lo; b <= hi; b++) {
-        int w = b + LINKER_WEIGHT_MIN;
-        int bar = maxbin ? (int)(50.0 * (double)res->weight_hist[b] / (double)maxbin) : 0;
-        const char *mark = (m->accept_weight >= w && m->accept_weight < w + 1) ? "  <- accept"
-                           : (m->possible_weight >= w && m->possible_weight < w + 1)
-                               ? "  <- possible"
-                               : "";
-        fprintf(out, "  %+4d %10llu %.*s%s\n", w, (unsigned long long)res->weight_hist[b], bar,
-                "##################################################", mark);
-    }
-}
-
 /* The operator's report: evidence per agency pair, match rates, scores. */
 static void
 s_report(FILE *out, const struct linker_input *in, const struct linker_result *res,
@@ -280,7 +220,7 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
         fputc('\n', out);
     }
 
-    s_report_model(out, res);
+    linker_model_report(out, res);
     {
         uint64_t strong = 0, opp = 0;
         for (size_t i = 0; i < res->nconflicts && i < (1u << 20); i++) {

@@ -49,11 +49,23 @@ linker_model_init(struct linker_model *m, const struct linker_input *in)
     double scale = 1.0 - 3.0 * spec->clk_flip;
 
     memset(m, 0, sizeof *m);
-    for (size_t i = 0; i < spec->nclk_fields && m->nfeatures < LINKER_MAX_SEGMENTS; i++) {
-        struct linker_feature *f = &m->f[m->nfeatures];
+    for (size_t i = 0; i < spec->nclk_fields; i++) {
+        struct linker_feature *f;
         unsigned first, nbits;
+        if (spec->clk_fields[i].shared) {
+            /* A field mixed into the segment before: the same feature. */
+            f = &m->f[m->nfeatures - 1];
+            f->fields |= 1u << spec->clk_fields[i].field;
+            snprintf(f->name + strlen(f->name), sizeof f->name - strlen(f->name), "+%s",
+                     xl_field_name(spec->clk_fields[i].field));
+            continue;
+        }
+        if (m->nfeatures == LINKER_MAX_SEGMENTS)
+            break;
+        f = &m->f[m->nfeatures];
         xl_spec_clk_segment(spec, i, &first, &nbits);
         snprintf(f->name, sizeof f->name, "%s", xl_field_name(spec->clk_fields[i].field));
+        f->fields = 1u << spec->clk_fields[i].field;
         f->first = first / 64;
         f->end = (first + nbits) / 64;
         /* A missing value leaves only the noise: about flip * bits set. */
@@ -150,18 +162,19 @@ struct linker_tokens {
     size_t nstrong;
 };
 
-/* The segments a level's fields are: only fields compared whole (a first
- * initial or a phonetic code says nothing exact about the name). */
+/* The segments a level's token says are the same: those whose every field
+ * the level compares whole (a first initial or a phonetic code says nothing
+ * exact about the name). */
 static uint32_t
-s_level_segs(const struct xl_spec *spec, const struct xl_spec_level *l)
+s_level_segs(const struct linker_model *m, const struct xl_spec_level *l)
 {
-    uint32_t mask = 0;
+    uint32_t fields = 0, mask = 0;
 
-    for (size_t p = 0; p < l->nparts; p++) {
-        for (size_t i = 0; i < spec->nclk_fields && i < LINKER_MAX_SEGMENTS; i++) {
-            if (spec->clk_fields[i].field == l->parts[p])
-                mask |= 1u << i;
-        }
+    for (size_t p = 0; p < l->nparts; p++)
+        fields |= 1u << l->parts[p];
+    for (size_t s = 0; s < m->nsegments; s++) {
+        if ((m->f[s].fields & ~fields) == 0)
+            mask |= 1u << s;
     }
     return mask;
 }
@@ -211,7 +224,7 @@ linker_tokens_new(const struct linker_input *in, const struct linker_model *m)
         for (size_t i = 0; i < spec->nlevels; i++) {
             const struct xl_spec_level *l = &spec->levels[i];
             const struct linker_keyset *ks = &in->bylevel[l->number];
-            uint32_t segs = s_level_segs(spec, l);
+            uint32_t segs = s_level_segs(m, l);
             if (l->strong)
                 continue;
             for (size_t j = 0; j < ks->n; j++)
@@ -606,3 +619,66 @@ linker_model_estimate(struct linker_model *m, const struct linker_input *in, con
     free(count);
     return 0;
 }
+
+/* ---- report ------------------------------------------------------------------------------ */
+
+/* The model's part of the report: how candidates were found, the estimated m
+ * and u of every field and level with their weights, the distribution of match
+ * weights with the thresholds marked, and what the model expects of them. */
+void
+linker_model_report(FILE *out, const struct linker_result *res)
+{
+    const struct linker_model *m = res->model;
+    uint64_t maxbin = 0;
+    int lo = LINKER_WEIGHT_BINS, hi = -1;
+
+    fprintf(out,
+            "\ncandidates: %llu pairs scored (%.1f per record on average, at most %u; %llu "
+            "dropped by the per-record bound; %llu keys shared so widely that only neighbours "
+            "were paired); LSH %u bands of %u MinHash rows\n",
+            (unsigned long long)res->comparisons, res->mean_per_record, res->max_per_record,
+            (unsigned long long)res->bounded, (unsigned long long)res->windowed, res->lsh_bands,
+            res->lsh_rows);
+    if (m == NULL)
+        return;
+    fprintf(out,
+            "\nmodel (Fellegi-Sunter; u from %llu random pairs, m by EM over %llu candidate "
+            "pairs in %d iterations; matches among candidates %.4f, between two random records "
+            "%.3g):\n",
+            (unsigned long long)m->u_pairs, (unsigned long long)m->em_pairs, m->em_iterations,
+            m->candidate_share, m->lambda);
+    fprintf(out, "  %-22s %-10s %10s %12s %8s\n", "field", "level", "m", "u", "weight");
+    for (size_t f = 0; f < m->nfeatures; f++) {
+        for (int l = LINKER_LEVELS - 1; l >= 1; l--) {
+            if (m->f[f].strong && l != LINKER_LEVEL_SAME && l != LINKER_LEVEL_DIFFERENT)
+                continue;
+            fprintf(out, "  %-22s %-10s %10.4f %12.6f %+8.2f\n",
+                    l == LINKER_LEVELS - 1 ? m->f[f].name : "", linker_level_name(l), m->f[f].m[l],
+                    m->f[f].u[l], m->f[f].w[l]);
+        }
+    }
+    fprintf(out,
+            "\naccept threshold: match weight %+.2f; the model expects precision %.4f and recall "
+            "%.4f of the candidate pairs; %llu joins of groups refused for want of support\n",
+            m->accept_weight, res->expected_precision, res->expected_recall,
+            (unsigned long long)res->joins_refused);
+    for (int b = 0; b < LINKER_WEIGHT_BINS; b++) {
+        if (res->weight_hist[b] == 0)
+            continue;
+        lo = b < lo ? b : lo;
+        hi = b;
+        maxbin = res->weight_hist[b] > maxbin ? res->weight_hist[b] : maxbin;
+    }
+    fprintf(out, "\ncandidate pairs by match weight:\n");
+    for (int b = lo; b <= hi; b++) {
+        int w = b + LINKER_WEIGHT_MIN;
+        int bar = maxbin ? (int)(50.0 * (double)res->weight_hist[b] / (double)maxbin) : 0;
+        const char *mark = (m->accept_weight >= w && m->accept_weight < w + 1) ? "  <- accept"
+                           : (m->possible_weight >= w && m->possible_weight < w + 1)
+                               ? "  <- possible"
+                               : "";
+        fprintf(out, "  %+4d %10llu %.*s%s\n", w, (unsigned long long)res->weight_hist[b], bar,
+                "##################################################", mark);
+    }
+}
+

@@ -18,6 +18,7 @@
 #define LINKER_MODEL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "match.h"
@@ -38,7 +39,8 @@ enum linker_level {
 struct linker_feature {
     char name[32];
     int strong;           /* a strong identifier: DIFFERENT, SAME or MISSING only */
-    unsigned first, end;  /* CLK fields: the segment's words [first, end) */
+    unsigned first, end;  /* CLK segments: the segment's words [first, end) */
+    uint32_t fields;      /* CLK segments: the fields mixed in it (bit per xl_field) */
     uint8_t level_number; /* strong identifiers: the match-key level */
     double m[LINKER_LEVELS], u[LINKER_LEVELS];
     double w[LINKER_LEVELS]; /* log2(m / u); 0 for MISSING */
@@ -96,6 +98,11 @@ int linker_model_estimate(struct linker_model *m, const struct linker_input *in,
 /* A match probability as a weight, and back. */
 double linker_prob_to_weight(double p);
 double linker_weight_to_prob(double w);
+
+/* The model's part of the operator's report: how candidates were found, m, u
+ * and the weight of every field and level, the distribution of match weights
+ * with the thresholds marked, and what the model expects of the threshold. */
+void linker_model_report(FILE *out, const struct linker_result *res);
 
 /* Name of a level for reports ("same", "close", ...). */
 const char *linker_level_name(int level);

@@ -62,14 +62,22 @@ struct xl_spec_level {
     int strong;      /* a strong identifier: two different values never merge */
 };
 
-/* Each CLK field has a segment of its own: its q-grams set bits only there,
- * so the linker can measure how alike two records are field by field (the
- * segment's Dice score) as well as over the whole filter. */
+/* Each CLK field line sets bits in a segment: its own, or with BITS "+" the
+ * segment of the line before it, so a field can be mixed into another's (a
+ * name with the date of birth: such a segment says how alike two records are
+ * in both, and holds no value a hub could count on its own). The linker
+ * measures how alike two records are segment by segment (the segment's Dice
+ * score) as well as over the whole filter. A field may appear in several
+ * segments; every segment draws its own positions (its number is hashed). */
+#define XL_SPEC_MAX_CLK 24
 struct xl_spec_clk_field {
     enum xl_field field;
-    unsigned k;      /* bit positions set per q-gram of this field */
-    unsigned bits;   /* the segment's length before folding: a multiple of 64 (128 if folded) */
-    unsigned offset; /* where the segment starts, in bits, before folding */
+    unsigned k;       /* bit positions set per q-gram of this field */
+    unsigned bits;    /* the segment's length before folding: a multiple of 64 (128 if folded) */
+    unsigned offset;  /* where the segment starts, in bits, before folding */
+    unsigned segment; /* the segment's number, 0 for the first */
+    int shared;       /* written "+": adds to the segment of the line before */
+    int salt;         /* an xl_field this line's q-grams are salted with; -1: [clk] salt */
 };
 
 struct xl_spec_block {
@@ -89,8 +97,9 @@ struct xl_spec {
      * seeded by the record's local_ref (so a record always encodes alike, and
      * two records of the same name do not). 0 = none. */
     double clk_flip;
-    struct xl_spec_clk_field clk_fields[XL_F_COUNT];
+    struct xl_spec_clk_field clk_fields[XL_SPEC_MAX_CLK];
     size_t nclk_fields;
+    size_t nsegments;
     int clk_salt;     /* -1 = none, else an xl_field to salt q-grams with */
     int clk_xor_fold; /* fold the filter in half with XOR */
     struct xl_spec_block blocks[XL_SPEC_MAX_BLOCKS];
@@ -117,8 +126,8 @@ const struct xl_spec_level *xl_spec_level(const struct xl_spec *s, uint8_t numbe
 
 /* Bytes of a CLK as sent (after folding). */
 size_t xl_spec_clk_bytes(const struct xl_spec *s);
-/* The segment of CLK field i as sent (after folding): first bit and length,
- * both multiples of 64. */
+/* The segment of CLK field line i as sent (after folding): first bit and
+ * length, both multiples of 64. */
 void xl_spec_clk_segment(const struct xl_spec *s, size_t i, unsigned *first_bit, unsigned *nbits);
 
 #endif
