@@ -70,9 +70,13 @@ s_sort_keys(struct s_key *a, size_t n)
 static int
 s_sort_u64(uint64_t *a, size_t n)
 {
-    uint64_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
-    size_t *cnt = malloc((65536 + 1) * sizeof *cnt);
+    uint64_t *tmp;
+    size_t *cnt;
 
+    if (n < 2)
+        return 0; /* already in order (a is NULL when there are no pairs) */
+    tmp = malloc(n * sizeof *tmp);
+    cnt = malloc((65536 + 1) * sizeof *cnt);
     if (tmp == NULL || cnt == NULL) {
         free(tmp);
         free(cnt);
