@@ -259,6 +259,23 @@ s_probes(const struct linker_model *m, int s, int t, uint64_t *seed, uint16_t *p
     }
 }
 
+/* How many match-key tokens are sorted as level `number`'s: its own and its
+ * variants'. The agent hashes a variant's token under the number of the level
+ * it is compared with, so it equals the other record's token of that level
+ * only if the two are sorted together. 0 for a variant level itself. */
+static size_t
+s_level_keys(const struct linker_input *in, uint8_t number)
+{
+    const struct xl_spec *spec = in->spec;
+    size_t n = 0;
+
+    for (size_t l = 0; l < spec->nlevels; l++) {
+        if (spec->levels[l].compare == number)
+            n += in->bylevel[spec->levels[l].number].n;
+    }
+    return n;
+}
+
 /* The candidate pairs: those both records keep, each once, in order. */
 static int
 s_collect(struct s_lists *L, size_t nrec, struct linker_candidates *out)
@@ -331,8 +348,10 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     out->bands = (unsigned)nb;
     out->rows = S_ROWS;
     L.kernel = linker_dice_best(NULL);
-    for (size_t i = 0; i < spec->nlevels; i++)
-        cap = in->bylevel[spec->levels[i].number].n > cap ? in->bylevel[spec->levels[i].number].n : cap;
+    for (size_t i = 0; i < spec->nlevels; i++) {
+        size_t n = s_level_keys(in, spec->levels[i].number);
+        cap = n > cap ? n : cap;
+    }
     keys = malloc((cap ? cap : 1) * sizeof *keys);
     sig = malloc(nrec * sizeof *sig);
     probe = malloc((nb * S_ROWS + 4) * sizeof *probe);
@@ -369,11 +388,18 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     if (s_sort_keys(keys, in->nblocks) != 0 || s_emit(keys, in->nblocks, sig, &L, out) != 0)
         goto out;
     for (size_t i = 0; i < spec->nlevels; i++) {
-        const struct linker_keyset *ks = &in->bylevel[spec->levels[i].number];
-        for (size_t j = 0; j < ks->n; j++)
-            keys[j] = (struct s_key){ks->k[j].t0, ks->k[j].rec};
-        out->keys += ks->n;
-        if (s_sort_keys(keys, ks->n) != 0 || s_emit(keys, ks->n, sig, &L, out) != 0)
+        size_t nk = 0;
+        if (spec->levels[i].compare != spec->levels[i].number)
+            continue; /* a variant: sorted with the level it is compared with */
+        for (size_t l = 0; l < spec->nlevels; l++) {
+            const struct linker_keyset *ks = &in->bylevel[spec->levels[l].number];
+            if (spec->levels[l].compare != spec->levels[i].number)
+                continue;
+            for (size_t j = 0; j < ks->n; j++)
+                keys[nk++] = (struct s_key){ks->k[j].t0, ks->k[j].rec};
+        }
+        out->keys += nk;
+        if (s_sort_keys(keys, nk) != 0 || s_emit(keys, nk, sig, &L, out) != 0)
             goto out;
     }
     /* A record whose segment is empty (only noise) takes no part in the bands
