@@ -97,8 +97,15 @@ s_sort_u64(uint64_t *a, size_t n)
     return 0;
 }
 
+/* A pair that shares a match-key token ranks above any Dice score: its filters
+ * can be unalike for the very reason the token exists (a names-swapped variant
+ * puts each name in the other's segment), and the token is the stronger
+ * evidence, so the per-record bound must not drop it for a merely alike pair. */
+#define S_TOKEN_SCORE 65535
+
 /* Each record's best candidates so far: at most `bound` partners with their
- * Dice score in 1/65535, the lowest found by a scan (bounds are small). */
+ * Dice score in 1/65534 (S_TOKEN_SCORE for a shared token), the lowest found
+ * by a scan (bounds are small). */
 struct s_lists {
     const struct linker_input *in;
     linker_and_count_fn kernel;
@@ -118,8 +125,11 @@ s_offer(struct s_lists *L, uint32_t a, uint32_t b, uint16_t sc)
     size_t n = L->n[a], low = 0;
 
     for (size_t i = 0; i < n; i++) {
-        if (p[i] == b)
+        if (p[i] == b) {
+            if (sc > q[i])
+                q[i] = sc; /* met again through a token */
             return 1;
+        }
         if (q[i] < q[low] || (q[i] == q[low] && p[i] > p[low]))
             low = i;
     }
@@ -140,7 +150,7 @@ s_offer(struct s_lists *L, uint32_t a, uint32_t b, uint16_t sc)
 }
 
 static int
-s_push(struct s_lists *L, uint32_t a, uint32_t b)
+s_push(struct s_lists *L, uint32_t a, uint32_t b, int token)
 {
     const struct linker_input *in = L->in;
     uint32_t c, sum;
@@ -150,7 +160,9 @@ s_push(struct s_lists *L, uint32_t a, uint32_t b)
     c = L->kernel(in->clk + (size_t)a * in->clk_words, in->clk + (size_t)b * in->clk_words,
                   in->clk_words);
     sum = (uint32_t)in->pop[a] + in->pop[b];
-    sc = sum ? (uint16_t)((uint64_t)2 * c * 65535 / sum) : 0;
+    sc = sum ? (uint16_t)((uint64_t)2 * c * (S_TOKEN_SCORE - 1) / sum) : 0;
+    if (token)
+        sc = S_TOKEN_SCORE;
     s_offer(L, a, b, sc);
     s_offer(L, b, a, sc);
     return 0;
@@ -171,7 +183,7 @@ s_sig_cmp(const void *x, const void *y)
 /* Pairs from keys sorted by token: all pairs in a small bucket, neighbours in
  * signature order in a large one. */
 static int
-s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_lists *ps,
+s_emit(const struct s_key *k, size_t n, const uint64_t *sig, int token, struct s_lists *ps,
        struct linker_candidates *out)
 {
     uint32_t *mem = NULL;
@@ -187,7 +199,7 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_lists *ps,
             for (size_t i = lo; i < hi && rc == 0; i++) {
                 for (size_t j = i + 1; j < hi && rc == 0; j++) {
                     if (k[i].rec != k[j].rec)
-                        rc = s_push(ps, k[i].rec, k[j].rec);
+                        rc = s_push(ps, k[i].rec, k[j].rec, token);
                 }
             }
         } else {
@@ -206,7 +218,7 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_lists *ps,
             for (size_t i = 0; i < span && rc == 0; i++) {
                 for (size_t j = i + 1; j < span && j <= i + S_WINDOW && rc == 0; j++) {
                     if (mem[i] != mem[j])
-                        rc = s_push(ps, mem[i], mem[j]);
+                        rc = s_push(ps, mem[i], mem[j], token);
                 }
             }
         }
@@ -385,7 +397,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     for (size_t i = 0; i < in->nblocks; i++)
         keys[i] = (struct s_key){in->blocks[i].token, in->blocks[i].rec};
     out->keys += in->nblocks;
-    if (s_sort_keys(keys, in->nblocks) != 0 || s_emit(keys, in->nblocks, sig, &L, out) != 0)
+    if (s_sort_keys(keys, in->nblocks) != 0 || s_emit(keys, in->nblocks, sig, 0, &L, out) != 0)
         goto out;
     for (size_t i = 0; i < spec->nlevels; i++) {
         size_t nk = 0;
@@ -399,7 +411,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
                 keys[nk++] = (struct s_key){ks->k[j].t0, ks->k[j].rec};
         }
         out->keys += nk;
-        if (s_sort_keys(keys, nk) != 0 || s_emit(keys, nk, sig, &L, out) != 0)
+        if (s_sort_keys(keys, nk) != 0 || s_emit(keys, nk, sig, 1, &L, out) != 0)
             goto out;
     }
     /* A record whose segment is empty (only noise) takes no part in the bands
@@ -418,7 +430,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
             keys[nkeys++] = (struct s_key){h, (uint32_t)rec};
         }
         out->keys += nkeys;
-        if (s_sort_keys(keys, nkeys) != 0 || s_emit(keys, nkeys, sig, &L, out) != 0)
+        if (s_sort_keys(keys, nkeys) != 0 || s_emit(keys, nkeys, sig, 0, &L, out) != 0)
             goto out;
     }
     free(keys);
