@@ -70,9 +70,13 @@ s_sort_keys(struct s_key *a, size_t n)
 static int
 s_sort_u64(uint64_t *a, size_t n)
 {
-    uint64_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
-    size_t *cnt = malloc((65536 + 1) * sizeof *cnt);
+    uint64_t *tmp;
+    size_t *cnt;
 
+    if (n < 2)
+        return 0; /* already in order (a is NULL when there are no pairs) */
+    tmp = malloc(n * sizeof *tmp);
+    cnt = malloc((65536 + 1) * sizeof *cnt);
     if (tmp == NULL || cnt == NULL) {
         free(tmp);
         free(cnt);
@@ -93,8 +97,15 @@ s_sort_u64(uint64_t *a, size_t n)
     return 0;
 }
 
+/* A pair that shares a match-key token ranks above any Dice score: its filters
+ * can be unalike for the very reason the token exists (a names-swapped variant
+ * puts each name in the other's segment), and the token is the stronger
+ * evidence, so the per-record bound must not drop it for a merely alike pair. */
+#define S_TOKEN_SCORE 65535
+
 /* Each record's best candidates so far: at most `bound` partners with their
- * Dice score in 1/65535, the lowest found by a scan (bounds are small). */
+ * Dice score in 1/65534 (S_TOKEN_SCORE for a shared token), the lowest found
+ * by a scan (bounds are small). */
 struct s_lists {
     const struct linker_input *in;
     linker_and_count_fn kernel;
@@ -118,8 +129,21 @@ s_offer(struct s_lists *L, uint32_t a, uint32_t b, uint16_t sc)
     /* No early exit: the loop compiles to vector compares. */
     for (size_t i = 0; i < n; i++)
         hit |= p[i] == b;
-    if (hit)
+    if (hit) {
+        /* Met again: through a token, its score rises (and the weakest may change). */
+        for (size_t i = 0; i < n; i++) {
+            if (p[i] == b && sc > q[i]) {
+                q[i] = sc;
+                low = 0;
+                for (size_t j = 1; j < n; j++) {
+                    if (q[j] < q[low] || (q[j] == q[low] && p[j] > p[low]))
+                        low = j;
+                }
+                L->low[a] = (uint8_t)low;
+            }
+        }
         return 1;
+    }
     if (n < L->bound) {
         p[n] = b;
         q[n] = sc;
@@ -145,7 +169,7 @@ s_offer(struct s_lists *L, uint32_t a, uint32_t b, uint16_t sc)
 }
 
 static int
-s_push(struct s_lists *L, uint32_t a, uint32_t b)
+s_push(struct s_lists *L, uint32_t a, uint32_t b, int token)
 {
     const struct linker_input *in = L->in;
     uint32_t c, sum;
@@ -155,7 +179,9 @@ s_push(struct s_lists *L, uint32_t a, uint32_t b)
     c = L->kernel(in->clk + (size_t)a * in->clk_words, in->clk + (size_t)b * in->clk_words,
                   in->clk_words);
     sum = (uint32_t)in->pop[a] + in->pop[b];
-    sc = sum ? (uint16_t)((uint64_t)2 * c * 65535 / sum) : 0;
+    sc = sum ? (uint16_t)((uint64_t)2 * c * (S_TOKEN_SCORE - 1) / sum) : 0;
+    if (token)
+        sc = S_TOKEN_SCORE;
     s_offer(L, a, b, sc);
     s_offer(L, b, a, sc);
     return 0;
@@ -176,7 +202,7 @@ s_sig_cmp(const void *x, const void *y)
 /* Pairs from keys sorted by token: all pairs in a small bucket, neighbours in
  * signature order in a large one. */
 static int
-s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_lists *ps,
+s_emit(const struct s_key *k, size_t n, const uint64_t *sig, int token, struct s_lists *ps,
        struct linker_candidates *out)
 {
     uint32_t *mem = NULL;
@@ -192,7 +218,7 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_lists *ps,
             for (size_t i = lo; i < hi && rc == 0; i++) {
                 for (size_t j = i + 1; j < hi && rc == 0; j++) {
                     if (k[i].rec != k[j].rec)
-                        rc = s_push(ps, k[i].rec, k[j].rec);
+                        rc = s_push(ps, k[i].rec, k[j].rec, token);
                 }
             }
         } else {
@@ -211,7 +237,7 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_lists *ps,
             for (size_t i = 0; i < span && rc == 0; i++) {
                 for (size_t j = i + 1; j < span && j <= i + S_WINDOW && rc == 0; j++) {
                     if (mem[i] != mem[j])
-                        rc = s_push(ps, mem[i], mem[j]);
+                        rc = s_push(ps, mem[i], mem[j], token);
                 }
             }
         }
@@ -262,6 +288,23 @@ s_probes(const struct linker_model *m, int s, int t, uint64_t *seed, uint16_t *p
         uint32_t r = (uint32_t)(s_splitmix(seed) % (ns + nt));
         probe[i] = (uint16_t)(r < ns ? m->f[s].first * 64 + r : m->f[t].first * 64 + (r - ns));
     }
+}
+
+/* How many match-key tokens are sorted as level `number`'s: its own and its
+ * variants'. The agent hashes a variant's token under the number of the level
+ * it is compared with, so it equals the other record's token of that level
+ * only if the two are sorted together. 0 for a variant level itself. */
+static size_t
+s_level_keys(const struct linker_input *in, uint8_t number)
+{
+    const struct xl_spec *spec = in->spec;
+    size_t n = 0;
+
+    for (size_t l = 0; l < spec->nlevels; l++) {
+        if (spec->levels[l].compare == number)
+            n += in->bylevel[spec->levels[l].number].n;
+    }
+    return n;
 }
 
 /* The candidate pairs: those both records keep, each once, in order. */
@@ -337,9 +380,10 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     out->bands = (unsigned)nb;
     out->rows = S_ROWS;
     L.kernel = linker_dice_best(NULL);
-    for (size_t i = 0; i < spec->nlevels; i++)
-        cap = in->bylevel[spec->levels[i].number].n > cap ? in->bylevel[spec->levels[i].number].n
-                                                          : cap;
+    for (size_t i = 0; i < spec->nlevels; i++) {
+        size_t n = s_level_keys(in, spec->levels[i].number);
+        cap = n > cap ? n : cap;
+    }
     keys = malloc((cap ? cap : 1) * sizeof *keys);
     sig = malloc(nrec * sizeof *sig);
     probe = malloc((nb * S_ROWS + 4) * sizeof *probe);
@@ -374,14 +418,21 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     for (size_t i = 0; i < in->nblocks; i++)
         keys[i] = (struct s_key){in->blocks[i].token, in->blocks[i].rec};
     out->keys += in->nblocks;
-    if (s_sort_keys(keys, in->nblocks) != 0 || s_emit(keys, in->nblocks, sig, &L, out) != 0)
+    if (s_sort_keys(keys, in->nblocks) != 0 || s_emit(keys, in->nblocks, sig, 0, &L, out) != 0)
         goto out;
     for (size_t i = 0; i < spec->nlevels; i++) {
-        const struct linker_keyset *ks = &in->bylevel[spec->levels[i].number];
-        for (size_t j = 0; j < ks->n; j++)
-            keys[j] = (struct s_key){ks->k[j].t0, ks->k[j].rec};
-        out->keys += ks->n;
-        if (s_sort_keys(keys, ks->n) != 0 || s_emit(keys, ks->n, sig, &L, out) != 0)
+        size_t nk = 0;
+        if (spec->levels[i].compare != spec->levels[i].number)
+            continue; /* a variant: sorted with the level it is compared with */
+        for (size_t l = 0; l < spec->nlevels; l++) {
+            const struct linker_keyset *ks = &in->bylevel[spec->levels[l].number];
+            if (spec->levels[l].compare != spec->levels[i].number)
+                continue;
+            for (size_t j = 0; j < ks->n; j++)
+                keys[nk++] = (struct s_key){ks->k[j].t0, ks->k[j].rec};
+        }
+        out->keys += nk;
+        if (s_sort_keys(keys, nk) != 0 || s_emit(keys, nk, sig, 1, &L, out) != 0)
             goto out;
     }
     /* A record whose segment is empty (only noise) takes no part in the bands
@@ -400,7 +451,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
             keys[nkeys++] = (struct s_key){h, (uint32_t)rec};
         }
         out->keys += nkeys;
-        if (s_sort_keys(keys, nkeys) != 0 || s_emit(keys, nkeys, sig, &L, out) != 0)
+        if (s_sort_keys(keys, nkeys) != 0 || s_emit(keys, nkeys, sig, 0, &L, out) != 0)
             goto out;
     }
     free(keys);

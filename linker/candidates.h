@@ -10,9 +10,10 @@
  *     with their similarity, whatever the keyed values say.
  * A key shared by more records than S_BUCKET_ALL pairs each record only with
  * its neighbours in an order of MinHash signatures (sorted neighbourhood), and
- * a record keeps at most `bound` candidates, the most alike by Dice score of
- * the whole filter (a pair survives when it is within the bound of both its
- * records), so the work per record is bounded at any population. */
+ * a record keeps at most `bound` candidates, those it shares a match-key
+ * token with first, then the most alike by Dice score of the whole filter (a
+ * pair survives when it is within the bound of both its records), so the work
+ * per record is bounded at any population. */
 #ifndef LINKER_CANDIDATES_H
 #define LINKER_CANDIDATES_H
 
