@@ -218,7 +218,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libfuzz.a
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_DIR)/libfuzz.a $(PKG_LIBS) \
 	    -lreadstat -lm -lpthread -o $@
 
-bench: $(PROGS) $(BENCH_BINS)
+bench: $(PROGS) $(BENCH_BINS) $(TOOL_BINS)
 	@XL_BIN=$(BIN) XL_BUILD=$(BUILD) sh bench/run.sh
 
 # The quality section of bench/run.sh alone, for work on matching: it needs
