@@ -162,6 +162,10 @@ check "re-running with no new data gives identical clusters" same "$(sed -n 's/.
 "$L" link -c "$C/linker/linker.conf" --report >"$T_DIR/report.out" 2>&1
 check "the report shows match rates per agency pair" grep -q '^match rates' "$T_DIR/report.out"
 check "the report marks the thresholds on the score distribution" grep -q '<- accept' "$T_DIR/report.out"
+check "the report shows the model's m and u per field and level" grep -q '^  dob  *same  *0\.[0-9]*  *0\.[0-9]*  *+[0-9]' "$T_DIR/report.out"
+check "the report shows how candidates were found" grep -q '^candidates: [0-9]* pairs scored' "$T_DIR/report.out"
+check "the report gives the threshold's expected precision and recall" grep -q 'the model expects precision 0\.[0-9]* and recall' "$T_DIR/report.out"
+check "the report counts the joins refused" grep -q 'joins of groups refused for want of support' "$T_DIR/report.out"
 check "status shows the last link run" sh -c "'$L' status -c '$C/linker/linker.conf' | grep -q '^last link run: [0-9]* at'"
 check "every link run is audited with its counts" grep -q '"event":"link.run".*"clusters"' "$C/linker/audit.jsonl"
 "$L" conflicts -c "$C/linker/linker.conf" --agency icb >"$T_DIR/conflicts.csv"
