@@ -4,7 +4,7 @@
 #define FUZZ_FIXTURE_H
 /* clang-format off */
 /* linker-sign.pub: the linker's Ed25519 public key, Z85 */
-#define FIXTURE_SIGN_PUBLIC "e!c-SqlbDy+!!+.TqT$2{8Sdr&C%74k@J.{zb*Hh"
+#define FIXTURE_SIGN_PUBLIC "r/&#3s:nD&GRWa1!&WN9m(#9C3gdaoacNl$/C)UF"
 /* wmp-agent.key: the agent key the bundles of corpus/bundle are sealed to */
 #define FIXTURE_AGENT_KEY \
     "# crosslink key file: secret, keep it mode 0600 and never send it\n" \
@@ -13,8 +13,8 @@
     "role: agent\n" \
     "agency: wmp\n" \
     "created: 2026-12-02\n" \
-    "public: [kx$<]^DzWMT[4#F.R1$R>l0HRIQgA=P/+E:sPa[\n" \
-    "secret: GtNSU]/y/]mBFB4A}MYrv)Plopw*KNL/eF$vRfpd\n"
+    "public: s32/FIM+l<b$%:f!y#NbY69EloKCqI]iAer2E=&L\n" \
+    "secret: 2Uv-Ah]URJI7YLn=9vm[wBO#OQ!1{&Zz)6@ceA2g\n"
 /* the coalition's linkage specification (deploy/examples/linkage.spec) */
 #define FIXTURE_SPEC_TEXT \
     "; crosslink linkage specification\n" \
@@ -95,28 +95,36 @@
     "fields = first_name dob sex postcode\n" \
     "\n" \
     "; Cryptographic long-term key (CLK): a Bloom filter per record over the q-grams\n" \
-    "; of these fields. Each field has a segment of its own (BITS, a multiple of 64),\n" \
-    "; so the linker can tell how alike two records are field by field; each q-gram\n" \
-    "; is hashed with a keyed hash into K positions of its field's segment.\n" \
-    ";   field = NAME K BITS\n" \
-    "; Segments are sized so that a typical value sets about a third of its bits.\n" \
+    "; of these fields, split into segments so the linker can tell how alike two\n" \
+    "; records are segment by segment. Each line is\n" \
+    ";   field = NAME K BITS     a segment of BITS bits (a multiple of 64), or\n" \
+    ";   field = NAME K +        NAME mixed into the segment of the line before,\n" \
+    "; either optionally followed by a field whose value salts this line's q-grams\n" \
+    "; (in place of the salt below); each q-gram is hashed with a keyed hash into K\n" \
+    "; positions of its segment. The names are salted with the date of birth: a\n" \
+    "; segment of a name alone would let a curious hub count how often each name\n" \
+    "; occurs and align the counts with published name frequencies (SECURITY.md\n" \
+    "; 5.1); a name salted with a date of birth is nearly unique. Segments are\n" \
+    "; sized so a typical value sets about a third of their bits.\n" \
     "[clk]\n" \
     "q = 2\n" \
-    "field = first_name 12 256\n" \
-    "field = surname 12 256\n" \
+    "field = first_name 12 256 dob\n" \
+    "field = surname 12 256 dob\n" \
     "field = dob 10 256\n" \
-    "field = sex 4 64\n" \
+    "field = sex 8 64\n" \
     "field = postcode 10 192\n" \
-    "; hardening against frequency attacks on single segments: every bit of a\n" \
-    "; record's filter is flipped with this probability (keyed, fixed per record),\n" \
-    "; so two records of one name never carry the same segment\n" \
+    "; hardening: every bit of a record's filter is flipped with this probability\n" \
+    "; (keyed, fixed per record), so two records of one name never carry the same\n" \
+    "; segment\n" \
     "flip = 0.02\n" \
     "; further hardening: salt every q-gram with a stable field (none, or e.g. yob),\n" \
     "; and/or fold each segment in half with XOR (halves its size)\n" \
     "salt = none\n" \
     "xor_fold = no\n" \
     "\n" \
-    "; Blocking keys: fuzzy comparison happens only between records that share one.\n" \
+    "; Blocking keys: the linker scores pairs of records that share one, besides\n" \
+    "; those that share a match-key token or a locality-sensitive hash band of\n" \
+    "; their CLKs (which needs no key here).\n" \
     "[blocking]\n" \
     "key = surname_phonetic yob\n" \
     "key = first_phonetic yob\n" \
@@ -126,17 +134,19 @@
     "key = surname_phonetic first_phonetic\n" \
     "\n" \
     "[thresholds]\n" \
-    "; Dice score at or above which two records are linked\n" \
-    "accept = 0.84\n" \
+    "; Match probability at or above which two records are linked. The linker\n" \
+    "; estimates its model from each run's own data (docs/matching.md), so the same\n" \
+    "; probability means the same thing on rich and on thin records.\n" \
+    "accept = 0.9\n" \
     "; the lower edge of the \"possible\" band, reported but not linked\n" \
-    "possible = 0.80\n"
+    "possible = 0.5\n"
 /* the wmp submission of corpus/receipt/wmp.receipt and corpus/reply/ */
 #define FIXTURE_AGENCY "wmp"
 #define FIXTURE_DATASET "youth-justice"
 #define FIXTURE_RECORDS 3u
-#define FIXTURE_CONTENT "561067cd2a7515c7aa417e16bc97e26def1167d8c81e3da34849b4e621958025"
+#define FIXTURE_CONTENT "1465e48e02c2cfa126a6cdd43267b4f7c15273a95a357ab684625724255f67e3"
 #define FIXTURE_EPOCH 1u
-#define FIXTURE_SPEC "277cb66f9cf71874ce9977565431687457d4c673a2f2a195a403e8149d05b416"
-#define FIXTURE_SUBMISSION "fa005ede924ded5d084b5ce93105fa7b"
+#define FIXTURE_SPEC "ffd195e8373c4ccef79f78b031b1bff0aac8502ad022ccf516c1570aad02c22f"
+#define FIXTURE_SUBMISSION "d2c86a9b68609d46ce05c0fcdd8ace07"
 /* clang-format on */
 #endif

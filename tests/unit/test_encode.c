@@ -474,15 +474,16 @@ s_clk_set(const char *name)
     return NULL;
 }
 
-/* The spec file with [clk] as the clk_set record gives it: each field line's
- * BITS, q, salt, xor_fold and flip replaced. Its fingerprint must be the
- * record's spec_fp, the canonical text being computed independently too. */
+/* The spec file with [clk] as the clk_set record gives it: the BITS of each
+ * field line that starts a segment, q, salt, xor_fold and flip replaced ("+"
+ * lines and line salts stay). Its fingerprint must be the record's spec_fp,
+ * the canonical text being computed independently too. */
 static struct xl_spec *
 s_clk_set_spec(const struct tu_vec *set)
 {
     const struct xl_spec *base = s_env.spec;
-    const char *from[4 + XL_F_COUNT], *to[4 + XL_F_COUNT], *seg = s_get(set, "segments");
-    char lines[2][4 + XL_F_COUNT][96], *text, *end;
+    const char *from[4 + XL_SPEC_MAX_CLK], *to[4 + XL_SPEC_MAX_CLK], *seg = s_get(set, "segments");
+    char lines[2][4 + XL_SPEC_MAX_CLK][96], *text, *end;
     uint8_t want[XL_HASH_BYTES];
     struct xl_spec *spec;
     size_t n = 0;
@@ -498,15 +499,19 @@ s_clk_set_spec(const struct tu_vec *set)
     snprintf(lines[1][n++], sizeof lines[1][0], "\nflip = %s\n", s_get(set, "flip"));
     for (size_t f = 0; f < base->nclk_fields; f++) {
         const struct xl_spec_clk_field *cf = &base->clk_fields[f];
-        unsigned long bits = strtoul(seg, &end, 10);
+        const char *salt = cf->salt >= 0 ? xl_field_name((enum xl_field)cf->salt) : NULL;
+        unsigned long bits;
+        if (cf->shared)
+            continue; /* "field = NAME K +": the segment's length is the line before's */
+        bits = strtoul(seg, &end, 10);
         if (end == seg)
-            fail_msg("encode.txt:%d: fewer segments than [clk] fields", set->line);
+            fail_msg("encode.txt:%d: fewer segments than [clk] has", set->line);
         seg = end;
         total += (unsigned)bits;
-        snprintf(lines[0][n], sizeof lines[0][n], "\nfield = %s %u %u\n", xl_field_name(cf->field),
-                 cf->k, cf->bits);
-        snprintf(lines[1][n++], sizeof lines[1][0], "\nfield = %s %u %lu\n",
-                 xl_field_name(cf->field), cf->k, bits);
+        snprintf(lines[0][n], sizeof lines[0][n], "\nfield = %s %u %u%s%s\n",
+                 xl_field_name(cf->field), cf->k, cf->bits, salt ? " " : "", salt ? salt : "");
+        snprintf(lines[1][n++], sizeof lines[1][0], "\nfield = %s %u %lu%s%s\n",
+                 xl_field_name(cf->field), cf->k, bits, salt ? " " : "", salt ? salt : "");
     }
     assert_int_equal(*seg, '\0');
     for (size_t i = 0; i < n; i++) {
@@ -551,7 +556,8 @@ static void
 test_clk(void **state)
 {
     size_t n = 0, nsets = 0;
-    int flip = 0, noflip = 0, fold = 0, odd = 0;
+    int flip = 0, noflip = 0, fold = 0, odd = 0, shared = 0, fold_shared = 0, line_salt = 0;
+    int both_salts = 0;
 
     for (size_t i = 0; i < s_env.nv; i++) {
         const struct tu_vec *set = &s_env.v[i];
@@ -575,8 +581,14 @@ test_clk(void **state)
         flip |= spec->clk_flip > 0;
         noflip |= spec->clk_flip == 0;
         fold |= spec->clk_xor_fold;
-        for (size_t f = 0; f < spec->nclk_fields; f++)
-            odd |= (spec->clk_fields[f].bits & (spec->clk_fields[f].bits - 1)) != 0;
+        for (size_t f = 0; f < spec->nclk_fields; f++) {
+            const struct xl_spec_clk_field *cf = &spec->clk_fields[f];
+            odd |= (cf->bits & (cf->bits - 1)) != 0;
+            shared |= cf->shared;
+            fold_shared |= cf->shared && spec->clk_xor_fold;
+            line_salt |= cf->salt >= 0;
+            both_salts |= cf->salt >= 0 && spec->clk_salt >= 0 && cf->salt != spec->clk_salt;
+        }
         agent_encoder_destroy(&e);
         free(spec);
         nsets++;
@@ -584,6 +596,9 @@ test_clk(void **state)
     assert_true(nsets >= 5);
     assert_true(n >= 5 * nsets);
     assert_true(flip && noflip && fold && odd);
+    /* A "+" line, also in a folded set; a line's own salt, also where [clk]
+     * names another. */
+    assert_true(shared && fold_shared && line_salt && both_salts);
     /* The spec file's own set is the one the other tests encode with. */
     {
         struct xl_spec *spec = s_clk_set_spec(s_clk_set("spec"));

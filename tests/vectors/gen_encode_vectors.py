@@ -4,9 +4,9 @@
 An independent implementation, in Python with the standard library only, of
 what agent/encode.c produces for a person: match-key tokens per level (with
 variants and double-barrelled surname parts), blocking keys, local_ref and the
-CLK Bloom filter (a segment per field, the keyed flip noise, the per-segment
-XOR fold), for the specification tests/vectors/spec_example.spec and
-fixed keys. It shares no code with the C implementation; where the two disagree
+CLK Bloom filter (segments of one field or several, per-line salts, the keyed
+flip noise, the per-segment XOR fold), for the specification
+tests/vectors/spec_example.spec and fixed keys. It shares no code with the C implementation; where the two disagree
 the vectors (and so tests/unit/test_encode.c) fail.
 
 Run from the repository root:
@@ -155,10 +155,14 @@ SPEC = {
     "clk_salt": "none",
     "clk_xor_fold": 0,
     "clk_flip": "0",
-    # (field, k, bits of its segment), in file order: the segments are laid out
-    # in this order, each starting where the one before ends.
-    "clk_fields": [("first_name", 20, 384), ("middle_name", 5, 64), ("surname", 20, 512),
-                   ("dob", 12, 320), ("sex", 12, 64), ("postcode", 6, 128)],
+    # The "field = NAME K BITS [SALT]" lines in file order, as (field, k, bits,
+    # salt): bits is the length of a new segment, or "+" for a line that adds
+    # its field to the segment of the line before; salt is the field this
+    # line's q-grams are salted with, None for the [clk] salt. Segments are
+    # laid out in file order, each starting where the one before ends.
+    "clk_fields": [("first_name", 20, 384, None), ("dob", 6, "+", None),
+                   ("middle_name", 5, 64, None), ("surname", 20, 512, "dob"),
+                   ("dob", 12, 320, None), ("sex", 12, 64, None), ("postcode", 6, 128, None)],
     "blocks": [["surname_phonetic", "yob"], ["first_phonetic", "yob"], ["first_initial", "dob"],
                ["district", "yob"], ["sector", "sex"]],
 }
@@ -179,12 +183,15 @@ def spec_canonical(spec):
     for number, name, variant, compare, strong, parts in LEVELS:
         out += "level=%d name=%s variant=%s compare=%d strong=%d fields=%s\n" % (
             number, name, variant, compare, strong, ",".join(parts))
-    total = sum(bits for _field, _k, bits in spec["clk_fields"])
+    total = sum(bits for _field, _k, bits, _salt in spec["clk_fields"] if bits != "+")
     out += "clk bits=%d q=%d salt=%s xor_fold=%d flip=%.4f\n" % (
         total, spec["clk_q"], spec["clk_salt"], spec["clk_xor_fold"],
         flip_canonical(spec["clk_flip"]))
-    for field, k, bits in spec["clk_fields"]:
-        out += "clk_field=%s k=%d bits=%d\n" % (field, k, bits)
+    for field, k, bits, salt in spec["clk_fields"]:
+        out += "clk_field=%s k=%d bits=%s" % (field, k, bits)
+        if salt is not None:
+            out += " salt=%s" % salt
+        out += "\n"
     for i, parts in enumerate(spec["blocks"]):
         out += "block=%d fields=%s\n" % (i, ",".join(parts))
     return out
@@ -352,8 +359,18 @@ def local_ref(p):
     return hmac256(LOCAL_KEY, msg)[:16]
 
 
-def clk_qgram_hashes(p, field, q, salt):
-    """[(hash input, SipHash value)] of the q-grams of one field's value."""
+def clk_salt(p, salt_field):
+    """The salt bytes: the value of the salt field, empty when there is none
+    or the person has no such value (no nicknames)."""
+    if salt_field is None or salt_field == "none":
+        return b""
+    v = field_value(p, salt_field, False)
+    return v.encode() if v is not None else b""
+
+
+def clk_qgram_hashes(p, field, segment, q, salt):
+    """[(hash input, SipHash value)] of the q-grams of one field's value in
+    segment number segment."""
     value = field_value(p, field, False)  # the CLK uses the name as written
     if value is None:
         return []
@@ -361,7 +378,7 @@ def clk_qgram_hashes(p, field, q, salt):
     out = []
     for g in range(len(chars) - q + 1):
         gram = "".join(chars[g : g + q]).encode()
-        data = bytes([FNUM[field]]) + salt + SEP + gram
+        data = bytes([FNUM[field], segment]) + salt + SEP + gram
         out.append((data, siphash24(BLOOM_KEY[:16], data)))
     return out
 
@@ -379,11 +396,18 @@ def clk_positions(h, k, bits):
 
 
 def segments(fields):
-    """[(field, k, offset, bits)]: each field's segment of the unfolded filter."""
+    """The segments of the unfolded filter, in order, as (offset, bits, lines)
+    with lines [(field, k, salt field or None)]: a line with bits "+" joins the
+    segment before it, any other starts a new one. Segment i is numbered i."""
     out, offset = [], 0
-    for field, k, bits in fields:
-        out.append((field, k, offset, bits))
-        offset += bits
+    for field, k, bits, salt in fields:
+        if bits == "+":
+            assert out, "the first line cannot share a segment"
+            assert field not in [f for f, _k, _s in out[-1][2]]
+            out[-1][2].append((field, k, salt))
+        else:
+            out.append((offset, bits, [(field, k, salt)]))
+            offset += bits
     return out
 
 
@@ -420,27 +444,25 @@ def to_bytes(bitlist):
 
 
 def clk(p, fields, q, salt_field, xor_fold, flip):
-    """The CLK of person p for [clk] fields [(name, k, bits)], q, salt, xor_fold
-    and flip (canonical float), as sent."""
-    salt = b""
-    if salt_field != "none":
-        v = field_value(p, salt_field, False)
-        if v is not None:
-            salt = v.encode()
+    """The CLK of person p for [clk] field lines [(name, k, bits, salt)], q, the
+    [clk] salt, xor_fold and flip (canonical float), as sent."""
     segs = segments(fields)
-    total = sum(bits for _f, _k, _o, bits in segs)
+    total = sum(bits for _o, bits, _lines in segs)
     full = [0] * total
-    for field, k, offset, bits in segs:
-        for _data, h in clk_qgram_hashes(p, field, q, salt):
-            for pos in clk_positions(h, k, bits):
-                full[offset + pos] = 1
+    for number, (offset, bits, lines) in enumerate(segs):
+        for field, k, line_salt in lines:
+            # A line's own salt field replaces the [clk] one.
+            salt = clk_salt(p, line_salt if line_salt is not None else salt_field)
+            for _data, h in clk_qgram_hashes(p, field, number, q, salt):
+                for pos in clk_positions(h, k, bits):
+                    full[offset + pos] = 1
     # The noise covers the whole unfolded filter, after every q-gram.
     noise = flip_bits(local_ref(p), total, flip)
     full = [a ^ b for a, b in zip(full, noise)]
     if xor_fold:
         # Each segment folded on itself: its first half xor its second half.
         folded = []
-        for _field, _k, offset, bits in segs:
+        for offset, bits, _lines in segs:
             half = bits // 2
             folded += [full[offset + i] ^ full[offset + half + i] for i in range(half)]
         full = folded
@@ -496,14 +518,21 @@ PERSONS = [
     person("nosurname", source_id="P-0005", first="tom", middle="james",
            dob="2014-02-10", sex="m", postcode="E1 6AN", district="E1", sector="E1 6",
            nhs="4010232137"),
+    # No date of birth: the surname's own salt (dob) and the [clk] salt (yob)
+    # are missing, so its q-grams go unsalted; no level or blocking key that
+    # needs the date.
+    person("nodob", source_id="P-0006", first="oliver", surname="brown", sex="m",
+           postcode="NG1 5FS", district="NG1", sector="NG1 5"),
 ]
 for _p in PERSONS:
     assert not _p["nhs"] or nhs_valid(_p["nhs"])
 
-# CLK parameter sets: (name, segment bits per [clk] field in file order, q,
-# salt, xor_fold, flip as written in the spec file). The first is the spec's
-# own. Segments are sized so that a typical value sets about a third of its
-# bits; 320, 384 and 192 are not powers of two (positions by multiplication).
+# CLK parameter sets: (name, bits of each segment in file order (one per
+# field line that is not "+"), q, salt, xor_fold, flip as written in the spec
+# file). The first is the spec's own. Segments are sized so that a typical
+# value sets about a third of its bits; 320, 384 and 192 are not powers of two
+# (positions by multiplication). The folded sets fold segment 0, which holds
+# the shared dob line.
 CLK_SETS = [
     ("spec", (384, 64, 512, 320, 64, 128), 2, "none", 0, "0"),
     # 0.0529 * 65536 = 3466.9: t = 3467 only when rounded, and a draw of
@@ -516,14 +545,18 @@ CLK_SETS = [
     # t = 15768, and a draw of bill's noise is 15768: it must not flip (draw < t)
     ("small", (256, 64, 256, 192, 64, 192), 2, "none", 0, "0.2406"),
 ]
-assert CLK_SETS[0][1] == tuple(bits for _f, _k, bits in SPEC["clk_fields"])
+assert CLK_SETS[0][1] == tuple(b for _f, _k, b, _s in SPEC["clk_fields"] if b != "+")
 
 
 def clk_set_spec(clk_set):
-    """SPEC with [clk] as the parameter set gives it."""
+    """SPEC with [clk] as the parameter set gives it: each segment's bits
+    replaced, "+" lines and line salts kept."""
     _name, seg_bits, q, salt, fold, flip = clk_set
     spec = dict(SPEC)
-    spec["clk_fields"] = [(f, k, bits) for (f, k, _b), bits in zip(SPEC["clk_fields"], seg_bits)]
+    bits = iter(seg_bits)
+    spec["clk_fields"] = [(f, k, b if b == "+" else next(bits), s)
+                          for f, k, b, s in SPEC["clk_fields"]]
+    assert next(bits, None) is None
     spec["clk_q"], spec["clk_salt"], spec["clk_xor_fold"], spec["clk_flip"] = q, salt, fold, flip
     return spec
 
@@ -596,37 +629,44 @@ HEADER = """\
 #                          writes them
 #   kind = local_ref first 16 bytes of HMAC-SHA256(local_key,
 #                        agency || 0x1f || dataset || 0x1f || source_id)
-#   kind = qgram     the first q-gram hashes of a person's first name (q 2, no
-#                    salt), for auditing: input, hash (the 8 bytes of
+#   kind = qgram     the first q-gram hashes of some of a person's field lines
+#                    under the spec's own [clk] (q 2), for auditing: field and
+#                    segment (its number), input, hash (the 8 bytes of
 #                    SipHash-2-4 as libsodium's crypto_shorthash writes them,
 #                    i.e. the 64-bit value little-endian) and the bit positions
-#                    it sets in the first_name segment of the spec's own [clk]
-#                    (k and bits as there; the segment starts at bit 0).
-#   kind = clk_set   a [clk] parameter set: the spec file with each
-#                    "field = NAME K BITS" line's BITS replaced by segments (in
-#                    file order), and q, salt, xor_fold and flip replaced;
-#                    spec_fp is the fingerprint of that specification (its
-#                    canonical text as below, with these values). Set "spec" is
-#                    the spec file itself.
-#   kind = clk       the CLK of a person under a clk_set. Each [clk] field has
-#                    a segment of its own of BITS bits; the segments are laid
-#                    out in file order from bit 0 (a field's offset is the sum
-#                    of the BITS before it; the filter has their sum). For each
-#                    field whose value is present, the value is padded with
-#                    q-1 '_' on each side and cut into q-grams of q Unicode
-#                    characters (UTF-8 encoded). Each q-gram is hashed:
+#                    it sets within that segment (k and bits of the line).
+#   kind = clk_set   a [clk] parameter set: the spec file with the BITS of each
+#                    "field = NAME K BITS [SALT]" line replaced by segments (in
+#                    file order; "field = NAME K + [SALT]" lines kept as they
+#                    are), and q, salt, xor_fold and flip replaced; spec_fp is
+#                    the fingerprint of that specification (its canonical text
+#                    as below, with these values). Set "spec" is the spec file
+#                    itself.
+#   kind = clk       the CLK of a person under a clk_set. Each field line
+#                    "field = NAME K BITS [SALT]" starts a new segment of BITS
+#                    bits; a line "field = NAME K + [SALT]" adds NAME to the
+#                    segment of the line before it (same offset and BITS).
+#                    Segments are numbered 0, 1, ... and laid out in file order
+#                    from bit 0 (a segment's offset is the sum of the BITS
+#                    before it; the filter has their sum). For each line whose
+#                    field is present, the value is padded with q-1 '_' on each
+#                    side and cut into q-grams of q Unicode characters (UTF-8
+#                    encoded). Each q-gram is hashed:
 #                      h = SipHash-2-4(first 16 bytes of bloom_key,
-#                            field number (1 byte) || salt || 0x1f || q-gram)
+#                            field number (1 byte) || segment number (1 byte)
+#                            || salt || 0x1f || q-gram)
 #                    read as a little-endian 64-bit integer; salt is the value
-#                    of the salt field (empty when none or missing; no
-#                    nicknames). Field numbers: nhs_number 0, upn 1,
-#                    first_name 2, first_initial 3, middle_name 4, surname 5,
-#                    surname_phonetic 6, first_phonetic 7, dob 8, yob 9, sex 10,
-#                    postcode 11, district 12, sector 13. h seeds splitmix64;
-#                    each output r gives two positions, (lo * BITS) >> 32 then
+#                    of the line's SALT field, or of the [clk] salt field when
+#                    the line has none (empty when there is none or the person
+#                    has no such value; no nicknames). Field numbers:
+#                    nhs_number 0, upn 1, first_name 2, first_initial 3,
+#                    middle_name 4, surname 5, surname_phonetic 6,
+#                    first_phonetic 7, dob 8, yob 9, sex 10, postcode 11,
+#                    district 12, sector 13. h seeds splitmix64; each output r
+#                    gives two positions, (lo * BITS) >> 32 then
 #                    (hi * BITS) >> 32 for its low and high 32-bit halves,
-#                    until k (of the field) are drawn; each sets bit
-#                    offset + position.
+#                    until K (of the line) are drawn; each sets bit
+#                    offset + position of the line's segment.
 #                    Then the flip noise, over the whole filter: with
 #                    t = floor(flip * 65536 + 0.5) (flip rounded to 4 decimals
 #                    first) and t > 0, splitmix64 is seeded with
@@ -636,10 +676,11 @@ HEADER = """\
 #                    four bits in order, (r >> 0), (r >> 16), (r >> 32),
 #                    (r >> 48), each & 0xffff; a bit flips when its draw is
 #                    below t. t = 0: no noise.
-#                    Then, with xor_fold, each segment is folded on itself:
-#                    bit i of the folded segment is bit i xor bit i + BITS/2
-#                    of the segment; the folded segments in file order are the
-#                    result (half the length).
+#                    Then, with xor_fold, each segment (once, however many
+#                    lines it has) is folded on itself: bit i of the folded
+#                    segment is bit i xor bit i + BITS/2 of the segment; the
+#                    folded segments in file order are the result (half the
+#                    length).
 #                    Bit b of the result is bit (b mod 8) of byte b / 8 (least
 #                    significant first).
 #   kind = flip      the noise alone: the CLK (no fold) under a clk_set of a
@@ -695,13 +736,24 @@ def render():
     for p in PERSONS:
         record(None, [("kind", "local_ref"), ("person", p["id"]),
                       ("local_ref", local_ref(p).hex())])
-    first_k, first_bits = SPEC["clk_fields"][0][1:]
-    assert SPEC["clk_fields"][0][0] == "first_name"
-    for data, h in clk_qgram_hashes(PERSONS[0], "first_name", 2, b"")[:3]:
-        record("amelia, first_name q-gram '%s'" % data[2:].decode(), [
-            ("kind", "qgram"), ("person", PERSONS[0]["id"]), ("input", data.hex()),
-            ("hash", struct.pack("<Q", h).hex()),
-            ("positions", ",".join(str(b) for b in clk_positions(h, first_k, first_bits)))])
+    # The first q-grams of amelia's lines first_name (segment 0), dob (shared
+    # into segment 0) and surname (segment 2, salted with dob), under the
+    # spec's own [clk] (no [clk] salt).
+    assert SPEC["clk_salt"] == "none"
+    amelia = PERSONS[0]
+    for number, (_offset, bits, seglines) in enumerate(segments(SPEC["clk_fields"])):
+        for field, k, line_salt in seglines:
+            if field not in ("first_name", "surname") and not (field == "dob" and number == 0):
+                continue
+            salt = clk_salt(amelia, line_salt)
+            for data, h in clk_qgram_hashes(amelia, field, number, 2, salt)[:3]:
+                record("amelia, %s q-gram '%s' in segment %d%s" % (
+                    field, data[3 + len(salt):].decode(), number,
+                    ", salt '%s'" % salt.decode() if salt else ""), [
+                    ("kind", "qgram"), ("person", amelia["id"]), ("field", field),
+                    ("segment", str(number)), ("input", data.hex()),
+                    ("hash", struct.pack("<Q", h).hex()),
+                    ("positions", ",".join(str(b) for b in clk_positions(h, k, bits)))])
     for clk_set in CLK_SETS:
         name, seg_bits, q, salt, fold, flip = clk_set
         spec = clk_set_spec(clk_set)
