@@ -382,6 +382,12 @@ s_validate(struct xl_spec *s, char *msg, size_t len)
             return xl_err_set(msg, len, XL_ERR_FORMAT,
                               "[level %u] strong applies to a single nhs_number or upn field",
                               l->number);
+        for (size_t j = 0; j < i && l->strong; j++) {
+            if (s->levels[j].strong && s->levels[j].parts[0] == l->parts[0])
+                return xl_err_set(msg, len, XL_ERR_FORMAT,
+                                  "[level %u] %s is already a strong level ([level %u])", l->number,
+                                  s_fields[l->parts[0]], s->levels[j].number);
+        }
     }
     if (s->nclk_fields == 0)
         return xl_err_set(msg, len, XL_ERR_FORMAT,

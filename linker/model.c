@@ -52,10 +52,14 @@ linker_model_init(struct linker_model *m, const struct linker_input *in)
     for (size_t i = 0; i < spec->nclk_fields; i++) {
         struct linker_feature *f;
         unsigned first, nbits;
+        int salt = spec->clk_fields[i].salt >= 0 ? spec->clk_fields[i].salt : spec->clk_salt;
+        /* A salted field is alike only when its salt is too: the salt is one
+         * of the segment's fields for what a token says. */
+        uint32_t fields = (1u << spec->clk_fields[i].field) | (salt >= 0 ? 1u << salt : 0u);
         if (spec->clk_fields[i].shared) {
             /* A field mixed into the segment before: the same feature. */
             f = &m->f[m->nfeatures - 1];
-            f->fields |= 1u << spec->clk_fields[i].field;
+            f->fields |= fields;
             snprintf(f->name + strlen(f->name), sizeof f->name - strlen(f->name), "+%s",
                      xl_field_name(spec->clk_fields[i].field));
             continue;
@@ -65,7 +69,7 @@ linker_model_init(struct linker_model *m, const struct linker_input *in)
         f = &m->f[m->nfeatures];
         xl_spec_clk_segment(spec, i, &first, &nbits);
         snprintf(f->name, sizeof f->name, "%s", xl_field_name(spec->clk_fields[i].field));
-        f->fields = 1u << spec->clk_fields[i].field;
+        f->fields = fields;
         f->first = first / 64;
         f->end = (first + nbits) / 64;
         /* A missing value leaves only the noise: about flip * bits set. */
@@ -681,4 +685,3 @@ linker_model_report(FILE *out, const struct linker_result *res)
                 "##################################################", mark);
     }
 }
-

@@ -32,8 +32,11 @@ enum linker_level {
     LINKER_LEVELS
 };
 
-#define LINKER_MAX_SEGMENTS 17
-#define LINKER_MAX_STRONG   4
+/* Every segment a specification can have; strong identifiers are NHS number
+ * and UPN. A comparison vector of this many features, coded in base
+ * LINKER_LEVELS, fits 64 bits (5^26 < 2^64). */
+#define LINKER_MAX_SEGMENTS XL_SPEC_MAX_CLK
+#define LINKER_MAX_STRONG   2
 #define LINKER_MAX_FEATURES (LINKER_MAX_SEGMENTS + LINKER_MAX_STRONG)
 
 struct linker_feature {

@@ -808,6 +808,10 @@ static const struct s_bad s_bads[] = {
      "[spec]\nname = t1\n[level 3]\nfields = nhs_number dob\n"
      "strong = yes\n[clk]\nfield = dob 3 64\n[blocking]\nkey = yob\n",
      0, "[level 3] strong applies"},
+    {"one identifier, two strong levels",
+     "[spec]\nname = t1\n[level 1]\nfields = nhs_number\nstrong = yes\n[level 2]\n"
+     "fields = nhs_number\nstrong = yes\n[clk]\nfield = dob 3 64\n[blocking]\nkey = yob\n",
+     0, "[level 2] nhs_number is already a strong level ([level 1])"},
     {"no [clk] fields",
      "[spec]\nname = t1\n[level 1]\nfields = nhs_number\n[clk]\n"
      "q = 2\n[blocking]\nkey = yob\n",
