@@ -77,6 +77,23 @@ linker_model_init(struct linker_model *m, const struct linker_input *in)
         m->nfeatures++;
     }
     m->nsegments = m->nfeatures;
+    /* A segment salted with a field (a name with the date of birth) says
+     * something only when the two records agree on that field: its feature is
+     * found when the field has a segment of its own. */
+    for (size_t f = 0; f < m->nsegments; f++) {
+        int salt = -1;
+        m->f[f].salt_feature = -1;
+        for (size_t i = 0; i < spec->nclk_fields; i++) {
+            const struct xl_spec_clk_field *cf = &spec->clk_fields[i];
+            int sf = cf->salt >= 0 ? cf->salt : spec->clk_salt;
+            if (sf >= 0 && (m->f[f].fields & (1u << cf->field)) && (int)cf->field != sf)
+                salt = sf;
+        }
+        for (size_t g = 0; g < m->nsegments && salt >= 0; g++) {
+            if (g != f && m->f[g].fields == 1u << salt)
+                m->f[f].salt_feature = (int)g;
+        }
+    }
     for (size_t i = 0; i < spec->nlevels && m->nfeatures < LINKER_MAX_FEATURES; i++) {
         struct linker_feature *f;
         if (!spec->levels[i].strong || m->nfeatures - m->nsegments == LINKER_MAX_STRONG)
@@ -338,6 +355,13 @@ linker_compare(const struct linker_model *m, const struct linker_input *in, cons
                    : d >= m->cut[LINKER_LEVEL_CLOSE] ? LINKER_LEVEL_CLOSE
                    : d >= m->cut[LINKER_LEVEL_WEAK]  ? LINKER_LEVEL_WEAK
                                                      : LINKER_LEVEL_DIFFERENT;
+    }
+    /* Salted segments of two records whose salt differs were hashed apart:
+     * they say nothing, so they count as missing, not as different. */
+    for (size_t s = 0; s < m->nsegments; s++) {
+        int sf = m->f[s].salt_feature;
+        if (sf >= 0 && gamma[sf] != LINKER_LEVEL_SAME)
+            gamma[s] = LINKER_LEVEL_MISSING;
     }
     for (size_t s = 0; tok != NULL && s < tok->nstrong; s++) {
         uint64_t u = tok->strong[(size_t)a * tok->nstrong + s],

@@ -44,6 +44,8 @@ struct linker_feature {
     int strong;           /* a strong identifier: DIFFERENT, SAME or MISSING only */
     unsigned first, end;  /* CLK segments: the segment's words [first, end) */
     uint32_t fields;      /* CLK segments: the fields mixed in it (bit per xl_field) */
+    int salt_feature;     /* CLK segments salted with a field that has a segment of its own:
+                           * that segment's feature, else -1 */
     uint8_t level_number; /* strong identifiers: the match-key level */
     double m[LINKER_LEVELS], u[LINKER_LEVELS];
     double w[LINKER_LEVELS]; /* log2(m / u); 0 for MISSING */
