@@ -1431,10 +1431,19 @@ main(int argc, char **argv)
             return 1;
         }
         runs[k].spec = spec;
-        snprintf(runs[k].setting, sizeof runs[k].setting, "flip=%-4g salt=%-4s fold=%s",
-                 spec->clk_flip,
-                 spec->clk_salt >= 0 ? xl_field_name((enum xl_field)spec->clk_salt) : "none",
-                 spec->clk_xor_fold ? "yes" : "no");
+        {
+            /* The names' own salt, when their lines carry one. */
+            const char *names = "-";
+            for (size_t i = 0; i < spec->nclk_fields; i++) {
+                const struct xl_spec_clk_field *cf = &spec->clk_fields[i];
+                if (cf->field == XL_F_FIRST_NAME || cf->field == XL_F_SURNAME)
+                    names = cf->salt >= 0 ? xl_field_name((enum xl_field)cf->salt) : "none";
+            }
+            snprintf(runs[k].setting, sizeof runs[k].setting,
+                     "flip=%-4g salt=%-4s names=%-4s fold=%s", spec->clk_flip,
+                     spec->clk_salt >= 0 ? xl_field_name((enum xl_field)spec->clk_salt) : "none",
+                     names, spec->clk_xor_fold ? "yes" : "no");
+        }
     }
     s_public_build(&d, &pub);
     ctx = s_alloc((size_t)nfiles * sizeof *ctx);
@@ -1482,14 +1491,14 @@ main(int argc, char **argv)
     /* Today a CLK is compared only as a whole: a segment attack at or below the
      * whole CLK's figure tells the hub nothing new about names. */
     printf("== today vs after: records whose name the hub recovers, first name / surname\n");
-    printf("   %-30s %-15s  %-15s  %-15s  %-15s  %s\n", "setting", "whole CLK", "segment exact",
+    printf("   %-41s %-15s  %-15s  %-15s  %-15s  %s\n", "setting", "whole CLK", "segment exact",
            "segment cluster", "(perfect rank)", "cluster <= whole CLK");
     for (int k = 0; k < nspecs; k++) {
         struct s_run *run = &runs[k];
         /* Compared as printed: differences below 0.1 point are chance. */
         int ok = round(1000 * run->share[2][0]) <= round(1000 * run->share[0][0]) &&
                  round(1000 * run->share[2][1]) <= round(1000 * run->share[0][1]);
-        printf("   %-30s", run->setting);
+        printf("   %-41s", run->setting);
         for (int c = 0; c < 4; c++)
             printf(" %5.1f%% / %5.1f%% ", 100 * run->share[c][0], 100 * run->share[c][1]);
         printf(" %s\n", ok ? "yes" : "no");
