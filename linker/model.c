@@ -408,12 +408,15 @@ s_weights(struct linker_model *m)
     for (size_t f = 0; f < m->nfeatures; f++) {
         struct linker_feature *x = &m->f[f];
         x->w[LINKER_LEVEL_MISSING] = 0.0;
-        for (int l = 1; l < LINKER_LEVELS; l++) {
+        for (int l = 1; l < LINKER_LEVELS; l++)
             x->w[l] = log2((x->m[l] > S_FLOOR ? x->m[l] : S_FLOOR) /
                            (x->u[l] > S_FLOOR ? x->u[l] : S_FLOOR));
-            /* A closer level never weighs less than a farther one. */
-            if (l > LINKER_LEVEL_DIFFERENT && x->w[l] < x->w[l - 1])
-                x->w[l] = x->w[l - 1];
+        /* A farther level never weighs more than a closer one. Capped from the
+         * closest down: a level the data hardly ever show (a sex code half
+         * alike) has a tiny u and would otherwise lend its ratio upwards. */
+        for (int l = LINKER_LEVEL_SAME - 1; l >= LINKER_LEVEL_DIFFERENT; l--) {
+            if (x->w[l] > x->w[l + 1])
+                x->w[l] = x->w[l + 1];
         }
     }
     m->prior = log2(m->lambda / (1.0 - m->lambda));
