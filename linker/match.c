@@ -297,7 +297,6 @@ s_link_cmp(const void *x, const void *y)
 struct s_scored {
     struct linker_link *accepted, *possible;
     size_t naccepted, npossible, capa, capp;
-    float *weight; /* weight of each accepted link, for ordering */
 };
 
 static int
@@ -415,7 +414,7 @@ s_support(struct s_run *r, const struct s_adj *g, const uint32_t *next, uint32_t
 }
 
 static int
-s_cluster(struct s_run *r, const struct linker_model *m, struct s_scored *sc)
+s_cluster(struct s_run *r, struct s_scored *sc)
 {
     const struct linker_input *in = r->in;
     struct linker_result *o = r->out;
@@ -423,7 +422,6 @@ s_cluster(struct s_run *r, const struct linker_model *m, struct s_scored *sc)
     uint32_t *next = malloc((in->nrec ? in->nrec : 1) * sizeof *next);
     int rc = XL_ERR_NOMEM;
 
-    (void)m;
     if (next == NULL || s_adj_build(&g, in->nrec, sc->accepted, sc->naccepted) != 0)
         goto out;
     for (uint32_t i = 0; i < in->nrec; i++)
@@ -582,7 +580,7 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
         goto out;
     }
     t0 = xl_monotonic();
-    rc = s_cluster(&r, m, &sc);
+    rc = s_cluster(&r, &sc);
     if (rc != 0) {
         xl_err_set(err, errlen, rc, "link run: out of memory clustering");
         goto out;
@@ -605,7 +603,6 @@ out:
     free(gammas);
     free(sc.accepted);
     free(sc.possible);
-    free(sc.weight);
     linker_tokens_free(&tok);
     linker_candidates_free(&cand);
     if (rc != 0)
