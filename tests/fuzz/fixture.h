@@ -4,7 +4,7 @@
 #define FUZZ_FIXTURE_H
 /* clang-format off */
 /* linker-sign.pub: the linker's Ed25519 public key, Z85 */
-#define FIXTURE_SIGN_PUBLIC "r/&#3s:nD&GRWa1!&WN9m(#9C3gdaoacNl$/C)UF"
+#define FIXTURE_SIGN_PUBLIC "2FIjK%lh+:7KiZZ]w&/UBW<#a/>ad4c3S<qor*b."
 /* wmp-agent.key: the agent key the bundles of corpus/bundle are sealed to */
 #define FIXTURE_AGENT_KEY \
     "# crosslink key file: secret, keep it mode 0600 and never send it\n" \
@@ -13,8 +13,8 @@
     "role: agent\n" \
     "agency: wmp\n" \
     "created: 2026-12-02\n" \
-    "public: s32/FIM+l<b$%:f!y#NbY69EloKCqI]iAer2E=&L\n" \
-    "secret: 2Uv-Ah]URJI7YLn=9vm[wBO#OQ!1{&Zz)6@ceA2g\n"
+    "public: ^M^Q9-0g1zOESUMiKzePOjJOd>aP$aH^YN<e:TPH\n" \
+    "secret: tjz6k.z)Uw^XYnjskLm]+#Zb54A85yb%0kk}wBi8\n"
 /* the coalition's linkage specification (deploy/examples/linkage.spec) */
 #define FIXTURE_SPEC_TEXT \
     "; crosslink linkage specification\n" \
@@ -113,6 +113,11 @@
     "field = dob 10 256\n" \
     "field = sex 8 64\n" \
     "field = postcode 10 192\n" \
+    "; the names' phonetic codes, unsalted: evidence about the names that survives a\n" \
+    "; mistyped date of birth. They say no more than the blocking key\n" \
+    "; \"surname_phonetic first_phonetic\" below already does.\n" \
+    "field = surname_phonetic 8 128\n" \
+    "field = first_phonetic 8 +\n" \
     "; hardening: every bit of a record's filter is flipped with this probability\n" \
     "; (keyed, fixed per record), so two records of one name never carry the same\n" \
     "; segment\n" \
@@ -137,16 +142,16 @@
     "; Match probability at or above which two records are linked. The linker\n" \
     "; estimates its model from each run's own data (docs/matching.md), so the same\n" \
     "; probability means the same thing on rich and on thin records.\n" \
-    "accept = 0.9\n" \
+    "accept = 0.8\n" \
     "; the lower edge of the \"possible\" band, reported but not linked\n" \
     "possible = 0.5\n"
 /* the wmp submission of corpus/receipt/wmp.receipt and corpus/reply/ */
 #define FIXTURE_AGENCY "wmp"
 #define FIXTURE_DATASET "youth-justice"
 #define FIXTURE_RECORDS 3u
-#define FIXTURE_CONTENT "1465e48e02c2cfa126a6cdd43267b4f7c15273a95a357ab684625724255f67e3"
+#define FIXTURE_CONTENT "3cd93c24c36d021cf9c1d3018bb0fe5adcf96daf4fa2d6858760516762ccd003"
 #define FIXTURE_EPOCH 1u
-#define FIXTURE_SPEC "ffd195e8373c4ccef79f78b031b1bff0aac8502ad022ccf516c1570aad02c22f"
-#define FIXTURE_SUBMISSION "d2c86a9b68609d46ce05c0fcdd8ace07"
+#define FIXTURE_SPEC "f9481e7f28657074669fff45d3795337d0a7ef3d439adcbe51920c48f1097be6"
+#define FIXTURE_SUBMISSION "a9730c610285c35a5aacebe2e2a430e2"
 /* clang-format on */
 #endif

@@ -91,16 +91,16 @@ test_example_loads(void **state)
     assert_int_equal(l->parts[3], XL_F_POSTCODE);
     assert_null(xl_spec_level(s, 10));
 
-    /* Segments of 256, 256, 256, 64 and 192 bits, in file order; the names
-     * salted with the date of birth. */
-    assert_int_equal(s->clk_bits, 1024);
-    assert_int_equal(s->nsegments, 5);
+    /* Segments of 256, 256, 256, 64, 192 and 128 bits, in file order; the
+     * names salted with the date of birth; the two phonetic codes in one. */
+    assert_int_equal(s->clk_bits, 1152);
+    assert_int_equal(s->nsegments, 6);
     assert_int_equal(s->clk_q, 2);
     assert_int_equal(s->clk_salt, -1);
     assert_int_equal(s->clk_xor_fold, 0);
     assert_true(s->clk_flip > 0.0199 && s->clk_flip < 0.0201);
-    assert_int_equal(xl_spec_clk_bytes(s), 128);
-    assert_int_equal(s->nclk_fields, 5);
+    assert_int_equal(xl_spec_clk_bytes(s), 144);
+    assert_int_equal(s->nclk_fields, 7);
     assert_int_equal(s->clk_fields[0].field, XL_F_FIRST_NAME);
     assert_int_equal(s->clk_fields[0].k, 12);
     assert_int_equal(s->clk_fields[0].bits, 256);
@@ -108,10 +108,17 @@ test_example_loads(void **state)
     assert_int_equal(s->clk_fields[0].salt, XL_F_DOB);
     assert_int_equal(s->clk_fields[1].salt, XL_F_DOB);
     assert_int_equal(s->clk_fields[2].salt, -1);
-    for (size_t i = 0; i < s->nclk_fields; i++) {
+    for (size_t i = 0; i < 6; i++) {
         assert_int_equal(s->clk_fields[i].segment, i);
         assert_false(s->clk_fields[i].shared);
     }
+    assert_int_equal(s->clk_fields[5].field, XL_F_SURNAME_PHONETIC);
+    assert_int_equal(s->clk_fields[5].offset, 1024);
+    assert_int_equal(s->clk_fields[6].field, XL_F_FIRST_PHONETIC);
+    assert_true(s->clk_fields[6].shared);
+    assert_int_equal(s->clk_fields[6].segment, 5);
+    assert_int_equal(s->clk_fields[6].offset, 1024);
+    assert_int_equal(s->clk_fields[6].bits, 128);
     assert_int_equal(s->clk_fields[3].field, XL_F_SEX);
     assert_int_equal(s->clk_fields[3].offset, 768);
     assert_int_equal(s->clk_fields[4].field, XL_F_POSTCODE);
@@ -135,9 +142,10 @@ test_example_loads(void **state)
     assert_null(strstr(canon, "0.5"));
     assert_non_null(strstr(canon, "name=coalition-v1\n"));
     assert_int_equal(strncmp(canon, "crosslink-spec 2\n", 17), 0);
-    assert_non_null(strstr(canon, "\nclk bits=1024 q=2 salt=none xor_fold=0 flip=0.0200\n"));
+    assert_non_null(strstr(canon, "\nclk bits=1152 q=2 salt=none xor_fold=0 flip=0.0200\n"));
     assert_non_null(strstr(canon, "\nclk_field=first_name k=12 bits=256 salt=dob\n"));
     assert_non_null(strstr(canon, "\nclk_field=postcode k=10 bits=192\n"));
+    assert_non_null(strstr(canon, "\nclk_field=first_phonetic k=8 bits=+\n"));
     /* Too small a buffer is an error, not a silently shorter text. */
     assert_int_equal(xl_spec_canonical(s, canon, (size_t)n), XL_ERR_INVALID);
     assert_int_equal(xl_spec_canonical(s, canon, (size_t)n + 1), n);
