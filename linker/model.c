@@ -678,12 +678,12 @@ linker_model_report(FILE *out, const struct linker_result *res)
             "%.3g):\n",
             (unsigned long long)m->u_pairs, (unsigned long long)m->em_pairs, m->em_iterations,
             m->candidate_share, m->lambda);
-    fprintf(out, "  %-22s %-10s %10s %12s %8s\n", "field", "level", "m", "u", "weight");
+    fprintf(out, "  %-31s %-10s %10s %12s %8s\n", "field", "level", "m", "u", "weight");
     for (size_t f = 0; f < m->nfeatures; f++) {
         for (int l = LINKER_LEVELS - 1; l >= 1; l--) {
             if (m->f[f].strong && l != LINKER_LEVEL_SAME && l != LINKER_LEVEL_DIFFERENT)
                 continue;
-            fprintf(out, "  %-22s %-10s %10.4f %12.6f %+8.2f\n",
+            fprintf(out, "  %-31s %-10s %10.4f %12.6f %+8.2f\n",
                     l == LINKER_LEVELS - 1 ? m->f[f].name : "", linker_level_name(l), m->f[f].m[l],
                     m->f[f].u[l], m->f[f].w[l]);
         }
