@@ -407,8 +407,9 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
         goto out;
     have_res = 1;
 
-    /* Each record's cluster and best evidence (a match-key level beats a fuzzy
-     * link; a lower level number is stronger; between fuzzy links, the score). */
+    /* Each record's cluster and best evidence (a match-key level beats the
+     * model's evidence alone; a lower level number is stronger; between links
+     * of the model alone, the match probability). */
     recs = calloc(l.in->nrec ? l.in->nrec : 1, sizeof *recs);
     nconf = res.nconflicts < (1u << 20) ? res.nconflicts : (1u << 20);
     conf = calloc(nconf ? nconf : 1, sizeof *conf);
