@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,11 +10,16 @@
  * record is paired with its S_WINDOW neighbours in signature order. */
 #define S_BUCKET_ALL 32
 #define S_WINDOW     16
-/* LSH: bands over two segments each, S_ROWS MinHash values per band; a
- * record's first set bit is looked for among at most S_PROBES positions. */
-#define S_ROWS      4
-#define S_PROBES    64
-#define S_MAX_BANDS 64
+/* LSH: bands over two segments each, S_ROWS_MIN to S_ROWS_MAX MinHash values
+ * per band (more when there are more records, see s_band_rows); a record's
+ * first set bit is looked for among at most S_PROBES positions. */
+#define S_ROWS_MIN   4
+#define S_ROWS_MAX   10
+#define S_ROWS_PAIRS 4096
+/* The records a band's bucket should hold by chance, at most, on average. */
+#define S_BAND_CHANCE 16.0
+#define S_PROBES      64
+#define S_MAX_BANDS   64
 
 struct s_key {
     uint64_t token;
@@ -361,6 +367,45 @@ s_collect(struct s_lists *L, size_t nrec, struct linker_candidates *out)
     return 0;
 }
 
+/* How many MinHash rows band b needs: two records' rows agree by chance with
+ * the probability the band's random pairs show (Bloom filters share many bits
+ * whoever they encode), so with n records a bucket holds about n * p^rows by
+ * chance. The fewest rows that keep that under S_BAND_CHANCE: few on small
+ * data, where alike records are found through loose bands, more on large
+ * data, where loose bands would pair everyone with everyone. */
+static unsigned
+s_band_rows(const struct linker_input *in, const struct linker_model *m, const uint16_t *segpop,
+            const uint8_t *seg, const uint16_t (*probe)[S_PROBES], uint64_t seed)
+{
+    size_t ns = m->nsegments, present = 0, agree = 0, tried = 0;
+    unsigned rows = S_ROWS_MIN;
+    double p, expect;
+
+    for (size_t r = 0; r < in->nrec; r++) {
+        present += segpop[r * ns + seg[0]] >= m->missing_pop[seg[0]] &&
+                   segpop[r * ns + seg[1]] >= m->missing_pop[seg[1]];
+    }
+    for (size_t i = 0; i < S_ROWS_PAIRS && in->nrec >= 2; i++) {
+        size_t a = s_splitmix(&seed) % in->nrec, b = s_splitmix(&seed) % in->nrec;
+        const uint64_t *x = in->clk + a * in->clk_words, *y = in->clk + b * in->clk_words;
+        if (a == b || segpop[a * ns + seg[0]] < m->missing_pop[seg[0]] ||
+            segpop[a * ns + seg[1]] < m->missing_pop[seg[1]] ||
+            segpop[b * ns + seg[0]] < m->missing_pop[seg[0]] ||
+            segpop[b * ns + seg[1]] < m->missing_pop[seg[1]])
+            continue;
+        for (int r = 0; r < S_ROWS_MAX; r++)
+            agree += s_minhash(x, probe[r]) == s_minhash(y, probe[r]);
+        tried += S_ROWS_MAX;
+    }
+    p = tried ? (double)agree / (double)tried : 0.0;
+    expect = (double)present * pow(p, rows);
+    while (rows < S_ROWS_MAX && expect > S_BAND_CHANCE) {
+        rows++;
+        expect *= p;
+    }
+    return rows;
+}
+
 int
 linker_candidates_find(const struct linker_input *in, const struct linker_model *m,
                        const uint16_t *segpop, size_t bound, struct linker_candidates *out)
@@ -378,7 +423,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
 
     memset(out, 0, sizeof *out);
     out->bands = (unsigned)nb;
-    out->rows = S_ROWS;
+    out->rows = 0;
     L.kernel = linker_dice_best(NULL);
     for (size_t i = 0; i < spec->nlevels; i++) {
         size_t n = s_level_keys(in, spec->levels[i].number);
@@ -386,7 +431,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     }
     keys = malloc((cap ? cap : 1) * sizeof *keys);
     sig = malloc(nrec * sizeof *sig);
-    probe = malloc((nb * S_ROWS + 4) * sizeof *probe);
+    probe = malloc((nb * S_ROWS_MAX + 4) * sizeof *probe);
     L.partner = malloc(nrec * L.bound * sizeof *L.partner);
     L.score = malloc(nrec * L.bound * sizeof *L.score);
     L.n = calloc(nrec, 1);
@@ -396,12 +441,12 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         goto out;
     /* The probe sequences: fixed, so the same input gives the same pairs. */
     for (size_t b = 0; b < nb; b++) {
-        for (int r = 0; r < S_ROWS; r++)
-            s_probes(m, plan[b][0], plan[b][1], &seed, probe[b * S_ROWS + (size_t)r]);
+        for (int r = 0; r < S_ROWS_MAX; r++)
+            s_probes(m, plan[b][0], plan[b][1], &seed, probe[b * S_ROWS_MAX + (size_t)r]);
     }
     /* The signature that orders a large bucket: MinHash over the whole filter. */
     for (int r = 0; r < 4; r++) {
-        uint16_t *p = probe[nb * S_ROWS + (size_t)r];
+        uint16_t *p = probe[nb * S_ROWS_MAX + (size_t)r];
         for (int i = 0; i < S_PROBES; i++)
             p[i] = (uint16_t)(s_splitmix(&seed) % (in->clk_words * 64));
     }
@@ -409,7 +454,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         const uint64_t *clk = in->clk + rec * in->clk_words;
         uint64_t s = 0;
         for (int r = 0; r < 4; r++)
-            s = s << 16 | s_minhash(clk, probe[nb * S_ROWS + (size_t)r]);
+            s = s << 16 | s_minhash(clk, probe[nb * S_ROWS_MAX + (size_t)r]);
         sig[rec] = s;
     }
 
@@ -439,6 +484,8 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
      * of that segment. */
     for (size_t b = 0; b < nb; b++) {
         size_t ns = m->nsegments;
+        unsigned rows = s_band_rows(in, m, segpop, plan[b], probe + b * S_ROWS_MAX, 0x5a11ull + b);
+        out->rows = rows > out->rows ? rows : out->rows;
         nkeys = 0;
         for (size_t rec = 0; rec < in->nrec; rec++) {
             const uint64_t *clk = in->clk + rec * in->clk_words;
@@ -446,8 +493,8 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
             if (segpop[rec * ns + plan[b][0]] < m->missing_pop[plan[b][0]] ||
                 segpop[rec * ns + plan[b][1]] < m->missing_pop[plan[b][1]])
                 continue;
-            for (int r = 0; r < S_ROWS; r++)
-                h = s_mix(h ^ (uint64_t)s_minhash(clk, probe[b * S_ROWS + (size_t)r]) << (8 * r));
+            for (unsigned r = 0; r < rows; r++)
+                h = s_mix(h * 0x100000001b3ull ^ s_minhash(clk, probe[b * S_ROWS_MAX + (size_t)r]));
             keys[nkeys++] = (struct s_key){h, (uint32_t)rec};
         }
         out->keys += nkeys;
