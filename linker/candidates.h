@@ -3,11 +3,12 @@
  * Two records are candidates when they share a key:
  *   - a keyed blocking key of the specification;
  *   - a match-key token (any level, strong identifiers included);
- *   - a locality-sensitive hash band of their CLKs: for two segments, a few
+ *   - a locality-sensitive hash band of their CLKs: for two segments, 4 to 10
  *     MinHash values over the segments' set bits (the first set bit of each
- *     record in a fixed random order of positions), so records whose two
- *     fields are alike share a band with a probability that grows steeply
- *     with their similarity, whatever the keyed values say.
+ *     record in a fixed random order of positions; as many as keep chance
+ *     buckets small at this population), so records whose two fields are
+ *     alike share a band with a probability that grows steeply with their
+ *     similarity, whatever the keyed values say.
  * A key shared by more records than S_BUCKET_ALL pairs each record only with
  * its neighbours in an order of MinHash signatures (sorted neighbourhood), and
  * a record keeps at most `bound` candidates, those it shares a match-key
@@ -32,7 +33,7 @@ struct linker_candidates {
     uint64_t bounded;   /* pairs dropped by the per-record bound */
     uint32_t max_per_record;
     double mean_per_record;
-    unsigned bands, rows; /* the LSH setting */
+    unsigned bands, rows; /* the LSH setting (rows: the most any band took) */
 };
 
 int linker_candidates_find(const struct linker_input *in, const struct linker_model *m,

@@ -666,7 +666,7 @@ linker_model_report(FILE *out, const struct linker_result *res)
     fprintf(out,
             "\ncandidates: %llu pairs scored (%.1f per record on average, at most %u; %llu "
             "dropped by the per-record bound; %llu keys shared so widely that only neighbours "
-            "were paired); LSH %u bands of %u MinHash rows\n",
+            "were paired); LSH %u bands of up to %u MinHash rows\n",
             (unsigned long long)res->comparisons, res->mean_per_record, res->max_per_record,
             (unsigned long long)res->bounded, (unsigned long long)res->windowed, res->lsh_bands,
             res->lsh_rows);
