@@ -1,19 +1,23 @@
 /* The probabilistic model of a link run (Fellegi–Sunter).
  *
- * Two records are compared field by field: for each CLK field, the Dice score
- * of the two records' segments falls in a similarity level (same, close, weak,
- * different; missing when either record has no value); a match-key token the
- * two share says the fields of its level are the same, whatever the segments
+ * Two records are compared segment by segment: the Dice score of the two
+ * records' segments falls in a similarity level (same, close, weak,
+ * different; missing when either record has no value, or when a segment is
+ * salted with a field the two records differ in); a match-key token the two
+ * share says the segments its level covers are the same, whatever their bits
  * say; a strong identifier (NHS number, UPN) agrees, disagrees or is missing.
- * Each level of each field has m, the chance of that level when the records
- * are the same child, and u, its chance when they are not. The pair's match
- * weight is log2 of the prior odds plus log2(m/u) of each field's level; its
- * match probability is 2^w / (1 + 2^w).
+ * Each level of each feature has m, its chance when the records are the same
+ * child, and u, its chance when they are not. The pair's match weight is log2
+ * of the prior odds plus log2(m/u) of each level; its match probability is
+ * 2^w / (1 + 2^w).
  *
- * m and u are estimated from the data at every run, as is done on plaintext:
- * u from random pairs of records (almost all are different children), then m
- * and the prior by expectation–maximisation over the candidate pairs, with u
- * held fixed. Nothing is tuned to a data set. */
+ * m and u are estimated from the data at every run: u from random pairs of
+ * records (almost all are different children); m by expectation–maximisation
+ * over a sample of the candidate pairs, with the non-matching candidates' own
+ * frequencies fitted beside it (blocking chose them for being alike), then
+ * each segment's m measured again among the pairs the other features make
+ * near-certain; the prior from EM's share of matches among the candidates.
+ * docs/matching.md explains why. Nothing is tuned to a data set. */
 #ifndef LINKER_MODEL_H
 #define LINKER_MODEL_H
 
