@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "encode.h"
+#include "xl/splitmix.h"
 #include "xl/err.h"
 #include "xl/mem.h"
 #include "xl/payload.h"
@@ -493,15 +494,6 @@ s_le64(const uint8_t *b)
     return v;
 }
 
-static inline uint64_t
-s_splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* The flip noise: each bit of the filter flipped with probability spec->clk_flip,
  * drawn from a generator seeded by a keyed hash of the record's local_ref, so
  * the same record always encodes alike and two records of one name do not. */
@@ -524,7 +516,7 @@ s_flip(const struct agent_encoder *e, const uint8_t local_ref[AGENT_REF_BYTES], 
         uint64_t mask = 0;
         /* Four 16-bit draws per generator output: bit b flips when its draw is below t. */
         for (unsigned b = 0; b < 64; b += 4) {
-            uint64_t r = s_splitmix(&x);
+            uint64_t r = xl_splitmix64(&x);
             for (unsigned i = 0; i < 4; i++) {
                 if ((uint32_t)((r >> (16 * i)) & 0xffffu) < t)
                     mask |= 1ull << (b + i);
@@ -605,7 +597,7 @@ s_clk(const struct agent_encoder *e, const struct s_values *c,
                 /* Two positions per draw: 32 bits each are plenty for 4096.
                  * (h * bits) >> 32 is h >> (32 - log2 bits) when bits is a power
                  * of two: the same position without the multiplications. */
-                uint64_t r = s_splitmix(&x);
+                uint64_t r = xl_splitmix64(&x);
                 uint32_t b0, b1;
                 if (shift != 0) {
                     b0 = (uint32_t)(r & 0xffffffffu) >> shift;

@@ -4,6 +4,7 @@
 
 #include "candidates.h"
 #include "dice.h"
+#include "xl/splitmix.h"
 #include "xl/err.h"
 
 /* A key shared by at most this many records pairs all of them; above it, each
@@ -35,15 +36,6 @@ s_mix(uint64_t x)
     x *= 0xc4ceb9fe1a85ec53ull;
     x ^= x >> 33;
     return x;
-}
-
-static uint64_t
-s_splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
 }
 
 /* LSD radix sort on the 64-bit key, 16 bits a pass; stable. */
@@ -291,7 +283,7 @@ s_probes(const struct linker_model *m, int s, int t, uint64_t *seed, uint16_t *p
     unsigned ns = (m->f[s].end - m->f[s].first) * 64, nt = (m->f[t].end - m->f[t].first) * 64;
 
     for (int i = 0; i < S_PROBES; i++) {
-        uint32_t r = (uint32_t)(s_splitmix(seed) % (ns + nt));
+        uint32_t r = (uint32_t)(xl_splitmix64(seed) % (ns + nt));
         probe[i] = (uint16_t)(r < ns ? m->f[s].first * 64 + r : m->f[t].first * 64 + (r - ns));
     }
 }
@@ -386,7 +378,7 @@ s_band_rows(const struct linker_input *in, const struct linker_model *m, const u
                    segpop[r * ns + seg[1]] >= m->missing_pop[seg[1]];
     }
     for (size_t i = 0; i < S_ROWS_PAIRS && in->nrec >= 2; i++) {
-        size_t a = s_splitmix(&seed) % in->nrec, b = s_splitmix(&seed) % in->nrec;
+        size_t a = xl_splitmix64(&seed) % in->nrec, b = xl_splitmix64(&seed) % in->nrec;
         const uint64_t *x = in->clk + a * in->clk_words, *y = in->clk + b * in->clk_words;
         if (a == b || segpop[a * ns + seg[0]] < m->missing_pop[seg[0]] ||
             segpop[a * ns + seg[1]] < m->missing_pop[seg[1]] ||
@@ -448,7 +440,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     for (int r = 0; r < 4; r++) {
         uint16_t *p = probe[nb * S_ROWS_MAX + (size_t)r];
         for (int i = 0; i < S_PROBES; i++)
-            p[i] = (uint16_t)(s_splitmix(&seed) % (in->clk_words * 64));
+            p[i] = (uint16_t)(xl_splitmix64(&seed) % (in->clk_words * 64));
     }
     for (size_t rec = 0; rec < in->nrec; rec++) {
         const uint64_t *clk = in->clk + rec * in->clk_words;

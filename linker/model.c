@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "xl/splitmix.h"
 #include "xl/err.h"
 
 /* Random pairs drawn to estimate u, and candidate pairs EM runs over at most. */
@@ -393,15 +394,6 @@ s_u64_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static uint64_t
-s_splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static void
 s_weights(struct linker_model *m)
 {
@@ -436,8 +428,8 @@ s_estimate_u(struct linker_model *m, const struct linker_input *in, const uint16
     for (uint64_t i = 0; i < m->u_pairs; i++) {
         uint32_t a, b;
         do {
-            a = (uint32_t)(s_splitmix(&seed) % in->nrec);
-            b = (uint32_t)(s_splitmix(&seed) % in->nrec);
+            a = (uint32_t)(xl_splitmix64(&seed) % in->nrec);
+            b = (uint32_t)(xl_splitmix64(&seed) % in->nrec);
         } while (a == b);
         linker_compare(m, in, segpop, tok, a, b, gamma);
         for (size_t f = 0; f < m->nfeatures; f++)
