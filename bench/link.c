@@ -133,6 +133,13 @@ main(int argc, char **argv)
            "possible, %zu conflicts, %llu joins refused, clustering %.2f s\n",
            res.nclusters, res.nlinks, (unsigned long long)res.links_by_level[0], res.npossible,
            res.nconflicts, (unsigned long long)res.joins_refused, res.seconds_cluster);
+    {
+        double total = tload + res.seconds_candidates + res.seconds_model + res.seconds_score +
+                       res.seconds_cluster;
+        printf("link total              %.2f s: %.2f us per record (loading, candidates, model, "
+               "scoring, clusters)\n",
+               total, total * 1e6 / (double)(in->nrec ? in->nrec : 1));
+    }
     printf("link peak memory        %ld MiB, %.0f bytes per record\n", ru.ru_maxrss / 1024,
            (double)ru.ru_maxrss * 1024.0 / (double)(in->nrec ? in->nrec : 1));
     if (sink == 42)

@@ -152,7 +152,14 @@ for pair in $XL_AGENCIES; do
     args="$args $work/${pair%%:*}/agent.conf $data/${pair#*:}.csv"
 done
 # shellcheck disable=SC2086
-"$XL_BUILD/bench/encode" $args
+"$XL_BUILD/bench/encode" $args | tee "$work/encode.out"
+sh bench/baseline.sh encode "$work" "$data" | tee "$work/encode-before.out"
+# rate: the number before "records/s" on an "encode total" line.
+awk 'function rate(  i) { for (i = 2; i <= NF; i++) if ($i == "records/s") return $(i - 1) }
+    /^encode total/ { now = rate() } /^before: encode total/ { before = rate() }
+    END { if (now > 0 && before > 0)
+        printf "encode cost per record: %.2f us now, %.2f us before (same files, this run): ratio %.2f (aim <= 1.20)\n", 1e6 / now, 1e6 / before, before / now }' \
+    "$work/encode.out" "$work/encode-before.out"
 
 big=$XL_BUILD/bench-data/seed1-$LINK_PEOPLE-4x
 gen "$big" "$LINK_PEOPLE" 0.95,0.95,0.95,0.95
@@ -205,7 +212,15 @@ for pair in $XL_AGENCIES; do
     xles="$xles $xle"
 done
 # shellcheck disable=SC2086
-"$XL_BUILD/bench/link" "$spec" $xles
+"$XL_BUILD/bench/link" "$spec" $xles | tee "$work/link.out"
+sh bench/baseline.sh link "$work" "$big" | tee "$work/link-before.out"
+awk '/^link records/ { n = $3 } /^link total/ { now = $3 }
+    /^before: link records/ { bn = $4; bt += $(NF - 1) }
+    /^before: link exact cascade/ { bt += $5 } /^before: link fuzzy/ { bt += $4 }
+    /^before: link clusters/ { bt += $(NF - 1) }
+    END { if (n > 0 && bn > 0 && bt > 0)
+        printf "link cost per record: %.2f us now, %.2f us before (same records, this run): ratio %.2f (aim <= 1.20)\n", now * 1e6 / n, bt * 1e6 / bn, (now / n) / (bt / bn) }' \
+    "$work/link.out" "$work/link-before.out"
 
 quality_section
 

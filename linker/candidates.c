@@ -3,28 +3,37 @@
 #include <string.h>
 
 #include "candidates.h"
+#include "bigmem.h"
 #include "dice.h"
 #include "xl/splitmix.h"
 #include "xl/err.h"
 
 /* A key shared by at most this many records pairs all of them; above it, each
- * record is paired with its S_WINDOW neighbours in signature order. */
-#define S_BUCKET_ALL 32
-#define S_WINDOW     16
+ * record is paired with its next few neighbours in signature order: for a
+ * match-key token (exact evidence, seldom shared so widely) S_WINDOW_TOKEN,
+ * for a coarse blocking key S_WINDOW_BLOCK, for an LSH band S_WINDOW_BAND
+ * (a band is one of many, each a chance to meet). Every pair a window adds is
+ * compared, and at scale nearly all are strangers: these set the link's cost
+ * (docs/matching.md, "Cost"). */
+#define S_BUCKET_ALL   16
+#define S_WINDOW_TOKEN 16
+#define S_WINDOW_BLOCK 2
+#define S_WINDOW_BAND  1
 /* LSH: bands over two segments each, S_ROWS_MIN to S_ROWS_MAX MinHash values
  * per band (more when there are more records, see s_band_rows); a record's
  * first set bit is looked for among at most S_PROBES positions. */
 #define S_ROWS_MIN   4
-#define S_ROWS_MAX   10
+#define S_ROWS_MAX   14
 #define S_ROWS_PAIRS 4096
 /* The records a band's bucket should hold by chance, at most, on average. */
-#define S_BAND_CHANCE 16.0
+#define S_BAND_CHANCE 2.0
 #define S_PROBES      64
 #define S_MAX_BANDS   64
 
 struct s_key {
     uint64_t token;
     uint32_t rec;
+    uint8_t level; /* match-key tokens: the level number */
 };
 
 static uint64_t
@@ -38,60 +47,62 @@ s_mix(uint64_t x)
     return x;
 }
 
-/* LSD radix sort on the 64-bit key, 16 bits a pass; stable. */
-static int
-s_sort_keys(struct s_key *a, size_t n)
-{
-    struct s_key *tmp = malloc((n ? n : 1) * sizeof *tmp);
-    size_t *cnt = malloc((65536 + 1) * sizeof *cnt);
+/* LSD radix sorts, 11 bits a pass: 2048 counters and write streams stay in
+ * cache and in the TLB, where 16-bit digits spend the time missing both.
+ * Stable; tmp holds n elements. */
+#define S_DIGIT 11
+#define S_RADIX (1u << S_DIGIT)
 
-    if (tmp == NULL || cnt == NULL) {
-        free(tmp);
-        free(cnt);
-        return XL_ERR_NOMEM;
-    }
-    for (int shift = 0; shift < 64; shift += 16) {
-        memset(cnt, 0, (65536 + 1) * sizeof *cnt);
+static void
+s_sort_keys(struct s_key *a, struct s_key *tmp, size_t n)
+{
+    size_t cnt[S_RADIX + 1];
+
+    for (int shift = 0; shift < 64; shift += S_DIGIT) {
+        struct s_key *t;
+        memset(cnt, 0, sizeof cnt);
         for (size_t i = 0; i < n; i++)
-            cnt[((a[i].token >> shift) & 0xffff) + 1]++;
-        for (size_t i = 0; i < 65536; i++)
+            cnt[((a[i].token >> shift) & (S_RADIX - 1)) + 1]++;
+        for (size_t i = 0; i < S_RADIX; i++)
             cnt[i + 1] += cnt[i];
         for (size_t i = 0; i < n; i++)
-            tmp[cnt[(a[i].token >> shift) & 0xffff]++] = a[i];
-        memcpy(a, tmp, n * sizeof *a);
+            tmp[cnt[(a[i].token >> shift) & (S_RADIX - 1)]++] = a[i];
+        t = a;
+        a = tmp;
+        tmp = t;
     }
-    free(tmp);
-    free(cnt);
-    return 0;
+    /* Six passes, an even number: the result is back in the caller's array. */
 }
 
+/* The low `bits` bits of each value (the rest are zero). */
 static int
-s_sort_u64(uint64_t *a, size_t n)
+s_sort_u64(uint64_t *a, size_t n, int bits)
 {
-    uint64_t *tmp;
-    size_t *cnt;
+    uint64_t *tmp, *orig = a;
+    size_t cnt[S_RADIX + 1];
+    int passes = 0;
 
     if (n < 2)
         return 0; /* already in order (a is NULL when there are no pairs) */
-    tmp = malloc(n * sizeof *tmp);
-    cnt = malloc((65536 + 1) * sizeof *cnt);
-    if (tmp == NULL || cnt == NULL) {
-        free(tmp);
-        free(cnt);
+    tmp = linker_big_alloc(n * sizeof *tmp);
+    if (tmp == NULL)
         return XL_ERR_NOMEM;
-    }
-    for (int shift = 0; shift < 64; shift += 16) {
-        memset(cnt, 0, (65536 + 1) * sizeof *cnt);
+    for (int shift = 0; shift < bits; shift += S_DIGIT, passes++) {
+        uint64_t *t;
+        memset(cnt, 0, sizeof cnt);
         for (size_t i = 0; i < n; i++)
-            cnt[((a[i] >> shift) & 0xffff) + 1]++;
-        for (size_t i = 0; i < 65536; i++)
+            cnt[((a[i] >> shift) & (S_RADIX - 1)) + 1]++;
+        for (size_t i = 0; i < S_RADIX; i++)
             cnt[i + 1] += cnt[i];
         for (size_t i = 0; i < n; i++)
-            tmp[cnt[(a[i] >> shift) & 0xffff]++] = a[i];
-        memcpy(a, tmp, n * sizeof *a);
+            tmp[cnt[(a[i] >> shift) & (S_RADIX - 1)]++] = a[i];
+        t = a;
+        a = tmp;
+        tmp = t;
     }
-    free(tmp);
-    free(cnt);
+    if (a != orig)
+        memcpy(orig, a, n * sizeof *a);
+    free(a != orig ? a : tmp);
     return 0;
 }
 
@@ -100,107 +111,106 @@ s_sort_u64(uint64_t *a, size_t n)
  * puts each name in the other's segment), and the token is the stronger
  * evidence, so the per-record bound must not drop it for a merely alike pair. */
 #define S_TOKEN_SCORE 65535
+/* Pairs ahead whose records are fetched while one is compared. */
+#define S_AHEAD 16
 
-/* Each record's best candidates so far: at most `bound` partners with their
- * Dice score in 1/65534 (S_TOKEN_SCORE for a shared token), the lowest found
- * by a scan (bounds are small). */
-struct s_lists {
-    const struct linker_input *in;
-    linker_and_count_fn kernel;
-    uint32_t *partner; /* [nrec * bound] */
-    uint16_t *score;
-    uint8_t *n;
-    uint8_t *low; /* index of the weakest entry of each list */
-    size_t bound;
-    uint64_t raw, evicted;
+/* Pairs as emitted, duplicates and all: a << 33 | b << 1 | token, a < b, so
+ * one sort orders them by (a, b) and puts a pair's copies side by side. They
+ * are written one after another, without looking anything up: the lookups
+ * come once per distinct pair, in order (s_rank). */
+struct s_pairs {
+    uint64_t *v;
+    size_t n, cap;
 };
 
-/* Offers b to a's list; 1 when a keeps it. */
-static int
-s_offer(struct s_lists *L, uint32_t a, uint32_t b, uint16_t sc)
-{
-    uint32_t *p = L->partner + (size_t)a * L->bound;
-    uint16_t *q = L->score + (size_t)a * L->bound;
-    size_t n = L->n[a], low;
-    uint32_t hit = 0;
-
-    /* No early exit: the loop compiles to vector compares. */
-    for (size_t i = 0; i < n; i++)
-        hit |= p[i] == b;
-    if (hit) {
-        /* Met again: through a token, its score rises (and the weakest may change). */
-        for (size_t i = 0; i < n; i++) {
-            if (p[i] == b && sc > q[i]) {
-                q[i] = sc;
-                low = 0;
-                for (size_t j = 1; j < n; j++) {
-                    if (q[j] < q[low] || (q[j] == q[low] && p[j] > p[low]))
-                        low = j;
-                }
-                L->low[a] = (uint8_t)low;
-            }
-        }
-        return 1;
-    }
-    if (n < L->bound) {
-        p[n] = b;
-        q[n] = sc;
-        if (n == 0 || sc < q[L->low[a]] || (sc == q[L->low[a]] && b > p[L->low[a]]))
-            L->low[a] = (uint8_t)n;
-        L->n[a] = (uint8_t)(n + 1);
-        return 1;
-    }
-    /* Full: the new one replaces the weakest when better (ties: the lower
-     * record index stays, so the result does not depend on arrival order). */
-    low = L->low[a];
-    if (sc < q[low] || (sc == q[low] && b > p[low]))
-        return 0;
-    p[low] = b;
-    q[low] = sc;
-    L->evicted++;
-    for (size_t i = 0; i < n; i++) {
-        if (q[i] < q[low] || (q[i] == q[low] && p[i] > p[low]))
-            low = i;
-    }
-    L->low[a] = (uint8_t)low;
-    return 1;
-}
+/* Pairs found through a match-key token, with the segments the tokens say
+ * are the same (model.h, level_segs): key a << 33 | b << 1 in token, the
+ * segments in rec. Sorted like the pairs, they give each pair what it shares
+ * without reading either record's token list. */
+struct s_tpairs {
+    struct s_key *v;
+    size_t n, cap;
+};
 
 static int
-s_push(struct s_lists *L, uint32_t a, uint32_t b, int token)
+s_tadd(struct s_tpairs *T, uint32_t a, uint32_t b, uint32_t segs)
 {
-    const struct linker_input *in = L->in;
-    uint32_t c, sum;
-    uint16_t sc;
-
-    L->raw++;
-    c = L->kernel(in->clk + (size_t)a * in->clk_words, in->clk + (size_t)b * in->clk_words,
-                  in->clk_words);
-    sum = (uint32_t)in->pop[a] + in->pop[b];
-    sc = sum ? (uint16_t)((uint64_t)2 * c * (S_TOKEN_SCORE - 1) / sum) : 0;
-    if (token)
-        sc = S_TOKEN_SCORE;
-    s_offer(L, a, b, sc);
-    s_offer(L, b, a, sc);
+    if (T->n == T->cap) {
+        size_t ncap = T->cap ? 2 * T->cap : 1 << 16;
+        struct s_key *q = linker_big_alloc(ncap * sizeof *q);
+        if (q == NULL)
+            return XL_ERR_NOMEM;
+        if (T->n > 0)
+            memcpy(q, T->v, T->n * sizeof *q);
+        free(T->v);
+        T->v = q;
+        T->cap = ncap;
+    }
+    if (a > b) {
+        uint32_t t = a;
+        a = b;
+        b = t;
+    }
+    T->v[T->n++] = (struct s_key){(uint64_t)a << 33 | (uint64_t)b << 1, segs, 0};
     return 0;
 }
 
-static const uint64_t *s_sig_of; /* for s_sig_cmp: qsort has no context argument */
+static int
+s_add(struct s_pairs *P, uint32_t a, uint32_t b, int token)
+{
+    if (a == b)
+        return 0;
+    if (P->n == P->cap) {
+        size_t ncap = P->cap ? 2 * P->cap : 1 << 16;
+        uint64_t *q = linker_big_alloc(ncap * sizeof *q);
+        if (q == NULL)
+            return XL_ERR_NOMEM;
+        if (P->n > 0)
+            memcpy(q, P->v, P->n * sizeof *q);
+        free(P->v);
+        P->v = q;
+        P->cap = ncap;
+    }
+    if (a > b) {
+        uint32_t t = a;
+        a = b;
+        b = t;
+    }
+    P->v[P->n++] = (uint64_t)a << 33 | (uint64_t)b << 1 | (token != 0);
+    return 0;
+}
+
+/* For s_sig_cmp (qsort has no context argument): the records' signatures
+ * and the keys whose indices are sorted. */
+static const uint64_t *s_sig_of;
+static const struct s_key *s_key_of;
 
 static int
 s_sig_cmp(const void *x, const void *y)
 {
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    uint32_t a = s_key_of[*(const uint32_t *)x].rec, b = s_key_of[*(const uint32_t *)y].rec;
 
     if (s_sig_of[a] != s_sig_of[b])
         return s_sig_of[a] < s_sig_of[b] ? -1 : 1;
     return a < b ? -1 : a > b;
 }
 
+/* One pair from two keys; with T, a pair through match-key tokens. */
+static int
+s_pair(const struct linker_model *m, struct s_tpairs *T, struct s_pairs *P, const struct s_key *x,
+       const struct s_key *y)
+{
+    if (T != NULL &&
+        s_tadd(T, x->rec, y->rec, m->level_segs[x->level] | m->level_segs[y->level]) != 0)
+        return XL_ERR_NOMEM;
+    return s_add(P, x->rec, y->rec, T != NULL);
+}
+
 /* Pairs from keys sorted by token: all pairs in a small bucket, neighbours in
  * signature order in a large one. */
 static int
-s_emit(const struct s_key *k, size_t n, const uint64_t *sig, int token, struct s_lists *ps,
+s_emit(const struct s_key *k, size_t n, const uint64_t *sig, size_t window,
+       const struct linker_model *m, struct s_tpairs *T, struct s_pairs *P,
        struct linker_candidates *out)
 {
     uint32_t *mem = NULL;
@@ -216,7 +226,7 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, int token, struct s
             for (size_t i = lo; i < hi && rc == 0; i++) {
                 for (size_t j = i + 1; j < hi && rc == 0; j++) {
                     if (k[i].rec != k[j].rec)
-                        rc = s_push(ps, k[i].rec, k[j].rec, token);
+                        rc = s_pair(m, T, P, &k[i], &k[j]);
                 }
             }
         } else {
@@ -229,13 +239,14 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, int token, struct s
                     return XL_ERR_NOMEM;
             }
             for (size_t i = 0; i < span; i++)
-                mem[i] = k[lo + i].rec;
+                mem[i] = (uint32_t)(lo + i); /* the key's index: its level goes with it */
             s_sig_of = sig;
+            s_key_of = k + 0;
             qsort(mem, span, sizeof *mem, s_sig_cmp);
             for (size_t i = 0; i < span && rc == 0; i++) {
-                for (size_t j = i + 1; j < span && j <= i + S_WINDOW && rc == 0; j++) {
-                    if (mem[i] != mem[j])
-                        rc = s_push(ps, mem[i], mem[j], token);
+                for (size_t j = i + 1; j < span && j <= i + window && rc == 0; j++) {
+                    if (k[mem[i]].rec != k[mem[j]].rec)
+                        rc = s_pair(m, T, P, &k[mem[i]], &k[mem[j]]);
                 }
             }
         }
@@ -305,58 +316,236 @@ s_level_keys(const struct linker_input *in, uint8_t number)
     return n;
 }
 
-/* The candidate pairs: those both records keep, each once, in order. */
-static int
-s_collect(struct s_lists *L, size_t nrec, struct linker_candidates *out)
+/* A record's view of a pair: higher is better; ties go to the lower partner
+ * index, so the result does not depend on the order pairs were found in. */
+static inline uint64_t
+s_rank_key(uint16_t score, uint32_t partner)
 {
-    size_t cap = 0, n = 0;
-    uint64_t *pair = NULL;
-    uint32_t *deg = calloc(nrec ? nrec : 1, sizeof *deg);
+    return (uint64_t)score << 32 | (uint32_t)~partner;
+}
 
-    if (deg == NULL)
-        return XL_ERR_NOMEM;
-    for (size_t a = 0; a < nrec; a++) {
-        const uint32_t *p = L->partner + a * L->bound;
-        for (size_t i = 0; i < L->n[a]; i++) {
-            uint32_t b = p[i];
-            const uint32_t *pb = L->partner + (size_t)b * L->bound;
-            int mutual = 0;
-            if (b <= a)
-                continue;
-            for (size_t j = 0; j < L->n[b] && !mutual; j++)
-                mutual = pb[j] == (uint32_t)a;
-            if (!mutual) {
-                out->bounded++;
-                continue;
-            }
-            if (n == cap) {
-                size_t ncap = cap ? 2 * cap : 1 << 16;
-                uint64_t *q = realloc(pair, ncap * sizeof *q);
-                if (q == NULL) {
-                    free(pair);
-                    free(deg);
-                    return XL_ERR_NOMEM;
-                }
-                pair = q;
-                cap = ncap;
-            }
-            pair[n++] = (uint64_t)a << 32 | b;
-            deg[a]++;
-            deg[b]++;
+/* How alike two records are, for ranking a record's candidates: the Dice
+ * score of their whole filters, in 1/65534. (Summing the segments' own Dice
+ * scores, each field with an equal say, ranked the true pairs lower on the
+ * public test sets: pairs pushed out by the bound rose by a third.) */
+struct s_alike {
+    const struct linker_input *in;
+    linker_and_count_fn kernel;
+    const struct linker_model *m;
+    const uint16_t *segpop;
+    const struct linker_tokens *tok;
+};
+
+static inline uint16_t
+s_alike(const struct s_alike *S, uint32_t a, uint32_t b)
+{
+    const struct linker_input *in = S->in;
+    uint32_t c = S->kernel(in->clk + (size_t)a * in->clk_words, in->clk + (size_t)b * in->clk_words,
+                           in->clk_words),
+             sum = (uint32_t)in->pop[a] + in->pop[b];
+
+    return sum ? (uint16_t)((uint64_t)2 * c * (S_TOKEN_SCORE - 1) / sum) : 0;
+}
+
+/* Adds v to a min-heap of the k best values seen (h[0] the weakest kept). */
+static void
+s_heap_keep(uint64_t *h, size_t *n, size_t k, uint64_t v)
+{
+    size_t i;
+
+    if (*n < k) {
+        for (i = (*n)++; i > 0 && h[(i - 1) / 2] > v; i = (i - 1) / 2)
+            h[i] = h[(i - 1) / 2];
+        h[i] = v;
+        return;
+    }
+    if (k == 0 || v <= h[0])
+        return;
+    for (i = 0;;) {
+        size_t c = 2 * i + 1;
+        if (c >= k)
+            break;
+        if (c + 1 < k && h[c + 1] < h[c])
+            c++;
+        if (h[c] >= v)
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = v;
+}
+
+/* Inputs with at most this many pairs have every pair compared: the bound
+ * alone then chooses, so no alike pair is missed for want of a shared key.
+ * About a second's work for the kernel at most. */
+#define S_EXHAUSTIVE_PAIRS (1ull << 26)
+
+/* Every pair within the bound of both its records, by Dice score. */
+static int
+s_exhaustive(const struct s_alike *S, size_t bound, struct s_pairs *P)
+{
+    size_t nrec = S->in->nrec;
+    uint64_t *thr = malloc((nrec ? nrec : 1) * sizeof *thr),
+             *heap = malloc((bound ? bound : 1) * sizeof *heap);
+    int rc = XL_ERR_NOMEM;
+
+    if (thr == NULL || heap == NULL)
+        goto out;
+    for (uint32_t a = 0; a < nrec; a++) {
+        size_t hn = 0;
+        for (uint32_t b = 0; b < nrec; b++) {
+            if (b != a)
+                s_heap_keep(heap, &hn, bound, s_rank_key(s_alike(S, a, b), b));
+        }
+        thr[a] = hn < bound ? 0 : heap[0];
+    }
+    for (uint32_t a = 0; a < nrec; a++) {
+        for (uint32_t b = a + 1; b < nrec; b++) {
+            uint16_t sc = s_alike(S, a, b);
+            if (s_rank_key(sc, b) >= thr[a] && s_rank_key(sc, a) >= thr[b] &&
+                s_add(P, a, b, 0) != 0)
+                goto out;
         }
     }
-    if (s_sort_u64(pair, n) != 0) {
-        free(pair);
-        free(deg);
+    rc = 0;
+out:
+    free(thr);
+    free(heap);
+    return rc;
+}
+
+/* The candidate pairs from the emitted ones: sorted, each once (a copy found
+ * through a token marks it), scored by Dice of the whole filters, and kept when
+ * both records rank it within their `bound` best. */
+static int
+s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bound,
+       struct linker_candidates *out)
+{
+    const struct linker_input *in = S->in;
+    size_t nrec = in->nrec, n = 0, nover = 0, kept = 0, t = 0;
+    int bits = 33;
+    uint64_t *v = P->v, *keys = NULL, *thr = NULL, *heap = NULL;
+    uint16_t *score = NULL;
+    uint64_t *code = NULL;
+    uint32_t *deg = NULL, *slot = NULL;
+    size_t *start = NULL;
+    int rc = XL_ERR_NOMEM;
+
+    while (bits < 64 && ((uint64_t)1 << (bits - 33)) < nrec)
+        bits++;
+    if (s_sort_u64(v, P->n, bits) != 0)
         return XL_ERR_NOMEM;
+    {
+        struct s_key *ttmp = linker_big_alloc((T->n ? T->n : 1) * sizeof *ttmp);
+        if (ttmp == NULL)
+            return XL_ERR_NOMEM;
+        s_sort_keys(T->v, ttmp, T->n);
+        free(ttmp);
     }
-    out->pair = pair;
-    out->n = n;
+    for (size_t i = 0; i < P->n; i++) {
+        if (n > 0 && v[n - 1] >> 1 == v[i] >> 1)
+            v[n - 1] |= v[i] & 1;
+        else
+            v[n++] = v[i];
+    }
+    score = malloc((n ? n : 1) * sizeof *score);
+    code = linker_big_alloc((n ? n : 1) * sizeof *code);
+    deg = linker_big_alloc((nrec ? nrec : 1) * sizeof *deg);
+    slot = malloc((nrec ? nrec : 1) * sizeof *slot);
+    if (score == NULL || code == NULL || deg == NULL || slot == NULL)
+        goto out;
+    memset(deg, 0, nrec * sizeof *deg);
+    /* Each distinct pair is compared once, here: its comparison vector is kept
+     * for the model and the scoring, and its Dice score ranks it. Pairs are
+     * in order of a; what b's comparison reads is fetched ahead. */
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = (uint32_t)(v[i] >> 33), b = (uint32_t)(v[i] >> 1);
+        uint8_t gamma[LINKER_MAX_FEATURES];
+        double d;
+        if (i + S_AHEAD < n) {
+            linker_compare_prefetch(in, S->segpop, S->tok, S->m->nsegments,
+                                    (uint32_t)(v[i + S_AHEAD] >> 1));
+            __builtin_prefetch(deg + (uint32_t)(v[i + S_AHEAD] >> 1), 1);
+        }
+        uint32_t shared = 0;
+        deg[a]++;
+        deg[b]++;
+        while (t < T->n && T->v[t].token < (v[i] & ~(uint64_t)1))
+            t++;
+        for (; t < T->n && T->v[t].token == (v[i] & ~(uint64_t)1); t++)
+            shared |= T->v[t].rec;
+        d = linker_compare_shared(S->m, in, S->segpop, S->tok, a, b, shared, gamma);
+        code[i] = linker_gamma_code(S->m, gamma);
+        score[i] = (v[i] & 1) ? S_TOKEN_SCORE : (uint16_t)(d * (S_TOKEN_SCORE - 1));
+    }
+    /* Records with more candidates than the bound: each one's bound-th best
+     * rank key is its threshold. Few records exceed it; only theirs are kept. */
+    for (size_t r = 0; r < nrec; r++) {
+        slot[r] = deg[r] > bound ? (uint32_t)nover++ : UINT32_MAX;
+        out->max_per_record = deg[r] > out->max_per_record ? deg[r] : out->max_per_record;
+    }
+    start = calloc(nover + 1, sizeof *start);
+    thr = malloc((nover ? nover : 1) * sizeof *thr);
+    if (start == NULL || thr == NULL)
+        goto out;
+    for (size_t r = 0; r < nrec; r++) {
+        if (slot[r] != UINT32_MAX)
+            start[slot[r] + 1] = deg[r];
+    }
+    for (size_t s = 0; s < nover; s++)
+        start[s + 1] += start[s];
+    keys = malloc((start[nover] ? start[nover] : 1) * sizeof *keys);
+    heap = malloc((bound ? bound : 1) * sizeof *heap);
+    if (keys == NULL || heap == NULL)
+        goto out;
+    memset(deg, 0, nrec * sizeof *deg); /* now the fill count of each list */
+    for (size_t i = 0; i < n && nover > 0; i++) {
+        uint32_t a = (uint32_t)(v[i] >> 33), b = (uint32_t)(v[i] >> 1);
+        if (slot[a] != UINT32_MAX)
+            keys[start[slot[a]] + deg[a]++] = s_rank_key(score[i], b);
+        if (slot[b] != UINT32_MAX)
+            keys[start[slot[b]] + deg[b]++] = s_rank_key(score[i], a);
+    }
+    for (size_t s = 0; s < nover; s++) {
+        size_t hn = 0;
+        for (size_t i = start[s]; i < start[s + 1]; i++)
+            s_heap_keep(heap, &hn, bound, keys[i]);
+        thr[s] = heap[0];
+    }
+    memset(deg, 0, nrec * sizeof *deg);
+    out->max_per_record = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = (uint32_t)(v[i] >> 33), b = (uint32_t)(v[i] >> 1);
+        if ((slot[a] != UINT32_MAX && s_rank_key(score[i], b) < thr[slot[a]]) ||
+            (slot[b] != UINT32_MAX && s_rank_key(score[i], a) < thr[slot[b]])) {
+            out->bounded++;
+            continue;
+        }
+        code[kept] = code[i];
+        v[kept++] = (uint64_t)a << 32 | b;
+        deg[a]++;
+        deg[b]++;
+    }
     for (size_t r = 0; r < nrec; r++)
         out->max_per_record = deg[r] > out->max_per_record ? deg[r] : out->max_per_record;
-    out->mean_per_record = nrec ? 2.0 * (double)n / (double)nrec : 0.0;
+    out->pair = v;
+    out->code = code;
+    code = NULL;
+    out->n = kept;
+    out->mean_per_record = nrec ? 2.0 * (double)kept / (double)nrec : 0.0;
+    P->v = NULL;
+    P->n = P->cap = 0;
+    rc = 0;
+out:
+    free(score);
+    free(code);
     free(deg);
-    return 0;
+    free(slot);
+    free(start);
+    free(thr);
+    free(keys);
+    free(heap);
+    return rc;
 }
 
 /* How many MinHash rows band b needs: two records' rows agree by chance with
@@ -400,11 +589,14 @@ s_band_rows(const struct linker_input *in, const struct linker_model *m, const u
 
 int
 linker_candidates_find(const struct linker_input *in, const struct linker_model *m,
-                       const uint16_t *segpop, size_t bound, struct linker_candidates *out)
+                       const uint16_t *segpop, const struct linker_tokens *tok, size_t bound,
+                       struct linker_candidates *out)
 {
     const struct xl_spec *spec = in->spec;
-    struct s_lists L = {.in = in, .bound = bound > 255 ? 255 : bound};
-    struct s_key *keys = NULL;
+    struct s_pairs P = {0};
+    struct s_tpairs T = {0};
+    struct s_alike S = {in, linker_dice_best(NULL), m, segpop, tok};
+    struct s_key *keys = NULL, *ktmp = NULL;
     uint64_t *sig = NULL, seed = 0x15aull;
     uint8_t plan[S_MAX_BANDS][2];
     uint16_t(*probe)[S_PROBES] = NULL;
@@ -416,20 +608,17 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     memset(out, 0, sizeof *out);
     out->bands = (unsigned)nb;
     out->rows = 0;
-    L.kernel = linker_dice_best(NULL);
+    if (in->nrec >= (size_t)1 << 31)
+        return XL_ERR_INTERNAL; /* pairs keep a record's index in 31 bits */
     for (size_t i = 0; i < spec->nlevels; i++) {
         size_t n = s_level_keys(in, spec->levels[i].number);
         cap = n > cap ? n : cap;
     }
     keys = malloc((cap ? cap : 1) * sizeof *keys);
+    ktmp = malloc((cap ? cap : 1) * sizeof *ktmp);
     sig = malloc(nrec * sizeof *sig);
     probe = malloc((nb * S_ROWS_MAX + 4) * sizeof *probe);
-    L.partner = malloc(nrec * L.bound * sizeof *L.partner);
-    L.score = malloc(nrec * L.bound * sizeof *L.score);
-    L.n = calloc(nrec, 1);
-    L.low = calloc(nrec, 1);
-    if (keys == NULL || sig == NULL || probe == NULL || L.partner == NULL || L.score == NULL ||
-        L.n == NULL || L.low == NULL)
+    if (keys == NULL || ktmp == NULL || sig == NULL || probe == NULL)
         goto out;
     /* The probe sequences: fixed, so the same input gives the same pairs. */
     for (size_t b = 0; b < nb; b++) {
@@ -453,9 +642,10 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     /* Keyed blocking keys, then each level's match-key tokens, then each LSH
      * band: one sort at a time, so only one kind of key is held at once. */
     for (size_t i = 0; i < in->nblocks; i++)
-        keys[i] = (struct s_key){in->blocks[i].token, in->blocks[i].rec};
+        keys[i] = (struct s_key){in->blocks[i].token, in->blocks[i].rec, 0};
     out->keys += in->nblocks;
-    if (s_sort_keys(keys, in->nblocks) != 0 || s_emit(keys, in->nblocks, sig, 0, &L, out) != 0)
+    s_sort_keys(keys, ktmp, in->nblocks);
+    if (s_emit(keys, in->nblocks, sig, S_WINDOW_BLOCK, m, NULL, &P, out) != 0)
         goto out;
     for (size_t i = 0; i < spec->nlevels; i++) {
         size_t nk = 0;
@@ -466,10 +656,17 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
             if (spec->levels[l].compare != spec->levels[i].number)
                 continue;
             for (size_t j = 0; j < ks->n; j++)
-                keys[nk++] = (struct s_key){ks->k[j].t0, ks->k[j].rec};
+                keys[nk++] = (struct s_key){ks->k[j].t0, ks->k[j].rec, ks->k[j].level};
         }
         out->keys += nk;
-        if (s_sort_keys(keys, nk) != 0 || s_emit(keys, nk, sig, 1, &L, out) != 0)
+        s_sort_keys(keys, ktmp, nk);
+        if (s_emit(keys, nk, sig, S_WINDOW_TOKEN, m, &T, &P, out) != 0)
+            goto out;
+    }
+    if ((uint64_t)in->nrec * (in->nrec - (in->nrec > 0)) / 2 <= S_EXHAUSTIVE_PAIRS) {
+        out->exhaustive = 1;
+        nb = 0;
+        if (s_exhaustive(&S, bound, &P) != 0)
             goto out;
     }
     /* A record whose segment is empty (only noise) takes no part in the bands
@@ -487,24 +684,28 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
                 continue;
             for (unsigned r = 0; r < rows; r++)
                 h = s_mix(h * 0x100000001b3ull ^ s_minhash(clk, probe[b * S_ROWS_MAX + (size_t)r]));
-            keys[nkeys++] = (struct s_key){h, (uint32_t)rec};
+            keys[nkeys++] = (struct s_key){h, (uint32_t)rec, 0};
         }
         out->keys += nkeys;
-        if (s_sort_keys(keys, nkeys) != 0 || s_emit(keys, nkeys, sig, 0, &L, out) != 0)
+        s_sort_keys(keys, ktmp, nkeys);
+        if (s_emit(keys, nkeys, sig, S_WINDOW_BAND, m, NULL, &P, out) != 0)
             goto out;
     }
     free(keys);
     keys = NULL;
-    out->raw_pairs = L.raw;
-    rc = s_collect(&L, in->nrec, out);
+    free(ktmp);
+    ktmp = NULL;
+    free(sig);
+    sig = NULL;
+    out->raw_pairs = P.n;
+    rc = s_rank(&S, &P, &T, bound, out);
 out:
     free(keys);
+    free(ktmp);
     free(sig);
     free(probe);
-    free(L.partner);
-    free(L.score);
-    free(L.n);
-    free(L.low);
+    free(P.v);
+    free(T.v);
     if (rc != 0)
         linker_candidates_free(out);
     return rc;
@@ -514,6 +715,8 @@ void
 linker_candidates_free(struct linker_candidates *c)
 {
     free(c->pair);
+    free(c->code);
     c->pair = NULL;
+    c->code = NULL;
     c->n = 0;
 }

@@ -3,18 +3,23 @@
  * Two records are candidates when they share a key:
  *   - a keyed blocking key of the specification;
  *   - a match-key token (any level, strong identifiers included);
- *   - a locality-sensitive hash band of their CLKs: for two segments, 4 to 10
+ *   - a locality-sensitive hash band of their CLKs: for two segments, 4 to 14
  *     MinHash values over the segments' set bits (the first set bit of each
  *     record in a fixed random order of positions; as many as keep chance
  *     buckets small at this population), so records whose two fields are
  *     alike share a band with a probability that grows steeply with their
  *     similarity, whatever the keyed values say.
  * A key shared by more records than S_BUCKET_ALL pairs each record only with
- * its neighbours in an order of MinHash signatures (sorted neighbourhood), and
- * a record keeps at most `bound` candidates, those it shares a match-key
- * token with first, then the most alike by Dice score of the whole filter (a
- * pair survives when it is within the bound of both its records), so the work
- * per record is bounded at any population. */
+ * its next neighbours in an order of MinHash signatures (sorted neighbourhood).
+ * An input small enough (S_EXHAUSTIVE_PAIRS) has every pair compared instead
+ * of the bands.
+ *
+ * The pairs are written out as found, then sorted once; each distinct pair is
+ * compared once (its comparison vector is kept for the model and the scoring)
+ * and ranked: those it shares a match-key token with first, then by Dice score
+ * of the whole filter. A record keeps at most `bound` candidates, and a pair
+ * survives when it is within the bound of both its records, so the work per
+ * record is bounded at any population. */
 #ifndef LINKER_CANDIDATES_H
 #define LINKER_CANDIDATES_H
 
@@ -26,6 +31,7 @@
 
 struct linker_candidates {
     uint64_t *pair; /* a << 32 | b with a < b, sorted, distinct */
+    uint64_t *code; /* each pair's comparison vector (linker_gamma_code) */
     size_t n;
     uint64_t keys;      /* keys sorted (blocking keys, tokens, bands) */
     uint64_t raw_pairs; /* pairs emitted before duplicates were removed */
@@ -34,10 +40,12 @@ struct linker_candidates {
     uint32_t max_per_record;
     double mean_per_record;
     unsigned bands, rows; /* the LSH setting (rows: the most any band took) */
+    int exhaustive;       /* every pair compared (a small input), no bands */
 };
 
 int linker_candidates_find(const struct linker_input *in, const struct linker_model *m,
-                           const uint16_t *segpop, size_t bound, struct linker_candidates *out);
+                           const uint16_t *segpop, const struct linker_tokens *tok, size_t bound,
+                           struct linker_candidates *out);
 void linker_candidates_free(struct linker_candidates *c);
 
 #endif

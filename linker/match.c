@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "xl/clock.h"
+#include "bigmem.h"
 #include "dice.h"
 #include "candidates.h"
 #include "match.h"
@@ -75,8 +76,10 @@ s_grow(void **p, size_t *cap, size_t need, size_t elem, size_t align)
     while (ncap < need)
         ncap *= 2;
     if (align > 0) {
-        /* aligned_alloc has no realloc: copy. */
-        q = aligned_alloc(align, (ncap * elem + align - 1) / align * align);
+        /* aligned_alloc has no realloc: copy. Large arrays in huge pages. */
+        q = ncap * elem >= (4u << 20)
+                ? linker_big_alloc(ncap * elem)
+                : aligned_alloc(align, (ncap * elem + align - 1) / align * align);
         if (q == NULL)
             return XL_ERR_NOMEM;
         if (*p != NULL)
@@ -317,7 +320,7 @@ s_score(struct s_run *r, const struct linker_model *m, const uint16_t *segpop,
         uint32_t a = (uint32_t)(c->pair[i] >> 32), b = (uint32_t)c->pair[i];
         double w, p;
         int bin;
-        linker_compare(m, in, segpop, tok, a, b, gamma);
+        linker_gamma_decode(m, c->code[i], gamma);
         w = linker_weight(m, gamma);
         p = linker_weight_to_prob(w);
         psum_all += p;
@@ -495,7 +498,6 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
     struct linker_candidates cand = {0};
     struct s_scored sc = {0};
     uint16_t *segpop = NULL;
-    uint8_t *gammas = NULL;
     uint8_t strong_index[256];
     double t0;
     int rc = XL_ERR_NOMEM;
@@ -541,7 +543,7 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
     segpop = linker_segment_pops(m, in);
     tok = linker_tokens_new(in, m);
     if (segpop == NULL || tok == NULL ||
-        linker_candidates_find(in, m, segpop, S_BOUND, &cand) != 0) {
+        linker_candidates_find(in, m, segpop, tok, S_BOUND, &cand) != 0) {
         xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory finding candidates");
         goto out;
     }
@@ -555,21 +557,25 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
     o->lsh_rows = cand.rows;
     o->seconds_candidates = xl_monotonic() - t0;
 
-    /* m and u from a sample of the candidates spread over all of them. */
+    /* m and u from the comparison vectors of a sample of the candidates spread
+     * over all of them (the vectors were found with the candidates). */
     t0 = xl_monotonic();
     {
         size_t ns = cand.n < S_EM_SAMPLE ? cand.n : S_EM_SAMPLE;
-        gammas = malloc((ns ? ns : 1) * m->nfeatures);
-        if (gammas == NULL) {
+        uint64_t *codes = malloc((ns ? ns : 1) * sizeof *codes);
+        if (codes == NULL) {
             xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory estimating the model");
             goto out;
         }
-        for (size_t i = 0; i < ns; i++) {
-            uint64_t pr = cand.pair[(size_t)((double)i * (double)cand.n / (double)ns)];
-            linker_compare(m, in, segpop, tok, (uint32_t)(pr >> 32), (uint32_t)pr,
-                           gammas + i * m->nfeatures);
+        for (size_t i = 0; i < ns; i++)
+            codes[i] = cand.code[(size_t)((double)i * (double)cand.n / (double)ns)];
+        rc = linker_model_estimate(m, in, segpop, tok, codes, ns, cand.n);
+        free(codes);
+        if (rc != 0) {
+            xl_err_set(err, errlen, rc, "link run: out of memory estimating the model");
+            goto out;
         }
-        linker_model_estimate(m, in, segpop, tok, gammas, ns, cand.n);
+        rc = XL_ERR_NOMEM;
     }
     o->seconds_model = xl_monotonic() - t0;
     t0 = xl_monotonic();
@@ -600,7 +606,6 @@ out:
     free(u->mask);
     free(u->strong);
     free(segpop);
-    free(gammas);
     free(sc.accepted);
     free(sc.possible);
     linker_tokens_free(&tok);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "model.h"
 #include "xl/splitmix.h"
 #include "xl/err.h"
@@ -40,6 +41,8 @@ linker_weight_to_prob(double w)
 {
     return 1.0 / (1.0 + exp2(-w));
 }
+
+static uint32_t s_level_segs(const struct linker_model *m, const struct xl_spec_level *l);
 
 void
 linker_model_init(struct linker_model *m, const struct linker_input *in)
@@ -104,6 +107,8 @@ linker_model_init(struct linker_model *m, const struct linker_input *in)
         f->strong = 1;
         f->level_number = spec->levels[i].number;
     }
+    for (size_t i = 0; i < spec->nlevels; i++)
+        m->level_segs[spec->levels[i].number] = s_level_segs(m, &spec->levels[i]);
     m->cut[LINKER_LEVEL_SAME] = 0.9 * scale;
     m->cut[LINKER_LEVEL_CLOSE] = 0.7 * scale;
     m->cut[LINKER_LEVEL_WEAK] = 0.5 * scale;
@@ -154,7 +159,7 @@ uint16_t *
 linker_segment_pops(const struct linker_model *m, const struct linker_input *in)
 {
     size_t ns = m->nsegments ? m->nsegments : 1;
-    uint16_t *p = malloc((in->nrec ? in->nrec : 1) * ns * sizeof *p);
+    uint16_t *p = linker_big_alloc((in->nrec ? in->nrec : 1) * ns * sizeof *p);
     s_seg_fn seg = s_seg();
     uint32_t c[LINKER_MAX_SEGMENTS];
 
@@ -211,9 +216,14 @@ linker_tokens_new(const struct linker_input *in, const struct linker_model *m)
     if (t == NULL)
         return NULL;
     t->nstrong = m->nfeatures - m->nsegments;
-    t->start = calloc(in->nrec + 1, sizeof *t->start);
-    t->strong =
-        calloc((in->nrec ? in->nrec : 1) * (t->nstrong ? t->nstrong : 1), sizeof *t->strong);
+    t->start = linker_big_alloc((in->nrec + 1) * sizeof *t->start);
+    t->strong = linker_big_alloc((in->nrec ? in->nrec : 1) * (t->nstrong ? t->nstrong : 1) *
+                                 sizeof *t->strong);
+    if (t->start != NULL)
+        memset(t->start, 0, (in->nrec + 1) * sizeof *t->start);
+    if (t->strong != NULL)
+        memset(t->strong, 0,
+               (in->nrec ? in->nrec : 1) * (t->nstrong ? t->nstrong : 1) * sizeof *t->strong);
     if (t->start == NULL || t->strong == NULL)
         goto fail;
     for (size_t i = 0; i < spec->nlevels; i++) {
@@ -235,7 +245,7 @@ linker_tokens_new(const struct linker_input *in, const struct linker_model *m)
     }
     for (size_t r = 0; r < in->nrec; r++)
         t->start[r + 1] += t->start[r];
-    t->tok = malloc((total ? total : 1) * sizeof *t->tok);
+    t->tok = linker_big_alloc((total ? total : 1) * sizeof *t->tok);
     if (t->tok == NULL)
         goto fail;
     {
@@ -246,7 +256,7 @@ linker_tokens_new(const struct linker_input *in, const struct linker_model *m)
         for (size_t i = 0; i < spec->nlevels; i++) {
             const struct xl_spec_level *l = &spec->levels[i];
             const struct linker_keyset *ks = &in->bylevel[l->number];
-            uint32_t segs = s_level_segs(m, l);
+            uint32_t segs = m->level_segs[l->number];
             if (l->strong)
                 continue;
             for (size_t j = 0; j < ks->n; j++)
@@ -327,15 +337,49 @@ linker_shared_level(const struct linker_model *m, const struct linker_tokens *to
     return level;
 }
 
+void
+linker_compare_prefetch(const struct linker_input *in, const uint16_t *segpop,
+                        const struct linker_tokens *tok, size_t nsegments, uint32_t r)
+{
+    for (size_t w = 0; w < in->clk_words; w += 8)
+        __builtin_prefetch(in->clk + (size_t)r * in->clk_words + w);
+    __builtin_prefetch(in->clk + (size_t)r * in->clk_words + in->clk_words - 1);
+    __builtin_prefetch(segpop + (size_t)r * nsegments);
+    if (tok != NULL && tok->nstrong > 0)
+        __builtin_prefetch(tok->strong + (size_t)r * tok->nstrong);
+}
+
+void
+linker_tokens_prefetch(const struct linker_tokens *tok, uint32_t r, int near)
+{
+    /* Where the list starts first; the list once that has arrived. */
+    if (!near) {
+        __builtin_prefetch(tok->start + r);
+        return;
+    }
+    __builtin_prefetch(tok->tok + tok->start[r]);
+    __builtin_prefetch(tok->tok + tok->start[r] + 4);
+}
+
 double
 linker_compare(const struct linker_model *m, const struct linker_input *in, const uint16_t *segpop,
                const struct linker_tokens *tok, uint32_t a, uint32_t b, uint8_t *gamma)
 {
     uint8_t level;
+
+    return linker_compare_shared(m, in, segpop, tok, a, b,
+                                 tok != NULL ? s_shared(tok, a, b, &level) : 0, gamma);
+}
+
+double
+linker_compare_shared(const struct linker_model *m, const struct linker_input *in,
+                      const uint16_t *segpop, const struct linker_tokens *tok, uint32_t a,
+                      uint32_t b, uint32_t shared, uint8_t *gamma)
+{
     const uint64_t *x = in->clk + (size_t)a * in->clk_words,
                    *y = in->clk + (size_t)b * in->clk_words;
     const uint16_t *pa = segpop + (size_t)a * m->nsegments, *pb = segpop + (size_t)b * m->nsegments;
-    uint32_t c[LINKER_MAX_SEGMENTS], shared = tok != NULL ? s_shared(tok, a, b, &level) : 0;
+    uint32_t c[LINKER_MAX_SEGMENTS];
     uint64_t call = 0, sum = 0;
 
     s_seg()(x, y, m, c);
@@ -425,15 +469,34 @@ s_estimate_u(struct linker_model *m, const struct linker_input *in, const uint16
 
     memset(count, 0, sizeof count);
     m->u_pairs = n < S_U_PAIRS ? n : S_U_PAIRS;
-    for (uint64_t i = 0; i < m->u_pairs; i++) {
-        uint32_t a, b;
-        do {
-            a = (uint32_t)(xl_splitmix64(&seed) % in->nrec);
-            b = (uint32_t)(xl_splitmix64(&seed) % in->nrec);
-        } while (a == b);
-        linker_compare(m, in, segpop, tok, a, b, gamma);
-        for (size_t f = 0; f < m->nfeatures; f++)
-            count[f][gamma[f]] += 1.0;
+    /* The pairs are drawn a window ahead, so what each compares is fetched
+     * while earlier ones are compared: random records miss every cache. */
+    {
+        enum { AHEAD = 16 };
+        uint32_t ra[AHEAD], rb[AHEAD];
+        for (uint64_t i = 0; i < m->u_pairs + AHEAD; i++) {
+            size_t slot = (size_t)(i % AHEAD);
+            if (i >= AHEAD) {
+                linker_compare(m, in, segpop, tok, ra[slot], rb[slot], gamma);
+                for (size_t f = 0; f < m->nfeatures; f++)
+                    count[f][gamma[f]] += 1.0;
+            }
+            if (i < m->u_pairs) {
+                do {
+                    ra[slot] = (uint32_t)(xl_splitmix64(&seed) % in->nrec);
+                    rb[slot] = (uint32_t)(xl_splitmix64(&seed) % in->nrec);
+                } while (ra[slot] == rb[slot]);
+                linker_compare_prefetch(in, segpop, tok, m->nsegments, ra[slot]);
+                linker_compare_prefetch(in, segpop, tok, m->nsegments, rb[slot]);
+                linker_tokens_prefetch(tok, ra[slot], 0);
+                linker_tokens_prefetch(tok, rb[slot], 0);
+            }
+            if (i >= AHEAD / 2 && i - AHEAD / 2 < m->u_pairs) {
+                size_t near = (size_t)((i - AHEAD / 2) % AHEAD);
+                linker_tokens_prefetch(tok, ra[near], 1);
+                linker_tokens_prefetch(tok, rb[near], 1);
+            }
+        }
     }
     for (size_t f = 0; f < m->nfeatures; f++) {
         double total = 0.0;
@@ -447,34 +510,44 @@ s_estimate_u(struct linker_model *m, const struct linker_input *in, const uint16
     }
 }
 
-/* The distinct comparison vectors among n and how often each occurs: EM then
- * runs over a few thousand patterns, not millions of pairs. Vectors are coded
- * in base LINKER_LEVELS (21 features fit 64 bits), sorted, counted. */
+uint64_t
+linker_gamma_code(const struct linker_model *m, const uint8_t *gamma)
+{
+    uint64_t c = 0;
+
+    for (size_t f = 0; f < m->nfeatures; f++)
+        c = c * LINKER_LEVELS + gamma[f];
+    return c;
+}
+
+void
+linker_gamma_decode(const struct linker_model *m, uint64_t code, uint8_t *gamma)
+{
+    for (size_t f = m->nfeatures; f-- > 0;) {
+        gamma[f] = (uint8_t)(code % LINKER_LEVELS);
+        code /= LINKER_LEVELS;
+    }
+}
+
+/* The distinct comparison vectors among n coded ones and how often each
+ * occurs: EM then runs over a few thousand patterns, not millions of pairs. */
 static size_t
-s_patterns(const uint8_t *gammas, size_t n, size_t nf, uint8_t *pat, double *count)
+s_patterns(const struct linker_model *m, const uint64_t *codes, size_t n, uint8_t *pat,
+           double *count)
 {
     uint64_t *code = malloc((n ? n : 1) * sizeof *code);
-    size_t k = 0;
+    size_t k = 0, nf = m->nfeatures;
 
     if (code == NULL)
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t c = 0;
-        for (size_t f = 0; f < nf; f++)
-            c = c * LINKER_LEVELS + gammas[i * nf + f];
-        code[i] = c;
-    }
+    memcpy(code, codes, n * sizeof *code);
     qsort(code, n, sizeof *code, s_u64_cmp);
     for (size_t i = 0; i < n; i++) {
-        uint64_t c = code[i];
-        if (k > 0 && i > 0 && code[i - 1] == c) {
+        if (k > 0 && i > 0 && code[i - 1] == code[i]) {
             count[k - 1] += 1.0;
             continue;
         }
-        for (size_t f = nf; f-- > 0;) {
-            pat[k * nf + f] = (uint8_t)(c % LINKER_LEVELS);
-            c /= LINKER_LEVELS;
-        }
+        linker_gamma_decode(m, code[i], pat + k * nf);
         count[k++] = 1.0;
     }
     free(code);
@@ -553,7 +626,7 @@ s_leave_one_out(struct linker_model *m, const uint8_t *gammas, const double *cou
 
 int
 linker_model_estimate(struct linker_model *m, const struct linker_input *in, const uint16_t *segpop,
-                      const struct linker_tokens *tok, const uint8_t *gammas, size_t n,
+                      const struct linker_tokens *tok, const uint64_t *codes, size_t n,
                       uint64_t ncandidates)
 {
     size_t nf = m->nfeatures;
@@ -575,7 +648,7 @@ linker_model_estimate(struct linker_model *m, const struct linker_input *in, con
         free(count);
         return XL_ERR_NOMEM;
     }
-    np = s_patterns(gammas, n, nf, pat, count);
+    np = s_patterns(m, codes, n, pat, count);
     /* Starting m: a match mostly agrees; EM moves it to what the data say. */
     for (size_t f = 0; f < nf; f++) {
         static const double start[LINKER_LEVELS] = {0, 0.05, 0.05, 0.1, 0.8};

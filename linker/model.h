@@ -57,8 +57,10 @@ struct linker_feature {
 
 struct linker_model {
     struct linker_feature f[LINKER_MAX_FEATURES];
-    size_t nfeatures, nsegments;             /* segments first, then strong identifiers */
-    double cut[LINKER_LEVELS];               /* Dice at or above cut[l] is level l (WEAK..SAME) */
+    size_t nfeatures, nsegments; /* segments first, then strong identifiers */
+    double cut[LINKER_LEVELS];   /* Dice at or above cut[l] is level l (WEAK..SAME) */
+    uint32_t level_segs[256];    /* by match-key level number: the segments its token says are the
+                                  * same (those whose every field the level compares whole) */
     double missing_pop[LINKER_MAX_SEGMENTS]; /* popcount below which a segment is empty */
     double lambda;                           /* chance that two records drawn at random match */
     double prior;                            /* log2(lambda / (1 - lambda)) */
@@ -87,22 +89,41 @@ double linker_compare(const struct linker_model *m, const struct linker_input *i
                       const uint16_t *segpop, const struct linker_tokens *tok, uint32_t a,
                       uint32_t b, uint8_t *gamma);
 
+/* linker_compare for a pair whose shared match-key tokens are known: shared
+ * is the union of their levels' level_segs. Reads no token lists. */
+double linker_compare_shared(const struct linker_model *m, const struct linker_input *in,
+                             const uint16_t *segpop, const struct linker_tokens *tok, uint32_t a,
+                             uint32_t b, uint32_t shared, uint8_t *gamma);
+
+/* Asks the cache for what comparing with record r reads (its filter,
+ * popcounts and identifiers), some pairs ahead of the comparison. */
+void linker_compare_prefetch(const struct linker_input *in, const uint16_t *segpop,
+                             const struct linker_tokens *tok, size_t nsegments, uint32_t r);
+
+/* The same for record r's token list, which linker_compare merges: far ahead
+ * (near 0) where it starts, nearer (near 1) the list. */
+void linker_tokens_prefetch(const struct linker_tokens *tok, uint32_t r, int near);
+
 /* The level that names a link's evidence: a strong identifier's level when
  * the two agree on it, else the strongest match-key level whose token both
  * carry, else 0 (probabilistic evidence alone). */
 uint8_t linker_shared_level(const struct linker_model *m, const struct linker_tokens *tok,
                             uint32_t a, uint32_t b);
 
+/* A comparison vector as one number (base LINKER_LEVELS), and back. */
+uint64_t linker_gamma_code(const struct linker_model *m, const uint8_t *gamma);
+void linker_gamma_decode(const struct linker_model *m, uint64_t code, uint8_t *gamma);
+
 /* Match weight of a comparison vector. */
 double linker_weight(const struct linker_model *m, const uint8_t *gamma);
 
 /* Estimates u from random pairs, then m and the share of matches among the
- * candidates by EM over the comparison vectors of a sample of the candidate
- * pairs (gammas: n vectors of nfeatures bytes, drawn from ncandidates), and
- * from that share the prior of two random records matching. */
+ * candidates by EM over the comparison vectors of the candidate pairs (codes:
+ * n coded vectors, linker_gamma_code, of ncandidates), and from that share
+ * the prior of two random records matching. */
 int linker_model_estimate(struct linker_model *m, const struct linker_input *in,
                           const uint16_t *segpop, const struct linker_tokens *tok,
-                          const uint8_t *gammas, size_t n, uint64_t ncandidates);
+                          const uint64_t *codes, size_t n, uint64_t ncandidates);
 
 /* A match probability as a weight, and back. */
 double linker_prob_to_weight(double p);

@@ -1,0 +1,21 @@
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "bigmem.h"
+
+#define S_HUGE (2u << 20)
+
+void *
+linker_big_alloc(size_t n)
+{
+    void *p;
+
+    if (n < 2 * S_HUGE)
+        return malloc(n ? n : 1);
+    n = (n + S_HUGE - 1) / S_HUGE * S_HUGE;
+    p = aligned_alloc(S_HUGE, n);
+    /* Advice only: without huge pages the array is as good, only slower. */
+    if (p != NULL)
+        (void)madvise(p, n, MADV_HUGEPAGE);
+    return p;
+}
