@@ -309,7 +309,7 @@ agent_refs_cmd(int argc, char **argv)
         return r;
     r = agent_ctx_load(&ctx, o.conf, 1, err, sizeof err);
     if (r == 0) {
-        csv = xl_csv_open(o.csv, err, sizeof err);
+        csv = agent_csv_open(&ctx.map, o.csv, err, sizeof err);
         if (csv == NULL)
             r = XL_ERR_IO;
     }

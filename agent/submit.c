@@ -784,16 +784,23 @@ s_duration(double seconds, char *out, size_t len)
         snprintf(out, len, "%.0f s", seconds);
 }
 
-/* Attempts until a receipt, a refusal, or retry_for seconds without progress. */
+/* Attempts until a receipt, a refusal, or retry_for seconds without progress.
+ * The clock starts when the first attempt that makes no progress began, and
+ * no attempt waits for a handshake beyond it, so a linker that is down ends
+ * the run after retry_for, not retry_for plus a timeout. */
 static int
 s_run(struct s_sub *s, double retry_for, char *err, size_t errlen)
 {
     char why[XL_ERRBUF], d[32];
-    double fail_since = 0, backoff = S_BACKOFF_MIN, delay, now;
-    int failing = 0, r;
+    double fail_since = xl_monotonic(), backoff = S_BACKOFF_MIN, delay, now, began;
+    int r;
 
     for (;;) {
+        began = xl_monotonic();
         s->progressed = 0;
+        s->link.connect_wait = retry_for - (began - fail_since);
+        if (s->link.connect_wait < 1)
+            s->link.connect_wait = 1;
         r = s_attempt(s, why, sizeof why);
         if (r == 0)
             return 0;
@@ -815,8 +822,7 @@ s_run(struct s_sub *s, double retry_for, char *err, size_t errlen)
         if (r != XL_ERR_UNAVAILABLE && r != XL_ERR_SEQUENCE)
             return xl_err_set(err, errlen, r, "%s", why);
         now = xl_monotonic();
-        if (s->progressed || !failing) {
-            failing = 1;
+        if (s->progressed) {
             fail_since = now;
             backoff = S_BACKOFF_MIN;
         }

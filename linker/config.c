@@ -94,23 +94,6 @@ s_uint(struct s_parse *p, const char *name, const char *v, unsigned long long lo
     return 1;
 }
 
-/* An endpoint the ROUTER can bind: tcp:// or ipc://, nothing else (inproc would
- * be unreachable and other transports are not offered). */
-static int
-s_endpoint(struct s_parse *p, const char *v)
-{
-    struct linker_config *c = p->c;
-
-    if (strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0)
-        return xl_ini_fail(&p->ini, "endpoint must start with tcp:// or ipc://");
-    if (v[6] == '\0')
-        return xl_ini_fail(&p->ini, "endpoint has no address after the transport");
-    if (strlen(v) >= sizeof c->endpoint)
-        return xl_ini_fail(&p->ini, "endpoint is too long");
-    snprintf(c->endpoint, sizeof c->endpoint, "%s", v);
-    return 1;
-}
-
 static int
 s_handler(void *user, const char *section, const char *name, const char *v)
 {
@@ -122,7 +105,7 @@ s_handler(void *user, const char *section, const char *name, const char *v)
         return xl_ini_fail(&p->ini, "unknown section [%s] (only [linker] is read)", section);
     if (strcmp(name, "endpoint") == 0) {
         p->seen |= S_ENDPOINT;
-        return s_endpoint(p, v);
+        return xl_ini_endpoint(&p->ini, c->endpoint, sizeof c->endpoint, v, 1);
     }
     if (strcmp(name, "server_key") == 0) {
         p->seen |= S_SERVER_KEY;

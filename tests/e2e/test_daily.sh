@@ -1,0 +1,125 @@
+# Daily use by an agency's data officer and the linker's operator (issue 12):
+# permanent mistakes fail at once with the fix, only passing trouble is
+# "try again later" (75); extracts shaped like real exports (wide rows, Excel's
+# trailing delimiters, semicolons, Windows-1252). Real linker and agents over
+# TCP on 127.0.0.1.
+. tests/e2e/lib.sh
+. deploy/coalition-setup.sh
+t_begin
+K=$XL_BIN/crosslink-keys
+A=$XL_BIN/crosslink-agent
+L=$XL_BIN/crosslink-linker
+C=$T_DIR/c
+LPID=
+EP=
+
+start_linker() {
+    "$L" serve -c "$C/linker/linker.conf" 2>>"$T_DIR/linker.log" &
+    LPID=$!
+    n0=$(grep -c 'listening on' "$T_DIR/linker.log" 2>/dev/null)
+    i=0
+    while [ "$(grep -c 'listening on' "$T_DIR/linker.log" 2>/dev/null)" = "$n0" ] && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    EP=$(sed -n 's/.*listening on \(tcp:[^ ]*\) .*/\1/p' "$T_DIR/linker.log" | tail -1)
+    PORT=${EP##*:}
+    for pair in $XL_AGENCIES; do
+        sed -i "s|^endpoint = .*|endpoint = $EP|" "$C/${pair%%:*}/agent.conf"
+    done
+}
+t_cleanup() {
+    stop_linker
+    [ -n "${T_KEEP:-}" ] || rm -rf "$T_DIR"
+}
+audited() { grep -c "\"event\":\"$1\"" "$C/linker/audit.jsonl"; }
+# conf_with KEY VALUE: a copy of wmp's agent.conf with KEY set to VALUE
+conf_with() {
+    sed -e "s|^$1 = .*|$1 = $2|" "$C/wmp/agent.conf" >"$C/wmp/edited.conf"
+    echo "$C/wmp/edited.conf"
+}
+# under SECS N: SECS is below N
+under() { [ "$(echo "$1 < $2" | bc)" -eq 1 ]; }
+# run_timed CMD...: runs it, RC its exit status, SECS the whole seconds it took
+run_timed() {
+    t0=$(date +%s.%N)
+    "$@" >"$T_DIR/.out" 2>"$T_DIR/.err"
+    RC=$?
+    SECS=$(echo "$(date +%s.%N) - $t0" | bc)
+}
+
+expect_ok "generate a coalition" "$XL_BUILD/bench/gen_coalition" --seed 12 --people 300 --quiet --out "$T_DIR/data"
+expect_ok "set up keys, agencies and the linker" xl_coalition_setup "$C" "$XL_BIN" "tcp://127.0.0.1:*"
+start_linker
+check "linker listens on a TCP port ($EP)" [ -n "$PORT" ]
+CSV=$T_DIR/data/police.csv
+
+# --- 1. permanent mistakes fail at once; passing trouble is 75 -----------------------
+run_timed "$A" submit -q -c "$(conf_with endpoint "tcp://127.0.0.1:${PORT}x")" "$CSV"
+check "a port typo is refused when agent.conf is read (exit $RC, ${SECS} s)" [ "$RC" -eq 1 ]
+check "and names the port and the expected form" grep -q "the port '${PORT}x' is not a number from 1 to 65535 (write it as tcp://HOST:PORT" "$T_DIR/.err"
+run_timed "$A" submit -q -c "$(conf_with endpoint "127.0.0.1:$PORT")" "$CSV"
+check "an endpoint without a scheme is refused (exit $RC)" [ "$RC" -eq 1 ]
+check "and says which form is expected" grep -q "has no scheme: write it as tcp://HOST:PORT" "$T_DIR/.err"
+run_timed "$A" submit -q -c "$(conf_with endpoint "tcp://no-such-linker.invalid:$PORT")" "$CSV"
+check "a host that does not exist fails at once (exit $RC, ${SECS} s)" [ "$RC" -eq 1 ] && under "$SECS" 5
+check "and says the host is not known" grep -q "the host 'no-such-linker.invalid' is not known" "$T_DIR/.err"
+
+# Another coalition's linker key in server_public: the linker cannot open the
+# handshake and closes it; the agent says so instead of retrying for 10 min.
+mkdir -p "$T_DIR/other" && "$K" init "$T_DIR/other/keys" >/dev/null
+run_timed "$A" submit -q -c "$(conf_with server_public "$T_DIR/other/keys/linker.pub")" "$CSV"
+check "a wrong server_public fails at once (exit $RC, ${SECS} s)" [ "$RC" -eq 1 ] && under "$SECS" 5
+check "and names server_public as the cause" grep -q "server_public is not the key of the linker" "$T_DIR/.err"
+
+# A linker that is down: 75 after --retry-for, not retry-for plus a timeout.
+stop_linker
+run_timed "$A" submit -q --retry-for 3 -c "$C/wmp/agent.conf" "$CSV"
+check "a linker that is down gives exit 75 (${SECS} s)" [ "$RC" -eq 75 ]
+check "after --retry-for 3, not later (${SECS} s)" under 2.9 "$SECS" && under "$SECS" 5
+check "and says nothing accepted the connection" grep -q "nothing accepted a connection at tcp://127.0.0.1:$PORT" "$T_DIR/.err"
+start_linker
+check "the scheduled submission reports failures (OnFailure= and its notify unit)" \
+    sh -c "grep -q '^OnFailure=crosslink-notify@%n.service' deploy/crosslink-agent-submit.service && grep -q '^ExecStart=' 'deploy/crosslink-notify@.service'"
+
+# --- 4. rows that do not fit are rejected, not guessed ---------------------------------
+dir=$C/wmp
+tr -d '\r' <"$CSV" | head -21 >"$dir/wide.csv"
+# a row with one field too many (an unquoted decimal comma), and Excel's trailing rows
+tr -d '\r' <"$CSV" | sed -n '22p' | sed 's/$/,5/' >>"$dir/wide.csv"
+wide_id=$(sed -n '22p' "$CSV" | cut -d, -f1)
+printf ',,,,,,,,\n,,,,,,,,\n' >>"$dir/wide.csv"
+"$A" validate -c "$dir/agent.conf" --rejects "$dir/wide.rejects.csv" "$dir/wide.csv" >"$T_DIR/wide.out" 2>"$T_DIR/wide.err"
+check "a row wider than the header is rejected as field_count, with its source id" \
+    grep -q "^21,22,$wide_id,source_id,field_count,row rejected" "$dir/wide.rejects.csv"
+check "the report counts 21 rows, 1 rejected" sh -c "grep -q '^rows      21 read' '$T_DIR/wide.out' && grep -q '^rejected  1 ' '$T_DIR/wide.out'"
+check "rows of only delimiters are skipped and counted, not rejected" grep -q '^skipped   2 rows of only delimiters' "$T_DIR/wide.out"
+
+# Every missing mapped column at once.
+sed -e 's/^first_name = .*/first_name = Given Name/' -e 's/^surname = .*/surname = Family Name/' \
+    "$dir/police.map" >"$dir/cols.map"
+expect_fail "every missing mapped column is named in one message" \
+    "2 columns mapped in .*cols.map are not in the header: 'Given Name' \(first_name\), 'Family Name' \(surname\)" \
+    "$A" validate -c "$(conf_with mapping cols.map)" "$dir/wide.csv"
+
+# A semicolon-separated export in Windows-1252, as Excel writes it in much of
+# Europe: the same records as the UTF-8 comma file give the same local_refs.
+head -21 "$CSV" | python3 -c '
+import csv, sys
+rows = list(csv.reader(sys.stdin))
+w = csv.writer(sys.stdout, delimiter=";", lineterminator="\r\n")
+for r in rows:
+    w.writerow(r)
+' | iconv -f UTF-8 -t WINDOWS-1252//TRANSLIT >"$dir/semi.csv"
+sed -e 's/^\[dataset\]/[dataset]\ndelimiter = semicolon\nencoding = windows-1252/' "$dir/police.map" >"$dir/semi.map"
+head -21 "$CSV" >"$dir/comma.csv"
+"$A" refs -c "$(conf_with mapping semi.map)" "$dir/semi.csv" >"$T_DIR/semi.refs" 2>"$T_DIR/semi.err"
+"$A" refs -c "$dir/agent.conf" "$dir/comma.csv" >"$T_DIR/comma.refs"
+check "a ';' Windows-1252 file reads as the UTF-8 one ($(wc -l <"$T_DIR/semi.refs") refs)" \
+    sh -c "[ \$(wc -l <'$T_DIR/semi.refs') -eq 21 ] && cmp -s '$T_DIR/semi.refs' '$T_DIR/comma.refs'"
+printf 'Person ID;Forename\n' >"$dir/bad-enc.csv"
+expect_fail "an unknown encoding is refused when the mapping is read" \
+    "encoding 'klingon-1' is not a character set" \
+    sh -c "sed -e 's/^encoding = .*/encoding = klingon-1/' '$dir/semi.map' >'$dir/klingon.map' && '$A' validate -c '$(conf_with mapping klingon.map)' '$dir/semi.csv'"
+
+t_end
