@@ -149,6 +149,14 @@ s_handler(void *user, const char *section, const char *name, const char *v)
                                "secret_check must be %d hex digits (the check value "
                                "'crosslink-keys show' prints for the linkage secret)",
                                2 * XL_CHECK_BYTES);
+        /* The example's zeros: a linker started with them refuses every
+         * submission ("linkage secret differs"), so it is refused here. */
+        if (strspn(v, "0") == strlen(v))
+            return xl_ini_fail(&p->ini,
+                               "secret_check is still the example's placeholder: set it to the "
+                               "check value the key custodian published for this epoch "
+                               "(crosslink-keys show linkage-eN.secret prints it at the "
+                               "custodian's; so do init, rotate and bundle)");
         return 1;
     }
     for (size_t i = 0; i < sizeof s_numbers / sizeof s_numbers[0]; i++) {

@@ -332,8 +332,18 @@ s_begin_check(struct linker_ctx *ctx, const struct linker_actor *who,
         return linker_answer_fail(res, XL_ERR_MISMATCH, "epoch %u, linker is on epoch %u",
                                   (unsigned)b->epoch, (unsigned)ctx->cfg.epoch);
     if (b->secret_check.len != XL_CHECK_BYTES ||
-        !xl_equal(b->secret_check.data, ctx->cfg.secret_check, XL_CHECK_BYTES))
-        return linker_answer_fail(res, XL_ERR_MISMATCH, "linkage secret differs");
+        !xl_equal(b->secret_check.data, ctx->cfg.secret_check, XL_CHECK_BYTES)) {
+        /* Check values are published (SECURITY.md 2.4): naming both tells
+         * the agency which side holds the wrong one. */
+        if (b->secret_check.len == XL_CHECK_BYTES)
+            xl_hex(b->secret_check.data, XL_CHECK_BYTES, theirs);
+        xl_hex(ctx->cfg.secret_check, XL_CHECK_BYTES, ours);
+        return linker_answer_fail(res, XL_ERR_MISMATCH,
+                                  "linkage secret differs: the submission's check value is %s, "
+                                  "the linker expects %s for epoch %u; compare both with the "
+                                  "value the key custodian published",
+                                  theirs, ours, (unsigned)ctx->cfg.epoch);
+    }
     if (b->chunk_records == 0)
         return linker_answer_fail(res, XL_ERR_FORMAT, "chunk_records is 0");
     if (b->chunk_records > ctx->cfg.max_chunk_records)

@@ -82,6 +82,17 @@ start_linker
 check "the scheduled submission reports failures (OnFailure= and its notify unit)" \
     sh -c "grep -q '^OnFailure=crosslink-notify@%n.service' deploy/crosslink-agent-submit.service && grep -q '^ExecStart=' 'deploy/crosslink-notify@.service'"
 
+# --- 5. the placeholder secret_check, and which check values differ ---------------------
+sed -e 's/^secret_check = .*/secret_check = 0000000000000000/' "$C/linker/linker.conf" >"$C/linker/placeholder.conf"
+expect_fail "the linker refuses to start with the example's placeholder secret_check" \
+    "secret_check is still the example's placeholder: set it to the check value the key custodian published for this epoch \(crosslink-keys show linkage-eN.secret" \
+    timeout 10 "$L" serve -c "$C/linker/placeholder.conf"
+ours=$("$K" show "$C/custodian/linkage-e1.secret" | sed -n 's/.*check value //p')
+theirs=$("$K" show "$T_DIR/other/keys/linkage-e1.secret" | sed -n 's/.*check value //p')
+expect_fail "an agent with another linkage secret is told which check values differ" \
+    "linkage secret differs: the submission's check value is $theirs, the linker expects $ours for epoch 1" \
+    "$A" submit -q -c "$(conf_with linkage_secret "$T_DIR/other/keys/linkage-e1.secret")" "$CSV"
+
 # --- 4. rows that do not fit are rejected, not guessed ---------------------------------
 dir=$C/wmp
 tr -d '\r' <"$CSV" | head -21 >"$dir/wide.csv"

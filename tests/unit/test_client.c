@@ -18,8 +18,9 @@ static void
 test_good_endpoints(void **state)
 {
     static const char *good[] = {
-        "tcp://127.0.0.1:7800", "tcp://linker.example.org:7800", "tcp://[::1]:7800",
-        "ipc:///run/crosslink/linker.sock", "tcp://localhost:65535", "tcp://h:1",
+        "tcp://127.0.0.1:7800",  "tcp://linker.example.org:7800",
+        "tcp://[::1]:7800",      "ipc:///run/crosslink/linker.sock",
+        "tcp://localhost:65535", "tcp://h:1",
     };
     char err[XL_ERRBUF];
 

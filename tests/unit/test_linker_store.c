@@ -1149,7 +1149,8 @@ test_ingest_refusals(void **state)
     memcpy(chk, s_check, sizeof chk);
     chk[7] ^= 1;
     b.secret_check.data = chk;
-    S_REFUSED(XL_ERR_MISMATCH, "linkage secret differs");
+    S_REFUSED(XL_ERR_MISMATCH, "linkage secret differs: the submission's check value is "
+                               "0102030405060709, the linker expects 0102030405060708 for epoch 1");
     b.chunk_records = 101;
     S_REFUSED(XL_ERR_TOOBIG, "over the linker's limit of 100");
     b.chunk_records = 0;
