@@ -150,6 +150,43 @@ s_header(const struct agent_ctx *ctx, Crosslink__XleHeader *h, Crosslink__Attrib
     h->attributes = attrp;
 }
 
+int
+agent_input_id(const struct agent_ctx *ctx, const char *csv_path, uint8_t out[32], char *err,
+               size_t errlen)
+{
+    static const char label[] = "crosslink input id v1";
+    uint8_t csv[XL_HASH_BYTES], map[XL_HASH_BYTES], check[XL_CHECK_BYTES], epoch[4];
+    const uint32_t e = ctx->secret->epoch;
+    int r = xl_sha256_file(csv_path, csv, err, errlen);
+
+    if (r == 0)
+        r = xl_sha256_file(ctx->map.path, map, err, errlen);
+    if (r == 0 && xl_secret_check(ctx->secret->secret, e, check) != 0)
+        r = xl_err_set(err, errlen, XL_ERR_CRYPTO, "cannot compute the secret's check value");
+    if (r != 0)
+        return r;
+    epoch[0] = (uint8_t)(e >> 24);
+    epoch[1] = (uint8_t)(e >> 16);
+    epoch[2] = (uint8_t)(e >> 8);
+    epoch[3] = (uint8_t)e;
+    {
+        const struct xl_iov parts[] = {
+            {label, sizeof label},
+            {csv, sizeof csv},
+            {map, sizeof map},
+            {ctx->spec->fingerprint, XL_HASH_BYTES},
+            {epoch, sizeof epoch},
+            {check, sizeof check},
+            {ctx->analysis->pub, ctx->analysis->publen},
+            {ctx->cfg.agency, strlen(ctx->cfg.agency) + 1},
+            {ctx->map.dataset, strlen(ctx->map.dataset) + 1},
+        };
+        r = xl_hmac_sha256(ctx->local->secret, ctx->local->secretlen, parts,
+                           sizeof parts / sizeof parts[0], out);
+    }
+    return r != 0 ? xl_err_set(err, errlen, XL_ERR_CRYPTO, "cannot compute the input's id") : 0;
+}
+
 struct xl_csv *
 agent_csv_open(const struct agent_mapping *m, const char *path, char *err, size_t errlen)
 {

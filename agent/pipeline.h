@@ -60,6 +60,15 @@ struct xl_csv *agent_csv_open(const struct agent_mapping *m, const char *path, c
 /* 1 when every field of the record just read is empty (Excel's ",,,,"). */
 int agent_csv_blank(const struct xl_csv *csv, size_t nfields);
 
+/* The identity of an input: HMAC-SHA256 under the agency's local key of the
+ * CSV file's SHA-256, the mapping file's, the specification fingerprint, the
+ * epoch, the secret's check value, the analysis public key, agency and
+ * dataset. Unchanged input gives the same id however often it is encoded
+ * (encodings differ: their payload keys are random); any change gives
+ * another. Needs the keys (agent_ctx_load with need_keys). 0 or an error. */
+int agent_input_id(const struct agent_ctx *ctx, const char *csv_path, uint8_t out[32], char *err,
+                   size_t errlen);
+
 /* Processes the extract. Returns 0, XL_ERR_INVALID when the reject rate is over
  * the configured limit (the report is still complete; no .xle is written), or
  * another error for a file that cannot be read or written. stats is filled in

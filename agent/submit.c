@@ -499,6 +499,7 @@ struct s_sub {
     int progressed;       /* this attempt moved acked forward */
     xl_envelope *receipt; /* the envelope holding the verified receipt */
     int already;          /* the first begin was answered with a receipt */
+    int force;            /* --force: an input a newer submission superseded */
     struct s_progress prog;
 };
 
@@ -573,6 +574,11 @@ s_send_begin(struct s_sub *s, uint64_t *reqid, char *err, size_t errlen)
     b.one_per_person = h->one_per_person;
     b.n_attributes = h->n_attributes;
     b.attributes = h->attributes;
+    if (s->info->has_input) {
+        b.input_id.data = (uint8_t *)s->info->input_id;
+        b.input_id.len = XL_HASH_BYTES;
+    }
+    b.force = s->force;
     env.request_id = *reqid = ++s->reqid;
     env.body_case = CROSSLINK__ENVELOPE__BODY_SUBMIT_BEGIN;
     env.submit_begin = &b;
@@ -910,13 +916,19 @@ s_prepare_csv(const struct agent_ctx *ctx, const struct agent_submit_opts *o, co
     const char *base;
     int r;
 
+    uint8_t input_id[XL_HASH_BYTES];
+
     r = agent_outbox_path(outbox, ctx->map.dataset, o->input, xle, xlelen, err, errlen);
+    if (r == 0)
+        r = agent_input_id(ctx, o->input, input_id, err, errlen);
     if (r != 0)
         return r;
     if (access(xle, F_OK) == 0) {
         r = agent_xle_scan(xle, info, why, sizeof why);
         if (r == 0 && s_header_current(ctx, info->hdr)) {
             xl_info("resuming with %s, encoded from this extract by an earlier run", xle);
+            info->has_input = 1;
+            memcpy(info->input_id, input_id, sizeof input_id);
             return 0;
         }
         if (r == 0)
@@ -949,7 +961,12 @@ s_prepare_csv(const struct agent_ctx *ctx, const struct agent_submit_opts *o, co
     /* only now: a broken new export leaves an unfinished earlier one in place */
     base = strrchr(xle, '/');
     s_outbox_prune(outbox, ctx->map.dataset, base != NULL ? base + 1 : xle);
-    return agent_xle_scan(xle, info, err, errlen);
+    r = agent_xle_scan(xle, info, err, errlen);
+    if (r == 0) {
+        info->has_input = 1;
+        memcpy(info->input_id, input_id, sizeof input_id);
+    }
+    return r;
 }
 
 int
@@ -1005,6 +1022,7 @@ agent_submit(const struct agent_submit_opts *o, char *err, size_t errlen)
     s.link.reply_max = S_REPLY_MAX;
     s.keys = &keys;
     s.link.timeout_ms = (int)(o->timeout * 1000);
+    s.force = o->force;
     s.prog.tty = !o->quiet && isatty(STDERR_FILENO);
     s.prog.total = info.count;
     s.link.zctx = zmq_ctx_new();
@@ -1025,7 +1043,11 @@ agent_submit(const struct agent_submit_opts *o, char *err, size_t errlen)
     if (!is_xle && unlink(xle_path) != 0)
         xl_warn("%s: cannot remove: %s", xle_path, strerror(errno));
     if (s.already)
-        printf("already submitted: the linker holds this content and returned its receipt\n");
+        printf("already submitted: the linker holds this %s and returned its receipt; nothing "
+               "was stored again\n",
+               is_xle ? "content"
+                      : "extract, unchanged (same file, mapping, specification and "
+                        "epoch)");
     agent_receipt_print(s.receipt->receipt, stored, stdout);
     fflush(stdout);
 out:

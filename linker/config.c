@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "xl/cli.h"
 #include "xl/err.h"
 #include "xl/ini.h"
 
@@ -159,6 +160,17 @@ s_handler(void *user, const char *section, const char *name, const char *v)
                                "custodian's; so do init, rotate and bundle)");
         return 1;
     }
+    if (strcmp(name, "retention") == 0) {
+        if (strcmp(v, "off") == 0) {
+            c->retention = 0;
+            return 1;
+        }
+        c->retention = xl_duration_parse(v, 3650 * 86400.0);
+        if (c->retention < 0)
+            return xl_ini_fail(&p->ini, "retention must be a duration such as 90d, 12h or 30m "
+                                        "(at most 3650d), or off");
+        return 1;
+    }
     for (size_t i = 0; i < sizeof s_numbers / sizeof s_numbers[0]; i++) {
         if (strcmp(name, s_numbers[i].name) == 0) {
             if (!s_uint(p, name, v, s_numbers[i].lo, s_numbers[i].hi, &n))
@@ -201,6 +213,7 @@ linker_config_load(const char *path, struct linker_config *c, char *err, size_t 
     c->max_unauthenticated = LINKER_UNAUTH_DEFAULT;
     c->max_per_key = LINKER_PER_KEY_DEFAULT;
     c->idle_timeout = LINKER_IDLE_DEFAULT;
+    c->retention = LINKER_RETENTION_DEFAULT;
     c->handshake_timeout = LINKER_HANDSHAKE_DEFAULT;
     snprintf(c->path, sizeof c->path, "%s", path);
     r = xl_ini_parse_file(path, "the linker configuration", s_handler, &p, err, errlen);

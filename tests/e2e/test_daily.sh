@@ -48,7 +48,7 @@ run_timed() {
     SECS=$(echo "$(date +%s.%N) - $t0" | bc)
 }
 
-expect_ok "generate a coalition" "$XL_BUILD/bench/gen_coalition" --seed 12 --people 300 --quiet --out "$T_DIR/data"
+expect_ok "generate a coalition" "$XL_BUILD/bench/gen_coalition" --seed 12 --people 3000 --quiet --out "$T_DIR/data"
 expect_ok "set up keys, agencies and the linker" xl_coalition_setup "$C" "$XL_BIN" "tcp://127.0.0.1:*"
 start_linker
 check "linker listens on a TCP port ($EP)" [ -n "$PORT" ]
@@ -132,5 +132,55 @@ printf 'Person ID;Forename\n' >"$dir/bad-enc.csv"
 expect_fail "an unknown encoding is refused when the mapping is read" \
     "encoding 'klingon-1' is not a character set" \
     sh -c "sed -e 's/^encoding = .*/encoding = klingon-1/' '$dir/semi.map' >'$dir/klingon.map' && '$A' validate -c '$(conf_with mapping klingon.map)' '$dir/semi.csv'"
+
+# --- 2. the same data is not stored twice ----------------------------------------------
+status() { "$L" status -c "$C/linker/linker.conf"; }
+superseded() { status | sed -n 's/^totals: .*; \([0-9]*\) superseded$/\1/p'; }
+expect_ok "wmp submits its extract" "$A" submit -q -c "$C/wmp/agent.conf" "$CSV"
+s0=$(superseded)
+"$A" submit -q -c "$C/wmp/agent.conf" "$CSV" >"$T_DIR/again.out" 2>&1
+check "the same CSV again is answered 'already submitted' (exit $?)" grep -q '^already submitted: the linker holds this extract, unchanged' "$T_DIR/again.out"
+check "and stores nothing: no submission superseded ($(superseded) after, $s0 before)" same "$(superseded)" "$s0"
+check "the repeat is audited as unchanged input" grep -q '"event":"submission.begin".*"result":"unchanged input"' "$C/linker/audit.jsonl"
+check "the commit entry carries the input's identity, not its content" grep -q '"event":"submission.commit".*"input":"[0-9a-f]\{64\}"' "$C/linker/audit.jsonl"
+n=$(ls "$C/wmp/state/receipts" | wc -l)
+check "one receipt file, not two ($n)" [ "$n" -eq 1 ]
+# A newer export supersedes it; the old file sent again is refused, unless forced.
+head -n -1 "$CSV" >"$T_DIR/police-newer.csv"
+cp "$CSV" "$T_DIR/police-older.csv"
+expect_ok "a newer export is submitted" "$A" submit -q -c "$C/wmp/agent.conf" "$T_DIR/police-newer.csv"
+check "and supersedes the first" [ "$(superseded)" -eq $((s0 + 1)) ]
+expect_fail "the older file sent again is refused, saying --force" \
+    "a newer submission of wmp/youth-justice has replaced it since: .*--force" \
+    "$A" submit -q -c "$C/wmp/agent.conf" "$T_DIR/police-older.csv"
+check "the refusal is audited" grep -q '"reason":"superseded input"' "$C/linker/audit.jsonl"
+expect_ok "with --force it is taken" "$A" submit -q --force -c "$C/wmp/agent.conf" "$T_DIR/police-older.csv"
+check "and audited as forced" grep -q '"event":"submission.begin".*"forced":true' "$C/linker/audit.jsonl"
+
+# --- 3. retention: superseded submissions purged, audited, space given back ----------
+status >"$T_DIR/status1.out"
+check "status shows storage per agency" grep -qE '^  wmp +[0-9.]+ MB +[0-9.]+ MB +[0-9.]+ MB$' "$T_DIR/status1.out"
+check "with wmp's superseded submissions taking space" sh -c "grep -E '^  wmp +[0-9.]+ MB' '$T_DIR/status1.out' | awk '{ exit !(\$4 > 0) }'"
+sed -e '$a retention = 1s' "$C/linker/linker.conf" >"$C/linker/short.conf"
+sleep 2.1
+"$L" purge --dry-run -c "$C/linker/short.conf" >"$T_DIR/dry.out" 2>&1
+check "purge --dry-run lists both superseded submissions and purges nothing" \
+    sh -c "[ \$(grep -c '^would purge wmp/youth-justice submission' '$T_DIR/dry.out') -eq 2 ] && [ \$(grep -c submission.purged '$C/linker/audit.jsonl') -eq 0 ]"
+db0=$(stat -c %s "$C/linker/linker.db")
+"$L" purge -c "$C/linker/short.conf" >"$T_DIR/purge.out" 2>&1
+db1=$(stat -c %s "$C/linker/linker.db")
+check "purge removes both ($(tail -1 "$T_DIR/purge.out"))" grep -q '^purged 2 submissions' "$T_DIR/purge.out"
+check "each audited as submission.purged" [ "$(audited submission.purged)" -eq 2 ]
+check "the database file shrank ($db0 -> $db1 bytes)" [ "$db1" -lt "$db0" ]
+status >"$T_DIR/status2.out"
+check "status: nothing superseded left, 2 purged with receipts kept" \
+    sh -c "grep -E '^  wmp +[0-9.]+ MB' '$T_DIR/status2.out' | awk '{ exit !(\$4 == 0) }' && grep -q '2 superseded submissions purged' '$T_DIR/status2.out'"
+head -n -2 "$CSV" >"$T_DIR/police-third.csv"
+expect_ok "a third export supersedes the forced one" "$A" submit -q -c "$C/wmp/agent.conf" "$T_DIR/police-third.csv"
+expect_fail "a purged input sent again is still recognised and refused" "has replaced it since" \
+    "$A" submit -q -c "$C/wmp/agent.conf" "$T_DIR/police-newer.csv"
+sleep 2.1
+"$L" purge -c "$C/linker/short.conf" >/dev/null 2>&1
+check "the next purge takes the newly superseded one, not the purged again" [ "$(audited submission.purged)" -eq 3 ]
 
 t_end
