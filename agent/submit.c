@@ -1030,9 +1030,9 @@ agent_submit(const struct agent_submit_opts *o, char *err, size_t errlen)
         r = xl_err_set(err, errlen, XL_ERR_INTERNAL, "cannot start ZeroMQ");
         goto out;
     }
-    xl_info("submitting %s/%s: %llu records in %llu chunks to %s", info.hdr->agency,
-            info.hdr->dataset, (unsigned long long)info.count, (unsigned long long)s.nchunks,
-            ctx.cfg.endpoint);
+    xl_info("submitting %s/%s: %llu record%s in %llu chunk%s to %s", info.hdr->agency,
+            info.hdr->dataset, (unsigned long long)info.count, info.count == 1 ? "" : "s",
+            (unsigned long long)s.nchunks, s.nchunks == 1 ? "" : "s", ctx.cfg.endpoint);
     r = s_run(&s, o->retry_for, err, errlen);
     s_progress_break(&s.prog);
     if (r != 0)

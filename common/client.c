@@ -311,7 +311,7 @@ xl_client_error(const Crosslink__Error *e, char *err, size_t errlen)
 {
     const ProtobufCEnumValue *v =
         protobuf_c_enum_descriptor_get_value(&crosslink__error__code__descriptor, (int)e->code);
-    char msg[300];
+    char msg[XL_ERRBUF - 40]; /* room for "the linker answered MISMATCH: " */
     size_t i;
     int code = s_error_code(e->code);
 

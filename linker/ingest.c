@@ -457,10 +457,10 @@ s_begin_input(struct linker_ctx *ctx, const struct linker_actor *who,
     linker_iso_time((time_t)old.committed, when);
     if (!b->force) {
         linker_answer_fail(res, XL_ERR_DENIED,
-                           "this input (the same file, mapping, specification and epoch) was "
-                           "committed on %s as submission %.16s and a newer submission of %s/%s "
-                           "has replaced it since: sending it again would put the older data "
-                           "back. Submit it with --force if that is what is meant",
+                           "this input (same file, mapping, specification and epoch) was "
+                           "committed on %s as submission %.16s, and a newer submission of %s/%s "
+                           "has replaced it since: sending it again would put older data back; "
+                           "submit it with --force if that is meant",
                            when, hexid, b->agency, b->dataset);
         s_refused(who, "begin", b->agency, b->dataset, old.id, res);
         if (res->refusal != NULL)

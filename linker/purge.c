@@ -43,20 +43,20 @@ s_details(const struct linker_submission *sub, double retention, int64_t now)
     cJSON_AddStringToObject(d, "agency", sub->agency);
     cJSON_AddStringToObject(d, "dataset", sub->dataset);
     cJSON_AddStringToObject(d, "state", sub->state == LINKER_OPEN ? "abandoned" : "superseded");
-    cJSON_AddNumberToObject(d, "records", (double)(sub->state == LINKER_OPEN
-                                                        ? sub->records_stored
-                                                        : sub->record_count));
+    cJSON_AddNumberToObject(
+        d, "records",
+        (double)(sub->state == LINKER_OPEN ? sub->records_stored : sub->record_count));
     cJSON_AddNumberToObject(d, "epoch", sub->epoch);
     cJSON_AddNumberToObject(d, "retention_seconds", retention);
-    cJSON_AddNumberToObject(d, "age_seconds", (double)(now - (sub->superseded_at > 0
-                                                                   ? sub->superseded_at
-                                                                   : sub->created)));
+    cJSON_AddNumberToObject(
+        d, "age_seconds",
+        (double)(now - (sub->superseded_at > 0 ? sub->superseded_at : sub->created)));
     return d;
 }
 
 int
-linker_purge(struct linker_ctx *ctx, int64_t now, const char *actor, const char *role,
-             int dry_run, FILE *out, struct linker_purge_summary *sum, char *err, size_t errlen)
+linker_purge(struct linker_ctx *ctx, int64_t now, const char *actor, const char *role, int dry_run,
+             FILE *out, struct linker_purge_summary *sum, char *err, size_t errlen)
 {
     struct s_walk w = {0};
     char hex[2 * LINKER_SUBID_BYTES + 1];
