@@ -28,9 +28,10 @@
  * Memory stays bounded on any input: one fixed read buffer (XL_CSV_READ_BYTES)
  * and a record buffer that grows to the largest record seen, never past the
  * record cap (XL_CSV_MAX_RECORD_DEFAULT, 1 MiB), so a corrupt file cannot
- * exhaust memory. Buffers that held extract bytes are wiped when replaced and
- * when the reader is destroyed. A file opened by xl_csv_open is read without
- * stdio buffering, so no other copy of its bytes stays in this process.
+ * exhaust memory (with xl_csv_set_encoding, a second buffer for the converted
+ * record, of at most four times the cap). Buffers that held extract bytes are wiped when replaced
+ * and when the reader is destroyed. A file opened by xl_csv_open is read without stdio buffering,
+ * so no other copy of its bytes stays in this process.
  *
  * Not thread-safe: one reader per thread. */
 #ifndef XL_CSV_H
