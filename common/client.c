@@ -370,8 +370,13 @@ xl_client_call_retry(struct xl_client *c, xl_envelope *req, double wait, double 
     double backoff = 1;
 
     for (;;) {
-        int r = xl_client_call(c, req, wait, rep, err, errlen);
+        int r;
         double left = deadline - xl_monotonic();
+
+        /* No handshake is waited for past the deadline: --retry-for is kept. */
+        c->connect_wait = left > 1 ? left : 1;
+        r = xl_client_call(c, req, wait, rep, err, errlen);
+        left = deadline - xl_monotonic();
         if (r != XL_ERR_UNAVAILABLE || left <= 0)
             return r;
         xl_warn("%s; trying again in %.0f s", err, backoff < left ? backoff : left);
