@@ -914,9 +914,8 @@ s_prepare_csv(const struct agent_ctx *ctx, const struct agent_submit_opts *o, co
     struct agent_run run = {0};
     struct agent_stats *st;
     const char *base;
-    int r;
-
     uint8_t input_id[XL_HASH_BYTES];
+    int r;
 
     r = agent_outbox_path(outbox, ctx->map.dataset, o->input, xle, xlelen, err, errlen);
     if (r == 0)

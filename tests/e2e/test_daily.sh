@@ -218,6 +218,26 @@ status >"$T_DIR/status3.out"
 sed -n '/^current submissions/,/^$/p' "$T_DIR/status3.out" | sed '1d;/^$/d' >"$T_DIR/rows.txt"
 check "status columns stay aligned for a long dataset name" \
     sh -c "[ \$(grep -c '' '$T_DIR/rows.txt') -ge 3 ] && [ \$(awk '{ print index(\$0, \$(NF - 1)) }' '$T_DIR/rows.txt' | sort -u | wc -l) -eq 1 ]"
+# SIGTERM while a link run is in progress: the service says it waits for it.
+# The run is held at its end by a write lock on the database (it stores its
+# results there), so the test does not race it.
+"$A" submit -q -c "$C/icb/agent.conf" "$T_DIR/data/health.csv" >/dev/null 2>&1
+python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN IMMEDIATE"); time.sleep(6); c.execute("ROLLBACK")' "$C/linker/linker.db" &
+locker=$!
+i=0
+while ! pgrep -P "$LPID" >/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "the service started a link run after the commit" sh -c "pgrep -P $LPID >/dev/null"
+kill -TERM "$LPID"
+sleep 0.5
+check "SIGTERM during a link run: the service says it waits for it" \
+    grep -q 'stopping: waiting for the link run in progress (process [0-9]*) to finish; it is not interrupted' "$T_DIR/linker.log"
+wait "$LPID"
+check "and stops cleanly once the run is done" [ $? -eq 0 ]
+LPID=
+wait "$locker"
+
 # Before the service's first start, status and link say the same thing.
 mkdir -p "$T_DIR/fresh"
 sed -e "s|^database = .*|database = $T_DIR/fresh/linker.db|" "$C/linker/linker.conf" >"$C/linker/fresh.conf"
