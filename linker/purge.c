@@ -43,6 +43,10 @@ s_details(const struct linker_submission *sub, double retention, int64_t now)
     cJSON_AddStringToObject(d, "agency", sub->agency);
     cJSON_AddStringToObject(d, "dataset", sub->dataset);
     cJSON_AddStringToObject(d, "state", sub->state == LINKER_OPEN ? "abandoned" : "superseded");
+    cJSON_AddStringToObject(d, "reason",
+                            sub->state == LINKER_OPEN
+                                ? "abandoned (open, nothing stored) past the retention"
+                                : "superseded past the retention");
     cJSON_AddNumberToObject(
         d, "records",
         (double)(sub->state == LINKER_OPEN ? sub->records_stored : sub->record_count));

@@ -184,6 +184,8 @@ db0=$(stat -c %s "$C/linker/linker.db")
 db1=$(stat -c %s "$C/linker/linker.db")
 check "purge removes both ($(tail -1 "$T_DIR/purge.out"))" grep -q '^purged 2 submissions' "$T_DIR/purge.out"
 check "each audited as submission.purged" [ "$(audited submission.purged)" -eq 2 ]
+"$XL_BIN/crosslink-audit" show "$C/linker/audit.jsonl" --event submission.purged >"$T_DIR/purged-show.out" 2>&1
+check "which the IG lead's tool lists with its reason" grep -q 'wmp/youth-justice: submission [0-9a-f]*, [0-9]* records purged: superseded past the retention' "$T_DIR/purged-show.out"
 check "the database file shrank ($db0 -> $db1 bytes)" [ "$db1" -lt "$db0" ]
 status >"$T_DIR/status2.out"
 check "status: nothing superseded left, 2 purged with receipts kept" \
