@@ -464,7 +464,7 @@ s_begin_input(struct linker_ctx *ctx, const struct linker_actor *who,
                            when, hexid, b->agency, b->dataset);
         s_refused(who, "begin", b->agency, b->dataset, old.id, res);
         if (res->refusal != NULL)
-            cJSON_AddStringToObject(res->refusal, "reason", "superseded input");
+            cJSON_AddStringToObject(res->refusal, "rule", "superseded input");
         return res->code;
     }
     *forced = 1;

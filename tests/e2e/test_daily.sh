@@ -166,7 +166,7 @@ check "and supersedes the first" [ "$(superseded)" -eq $((s0 + 1)) ]
 xfail "the older file sent again is refused, saying --force" \
     "a newer submission of wmp/youth-justice has replaced it since: .*--force" \
     "$A" submit -q -c "$C/wmp/agent.conf" "$T_DIR/police-older.csv"
-check "the refusal is audited" grep -q '"reason":"superseded input"' "$C/linker/audit.jsonl"
+check "the refusal is audited" grep -q '"rule":"superseded input"' "$C/linker/audit.jsonl"
 expect_ok "with --force it is taken" "$A" submit -q --force -c "$C/wmp/agent.conf" "$T_DIR/police-older.csv"
 check "and audited as forced" grep -q '"event":"submission.begin".*"forced":true' "$C/linker/audit.jsonl"
 
