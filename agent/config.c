@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <iconv.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -214,7 +215,7 @@ s_config_handler(void *user, const char *section, const char *name, const char *
         }
     } else if (strcmp(section, "linker") == 0) {
         if (strcmp(name, "endpoint") == 0)
-            return xl_ini_copy(&p->ini, c->endpoint, sizeof c->endpoint, name, v);
+            return xl_ini_endpoint(&p->ini, c->endpoint, sizeof c->endpoint, v, 0);
         if (strcmp(name, "server_public") == 0)
             return xl_ini_path(&p->ini, c->server_key_path, AGENT_PATH_MAX, name, v);
         if (strcmp(name, "sign_public") == 0)
@@ -298,6 +299,46 @@ s_outcome(struct s_parse *p, struct agent_mapping *m, const char *name, const ch
     return 1;
 }
 
+/* delimiter = comma | semicolon | tab | pipe, by name: a tab cannot be
+ * written in an INI value, and " ;" starts a comment. */
+static int
+s_delimiter(struct s_parse *p, struct agent_mapping *m, const char *v)
+{
+    static const struct {
+        const char *name;
+        char ch;
+    } names[] = {{"comma", ','}, {",", ','},    {"semicolon", ';'},
+                 {"tab", '\t'},  {"pipe", '|'}, {"|", '|'}};
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(v, names[i].name) == 0) {
+            m->delimiter = names[i].ch;
+            return 1;
+        }
+    }
+    return xl_ini_fail(&p->ini, "delimiter must be comma, semicolon, tab or pipe");
+}
+
+/* encoding = utf-8 | windows-1252 | latin-1 ... : any character set iconv
+ * knows, checked here so a typo fails when the mapping is read. */
+static int
+s_encoding(struct s_parse *p, struct agent_mapping *m, const char *v)
+{
+    iconv_t cd;
+
+    if (strlen(v) >= sizeof m->encoding)
+        return xl_ini_fail(&p->ini, "encoding is too long");
+    cd = iconv_open("UTF-8", v);
+    if (cd == (iconv_t)-1)
+        return xl_ini_fail(&p->ini,
+                           "encoding '%.40s' is not a character set this system knows (utf-8, "
+                           "windows-1252, latin-1 ...; iconv -l lists them)",
+                           v);
+    iconv_close(cd);
+    snprintf(m->encoding, sizeof m->encoding, "%s", v);
+    return 1;
+}
+
 static int
 s_mapping_handler(void *user, const char *section, const char *name, const char *v)
 {
@@ -316,6 +357,10 @@ s_mapping_handler(void *user, const char *section, const char *name, const char 
         }
         if (strcmp(name, "one_per_person") == 0)
             return s_bool(p, name, v, &m->one_per_person);
+        if (strcmp(name, "delimiter") == 0)
+            return s_delimiter(p, m, v);
+        if (strcmp(name, "encoding") == 0)
+            return s_encoding(p, m, v);
         if (strcmp(name, "postcode_format") == 0) {
             if (strcmp(v, "uk") == 0)
                 m->postcode_uk = 1;
@@ -454,6 +499,7 @@ agent_mapping_load(const char *path, struct agent_mapping *m, char *err, size_t 
     int r;
 
     memset(m, 0, sizeof *m);
+    m->delimiter = ',';
     m->required = 1u << AGENT_COL_SOURCE_ID | 1u << AGENT_COL_FIRST_NAME | 1u << AGENT_COL_SURNAME |
                   1u << AGENT_COL_DOB;
     snprintf(m->dob_formats, sizeof m->dob_formats, "yyyy-mm-dd");

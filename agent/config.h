@@ -65,6 +65,8 @@ struct agent_mapping {
     char path[AGENT_PATH_MAX];
     char dataset[64];
     int one_per_person;
+    char delimiter;    /* between fields: ',' (default), ';', '\t' or '|' */
+    char encoding[32]; /* the file's character set for iconv; "" = UTF-8 */
     /* "" = not mapped. A text field (address, locality) may name several
      * columns joined with " + ", read as one value separated by spaces. */
     char columns[AGENT_COL_COUNT][AGENT_COLUMN_MAX];

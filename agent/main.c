@@ -20,6 +20,7 @@
 #include "xl/keyfile.h"
 #include "xl/log.h"
 #include "xl/mem.h"
+#include "xl/spec.h"
 
 #define PROG "crosslink-agent"
 
@@ -28,6 +29,7 @@ static int agent_encode_cmd(int argc, char **argv);
 static int agent_submit_cmd(int argc, char **argv);
 static int agent_receipts_cmd(int argc, char **argv);
 static int agent_refs_cmd(int argc, char **argv);
+static int agent_spec_cmd(int argc, char **argv);
 
 static const struct xl_cli_cmd s_cmds[] = {
     {"validate", agent_validate_cmd, "validate -c agent.conf [--rejects FILE] FILE.csv",
@@ -43,14 +45,18 @@ static const struct xl_cli_cmd s_cmds[] = {
      "the linker. Nothing is written when the reject rate is over the limit."},
     {"submit", agent_submit_cmd,
      "submit -c agent.conf [--timeout SECS] [--retry-for TIME] [--rejects FILE] [--quiet] "
-     "FILE.csv|FILE.xle",
+     "[--force] FILE.csv|FILE.xle",
      "Send an extract to the linker over an encrypted connection and file its signed receipt\n"
      "in state_dir/receipts/. A CSV is validated and encoded first into state_dir/outbox/\n"
      "(nothing is sent when the reject rate is over the limit); an .xle file is sent as it is.\n"
      "When the linker does not answer within --timeout (default 10 s) the agent reconnects\n"
      "and continues where the linker stands, for up to --retry-for (default 10m; 30s, 2h ...).\n"
-     "Exit 0: receipt stored; 1: refused or failed; 75: linker unreachable, run the same\n"
-     "command again to resume. --quiet prints only warnings, errors and the receipt."},
+     "An extract the linker already holds unchanged (same file, mapping, specification and\n"
+     "epoch) is not stored again: its receipt is returned (\"already submitted\"). One that a\n"
+     "newer submission replaced is refused unless --force (audited).\n"
+     "Exit 0: receipt stored; 1: refused or failed (a mistake to fix); 75: linker unreachable\n"
+     "or busy, run the same command again to resume. --quiet prints only warnings, errors and\n"
+     "the receipt."},
     {"receipts", agent_receipts_cmd, "receipts -c agent.conf [--verify]",
      "List the receipts in state_dir/receipts/, oldest first, checking each signature with\n"
      "the linker's public signing key (sign_public). --verify prints the whole signed text\n"
@@ -60,6 +66,10 @@ static const struct xl_cli_cmd s_cmds[] = {
      "references (crosslink-linker conflicts lists records by local_ref) back to the agency's\n"
      "own records. Only this agency's local key makes these; the output names the agency's\n"
      "source ids, so it stays in the agency."},
+    {"spec", agent_spec_cmd, "spec -c agent.conf | spec FILE.spec",
+     "Print the linkage specification's SHA-256 fingerprint (and its file), so the agency and\n"
+     "the hub can compare before submitting: the linker refuses a submission made under\n"
+     "another specification, and 'crosslink-linker status' prints its own."},
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
@@ -174,36 +184,18 @@ agent_encode_cmd(int argc, char **argv)
     return s_run(argc, argv, 1);
 }
 
-/* "90", "90s", "15m", "2h" -> seconds; -1 when malformed or not positive. */
-static double
-s_duration(const char *s)
-{
-    char *end;
-    double v;
-
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno != 0 || end == s || !(v > 0))
-        return -1;
-    if (strcmp(end, "m") == 0)
-        v *= 60;
-    else if (strcmp(end, "h") == 0)
-        v *= 3600;
-    else if (*end != '\0' && strcmp(end, "s") != 0)
-        return -1;
-    return v <= 31 * 24 * 3600 ? v : -1;
-}
+/* --timeout and --retry-for: at most a month. */
+#define S_DURATION_MAX (31 * 24 * 3600.0)
+#define s_duration(s)  xl_duration_parse((s), S_DURATION_MAX)
 
 static int
 agent_submit_cmd(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"rejects", required_argument, NULL, 'r'},
-                                         {"timeout", required_argument, NULL, 't'},
-                                         {"retry-for", required_argument, NULL, 'R'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},  {"rejects", required_argument, NULL, 'r'},
+        {"timeout", required_argument, NULL, 't'}, {"retry-for", required_argument, NULL, 'R'},
+        {"quiet", no_argument, NULL, 'q'},         {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     struct agent_submit_opts so = {.timeout = AGENT_SUBMIT_TIMEOUT,
                                    .retry_for = AGENT_SUBMIT_RETRY_FOR};
     char err[XL_ERRBUF];
@@ -225,6 +217,7 @@ agent_submit_cmd(int argc, char **argv)
                     "--retry-for must be a duration such as 600, 30s, 10m, 2h");
             break;
         case 'q': so.quiet = 1; break;
+        case 'f': so.force = 1; break;
         case 'h': return xl_cli_help();
         default: return xl_cli_option_error(c, argv);
         }
@@ -309,7 +302,7 @@ agent_refs_cmd(int argc, char **argv)
         return r;
     r = agent_ctx_load(&ctx, o.conf, 1, err, sizeof err);
     if (r == 0) {
-        csv = xl_csv_open(o.csv, err, sizeof err);
+        csv = agent_csv_open(&ctx.map, o.csv, err, sizeof err);
         if (csv == NULL)
             r = XL_ERR_IO;
     }
@@ -346,6 +339,42 @@ agent_refs_cmd(int argc, char **argv)
     agent_ctx_free(&ctx);
     if (r < 0)
         return xl_cli_fail("%s", err);
+    return 0;
+}
+
+static int
+agent_spec_cmd(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct agent_config cfg;
+    struct xl_spec *spec = NULL;
+    char err[XL_ERRBUF], fp[2 * XL_HASH_BYTES + 1];
+    const char *conf = NULL, *path;
+    int c;
+
+    while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': conf = optarg; break;
+        case 'h': return xl_cli_help();
+        default: return xl_cli_option_error(c, argv);
+        }
+    }
+    if ((conf == NULL) == (argc - optind != 1))
+        return xl_cli_usage_error("expected -c agent.conf or one specification file");
+    if (conf != NULL) {
+        if (agent_config_load(conf, &cfg, err, sizeof err) != 0)
+            return xl_cli_fail("%s", err);
+        path = cfg.spec_path;
+    } else {
+        path = argv[optind];
+    }
+    if (xl_spec_load(path, &spec, err, sizeof err) != 0)
+        return xl_cli_fail("%s", err);
+    xl_hex(spec->fingerprint, XL_HASH_BYTES, fp);
+    printf("specification %s\nfingerprint   %s\n", path, fp);
+    free(spec);
     return 0;
 }
 

@@ -151,6 +151,70 @@ s_header(const struct agent_ctx *ctx, Crosslink__XleHeader *h, Crosslink__Attrib
 }
 
 int
+agent_input_id(const struct agent_ctx *ctx, const char *csv_path, uint8_t out[32], char *err,
+               size_t errlen)
+{
+    static const char label[] = "crosslink input id v1";
+    uint8_t csv[XL_HASH_BYTES], map[XL_HASH_BYTES], check[XL_CHECK_BYTES], epoch[4];
+    const uint32_t e = ctx->secret->epoch;
+    int r = xl_sha256_file(csv_path, csv, err, errlen);
+
+    if (r == 0)
+        r = xl_sha256_file(ctx->map.path, map, err, errlen);
+    if (r == 0 && xl_secret_check(ctx->secret->secret, e, check) != 0)
+        r = xl_err_set(err, errlen, XL_ERR_CRYPTO, "cannot compute the secret's check value");
+    if (r != 0)
+        return r;
+    epoch[0] = (uint8_t)(e >> 24);
+    epoch[1] = (uint8_t)(e >> 16);
+    epoch[2] = (uint8_t)(e >> 8);
+    epoch[3] = (uint8_t)e;
+    {
+        const struct xl_iov parts[] = {
+            {label, sizeof label},
+            {csv, sizeof csv},
+            {map, sizeof map},
+            {ctx->spec->fingerprint, XL_HASH_BYTES},
+            {epoch, sizeof epoch},
+            {check, sizeof check},
+            {ctx->analysis->pub, ctx->analysis->publen},
+            {ctx->cfg.agency, strlen(ctx->cfg.agency) + 1},
+            {ctx->map.dataset, strlen(ctx->map.dataset) + 1},
+        };
+        r = xl_hmac_sha256(ctx->local->secret, ctx->local->secretlen, parts,
+                           sizeof parts / sizeof parts[0], out);
+    }
+    return r != 0 ? xl_err_set(err, errlen, XL_ERR_CRYPTO, "cannot compute the input's id") : 0;
+}
+
+struct xl_csv *
+agent_csv_open(const struct agent_mapping *m, const char *path, char *err, size_t errlen)
+{
+    struct xl_csv *csv = xl_csv_open(path, err, errlen);
+
+    if (csv == NULL)
+        return NULL;
+    if ((m->delimiter != '\0' && xl_csv_set_delimiter(csv, m->delimiter) != 0) ||
+        (m->encoding[0] != '\0' && xl_csv_set_encoding(csv, m->encoding) != 0)) {
+        xl_err_set(err, errlen, XL_ERR_INVALID, "%s: cannot read it as %s (mapping %s)", path,
+                   m->encoding[0] != '\0' ? m->encoding : "UTF-8", m->path);
+        xl_csv_destroy(&csv);
+    }
+    return csv;
+}
+
+int
+agent_csv_blank(const struct xl_csv *csv, size_t nfields)
+{
+    for (size_t i = 0; i < nfields; i++) {
+        size_t len;
+        if (xl_csv_field(csv, i, &len) != NULL && len > 0)
+            return 0;
+    }
+    return 1;
+}
+
+int
 agent_process(const struct agent_ctx *ctx, const struct agent_run *run, struct agent_stats *st,
               char *err, size_t errlen)
 {
@@ -171,7 +235,7 @@ agent_process(const struct agent_ctx *ctx, const struct agent_run *run, struct a
     int r;
 
     memset(st, 0, sizeof *st);
-    csv = xl_csv_open(run->csv_path, err, errlen);
+    csv = agent_csv_open(&ctx->map, run->csv_path, err, errlen);
     if (csv == NULL)
         return XL_ERR_IO;
     if (stat(run->csv_path, &sb) == 0 && S_ISREG(sb.st_mode))
@@ -219,6 +283,10 @@ agent_process(const struct agent_ctx *ctx, const struct agent_run *run, struct a
     }
 
     while ((r = xl_csv_next(csv, &nfields, err, errlen)) == 1) {
+        if (nfields > 1 && agent_csv_blank(csv, nfields)) {
+            st->blank++;
+            continue;
+        }
         st->rows++;
         agent_validate_row(&ctx->map, &layout, csv, nfields, row);
         if (row->nissues > 0)
@@ -321,6 +389,11 @@ agent_report(const struct agent_ctx *ctx, const struct agent_run *run, const str
             ctx->map.dataset, ctx->cfg.agency, ctx->map.path);
     s_thousands(st->rows, a, sizeof a);
     fprintf(out, "rows      %s read in %.1f s\n", a, st->seconds);
+    if (st->blank > 0) {
+        s_thousands(st->blank, a, sizeof a);
+        fprintf(out, "skipped   %s row%s of only delimiters (not counted as rows)\n", a,
+                st->blank == 1 ? "" : "s");
+    }
     s_thousands(st->accepted, a, sizeof a);
     s_thousands(st->warned, b, sizeof b);
     fprintf(out, "accepted  %s (%s with a value left out)\n", a, b);

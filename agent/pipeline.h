@@ -37,6 +37,7 @@ struct agent_stats {
     uint64_t accepted; /* encoded (or would be) */
     uint64_t rejected; /* refused: a required field failed */
     uint64_t warned;   /* accepted with a value left out */
+    uint64_t blank;    /* rows of only delimiters (",,,,"): skipped, not data */
     uint64_t count[AGENT_MAX_ISSUES][AGENT_RR_COUNT];
     uint64_t first[AGENT_MAX_ISSUES][AGENT_RR_COUNT][AGENT_FIRST_ROWS];
     uint64_t bytes;
@@ -50,6 +51,23 @@ struct agent_run {
     const char *reject_path; /* NULL: no reject file */
     int progress;            /* draw a progress line on stderr (a terminal) */
 };
+
+/* Opens the extract as the mapping describes it (delimiter, encoding): a
+ * reader (xl_csv_destroy), or NULL with the message in err. */
+struct xl_csv *agent_csv_open(const struct agent_mapping *m, const char *path, char *err,
+                              size_t errlen);
+
+/* 1 when every field of the record just read is empty (Excel's ",,,,"). */
+int agent_csv_blank(const struct xl_csv *csv, size_t nfields);
+
+/* The identity of an input: HMAC-SHA256 under the agency's local key of the
+ * CSV file's SHA-256, the mapping file's, the specification fingerprint, the
+ * epoch, the secret's check value, the analysis public key, agency and
+ * dataset. Unchanged input gives the same id however often it is encoded
+ * (encodings differ: their payload keys are random); any change gives
+ * another. Needs the keys (agent_ctx_load with need_keys). 0 or an error. */
+int agent_input_id(const struct agent_ctx *ctx, const char *csv_path, uint8_t out[32], char *err,
+                   size_t errlen);
 
 /* Processes the extract. Returns 0, XL_ERR_INVALID when the reject rate is over
  * the configured limit (the report is still complete; no .xle is written), or

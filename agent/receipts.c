@@ -11,7 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "submit.h"
+#include "xl/crypto.h"
 #include "xl/err.h"
 #include "xl/keyfile.h"
 #include "xl/receipt.h"
@@ -23,14 +26,33 @@ s_mismatch(char *err, size_t errlen, const char *what)
                       "the linker's receipt does not match what was sent: %s differs", what);
 }
 
+/* Whether the receipt's commit entry (already proven) names this input. */
+static int
+s_entry_names_input(const Crosslink__Receipt *r, const uint8_t input[XL_HASH_BYTES])
+{
+    char want[2 * XL_HASH_BYTES + 1];
+    cJSON *e = cJSON_ParseWithLength((const char *)r->audit_entry.data, r->audit_entry.len);
+    const cJSON *got =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "details"), "input");
+    int same;
+
+    xl_hex(input, XL_HASH_BYTES, want);
+    same = cJSON_IsString(got) && strcmp(got->valuestring, want) == 0;
+    cJSON_Delete(e);
+    return same;
+}
+
 int
 agent_receipt_check(const Crosslink__Receipt *r, const uint8_t sign_pk[XL_SIGN_PK_BYTES],
                     const struct agent_xle_info *sent, const uint8_t *submission_id, size_t idlen,
                     char *err, size_t errlen)
 {
     const Crosslink__XleHeader *h = sent->hdr;
-    int rc = xl_receipt_verify(r, sign_pk, err, errlen);
+    int rc = xl_receipt_verify(r, sign_pk, err, errlen), earlier = 0;
 
+    if (rc == XL_ERR_CRYPTO && strlen(err) + 120 < errlen)
+        strcat(err, " (is sign_public in agent.conf the linker's linker-sign.pub? a receipt "
+                    "signed by another key does not verify)");
     if (rc != 0)
         return rc;
     /* xl_receipt_verify checked the lengths of the hashes and the names. */
@@ -40,8 +62,11 @@ agent_receipt_check(const Crosslink__Receipt *r, const uint8_t sign_pk[XL_SIGN_P
         return s_mismatch(err, errlen, "dataset");
     if (r->record_count != sent->count)
         return s_mismatch(err, errlen, "record count");
-    if (!xl_equal(r->content_hash.data, sent->hash, XL_HASH_BYTES))
-        return s_mismatch(err, errlen, "content hash");
+    if (!xl_equal(r->content_hash.data, sent->hash, XL_HASH_BYTES)) {
+        if (!sent->has_input)
+            return s_mismatch(err, errlen, "content hash");
+        earlier = 1; /* decided below, once the commit entry is proven */
+    }
     if (r->epoch != h->epoch)
         return s_mismatch(err, errlen, "epoch");
     if (h->spec_fingerprint.len != XL_HASH_BYTES ||
@@ -52,7 +77,10 @@ agent_receipt_check(const Crosslink__Receipt *r, const uint8_t sign_pk[XL_SIGN_P
         return s_mismatch(err, errlen, "submission id");
     /* The commit entry is in a checkpoint the linker signed: the agency can
      * later show an IG lead that its submission was logged. */
-    return xl_receipt_verify_audit(r, sign_pk, NULL, NULL, err, errlen);
+    rc = xl_receipt_verify_audit(r, sign_pk, NULL, NULL, err, errlen);
+    if (rc == 0 && earlier && !s_entry_names_input(r, sent->input_id))
+        return s_mismatch(err, errlen, "content hash");
+    return rc;
 }
 
 /* A receipt's time in UTC: for a file name (compact) or for a person. */
@@ -364,5 +392,8 @@ agent_receipt_list(const char *dir, const uint8_t sign_pk[XL_SIGN_PK_BYTES], int
     if (count > 0)
         fprintf(out, "%s%zu receipt%s, %zu failed verification\n", verbose ? "" : "\n", count,
                 count == 1 ? "" : "s", *nbad);
+    if (*nbad > 0)
+        fprintf(out, "a receipt that does not verify was altered, or signed by another key: check "
+                     "that sign_public in agent.conf is the linker's linker-sign.pub\n");
     return 0;
 }

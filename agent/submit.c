@@ -499,6 +499,7 @@ struct s_sub {
     int progressed;       /* this attempt moved acked forward */
     xl_envelope *receipt; /* the envelope holding the verified receipt */
     int already;          /* the first begin was answered with a receipt */
+    int force;            /* --force: an input a newer submission superseded */
     struct s_progress prog;
 };
 
@@ -573,6 +574,11 @@ s_send_begin(struct s_sub *s, uint64_t *reqid, char *err, size_t errlen)
     b.one_per_person = h->one_per_person;
     b.n_attributes = h->n_attributes;
     b.attributes = h->attributes;
+    if (s->info->has_input) {
+        b.input_id.data = (uint8_t *)s->info->input_id;
+        b.input_id.len = XL_HASH_BYTES;
+    }
+    b.force = s->force;
     env.request_id = *reqid = ++s->reqid;
     env.body_case = CROSSLINK__ENVELOPE__BODY_SUBMIT_BEGIN;
     env.submit_begin = &b;
@@ -784,16 +790,23 @@ s_duration(double seconds, char *out, size_t len)
         snprintf(out, len, "%.0f s", seconds);
 }
 
-/* Attempts until a receipt, a refusal, or retry_for seconds without progress. */
+/* Attempts until a receipt, a refusal, or retry_for seconds without progress.
+ * The clock starts when the first attempt that makes no progress began, and
+ * no attempt waits for a handshake beyond it, so a linker that is down ends
+ * the run after retry_for, not retry_for plus a timeout. */
 static int
 s_run(struct s_sub *s, double retry_for, char *err, size_t errlen)
 {
     char why[XL_ERRBUF], d[32];
-    double fail_since = 0, backoff = S_BACKOFF_MIN, delay, now;
-    int failing = 0, r;
+    double fail_since = xl_monotonic(), backoff = S_BACKOFF_MIN, delay, now, began;
+    int r;
 
     for (;;) {
+        began = xl_monotonic();
         s->progressed = 0;
+        s->link.connect_wait = retry_for - (began - fail_since);
+        if (s->link.connect_wait < 1)
+            s->link.connect_wait = 1;
         r = s_attempt(s, why, sizeof why);
         if (r == 0)
             return 0;
@@ -815,8 +828,7 @@ s_run(struct s_sub *s, double retry_for, char *err, size_t errlen)
         if (r != XL_ERR_UNAVAILABLE && r != XL_ERR_SEQUENCE)
             return xl_err_set(err, errlen, r, "%s", why);
         now = xl_monotonic();
-        if (s->progressed || !failing) {
-            failing = 1;
+        if (s->progressed) {
             fail_since = now;
             backoff = S_BACKOFF_MIN;
         }
@@ -902,15 +914,20 @@ s_prepare_csv(const struct agent_ctx *ctx, const struct agent_submit_opts *o, co
     struct agent_run run = {0};
     struct agent_stats *st;
     const char *base;
+    uint8_t input_id[XL_HASH_BYTES];
     int r;
 
     r = agent_outbox_path(outbox, ctx->map.dataset, o->input, xle, xlelen, err, errlen);
+    if (r == 0)
+        r = agent_input_id(ctx, o->input, input_id, err, errlen);
     if (r != 0)
         return r;
     if (access(xle, F_OK) == 0) {
         r = agent_xle_scan(xle, info, why, sizeof why);
         if (r == 0 && s_header_current(ctx, info->hdr)) {
             xl_info("resuming with %s, encoded from this extract by an earlier run", xle);
+            info->has_input = 1;
+            memcpy(info->input_id, input_id, sizeof input_id);
             return 0;
         }
         if (r == 0)
@@ -943,7 +960,12 @@ s_prepare_csv(const struct agent_ctx *ctx, const struct agent_submit_opts *o, co
     /* only now: a broken new export leaves an unfinished earlier one in place */
     base = strrchr(xle, '/');
     s_outbox_prune(outbox, ctx->map.dataset, base != NULL ? base + 1 : xle);
-    return agent_xle_scan(xle, info, err, errlen);
+    r = agent_xle_scan(xle, info, err, errlen);
+    if (r == 0) {
+        info->has_input = 1;
+        memcpy(info->input_id, input_id, sizeof input_id);
+    }
+    return r;
 }
 
 int
@@ -999,6 +1021,7 @@ agent_submit(const struct agent_submit_opts *o, char *err, size_t errlen)
     s.link.reply_max = S_REPLY_MAX;
     s.keys = &keys;
     s.link.timeout_ms = (int)(o->timeout * 1000);
+    s.force = o->force;
     s.prog.tty = !o->quiet && isatty(STDERR_FILENO);
     s.prog.total = info.count;
     s.link.zctx = zmq_ctx_new();
@@ -1006,9 +1029,9 @@ agent_submit(const struct agent_submit_opts *o, char *err, size_t errlen)
         r = xl_err_set(err, errlen, XL_ERR_INTERNAL, "cannot start ZeroMQ");
         goto out;
     }
-    xl_info("submitting %s/%s: %llu records in %llu chunks to %s", info.hdr->agency,
-            info.hdr->dataset, (unsigned long long)info.count, (unsigned long long)s.nchunks,
-            ctx.cfg.endpoint);
+    xl_info("submitting %s/%s: %llu record%s in %llu chunk%s to %s", info.hdr->agency,
+            info.hdr->dataset, (unsigned long long)info.count, info.count == 1 ? "" : "s",
+            (unsigned long long)s.nchunks, s.nchunks == 1 ? "" : "s", ctx.cfg.endpoint);
     r = s_run(&s, o->retry_for, err, errlen);
     s_progress_break(&s.prog);
     if (r != 0)
@@ -1019,7 +1042,11 @@ agent_submit(const struct agent_submit_opts *o, char *err, size_t errlen)
     if (!is_xle && unlink(xle_path) != 0)
         xl_warn("%s: cannot remove: %s", xle_path, strerror(errno));
     if (s.already)
-        printf("already submitted: the linker holds this content and returned its receipt\n");
+        printf("already submitted: the linker holds this %s and returned its receipt; nothing "
+               "was stored again\n",
+               is_xle ? "content"
+                      : "extract, unchanged (same file, mapping, specification and "
+                        "epoch)");
     agent_receipt_print(s.receipt->receipt, stored, stdout);
     fflush(stdout);
 out:

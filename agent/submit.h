@@ -32,6 +32,7 @@ struct agent_submit_opts {
     double timeout;          /* seconds */
     double retry_for;        /* seconds */
     int quiet;               /* no validation report, no updating progress line */
+    int force;               /* resubmit an input a newer submission superseded */
 };
 
 /* Runs a whole submission and prints the receipt summary on stdout. Returns 0
@@ -67,6 +68,10 @@ struct agent_xle_info {
     Crosslink__XleHeader *hdr; /* owned; free with agent_xle_info_free */
     uint64_t count;
     uint8_t hash[XL_HASH_BYTES];
+    /* the input's identity (agent_input_id) when sent from a CSV: a receipt
+     * of an earlier encoding of the same input is then accepted */
+    int has_input;
+    uint8_t input_id[XL_HASH_BYTES];
 };
 /* XL_ERR_FORMAT for a file without a header or trailer, XL_ERR_MISMATCH when
  * they disagree on the count. */
@@ -122,7 +127,11 @@ int agent_reply_read(const Crosslink__Envelope *env, const uint8_t sign_pk[XL_SI
 /* Checks a receipt returned for what was sent: the signature with the linker's
  * signing key sign_pk, then agency, dataset, record count, content hash, epoch
  * and specification against the .xle, and the submission id when
- * submission_id is not NULL. XL_ERR_CRYPTO / XL_ERR_MISMATCH with the field. */
+ * submission_id is not NULL. XL_ERR_CRYPTO / XL_ERR_MISMATCH with the field,
+ * with a hint to check sign_public when the signature does not verify. The
+ * content hash may differ when sent->has_input and the receipt's commit
+ * entry (proven in a checkpoint the linker signed) names that input: the
+ * receipt of an earlier encoding of the same, unchanged input. */
 int agent_receipt_check(const Crosslink__Receipt *r, const uint8_t sign_pk[XL_SIGN_PK_BYTES],
                         const struct agent_xle_info *sent, const uint8_t *submission_id,
                         size_t idlen, char *err, size_t errlen);

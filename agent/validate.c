@@ -13,7 +13,8 @@ static const struct {
     const char *code;
     const char *text;
 } s_row_reasons[AGENT_RR_COUNT - AGENT_R_COUNT] = {
-    {"field_count", "The row has fewer fields than the header."},
+    {"field_count", "The row has fewer or more fields than the header (an unquoted comma or "
+                    "semicolon in a value?); nothing of it is used."},
     {"not_integer", "The value is not a whole number."},
     {"not_number", "The value is not a number."},
     {"not_yes_no", "The value is not yes/no (Y, N, yes, no, true, false, 1, 0)."},
@@ -74,30 +75,45 @@ int
 agent_layout_from_header(const struct agent_mapping *m, const struct xl_csv *csv, size_t nfields,
                          struct agent_layout *l, char *err, size_t errlen)
 {
-    size_t need = 0;
+    size_t need = 0, at = 0;
+    char missing[XL_ERRBUF];
+    int nmissing = 0;
 
     memset(l, 0, sizeof *l);
-    for (int c = 0; c < AGENT_COL_COUNT; c++) {
+    missing[0] = '\0';
+    for (int c = 0; c < AGENT_COL_COUNT + (int)m->noutcomes; c++) {
+        const int outcome = c >= AGENT_COL_COUNT;
         char names[AGENT_COLUMN_MAX], *name = names, *plus;
         int n = 0;
-        l->col[c] = -1;
-        if (m->columns[c][0] == '\0')
+        if (!outcome)
+            l->col[c] = -1;
+        snprintf(names, sizeof names, "%s",
+                 outcome ? m->outcomes[c - AGENT_COL_COUNT].column : m->columns[c]);
+        if (names[0] == '\0')
             continue;
-        snprintf(names, sizeof names, "%s", m->columns[c]);
         /* "street_number + address_1": several columns read as one value. */
         for (; name != NULL && n < 4; n++, name = plus) {
-            int idx;
-            plus = strstr(name, " + ");
+            int idx, w;
+            plus = outcome ? NULL : strstr(name, " + ");
             if (plus != NULL) {
                 *plus = '\0';
                 plus += 3;
             }
             idx = s_find(csv, nfields, name);
-            if (idx < 0)
-                return xl_err_set(err, errlen, XL_ERR_FORMAT,
-                                  "column '%s' (mapped to %s in %s) is not in the header", name,
-                                  agent_column_name((enum agent_column)c), m->path);
-            if (n == 0)
+            if (idx < 0) {
+                /* Every missing column in one message: one run finds them all. */
+                w = snprintf(missing + at, sizeof missing - at, "%s'%s' (%s%s)",
+                             nmissing > 0 ? ", " : "", name, outcome ? "outcome " : "",
+                             outcome ? m->outcomes[c - AGENT_COL_COUNT].name
+                                     : agent_column_name((enum agent_column)c));
+                if (w > 0 && (size_t)w < sizeof missing - at)
+                    at += (size_t)w;
+                nmissing++;
+                continue;
+            }
+            if (outcome)
+                l->outcome[c - AGENT_COL_COUNT] = idx;
+            else if (n == 0)
                 l->col[c] = idx;
             else
                 l->extra[c][l->nextra[c]++] = idx;
@@ -105,17 +121,13 @@ agent_layout_from_header(const struct agent_mapping *m, const struct xl_csv *csv
                 need = (size_t)idx + 1;
         }
     }
-    for (size_t i = 0; i < m->noutcomes; i++) {
-        l->outcome[i] = s_find(csv, nfields, m->outcomes[i].column);
-        if (l->outcome[i] < 0)
-            return xl_err_set(err, errlen, XL_ERR_FORMAT,
-                              "column '%s' (outcome %s in %s) is not in the header",
-                              m->outcomes[i].column, m->outcomes[i].name, m->path);
-        if ((size_t)l->outcome[i] + 1 > need)
-            need = (size_t)l->outcome[i] + 1;
-    }
+    if (nmissing > 0)
+        return xl_err_set(err, errlen, XL_ERR_FORMAT,
+                          "%d column%s mapped in %s %s not in the header: %s", nmissing,
+                          nmissing == 1 ? "" : "s", m->path, nmissing == 1 ? "is" : "are", missing);
     l->noutcomes = m->noutcomes;
     l->min_fields = need;
+    l->header_fields = nfields;
     return 0;
 }
 
@@ -318,11 +330,20 @@ agent_validate_row(const struct agent_mapping *m, const struct agent_layout *l,
     memset(p, 0, sizeof *p);
     r->nissues = 0;
     r->rejected = 0;
-    if (nfields < l->min_fields) {
-        /* Not a guess at which columns shifted: the whole row is refused. */
+    if (nfields < l->min_fields || (l->header_fields > 0 && nfields > l->header_fields)) {
+        /* Not a guess at which columns shifted (an unquoted "87,5" would be
+         * read as 87 and move every later column): the whole row is refused,
+         * with its source id when the row has one, so it can be found. */
         r->issues[0] = (struct agent_issue){AGENT_COL_SOURCE_ID, AGENT_RR_FIELD_COUNT, 1, 0};
         r->nissues = 1;
         r->rejected = 1;
+        if (l->col[AGENT_COL_SOURCE_ID] >= 0 && (size_t)l->col[AGENT_COL_SOURCE_ID] < nfields) {
+            size_t n;
+            const char *id = xl_csv_field(csv, (size_t)l->col[AGENT_COL_SOURCE_ID], &n);
+            agent_trim(&id, &n);
+            if (n < sizeof p->source_id)
+                memcpy(p->source_id, id, n);
+        }
         return;
     }
     for (int c = 0; c < AGENT_COL_COUNT; c++) {

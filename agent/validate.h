@@ -21,7 +21,7 @@
 
 /* Reasons beyond the normalisers' (enum agent_reason). */
 enum agent_row_reason {
-    AGENT_RR_FIELD_COUNT = AGENT_R_COUNT, /* the row has fewer fields than the header */
+    AGENT_RR_FIELD_COUNT = AGENT_R_COUNT, /* the row has fewer or more fields than the header */
     AGENT_RR_NOT_INTEGER,
     AGENT_RR_NOT_NUMBER,
     AGENT_RR_NOT_YES_NO,
@@ -38,12 +38,14 @@ struct agent_layout {
     int nextra[AGENT_COL_COUNT];
     int outcome[AGENT_MAX_OUTCOMES];
     size_t noutcomes;
-    size_t min_fields; /* a row needs this many fields */
+    size_t min_fields;    /* a row needs this many fields */
+    size_t header_fields; /* and may have no more than the header */
 };
 
 /* Resolves the mapping's column names against the header record the reader has
- * just returned (trimmed; compared exactly, then without case). A mapped column
- * missing from the header is XL_ERR_FORMAT naming it and the mapping file. */
+ * just returned (trimmed; compared exactly, then without case). Mapped columns
+ * missing from the header are XL_ERR_FORMAT naming every one of them (not only
+ * the first) and the mapping file. */
 int agent_layout_from_header(const struct agent_mapping *m, const struct xl_csv *csv,
                              size_t nfields, struct agent_layout *out, char *err, size_t errlen);
 

@@ -34,9 +34,7 @@ s_handler(void *user, const char *section, const char *name, const char *v)
         return xl_ini_fail(&p->ini, "unknown section [%s] (only [analyst] is read)", section);
     if (strcmp(name, "endpoint") == 0) {
         p->seen |= 1u << S_NPATHS;
-        if (strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0)
-            return xl_ini_fail(&p->ini, "endpoint must start with tcp:// or ipc://");
-        return xl_ini_copy(&p->ini, c->endpoint, sizeof c->endpoint, name, v);
+        return xl_ini_endpoint(&p->ini, c->endpoint, sizeof c->endpoint, v, 0);
     }
     if (strcmp(name, "timeout") == 0) {
         char *end;

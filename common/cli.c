@@ -1,12 +1,16 @@
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "xl/cli.h"
 #include "xl/crypto.h"
 #include "xl/log.h"
+#include "xl/wire.h"
+#include "xl/xle.h"
 
 static const char *s_prog = "crosslink";
 static const struct xl_cli_cmd *s_current;
@@ -55,10 +59,32 @@ xl_cli_option_error(int c, char **argv)
     return xl_cli_usage_error(what);
 }
 
+double
+xl_duration_parse(const char *s, double max)
+{
+    static const struct {
+        const char *unit;
+        double seconds;
+    } units[] = {{"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno != 0 || end == s || !(v > 0))
+        return -1;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(end, units[i].unit) == 0)
+            return v * units[i].seconds <= max ? v * units[i].seconds : -1;
+    }
+    return -1;
+}
+
 static void
 s_list(FILE *f, const struct xl_cli_cmd *cmds, size_t n)
 {
-    fprintf(f, "usage: %s COMMAND [ARGS]   (%s COMMAND --help for details)\n\n", s_prog, s_prog);
+    fprintf(f, "usage: %s COMMAND [ARGS]   (%s COMMAND --help for details; --version)\n\n", s_prog,
+            s_prog);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "  %s\n", cmds[i].usage);
 }
@@ -75,6 +101,11 @@ xl_cli_main(const char *prog, const struct xl_cli_cmd *cmds, size_t ncmds, int a
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         s_list(stdout, cmds, ncmds);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("%s %s (wire protocol %d, .xle format %d)\n", prog, XL_VERSION, XL_WIRE_VERSION,
+               XL_XLE_VERSION);
         return 0;
     }
     if (xl_crypto_init() != 0)

@@ -3,6 +3,7 @@
  * helps) from a linker that does not answer (may pass). Used by the agent's
  * submit and the analyst's extract. */
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,14 +31,104 @@ xl_client_close(struct xl_client *l)
     }
 }
 
+static int
+s_bad_endpoint(const char *ep, const char *why, char *err, size_t errlen)
+{
+    return xl_err_set(err, errlen, XL_ERR_INVALID,
+                      "endpoint '%.200s' %s: write it as tcp://HOST:PORT (for example "
+                      "tcp://linker.example.org:7800) or ipc:///PATH/TO/SOCKET",
+                      ep, why);
+}
+
+int
+xl_endpoint_check(const char *ep, int bind, char *err, size_t errlen)
+{
+    const char *addr, *colon, *p;
+    unsigned long port = 0;
+
+    if (strncmp(ep, "ipc://", 6) == 0)
+        return ep[6] != '\0' ? 0 : s_bad_endpoint(ep, "has no path after ipc://", err, errlen);
+    if (strncmp(ep, "tcp://", 6) != 0)
+        return s_bad_endpoint(
+            ep, strstr(ep, "://") != NULL ? "has a scheme crosslink does not use" : "has no scheme",
+            err, errlen);
+    addr = ep + 6;
+    colon = strrchr(addr, ':');
+    if (colon == NULL || colon == addr)
+        return s_bad_endpoint(ep, "has no HOST:PORT after tcp://", err, errlen);
+    if (addr[0] == '*' && (!bind || colon != addr + 1))
+        return s_bad_endpoint(ep, "names no host ('*' is for the linker's own endpoint)", err,
+                              errlen);
+    for (p = addr; p < colon; p++) {
+        if ((unsigned char)*p <= ' ' || *p == '/')
+            return s_bad_endpoint(ep, "has a space or '/' in its host", err, errlen);
+    }
+    if (bind && strcmp(colon + 1, "*") == 0)
+        return 0; /* a port the system picks (tests) */
+    for (p = colon + 1; *p >= '0' && *p <= '9' && port <= 65535; p++)
+        port = port * 10 + (unsigned long)(*p - '0');
+    if (p == colon + 1 || *p != '\0' || port < 1 || port > 65535)
+        return xl_err_set(
+            err, errlen, XL_ERR_INVALID,
+            "endpoint '%.200s': the port '%.20s' is not a number from 1 to 65535 "
+            "(write it as tcp://HOST:PORT, for example tcp://linker.example.org:7800)",
+            ep, colon + 1);
+    return 0;
+}
+
+/* A tcp:// host that no name service knows is a permanent mistake, told at
+ * once; libzmq would retry it quietly for ever. */
+static int
+s_resolve(const char *ep, char *err, size_t errlen)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    char host[256];
+    const char *addr = ep + 6, *colon = strrchr(addr, ':');
+    size_t n;
+    int r;
+
+    if (strncmp(ep, "tcp://", 6) != 0 || colon == NULL)
+        return 0;
+    n = (size_t)(colon - addr);
+    if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']') {
+        addr++;
+        n -= 2;
+    }
+    if (n == 0 || n >= sizeof host)
+        return 0;
+    memcpy(host, addr, n);
+    host[n] = '\0';
+    hints.ai_socktype = SOCK_STREAM;
+    r = getaddrinfo(host, NULL, &hints, &res);
+    if (res != NULL)
+        freeaddrinfo(res);
+    if (r == 0)
+        return 0;
+    if (r == EAI_NONAME || r == EAI_FAIL)
+        return xl_err_set(err, errlen, XL_ERR_NOTFOUND,
+                          "endpoint '%s': the host '%s' is not known (%s): check the name in "
+                          "endpoint",
+                          ep, host, gai_strerror(r));
+    return xl_err_set(err, errlen, XL_ERR_UNAVAILABLE,
+                      "endpoint '%s': cannot look up the host '%s' now (%s)", ep, host,
+                      gai_strerror(r));
+}
+
 int
 xl_client_open(struct xl_client *l, char *err, size_t errlen)
 {
     char mon[64];
-    int zero = 0;
+    int zero = 0, r;
     int64_t maxmsg = (int64_t)l->reply_max;
 
     l->secured = 0;
+    l->connected = 0;
+    l->hs_failed = 0;
+    r = xl_endpoint_check(l->endpoint, 0, err, errlen);
+    if (r == 0)
+        r = s_resolve(l->endpoint, err, errlen);
+    if (r != 0)
+        return r;
     l->sock = zmq_socket(l->zctx, ZMQ_DEALER);
     if (l->sock == NULL)
         return xl_err_set(err, errlen, XL_ERR_INTERNAL, "cannot create socket: %s",
@@ -49,9 +140,10 @@ xl_client_open(struct xl_client *l, char *err, size_t errlen)
         zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, l->server_pk, XL_KEY_BYTES) != 0 ||
         zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, l->pk, XL_KEY_BYTES) != 0 ||
         zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, l->sk, XL_KEY_BYTES) != 0 ||
-        zmq_socket_monitor(l->sock, mon,
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0 ||
+        zmq_socket_monitor(
+            l->sock, mon,
+            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
         (l->mon = zmq_socket(l->zctx, ZMQ_PAIR)) == NULL || zmq_connect(l->mon, mon) != 0) {
         xl_client_close(l);
         return xl_err_set(err, errlen, XL_ERR_INTERNAL, "cannot set up socket: %s",
@@ -101,7 +193,12 @@ xl_client_send_env(struct xl_client *l, xl_envelope *env, char *err, size_t errl
 }
 
 /* A handshake event from the monitor: the linker's ZAP handler refusing this
- * key is final; other failures are left to the timeout. */
+ * key is final, and so is a linker that cuts every handshake short. A CURVE
+ * server that cannot open the client's HELLO (it was boxed to another server
+ * key) closes the connection without a word, so the client sees only
+ * HANDSHAKE_FAILED_NO_DETAIL (or _PROTOCOL) after CONNECTED, on every
+ * reconnection (every 100 ms). A linker over its connection limits does the
+ * same, but only while flooded; a linker that is down gives no CONNECTED. */
 static int
 s_monitor_event(struct xl_client *l, char *err, size_t errlen)
 {
@@ -111,8 +208,13 @@ s_monitor_event(struct xl_client *l, char *err, size_t errlen)
 
     if (!xl_monitor_next(l->mon, &event, &value))
         return 0;
+    if (event == ZMQ_EVENT_CONNECTED) {
+        l->connected++;
+        return 0;
+    }
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         l->secured = 1;
+        l->hs_failed = 0;
         return 0;
     }
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 400) {
@@ -124,28 +226,40 @@ s_monitor_event(struct xl_client *l, char *err, size_t errlen)
     }
     xl_debug("handshake with the linker failed (event %u, status %u)", (unsigned)event,
              (unsigned)value);
+    if (!l->secured && ++l->hs_failed >= XL_CLIENT_HANDSHAKE_FAILS)
+        return xl_err_set(err, errlen, XL_ERR_CRYPTO,
+                          "the linker at %s closed the encrypted handshake %u times in a row: "
+                          "server_public is not the key of the linker at that endpoint (compare "
+                          "its key id, crosslink-keys show, with the operator's linker.pub)",
+                          l->endpoint, l->hs_failed);
     return 0;
 }
 
 int
 xl_client_recv(struct xl_client *l, xl_envelope **env, char *err, size_t errlen)
 {
-    double deadline = xl_monotonic() + l->timeout_ms / 1000.0;
+    double start = xl_monotonic(), wait = l->timeout_ms / 1000.0;
+    double hs_wait = l->connect_wait > 0 && l->connect_wait < wait ? l->connect_wait : wait;
     zmq_pollitem_t items[2] = {{l->sock, 0, ZMQ_POLLIN, 0}, {l->mon, 0, ZMQ_POLLIN, 0}};
     zmq_msg_t m;
     int r;
 
     *env = NULL;
     for (;;) {
-        double left = deadline - xl_monotonic();
+        double left = start + (l->secured ? wait : hs_wait) - xl_monotonic();
         if (left <= 0 && l->secured)
             return xl_err_set(err, errlen, XL_ERR_UNAVAILABLE,
-                              "no answer from the linker within %.0f s", l->timeout_ms / 1000.0);
+                              "no answer from the linker within %.0f s", wait);
+        if (left <= 0 && l->connected == 0)
+            return xl_err_set(err, errlen, XL_ERR_UNAVAILABLE,
+                              "nothing accepted a connection at %s within %.0f s (is the linker "
+                              "running and reachable?)",
+                              l->endpoint, hs_wait);
         if (left <= 0)
             return xl_err_set(err, errlen, XL_ERR_UNAVAILABLE,
-                              "no encrypted connection to the linker at %s within %.0f s (is it "
-                              "running, and is server_public its key?)",
-                              l->endpoint, l->timeout_ms / 1000.0);
+                              "no encrypted connection to the linker at %s within %.0f s (it "
+                              "accepted the connection but did not complete the handshake)",
+                              l->endpoint, hs_wait);
         r = zmq_poll(items, 2, (long)(left * 1000) + 1);
         if (r < 0 && zmq_errno() != EINTR)
             return xl_err_set(err, errlen, XL_ERR_INTERNAL, "poll: %s", zmq_strerror(zmq_errno()));
@@ -197,7 +311,7 @@ xl_client_error(const Crosslink__Error *e, char *err, size_t errlen)
 {
     const ProtobufCEnumValue *v =
         protobuf_c_enum_descriptor_get_value(&crosslink__error__code__descriptor, (int)e->code);
-    char msg[300];
+    char msg[XL_ERRBUF - 40]; /* room for "the linker answered MISMATCH: " */
     size_t i;
     int code = s_error_code(e->code);
 
@@ -256,8 +370,13 @@ xl_client_call_retry(struct xl_client *c, xl_envelope *req, double wait, double 
     double backoff = 1;
 
     for (;;) {
-        int r = xl_client_call(c, req, wait, rep, err, errlen);
+        int r;
         double left = deadline - xl_monotonic();
+
+        /* No handshake is waited for past the deadline: --retry-for is kept. */
+        c->connect_wait = left > 1 ? left : 1;
+        r = xl_client_call(c, req, wait, rep, err, errlen);
+        left = deadline - xl_monotonic();
         if (r != XL_ERR_UNAVAILABLE || left <= 0)
             return r;
         xl_warn("%s; trying again in %.0f s", err, backoff < left ? backoff : left);

@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -30,6 +32,31 @@ void
 xl_sha256(const void *data, size_t len, uint8_t out[XL_HASH_BYTES])
 {
     SHA256(data, len, out);
+}
+
+int
+xl_sha256_file(const char *path, uint8_t out[XL_HASH_BYTES], char *err, size_t errlen)
+{
+    crypto_hash_sha256_state st;
+    unsigned char buf[65536];
+    size_t n;
+    FILE *f = fopen(path, "rbe");
+
+    if (f == NULL)
+        return xl_err_set(err, errlen, errno == ENOENT ? XL_ERR_NOTFOUND : XL_ERR_IO,
+                          "%s: cannot open: %s", path, strerror(errno));
+    setvbuf(f, NULL, _IONBF, 0);
+    crypto_hash_sha256_init(&st);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        crypto_hash_sha256_update(&st, buf, n);
+    xl_wipe(buf, sizeof buf); /* an extract's bytes */
+    if (ferror(f)) {
+        fclose(f);
+        return xl_err_set(err, errlen, XL_ERR_IO, "%s: read failed", path);
+    }
+    fclose(f);
+    crypto_hash_sha256_final(&st, out);
+    return 0;
 }
 
 int

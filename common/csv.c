@@ -1,9 +1,11 @@
 #include <errno.h>
+#include <iconv.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "xl/csv.h"
 #include "xl/err.h"
@@ -54,6 +56,12 @@ struct xl_csv {
 
     int failed; /* the XL_ERR_* that stopped reading, or 0 */
     char errmsg[XL_ERRBUF];
+
+    unsigned char delim;    /* ',' unless xl_csv_set_delimiter */
+    unsigned char cls[256]; /* s_class with the delimiter */
+    iconv_t cd;             /* to UTF-8, or (iconv_t)-1 */
+    char *conv;             /* the converted record, swapped with rec */
+    size_t conv_cap;
 };
 
 #define S_INITIAL_REC    1024
@@ -98,6 +106,9 @@ s_new(FILE *f, const char *name)
     c->max_record = XL_CSV_MAX_RECORD_DEFAULT;
     c->max_fields = XL_CSV_MAX_FIELDS_DEFAULT;
     c->line = 1;
+    c->delim = ',';
+    memcpy(c->cls, s_class, sizeof c->cls);
+    c->cd = (iconv_t)-1;
     return c;
 }
 
@@ -150,6 +161,10 @@ xl_csv_destroy(struct xl_csv **cp)
         fclose(c->f);
     xl_freezero(c->buf, XL_CSV_READ_BYTES);
     xl_freezero(c->rec, c->rec_cap);
+    if (c->conv != NULL)
+        xl_freezero(c->conv, c->conv_cap);
+    if (c->cd != (iconv_t)-1)
+        iconv_close(c->cd);
     free(c->fields);
     free(c->name);
     xl_freezero(c, sizeof *c);
@@ -175,6 +190,28 @@ xl_csv_set_read_size(struct xl_csv *c, size_t n)
         return XL_ERR_INVALID;
     c->read_size = n;
     return 0;
+}
+
+int
+xl_csv_set_delimiter(struct xl_csv *c, char delim)
+{
+    if (c == NULL || c->started || (delim != ',' && delim != ';' && delim != '\t' && delim != '|'))
+        return XL_ERR_INVALID;
+    c->cls[(unsigned char)c->delim] = 0;
+    c->delim = (unsigned char)delim;
+    c->cls[c->delim] = S_STOP_PLAIN;
+    return 0;
+}
+
+int
+xl_csv_set_encoding(struct xl_csv *c, const char *charset)
+{
+    if (c == NULL || c->started || c->cd != (iconv_t)-1)
+        return XL_ERR_INVALID;
+    if (strcasecmp(charset, "utf-8") == 0 || strcasecmp(charset, "utf8") == 0)
+        return 0;
+    c->cd = iconv_open("UTF-8", charset);
+    return c->cd == (iconv_t)-1 ? XL_ERR_INVALID : 0;
 }
 
 /* Stops the reader: the message is kept so later calls can repeat it. */
@@ -291,6 +328,13 @@ s_append(struct xl_csv *c, const void *p, size_t n)
     return 0;
 }
 
+/* A space, or a tab when tab is not the delimiter: not part of a field. */
+static int
+s_blank(const struct xl_csv *c, unsigned char ch)
+{
+    return ch == ' ' || (ch == '\t' && c->delim != '\t');
+}
+
 /* Ends the current field; trim drops trailing spaces and tabs (unquoted fields). */
 static int
 s_end_field(struct xl_csv *c, int trim)
@@ -300,8 +344,7 @@ s_end_field(struct xl_csv *c, int trim)
     int r;
 
     if (trim) {
-        while (c->rec_len > c->field_off &&
-               (c->rec[c->rec_len - 1] == ' ' || c->rec[c->rec_len - 1] == '\t'))
+        while (c->rec_len > c->field_off && s_blank(c, (unsigned char)c->rec[c->rec_len - 1]))
             c->rec_len--;
     }
     if (c->nfields >= c->max_fields)
@@ -409,7 +452,7 @@ s_read_record(struct xl_csv *c)
         end = c->buf + c->len;
         switch (c->state) {
         case S_START:
-            while (p < end && (*p == ' ' || *p == '\t'))
+            while (p < end && s_blank(c, *p))
                 p++;
             if (p == end)
                 break;
@@ -417,7 +460,7 @@ s_read_record(struct xl_csv *c)
                 c->state = S_QUOTED;
                 c->quote_line = c->line;
                 p++;
-            } else if (*p == ',') {
+            } else if (*p == c->delim) {
                 p++;
                 if ((r = s_end_field(c, 0)) < 0)
                     return r;
@@ -436,14 +479,14 @@ s_read_record(struct xl_csv *c)
             }
             break;
         case S_UNQUOTED:
-            for (q = p; q < end && !(s_class[*q] & S_STOP_PLAIN); q++)
+            for (q = p; q < end && !(c->cls[*q] & S_STOP_PLAIN); q++)
                 ;
             if (q > p && (r = s_append(c, p, (size_t)(q - p))) < 0)
                 return r;
             p = q;
             if (p == end)
                 break;
-            if (*p == ',') {
+            if (*p == c->delim) {
                 p++;
                 if ((r = s_end_field(c, 1)) < 0)
                     return r;
@@ -457,7 +500,7 @@ s_read_record(struct xl_csv *c)
             }
             break;
         case S_QUOTED:
-            for (q = p; q < end && !(s_class[*q] & S_STOP_QUOTED); q++)
+            for (q = p; q < end && !(c->cls[*q] & S_STOP_QUOTED); q++)
                 ;
             if (q > p && (r = s_append(c, p, (size_t)(q - p))) < 0)
                 return r;
@@ -488,11 +531,11 @@ s_read_record(struct xl_csv *c)
             }
             break;
         case S_AFTER:
-            while (p < end && (*p == ' ' || *p == '\t'))
+            while (p < end && s_blank(c, *p))
                 p++;
             if (p == end)
                 break;
-            if (*p == ',') {
+            if (*p == c->delim) {
                 p++;
                 if ((r = s_end_field(c, 0)) < 0)
                     return r;
@@ -515,6 +558,49 @@ s_read_record(struct xl_csv *c)
     }
 }
 
+/* Converts the record just read to UTF-8 into conv, then swaps the two
+ * buffers. A byte the file's encoding does not define stops the reading, with
+ * the line and field (never the value). */
+static int
+s_convert(struct xl_csv *c)
+{
+    size_t need = 4 * c->rec_len + 1, at = 0;
+    char *swap;
+
+    if (need > c->conv_cap) {
+        if (c->conv != NULL)
+            xl_freezero(c->conv, c->conv_cap);
+        c->conv_cap = 0;
+        c->conv = malloc(need);
+        if (c->conv == NULL)
+            return s_fail(c, XL_ERR_NOMEM, "%" PRIu64 ": out of memory", c->rec_line);
+        c->conv_cap = need;
+    }
+    for (size_t i = 0; i < c->nfields; i++) {
+        char *in = c->rec + c->fields[i].off, *out = c->conv + at;
+        size_t inleft = c->fields[i].len, outleft = c->conv_cap - at - 1;
+
+        iconv(c->cd, NULL, NULL, NULL, NULL);
+        if (iconv(c->cd, &in, &inleft, &out, &outleft) == (size_t)-1)
+            return s_fail(c, XL_ERR_FORMAT,
+                          "%" PRIu64 ": field %zu holds a byte that is not a character of the "
+                          "file's encoding (is 'encoding' in the mapping right?)",
+                          c->rec_line, i + 1);
+        c->fields[i].off = at;
+        c->fields[i].len = (size_t)(out - (c->conv + at));
+        at += c->fields[i].len;
+        c->conv[at++] = '\0';
+    }
+    swap = c->rec;
+    c->rec = c->conv;
+    c->conv = swap;
+    need = c->rec_cap;
+    c->rec_cap = c->conv_cap;
+    c->conv_cap = need;
+    c->rec_len = at;
+    return 0;
+}
+
 int
 xl_csv_next(struct xl_csv *c, size_t *nfields, char *err, size_t errlen)
 {
@@ -535,6 +621,10 @@ xl_csv_next(struct xl_csv *c, size_t *nfields, char *err, size_t errlen)
     if (r == 0) {
         c->nfields = 0;
         return 0;
+    }
+    if (c->cd != (iconv_t)-1 && (r = s_convert(c)) < 0) {
+        c->nfields = 0;
+        return xl_err_set(err, errlen, r, "%s", c->errmsg);
     }
     c->have_record = 1;
     c->records++;

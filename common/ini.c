@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "xl/client.h"
 #include "xl/ini.h"
 
 void
@@ -26,6 +27,16 @@ xl_ini_copy(struct xl_ini *p, char *dst, size_t cap, const char *name, const cha
         return xl_ini_fail(p, "%s is too long", name);
     memcpy(dst, v, strlen(v) + 1);
     return 1;
+}
+
+int
+xl_ini_endpoint(struct xl_ini *p, char *dst, size_t cap, const char *v, int bind)
+{
+    char why[XL_ERRBUF];
+
+    if (xl_endpoint_check(v, bind, why, sizeof why) != 0)
+        return xl_ini_fail(p, "%s", why);
+    return xl_ini_copy(p, dst, cap, "endpoint", v);
 }
 
 int

@@ -308,6 +308,11 @@ keys_keyring(int argc, char **argv)
         if (c == -2)
             return rc;
     }
+    /* "keyring add --help": the options end at the verb, the help does not. */
+    for (int i = optind; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return xl_cli_help();
+    }
     if (argc - optind < 2)
         return xl_cli_usage_error("expected add, revoke or list and a keyring file");
     verb = argv[optind];
@@ -324,7 +329,7 @@ keys_keyring(int argc, char **argv)
             printf("%-16s %-8s %-20s %-20s %-8s %s\n", k->key_id, xl_role_name(k->role), k->agency,
                    k->name, k->active ? "active" : "revoked", k->date);
         }
-        printf("%zu key(s)\n", kr->count);
+        printf("%zu key%s\n", kr->count, kr->count == 1 ? "" : "s");
         xl_keyring_destroy(&kr);
         return 0;
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "xl/cli.h"
 #include "xl/err.h"
 #include "xl/ini.h"
 
@@ -94,23 +95,6 @@ s_uint(struct s_parse *p, const char *name, const char *v, unsigned long long lo
     return 1;
 }
 
-/* An endpoint the ROUTER can bind: tcp:// or ipc://, nothing else (inproc would
- * be unreachable and other transports are not offered). */
-static int
-s_endpoint(struct s_parse *p, const char *v)
-{
-    struct linker_config *c = p->c;
-
-    if (strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0)
-        return xl_ini_fail(&p->ini, "endpoint must start with tcp:// or ipc://");
-    if (v[6] == '\0')
-        return xl_ini_fail(&p->ini, "endpoint has no address after the transport");
-    if (strlen(v) >= sizeof c->endpoint)
-        return xl_ini_fail(&p->ini, "endpoint is too long");
-    snprintf(c->endpoint, sizeof c->endpoint, "%s", v);
-    return 1;
-}
-
 static int
 s_handler(void *user, const char *section, const char *name, const char *v)
 {
@@ -122,7 +106,7 @@ s_handler(void *user, const char *section, const char *name, const char *v)
         return xl_ini_fail(&p->ini, "unknown section [%s] (only [linker] is read)", section);
     if (strcmp(name, "endpoint") == 0) {
         p->seen |= S_ENDPOINT;
-        return s_endpoint(p, v);
+        return xl_ini_endpoint(&p->ini, c->endpoint, sizeof c->endpoint, v, 1);
     }
     if (strcmp(name, "server_key") == 0) {
         p->seen |= S_SERVER_KEY;
@@ -166,6 +150,25 @@ s_handler(void *user, const char *section, const char *name, const char *v)
                                "secret_check must be %d hex digits (the check value "
                                "'crosslink-keys show' prints for the linkage secret)",
                                2 * XL_CHECK_BYTES);
+        /* The example's zeros: a linker started with them refuses every
+         * submission ("linkage secret differs"), so it is refused here. */
+        if (strspn(v, "0") == strlen(v))
+            return xl_ini_fail(&p->ini,
+                               "secret_check is still the example's placeholder: set it to the "
+                               "check value the key custodian published for this epoch "
+                               "(crosslink-keys show linkage-eN.secret prints it at the "
+                               "custodian's; so do init, rotate and bundle)");
+        return 1;
+    }
+    if (strcmp(name, "retention") == 0) {
+        if (strcmp(v, "off") == 0) {
+            c->retention = 0;
+            return 1;
+        }
+        c->retention = xl_duration_parse(v, 3650 * 86400.0);
+        if (c->retention < 0)
+            return xl_ini_fail(&p->ini, "retention must be a duration such as 90d, 12h or 30m "
+                                        "(at most 3650d), or off");
         return 1;
     }
     for (size_t i = 0; i < sizeof s_numbers / sizeof s_numbers[0]; i++) {
@@ -210,6 +213,7 @@ linker_config_load(const char *path, struct linker_config *c, char *err, size_t 
     c->max_unauthenticated = LINKER_UNAUTH_DEFAULT;
     c->max_per_key = LINKER_PER_KEY_DEFAULT;
     c->idle_timeout = LINKER_IDLE_DEFAULT;
+    c->retention = LINKER_RETENTION_DEFAULT;
     c->handshake_timeout = LINKER_HANDSHAKE_DEFAULT;
     snprintf(c->path, sizeof c->path, "%s", path);
     r = xl_ini_parse_file(path, "the linker configuration", s_handler, &p, err, errlen);

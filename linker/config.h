@@ -72,7 +72,13 @@ struct linker_config {
     uint32_t credit;
     unsigned max_connections, max_unauthenticated, max_per_key;
     double idle_timeout, handshake_timeout; /* seconds */
+    /* Superseded and abandoned submissions are purged this long after they
+     * were replaced or last stored a chunk (seconds; 0: never). */
+    double retention;
 };
+
+/* retention when linker.conf says nothing: 90 days. */
+#define LINKER_RETENTION_DEFAULT (90 * 86400.0)
 
 /* The largest frame the linker reads from any peer, in the handshake too:
  * max_message and a margin for the envelope. */

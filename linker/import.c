@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -291,11 +292,18 @@ out:
 struct s_status {
     FILE *out;
     const struct xl_keyring *kr;
-    int pass; /* 0 current, 1 open */
-    size_t current, open, superseded, lines;
+    int pass; /* -1 column widths, 0 current, 1 open */
+    size_t current, open, superseded, purged, lines;
     uint64_t current_records, current_epoch_records, open_records;
     uint32_t epoch;
+    int wa, wd, wk; /* widths of the agency, dataset and key columns */
 };
+
+static const char *
+s_s(uint64_t n)
+{
+    return n == 1 ? "" : "s";
+}
 
 static const char *
 s_key_name(const struct xl_keyring *kr, const char *id)
@@ -312,8 +320,19 @@ s_status_row(void *arg, const struct linker_submission *sub)
     char id[LINKER_SUBID_HEX + 1], when[21];
 
     xl_hex(sub->id, LINKER_SUBID_BYTES, id);
+    if (s->pass < 0) {
+        /* Columns as wide as the longest name, so long dataset names stay aligned. */
+        int a = (int)strlen(sub->agency), d = (int)strlen(sub->dataset);
+        int k = (int)strlen(s_key_name(s->kr, sub->key_id));
+        s->wa = a > s->wa ? a : s->wa;
+        s->wd = d > s->wd ? d : s->wd;
+        s->wk = k > s->wk ? k : s->wk;
+        return 0;
+    }
     if (s->pass == 0) {
-        if (sub->state == LINKER_SUPERSEDED)
+        if (sub->state == LINKER_SUPERSEDED && sub->purged != 0)
+            s->purged++;
+        else if (sub->state == LINKER_SUPERSEDED)
             s->superseded++;
         else if (sub->state == LINKER_OPEN) {
             s->open++;
@@ -326,22 +345,103 @@ s_status_row(void *arg, const struct linker_submission *sub)
         if (sub->epoch == s->epoch)
             s->current_epoch_records += sub->record_count;
         linker_iso_time((time_t)sub->committed, when);
-        fprintf(s->out, "  %-12s %-16s %10llu %6u  %-20s  %-18s %.16s %s\n", sub->agency,
+        fprintf(s->out, "  %-*s %-*s %10llu %6u  %-20s  %-*s %.16s %s\n", s->wa, sub->agency, s->wd,
                 sub->dataset, (unsigned long long)sub->record_count, (unsigned)sub->epoch, when,
-                s_key_name(s->kr, sub->key_id), id, sub->source);
+                s->wk, s_key_name(s->kr, sub->key_id), id, sub->source);
     } else if (sub->state == LINKER_OPEN) {
         uint64_t chunks = (sub->record_count + sub->chunk_records - 1) / sub->chunk_records;
         linker_iso_time((time_t)sub->created, when);
         fprintf(s->out,
-                "  %-12s %-16s %llu of %llu records (%llu of %llu chunks), epoch %u, begun %s "
+                "  %-*s %-*s %llu of %llu record%s (%llu of %llu chunk%s), epoch %u, begun %s "
                 "by %s, submission %.16s\n",
-                sub->agency, sub->dataset, (unsigned long long)sub->records_stored,
-                (unsigned long long)sub->record_count, (unsigned long long)sub->next_seq,
-                (unsigned long long)chunks, (unsigned)sub->epoch, when,
-                s_key_name(s->kr, sub->key_id), id);
+                s->wa, sub->agency, s->wd, sub->dataset, (unsigned long long)sub->records_stored,
+                (unsigned long long)sub->record_count, s_s(sub->record_count),
+                (unsigned long long)sub->next_seq, (unsigned long long)chunks, s_s(chunks),
+                (unsigned)sub->epoch, when, s_key_name(s->kr, sub->key_id), id);
         s->lines++;
     }
     return 0;
+}
+
+/* Storage by agency: the bytes of the records stored for its current,
+ * superseded and open submissions, and the database file's size; the
+ * retention that purges the superseded and open ones. */
+struct s_storage_row {
+    char agency[XL_NAME_MAX];
+    uint64_t bytes[3], subs[3]; /* committed, superseded, open */
+};
+struct s_storage {
+    struct s_storage_row rows[64];
+    size_t n;
+};
+
+static int
+s_storage_cb(void *arg, const char *agency, enum linker_state state, uint64_t subs, uint64_t bytes)
+{
+    struct s_storage *t = arg;
+    size_t i;
+    int col = state == LINKER_COMMITTED ? 0 : state == LINKER_SUPERSEDED ? 1 : 2;
+
+    for (i = 0; i < t->n && strcmp(t->rows[i].agency, agency) != 0; i++)
+        ;
+    if (i == t->n) {
+        if (t->n == sizeof t->rows / sizeof t->rows[0])
+            return 0;
+        snprintf(t->rows[t->n++].agency, sizeof t->rows[0].agency, "%s", agency);
+    }
+    t->rows[i].bytes[col] += bytes;
+    t->rows[i].subs[col] += subs;
+    return 0;
+}
+
+static void
+s_mb(uint64_t bytes, char *out, size_t len)
+{
+    snprintf(out, len, "%.1f MB", (double)bytes / 1e6);
+}
+
+static int
+s_status_storage(struct linker_store *st, const struct linker_config *cfg, const struct s_status *s,
+                 FILE *out, char *err, size_t errlen)
+{
+    struct s_storage *t = calloc(1, sizeof *t);
+    char a[32], b[32], c[32], ret[32];
+    struct stat sb;
+    uint64_t file = 0;
+    int r;
+
+    if (t == NULL)
+        return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+    r = linker_store_storage(st, s_storage_cb, t, err, errlen);
+    if (r == 0) {
+        if (stat(cfg->database_path, &sb) == 0)
+            file = (uint64_t)sb.st_size;
+        if (cfg->retention >= 86400)
+            snprintf(ret, sizeof ret, "after %.0f day%s", cfg->retention / 86400,
+                     s_s((uint64_t)(cfg->retention / 86400)));
+        else if (cfg->retention > 0)
+            snprintf(ret, sizeof ret, "after %.0f s", cfg->retention);
+        else
+            snprintf(ret, sizeof ret, "never (retention off)");
+        fprintf(out,
+                "\nstorage by agency (bytes of records; superseded and abandoned submissions "
+                "are purged %s):\n",
+                ret);
+        fprintf(out, "  %-*s %12s %12s %12s\n", s->wa, "AGENCY", "CURRENT", "SUPERSEDED", "OPEN");
+        for (size_t i = 0; i < t->n; i++) {
+            s_mb(t->rows[i].bytes[0], a, sizeof a);
+            s_mb(t->rows[i].bytes[1], b, sizeof b);
+            s_mb(t->rows[i].bytes[2], c, sizeof c);
+            fprintf(out, "  %-*s %12s %12s %12s\n", s->wa, t->rows[i].agency, a, b, c);
+        }
+        if (t->n == 0)
+            fprintf(out, "  (none)\n");
+        s_mb(file, a, sizeof a);
+        fprintf(out, "  database file %s; %zu superseded submission%s purged (receipts kept)\n", a,
+                s->purged, s_s(s->purged));
+    }
+    free(t);
+    return r;
 }
 
 /* The approved projects, as the service would load them now. */
@@ -464,6 +564,8 @@ linker_status(const char *conf_path, FILE *out, char *err, size_t errlen)
     s.epoch = cfg.epoch;
     fprintf(out, "linker: epoch %u, specification %.16s…, database %s\n", (unsigned)cfg.epoch, fp,
             cfg.database_path);
+    /* Whole, for an agency to compare with crosslink-agent spec. */
+    fprintf(out, "specification fingerprint %s (%s)\n", fp, cfg.spec_path);
     if (kr != NULL) {
         struct xl_keyring_counts c;
         xl_keyring_count(kr, &c);
@@ -471,10 +573,19 @@ linker_status(const char *conf_path, FILE *out, char *err, size_t errlen)
                 c.active, c.agents, c.revoked);
     }
     s_status_audit(&cfg, out);
-    fprintf(out, "\ncurrent submissions (committed):\n");
-    fprintf(out, "  %-12s %-16s %10s %6s  %-20s  %-18s %-16s %s\n", "AGENCY", "DATASET", "RECORDS",
-            "EPOCH", "COMMITTED (UTC)", "KEY", "SUBMISSION", "SOURCE");
+    s.pass = -1;
+    s.wa = 12;
+    s.wd = 16;
+    s.wk = 18;
     r = linker_store_foreach_submission(st, s_status_row, &s, err, errlen);
+    s.pass = 0;
+    if (r == 0) {
+        fprintf(out, "\ncurrent submissions (committed):\n");
+        fprintf(out, "  %-*s %-*s %10s %6s  %-20s  %-*s %-16s %s\n", s.wa, "AGENCY", s.wd,
+                "DATASET", "RECORDS", "EPOCH", "COMMITTED (UTC)", s.wk, "KEY", "SUBMISSION",
+                "SOURCE");
+        r = linker_store_foreach_submission(st, s_status_row, &s, err, errlen);
+    }
     if (r == 0 && s.current == 0)
         fprintf(out, "  (none)\n");
     if (r == 0) {
@@ -486,12 +597,15 @@ linker_status(const char *conf_path, FILE *out, char *err, size_t errlen)
             fprintf(out, "  (none)\n");
     }
     if (r == 0)
+        r = s_status_storage(st, &cfg, &s, out, err, errlen);
+    if (r == 0)
         fprintf(out,
-                "\ntotals: %zu current submissions, %llu records (%llu of epoch %u); %zu open "
-                "(%llu records stored); %zu superseded\n",
-                s.current, (unsigned long long)s.current_records,
-                (unsigned long long)s.current_epoch_records, (unsigned)cfg.epoch, s.open,
-                (unsigned long long)s.open_records, s.superseded);
+                "\ntotals: %zu current submission%s, %llu record%s (%llu of epoch %u); %zu open "
+                "(%llu record%s stored); %zu superseded\n",
+                s.current, s_s(s.current), (unsigned long long)s.current_records,
+                s_s(s.current_records), (unsigned long long)s.current_epoch_records,
+                (unsigned)cfg.epoch, s.open, (unsigned long long)s.open_records,
+                s_s(s.open_records), s.superseded);
     if (r == 0) {
         /* The last link run: when, over what, with what result. */
         struct linker_run_row run;

@@ -332,8 +332,18 @@ s_begin_check(struct linker_ctx *ctx, const struct linker_actor *who,
         return linker_answer_fail(res, XL_ERR_MISMATCH, "epoch %u, linker is on epoch %u",
                                   (unsigned)b->epoch, (unsigned)ctx->cfg.epoch);
     if (b->secret_check.len != XL_CHECK_BYTES ||
-        !xl_equal(b->secret_check.data, ctx->cfg.secret_check, XL_CHECK_BYTES))
-        return linker_answer_fail(res, XL_ERR_MISMATCH, "linkage secret differs");
+        !xl_equal(b->secret_check.data, ctx->cfg.secret_check, XL_CHECK_BYTES)) {
+        /* Check values are published (SECURITY.md 2.4): naming both tells
+         * the agency which side holds the wrong one. */
+        if (b->secret_check.len == XL_CHECK_BYTES)
+            xl_hex(b->secret_check.data, XL_CHECK_BYTES, theirs);
+        xl_hex(ctx->cfg.secret_check, XL_CHECK_BYTES, ours);
+        return linker_answer_fail(res, XL_ERR_MISMATCH,
+                                  "linkage secret differs: the submission's check value is %s, "
+                                  "the linker expects %s for epoch %u; compare both with the "
+                                  "value the key custodian published",
+                                  theirs, ours, (unsigned)ctx->cfg.epoch);
+    }
     if (b->chunk_records == 0)
         return linker_answer_fail(res, XL_ERR_FORMAT, "chunk_records is 0");
     if (b->chunk_records > ctx->cfg.max_chunk_records)
@@ -397,7 +407,69 @@ s_sub_details(const struct linker_submission *sub, const struct linker_actor *wh
     cJSON_AddNumberToObject(d, "epoch", sub->epoch);
     cJSON_AddStringToObject(d, "key_id", sub->key_id);
     cJSON_AddStringToObject(d, "source", who->source);
+    /* The agency's identity of its input (an HMAC under its local key): in
+     * the commit entry a receipt proves, so a later "already submitted"
+     * receipt shows it was made from the same input. */
+    if (sub->has_input)
+        s_add_hex(d, "input", sub->input_id, XL_HASH_BYTES);
     return d;
+}
+
+/* A begin whose input (the same file, mapping, specification and epoch) the
+ * linker already holds: the current submission's receipt, nothing stored
+ * again; or, when a newer submission has superseded it, a refusal unless
+ * forced (a scheduled job re-sending last month's file would otherwise
+ * replace this month's). 1 when answered, 0 to go on (forced: *forced set),
+ * or an error. */
+static int
+s_begin_input(struct linker_ctx *ctx, const struct linker_actor *who,
+              const Crosslink__SubmitBegin *b, struct linker_answer *res, int *forced,
+              uint8_t superseded_id[LINKER_SUBID_BYTES])
+{
+    struct linker_submission old;
+    char err[XL_ERRBUF], hexid[LINKER_SUBID_HEX + 1], when[21];
+    cJSON *d;
+    int r;
+
+    *forced = 0;
+    if (b->input_id.len == 0)
+        return 0;
+    r = linker_store_find_input(ctx->store, b->agency, b->dataset, b->input_id.data, &old, err,
+                                sizeof err);
+    if (r == XL_ERR_NOTFOUND)
+        return 0;
+    if (r != 0)
+        return s_store_fail(res, r, err);
+    s_hexid(old.id, hexid);
+    if (old.state == LINKER_COMMITTED) {
+        r = s_stored_receipt(ctx, &old, res);
+        if (r != 0)
+            return r;
+        res->outcome = LINKER_DID_FIND_COMMITTED;
+        d = s_sub_details(&old, who);
+        if (d != NULL)
+            cJSON_AddStringToObject(d, "result", "unchanged input");
+        s_audit(ctx, who, "submission.begin", d);
+        xl_info("begin %s/%s from key %s: unchanged input, already submission %s", old.agency,
+                old.dataset, who->key_id, hexid);
+        return 1;
+    }
+    linker_iso_time((time_t)old.committed, when);
+    if (!b->force) {
+        linker_answer_fail(res, XL_ERR_DENIED,
+                           "this input (same file, mapping, specification and epoch) was "
+                           "committed on %s as submission %.16s, and a newer submission of %s/%s "
+                           "has replaced it since: sending it again would put older data back; "
+                           "submit it with --force if that is meant",
+                           when, hexid, b->agency, b->dataset);
+        s_refused(who, "begin", b->agency, b->dataset, old.id, res);
+        if (res->refusal != NULL)
+            cJSON_AddStringToObject(res->refusal, "rule", "superseded input");
+        return res->code;
+    }
+    *forced = 1;
+    memcpy(superseded_id, old.id, LINKER_SUBID_BYTES);
+    return 0;
 }
 
 int
@@ -406,13 +478,20 @@ linker_begin(struct linker_ctx *ctx, const struct linker_actor *who,
 {
     struct linker_submission want, sub;
     char err[XL_ERRBUF], *attrs = NULL, hexid[LINKER_SUBID_HEX + 1];
+    uint8_t superseded_id[LINKER_SUBID_BYTES];
     cJSON *d;
-    int r;
+    int r, forced = 0;
 
     memset(res, 0, sizeof *res);
     res->credit = ctx->cfg.credit;
     if (s_begin_check(ctx, who, b, res) != 0 || s_attributes(b, &attrs, res) != 0)
         return s_refused(who, "begin", b->agency, b->dataset, NULL, res);
+    if (b->input_id.len != 0 && b->input_id.len != XL_HASH_BYTES) {
+        cJSON_free(attrs);
+        linker_answer_fail(res, XL_ERR_FORMAT, "input_id is %zu bytes, not %d", b->input_id.len,
+                           XL_HASH_BYTES);
+        return s_refused(who, "begin", b->agency, b->dataset, NULL, res);
+    }
 
     memset(&want, 0, sizeof want);
     snprintf(want.agency, sizeof want.agency, "%s", b->agency);
@@ -455,8 +534,17 @@ linker_begin(struct linker_ctx *ctx, const struct linker_actor *who,
         cJSON_free(attrs);
         return s_store_fail(res, r, err);
     }
+    r = s_begin_input(ctx, who, b, res, &forced, superseded_id);
+    if (r != 0) {
+        cJSON_free(attrs);
+        return r > 0 ? 0 : r;
+    }
 
     sub = want;
+    if (b->input_id.len == XL_HASH_BYTES) {
+        sub.has_input = 1;
+        memcpy(sub.input_id, b->input_id.data, XL_HASH_BYTES);
+    }
     xl_random(sub.id, sizeof sub.id);
     sub.created = (int64_t)time(NULL);
     /* Audited before it exists: a failed audit write refuses the submission. */
@@ -466,6 +554,11 @@ linker_begin(struct linker_ctx *ctx, const struct linker_actor *who,
         cJSON_AddNumberToObject(d, "chunk_records", sub.chunk_records);
         cJSON_AddBoolToObject(d, "one_per_person", sub.one_per_person);
         cJSON_AddNumberToObject(d, "attributes", (double)b->n_attributes);
+        if (forced) {
+            /* An input a newer submission had replaced, sent again on purpose. */
+            cJSON_AddBoolToObject(d, "forced", 1);
+            s_add_hex(d, "resubmits", superseded_id, LINKER_SUBID_BYTES);
+        }
     }
     r = linker_audit_append(ctx->audit, (time_t)sub.created, who->audit_actor, who->audit_role,
                             "submission.begin", d, NULL, err, sizeof err);

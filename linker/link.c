@@ -15,8 +15,40 @@
 #include "xl/err.h"
 
 /* What the run keeps of each record besides what the engine holds. */
+/* Progress of a long run on stderr (linker_link_progress). */
+static int s_progress_mode; /* 0 none, 1 a line kept up to date (a terminal), 2 lines */
+
+void
+linker_link_progress(int mode)
+{
+    s_progress_mode = mode;
+}
+
+/* "loading records: 120000 of 600000 (20%), 4 s" at most every half second
+ * on a terminal, every 10 s otherwise; done ends the line. */
+static void
+s_progress(const char *phase, uint64_t n, uint64_t total, double t0, int done)
+{
+    static double last;
+    double now = xl_monotonic();
+
+    if (s_progress_mode == 0 || (!done && now - last < (s_progress_mode == 1 ? 0.5 : 10)))
+        return;
+    last = now;
+    if (total > 0)
+        fprintf(stderr, "%s%s: %llu of %llu (%.0f%%), %.0f s%s", s_progress_mode == 1 ? "\r" : "",
+                phase, (unsigned long long)n, (unsigned long long)total,
+                100.0 * (double)n / (double)total, now - t0,
+                s_progress_mode == 1 && !done ? "   " : "\n");
+    else
+        fprintf(stderr, "%s%s, %.0f s\n", s_progress_mode == 1 ? "\r" : "", phase, now - t0);
+    fflush(stderr);
+}
+
 struct s_load {
     struct linker_input *in;
+    uint64_t total; /* records to load, for progress */
+    double t0;
     uint8_t (*subs)[LINKER_SUBID_BYTES]; /* submissions, in load order */
     size_t nsubs, capsubs;
     uint32_t *rec_sub;             /* [record] index into subs */
@@ -45,6 +77,9 @@ s_record_cb(void *ctx, const struct linker_submission *sub, uint64_t index, cons
     Crosslink__Record *r;
     size_t n = l->in->nrec;
     int rc;
+
+    if ((n & 0xfff) == 0)
+        s_progress("loading records", n, l->total, l->t0, 0);
 
     if (l->nsubs == 0 || memcmp(l->subs[l->nsubs - 1], sub->id, LINKER_SUBID_BYTES) != 0) {
         if (l->nsubs == l->capsubs) {
@@ -106,12 +141,64 @@ s_u64_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static const char *
-s_level_name(const struct xl_spec *spec, uint8_t level)
+const char *
+linker_key_level_name(const struct xl_spec *spec, unsigned level)
 {
-    const struct xl_spec_level *l = level ? xl_spec_level(spec, level) : NULL;
+    const struct xl_spec_level *l =
+        level > 0 && level < 256 ? xl_spec_level(spec, (uint8_t)level) : NULL;
 
     return level == 0 ? "fuzzy" : l != NULL ? l->name : "?";
+}
+#define s_level_name linker_key_level_name
+
+/* Conflicts the link run stores at most (linker_result keeps as many). */
+#define S_CONFLICTS_KEPT (1u << 20)
+
+/* Conflicts in the order that puts each pair's together, its strongest
+ * evidence first: a match-key level (lower is stronger) before the fuzzy
+ * score alone (level 0), then the higher score. */
+static int
+s_conflict_cmp(const void *x, const void *y)
+{
+    const struct linker_conflict *a = x, *b = y;
+    unsigned la = a->level ? a->level : 256, lb = b->level ? b->level : 256;
+
+    if (a->a != b->a)
+        return a->a < b->a ? -1 : 1;
+    if (a->b != b->b)
+        return a->b < b->b ? -1 : 1;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return (a->score < b->score) - (a->score > b->score);
+}
+
+void
+linker_conflicts_unique(struct linker_result *res)
+{
+    /* The matcher counts the conflicts past those it keeps: they stay counted. */
+    size_t kept = res->nconflicts < S_CONFLICTS_KEPT ? res->nconflicts : S_CONFLICTS_KEPT;
+    size_t n = 0;
+
+    for (size_t i = 0; i < kept; i++) {
+        struct linker_conflict *c = &res->conflicts[i];
+        if (c->a > c->b) {
+            uint32_t t = c->a;
+            c->a = c->b;
+            c->b = t;
+        }
+    }
+    if (kept > 1)
+        qsort(res->conflicts, kept, sizeof *res->conflicts, s_conflict_cmp);
+    for (size_t i = 0; i < kept; i++) {
+        const struct linker_conflict *c = &res->conflicts[i];
+        if (n > 0 && res->conflicts[n - 1].a == c->a && res->conflicts[n - 1].b == c->b &&
+            res->conflicts[n - 1].kind == c->kind)
+            continue;
+        res->conflicts[n++] = *c;
+    }
+    res->nconflicts = n + (res->nconflicts - kept);
 }
 
 /* The operator's report: evidence per agency pair, match rates, scores. */
@@ -398,14 +485,20 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
     r = linker_store_foreach_submission(ctx->store, s_reserve_cb, &reserve, err, errlen);
     if (r == 0 && linker_input_reserve(l.in, reserve, reserve * 10, reserve * 6) != 0)
         r = xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
+    l.total = reserve;
+    l.t0 = t0;
     if (r == 0)
         r = linker_store_foreach_record(ctx->store, ctx->cfg.epoch, s_record_cb, &l, err, errlen);
     if (r != 0)
         goto out;
+    s_progress("loading records", l.in->nrec, l.total, t0, 1);
+    s_progress("matching and clustering (no progress is shown inside this step)", 0, 0, t0, 1);
     r = linker_match_run(l.in, &res, err, errlen);
     if (r != 0)
         goto out;
     have_res = 1;
+    s_progress("storing the results", 0, 0, t0, 1);
+    linker_conflicts_unique(&res);
 
     /* Each record's cluster and best evidence (a match-key level beats the
      * model's evidence alone; a lower level number is stronger; between links

@@ -8,16 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <errno.h>
 
 #include "config.h"
 #include "import.h"
 #include "link.h"
+#include "purge.h"
 #include "server.h"
 #include "store.h"
 #include "xl/cli.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
 #include "xl/log.h"
+#include "xl/spec.h"
 
 #define PROG "crosslink-linker"
 
@@ -26,6 +31,7 @@ static int linker_cmd_import(int argc, char **argv);
 static int linker_cmd_status(int argc, char **argv);
 static int linker_cmd_link(int argc, char **argv);
 static int linker_cmd_conflicts(int argc, char **argv);
+static int linker_cmd_purge(int argc, char **argv);
 
 static const struct xl_cli_cmd s_cmds[] = {
     {"serve", linker_cmd_serve, "serve -c CONF",
@@ -43,17 +49,23 @@ static const struct xl_cli_cmd s_cmds[] = {
      "Show what the linker holds: for each agency and dataset the current committed\n"
      "submission (records, time, key), open submissions with their progress, and totals.\n"
      "Reads the database only; can run while the service runs."},
-    {"link", linker_cmd_link, "link -c CONF [--report] [--requested-by KEY_ID]",
+    {"link", linker_cmd_link, "link -c CONF [--report] [--progress] [--requested-by KEY_ID]",
      "Link every record of the current submissions of the configured epoch: the exact\n"
      "match-key cascade, then the Dice comparison of CLKs within blocks, then clusters under\n"
      "the constraints. Stores the clusters, audits the run and prints its counts; --report adds\n"
      "the links per agency pair and evidence level, match rates and the score distribution\n"
      "against the thresholds. The service also runs this after commits, and for an admin's\n"
-     "link request (--requested-by names the admin's key in the audit entry)."},
+     "link request (--requested-by names the admin's key in the audit entry). On a terminal\n"
+     "it shows its progress on stderr; --progress writes it as lines elsewhere (a log)."},
     {"conflicts", linker_cmd_conflicts, "conflicts -c CONF [--agency AGENCY]",
      "List, as CSV, the record pairs the latest link run kept apart (different NHS numbers or\n"
      "UPNs, or two records of a one-record-per-person dataset) by the agencies' local_ref, so\n"
      "each agency can find its own records ('crosslink-agent refs' maps them back)."},
+    {"purge", linker_cmd_purge, "purge -c CONF [--dry-run]",
+     "Purge what retention (linker.conf, default 90d) makes due: the records of submissions\n"
+     "superseded that long ago, and submissions abandoned open that long; each is audited\n"
+     "(submission.purged) and the space given back to the filesystem. The service does this\n"
+     "once a day; --dry-run only lists. Can run while the service runs."},
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
@@ -64,15 +76,22 @@ static int
 s_options(int argc, char **argv, const char **conf, int *first, int *report, const char **agency,
           const char **requested_by)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"report", no_argument, NULL, 'r'},
-        {"agency", required_argument, NULL, 'a'}, {"requested-by", required_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"report", no_argument, NULL, 'r'},
+                                         {"agency", required_argument, NULL, 'a'},
+                                         {"requested-by", required_argument, NULL, 'q'},
+                                         {"progress", no_argument, NULL, 'p'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int c;
 
     *conf = NULL;
     *first = argc;
     while ((c = getopt_long(argc, argv, ":c:ra:q:h", opts, NULL)) != -1) {
+        if (c == 'p' && requested_by != NULL) { /* link only */
+            linker_link_progress(2);
+            continue;
+        }
         if (c == 'q' && requested_by != NULL) {
             *requested_by = optarg;
             continue;
@@ -100,6 +119,35 @@ s_options(int argc, char **argv, const char **conf, int *first, int *report, con
     return -1;
 }
 
+/* link and purge, like status, need the database the service creates: before
+ * its first start they all say so alike (and create nothing). 0, or 1 after
+ * printing why. */
+static int
+s_database_exists(const char *conf)
+{
+    struct linker_config cfg;
+    char err[XL_ERRBUF];
+
+    if (linker_config_load(conf, &cfg, err, sizeof err) != 0)
+        return xl_cli_fail("%s", err);
+    if (access(cfg.database_path, F_OK) != 0 && errno == ENOENT)
+        return xl_cli_fail("%s: " LINKER_STORE_NONE_YET, cfg.database_path);
+    return 0;
+}
+
+/* -c names the configuration file: a directory is a common slip. */
+static int
+s_conf_is_file(const char *conf)
+{
+    struct stat sb;
+
+    if (stat(conf, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return xl_cli_fail("%s is a directory: -c wants the configuration file, such as "
+                           "%s/linker.conf",
+                           conf, conf);
+    return 0;
+}
+
 static int
 linker_cmd_serve(int argc, char **argv)
 {
@@ -111,6 +159,8 @@ linker_cmd_serve(int argc, char **argv)
         return rc;
     if (argc - first != 0)
         return xl_cli_usage_error("serve takes no operands");
+    if (s_conf_is_file(conf) != 0)
+        return 1;
     if (linker_serve(conf, err, sizeof err) != 0)
         return xl_cli_fail("%s", err);
     return 0;
@@ -166,6 +216,10 @@ linker_cmd_link(int argc, char **argv)
         return xl_cli_usage_error("link takes no operands");
     if (getenv("XL_LOG") == NULL)
         xl_log_set_level(XL_LOG_WARN);
+    if (s_database_exists(conf) != 0)
+        return 1;
+    if (isatty(STDERR_FILENO))
+        linker_link_progress(1);
     if (linker_ctx_open(&ctx, conf, err, sizeof err) != 0)
         return xl_cli_fail("%s", err);
     if (by != NULL &&
@@ -191,6 +245,7 @@ linker_cmd_link(int argc, char **argv)
 
 struct s_conflicts {
     const char *agency;
+    const struct xl_spec *spec;
     uint64_t n;
 };
 
@@ -208,9 +263,10 @@ s_conflict_row(void *arg, const struct linker_conflict_row *c)
     }
     xl_hex(swap ? c->ref_b : c->ref_a, 16, ra);
     xl_hex(swap ? c->ref_a : c->ref_b, 16, rb);
-    printf("%s,%s,%s,%s,%s,%s,%s,%d,%.3f\n", swap ? c->agency_b : c->agency_a,
+    printf("%s,%s,%s,%s,%s,%s,%s,%s,%.3f\n", swap ? c->agency_b : c->agency_a,
            swap ? c->dataset_b : c->dataset_a, ra, swap ? c->agency_a : c->agency_b,
-           swap ? c->dataset_a : c->dataset_b, rb, c->kind, c->level, c->score);
+           swap ? c->dataset_a : c->dataset_b, rb, c->kind,
+           linker_key_level_name(k->spec, (unsigned)c->level), c->score);
     k->n++;
     return 0;
 }
@@ -221,6 +277,7 @@ linker_cmd_conflicts(int argc, char **argv)
     struct linker_config cfg;
     struct linker_store *st = NULL;
     struct s_conflicts k = {0};
+    struct xl_spec *spec = NULL;
     char err[XL_ERRBUF];
     const char *conf;
     int first, rc = s_options(argc, argv, &conf, &first, NULL, &k.agency, NULL);
@@ -230,14 +287,74 @@ linker_cmd_conflicts(int argc, char **argv)
     if (argc - first != 0)
         return xl_cli_usage_error("conflicts takes no operands");
     if (linker_config_load(conf, &cfg, err, sizeof err) != 0 ||
-        linker_store_open_readonly(cfg.database_path, &st, err, sizeof err) != 0)
+        xl_spec_load(cfg.spec_path, &spec, err, sizeof err) != 0)
         return xl_cli_fail("%s", err);
+    if (linker_store_open_readonly(cfg.database_path, &st, err, sizeof err) != 0) {
+        free(spec);
+        return xl_cli_fail("%s", err);
+    }
+    k.spec = spec;
     printf("agency,dataset,local_ref,other_agency,other_dataset,other_local_ref,kind,level,"
            "score\n");
     rc = linker_store_run_conflicts(st, s_conflict_row, &k, err, sizeof err);
     linker_store_close(&st);
+    free(spec);
     if (rc != 0)
         return xl_cli_fail("%s", err);
+    return 0;
+}
+
+static int
+linker_cmd_purge(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"dry-run", no_argument, NULL, 'n'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct linker_purge_summary sum;
+    struct linker_ctx ctx;
+    struct stat before, after;
+    char err[XL_ERRBUF];
+    const char *conf = NULL;
+    int c, dry = 0, rc;
+
+    while ((c = getopt_long(argc, argv, ":c:nh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': conf = optarg; break;
+        case 'n': dry = 1; break;
+        case 'h': return xl_cli_help();
+        default: return xl_cli_option_error(c, argv);
+        }
+    }
+    if (conf == NULL)
+        return xl_cli_usage_error("-c CONF is required");
+    if (argc - optind != 0)
+        return xl_cli_usage_error("purge takes no operands");
+    if (getenv("XL_LOG") == NULL)
+        xl_log_set_level(XL_LOG_WARN);
+    if (s_conf_is_file(conf) != 0 || s_database_exists(conf) != 0)
+        return 1;
+    if (linker_ctx_open(&ctx, conf, err, sizeof err) != 0)
+        return xl_cli_fail("%s", err);
+    if (ctx.cfg.retention <= 0) {
+        printf("retention is off in %s: nothing is purged\n", conf);
+        linker_ctx_close(&ctx);
+        return 0;
+    }
+    if (stat(ctx.cfg.database_path, &before) != 0)
+        before.st_size = 0;
+    rc = linker_purge(&ctx, (int64_t)time(NULL), "linker", "operator", dry, stdout, &sum, err,
+                      sizeof err);
+    if (stat(ctx.cfg.database_path, &after) != 0)
+        after.st_size = 0;
+    linker_ctx_close(&ctx);
+    if (rc != 0)
+        return xl_cli_fail("%s", err);
+    printf("%s %llu submission%s (%llu record%s)%s; database %.1f MB, was %.1f MB\n",
+           dry ? "would purge" : "purged", (unsigned long long)sum.submissions,
+           sum.submissions == 1 ? "" : "s", (unsigned long long)sum.records,
+           sum.records == 1 ? "" : "s", sum.vacuumed ? ", the database vacuumed once" : "",
+           (double)after.st_size / 1e6, (double)before.st_size / 1e6);
     return 0;
 }
 

@@ -294,6 +294,10 @@ linker_schedule_destroy(struct linker_schedule **sp)
     if (sp == NULL || *sp == NULL)
         return;
     s = *sp;
+    if (s->child > 0)
+        xl_warn("stopping: waiting for the link run in progress (process %ld) to finish; it is "
+                "not interrupted, so its results are kept",
+                (long)s->child);
     s_reap(s, 1); /* a run in progress finishes */
     for (size_t i = 0; i < s->nwaiting; i++)
         s->waiting[i].in_run = 1;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zmq.h>
@@ -14,6 +15,7 @@
 #include "requests.h"
 #include "schedule.h"
 #include "server.h"
+#include "purge.h"
 #include "xl/clock.h"
 #include "xl/err.h"
 #include "xl/log.h"
@@ -21,6 +23,8 @@
 #define S_POLL_MS 200
 /* Messages handled before the loop looks at signals and link runs again. */
 #define S_BATCH 64
+/* Seconds between retention purges of the service. */
+#define S_PURGE_EVERY 86400.0
 
 static volatile sig_atomic_t s_stop;
 static volatile sig_atomic_t s_hup;
@@ -207,6 +211,28 @@ s_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Retention: at start and then once a day, when no request came for a
+ * moment and no link run reads the store. */
+static void
+s_purge_tick(struct linker_server *srv, double last_request)
+{
+    struct linker_purge_summary sum;
+    char err[XL_ERRBUF];
+    double now = xl_monotonic();
+
+    if (now < srv->next_purge || now - last_request < LINKER_LINK_IDLE ||
+        linker_schedule_running(srv->sched))
+        return;
+    srv->next_purge = now + S_PURGE_EVERY;
+    if (linker_purge(&srv->ctx, (int64_t)time(NULL), "linker", "linker", 0, NULL, &sum, err,
+                     sizeof err) != 0)
+        xl_error("retention purge: %s (tried again in a day, or run crosslink-linker purge)", err);
+    else if (sum.submissions > 0)
+        xl_info("retention purge: %llu submission%s, %llu records",
+                (unsigned long long)sum.submissions, sum.submissions == 1 ? "" : "s",
+                (unsigned long long)sum.records);
+}
+
 /* Until a signal to stop: requests, keyring reloads and link runs. */
 static int
 s_loop(struct linker_server *srv, char *err, size_t errlen)
@@ -238,6 +264,7 @@ s_loop(struct linker_server *srv, char *err, size_t errlen)
             last_request = xl_monotonic();
         }
         linker_schedule_tick(srv->sched, last_request);
+        s_purge_tick(srv, last_request);
         linker_audit_tick(srv->ctx.audit);
         linker_extracts_tick(srv->extracts);
         linker_auditq_tick(srv->auditq);

@@ -35,6 +35,7 @@ struct linker_server {
     struct linker_auditq *auditq;
     struct xl_arena *arena; /* decoding peers' messages */
     uint64_t requests, refused, dropped;
+    double next_purge; /* xl_monotonic() of the next retention purge */
 };
 
 /* Runs the service configured by conf_path until SIGTERM or SIGINT. Returns 0

@@ -12,7 +12,7 @@
 #include "xl/err.h"
 
 /* 2: link_records keeps each record's local_ref and entity ids. */
-#define S_SCHEMA_VERSION 2
+#define S_SCHEMA_VERSION 3
 
 static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS submissions ("
@@ -33,7 +33,15 @@ static const char s_schema[] =
     " records_stored INTEGER NOT NULL DEFAULT 0,"
     " created INTEGER NOT NULL,"
     " committed INTEGER,"
-    " receipt BLOB);"
+    " receipt BLOB,"
+    /* version 3: the input's identity (agent_input_id), when a submission
+     * was superseded or last stored a chunk, and when retention purged its
+     * chunks (the row stays: it is the audit trail's, and remembers the
+     * input so that an older file is not taken back silently) */
+    " input_id BLOB,"
+    " superseded_at INTEGER,"
+    " touched INTEGER,"
+    " purged INTEGER);"
     "CREATE INDEX IF NOT EXISTS submissions_by_dataset ON submissions (agency, dataset, state);"
     "CREATE TABLE IF NOT EXISTS chunks ("
     " submission BLOB NOT NULL REFERENCES submissions (id),"
@@ -79,8 +87,9 @@ static const char s_schema[] =
 #define S_COLS                                                                                     \
     "id, agency, dataset, key_id, source, spec, epoch, record_count, content_hash, "               \
     "chunk_records, one_per_person, state, next_seq, records_stored, created, "                    \
-    "coalesce(committed, 0), receipt IS NOT NULL"
-#define S_NCOLS 17
+    "coalesce(committed, 0), receipt IS NOT NULL, input_id, coalesce(purged, 0), "                 \
+    "coalesce(superseded_at, 0)"
+#define S_NCOLS 20
 
 enum {
     S_BEGIN,
@@ -115,6 +124,10 @@ enum {
     S_RUN_ENTITIES,
     S_RUN_SUBMISSIONS,
     S_RUN_ROWS,
+    S_FIND_INPUT,
+    S_PURGE_DUE,
+    S_PURGE_MARK,
+    S_STORAGE,
     S_NSTMT
 };
 
@@ -130,14 +143,17 @@ static const char *s_sql[S_NSTMT] = {
     [S_INSERT] =
         "INSERT INTO submissions (id, agency, dataset, key_id, source, spec, epoch,"
         " record_count, content_hash, chunk_records, one_per_person, attributes, state,"
-        " created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'open', ?13)",
+        " created, touched, input_id)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'open', ?13, ?13, ?14)",
     [S_CHUNK_INSERT] =
         "INSERT INTO chunks (submission, seq, records, data) VALUES (?1, ?2, ?3, ?4)",
-    [S_PROGRESS] = "UPDATE submissions SET next_seq = ?2, records_stored = ?3 WHERE id = ?1",
+    [S_PROGRESS] = "UPDATE submissions SET next_seq = ?2, records_stored = ?3,"
+                   " touched = CAST(strftime('%s', 'now') AS INTEGER) WHERE id = ?1",
     [S_CHUNKS] = "SELECT seq, records, data FROM chunks WHERE submission = ?1 ORDER BY seq",
     [S_CURRENT] = "SELECT id FROM submissions WHERE agency = ?1 AND dataset = ?2"
                   " AND state = 'committed' AND id != ?3",
-    [S_SUPERSEDE] = "UPDATE submissions SET state = 'superseded' WHERE id = ?1",
+    [S_SUPERSEDE] = "UPDATE submissions SET state = 'superseded',"
+                    " superseded_at = CAST(strftime('%s', 'now') AS INTEGER) WHERE id = ?1",
     [S_MARK_COMMITTED] = "UPDATE submissions SET state = 'committed', committed = ?2"
                          " WHERE id = ?1 AND state = 'open'",
     [S_SET_RECEIPT] = "UPDATE submissions SET receipt = ?2 WHERE id = ?1",
@@ -182,6 +198,18 @@ static const char *s_sql[S_NSTMT] = {
                           " ORDER BY agency, dataset, id",
     [S_RUN_ROWS] = "SELECT idx, level, entity_identifier, entity_keys, entity FROM link_records"
                    " WHERE run = ?1 AND submission = ?2 ORDER BY idx",
+    [S_FIND_INPUT] = "SELECT " S_COLS " FROM submissions WHERE agency = ?1 AND dataset = ?2"
+                     " AND input_id = ?3 AND state IN ('committed', 'superseded')"
+                     " ORDER BY created DESC LIMIT 1",
+    /* Superseded before ?1, or open with no chunk stored since ?1 (given up). */
+    [S_PURGE_DUE] = "SELECT " S_COLS " FROM submissions WHERE purged IS NULL AND"
+                    " ((state = 'superseded' AND coalesce(superseded_at, created) < ?1) OR"
+                    " (state = 'open' AND coalesce(touched, created) < ?1))"
+                    " ORDER BY agency, dataset, created",
+    [S_PURGE_MARK] = "UPDATE submissions SET purged = ?2 WHERE id = ?1 AND state = 'superseded'",
+    [S_STORAGE] = "SELECT s.agency, s.state, count(DISTINCT s.id), coalesce(sum(length(c.data)), 0)"
+                  " FROM submissions s LEFT JOIN chunks c ON c.submission = s.id"
+                  " WHERE s.purged IS NULL GROUP BY s.agency, s.state ORDER BY s.agency",
 };
 
 struct linker_store {
@@ -334,6 +362,9 @@ s_row(struct linker_store *st, sqlite3_stmt *s, struct linker_submission *out, c
     out->created = sqlite3_column_int64(s, 14);
     out->committed = sqlite3_column_int64(s, 15);
     out->has_receipt = sqlite3_column_int(s, 16) != 0;
+    out->has_input = s_copy_blob(s, 17, out->input_id, XL_HASH_BYTES) == 0;
+    out->purged = sqlite3_column_int64(s, 18);
+    out->superseded_at = sqlite3_column_int64(s, 19);
     return 0;
 }
 
@@ -367,8 +398,11 @@ s_open(const char *path, int readonly, struct linker_store **out, char *err, siz
         flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW;
     } else {
         if (access(path, F_OK) != 0) {
-            r = xl_err_set(err, errlen, errno == ENOENT ? XL_ERR_NOTFOUND : XL_ERR_IO,
-                           "%s: cannot open the database: %s", path, strerror(errno));
+            if (errno == ENOENT)
+                r = xl_err_set(err, errlen, XL_ERR_NOTFOUND, "%s: " LINKER_STORE_NONE_YET, path);
+            else
+                r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot open the database: %s", path,
+                               strerror(errno));
             free(st);
             return r;
         }
@@ -384,6 +418,20 @@ s_open(const char *path, int readonly, struct linker_store **out, char *err, siz
     }
     sqlite3_extended_result_codes(st->db, 0);
     sqlite3_busy_timeout(st->db, 10000);
+    if (!readonly) {
+        /* A new database gives the pages of purged chunks back to the
+         * filesystem (linker_store_reclaim). Set only while it is empty:
+         * on an existing one the setting would wait for a VACUUM. Before
+         * journal_mode, which writes the first page. */
+        sqlite3_stmt *pc = NULL;
+        int64_t pages = -1;
+        if (sqlite3_prepare_v2(st->db, "PRAGMA page_count", -1, &pc, NULL) == SQLITE_OK &&
+            sqlite3_step(pc) == SQLITE_ROW)
+            pages = sqlite3_column_int64(pc, 0);
+        sqlite3_finalize(pc);
+        if (pages == 0)
+            (void)sqlite3_exec(st->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL, NULL);
+    }
     /* Chunks are blobs of hundreds of kilobytes: 64 KiB pages (taken by a new
      * database only) cut the overflow-page chains and the bytes written per
      * chunk, roughly doubling ingest speed over the 4 KiB default. */
@@ -415,7 +463,7 @@ s_open(const char *path, int readonly, struct linker_store **out, char *err, siz
             version = sqlite3_column_int(v, 0);
         sqlite3_finalize(v);
         if (version == 0 && !readonly) {
-            rc = sqlite3_exec(st->db, "PRAGMA user_version = 2", NULL, NULL, NULL);
+            rc = sqlite3_exec(st->db, "PRAGMA user_version = 3", NULL, NULL, NULL);
             version = rc == SQLITE_OK ? S_SCHEMA_VERSION : -1;
         }
         if (version == 1 && !readonly) {
@@ -429,6 +477,21 @@ s_open(const char *path, int readonly, struct linker_store **out, char *err, siz
                               "ALTER TABLE link_records ADD COLUMN entity_keys INTEGER;"
                               "ALTER TABLE link_records ADD COLUMN entity INTEGER;"
                               "PRAGMA user_version = 2;"
+                              "COMMIT;",
+                              NULL, NULL, NULL);
+            if (rc != SQLITE_OK)
+                (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            version = rc == SQLITE_OK ? 2 : -1;
+        }
+        if (version == 2 && !readonly) {
+            /* Version 2 kept no input identity and no retention times. */
+            rc = sqlite3_exec(st->db,
+                              "BEGIN IMMEDIATE;"
+                              "ALTER TABLE submissions ADD COLUMN input_id BLOB;"
+                              "ALTER TABLE submissions ADD COLUMN superseded_at INTEGER;"
+                              "ALTER TABLE submissions ADD COLUMN touched INTEGER;"
+                              "ALTER TABLE submissions ADD COLUMN purged INTEGER;"
+                              "PRAGMA user_version = 3;"
                               "COMMIT;",
                               NULL, NULL, NULL);
             if (rc != SQLITE_OK)
@@ -531,6 +594,19 @@ linker_store_find(struct linker_store *st, const struct linker_submission *w,
 }
 
 int
+linker_store_find_input(struct linker_store *st, const char *agency, const char *dataset,
+                        const uint8_t input_id[XL_HASH_BYTES], struct linker_submission *out,
+                        char *err, size_t errlen)
+{
+    sqlite3_stmt *s = s_stmt(st, S_FIND_INPUT);
+
+    sqlite3_bind_text(s, 1, agency, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, dataset, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, input_id, XL_HASH_BYTES, SQLITE_STATIC);
+    return s_one(st, s, out, err, errlen);
+}
+
+int
 linker_store_create(struct linker_store *st, const struct linker_submission *sub,
                     const char *attributes, char *err, size_t errlen)
 {
@@ -553,6 +629,10 @@ linker_store_create(struct linker_store *st, const struct linker_submission *sub
     sqlite3_bind_int(s, 11, sub->one_per_person ? 1 : 0);
     sqlite3_bind_text(s, 12, attributes != NULL ? attributes : "[]", -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 13, sub->created);
+    if (sub->has_input)
+        sqlite3_bind_blob(s, 14, sub->input_id, XL_HASH_BYTES, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 14);
     rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc == SQLITE_CONSTRAINT)
@@ -1343,4 +1423,116 @@ linker_store_snapshot(struct linker_store *st, int begin, char *err, size_t errl
     }
     return rc == SQLITE_OK ? 0
                            : s_dberr(st, rc, begin ? "begin reading" : "end reading", err, errlen);
+}
+
+int
+linker_store_purge_due(struct linker_store *st, int64_t before,
+                       int (*fn)(void *ctx, const struct linker_submission *sub), void *ctx,
+                       char *err, size_t errlen)
+{
+    struct linker_submission sub;
+    sqlite3_stmt *s = s_stmt(st, S_PURGE_DUE);
+    int rc, r = 0;
+
+    sqlite3_bind_int64(s, 1, before);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        r = s_row(st, s, &sub, err, errlen);
+        if (r == 0)
+            r = fn(ctx, &sub);
+        if (r != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = s_dberr(st, rc, "list submissions to purge", err, errlen);
+    sqlite3_reset(s);
+    return r;
+}
+
+int
+linker_store_purge(struct linker_store *st, const struct linker_submission *sub, int64_t when,
+                   char *err, size_t errlen)
+{
+    sqlite3_stmt *s;
+    int r;
+
+    if (sub->state == LINKER_OPEN)
+        return linker_store_discard(st, sub->id, err, errlen);
+    if (sub->state != LINKER_SUPERSEDED)
+        return xl_err_set(err, errlen, XL_ERR_INVALID, "only superseded submissions are purged");
+    r = s_tx_begin(st, err, errlen);
+    if (r != 0)
+        return r;
+    s = s_stmt(st, S_DISCARD_CHUNKS);
+    sqlite3_bind_blob(s, 1, sub->id, LINKER_SUBID_BYTES, SQLITE_STATIC);
+    r = s_run(st, S_DISCARD_CHUNKS, "purge chunks", err, errlen);
+    if (r == 0) {
+        s = s_stmt(st, S_PURGE_MARK);
+        sqlite3_bind_blob(s, 1, sub->id, LINKER_SUBID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, when);
+        r = s_run(st, S_PURGE_MARK, "mark a submission purged", err, errlen);
+    }
+    if (r != 0) {
+        s_tx_rollback(st);
+        return r;
+    }
+    return s_tx_commit(st, "purge a submission", err, errlen);
+}
+
+/* The database's free pages (0 when it cannot tell). */
+static int64_t
+s_freelist(struct linker_store *st)
+{
+    sqlite3_stmt *v = NULL;
+    int64_t n = 0;
+
+    if (sqlite3_prepare_v2(st->db, "PRAGMA freelist_count", -1, &v, NULL) == SQLITE_OK &&
+        sqlite3_step(v) == SQLITE_ROW)
+        n = sqlite3_column_int64(v, 0);
+    sqlite3_finalize(v);
+    return n;
+}
+
+int
+linker_store_reclaim(struct linker_store *st, int *vacuumed, char *err, size_t errlen)
+{
+    int rc;
+
+    *vacuumed = 0;
+    /* With auto_vacuum (a database this linker created) the free pages go
+     * back at once. A database made before that keeps them: VACUUM it once,
+     * which also turns auto_vacuum on (set when it was opened); it needs
+     * free disk space for a copy of the database. */
+    rc = sqlite3_exec(st->db, "PRAGMA incremental_vacuum", NULL, NULL, NULL);
+    if (rc == SQLITE_OK && s_freelist(st) > 0) {
+        rc = sqlite3_exec(st->db, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM", NULL, NULL, NULL);
+        *vacuumed = rc == SQLITE_OK;
+    }
+    if (rc != SQLITE_OK)
+        return s_dberr(st, rc, "give the purged space back", err, errlen);
+    /* The file's new size is what the filesystem sees once the WAL is emptied. */
+    return linker_store_checkpoint(st, err, errlen);
+}
+
+int
+linker_store_storage(struct linker_store *st,
+                     int (*fn)(void *ctx, const char *agency, enum linker_state state,
+                               uint64_t submissions, uint64_t bytes),
+                     void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = s_stmt(st, S_STORAGE);
+    enum linker_state state;
+    int rc, r = 0;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (s_state_parse((const char *)sqlite3_column_text(s, 1), &state) != 0)
+            continue;
+        r = fn(ctx, (const char *)sqlite3_column_text(s, 0), state,
+               (uint64_t)sqlite3_column_int64(s, 2), (uint64_t)sqlite3_column_int64(s, 3));
+        if (r != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = s_dberr(st, rc, "sum the storage", err, errlen);
+    sqlite3_reset(s);
+    return r;
 }

@@ -50,16 +50,26 @@ struct linker_submission {
     int64_t created;   /* unix seconds */
     int64_t committed; /* 0 while open */
     int has_receipt;
+    int has_input; /* input_id holds the agent's identity of its input */
+    uint8_t input_id[XL_HASH_BYTES];
+    int64_t superseded_at; /* unix seconds; 0: not superseded, or before version 3 */
+    int64_t purged;        /* unix seconds its chunks were purged; 0: not */
 };
 
 struct linker_store;
+
+/* What status, link and conflicts say before the service has ever started. */
+#define LINKER_STORE_NONE_YET                                                                      \
+    "no database yet: the service creates it when it first starts (crosslink-linker serve -c "     \
+    "linker.conf); start it, and submit or import, then try again"
 
 /* Opens (creating, mode 0600 under the caller's umask) the database at path,
  * creates the tables and prepares the statements. *out is set on success only;
  * caller frees with linker_store_close. */
 int linker_store_open(const char *path, struct linker_store **out, char *err, size_t errlen);
 /* As linker_store_open for an existing database, without creating the file or
- * its tables (status: it only reads). XL_ERR_NOTFOUND when there is none. */
+ * its tables (status: it only reads). XL_ERR_NOTFOUND when there is none,
+ * with "PATH: " LINKER_STORE_NONE_YET. */
 int linker_store_open_readonly(const char *path, struct linker_store **out, char *err,
                                size_t errlen);
 void linker_store_close(struct linker_store **st);
@@ -77,6 +87,12 @@ int linker_store_get(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTE
  * committed are ignored and start at open/0/0/0). attributes is the JSON text
  * of the outcome attribute schema ("[]" when none). XL_ERR_EXISTS for an id in
  * use. */
+/* The latest committed or superseded submission of agency/dataset made from
+ * the input input_id (agent_input_id): 0 with *out, or XL_ERR_NOTFOUND. */
+int linker_store_find_input(struct linker_store *st, const char *agency, const char *dataset,
+                            const uint8_t input_id[XL_HASH_BYTES], struct linker_submission *out,
+                            char *err, size_t errlen);
+
 int linker_store_create(struct linker_store *st, const struct linker_submission *sub,
                         const char *attributes, char *err, size_t errlen);
 
@@ -159,6 +175,28 @@ int linker_store_discard(struct linker_store *st, const uint8_t id[LINKER_SUBID_
                          size_t errlen);
 
 /* Commits ever made (a counter kept with them, so it survives a crash). */
+/* Retention. Calls fn for each submission due for purging: superseded
+ * before `before` (unix seconds), or open with no chunk stored since then
+ * (abandoned). A non-zero return from fn stops the walk and is returned. */
+int linker_store_purge_due(struct linker_store *st, int64_t before,
+                           int (*fn)(void *ctx, const struct linker_submission *sub), void *ctx,
+                           char *err, size_t errlen);
+/* Purges sub: an open one is discarded whole; a superseded one loses its
+ * chunks and is marked purged at `when` (its row, receipt and input identity
+ * stay). One transaction. */
+int linker_store_purge(struct linker_store *st, const struct linker_submission *sub, int64_t when,
+                       char *err, size_t errlen);
+/* Gives the pages freed by purges back to the filesystem: an incremental
+ * vacuum (a database created with auto_vacuum), or a VACUUM once for an
+ * older one (*vacuumed = 1), then a WAL checkpoint. */
+int linker_store_reclaim(struct linker_store *st, int *vacuumed, char *err, size_t errlen);
+/* Storage by agency and state (purged submissions left out): fn gets the
+ * number of submissions and the bytes of their stored chunks. */
+int linker_store_storage(struct linker_store *st,
+                         int (*fn)(void *ctx, const char *agency, enum linker_state state,
+                                   uint64_t submissions, uint64_t bytes),
+                         void *ctx, char *err, size_t errlen);
+
 int linker_store_commits(struct linker_store *st, uint64_t *commits, char *err, size_t errlen);
 /* *owed = 1 when commits were made after the commits the latest saved link run
  * began with: a link run is owed. */

@@ -96,7 +96,7 @@ check "salvage: no value or salvaged form in any output" lacks -a -i -E \
 printf 'Person ID,Forename,Surname,Date of Birth,Gender,Postcode,Offence Count,Reoffended,First Offence Date\nX1,"unterminated\n' >"$dir/broken.csv"
 expect_fail "malformed CSV stops with the file and line" 'broken.csv:2' "$A" validate -q -c "$dir/agent.conf" "$dir/broken.csv"
 printf 'Person ID,Given,Surname,Date of Birth\nX1,A,B,01/01/2012\n' >"$dir/cols.csv"
-expect_fail "a mapped column missing from the header is named" "column 'Forename'" "$A" validate -q -c "$dir/agent.conf" "$dir/cols.csv"
+expect_fail "a mapped column missing from the header is named" "not in the header: 'Forename' \\(first_name\\)" "$A" validate -q -c "$dir/agent.conf" "$dir/cols.csv"
 expect_fail "missing extract named" 'nofile.csv' "$A" validate -q -c "$dir/agent.conf" "$dir/nofile.csv"
 expect_fail "missing config named" 'nope.conf' "$A" validate -c "$dir/nope.conf" "$dir/cols.csv"
 chmod 644 "$dir/keys/linkage-e1.secret"

@@ -157,6 +157,12 @@ stop_linker
 rc=$?
 check "an unreachable linker gives exit status 75" [ "$rc" -eq 75 ]
 check "and says so" grep -q "nothing written" "$T_DIR/.err"
+t0=$(date +%s.%N)
+"$AU" fetch -c "$C/ig/audit.conf" --retry-for 3 >/dev/null 2>&1
+rc=$?
+secs=$(echo "$(date +%s.%N) - $t0" | bc)
+check "--retry-for 3 is kept: 75 after ${secs} s, not 3 s plus a timeout" \
+    sh -c "[ $rc -eq 75 ] && [ \$(echo '$secs >= 2.9 && $secs < 6' | bc) -eq 1 ]"
 
 # --- two views: the same signing key, another history --------------------------------------------
 # linkerB is a copy of the linker's state while it is stopped: each then

@@ -59,7 +59,10 @@ done
 expect_ok "extract of pd (waits for the link run)" "$AN" extract -q -c "$C/alice/analyst.conf" pd -o "$T_DIR/pd" --retry-for 60
 # A second apart, so that a time between them cuts the log in two (below).
 sleep 1.1
-expect_ok "icb resubmits (a new submission replaces the first)" "$A" submit -q -c "$C/icb/agent.conf" "$T_DIR/data/health.csv"
+# The same records from a changed file (a row of only delimiters added): an
+# unchanged file would be "already submitted" and store nothing.
+{ cat "$T_DIR/data/health.csv"; echo ',,,,,,,,,'; } >"$T_DIR/data/health-again.csv"
+expect_ok "icb resubmits (a new submission replaces the first)" "$A" submit -q -c "$C/icb/agent.conf" "$T_DIR/data/health-again.csv"
 expect_fail "an extract of an unknown project is refused" "no approved project 'nope'" \
     "$AN" extract -q -c "$C/alice/analyst.conf" nope -o "$T_DIR/x1"
 "$RAW" "$EP" "$C/custodian/linker.pub" "$C/wmp/keys/wmp-agent.key" extract pd >"$T_DIR/raw1.out" 2>&1

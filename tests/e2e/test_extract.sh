@@ -150,8 +150,11 @@ done
 
 # --- the same child, the same pseudonym, after a resubmission and a new run ---------
 run1=$(mfield "$T_DIR/pd1" run)
+# The same records from a changed file (a row of only delimiters added): an
+# unchanged file would be "already submitted" and store nothing.
+{ cat "$T_DIR/data/health.csv"; echo ',,,,,,,,,'; } >"$T_DIR/data/health-again.csv"
 expect_ok "icb resubmits its dataset (new content: a new submission)" \
-    "$A" submit -q -c "$C/icb/agent.conf" "$T_DIR/data/health.csv"
+    "$A" submit -q -c "$C/icb/agent.conf" "$T_DIR/data/health-again.csv"
 expect_ok "extract of pd after the new link run" "$AN" extract -q -c "$C/alice/analyst.conf" pd -o "$T_DIR/pd2" --retry-for 60
 run2=$(mfield "$T_DIR/pd2" run)
 check "pd: a later link run ($run1, then $run2)" [ "$run2" -gt "$run1" ]

@@ -173,6 +173,10 @@ check "conflicts exits 0" [ $? -eq 0 ]
 # The header is printed before the query: the check is on the rows (the
 # generated coalition has conflicts in icb's data).
 check "conflicts listed for an agency by local_ref" grep -q '^icb,[a-z-]*,[0-9a-f]\{32\},' "$T_DIR/conflicts.csv"
+check "each pair of records is listed once ($(sed 1d "$T_DIR/conflicts.csv" | wc -l) conflicts)" \
+    sh -c "[ -z \"\$(sed 1d '$T_DIR/conflicts.csv' | cut -d, -f3,6,7 | sort | uniq -d)\" ]"
+check "with the level names the report uses, not numbers" \
+    sh -c "sed 1d '$T_DIR/conflicts.csv' | cut -d, -f8 | grep -qvE '^[0-9]+\$' && ! sed 1d '$T_DIR/conflicts.csv' | cut -d, -f8 | grep -qE '^[0-9]+\$'"
 "$A" refs -c "$C/icb/agent.conf" "$T_DIR/data/health.csv" >"$T_DIR/icb-refs.csv"
 check "the agency maps its local_refs back to its own ids" [ "$(wc -l <"$T_DIR/icb-refs.csv")" -gt 1000 ]
 ref=$(sed -n '2s/^[^,]*,[^,]*,\([0-9a-f]*\),.*/\1/p' "$T_DIR/conflicts.csv")

@@ -5,7 +5,9 @@
  * must agree record for record, and every record must keep the reader's
  * promises (NUL-terminated fields without NUL bytes, rising record and line
  * numbers, a record buffer within the cap). A small record cap makes the
- * too-long-record path reachable.
+ * too-long-record path reachable. The input's size picks the dialect: commas
+ * in UTF-8, semicolons in Windows-1252, or tabs in Latin-1 (each field then
+ * converted to UTF-8, so a field may grow to four times its bytes).
  *
  *   clang -fsanitize=fuzzer,address -D_GNU_SOURCE -Icommon/include \
  *       tests/fuzz/fuzz_csv.c common/csv.c common/err.c common/mem.c -lsodium \
@@ -46,6 +48,12 @@ s_hash(uint64_t *h, const void *p, size_t n)
 static void
 s_parse(const uint8_t *data, size_t size, size_t read_size, struct parse *out)
 {
+    static const struct {
+        char delim;
+        const char *charset;
+        size_t grow; /* bytes of UTF-8 per input byte, at most */
+    } dialects[] = {{',', "UTF-8", 1}, {';', "WINDOWS-1252", 4}, {'\t', "ISO-8859-1", 4}};
+    const size_t d = size % 3;
     FILE *f = fmemopen((void *)data, size, "r");
     struct xl_csv *c;
     uint64_t last_line = 0, last_bytes = 0, v;
@@ -58,7 +66,9 @@ s_parse(const uint8_t *data, size_t size, size_t read_size, struct parse *out)
         abort();
     c = xl_csv_from_file(f, "fuzz.csv");
     if (c == NULL || xl_csv_set_limits(c, FUZZ_MAX_RECORD, FUZZ_MAX_FIELDS) != 0 ||
-        (read_size != 0 && xl_csv_set_read_size(c, read_size) != 0))
+        (read_size != 0 && xl_csv_set_read_size(c, read_size) != 0) ||
+        xl_csv_set_delimiter(c, dialects[d].delim) != 0 ||
+        xl_csv_set_encoding(c, dialects[d].charset) != 0)
         abort();
     while ((out->rc = xl_csv_next(c, &nf, out->err, sizeof out->err)) == 1) {
         if (nf == 0 || nf > FUZZ_MAX_FIELDS)
@@ -73,13 +83,13 @@ s_parse(const uint8_t *data, size_t size, size_t read_size, struct parse *out)
         if (xl_csv_bytes_read(c) < last_bytes || xl_csv_bytes_read(c) > size)
             abort();
         last_bytes = xl_csv_bytes_read(c);
-        if (xl_csv_record_capacity(c) > FUZZ_MAX_RECORD)
+        if (xl_csv_record_capacity(c) > dialects[d].grow * FUZZ_MAX_RECORD + 1)
             abort();
         v = last_line;
         s_hash(&out->hash, &v, sizeof v);
         for (size_t i = 0; i < nf; i++) {
             fv = xl_csv_field(c, i, &len);
-            if (fv == NULL || strlen(fv) != len || len >= FUZZ_MAX_RECORD)
+            if (fv == NULL || strlen(fv) != len || len >= dialects[d].grow * FUZZ_MAX_RECORD)
                 abort();
             v = len;
             s_hash(&out->hash, &v, sizeof v);

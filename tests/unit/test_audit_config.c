@@ -153,7 +153,7 @@ test_line_errors(void **state)
         {"store = store\n", "store = store\nstorage = x\n", ":8: unknown key 'storage' in [audit]"},
         {"[audit]\n", "[auditor]\n", ":2: unknown section [auditor]"},
         {"endpoint = ipc:///run/crosslink/linker.sock\n", "endpoint = linker:7800\n",
-         ":2: endpoint must start with tcp:// or ipc://"},
+         ":2: endpoint 'linker:7800' has no scheme: write it as tcp://HOST:PORT"},
         {"store = store\n", "store = store\ntimeout = 0\n",
          ":8: timeout is a number of seconds from 1 to 3600"},
         {"store = store\n", "store = store\ntimeout = 30s\n",

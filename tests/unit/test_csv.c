@@ -589,11 +589,62 @@ test_api_edges(void **state)
     fclose(f);
 }
 
+/* A semicolon-separated Windows-1252 export, as Excel writes it in much of
+ * Europe: fields split at ';' (a ',' is content) and converted to UTF-8. */
+static void
+test_delimiter_and_encoding(void **state)
+{
+    static const char data[] = "Name;Town;Attendance %\r\nJos\xe9;M\xfcnchen;87,5\r\n";
+    FILE *f = s_stream(data, sizeof data - 1);
+    struct xl_csv *c = xl_csv_from_file(f, "win.csv");
+    char err[XL_ERRBUF];
+    size_t n;
+
+    assert_non_null(c);
+    assert_int_equal(xl_csv_set_delimiter(c, ';'), 0);
+    assert_int_equal(xl_csv_set_encoding(c, "windows-1252"), 0);
+    assert_int_equal(xl_csv_next(c, &n, err, sizeof err), 1);
+    assert_int_equal(n, 3);
+    assert_int_equal(xl_csv_next(c, &n, err, sizeof err), 1);
+    assert_int_equal(n, 3);
+    assert_string_equal(xl_csv_field(c, 0, NULL), "Jos\xc3\xa9");
+    assert_string_equal(xl_csv_field(c, 1, NULL), "M\xc3\xbcnchen");
+    assert_string_equal(xl_csv_field(c, 2, NULL), "87,5");
+    assert_int_equal(xl_csv_next(c, &n, err, sizeof err), 0);
+    /* set only before the first record, and only known values */
+    assert_int_equal(xl_csv_set_delimiter(c, '\t'), XL_ERR_INVALID);
+    xl_csv_destroy(&c);
+    fclose(f);
+
+    f = s_stream("a\tb c \n", sizeof "a\tb c \n" - 1);
+    c = xl_csv_from_file(f, "tab.csv");
+    assert_int_equal(xl_csv_set_delimiter(c, 'x'), XL_ERR_INVALID);
+    assert_int_equal(xl_csv_set_encoding(c, "klingon-1"), XL_ERR_INVALID);
+    assert_int_equal(xl_csv_set_delimiter(c, '\t'), 0);
+    assert_int_equal(xl_csv_next(c, &n, err, sizeof err), 1);
+    assert_int_equal(n, 2);
+    assert_string_equal(xl_csv_field(c, 1, NULL), "b c"); /* spaces trimmed, not the tab */
+    xl_csv_destroy(&c);
+    fclose(f);
+
+    /* 0x81 is no character of Windows-1252: the line and field, not the value */
+    f = s_stream("a;b\nx;\x81y\n", sizeof "a;b\nx;\x81y\n" - 1);
+    c = xl_csv_from_file(f, "bad.csv");
+    assert_int_equal(xl_csv_set_delimiter(c, ';'), 0);
+    assert_int_equal(xl_csv_set_encoding(c, "WINDOWS-1252"), 0);
+    assert_int_equal(xl_csv_next(c, &n, err, sizeof err), 1);
+    assert_int_equal(xl_csv_next(c, &n, err, sizeof err), XL_ERR_FORMAT);
+    assert_non_null(strstr(err, "bad.csv:2: field 2 holds a byte that is not a character"));
+    xl_csv_destroy(&c);
+    fclose(f);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_simple),
+        cmocka_unit_test(test_delimiter_and_encoding),
         cmocka_unit_test(test_quoting),
         cmocka_unit_test(test_embedded_newline),
         cmocka_unit_test(test_crlf),

@@ -50,9 +50,27 @@ test_example(void **state)
 {
     struct linker_config c;
     char err[XL_ERRBUF] = "";
+    char *dir = tu_tmpdir(), *path = tu_path(dir, "linker.conf");
+    char *text = tu_read_file("deploy/examples/linker.conf");
 
-    if (linker_config_load("deploy/examples/linker.conf", &c, err, sizeof err) != 0)
+    /* As shipped, its secret_check is a placeholder: refused, with the way
+     * to the real value. */
+    assert_int_equal(linker_config_load("deploy/examples/linker.conf", &c, err, sizeof err),
+                     XL_ERR_FORMAT);
+    if (strstr(err, "secret_check is still the example's placeholder") == NULL ||
+        strstr(err, "crosslink-keys show linkage-eN.secret") == NULL)
         fail_msg("%s", err);
+    assert_non_null(text);
+    assert_int_equal(tu_write_file(path, text), 0);
+    assert_int_equal(
+        tu_file_replace(path, "secret_check = 0000000000000000", "secret_check = 8f3a09c2d4e5b611"),
+        0);
+    if (linker_config_load(path, &c, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    tu_rmtree(dir);
+    free(text);
+    free(path);
+    free(dir);
     assert_int_equal(c.max_message, 4u << 20);
     assert_int_equal(c.max_chunk_records, 10000);
     assert_int_equal(c.credit, 8);

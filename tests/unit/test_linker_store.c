@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -626,6 +627,106 @@ test_commit_and_supersede(void **state)
     s_recs_free(&rc);
 }
 
+struct s_due {
+    int n, open, superseded;
+    struct linker_submission subs[8];
+};
+
+static int
+s_due_cb(void *arg, const struct linker_submission *sub)
+{
+    struct s_due *d = arg;
+
+    if (d->n < 8)
+        d->subs[d->n++] = *sub;
+    d->open += sub->state == LINKER_OPEN;
+    d->superseded += sub->state == LINKER_SUPERSEDED;
+    return 0;
+}
+
+static int
+s_storage_cb(void *arg, const char *agency, enum linker_state state, uint64_t subs, uint64_t bytes)
+{
+    uint64_t *b = arg;
+
+    if (state == LINKER_SUPERSEDED)
+        *b += bytes;
+    return 0;
+}
+
+/* Retention: an abandoned open submission and a superseded one are due; the
+ * purge removes the first whole, the second's records only (its row, receipt
+ * and input identity stay), and neither is due again. */
+static void
+test_retention(void **state)
+{
+    struct s_fixture *f = *state;
+    struct linker_submission a, b, x, got;
+    struct s_seal seal = {0};
+    struct linker_commit_hooks hooks = {s_seal, &seal};
+    struct s_recs ra, rb, rx;
+    struct s_due due = {0};
+    uint64_t superseded_bytes = 0;
+    char err[XL_ERRBUF];
+    int vacuumed = -1;
+    int64_t now = (int64_t)time(NULL);
+
+    s_recs_make(&ra, 4, 20, 128);
+    s_recs_make(&rb, 3, 21, 128);
+    s_recs_make(&rx, 2, 22, 128);
+    s_sub(&a, "wmp", "police", &ra, 2, 1);
+    a.has_input = 1;
+    memset(a.input_id, 0x5a, sizeof a.input_id);
+    s_sub(&b, "wmp", "police", &rb, 2, 1);
+    s_sub(&x, "icb", "health", &rx, 2, 1);
+    s_create(f->st, &a);
+    s_create(f->st, &b);
+    s_create(f->st, &x); /* begun long ago, never sent a chunk */
+    s_put_all(f->st, &a, &ra);
+    s_put_all(f->st, &b, &rb);
+    assert_int_equal(linker_store_commit(f->st, a.id, 1795000100, &hooks, err, sizeof err), 0);
+    assert_int_equal(linker_store_commit(f->st, b.id, 1795000200, &hooks, err, sizeof err), 0);
+
+    /* Nothing is due for a retention longer than their age. */
+    assert_int_equal(linker_store_purge_due(f->st, 1795000000 - 1, s_due_cb, &due, err, sizeof err),
+                     0);
+    assert_int_equal(due.n, 0);
+    assert_int_equal(linker_store_purge_due(f->st, now + 10, s_due_cb, &due, err, sizeof err), 0);
+    assert_int_equal(due.n, 2);
+    assert_int_equal(due.open, 1);
+    assert_int_equal(due.superseded, 1);
+    assert_int_equal(linker_store_storage(f->st, s_storage_cb, &superseded_bytes, err, sizeof err),
+                     0);
+    assert_true(superseded_bytes > 0);
+    for (int i = 0; i < due.n; i++)
+        assert_int_equal(linker_store_purge(f->st, &due.subs[i], now, err, sizeof err), 0);
+    assert_int_equal(linker_store_reclaim(f->st, &vacuumed, err, sizeof err), 0);
+    assert_true(vacuumed == 0 || vacuumed == 1);
+
+    assert_int_equal(linker_store_get(f->st, x.id, &got, err, sizeof err), XL_ERR_NOTFOUND);
+    assert_int_equal(linker_store_get(f->st, a.id, &got, err, sizeof err), 0);
+    assert_int_equal(got.state, LINKER_SUPERSEDED);
+    assert_int_equal(got.purged, now);
+    assert_true(got.has_receipt);
+    /* its input is still known, so an older file sent again is recognised */
+    assert_int_equal(
+        linker_store_find_input(f->st, "wmp", "police", a.input_id, &got, err, sizeof err), 0);
+    assert_memory_equal(got.id, a.id, LINKER_SUBID_BYTES);
+    superseded_bytes = 0;
+    assert_int_equal(linker_store_storage(f->st, s_storage_cb, &superseded_bytes, err, sizeof err),
+                     0);
+    assert_int_equal(superseded_bytes, 0);
+    memset(&due, 0, sizeof due);
+    assert_int_equal(linker_store_purge_due(f->st, now + 10, s_due_cb, &due, err, sizeof err), 0);
+    assert_int_equal(due.n, 0);
+    /* the current one is never purged */
+    assert_int_equal(linker_store_get(f->st, b.id, &got, err, sizeof err), 0);
+    assert_int_equal(linker_store_purge(f->st, &got, now, err, sizeof err), XL_ERR_INVALID);
+    s_recs_free(&ra);
+    s_recs_free(&rb);
+    s_recs_free(&rx);
+}
+
 static void
 test_commit_rolls_back(void **state)
 {
@@ -1149,7 +1250,8 @@ test_ingest_refusals(void **state)
     memcpy(chk, s_check, sizeof chk);
     chk[7] ^= 1;
     b.secret_check.data = chk;
-    S_REFUSED(XL_ERR_MISMATCH, "linkage secret differs");
+    S_REFUSED(XL_ERR_MISMATCH, "linkage secret differs: the submission's check value is "
+                               "0102030405060709, the linker expects 0102030405060708 for epoch 1");
     b.chunk_records = 101;
     S_REFUSED(XL_ERR_TOOBIG, "over the linker's limit of 100");
     b.chunk_records = 0;
@@ -1424,13 +1526,21 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        S_TEST(test_create_find_get),     S_TEST(test_chunks_resume_after_reopen),
-        S_TEST(test_chunk_limits),        S_TEST(test_commit_and_supersede),
-        S_TEST(test_commit_rolls_back),   S_TEST(test_foreach_record),
-        S_ING(test_ingest_submission),    S_ING(test_ingest_stored_content_must_match),
-        S_ING(test_ingest_abort),         S_ING(test_ingest_refusals),
-        S_ING(test_ingest_record_checks), S_ING(test_ingest_import_path),
-        S_ING(test_ingest_disk_full),     cmocka_unit_test(test_error_codes),
+        S_TEST(test_create_find_get),
+        S_TEST(test_chunks_resume_after_reopen),
+        S_TEST(test_chunk_limits),
+        S_TEST(test_commit_and_supersede),
+        S_TEST(test_commit_rolls_back),
+        S_TEST(test_foreach_record),
+        S_TEST(test_retention),
+        S_ING(test_ingest_submission),
+        S_ING(test_ingest_stored_content_must_match),
+        S_ING(test_ingest_abort),
+        S_ING(test_ingest_refusals),
+        S_ING(test_ingest_record_checks),
+        S_ING(test_ingest_import_path),
+        S_ING(test_ingest_disk_full),
+        cmocka_unit_test(test_error_codes),
     };
 
     return cmocka_run_group_tests_name("linker_store", tests, s_group_setup, NULL);

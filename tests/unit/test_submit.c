@@ -525,9 +525,10 @@ test_receipt_check(void **state)
                      XL_ERR_CRYPTO);
     assert_non_null(strstr(err, "not signed by the linker's key"));
     s_receipt(&sr, f, sk, pk, 7);
-    /* another signer */
+    /* another signer: the message points at sign_public */
     assert_int_equal(agent_receipt_check(&sr.r, pk2, &info, NULL, 0, err, sizeof err),
                      XL_ERR_CRYPTO);
+    assert_non_null(strstr(err, "is sign_public in agent.conf the linker's linker-sign.pub?"));
     /* validly signed, but not for what was sent */
     assert_int_equal(
         agent_receipt_check(&sr.r, pk, &info, other_id, sizeof other_id, err, sizeof err),

@@ -6,6 +6,9 @@
 
 #include <stddef.h>
 
+/* The release every crosslink program reports with --version. */
+#define XL_VERSION "0.12.0"
+
 struct xl_cli_cmd {
     const char *name;
     int (*fn)(int argc, char **argv); /* argv[0] is the subcommand's name */
@@ -14,9 +17,9 @@ struct xl_cli_cmd {
 };
 
 /* Runs the subcommand argv[1] of prog: prints the command list for no command
- * or --help, initialises libsodium, sets a umask of 077 (every file a program
- * creates is its owner's alone unless it widens it on purpose) and turns off
- * getopt's own messages. Returns the exit code. */
+ * or --help, the version for --version, initialises libsodium, sets a umask of 077 (every file a
+ * program creates is its owner's alone unless it widens it on purpose) and turns off getopt's own
+ * messages. Returns the exit code. */
 int xl_cli_main(const char *prog, const struct xl_cli_cmd *cmds, size_t ncmds, int argc,
                 char **argv);
 
@@ -32,5 +35,9 @@ int xl_cli_help(void);
 /* The one-line message for getopt's ':' (missing value) or '?' (unknown
  * option) at argv[optind - 1]; returns 2. */
 int xl_cli_option_error(int c, char **argv);
+
+/* "90", "90s", "15m", "2h", "30d" -> seconds; -1 when malformed, not
+ * positive or over max seconds. */
+double xl_duration_parse(const char *s, double max);
 
 #endif

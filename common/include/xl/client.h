@@ -24,15 +24,32 @@ struct xl_client {
      * and for how long the caller retries while the linker is unreachable */
     double timeout, retry_for;
     uint64_t next_id; /* kept: the last request id xl_client_call gave */
+    /* seconds xl_client_recv waits for the CURVE handshake, when less than
+     * the timeout (0: the timeout): the agent's --retry-for left */
+    double connect_wait;
     /* kept by the client */
     void *sock;
     void *mon;
     unsigned gen;
-    int secured; /* a CURVE handshake succeeded on this socket */
+    int secured;        /* a CURVE handshake succeeded on this socket */
+    unsigned connected; /* TCP or IPC connections made since the socket opened */
+    unsigned hs_failed; /* handshakes the linker cut short since then */
 };
 
+/* Handshakes cut short in a row, with none succeeding, that mean the linker
+ * cannot open this client's handshake: server_public is not its key. */
+#define XL_CLIENT_HANDSHAKE_FAILS 3
+
+/* Whether ep is an endpoint crosslink can use: tcp://HOST:PORT (a port from 1
+ * to 65535; HOST, or PORT, may be "*" when bind is set) or ipc://PATH. 0, or
+ * XL_ERR_INVALID with a message naming the endpoint and the expected form
+ * (never a DNS lookup: see xl_client_open). */
+int xl_endpoint_check(const char *ep, int bind, char *err, size_t errlen);
+
 /* Opens a new socket (and its monitor) and connects it. XL_ERR_INVALID for an
- * endpoint ZeroMQ does not accept. */
+ * endpoint ZeroMQ does not accept; XL_ERR_NOTFOUND for a host name that does
+ * not exist (permanent), XL_ERR_UNAVAILABLE when the name cannot be looked
+ * up now (DNS down: may pass). */
 int xl_client_open(struct xl_client *c, char *err, size_t errlen);
 /* Closes the socket; accepts a closed client. */
 void xl_client_close(struct xl_client *c);
@@ -44,7 +61,9 @@ int xl_client_send(struct xl_client *c, uint8_t *base, uint8_t *data, size_t len
 int xl_client_send_env(struct xl_client *c, xl_envelope *env, char *err, size_t errlen);
 /* Waits for the next reply, for at most the timeout: 0 with *env (free with
  * xl_wire_free(env, NULL)); XL_ERR_DENIED when the linker refused this key;
- * XL_ERR_UNAVAILABLE when no reply came (distinguishing no connection from no
+ * XL_ERR_CRYPTO when the linker cut XL_CLIENT_HANDSHAKE_FAILS handshakes in a
+ * row short (server_public is not its key: permanent); XL_ERR_UNAVAILABLE
+ * when no reply came (distinguishing nothing listening, no handshake and no
  * answer in the message). */
 int xl_client_recv(struct xl_client *c, xl_envelope **env, char *err, size_t errlen);
 

@@ -42,6 +42,10 @@ void xl_sha256(const void *data, size_t len, uint8_t out[XL_HASH_BYTES]);
 
 /* HMAC-SHA256 of the concatenation of parts (n parts, given as pointer/length
  * pairs), so callers need not copy identifiers into a temporary buffer. */
+/* SHA-256 of the file at path, read without stdio buffering (the buffer is
+ * wiped). 0, or XL_ERR_NOTFOUND / XL_ERR_IO naming the file. */
+int xl_sha256_file(const char *path, uint8_t out[XL_HASH_BYTES], char *err, size_t errlen);
+
 struct xl_iov {
     const void *p;
     size_t n;

@@ -28,9 +28,10 @@
  * Memory stays bounded on any input: one fixed read buffer (XL_CSV_READ_BYTES)
  * and a record buffer that grows to the largest record seen, never past the
  * record cap (XL_CSV_MAX_RECORD_DEFAULT, 1 MiB), so a corrupt file cannot
- * exhaust memory. Buffers that held extract bytes are wiped when replaced and
- * when the reader is destroyed. A file opened by xl_csv_open is read without
- * stdio buffering, so no other copy of its bytes stays in this process.
+ * exhaust memory (with xl_csv_set_encoding, a second buffer for the converted
+ * record, of at most four times the cap). Buffers that held extract bytes are wiped when replaced
+ * and when the reader is destroyed. A file opened by xl_csv_open is read without stdio buffering,
+ * so no other copy of its bytes stays in this process.
  *
  * Not thread-safe: one reader per thread. */
 #ifndef XL_CSV_H
@@ -69,6 +70,18 @@ void xl_csv_destroy(struct xl_csv **c);
  * keeps a cap as it is. Call before the first xl_csv_next. 0, or XL_ERR_INVALID
  * when called later or with a record cap under 64 bytes. */
 int xl_csv_set_limits(struct xl_csv *c, size_t max_record, size_t max_fields);
+
+/* Fields separated by delim (',' ';' '\t' or '|') instead of ','. With a tab,
+ * tabs are no longer trimmed around fields. Call before the first
+ * xl_csv_next. 0, or XL_ERR_INVALID. */
+int xl_csv_set_delimiter(struct xl_csv *c, char delim);
+
+/* The file is in charset (an iconv name: "WINDOWS-1252", "ISO-8859-1"), and
+ * each record's fields are converted to UTF-8 as it is read; a byte the
+ * charset does not define stops the reading (XL_ERR_FORMAT, line and field).
+ * "UTF-8" changes nothing. Call before the first xl_csv_next. 0, or
+ * XL_ERR_INVALID for a charset iconv does not know. */
+int xl_csv_set_encoding(struct xl_csv *c, const char *charset);
 
 /* Reads at most n bytes (1 to XL_CSV_READ_BYTES) per call to fread, instead of
  * XL_CSV_READ_BYTES. For tests and the fuzz target, which use it to place

@@ -33,6 +33,10 @@ void xl_ini_note(struct xl_ini *p, const char *fmt, ...) __attribute__((format(p
     })
 /* Copies v into dst (cap bytes); 1, or xl_ini_fail when too long. */
 int xl_ini_copy(struct xl_ini *p, char *dst, size_t cap, const char *name, const char *v);
+/* Copies the endpoint v into dst after xl_endpoint_check (bind: the
+ * linker's own, where a '*' host is allowed); 1, or xl_ini_fail naming the
+ * expected form. */
+int xl_ini_endpoint(struct xl_ini *p, char *dst, size_t cap, const char *v, int bind);
 /* dst = v when absolute, else dir/v; 1, or xl_ini_fail (empty, too long). */
 int xl_ini_path(struct xl_ini *p, char *dst, size_t cap, const char *name, const char *v);
 
