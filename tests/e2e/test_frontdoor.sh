@@ -149,8 +149,13 @@ check "and the records committed are the file's ($(stored lea) of $((want - 1)) 
 
 "$A" encode -q -c "$C/csc/agent.conf" -o "$T_DIR/social.xle" "$T_DIR/data/social.csv" >/dev/null
 size=$(stat -c %s "$T_DIR/social.xle")
-# One byte in the last tenth of the records changed: found while sending.
-printf '\001' | dd of="$T_DIR/social.xle" bs=1 seek=$((size * 9 / 10)) conv=notrunc 2>/dev/null
+# One byte in the last tenth of the records changed (inverted, so it differs
+# whatever it was): found while sending.
+off=$((size * 9 / 10))
+byte=$(od -An -tu1 -j "$off" -N1 "$T_DIR/social.xle" | tr -d ' ')
+# shellcheck disable=SC2059
+printf "\\$(printf %03o $((byte ^ 255)))" | dd of="$T_DIR/social.xle" bs=1 seek="$off" conv=notrunc 2>/dev/null
+check "the file's byte was changed" [ "$(od -An -tu1 -j "$off" -N1 "$T_DIR/social.xle" | tr -d ' ')" -eq $((byte ^ 255)) ]
 expect_fail "an agent whose file is damaged stops" 'social.xle|content|hash|malformed|mismatch' "$A" submit -q -c "$C/csc/agent.conf" "$T_DIR/social.xle"
 check "and tells the linker, which discards what it stored" grep -q '"event":"submission.discarded".*aborted by the agent' "$C/linker/audit.jsonl"
 check "so nothing of it stays open" sh -c "'$L' status -c '$C/linker/linker.conf' | sed -n '/^open submissions/,/^totals/p' | grep -q '^  (none)'"
