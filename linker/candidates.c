@@ -29,6 +29,10 @@
 #define S_BAND_CHANCE 2.0
 #define S_PROBES      64
 #define S_MAX_BANDS   64
+/* Bands for each pair of segments. One each finds candidates in half the
+ * time, and measured on the generated hard mode lost 0.35 points of pairs
+ * completeness: a missed child costs more than the time. */
+#define S_BANDS_PER_PAIR 2
 
 struct s_key {
     uint64_t token;
@@ -277,7 +281,7 @@ s_band_plan(const struct linker_model *m, uint8_t plan[][2])
 
     for (size_t i = 0; i < m->nsegments; i++) {
         for (size_t j = i + 1; j < m->nsegments; j++) {
-            for (int rep = 0; rep < 2 && nb < S_MAX_BANDS; rep++) {
+            for (int rep = 0; rep < S_BANDS_PER_PAIR && nb < S_MAX_BANDS; rep++) {
                 plan[nb][0] = (uint8_t)i;
                 plan[nb][1] = (uint8_t)j;
                 nb++;
