@@ -40,6 +40,11 @@ conf_with() {
 }
 # under SECS N: SECS is below N
 under() { [ "$(echo "$1 < $2" | bc)" -eq 1 ]; }
+# exited WANT RC SECS LIMIT: the exit status was WANT, in under LIMIT seconds
+# (one command, so check reports either failing).
+exited() { [ "$2" -eq "$1" ] && under "$3" "$4"; }
+# between LOW SECS HIGH: LOW < SECS < HIGH.
+between() { under "$1" "$2" && under "$2" "$3"; }
 # Everything the tools printed goes into printed.txt too: the README's
 # troubleshooting section must quote it (checked at the end).
 keep() { cat "$T_DIR/.out" "$T_DIR/.err" >>"$T_DIR/printed.txt" 2>/dev/null; }
@@ -70,26 +75,26 @@ run_timed "$A" submit -q -c "$(conf_with endpoint "127.0.0.1:$PORT")" "$CSV"
 check "an endpoint without a scheme is refused (exit $RC)" [ "$RC" -eq 1 ]
 check "and says which form is expected" grep -q "has no scheme: write it as tcp://HOST:PORT" "$T_DIR/.err"
 run_timed "$A" submit -q -c "$(conf_with endpoint "tcp://no-such-linker.invalid:$PORT")" "$CSV"
-check "a host that does not exist fails at once (exit $RC, ${SECS} s)" [ "$RC" -eq 1 ] && under "$SECS" 5
+check "a host that does not exist fails at once (exit $RC, ${SECS} s)" exited 1 "$RC" "$SECS" 5
 check "and says the host is not known" grep -q "the host 'no-such-linker.invalid' is not known" "$T_DIR/.err"
 
 # Another coalition's linker key in server_public: the linker cannot open the
 # handshake and closes it; the agent says so instead of retrying for 10 min.
 mkdir -p "$T_DIR/other" && "$K" init "$T_DIR/other/keys" >/dev/null
 run_timed "$A" submit -q -c "$(conf_with server_public "$T_DIR/other/keys/linker.pub")" "$CSV"
-check "a wrong server_public fails at once (exit $RC, ${SECS} s)" [ "$RC" -eq 1 ] && under "$SECS" 5
+check "a wrong server_public fails at once (exit $RC, ${SECS} s)" exited 1 "$RC" "$SECS" 5
 check "and names server_public as the cause" grep -q "server_public is not the key of the linker" "$T_DIR/.err"
 
 # A key the linker's keyring does not hold: refused at the handshake, at once.
 mkdir -p "$T_DIR/stray" && "$K" new agent stray-agent --agency wmp -o "$T_DIR/stray" >/dev/null
 run_timed "$A" submit -q -c "$(conf_with agent_key "$T_DIR/stray/stray-agent.key")" "$CSV"
-check "a key not in the keyring fails at once (exit $RC, ${SECS} s)" [ "$RC" -eq 1 ] && under "$SECS" 5
+check "a key not in the keyring fails at once (exit $RC, ${SECS} s)" exited 1 "$RC" "$SECS" 5
 
 # A linker that is down: 75 after --retry-for, not retry-for plus a timeout.
 stop_linker
 run_timed "$A" submit -q --retry-for 3 -c "$C/wmp/agent.conf" "$CSV"
 check "a linker that is down gives exit 75 (${SECS} s)" [ "$RC" -eq 75 ]
-check "after --retry-for 3, not later (${SECS} s)" under 2.9 "$SECS" && under "$SECS" 5
+check "after --retry-for 3, not later (${SECS} s)" between 2.9 "$SECS" 5
 check "and says nothing accepted the connection" grep -q "nothing accepted a connection at tcp://127.0.0.1:$PORT" "$T_DIR/.err"
 start_linker
 check "the scheduled submission reports failures (OnFailure= and its notify unit)" \
