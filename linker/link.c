@@ -151,8 +151,6 @@ linker_key_level_name(const struct xl_spec *spec, unsigned level)
 }
 #define s_level_name linker_key_level_name
 
-/* Conflicts the link run stores at most (linker_result keeps as many). */
-#define S_CONFLICTS_KEPT (1u << 20)
 
 /* Conflicts in the order that puts each pair's together, its strongest
  * evidence first: a match-key level (lower is stronger) before the fuzzy
@@ -178,7 +176,7 @@ void
 linker_conflicts_unique(struct linker_result *res)
 {
     /* The matcher counts the conflicts past those it keeps: they stay counted. */
-    size_t kept = res->nconflicts < S_CONFLICTS_KEPT ? res->nconflicts : S_CONFLICTS_KEPT;
+    size_t kept = res->nconflicts < LINKER_CONFLICTS_KEPT ? res->nconflicts : LINKER_CONFLICTS_KEPT;
     size_t n = 0;
 
     for (size_t i = 0; i < kept; i++) {
@@ -310,7 +308,7 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
     linker_model_report(out, res);
     {
         uint64_t strong = 0, opp = 0;
-        for (size_t i = 0; i < res->nconflicts && i < (1u << 20); i++) {
+        for (size_t i = 0; i < res->nconflicts && i < LINKER_CONFLICTS_KEPT; i++) {
             if (res->conflicts[i].kind == LINKER_CONFLICT_STRONG_ID)
                 strong++;
             else
@@ -504,7 +502,7 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
      * model's evidence alone; a lower level number is stronger; between links
      * of the model alone, the match probability). */
     recs = calloc(l.in->nrec ? l.in->nrec : 1, sizeof *recs);
-    nconf = res.nconflicts < (1u << 20) ? res.nconflicts : (1u << 20);
+    nconf = res.nconflicts < LINKER_CONFLICTS_KEPT ? res.nconflicts : LINKER_CONFLICTS_KEPT;
     conf = calloc(nconf ? nconf : 1, sizeof *conf);
     if (recs == NULL || conf == NULL) {
         r = xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");

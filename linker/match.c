@@ -14,7 +14,6 @@
 
 /* Strong identifiers a record can hold (one token per strong level). */
 #define S_MAX_STRONG         4
-#define S_MAX_CONFLICTS_KEPT (1u << 20)
 
 /* ---- input ------------------------------------------------------------------ */
 
@@ -266,7 +265,7 @@ s_join(struct s_run *r, uint32_t a, uint32_t b, uint8_t level, float score)
     if (j == 1)
         return s_push_link(r, a, b, level, score);
     if (j < 0) {
-        if (o->nconflicts < S_MAX_CONFLICTS_KEPT) {
+        if (o->nconflicts < LINKER_CONFLICTS_KEPT) {
             if (s_grow((void **)&o->conflicts, &r->capconf, o->nconflicts + 1, sizeof *o->conflicts,
                        0) != 0)
                 return XL_ERR_NOMEM;

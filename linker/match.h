@@ -108,6 +108,10 @@ struct linker_conflict {
 
 struct linker_model;
 
+/* Conflicts a run keeps at most in linker_result.conflicts (nconflicts counts
+ * them all): a run with millions says what is wrong without holding them all. */
+#define LINKER_CONFLICTS_KEPT (1u << 20)
+
 struct linker_result {
     uint32_t *cluster; /* [nrec] cluster id: the smallest record index in it */
     size_t nclusters;
