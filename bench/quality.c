@@ -553,7 +553,7 @@ q_print(const char *name, const char *scope, const struct q_figures *f, const st
     for (int i = 0; i < 3; i++) {
         if (marks[i].aim < 0)
             continue;
-        nh += (size_t)snprintf(human + nh, sizeof human - nh, "%s%s >= %.2f %s", nh ? ", " : "",
+        nh += (size_t)snprintf(human + nh, sizeof human - nh, "%s%s >= %g %s", nh ? ", " : "",
                                marks[i].label, marks[i].aim, q_mark_word(&marks[i]));
         nt += (size_t)snprintf(tsv + nt, sizeof tsv - nt, "%s%s=%s", nt ? "," : "", marks[i].key,
                                q_mark_word(&marks[i]));

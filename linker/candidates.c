@@ -467,8 +467,7 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
         uint8_t gamma[LINKER_MAX_FEATURES];
         double d;
         if (i + S_AHEAD < n) {
-            linker_compare_prefetch(in, S->segpop, S->tok, S->m->nsegments,
-                                    (uint32_t)(v[i + S_AHEAD] >> 1));
+            linker_compare_prefetch(in, S->tok, (uint32_t)(v[i + S_AHEAD] >> 1));
             __builtin_prefetch(deg + (uint32_t)(v[i + S_AHEAD] >> 1), 1);
         }
         uint32_t shared = 0;

@@ -151,7 +151,6 @@ linker_key_level_name(const struct xl_spec *spec, unsigned level)
 }
 #define s_level_name linker_key_level_name
 
-
 /* Conflicts in the order that puts each pair's together, its strongest
  * evidence first: a match-key level (lower is stronger) before the fuzzy
  * score alone (level 0), then the higher score. */

@@ -13,7 +13,7 @@
 #include "xl/err.h"
 
 /* Strong identifiers a record can hold (one token per strong level). */
-#define S_MAX_STRONG         4
+#define S_MAX_STRONG 4
 
 /* ---- input ------------------------------------------------------------------ */
 

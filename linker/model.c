@@ -118,28 +118,39 @@ linker_model_init(struct linker_model *m, const struct linker_input *in)
 
 /* ---- popcounts ------------------------------------------------------------------ */
 
+/* Per segment, the popcount of a AND b into c and of b alone into pb: b's
+ * popcounts come with its words, where a table of them would be one more
+ * read from memory for every pair. */
 typedef void (*s_seg_fn)(const uint64_t *a, const uint64_t *b, const struct linker_model *m,
-                         uint32_t *c);
+                         uint32_t *c, uint32_t *pb);
 
 static void
-s_seg_portable(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32_t *c)
+s_seg_portable(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32_t *c,
+               uint32_t *pb)
 {
     for (size_t s = 0; s < m->nsegments; s++) {
-        uint32_t n = 0;
-        for (unsigned w = m->f[s].first; w < m->f[s].end; w++)
+        uint32_t n = 0, p = 0;
+        for (unsigned w = m->f[s].first; w < m->f[s].end; w++) {
             n += (uint32_t)__builtin_popcountll(a[w] & b[w]);
+            p += (uint32_t)__builtin_popcountll(b[w]);
+        }
         c[s] = n;
+        pb[s] = p;
     }
 }
 
 __attribute__((target("popcnt"))) static void
-s_seg_popcnt(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32_t *c)
+s_seg_popcnt(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32_t *c,
+             uint32_t *pb)
 {
     for (size_t s = 0; s < m->nsegments; s++) {
-        uint32_t n = 0;
-        for (unsigned w = m->f[s].first; w < m->f[s].end; w++)
+        uint32_t n = 0, p = 0;
+        for (unsigned w = m->f[s].first; w < m->f[s].end; w++) {
             n += (uint32_t)__builtin_popcountll(a[w] & b[w]);
+            p += (uint32_t)__builtin_popcountll(b[w]);
+        }
         c[s] = n;
+        pb[s] = p;
     }
 }
 
@@ -161,13 +172,13 @@ linker_segment_pops(const struct linker_model *m, const struct linker_input *in)
     size_t ns = m->nsegments ? m->nsegments : 1;
     uint16_t *p = linker_big_alloc((in->nrec ? in->nrec : 1) * ns * sizeof *p);
     s_seg_fn seg = s_seg();
-    uint32_t c[LINKER_MAX_SEGMENTS];
+    uint32_t c[LINKER_MAX_SEGMENTS], pop[LINKER_MAX_SEGMENTS];
 
     if (p == NULL)
         return NULL;
     for (size_t r = 0; r < in->nrec; r++) {
         const uint64_t *x = in->clk + r * in->clk_words;
-        seg(x, x, m, c);
+        seg(x, x, m, c, pop);
         for (size_t s = 0; s < m->nsegments; s++)
             p[r * ns + s] = (uint16_t)c[s];
     }
@@ -338,13 +349,11 @@ linker_shared_level(const struct linker_model *m, const struct linker_tokens *to
 }
 
 void
-linker_compare_prefetch(const struct linker_input *in, const uint16_t *segpop,
-                        const struct linker_tokens *tok, size_t nsegments, uint32_t r)
+linker_compare_prefetch(const struct linker_input *in, const struct linker_tokens *tok, uint32_t r)
 {
     for (size_t w = 0; w < in->clk_words; w += 8)
         __builtin_prefetch(in->clk + (size_t)r * in->clk_words + w);
     __builtin_prefetch(in->clk + (size_t)r * in->clk_words + in->clk_words - 1);
-    __builtin_prefetch(segpop + (size_t)r * nsegments);
     if (tok != NULL && tok->nstrong > 0)
         __builtin_prefetch(tok->strong + (size_t)r * tok->nstrong);
 }
@@ -378,15 +387,15 @@ linker_compare_shared(const struct linker_model *m, const struct linker_input *i
 {
     const uint64_t *x = in->clk + (size_t)a * in->clk_words,
                    *y = in->clk + (size_t)b * in->clk_words;
-    const uint16_t *pa = segpop + (size_t)a * m->nsegments, *pb = segpop + (size_t)b * m->nsegments;
-    uint32_t c[LINKER_MAX_SEGMENTS];
+    const uint16_t *pa = segpop + (size_t)a * m->nsegments;
+    uint32_t c[LINKER_MAX_SEGMENTS], pb[LINKER_MAX_SEGMENTS];
     uint64_t call = 0, sum = 0;
 
-    s_seg()(x, y, m, c);
+    s_seg()(x, y, m, c, pb);
     for (size_t s = 0; s < m->nsegments; s++) {
         double d;
         call += c[s];
-        sum += (uint64_t)pa[s] + pb[s];
+        sum += pa[s] + pb[s];
         if (pa[s] < m->missing_pop[s] || pb[s] < m->missing_pop[s]) {
             gamma[s] = LINKER_LEVEL_MISSING;
             continue;
@@ -486,8 +495,8 @@ s_estimate_u(struct linker_model *m, const struct linker_input *in, const uint16
                     ra[slot] = (uint32_t)(xl_splitmix64(&seed) % in->nrec);
                     rb[slot] = (uint32_t)(xl_splitmix64(&seed) % in->nrec);
                 } while (ra[slot] == rb[slot]);
-                linker_compare_prefetch(in, segpop, tok, m->nsegments, ra[slot]);
-                linker_compare_prefetch(in, segpop, tok, m->nsegments, rb[slot]);
+                linker_compare_prefetch(in, tok, ra[slot]);
+                linker_compare_prefetch(in, tok, rb[slot]);
                 linker_tokens_prefetch(tok, ra[slot], 0);
                 linker_tokens_prefetch(tok, rb[slot], 0);
             }

@@ -95,10 +95,10 @@ double linker_compare_shared(const struct linker_model *m, const struct linker_i
                              const uint16_t *segpop, const struct linker_tokens *tok, uint32_t a,
                              uint32_t b, uint32_t shared, uint8_t *gamma);
 
-/* Asks the cache for what comparing with record r reads (its filter,
- * popcounts and identifiers), some pairs ahead of the comparison. */
-void linker_compare_prefetch(const struct linker_input *in, const uint16_t *segpop,
-                             const struct linker_tokens *tok, size_t nsegments, uint32_t r);
+/* Asks the cache for what comparing with record r reads (its filter and
+ * identifiers), some pairs ahead of the comparison. */
+void linker_compare_prefetch(const struct linker_input *in, const struct linker_tokens *tok,
+                             uint32_t r);
 
 /* The same for record r's token list, which linker_compare merges: far ahead
  * (near 0) where it starts, nearer (near 1) the list. */
