@@ -666,8 +666,10 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         if (s_emit(keys, nk, sig, S_WINDOW_TOKEN, m, &T, &P, out) != 0)
             goto out;
     }
-    if ((uint64_t)in->nrec * (in->nrec - (in->nrec > 0)) / 2 <= S_EXHAUSTIVE_PAIRS) {
+    if ((uint64_t)in->nrec * (in->nrec - (in->nrec > 0)) / 2 <=
+        (in->exhaustive_pairs ? in->exhaustive_pairs : S_EXHAUSTIVE_PAIRS)) {
         out->exhaustive = 1;
+        out->bands = 0;
         nb = 0;
         if (s_exhaustive(&S, bound, &P) != 0)
             goto out;

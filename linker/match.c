@@ -554,6 +554,7 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
     o->mean_per_record = cand.mean_per_record;
     o->lsh_bands = cand.bands;
     o->lsh_rows = cand.rows;
+    o->exhaustive = cand.exhaustive;
     o->seconds_candidates = xl_monotonic() - t0;
 
     /* m and u from the comparison vectors of a sample of the candidates spread

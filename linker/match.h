@@ -69,6 +69,10 @@ struct linker_input {
     /* Set by a caller that measures blocking (the quality bench): the result
      * then lists every pair the model scored (linker_result.candidates). */
     int keep_candidates;
+    /* Inputs with at most this many pairs have every pair compared instead of
+     * the LSH bands; 0 for the default (candidates.h). Tests set it to 1 to
+     * exercise the bands on a small population. */
+    uint64_t exhaustive_pairs;
 };
 
 struct linker_input *linker_input_new(const struct xl_spec *spec);
@@ -137,7 +141,8 @@ struct linker_result {
     uint64_t keys, raw_pairs, windowed, bounded;
     uint32_t max_per_record;
     double mean_per_record;
-    unsigned lsh_bands, lsh_rows;
+    unsigned lsh_bands, lsh_rows; /* 0 when every pair was compared */
+    int exhaustive;               /* every pair compared: a small input */
     double seconds_candidates, seconds_model, seconds_score, seconds_cluster;
 };
 

@@ -740,10 +740,13 @@ linker_model_report(FILE *out, const struct linker_result *res)
     fprintf(out,
             "\ncandidates: %llu pairs scored (%.1f per record on average, at most %u; %llu "
             "dropped by the per-record bound; %llu keys shared so widely that only neighbours "
-            "were paired); LSH %u bands of up to %u MinHash rows\n",
+            "were paired); ",
             (unsigned long long)res->comparisons, res->mean_per_record, res->max_per_record,
-            (unsigned long long)res->bounded, (unsigned long long)res->windowed, res->lsh_bands,
-            res->lsh_rows);
+            (unsigned long long)res->bounded, (unsigned long long)res->windowed);
+    if (res->exhaustive)
+        fprintf(out, "every pair of records compared (a small input, no LSH bands)\n");
+    else
+        fprintf(out, "LSH %u bands of up to %u MinHash rows\n", res->lsh_bands, res->lsh_rows);
     if (m == NULL)
         return;
     fprintf(out,

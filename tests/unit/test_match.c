@@ -931,17 +931,18 @@ test_one_per_person(void **state)
 }
 
 /* Records that share no blocking key and no token but whose fields are alike
- * meet through the LSH bands, and link. */
+ * meet through the LSH bands (every pair compared, on a small input), and
+ * link. */
 static void
-test_lsh_finds_unkeyed_pairs(void **state)
+s_unkeyed_pairs_meet(uint64_t exhaustive_pairs)
 {
     struct s_pop *p = s_pop_new(S_PEOPLE, S_SEED);
     struct linker_result res;
     uint64_t seed = 13;
     uint32_t a[20], b[20];
 
-    (void)state;
     p->in->keep_candidates = 1;
+    p->in->exhaustive_pairs = exhaustive_pairs;
     for (uint32_t i = 0; i < 20; i++) {
         struct s_val v = s_unique_person(&seed, 200 + i);
         uint32_t person = p->npeople++;
@@ -949,7 +950,14 @@ test_lsh_finds_unkeyed_pairs(void **state)
         b[i] = s_add(p, S_EDUCATION, &v, person, S_NO_TOKENS | S_NO_BLOCKS);
     }
     s_run(p, &res);
-    assert_true(res.lsh_bands > 0);
+    if (exhaustive_pairs == 1) {
+        assert_false(res.exhaustive);
+        assert_true(res.lsh_bands > 0);
+    } else {
+        assert_true(res.exhaustive);
+        assert_int_equal(res.lsh_bands, 0);
+    }
+    assert_true(res.max_per_record <= 64);
     assert_true(res.ncandidates == res.comparisons);
     for (uint32_t i = 0; i < 20; i++) {
         const struct linker_link *l = s_candidate(&res, a[i], b[i]);
@@ -960,6 +968,20 @@ test_lsh_finds_unkeyed_pairs(void **state)
     }
     linker_result_free(&res);
     s_pop_free(&p);
+}
+
+static void
+test_lsh_finds_unkeyed_pairs(void **state)
+{
+    (void)state;
+    s_unkeyed_pairs_meet(1); /* no input is small enough: the bands */
+}
+
+static void
+test_small_input_compares_every_pair(void **state)
+{
+    (void)state;
+    s_unkeyed_pairs_meet(0); /* the default: 4,000 records are */
 }
 
 /* A names-swapped record meets the record written the right way round through
@@ -1020,6 +1042,7 @@ test_bound_keeps_the_most_alike(void **state)
 
     (void)state;
     p->in->keep_candidates = 1;
+    p->in->exhaustive_pairs = 1; /* the bands, as at scale */
     for (uint32_t i = 0; i < 30; i++) {
         uint32_t person = p->npeople++, month = 1 + i % 12, tens = i / 12;
         v = base;
@@ -1301,6 +1324,7 @@ main(void)
         cmocka_unit_test(test_strong_ids_never_merge),
         cmocka_unit_test(test_one_per_person),
         cmocka_unit_test(test_lsh_finds_unkeyed_pairs),
+        cmocka_unit_test(test_small_input_compares_every_pair),
         cmocka_unit_test(test_variant_token_meets_compare_level),
         cmocka_unit_test(test_bound_keeps_the_most_alike),
         cmocka_unit_test(test_many_records_of_one_child),
