@@ -335,6 +335,7 @@ s_rank_key(uint16_t score, uint32_t partner)
 struct s_alike {
     const struct linker_input *in;
     linker_and_count_fn kernel;
+    /* For comparing the distinct pairs (s_rank). */
     const struct linker_model *m;
     const uint16_t *segpop;
     const struct linker_tokens *tok;
@@ -419,7 +420,8 @@ out:
 }
 
 /* The candidate pairs from the emitted ones: sorted, each once (a copy found
- * through a token marks it), scored by Dice of the whole filters, and kept when
+ * through a token marks it), compared once (the comparison vector kept in
+ * out->code), ranked by the Dice score of the whole filters, and kept when
  * both records rank it within their `bound` best. */
 static int
 s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bound,
