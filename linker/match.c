@@ -302,8 +302,8 @@ struct s_scored {
 };
 
 static int
-s_score(struct s_run *r, const struct linker_model *m, const uint16_t *segpop,
-        const struct linker_tokens *tok, const struct linker_candidates *c, struct s_scored *sc)
+s_score(struct s_run *r, const struct linker_model *m, const struct linker_tokens *tok,
+        const struct linker_candidates *c, struct s_scored *sc)
 {
     const struct linker_input *in = r->in;
     struct linker_result *o = r->out;
@@ -579,7 +579,7 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
     }
     o->seconds_model = xl_monotonic() - t0;
     t0 = xl_monotonic();
-    rc = s_score(&r, m, segpop, tok, &cand, &sc);
+    rc = s_score(&r, m, tok, &cand, &sc);
     o->seconds_score = xl_monotonic() - t0;
     if (rc != 0) {
         xl_err_set(err, errlen, rc, "link run: out of memory scoring candidates");
