@@ -136,20 +136,31 @@ struct s_tpairs {
     size_t n, cap;
 };
 
+/* Room for one more element in an array of n (doubling, in huge pages). */
+static int
+s_room(void **v, size_t *cap, size_t n, size_t elem)
+{
+    size_t ncap = *cap ? 2 * *cap : 1 << 16;
+    void *q;
+
+    if (n < *cap)
+        return 0;
+    q = linker_big_alloc(ncap * elem);
+    if (q == NULL)
+        return XL_ERR_NOMEM;
+    if (n > 0)
+        memcpy(q, *v, n * elem);
+    free(*v);
+    *v = q;
+    *cap = ncap;
+    return 0;
+}
+
 static int
 s_tadd(struct s_tpairs *T, uint32_t a, uint32_t b, uint32_t segs)
 {
-    if (T->n == T->cap) {
-        size_t ncap = T->cap ? 2 * T->cap : 1 << 16;
-        struct s_key *q = linker_big_alloc(ncap * sizeof *q);
-        if (q == NULL)
-            return XL_ERR_NOMEM;
-        if (T->n > 0)
-            memcpy(q, T->v, T->n * sizeof *q);
-        free(T->v);
-        T->v = q;
-        T->cap = ncap;
-    }
+    if (s_room((void **)&T->v, &T->cap, T->n, sizeof *T->v) != 0)
+        return XL_ERR_NOMEM;
     if (a > b) {
         uint32_t t = a;
         a = b;
@@ -164,17 +175,8 @@ s_add(struct s_pairs *P, uint32_t a, uint32_t b, int token)
 {
     if (a == b)
         return 0;
-    if (P->n == P->cap) {
-        size_t ncap = P->cap ? 2 * P->cap : 1 << 16;
-        uint64_t *q = linker_big_alloc(ncap * sizeof *q);
-        if (q == NULL)
-            return XL_ERR_NOMEM;
-        if (P->n > 0)
-            memcpy(q, P->v, P->n * sizeof *q);
-        free(P->v);
-        P->v = q;
-        P->cap = ncap;
-    }
+    if (s_room((void **)&P->v, &P->cap, P->n, sizeof *P->v) != 0)
+        return XL_ERR_NOMEM;
     if (a > b) {
         uint32_t t = a;
         a = b;
