@@ -996,13 +996,14 @@ linker_store_attributes(struct linker_store *st, const uint8_t id[LINKER_SUBID_B
     return s_column(st, S_ATTRIBUTES, id, (uint8_t **)out, &n, "attributes", err, errlen);
 }
 
-int
-linker_store_foreach_submission(struct linker_store *st,
-                                int (*fn)(void *ctx, const struct linker_submission *sub),
-                                void *ctx, char *err, size_t errlen)
+/* fn for each submission the prepared (and bound) statement s yields; what
+ * names the reading in an error. */
+static int
+s_each_submission(struct linker_store *st, sqlite3_stmt *s,
+                  int (*fn)(void *ctx, const struct linker_submission *sub), void *ctx,
+                  const char *what, char *err, size_t errlen)
 {
     struct linker_submission sub;
-    sqlite3_stmt *s = s_stmt(st, S_ALL);
     int rc, r = 0;
 
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1013,9 +1014,17 @@ linker_store_foreach_submission(struct linker_store *st,
             break;
     }
     if (r == 0 && rc != SQLITE_DONE)
-        r = s_dberr(st, rc, "list submissions", err, errlen);
+        r = s_dberr(st, rc, what, err, errlen);
     sqlite3_reset(s);
     return r;
+}
+
+int
+linker_store_foreach_submission(struct linker_store *st,
+                                int (*fn)(void *ctx, const struct linker_submission *sub),
+                                void *ctx, char *err, size_t errlen)
+{
+    return s_each_submission(st, s_stmt(st, S_ALL), fn, ctx, "list submissions", err, errlen);
 }
 
 int
@@ -1341,22 +1350,10 @@ linker_store_run_submissions(struct linker_store *st, int64_t run,
                              int (*fn)(void *ctx, const struct linker_submission *sub), void *ctx,
                              char *err, size_t errlen)
 {
-    struct linker_submission sub;
     sqlite3_stmt *s = s_stmt(st, S_RUN_SUBMISSIONS);
-    int rc, r = 0;
 
     sqlite3_bind_int64(s, 1, run);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        r = s_row(st, s, &sub, err, errlen);
-        if (r == 0)
-            r = fn(ctx, &sub);
-        if (r != 0)
-            break;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = s_dberr(st, rc, "read the submissions of a link run", err, errlen);
-    sqlite3_reset(s);
-    return r;
+    return s_each_submission(st, s, fn, ctx, "read the submissions of a link run", err, errlen);
 }
 
 int
@@ -1430,22 +1427,10 @@ linker_store_purge_due(struct linker_store *st, int64_t before,
                        int (*fn)(void *ctx, const struct linker_submission *sub), void *ctx,
                        char *err, size_t errlen)
 {
-    struct linker_submission sub;
     sqlite3_stmt *s = s_stmt(st, S_PURGE_DUE);
-    int rc, r = 0;
 
     sqlite3_bind_int64(s, 1, before);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        r = s_row(st, s, &sub, err, errlen);
-        if (r == 0)
-            r = fn(ctx, &sub);
-        if (r != 0)
-            break;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = s_dberr(st, rc, "list submissions to purge", err, errlen);
-    sqlite3_reset(s);
-    return r;
+    return s_each_submission(st, s, fn, ctx, "list submissions to purge", err, errlen);
 }
 
 int

@@ -35,6 +35,30 @@ stop_linker() {
     LPID=
 }
 
+# start_linker_tcp: the same service on a TCP port of the system's choosing:
+# waits for its "listening on" line, sets EP (the endpoint it bound) and PORT,
+# and points every agency's agent.conf at it.
+EP=
+PORT=
+start_linker_tcp() {
+    "$L" serve -c "$C/linker/linker.conf" 2>>"$T_DIR/linker.log" &
+    LPID=$!
+    n0=$(grep -c 'listening on' "$T_DIR/linker.log" 2>/dev/null)
+    i=0
+    while [ "$(grep -c 'listening on' "$T_DIR/linker.log" 2>/dev/null)" = "$n0" ] && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    EP=$(sed -n 's/.*listening on \(tcp:[^ ]*\) .*/\1/p' "$T_DIR/linker.log" | tail -1)
+    PORT=${EP##*:}
+    for pair in $XL_AGENCIES; do
+        sed -i "s|^endpoint = .*|endpoint = $EP|" "$C/${pair%%:*}/agent.conf"
+    done
+}
+
+# audited EVENT: how many entries of the event the linker's audit log holds.
+audited() { grep -c "\"event\":\"$1\"" "$C/linker/audit.jsonl"; }
+
 ok() { T_PASS=$((T_PASS + 1)); printf 'ok - %s\n' "$1"; }
 not_ok() { T_FAIL=$((T_FAIL + 1)); printf 'not ok - %s\n' "$1"; [ -n "${2:-}" ] && printf '#   %s\n' "$2"; }
 

@@ -10,29 +10,7 @@ K=$XL_BIN/crosslink-keys
 A=$XL_BIN/crosslink-agent
 L=$XL_BIN/crosslink-linker
 C=$T_DIR/c
-LPID=
-EP=
 
-start_linker() {
-    "$L" serve -c "$C/linker/linker.conf" 2>>"$T_DIR/linker.log" &
-    LPID=$!
-    n0=$(grep -c 'listening on' "$T_DIR/linker.log" 2>/dev/null)
-    i=0
-    while [ "$(grep -c 'listening on' "$T_DIR/linker.log" 2>/dev/null)" = "$n0" ] && [ $i -lt 100 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    EP=$(sed -n 's/.*listening on \(tcp:[^ ]*\) .*/\1/p' "$T_DIR/linker.log" | tail -1)
-    PORT=${EP##*:}
-    for pair in $XL_AGENCIES; do
-        sed -i "s|^endpoint = .*|endpoint = $EP|" "$C/${pair%%:*}/agent.conf"
-    done
-}
-t_cleanup() {
-    stop_linker
-    [ -n "${T_KEEP:-}" ] || rm -rf "$T_DIR"
-}
-audited() { grep -c "\"event\":\"$1\"" "$C/linker/audit.jsonl"; }
 # conf_with KEY VALUE: a copy of wmp's agent.conf with KEY set to VALUE
 conf_with() {
     sed -e "s|^$1 = .*|$1 = $2|" "$C/wmp/agent.conf" >"$C/wmp/edited.conf"
@@ -63,7 +41,7 @@ run_timed() {
 
 expect_ok "generate a coalition" "$XL_BUILD/bench/gen_coalition" --seed 12 --people 3000 --quiet --out "$T_DIR/data"
 expect_ok "set up keys, agencies and the linker" xl_coalition_setup "$C" "$XL_BIN" "tcp://127.0.0.1:*"
-start_linker
+start_linker_tcp
 check "linker listens on a TCP port ($EP)" [ -n "$PORT" ]
 CSV=$T_DIR/data/police.csv
 
@@ -96,7 +74,7 @@ run_timed "$A" submit -q --retry-for 3 -c "$C/wmp/agent.conf" "$CSV"
 check "a linker that is down gives exit 75 (${SECS} s)" [ "$RC" -eq 75 ]
 check "after --retry-for 3, not later (${SECS} s)" between 2.9 "$SECS" 5
 check "and says nothing accepted the connection" grep -q "nothing accepted a connection at tcp://127.0.0.1:$PORT" "$T_DIR/.err"
-start_linker
+start_linker_tcp
 check "the scheduled submission reports failures (OnFailure= and its notify unit)" \
     sh -c "grep -q '^OnFailure=crosslink-notify@%n.service' deploy/crosslink-agent-submit.service && grep -q '^ExecStart=' 'deploy/crosslink-notify@.service'"
 

@@ -22,7 +22,6 @@ t_cleanup() {
     [ -n "$MPID" ] && kill "$MPID" 2>/dev/null
     [ -n "${T_KEEP:-}" ] || rm -rf "$T_DIR"
 }
-audited() { grep -c "\"event\":\"$1\"" "$C/linker/audit.jsonl"; }
 # rows FILE: data rows of a CSV file (without its header)
 rows() { echo $(($(wc -l <"$1") - 1)); }
 # mfield DIR NAME: a number of the extract's manifest

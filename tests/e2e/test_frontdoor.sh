@@ -13,34 +13,7 @@ L=$XL_BIN/crosslink-linker
 RAW=$XL_BUILD/tests/tools/zmq_raw
 FLOOD=$XL_BUILD/tests/tools/zmtp_flood
 C=$T_DIR/c
-LPID=
-EP=
 
-# The linker on a port of the system's choosing; EP is what it bound.
-start_linker() {
-    "$L" serve -c "$C/linker/linker.conf" 2>>"$T_DIR/linker.log" &
-    LPID=$!
-    n0=$(grep -c 'listening on' "$T_DIR/linker.log" 2>/dev/null)
-    i=0
-    while [ "$(grep -c 'listening on' "$T_DIR/linker.log" 2>/dev/null)" = "$n0" ] && [ $i -lt 100 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    EP=$(sed -n 's/.*listening on \(tcp:[^ ]*\) .*/\1/p' "$T_DIR/linker.log" | tail -1)
-    PORT=${EP##*:}
-    for pair in $XL_AGENCIES; do
-        sed -i "s|^endpoint = .*|endpoint = $EP|" "$C/${pair%%:*}/agent.conf"
-    done
-}
-stop_linker() {
-    [ -n "$LPID" ] && kill "$LPID" 2>/dev/null && wait "$LPID" 2>/dev/null
-    LPID=
-}
-t_cleanup() {
-    stop_linker
-    [ -n "${T_KEEP:-}" ] || rm -rf "$T_DIR"
-}
-audited() { grep -c "\"event\":\"$1\"" "$C/linker/audit.jsonl"; }
 kib() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$LPID/status"; }
 # stored AGENCY: records of the agency's current (committed) submission
 stored() {
@@ -65,7 +38,7 @@ for pair in $XL_AGENCIES; do
 done
 "$K" new admin ops -o "$C/linker/keys" >/dev/null
 "$K" keyring add "$C/linker/keys/keyring" "$C/linker/keys/ops.pub" >/dev/null
-start_linker
+start_linker_tcp
 check "linker listens on a TCP port ($EP)" [ -n "$PORT" ]
 
 # --- limits before authentication -----------------------------------------------
@@ -132,7 +105,7 @@ kill -9 "$LPID"
 wait "$LPID" 2>/dev/null
 LPID=
 check "killed before the idle link run began" [ "$(audited link.run)" -eq "$runs" ]
-start_linker
+start_linker_tcp
 i=0
 while [ "$(audited link.run)" -eq "$runs" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 check "after the restart the owed link run happens" [ "$(audited link.run)" -gt "$runs" ]
@@ -163,7 +136,7 @@ check "so nothing of it stays open" sh -c "'$L' status -c '$C/linker/linker.conf
 # --- a chunk the linker would not read is not sent -------------------------------------------------
 stop_linker
 sed -i 's/^max_message = .*/max_message = 65536/' "$C/linker/linker.conf"
-start_linker
+start_linker_tcp
 head -n 300 "$T_DIR/data/health.csv" >"$T_DIR/data/health-300.csv"
 sed -i 's/^chunk_records = .*/chunk_records = 400/' "$C/icb/agent.conf"
 expect_fail "a chunk over the linker's max_message is refused by the agent, with the fix" 'chunk_records in agent.conf to [0-9]+ or fewer' "$A" submit -q -c "$C/icb/agent.conf" "$T_DIR/data/health-300.csv"

@@ -18,7 +18,6 @@ stored() {
 open_stored() {
     "$L" status -c "$C/linker/linker.conf" | sed -n 's/.* \([0-9][0-9]*\) of [0-9]* records.*/\1/p' | head -1
 }
-audited() { grep -c "\"event\":\"$1\"" "$C/linker/audit.jsonl"; }
 
 expect_ok "generate a coalition" "$XL_BUILD/bench/gen_coalition" --seed 11 --people 3000 --quiet --out "$T_DIR/data"
 expect_ok "set up keys, agencies and the linker" xl_coalition_setup "$C" "$XL_BIN" "$EP"
