@@ -432,7 +432,7 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
     const struct linker_input *in = S->in;
     size_t nrec = in->nrec, n = 0, nover = 0, kept = 0, t = 0;
     int bits = 33;
-    uint64_t *v = P->v, *keys = NULL, *thr = NULL, *heap = NULL;
+    uint64_t *v = P->v, *entries = NULL, *thr = NULL, *heap = NULL;
     uint16_t *score = NULL;
     uint64_t *code = NULL;
     uint32_t *deg = NULL, *slot = NULL;
@@ -501,22 +501,22 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
     }
     for (size_t s = 0; s < nover; s++)
         start[s + 1] += start[s];
-    keys = malloc((start[nover] ? start[nover] : 1) * sizeof *keys);
+    entries = malloc((start[nover] ? start[nover] : 1) * sizeof *entries);
     heap = malloc((bound ? bound : 1) * sizeof *heap);
-    if (keys == NULL || heap == NULL)
+    if (entries == NULL || heap == NULL)
         goto out;
     memset(deg, 0, nrec * sizeof *deg); /* now the fill count of each list */
     for (size_t i = 0; i < n && nover > 0; i++) {
         uint32_t a = (uint32_t)(v[i] >> 33), b = (uint32_t)(v[i] >> 1);
         if (slot[a] != UINT32_MAX)
-            keys[start[slot[a]] + deg[a]++] = s_rank_key(score[i], b);
+            entries[start[slot[a]] + deg[a]++] = s_rank_key(score[i], b);
         if (slot[b] != UINT32_MAX)
-            keys[start[slot[b]] + deg[b]++] = s_rank_key(score[i], a);
+            entries[start[slot[b]] + deg[b]++] = s_rank_key(score[i], a);
     }
     for (size_t s = 0; s < nover; s++) {
         size_t hn = 0;
         for (size_t i = start[s]; i < start[s + 1]; i++)
-            s_heap_keep(heap, &hn, bound, keys[i]);
+            s_heap_keep(heap, &hn, bound, entries[i]);
         thr[s] = heap[0];
     }
     memset(deg, 0, nrec * sizeof *deg);
@@ -550,7 +550,7 @@ out:
     free(slot);
     free(start);
     free(thr);
-    free(keys);
+    free(entries);
     free(heap);
     return rc;
 }
@@ -603,7 +603,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     struct s_pairs P = {0};
     struct s_tpairs T = {0};
     struct s_alike S = {in, linker_dice_best(NULL), m, segpop, tok};
-    struct s_key *keys = NULL, *ktmp = NULL;
+    struct s_key *entries = NULL, *spare = NULL;
     uint64_t *sig = NULL, seed = 0x15aull;
     uint8_t plan[S_MAX_BANDS][2];
     uint16_t(*probe)[S_PROBES] = NULL;
@@ -621,11 +621,11 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         size_t n = s_level_keys(in, spec->levels[i].number);
         cap = n > cap ? n : cap;
     }
-    keys = malloc((cap ? cap : 1) * sizeof *keys);
-    ktmp = malloc((cap ? cap : 1) * sizeof *ktmp);
+    entries = malloc((cap ? cap : 1) * sizeof *entries);
+    spare = malloc((cap ? cap : 1) * sizeof *spare);
     sig = malloc(nrec * sizeof *sig);
     probe = malloc((nb * S_ROWS_MAX + 4) * sizeof *probe);
-    if (keys == NULL || ktmp == NULL || sig == NULL || probe == NULL)
+    if (entries == NULL || spare == NULL || sig == NULL || probe == NULL)
         goto out;
     /* The probe sequences: fixed, so the same input gives the same pairs. */
     for (size_t b = 0; b < nb; b++) {
@@ -649,10 +649,10 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     /* Keyed blocking keys, then each level's match-key tokens, then each LSH
      * band: one sort at a time, so only one kind of key is held at once. */
     for (size_t i = 0; i < in->nblocks; i++)
-        keys[i] = (struct s_key){in->blocks[i].token, in->blocks[i].rec, 0};
+        entries[i] = (struct s_key){in->blocks[i].token, in->blocks[i].rec, 0};
     out->keys += in->nblocks;
-    s_sort_keys(keys, ktmp, in->nblocks);
-    if (s_emit(keys, in->nblocks, sig, S_WINDOW_BLOCK, m, NULL, &P, out) != 0)
+    s_sort_keys(entries, spare, in->nblocks);
+    if (s_emit(entries, in->nblocks, sig, S_WINDOW_BLOCK, m, NULL, &P, out) != 0)
         goto out;
     for (size_t i = 0; i < spec->nlevels; i++) {
         size_t nk = 0;
@@ -663,11 +663,11 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
             if (spec->levels[l].compare != spec->levels[i].number)
                 continue;
             for (size_t j = 0; j < ks->n; j++)
-                keys[nk++] = (struct s_key){ks->k[j].t0, ks->k[j].rec, ks->k[j].level};
+                entries[nk++] = (struct s_key){ks->k[j].t0, ks->k[j].rec, ks->k[j].level};
         }
         out->keys += nk;
-        s_sort_keys(keys, ktmp, nk);
-        if (s_emit(keys, nk, sig, S_WINDOW_TOKEN, m, &T, &P, out) != 0)
+        s_sort_keys(entries, spare, nk);
+        if (s_emit(entries, nk, sig, S_WINDOW_TOKEN, m, &T, &P, out) != 0)
             goto out;
     }
     if ((uint64_t)in->nrec * (in->nrec - (in->nrec > 0)) / 2 <=
@@ -693,24 +693,24 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
                 continue;
             for (unsigned r = 0; r < rows; r++)
                 h = s_mix(h * 0x100000001b3ull ^ s_minhash(clk, probe[b * S_ROWS_MAX + (size_t)r]));
-            keys[nkeys++] = (struct s_key){h, (uint32_t)rec, 0};
+            entries[nkeys++] = (struct s_key){h, (uint32_t)rec, 0};
         }
         out->keys += nkeys;
-        s_sort_keys(keys, ktmp, nkeys);
-        if (s_emit(keys, nkeys, sig, S_WINDOW_BAND, m, NULL, &P, out) != 0)
+        s_sort_keys(entries, spare, nkeys);
+        if (s_emit(entries, nkeys, sig, S_WINDOW_BAND, m, NULL, &P, out) != 0)
             goto out;
     }
-    free(keys);
-    keys = NULL;
-    free(ktmp);
-    ktmp = NULL;
+    free(entries);
+    entries = NULL;
+    free(spare);
+    spare = NULL;
     free(sig);
     sig = NULL;
     out->raw_pairs = P.n;
     rc = s_rank(&S, &P, &T, bound, out);
 out:
-    free(keys);
-    free(ktmp);
+    free(entries);
+    free(spare);
     free(sig);
     free(probe);
     free(P.v);
