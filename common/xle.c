@@ -280,8 +280,7 @@ xl_xle_next(struct xl_xle_reader *r, const uint8_t **rec, size_t *len, char *err
     Crosslink__XleTrailer *t;
     uint8_t h[XL_HASH_BYTES];
     size_t n = 0;
-    long pos;
-    int rc;
+    int rc, c = EOF;
 
     if (r->done)
         return 0;
@@ -293,9 +292,10 @@ xl_xle_next(struct xl_xle_reader *r, const uint8_t **rec, size_t *len, char *err
     if (rc < 0)
         return rc;
     /* The trailer is the last message: one that ends exactly at end of file and
-     * parses as a trailer with the count read so far. */
-    pos = ftell(r->f);
-    if (r->count == r->hdr->record_count && fgetc(r->f) == EOF) {
+     * parses as a trailer with the count read so far. Only the message after
+     * the header's count of records is looked past (one byte, put back): a
+     * look at every record would cost a system call each. */
+    if (r->count == r->hdr->record_count && (c = fgetc(r->f)) == EOF) {
         t = crosslink__xle_trailer__unpack(NULL, n, r->buf);
         if (t == NULL || t->content_hash.len != XL_HASH_BYTES)
             rc = xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: malformed trailer", r->path);
@@ -319,8 +319,8 @@ xl_xle_next(struct xl_xle_reader *r, const uint8_t **rec, size_t *len, char *err
             crosslink__xle_trailer__free_unpacked(t, NULL);
         return rc;
     }
-    if (pos < 0 || fseek(r->f, pos, SEEK_SET) != 0)
-        return xl_err_set(err, errlen, XL_ERR_IO, "%s: seek failed", r->path);
+    if (c != EOF && ungetc(c, r->f) == EOF)
+        return xl_err_set(err, errlen, XL_ERR_IO, "%s: read failed", r->path);
     if (r->count >= r->hdr->record_count)
         return xl_err_set(err, errlen, XL_ERR_MISMATCH, "%s: more records than the header's %llu",
                           r->path, (unsigned long long)r->hdr->record_count);

@@ -133,6 +133,19 @@ test_damage_detected(void **state)
     fputc(c ^ 0x01, f);
     fclose(f);
     assert_true(s_read_all(path, &n, err, sizeof err) < 0);
+    /* Bytes after the trailer: the trailer is then not the last message, so it
+     * reads as one record more than the header counts. */
+    {
+        char *extra = s_write(dir, "e.xle", 5, hash);
+        f = fopen(extra, "ab");
+        assert_non_null(f);
+        assert_int_equal(fwrite("\0\0\0\2ab", 1, 6, f), 6);
+        fclose(f);
+        assert_true(s_read_all(extra, &n, err, sizeof err) < 0);
+        assert_non_null(strstr(err, "more records than the header's 5"));
+        assert_int_equal(n, 5);
+        free(extra);
+    }
     /* Truncated: refused as truncated, after the records that were whole. */
     assert_int_equal(truncate(path, st.st_size - 40), 0);
     assert_true(s_read_all(path, &n, err, sizeof err) < 0);
