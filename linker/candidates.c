@@ -28,7 +28,9 @@
 /* The records a band's bucket should hold by chance, at most, on average. */
 #define S_BAND_CHANCE 2.0
 #define S_PROBES      64
-#define S_MAX_BANDS   64
+/* Positions looked at together, without a branch between them. */
+#define S_PROBES_AT_ONCE 8
+#define S_MAX_BANDS      64
 /* Bands for each pair of segments. One each finds candidates in half the
  * time, and measured on the generated hard mode lost 0.35 points of pairs
  * completeness: a missed child costs more than the time. */
@@ -53,16 +55,19 @@ s_mix(uint64_t x)
 
 /* LSD radix sorts, 11 bits a pass: 2048 counters and write streams stay in
  * cache and in the TLB, where 16-bit digits spend the time missing both.
- * Stable; tmp holds n elements. */
+ * Stable. */
 #define S_DIGIT 11
 #define S_RADIX (1u << S_DIGIT)
 
+/* Keys by bits [from, to) of their tokens (the rest are zero, or not looked
+ * at); tmp holds n elements. */
 static void
-s_sort_keys(struct s_key *a, struct s_key *tmp, size_t n)
+s_sort_keys(struct s_key *a, struct s_key *tmp, size_t n, int from, int to)
 {
+    struct s_key *orig = a;
     size_t cnt[S_RADIX + 1];
 
-    for (int shift = 0; shift < 64; shift += S_DIGIT) {
+    for (int shift = from; shift < to; shift += S_DIGIT) {
         struct s_key *t;
         memset(cnt, 0, sizeof cnt);
         for (size_t i = 0; i < n; i++)
@@ -75,8 +80,17 @@ s_sort_keys(struct s_key *a, struct s_key *tmp, size_t n)
         a = tmp;
         tmp = t;
     }
-    /* Six passes, an even number: the result is back in the caller's array. */
+    if (a != orig)
+        memcpy(orig, a, n * sizeof *a);
 }
+
+/* Blocking keys and LSH band hashes are grouped by their top S_GROUP_BITS
+ * bits alone: three passes where the whole token takes six. Two keys that
+ * differ only below them fall into one bucket, which adds a few pairs (some
+ * n^2 / 2^34 of them over n keys; with 20 million, 0.001 a record). A
+ * match-key token is evidence, and is sorted whole. */
+#define S_GROUP_BITS 33
+#define S_GROUP_MASK (~(uint64_t)0 << (64 - S_GROUP_BITS))
 
 /* The low `bits` bits of each value (the rest are zero). */
 static int
@@ -118,22 +132,81 @@ s_sort_u64(uint64_t *a, size_t n, int bits)
 /* Pairs ahead whose records are fetched while one is compared. */
 #define S_AHEAD 16
 
-/* Pairs as emitted, duplicates and all: a << 33 | b << 1 | token, a < b, so
- * one sort orders them by (a, b) and puts a pair's copies side by side. They
- * are written one after another, without looking anything up: the lookups
- * come once per distinct pair, in order (s_rank). */
+/* Where a pair sorts: records are taken in tiles of 2^S_TILE_BITS, and pairs
+ * in order of a's tile, b's tile, then a and b within them. Comparing the
+ * pairs in that order reads the filters of two tiles at a time (about a
+ * megabyte each) over and over, from the cache and through pages the TLB
+ * holds, where the order of (a, b) reads b's filter from anywhere for every
+ * pair: a page walk and a miss each, which on a virtual machine cost more
+ * than the comparison. The key, from the top: a's tile, b's tile, a and b
+ * within them, and one bit for "found through a match-key token"; 2R + 1
+ * bits for records of R bits. */
+#define S_TILE_BITS 13
+
+struct s_order {
+    unsigned rbits; /* bits of a record index */
+    unsigned lo;    /* bits within a tile: S_TILE_BITS, or rbits when fewer */
+};
+
+static struct s_order
+s_order_of(size_t nrec)
+{
+    struct s_order o = {1, 1};
+
+    while (o.rbits < 31 && ((size_t)1 << o.rbits) < nrec)
+        o.rbits++;
+    o.lo = o.rbits < S_TILE_BITS ? o.rbits : S_TILE_BITS;
+    return o;
+}
+
+static inline uint64_t
+s_pair_key(const struct s_order *o, uint32_t a, uint32_t b)
+{
+    unsigned hi = o->rbits - o->lo;
+    uint64_t lomask = ((uint64_t)1 << o->lo) - 1;
+
+    return ((uint64_t)(a >> o->lo) << (hi + 2 * o->lo) | (uint64_t)(b >> o->lo) << (2 * o->lo) |
+            (a & lomask) << o->lo | (b & lomask))
+           << 1;
+}
+
+static inline uint32_t
+s_key_a(const struct s_order *o, uint64_t key)
+{
+    unsigned hi = o->rbits - o->lo;
+
+    key >>= 1;
+    return (uint32_t)((key >> (hi + 2 * o->lo)) << o->lo | ((key >> o->lo) & ((1u << o->lo) - 1)));
+}
+
+static inline uint32_t
+s_key_b(const struct s_order *o, uint64_t key)
+{
+    unsigned hi = o->rbits - o->lo;
+
+    key >>= 1;
+    return (uint32_t)(((key >> (2 * o->lo)) & (((uint64_t)1 << hi) - 1)) << o->lo |
+                      (key & ((1u << o->lo) - 1)));
+}
+
+/* Pairs as emitted, duplicates and all, a < b, keyed as above: one sort
+ * orders them and puts a pair's copies side by side. They are written one
+ * after another, without looking anything up: the lookups come once per
+ * distinct pair, in order (s_rank). */
 struct s_pairs {
     uint64_t *v;
     size_t n, cap;
+    struct s_order o;
 };
 
 /* Pairs found through a match-key token, with the segments the tokens say
- * are the same (model.h, level_segs): key a << 33 | b << 1 in token, the
- * segments in rec. Sorted like the pairs, they give each pair what it shares
- * without reading either record's token list. */
+ * are the same (model.h, level_segs): the pair's key (token bit clear) in
+ * token, the segments in rec. Sorted like the pairs, they give each pair what
+ * it shares without reading either record's token list. */
 struct s_tpairs {
     struct s_key *v;
     size_t n, cap;
+    struct s_order o;
 };
 
 /* Room for one more element in an array of n (doubling, in huge pages). */
@@ -166,7 +239,7 @@ s_tadd(struct s_tpairs *T, uint32_t a, uint32_t b, uint32_t segs)
         a = b;
         b = t;
     }
-    T->v[T->n++] = (struct s_key){(uint64_t)a << 33 | (uint64_t)b << 1, segs, 0};
+    T->v[T->n++] = (struct s_key){s_pair_key(&T->o, a, b), segs, 0};
     return 0;
 }
 
@@ -182,22 +255,15 @@ s_add(struct s_pairs *P, uint32_t a, uint32_t b, int token)
         a = b;
         b = t;
     }
-    P->v[P->n++] = (uint64_t)a << 33 | (uint64_t)b << 1 | (token != 0);
+    P->v[P->n++] = s_pair_key(&P->o, a, b) | (token != 0);
     return 0;
 }
 
-/* For s_sig_cmp (qsort has no context argument): the records' signatures
- * and the keys whose indices are sorted. */
-static const uint64_t *s_sig_of;
-static const struct s_key *s_key_of;
-
 static int
-s_sig_cmp(const void *x, const void *y)
+s_u64_cmp(const void *x, const void *y)
 {
-    uint32_t a = s_key_of[*(const uint32_t *)x].rec, b = s_key_of[*(const uint32_t *)y].rec;
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
 
-    if (s_sig_of[a] != s_sig_of[b])
-        return s_sig_of[a] < s_sig_of[b] ? -1 : 1;
     return a < b ? -1 : a > b;
 }
 
@@ -212,6 +278,9 @@ s_pair(const struct linker_model *m, struct s_tpairs *T, struct s_pairs *P, cons
     return s_add(P, x->rec, y->rec, T != NULL);
 }
 
+/* A key's index within a large bucket, below its signature (s_emit). */
+#define S_SPAN_MASK (((uint64_t)1 << 36) - 1)
+
 /* Pairs from keys sorted by token: all pairs in a small bucket, neighbours in
  * signature order in a large one. */
 static int
@@ -219,7 +288,7 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, size_t window,
        const struct linker_model *m, struct s_tpairs *T, struct s_pairs *P,
        struct linker_candidates *out)
 {
-    uint32_t *mem = NULL;
+    uint64_t *mem = NULL;
     size_t capmem = 0;
     int rc = 0;
 
@@ -244,15 +313,17 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, size_t window,
                 if (mem == NULL)
                     return XL_ERR_NOMEM;
             }
+            /* By signature, then place in the bucket: the signature (28
+             * bits) above the key's index within the bucket. */
             for (size_t i = 0; i < span; i++)
-                mem[i] = (uint32_t)(lo + i); /* the key's index: its level goes with it */
-            s_sig_of = sig;
-            s_key_of = k + 0;
-            qsort(mem, span, sizeof *mem, s_sig_cmp);
+                mem[i] = sig[k[lo + i].rec] << 36 | i;
+            qsort(mem, span, sizeof *mem, s_u64_cmp);
             for (size_t i = 0; i < span && rc == 0; i++) {
+                const struct s_key *x = &k[lo + (mem[i] & S_SPAN_MASK)];
                 for (size_t j = i + 1; j < span && j <= i + window && rc == 0; j++) {
-                    if (k[mem[i]].rec != k[mem[j]].rec)
-                        rc = s_pair(m, T, P, &k[mem[i]], &k[mem[j]]);
+                    const struct s_key *y = &k[lo + (mem[j] & S_SPAN_MASK)];
+                    if (x->rec != y->rec)
+                        rc = s_pair(m, T, P, x, y);
                 }
             }
         }
@@ -267,9 +338,16 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, size_t window,
 static inline uint32_t
 s_minhash(const uint64_t *clk, const uint16_t *probe)
 {
-    for (uint32_t i = 0; i < S_PROBES; i++) {
-        if (clk[probe[i] >> 6] >> (probe[i] & 63) & 1)
-            return i;
+    /* A branch per position, taken at random, was mispredicted about once a
+     * row; eight at a time without one is a third faster (four or sixteen
+     * are slower). */
+    for (uint32_t i = 0; i < S_PROBES; i += S_PROBES_AT_ONCE) {
+        uint32_t set = 0;
+#pragma GCC unroll 8
+        for (uint32_t j = 0; j < S_PROBES_AT_ONCE; j++)
+            set |= (uint32_t)(clk[probe[i + j] >> 6] >> (probe[i + j] & 63) & 1) << j;
+        if (set != 0)
+            return i + (uint32_t)__builtin_ctz(set);
     }
     return S_PROBES;
 }
@@ -431,7 +509,7 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
 {
     const struct linker_input *in = S->in;
     size_t nrec = in->nrec, n = 0, nover = 0, kept = 0, t = 0;
-    int bits = 33;
+    int bits = 2 * (int)P->o.rbits + 1;
     uint64_t *v = P->v, *entries = NULL, *thr = NULL, *heap = NULL;
     uint16_t *score = NULL;
     uint64_t *code = NULL;
@@ -439,15 +517,13 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
     size_t *start = NULL;
     int rc = XL_ERR_NOMEM;
 
-    while (bits < 64 && ((uint64_t)1 << (bits - 33)) < nrec)
-        bits++;
     if (s_sort_u64(v, P->n, bits) != 0)
         return XL_ERR_NOMEM;
     {
         struct s_key *ttmp = linker_big_alloc((T->n ? T->n : 1) * sizeof *ttmp);
         if (ttmp == NULL)
             return XL_ERR_NOMEM;
-        s_sort_keys(T->v, ttmp, T->n);
+        s_sort_keys(T->v, ttmp, T->n, 0, bits);
         free(ttmp);
     }
     for (size_t i = 0; i < P->n; i++) {
@@ -465,14 +541,16 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
     memset(deg, 0, nrec * sizeof *deg);
     /* Each distinct pair is compared once, here: its comparison vector is kept
      * for the model and the scoring, and its Dice score ranks it. Pairs are
-     * in order of a; what b's comparison reads is fetched ahead. */
+     * in tile order (s_pair_key); what b's comparison reads is fetched
+     * ahead. */
     for (size_t i = 0; i < n; i++) {
-        uint32_t a = (uint32_t)(v[i] >> 33), b = (uint32_t)(v[i] >> 1);
+        uint32_t a = s_key_a(&P->o, v[i]), b = s_key_b(&P->o, v[i]);
         uint8_t gamma[LINKER_MAX_FEATURES];
         double d;
         if (i + S_AHEAD < n) {
-            linker_compare_prefetch(in, S->tok, (uint32_t)(v[i + S_AHEAD] >> 1));
-            __builtin_prefetch(deg + (uint32_t)(v[i + S_AHEAD] >> 1), 1);
+            uint32_t ahead = s_key_b(&P->o, v[i + S_AHEAD]);
+            linker_compare_prefetch(in, S->tok, ahead);
+            __builtin_prefetch(deg + ahead, 1);
         }
         uint32_t shared = 0;
         deg[a]++;
@@ -507,7 +585,7 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
         goto out;
     memset(deg, 0, nrec * sizeof *deg); /* now the fill count of each list */
     for (size_t i = 0; i < n && nover > 0; i++) {
-        uint32_t a = (uint32_t)(v[i] >> 33), b = (uint32_t)(v[i] >> 1);
+        uint32_t a = s_key_a(&P->o, v[i]), b = s_key_b(&P->o, v[i]);
         if (slot[a] != UINT32_MAX)
             entries[start[slot[a]] + deg[a]++] = s_rank_key(score[i], b);
         if (slot[b] != UINT32_MAX)
@@ -522,7 +600,7 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
     memset(deg, 0, nrec * sizeof *deg);
     out->max_per_record = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t a = (uint32_t)(v[i] >> 33), b = (uint32_t)(v[i] >> 1);
+        uint32_t a = s_key_a(&P->o, v[i]), b = s_key_b(&P->o, v[i]);
         if ((slot[a] != UINT32_MAX && s_rank_key(score[i], b) < thr[slot[a]]) ||
             (slot[b] != UINT32_MAX && s_rank_key(score[i], a) < thr[slot[b]])) {
             out->bounded++;
@@ -600,8 +678,8 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
                        struct linker_candidates *out)
 {
     const struct xl_spec *spec = in->spec;
-    struct s_pairs P = {0};
-    struct s_tpairs T = {0};
+    struct s_pairs P = {.o = s_order_of(in->nrec)};
+    struct s_tpairs T = {.o = P.o};
     struct s_alike S = {in, linker_dice_best(NULL), m, segpop, tok};
     struct s_key *entries = NULL, *spare = NULL;
     uint64_t *sig = NULL, seed = 0x15aull;
@@ -632,7 +710,8 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         for (int r = 0; r < S_ROWS_MAX; r++)
             s_probes(m, plan[b][0], plan[b][1], &seed, probe[b * S_ROWS_MAX + (size_t)r]);
     }
-    /* The signature that orders a large bucket: MinHash over the whole filter. */
+    /* The signature that orders a large bucket: four MinHash values over the
+     * whole filter, 7 bits each. */
     for (int r = 0; r < 4; r++) {
         uint16_t *p = probe[nb * S_ROWS_MAX + (size_t)r];
         for (int i = 0; i < S_PROBES; i++)
@@ -642,16 +721,16 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         const uint64_t *clk = in->clk + rec * in->clk_words;
         uint64_t s = 0;
         for (int r = 0; r < 4; r++)
-            s = s << 16 | s_minhash(clk, probe[nb * S_ROWS_MAX + (size_t)r]);
+            s = s << 7 | s_minhash(clk, probe[nb * S_ROWS_MAX + (size_t)r]);
         sig[rec] = s;
     }
 
     /* Keyed blocking keys, then each level's match-key tokens, then each LSH
      * band: one sort at a time, so only one kind of key is held at once. */
     for (size_t i = 0; i < in->nblocks; i++)
-        entries[i] = (struct s_key){in->blocks[i].token, in->blocks[i].rec, 0};
+        entries[i] = (struct s_key){in->blocks[i].token & S_GROUP_MASK, in->blocks[i].rec, 0};
     out->keys += in->nblocks;
-    s_sort_keys(entries, spare, in->nblocks);
+    s_sort_keys(entries, spare, in->nblocks, 64 - S_GROUP_BITS, 64);
     if (s_emit(entries, in->nblocks, sig, S_WINDOW_BLOCK, m, NULL, &P, out) != 0)
         goto out;
     for (size_t i = 0; i < spec->nlevels; i++) {
@@ -666,7 +745,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
                 entries[nk++] = (struct s_key){ks->k[j].t0, ks->k[j].rec, ks->k[j].level};
         }
         out->keys += nk;
-        s_sort_keys(entries, spare, nk);
+        s_sort_keys(entries, spare, nk, 0, 64);
         if (s_emit(entries, nk, sig, S_WINDOW_TOKEN, m, &T, &P, out) != 0)
             goto out;
     }
@@ -691,12 +770,18 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
             if (segpop[rec * ns + plan[b][0]] < m->missing_pop[plan[b][0]] ||
                 segpop[rec * ns + plan[b][1]] < m->missing_pop[plan[b][1]])
                 continue;
+            /* The rows' values (each at most S_PROBES, 7 bits) packed side by
+             * side and hashed once: hashing row after row chained one
+             * multiply after another. */
+            uint64_t w[2] = {0, 0};
             for (unsigned r = 0; r < rows; r++)
-                h = s_mix(h * 0x100000001b3ull ^ s_minhash(clk, probe[b * S_ROWS_MAX + (size_t)r]));
-            entries[nkeys++] = (struct s_key){h, (uint32_t)rec, 0};
+                w[r / 9] |= (uint64_t)s_minhash(clk, probe[b * S_ROWS_MAX + (size_t)r])
+                            << (r % 9 * 7);
+            h = s_mix(h ^ w[0]) ^ s_mix(w[1] + 0x9e3779b97f4a7c15ull);
+            entries[nkeys++] = (struct s_key){h & S_GROUP_MASK, (uint32_t)rec, 0};
         }
         out->keys += nkeys;
-        s_sort_keys(entries, spare, nkeys);
+        s_sort_keys(entries, spare, nkeys, 64 - S_GROUP_BITS, 64);
         if (s_emit(entries, nkeys, sig, S_WINDOW_BAND, m, NULL, &P, out) != 0)
             goto out;
     }
