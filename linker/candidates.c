@@ -464,19 +464,26 @@ s_heap_keep(uint64_t *h, size_t *n, size_t k, uint64_t v)
  * alone then chooses, so no alike pair is missed for want of a shared key.
  * About a second's work for the kernel at most. */
 #define S_EXHAUSTIVE_PAIRS (1ull << 26)
+/* Inputs with at most this many pairs (about 2,000 records) have every pair
+ * scored, with no bound: the model's whole comparison of them costs about a
+ * second and 40 MB, and any bound could only lose pairs. A pilot's few hundred
+ * records get the complete comparison. */
+#define S_EVERY_PAIR (1ull << 21)
 
 /* Every pair within the bound of both its records, by Dice score. */
 static int
 s_exhaustive(const struct s_alike *S, size_t bound, struct s_pairs *P)
 {
     size_t nrec = S->in->nrec;
-    uint64_t *thr = malloc((nrec ? nrec : 1) * sizeof *thr),
+    uint64_t *thr = calloc(nrec ? nrec : 1, sizeof *thr),
              *heap = malloc((bound ? bound : 1) * sizeof *heap);
     int rc = XL_ERR_NOMEM;
 
     if (thr == NULL || heap == NULL)
         goto out;
-    for (uint32_t a = 0; a < nrec; a++) {
+    /* Each record's bound-th best, when it has more partners than that; a
+     * threshold of 0 keeps every pair. */
+    for (uint32_t a = 0; a < nrec && bound < nrec; a++) {
         size_t hn = 0;
         for (uint32_t b = 0; b < nrec; b++) {
             if (b != a)
@@ -752,6 +759,10 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     if ((uint64_t)in->nrec * (in->nrec - (in->nrec > 0)) / 2 <=
         (in->exhaustive_pairs ? in->exhaustive_pairs : S_EXHAUSTIVE_PAIRS)) {
         out->exhaustive = 1;
+        if ((uint64_t)in->nrec * (in->nrec - (in->nrec > 0)) / 2 <= S_EVERY_PAIR) {
+            out->every_pair = 1;
+            bound = in->nrec; /* more than any record's partners */
+        }
         out->bands = 0;
         nb = 0;
         if (s_exhaustive(&S, bound, &P) != 0)

@@ -41,6 +41,7 @@ struct linker_candidates {
     double mean_per_record;
     unsigned bands, rows; /* the LSH setting (rows: the most any band took) */
     int exhaustive;       /* every pair compared (a small input), no bands */
+    int every_pair;       /* every pair kept too (a smaller input still), no bound */
 };
 
 int linker_candidates_find(const struct linker_input *in, const struct linker_model *m,

@@ -555,6 +555,7 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
     o->lsh_bands = cand.bands;
     o->lsh_rows = cand.rows;
     o->exhaustive = cand.exhaustive;
+    o->every_pair = cand.every_pair;
     o->seconds_candidates = xl_monotonic() - t0;
 
     /* m and u from the comparison vectors of a sample of the candidates spread

@@ -143,6 +143,7 @@ struct linker_result {
     double mean_per_record;
     unsigned lsh_bands, lsh_rows; /* 0 when every pair was compared */
     int exhaustive;               /* every pair compared: a small input */
+    int every_pair;               /* every pair scored, no bound: a smaller input */
     double seconds_candidates, seconds_model, seconds_score, seconds_cluster;
 };
 

@@ -743,7 +743,9 @@ linker_model_report(FILE *out, const struct linker_result *res)
             "were paired); ",
             (unsigned long long)res->comparisons, res->mean_per_record, res->max_per_record,
             (unsigned long long)res->bounded, (unsigned long long)res->windowed);
-    if (res->exhaustive)
+    if (res->every_pair)
+        fprintf(out, "every pair of records scored (a small input: no LSH bands and no bound)\n");
+    else if (res->exhaustive)
         fprintf(out, "every pair of records compared (a small input, no LSH bands)\n");
     else
         fprintf(out, "LSH %u bands of up to %u MinHash rows\n", res->lsh_bands, res->lsh_rows);

@@ -955,6 +955,7 @@ s_unkeyed_pairs_meet(uint64_t exhaustive_pairs)
         assert_true(res.lsh_bands > 0);
     } else {
         assert_true(res.exhaustive);
+        assert_false(res.every_pair); /* over 2,000 records: the bound applies */
         assert_int_equal(res.lsh_bands, 0);
     }
     assert_true(res.max_per_record <= 64);
@@ -982,6 +983,32 @@ test_small_input_compares_every_pair(void **state)
 {
     (void)state;
     s_unkeyed_pairs_meet(0); /* the default: 4,000 records are */
+}
+
+/* A smaller input still (a few hundred records) has every pair scored, with no
+ * bound: each record's candidates are all the others. */
+static void
+test_smallest_input_scores_every_pair(void **state)
+{
+    struct s_pop *p = s_pop_new(150, S_SEED);
+    struct linker_result res;
+    uint64_t n;
+
+    (void)state;
+    p->in->keep_candidates = 1;
+    s_run(p, &res);
+    n = p->in->nrec;
+    assert_true(n > 200);
+    assert_true(res.exhaustive);
+    assert_true(res.every_pair);
+    assert_int_equal(res.lsh_bands, 0);
+    assert_int_equal(res.bounded, 0);
+    assert_int_equal(res.comparisons, n * (n - 1) / 2);
+    assert_int_equal(res.ncandidates, n * (n - 1) / 2);
+    assert_int_equal(res.max_per_record, n - 1);
+    s_check_constraints(p, &res);
+    linker_result_free(&res);
+    s_pop_free(&p);
 }
 
 /* A names-swapped record meets the record written the right way round through
@@ -1325,6 +1352,7 @@ main(void)
         cmocka_unit_test(test_one_per_person),
         cmocka_unit_test(test_lsh_finds_unkeyed_pairs),
         cmocka_unit_test(test_small_input_compares_every_pair),
+        cmocka_unit_test(test_smallest_input_scores_every_pair),
         cmocka_unit_test(test_variant_token_meets_compare_level),
         cmocka_unit_test(test_bound_keeps_the_most_alike),
         cmocka_unit_test(test_many_records_of_one_child),
