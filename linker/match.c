@@ -301,27 +301,55 @@ struct s_scored {
     size_t naccepted, npossible, capa, capp;
 };
 
+/* The weights of comparison vectors already met, by code: candidates carry a
+ * few thousand distinct vectors among millions of pairs, so each is decoded
+ * and weighed about once. Direct-mapped; a clash only weighs again. */
+#define S_WEIGHT_MEMO 8192
+
+struct s_weight_memo {
+    uint64_t code[S_WEIGHT_MEMO];
+    double w[S_WEIGHT_MEMO], p[S_WEIGHT_MEMO];
+    uint8_t used[S_WEIGHT_MEMO];
+};
+
+static size_t
+s_memo_weigh(struct s_weight_memo *memo, const struct linker_model *m, uint64_t code)
+{
+    size_t i = (size_t)((code * 0x9e3779b97f4a7c15ull) >> 51); /* 13 bits */
+    uint8_t gamma[LINKER_MAX_FEATURES];
+
+    if (!memo->used[i] || memo->code[i] != code) {
+        linker_gamma_decode(m, code, gamma);
+        memo->code[i] = code;
+        memo->w[i] = linker_weight(m, gamma);
+        memo->p[i] = linker_weight_to_prob(memo->w[i]);
+        memo->used[i] = 1;
+    }
+    return i;
+}
+
 static int
 s_score(struct s_run *r, const struct linker_model *m, const struct linker_tokens *tok,
         const struct linker_candidates *c, struct s_scored *sc)
 {
     const struct linker_input *in = r->in;
     struct linker_result *o = r->out;
-    uint8_t gamma[LINKER_MAX_FEATURES];
+    struct s_weight_memo *memo = calloc(1, sizeof *memo);
     double psum_all = 0.0, psum_acc = 0.0;
+    int rc = XL_ERR_NOMEM;
 
+    if (memo == NULL)
+        return XL_ERR_NOMEM;
     if (in->keep_candidates) {
         o->candidates = malloc((c->n ? c->n : 1) * sizeof *o->candidates);
         if (o->candidates == NULL)
-            return XL_ERR_NOMEM;
+            goto out;
     }
     for (size_t i = 0; i < c->n; i++) {
         uint32_t a = (uint32_t)(c->pair[i] >> 32), b = (uint32_t)c->pair[i];
-        double w, p;
+        size_t k = s_memo_weigh(memo, m, c->code[i]);
+        double w = memo->w[k], p = memo->p[k];
         int bin;
-        linker_gamma_decode(m, c->code[i], gamma);
-        w = linker_weight(m, gamma);
-        p = linker_weight_to_prob(w);
         psum_all += p;
         bin = (int)floor(w) - LINKER_WEIGHT_MIN;
         o->weight_hist[bin < 0 ? 0 : bin >= LINKER_WEIGHT_BINS ? LINKER_WEIGHT_BINS - 1 : bin]++;
@@ -335,7 +363,7 @@ s_score(struct s_run *r, const struct linker_model *m, const struct linker_token
                 psum_acc += p;
                 if (s_grow((void **)&sc->accepted, &sc->capa, sc->naccepted + 1,
                            sizeof *sc->accepted, 0) != 0)
-                    return XL_ERR_NOMEM;
+                    goto out;
                 /* Ordered by weight, which keeps its resolution where the
                  * probability rounds to 1: the score field carries it for the
                  * sort and is set back to the probability afterwards. */
@@ -344,7 +372,7 @@ s_score(struct s_run *r, const struct linker_model *m, const struct linker_token
             } else {
                 if (s_grow((void **)&sc->possible, &sc->capp, sc->npossible + 1,
                            sizeof *sc->possible, 0) != 0)
-                    return XL_ERR_NOMEM;
+                    goto out;
                 sc->possible[sc->npossible++] = l;
             }
         }
@@ -353,7 +381,10 @@ s_score(struct s_run *r, const struct linker_model *m, const struct linker_token
     o->accepted = sc->naccepted;
     o->expected_precision = sc->naccepted ? psum_acc / (double)sc->naccepted : 1.0;
     o->expected_recall = psum_all > 0 ? psum_acc / psum_all : 1.0;
-    return 0;
+    rc = 0;
+out:
+    free(memo);
+    return rc;
 }
 
 /* ---- clustering ----------------------------------------------------------------- */
