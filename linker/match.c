@@ -74,8 +74,10 @@ s_grow(void **p, size_t *cap, size_t need, size_t elem, size_t align)
         return 0;
     while (ncap < need)
         ncap *= 2;
-    if (align > 0) {
-        /* aligned_alloc has no realloc: copy. Large arrays in huge pages. */
+    if (align > 0 || ncap * elem >= (4u << 20)) {
+        /* Large arrays in huge pages: a first touch of each 4 KiB page is a
+         * fault, which on a virtual machine costs some 10 us. aligned_alloc
+         * and huge pages have no realloc: copy. */
         q = ncap * elem >= (4u << 20)
                 ? linker_big_alloc(ncap * elem)
                 : aligned_alloc(align, (ncap * elem + align - 1) / align * align);
