@@ -36,8 +36,14 @@ xl_content_hash_final(struct xl_content_hash *h, uint8_t out[XL_HASH_BYTES])
 }
 #pragma GCC diagnostic pop
 
+/* The stdio buffer of a writer or a reader: a system call per MiB, not per
+ * 4 KiB (a few records). Given to setvbuf, which ignores a size without a
+ * buffer. */
+#define S_IO_BUFFER (1u << 20)
+
 struct xl_xle_writer {
     FILE *f;
+    char *iobuf; /* the stream's buffer, freed after it is closed */
     char path[4096];
     char tmp[4200];
     Crosslink__XleHeader hdr; /* shallow copy; strings point at the caller's */
@@ -96,8 +102,9 @@ xl_xle_writer_open(const char *path, const Crosslink__XleHeader *hdr, char *err,
         free(w);
         return NULL;
     }
-    /* Records are small: a large buffer keeps write calls rare. */
-    (void)setvbuf(w->f, NULL, _IOFBF, 1u << 20);
+    w->iobuf = malloc(S_IO_BUFFER);
+    if (w->iobuf != NULL)
+        (void)setvbuf(w->f, w->iobuf, _IOFBF, S_IO_BUFFER); /* else stdio's own */
     w->hdr = *hdr;
     w->hdr.version = XL_XLE_VERSION;
     /* A placeholder of the same encoded size as the final count: proto3 leaves
@@ -164,6 +171,7 @@ xl_xle_writer_finish(struct xl_xle_writer **wp, uint8_t hash[XL_HASH_BYTES], cha
     (void)unlink(w->tmp);
     if (hash != NULL)
         memcpy(hash, h, sizeof h);
+    free(w->iobuf);
     free(w);
     *wp = NULL;
     return 0;
@@ -180,14 +188,11 @@ xl_xle_writer_abort(struct xl_xle_writer **wp)
         return;
     if ((*wp)->f != NULL)
         fclose((*wp)->f);
+    free((*wp)->iobuf);
     (void)unlink((*wp)->tmp);
     free(*wp);
     *wp = NULL;
 }
-
-/* The reader's stdio buffer: a read system call per 1 MiB, not per 4 KiB
- * (some 40 records). */
-#define S_READ_BUFFER (1u << 20)
 
 struct xl_xle_reader {
     FILE *f;
@@ -251,9 +256,9 @@ xl_xle_reader_open(const char *path, const Crosslink__XleHeader **hdr, char *err
         free(r);
         return NULL;
     }
-    r->iobuf = malloc(S_READ_BUFFER);
+    r->iobuf = malloc(S_IO_BUFFER);
     if (r->iobuf != NULL)
-        (void)setvbuf(r->f, r->iobuf, _IOFBF, S_READ_BUFFER); /* else stdio's own */
+        (void)setvbuf(r->f, r->iobuf, _IOFBF, S_IO_BUFFER); /* else stdio's own */
     if (fread(magic, 1, 4, r->f) != 4 || memcmp(magic, XL_XLE_MAGIC, 4) != 0) {
         xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: not a crosslink encoded file (.xle)", path);
         goto fail;

@@ -209,15 +209,17 @@ struct s_tpairs {
     struct s_order o;
 };
 
-/* Room for one more element in an array of n (doubling, in huge pages). */
+/* Room for `need` elements in an array of n, in huge pages: twice the room
+ * there was, or what is needed when that is more. */
 static int
-s_room(void **v, size_t *cap, size_t n, size_t elem)
+s_room(void **v, size_t *cap, size_t n, size_t need, size_t elem)
 {
     size_t ncap = *cap ? 2 * *cap : 1 << 16;
     void *q;
 
-    if (n < *cap)
+    if (need <= *cap)
         return 0;
+    ncap = need > ncap ? need : ncap;
     q = linker_big_alloc(ncap * elem);
     if (q == NULL)
         return XL_ERR_NOMEM;
@@ -232,7 +234,7 @@ s_room(void **v, size_t *cap, size_t n, size_t elem)
 static int
 s_tadd(struct s_tpairs *T, uint32_t a, uint32_t b, uint32_t segs)
 {
-    if (s_room((void **)&T->v, &T->cap, T->n, sizeof *T->v) != 0)
+    if (s_room((void **)&T->v, &T->cap, T->n, T->n + 1, sizeof *T->v) != 0)
         return XL_ERR_NOMEM;
     if (a > b) {
         uint32_t t = a;
@@ -248,7 +250,7 @@ s_add(struct s_pairs *P, uint32_t a, uint32_t b, int token)
 {
     if (a == b)
         return 0;
-    if (s_room((void **)&P->v, &P->cap, P->n, sizeof *P->v) != 0)
+    if (s_room((void **)&P->v, &P->cap, P->n, P->n + 1, sizeof *P->v) != 0)
         return XL_ERR_NOMEM;
     if (a > b) {
         uint32_t t = a;
@@ -768,6 +770,11 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         if (s_exhaustive(&S, bound, &P) != 0)
             goto out;
     }
+    /* Room for the bands' pairs at once, not by doubling (each doubling a
+     * copy into fresh pages): a band pairs a record with about one other,
+     * by chance or not (S_BAND_CHANCE), measured 0.86 at 866k records. */
+    if (nb > 0 && s_room((void **)&P.v, &P.cap, P.n, P.n + nb * in->nrec, sizeof *P.v) != 0)
+        goto out;
     /* A record whose segment is empty (only noise) takes no part in the bands
      * of that segment. */
     for (size_t b = 0; b < nb; b++) {
