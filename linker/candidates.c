@@ -508,6 +508,79 @@ out:
     return rc;
 }
 
+/* The threshold of each record over the bound (slot[r] its index in thr, or
+ * UINT32_MAX): its bound-th best rank key among its n pairs, v in tile order
+ * with their scores. One tile of records at a time: a record's pairs are those
+ * of its tile's row of blocks (as a) and column (as b), each block a run of v,
+ * so the rank keys of a tile's records are gathered into one small buffer,
+ * reused, where writing every record's keys straight into one array for all
+ * wrote at random across it (a cache miss each: 15 s at 3.6M records). */
+static int
+s_thresholds(const struct s_order *o, const uint64_t *v, const uint16_t *score, size_t n,
+             size_t nrec, const uint32_t *deg, const uint32_t *slot, size_t bound, uint64_t *thr)
+{
+    size_t tile = (size_t)1 << o->lo, ntiles = (nrec + tile - 1) / tile, capbuf = 0;
+    size_t *blk = calloc(ntiles * ntiles + 1, sizeof *blk),
+           *start = malloc((tile + 1) * sizeof *start);
+    uint32_t *fill = malloc(tile * sizeof *fill);
+    uint64_t *buf = NULL, *heap = malloc((bound ? bound : 1) * sizeof *heap);
+    int rc = XL_ERR_NOMEM;
+
+    if (blk == NULL || start == NULL || fill == NULL || heap == NULL)
+        goto out;
+    /* Where each block (a's tile, b's tile) starts in v. */
+    for (size_t i = 0; i < n; i++)
+        blk[(s_key_a(o, v[i]) >> o->lo) * ntiles + (s_key_b(o, v[i]) >> o->lo) + 1]++;
+    for (size_t k = 0; k < ntiles * ntiles; k++)
+        blk[k + 1] += blk[k];
+    for (size_t x = 0; x < ntiles; x++) {
+        size_t base = x * tile, end = base + tile < nrec ? base + tile : nrec;
+        start[0] = 0;
+        for (size_t r = base; r < end; r++)
+            start[r - base + 1] = start[r - base] + (slot[r] != UINT32_MAX ? deg[r] : 0);
+        if (start[end - base] == 0)
+            continue;
+        if (start[end - base] > capbuf) {
+            free(buf);
+            capbuf = start[end - base];
+            buf = malloc(capbuf * sizeof *buf);
+            if (buf == NULL)
+                goto out;
+        }
+        memset(fill, 0, tile * sizeof *fill);
+        /* The tile's row: its records as a; then its column: as b. */
+        for (size_t i = blk[x * ntiles + x]; i < blk[x * ntiles + ntiles]; i++) {
+            uint32_t a = s_key_a(o, v[i]);
+            if (slot[a] != UINT32_MAX)
+                buf[start[a - base] + fill[a - base]++] = s_rank_key(score[i], s_key_b(o, v[i]));
+        }
+        for (size_t y = 0; y <= x; y++) {
+            for (size_t i = blk[y * ntiles + x]; i < blk[y * ntiles + x + 1]; i++) {
+                uint32_t b = s_key_b(o, v[i]);
+                if (slot[b] != UINT32_MAX)
+                    buf[start[b - base] + fill[b - base]++] =
+                        s_rank_key(score[i], s_key_a(o, v[i]));
+            }
+        }
+        for (size_t r = base; r < end; r++) {
+            size_t hn = 0;
+            if (slot[r] == UINT32_MAX)
+                continue;
+            for (size_t i = start[r - base]; i < start[r - base + 1]; i++)
+                s_heap_keep(heap, &hn, bound, buf[i]);
+            thr[slot[r]] = heap[0];
+        }
+    }
+    rc = 0;
+out:
+    free(blk);
+    free(start);
+    free(fill);
+    free(buf);
+    free(heap);
+    return rc;
+}
+
 /* The candidate pairs from the emitted ones: sorted, each once (a copy found
  * through a token marks it), compared once (the comparison vector kept in
  * out->code), ranked by the Dice score of the whole filters, and kept when
@@ -519,11 +592,10 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
     const struct linker_input *in = S->in;
     size_t nrec = in->nrec, n = 0, nover = 0, kept = 0, t = 0;
     int bits = 2 * (int)P->o.rbits + 1;
-    uint64_t *v = P->v, *entries = NULL, *thr = NULL, *heap = NULL;
+    uint64_t *v = P->v, *thr = NULL;
     uint16_t *score = NULL;
     uint64_t *code = NULL;
     uint32_t *deg = NULL, *slot = NULL;
-    size_t *start = NULL;
     int rc = XL_ERR_NOMEM;
 
     if (s_sort_u64(v, P->n, bits) != 0)
@@ -578,34 +650,10 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
         slot[r] = deg[r] > bound ? (uint32_t)nover++ : UINT32_MAX;
         out->max_per_record = deg[r] > out->max_per_record ? deg[r] : out->max_per_record;
     }
-    start = calloc(nover + 1, sizeof *start);
     thr = malloc((nover ? nover : 1) * sizeof *thr);
-    if (start == NULL || thr == NULL)
+    if (thr == NULL ||
+        (nover > 0 && s_thresholds(&P->o, v, score, n, nrec, deg, slot, bound, thr) != 0))
         goto out;
-    for (size_t r = 0; r < nrec; r++) {
-        if (slot[r] != UINT32_MAX)
-            start[slot[r] + 1] = deg[r];
-    }
-    for (size_t s = 0; s < nover; s++)
-        start[s + 1] += start[s];
-    entries = malloc((start[nover] ? start[nover] : 1) * sizeof *entries);
-    heap = malloc((bound ? bound : 1) * sizeof *heap);
-    if (entries == NULL || heap == NULL)
-        goto out;
-    memset(deg, 0, nrec * sizeof *deg); /* now the fill count of each list */
-    for (size_t i = 0; i < n && nover > 0; i++) {
-        uint32_t a = s_key_a(&P->o, v[i]), b = s_key_b(&P->o, v[i]);
-        if (slot[a] != UINT32_MAX)
-            entries[start[slot[a]] + deg[a]++] = s_rank_key(score[i], b);
-        if (slot[b] != UINT32_MAX)
-            entries[start[slot[b]] + deg[b]++] = s_rank_key(score[i], a);
-    }
-    for (size_t s = 0; s < nover; s++) {
-        size_t hn = 0;
-        for (size_t i = start[s]; i < start[s + 1]; i++)
-            s_heap_keep(heap, &hn, bound, entries[i]);
-        thr[s] = heap[0];
-    }
     memset(deg, 0, nrec * sizeof *deg);
     out->max_per_record = 0;
     for (size_t i = 0; i < n; i++) {
@@ -635,10 +683,7 @@ out:
     free(code);
     free(deg);
     free(slot);
-    free(start);
     free(thr);
-    free(entries);
-    free(heap);
     return rc;
 }
 
