@@ -92,38 +92,6 @@ s_sort_keys(struct s_key *a, struct s_key *tmp, size_t n, int from, int to)
 #define S_GROUP_BITS 33
 #define S_GROUP_MASK (~(uint64_t)0 << (64 - S_GROUP_BITS))
 
-/* The low `bits` bits of each value (the rest are zero). */
-static int
-s_sort_u64(uint64_t *a, size_t n, int bits)
-{
-    uint64_t *tmp, *orig = a;
-    size_t cnt[S_RADIX + 1];
-    int passes = 0;
-
-    if (n < 2)
-        return 0; /* already in order (a is NULL when there are no pairs) */
-    tmp = linker_big_alloc(n * sizeof *tmp);
-    if (tmp == NULL)
-        return XL_ERR_NOMEM;
-    for (int shift = 0; shift < bits; shift += S_DIGIT, passes++) {
-        uint64_t *t;
-        memset(cnt, 0, sizeof cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[((a[i] >> shift) & (S_RADIX - 1)) + 1]++;
-        for (size_t i = 0; i < S_RADIX; i++)
-            cnt[i + 1] += cnt[i];
-        for (size_t i = 0; i < n; i++)
-            tmp[cnt[(a[i] >> shift) & (S_RADIX - 1)]++] = a[i];
-        t = a;
-        a = tmp;
-        tmp = t;
-    }
-    if (a != orig)
-        memcpy(orig, a, n * sizeof *a);
-    free(a != orig ? a : tmp);
-    return 0;
-}
-
 /* A pair that shares a match-key token ranks above any Dice score: its filters
  * can be unalike for the very reason the token exists (a names-swapped variant
  * puts each name in the other's segment), and the token is the stronger
@@ -187,6 +155,73 @@ s_key_b(const struct s_order *o, uint64_t key)
     key >>= 1;
     return (uint32_t)(((key >> (2 * o->lo)) & (((uint64_t)1 << hi) - 1)) << o->lo |
                       (key & ((1u << o->lo) - 1)));
+}
+
+/* Radix passes over bits [from, to) of a, into tmp and back; returns where the
+ * sorted values ended (a or tmp). Stable. */
+static uint64_t *
+s_lsd_u64(uint64_t *a, uint64_t *tmp, size_t n, int from, int to)
+{
+    size_t cnt[S_RADIX + 1];
+
+    for (int shift = from; shift < to; shift += S_DIGIT) {
+        uint64_t *t;
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[((a[i] >> shift) & (S_RADIX - 1)) + 1]++;
+        for (size_t i = 0; i < S_RADIX; i++)
+            cnt[i + 1] += cnt[i];
+        for (size_t i = 0; i < n; i++)
+            tmp[cnt[(a[i] >> shift) & (S_RADIX - 1)]++] = a[i];
+        t = a;
+        a = tmp;
+        tmp = t;
+    }
+    return a;
+}
+
+/* Pair keys in order, from bit 1 up (the token bit orders nothing: copies of
+ * a pair only need to meet). First by a's tile, the top bits, in one pass
+ * over all of them; then each tile's run, a few megabytes, by the rest,
+ * passes that stay in the cache where passes over the whole array went to
+ * memory each time. */
+static int
+s_sort_pairs(uint64_t *v, size_t n, const struct s_order *o)
+{
+    int to = 2 * (int)o->rbits + 1, split = to - (int)(o->rbits - o->lo);
+    size_t nbk = (size_t)1 << (to - split), most = 0;
+    uint64_t *tmp, *scratch = NULL, *r;
+    size_t *start;
+    int rc = XL_ERR_NOMEM;
+
+    if (n < 2)
+        return 0; /* already in order (v is NULL when there are no pairs) */
+    tmp = linker_big_alloc(n * sizeof *tmp);
+    start = calloc(nbk + 1, sizeof *start);
+    if (tmp == NULL || start == NULL)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        start[(v[i] >> split) + 1]++;
+    for (size_t k = 0; k < nbk; k++) {
+        most = start[k + 1] > most ? start[k + 1] : most;
+        start[k + 1] += start[k];
+    }
+    for (size_t i = 0; i < n; i++)
+        tmp[start[v[i] >> split]++] = v[i];
+    /* start[k] is now where run k + 1 begins. */
+    scratch = malloc((most ? most : 1) * sizeof *scratch);
+    if (scratch == NULL)
+        goto out;
+    for (size_t k = 0, lo = 0; k < nbk; lo = start[k++]) {
+        r = s_lsd_u64(tmp + lo, scratch, start[k] - lo, 1, split);
+        memcpy(v + lo, r, (start[k] - lo) * sizeof *v);
+    }
+    rc = 0;
+out:
+    free(tmp);
+    free(start);
+    free(scratch);
+    return rc;
 }
 
 /* Pairs as emitted, duplicates and all, a < b, keyed as above: one sort
@@ -598,7 +633,7 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
     uint32_t *deg = NULL, *slot = NULL;
     int rc = XL_ERR_NOMEM;
 
-    if (s_sort_u64(v, P->n, bits) != 0)
+    if (s_sort_pairs(v, P->n, &P->o) != 0)
         return XL_ERR_NOMEM;
     {
         struct s_key *ttmp = linker_big_alloc((T->n ? T->n : 1) * sizeof *ttmp);
