@@ -7,6 +7,7 @@
 #include "dice.h"
 #include "xl/splitmix.h"
 #include "xl/err.h"
+#include "xl/order.h"
 
 /* A key shared by at most this many records pairs all of them; above it, each
  * record is paired with its next few neighbours in signature order: for a
@@ -296,14 +297,6 @@ s_add(struct s_pairs *P, uint32_t a, uint32_t b, int token)
     return 0;
 }
 
-static int
-s_u64_cmp(const void *x, const void *y)
-{
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-
-    return a < b ? -1 : a > b;
-}
-
 /* One pair from two keys; with T, a pair through match-key tokens. */
 static int
 s_pair(const struct linker_model *m, struct s_tpairs *T, struct s_pairs *P, const struct s_key *x,
@@ -354,7 +347,7 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, size_t window,
              * bits) above the key's index within the bucket. */
             for (size_t i = 0; i < span; i++)
                 mem[i] = sig[k[lo + i].rec] << 36 | i;
-            qsort(mem, span, sizeof *mem, s_u64_cmp);
+            qsort(mem, span, sizeof *mem, xl_u64_cmp);
             for (size_t i = 0; i < span && rc == 0; i++) {
                 const struct s_key *x = &k[lo + (mem[i] & S_SPAN_MASK)];
                 for (size_t j = i + 1; j < span && j <= i + window && rc == 0; j++) {

@@ -3,6 +3,7 @@
 
 #include "entities.h"
 #include "xl/err.h"
+#include "xl/order.h"
 
 struct s_vote {
     uint64_t prev;
@@ -32,14 +33,6 @@ s_by_claim(const void *a, const void *b)
     if (x->prev != y->prev)
         return x->prev < y->prev ? -1 : 1;
     return x->comp < y->comp ? -1 : x->comp > y->comp;
-}
-
-static int
-s_u64_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return x < y ? -1 : x > y;
 }
 
 int
@@ -75,7 +68,7 @@ linker_entities_assign(const uint32_t *comp, const uint64_t *prev, size_t nrec, 
         v[nvotes++].count = (uint32_t)(j - i);
         i = j;
     }
-    qsort(ids, nids, sizeof *ids, s_u64_cmp);
+    qsort(ids, nids, sizeof *ids, xl_u64_cmp);
     {
         size_t u = 0;
         for (size_t i = 0; i < nids; i++) {
@@ -86,7 +79,7 @@ linker_entities_assign(const uint32_t *comp, const uint64_t *prev, size_t nrec, 
     }
     qsort(v, nvotes, sizeof *v, s_by_claim);
     for (size_t i = 0; i < nvotes; i++) {
-        const uint64_t *at = bsearch(&v[i].prev, ids, nids, sizeof *ids, s_u64_cmp);
+        const uint64_t *at = bsearch(&v[i].prev, ids, nids, sizeof *ids, xl_u64_cmp);
         size_t k = (size_t)(at - ids);
         if (given[v[i].comp] != 0 || taken[k])
             continue;

@@ -21,6 +21,7 @@
 #include "xl/log.h"
 #include "xl/mem.h"
 #include "xl/wire.h"
+#include "xl/order.h"
 
 #define S_PSEUDONYM_BYTES 16
 /* Rows per bucket the shuffle aims for, and the most buckets (open files). */
@@ -213,14 +214,6 @@ s_payload_of(const uint8_t *rec, size_t len, const uint8_t **out, size_t *outlen
 }
 
 static int
-s_u64_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static int
 s_selected(const struct s_extract *e, const struct linker_submission *sub)
 {
     char name[2 * XL_NAME_MAX];
@@ -334,7 +327,7 @@ s_row_cb(void *ctx, uint64_t index, const uint8_t *rec, size_t len)
                           "extract: a record of %s/%s has no result in link run %lld",
                           p->cur->agency, p->cur->dataset, (long long)p->run.run);
     if (p->cohort != NULL &&
-        bsearch(&p->entity[index], p->cohort, p->ncohort, sizeof *p->cohort, s_u64_cmp) == NULL)
+        bsearch(&p->entity[index], p->cohort, p->ncohort, sizeof *p->cohort, xl_u64_cmp) == NULL)
         return 0; /* population = cohort: a child outside it */
     if (s_payload_of(rec, len, &payload, &paylen) != 0)
         return xl_err_set(p->err, p->errlen, XL_ERR_FORMAT,
@@ -638,7 +631,7 @@ s_prepare(struct linker_extracts *x, struct s_extract *e, char *err, size_t errl
             r = s_cohort_add(&p, 0); /* an empty cohort: no row passes (entity 0 is never given) */
         if (r != 0)
             goto out;
-        qsort(p.cohort, p.ncohort, sizeof *p.cohort, s_u64_cmp);
+        qsort(p.cohort, p.ncohort, sizeof *p.cohort, xl_u64_cmp);
     }
     for (size_t i = 0; i < p.nsubs; i++)
         total += s_selected(e, &p.subs[i]) ? p.subs[i].record_count : 0;

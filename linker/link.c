@@ -13,6 +13,7 @@
 #include "model.h"
 #include "store.h"
 #include "xl/err.h"
+#include "xl/order.h"
 
 /* What the run keeps of each record besides what the engine holds. */
 /* Progress of a long run on stderr (linker_link_progress). */
@@ -131,14 +132,6 @@ s_record_cb(void *ctx, const struct linker_submission *sub, uint64_t index, cons
                           "this specification",
                           sub->agency, sub->dataset);
     return 0;
-}
-
-static int
-s_u64_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return x < y ? -1 : x > y;
 }
 
 const char *
@@ -273,7 +266,7 @@ s_report(FILE *out, const struct linker_input *in, const struct linker_result *r
         if (cd != NULL) {
             for (size_t i = 0; i < in->nrec; i++)
                 cd[i] = (uint64_t)res->cluster[i] << 8 | in->rec_dataset[i];
-            qsort(cd, in->nrec, sizeof *cd, s_u64_cmp);
+            qsort(cd, in->nrec, sizeof *cd, xl_u64_cmp);
             for (size_t i = 0; i < in->nrec;) {
                 size_t j = i;
                 while (j < in->nrec && cd[j] == cd[i])

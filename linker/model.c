@@ -7,6 +7,7 @@
 #include "model.h"
 #include "xl/splitmix.h"
 #include "xl/err.h"
+#include "xl/order.h"
 
 /* Random pairs drawn to estimate u, and candidate pairs EM runs over at most. */
 #define S_U_PAIRS       1000000u
@@ -440,14 +441,6 @@ linker_weight(const struct linker_model *m, const uint8_t *gamma)
 
 /* ---- estimation ------------------------------------------------------------------------ */
 
-static int
-s_u64_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
 static void
 s_weights(struct linker_model *m)
 {
@@ -494,7 +487,7 @@ s_estimate_u(struct linker_model *m, const struct linker_input *in, const uint16
         } while (a == b);
         pair[i] = (uint64_t)a << 32 | b;
     }
-    qsort(pair, m->u_pairs, sizeof *pair, s_u64_cmp);
+    qsort(pair, m->u_pairs, sizeof *pair, xl_u64_cmp);
     for (uint64_t i = 0; i < m->u_pairs; i++) {
         if (i + AHEAD < m->u_pairs) {
             linker_compare_prefetch(in, tok, (uint32_t)pair[i + AHEAD]);
@@ -551,7 +544,7 @@ s_patterns(const struct linker_model *m, const uint64_t *codes, size_t n, uint8_
     if (code == NULL)
         return 0;
     memcpy(code, codes, n * sizeof *code);
-    qsort(code, n, sizeof *code, s_u64_cmp);
+    qsort(code, n, sizeof *code, xl_u64_cmp);
     for (size_t i = 0; i < n; i++) {
         if (k > 0 && i > 0 && code[i - 1] == code[i]) {
             count[k - 1] += 1.0;
