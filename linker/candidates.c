@@ -88,7 +88,8 @@ s_sort_keys(struct s_key *a, struct s_key *tmp, size_t n, int from, int to)
 /* Blocking keys and LSH band hashes are grouped by their top S_GROUP_BITS
  * bits alone: three passes where the whole token takes six. Two keys that
  * differ only below them fall into one bucket, which adds a few pairs (some
- * n^2 / 2^34 of them over n keys; with 20 million, 0.001 a record). A
+ * n^2 / 2^34 of them over n keys; with 20 million keys in a band, 0.001 a
+ * record). A
  * match-key token is evidence, and is sorted whole. */
 #define S_GROUP_BITS 33
 #define S_GROUP_MASK (~(uint64_t)0 << (64 - S_GROUP_BITS))
@@ -770,6 +771,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     size_t nkeys = 0, nb = s_band_plan(m, plan),
            cap = in->nrec > in->nblocks ? in->nrec : in->nblocks;
     size_t nrec = in->nrec ? in->nrec : 1;
+    uint64_t every = (uint64_t)in->nrec * (in->nrec - (in->nrec > 0)) / 2; /* all pairs */
     int rc = XL_ERR_NOMEM;
 
     memset(out, 0, sizeof *out);
@@ -831,10 +833,9 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         if (s_emit(entries, nk, sig, S_WINDOW_TOKEN, m, &T, &P, out) != 0)
             goto out;
     }
-    if ((uint64_t)in->nrec * (in->nrec - (in->nrec > 0)) / 2 <=
-        (in->exhaustive_pairs ? in->exhaustive_pairs : S_EXHAUSTIVE_PAIRS)) {
+    if (every <= (in->exhaustive_pairs ? in->exhaustive_pairs : S_EXHAUSTIVE_PAIRS)) {
         out->exhaustive = 1;
-        if ((uint64_t)in->nrec * (in->nrec - (in->nrec > 0)) / 2 <= S_EVERY_PAIR) {
+        if (every <= S_EVERY_PAIR) {
             out->every_pair = 1;
             bound = in->nrec; /* more than any record's partners */
         }
