@@ -89,8 +89,7 @@ s_sort_keys(struct s_key *a, struct s_key *tmp, size_t n, int from, int to)
  * bits alone: three passes where the whole token takes six. Two keys that
  * differ only below them fall into one bucket, which adds a few pairs (some
  * n^2 / 2^34 of them over n keys; with 20 million keys in a band, 0.001 a
- * record). A
- * match-key token is evidence, and is sorted whole. */
+ * record). A match-key token is evidence, and is sorted whole. */
 #define S_GROUP_BITS 33
 #define S_GROUP_MASK (~(uint64_t)0 << (64 - S_GROUP_BITS))
 
