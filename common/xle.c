@@ -41,6 +41,17 @@ xl_content_hash_final(struct xl_content_hash *h, uint8_t out[XL_HASH_BYTES])
  * buffer. */
 #define S_IO_BUFFER (1u << 20)
 
+/* The buffer given to f, freed after f is closed; NULL leaves stdio's own. */
+static char *
+s_io_buffer(FILE *f)
+{
+    char *b = malloc(S_IO_BUFFER);
+
+    if (b != NULL)
+        (void)setvbuf(f, b, _IOFBF, S_IO_BUFFER);
+    return b;
+}
+
 struct xl_xle_writer {
     FILE *f;
     char *iobuf; /* the stream's buffer, freed after it is closed */
@@ -102,9 +113,7 @@ xl_xle_writer_open(const char *path, const Crosslink__XleHeader *hdr, char *err,
         free(w);
         return NULL;
     }
-    w->iobuf = malloc(S_IO_BUFFER);
-    if (w->iobuf != NULL)
-        (void)setvbuf(w->f, w->iobuf, _IOFBF, S_IO_BUFFER); /* else stdio's own */
+    w->iobuf = s_io_buffer(w->f);
     w->hdr = *hdr;
     w->hdr.version = XL_XLE_VERSION;
     /* A placeholder of the same encoded size as the final count: proto3 leaves
@@ -256,9 +265,7 @@ xl_xle_reader_open(const char *path, const Crosslink__XleHeader **hdr, char *err
         free(r);
         return NULL;
     }
-    r->iobuf = malloc(S_IO_BUFFER);
-    if (r->iobuf != NULL)
-        (void)setvbuf(r->f, r->iobuf, _IOFBF, S_IO_BUFFER); /* else stdio's own */
+    r->iobuf = s_io_buffer(r->f);
     if (fread(magic, 1, 4, r->f) != 4 || memcmp(magic, XL_XLE_MAGIC, 4) != 0) {
         xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: not a crosslink encoded file (.xle)", path);
         goto fail;
