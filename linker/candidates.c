@@ -68,6 +68,8 @@ s_sort_keys(struct s_key *a, struct s_key *tmp, size_t n, int from, int to)
     struct s_key *orig = a;
     size_t cnt[S_RADIX + 1];
 
+    if (n < 2)
+        return; /* in order (a is NULL when there are no keys) */
     for (int shift = from; shift < to; shift += S_DIGIT) {
         struct s_key *t;
         memset(cnt, 0, sizeof cnt);
