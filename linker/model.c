@@ -121,13 +121,11 @@ linker_model_init(struct linker_model *m, const struct linker_input *in)
 
 /* Per segment, the popcount of a AND b into c and of b alone into pb: b's
  * popcounts come with its words, where a table of them would be one more
- * read from memory for every pair. */
-typedef void (*s_seg_fn)(const uint64_t *a, const uint64_t *b, const struct linker_model *m,
-                         uint32_t *c, uint32_t *pb);
-
-static void
-s_seg_portable(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32_t *c,
-               uint32_t *pb)
+ * read from memory for every pair. Inlined into its callers, which are built
+ * twice (S_POPCNT): a call through a pointer per pair, to a loop the compiler
+ * could not see into, was a third of a comparison's time. */
+static inline void
+s_seg(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32_t *c, uint32_t *pb)
 {
     for (size_t s = 0; s < m->nsegments; s++) {
         uint32_t n = 0, p = 0;
@@ -140,46 +138,26 @@ s_seg_portable(const uint64_t *a, const uint64_t *b, const struct linker_model *
     }
 }
 
-__attribute__((target("popcnt"))) static void
-s_seg_popcnt(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32_t *c,
-             uint32_t *pb)
-{
-    for (size_t s = 0; s < m->nsegments; s++) {
-        uint32_t n = 0, p = 0;
-        for (unsigned w = m->f[s].first; w < m->f[s].end; w++) {
-            n += (uint32_t)__builtin_popcountll(a[w] & b[w]);
-            p += (uint32_t)__builtin_popcountll(b[w]);
-        }
-        c[s] = n;
-        pb[s] = p;
-    }
-}
+/* With the processor's popcount instruction where it has one (chosen once,
+ * when the program is loaded), portable code elsewhere. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define S_POPCNT __attribute__((target_clones("popcnt", "default")))
+#else
+#define S_POPCNT
+#endif
 
-static s_seg_fn
-s_seg(void)
-{
-    static s_seg_fn fn;
-
-    if (fn == NULL) {
-        __builtin_cpu_init();
-        fn = __builtin_cpu_supports("popcnt") ? s_seg_popcnt : s_seg_portable;
-    }
-    return fn;
-}
-
-uint16_t *
+S_POPCNT uint16_t *
 linker_segment_pops(const struct linker_model *m, const struct linker_input *in)
 {
     size_t ns = m->nsegments ? m->nsegments : 1;
     uint16_t *p = linker_big_alloc((in->nrec ? in->nrec : 1) * ns * sizeof *p);
-    s_seg_fn seg = s_seg();
     uint32_t c[LINKER_MAX_SEGMENTS], pop[LINKER_MAX_SEGMENTS];
 
     if (p == NULL)
         return NULL;
     for (size_t r = 0; r < in->nrec; r++) {
         const uint64_t *x = in->clk + r * in->clk_words;
-        seg(x, x, m, c, pop);
+        s_seg(x, x, m, c, pop);
         for (size_t s = 0; s < m->nsegments; s++)
             p[r * ns + s] = (uint16_t)c[s];
     }
@@ -381,7 +359,7 @@ linker_compare(const struct linker_model *m, const struct linker_input *in, cons
                                  tok != NULL ? s_shared(tok, a, b, &level) : 0, gamma);
 }
 
-double
+S_POPCNT double
 linker_compare_shared(const struct linker_model *m, const struct linker_input *in,
                       const uint16_t *segpop, const struct linker_tokens *tok, uint32_t a,
                       uint32_t b, uint32_t shared, uint8_t *gamma)
@@ -392,7 +370,7 @@ linker_compare_shared(const struct linker_model *m, const struct linker_input *i
     uint32_t c[LINKER_MAX_SEGMENTS], pb[LINKER_MAX_SEGMENTS];
     uint64_t call = 0, sum = 0;
 
-    s_seg()(x, y, m, c, pb);
+    s_seg(x, y, m, c, pb);
     for (size_t s = 0; s < m->nsegments; s++) {
         /* Dice 2c / (pa + pb) against each cut, multiplied out: a division
          * per segment was most of a comparison's time. The cuts rise from
@@ -533,27 +511,75 @@ linker_gamma_decode(const struct linker_model *m, uint64_t code, uint8_t *gamma)
 }
 
 /* The distinct comparison vectors among n coded ones and how often each
- * occurs: EM then runs over a few thousand patterns, not millions of pairs. */
+ * occurs: EM then runs over a few thousand patterns, not millions of pairs.
+ * Counted in a hash table that stays in the cache, then put in code order (so
+ * EM sums them in an order that does not depend on the pairs'): sorting all n
+ * codes to find the same took most of the model's time. */
+struct s_slot {
+    uint64_t code; /* code + 1: 0 marks an empty slot */
+    uint64_t n;
+};
+
 static size_t
 s_patterns(const struct linker_model *m, const uint64_t *codes, size_t n, uint8_t *pat,
            double *count)
 {
-    uint64_t *code = malloc((n ? n : 1) * sizeof *code);
-    size_t k = 0, nf = m->nfeatures;
+    size_t cap = 1 << 12, k = 0, nf = m->nfeatures;
+    struct s_slot *t = calloc(cap, sizeof *t);
+    uint64_t *distinct = NULL;
 
-    if (code == NULL)
+    if (t == NULL)
         return 0;
-    memcpy(code, codes, n * sizeof *code);
-    qsort(code, n, sizeof *code, xl_u64_cmp);
     for (size_t i = 0; i < n; i++) {
-        if (k > 0 && i > 0 && code[i - 1] == code[i]) {
-            count[k - 1] += 1.0;
-            continue;
+        size_t h = (size_t)((codes[i] + 1) * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+        while (t[h].code != 0 && t[h].code != codes[i] + 1)
+            h = (h + 1) & (cap - 1);
+        if (t[h].code == 0) {
+            t[h].code = codes[i] + 1;
+            /* At half full, twice the room: each code placed again. */
+            if (++k > cap / 2) {
+                struct s_slot *u = calloc(2 * cap, sizeof *u);
+                if (u == NULL) {
+                    free(t);
+                    return 0;
+                }
+                t[h].n++;
+                for (size_t j = 0; j < cap; j++) {
+                    size_t g = (size_t)(t[j].code * 0x9e3779b97f4a7c15ull >> 20) & (2 * cap - 1);
+                    if (t[j].code == 0)
+                        continue;
+                    while (u[g].code != 0)
+                        g = (g + 1) & (2 * cap - 1);
+                    u[g] = t[j];
+                }
+                free(t);
+                t = u;
+                cap *= 2;
+                continue;
+            }
         }
-        linker_gamma_decode(m, code[i], pat + k * nf);
-        count[k++] = 1.0;
+        t[h].n++;
     }
-    free(code);
+    distinct = malloc((k ? k : 1) * sizeof *distinct);
+    if (distinct == NULL) {
+        free(t);
+        return 0;
+    }
+    k = 0;
+    for (size_t j = 0; j < cap; j++) {
+        if (t[j].code != 0)
+            distinct[k++] = t[j].code;
+    }
+    qsort(distinct, k, sizeof *distinct, xl_u64_cmp);
+    for (size_t i = 0; i < k; i++) {
+        size_t h = (size_t)(distinct[i] * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+        while (t[h].code != distinct[i])
+            h = (h + 1) & (cap - 1);
+        linker_gamma_decode(m, distinct[i] - 1, pat + i * nf);
+        count[i] = (double)t[h].n;
+    }
+    free(distinct);
+    free(t);
     return k;
 }
 
