@@ -313,6 +313,42 @@ s_pair(const struct linker_model *m, struct s_tpairs *T, struct s_pairs *P, cons
 /* A key's index within a large bucket, below its signature (s_emit). */
 #define S_SPAN_MASK (((uint64_t)1 << 36) - 1)
 
+/* A large bucket's keys in signature order: values with the signature in
+ * their top S_SIG_BITS bits, distinct below them; tmp holds n. A radix pass
+ * per row value (7 bits), insertion for a few: qsort and its call per
+ * comparison took a tenth of the whole link. */
+#define S_SIG_BITS  28
+#define S_SIG_DIGIT 7
+_Static_assert(S_SIG_BITS % (2 * S_SIG_DIGIT) == 0, "s_sort_sig ends its passes in a");
+static void
+s_sort_sig(uint64_t *a, uint64_t *tmp, size_t n)
+{
+    if (n <= 32) {
+        for (size_t i = 1; i < n; i++) {
+            uint64_t x = a[i];
+            size_t j = i;
+            for (; j > 0 && a[j - 1] > x; j--)
+                a[j] = a[j - 1];
+            a[j] = x;
+        }
+        return;
+    }
+    for (int shift = 64 - S_SIG_BITS; shift < 64; shift += S_SIG_DIGIT) {
+        size_t cnt[(1 << S_SIG_DIGIT) + 1] = {0};
+        uint64_t *t;
+        for (size_t i = 0; i < n; i++)
+            cnt[((a[i] >> shift) & ((1 << S_SIG_DIGIT) - 1)) + 1]++;
+        for (size_t i = 0; i < (1 << S_SIG_DIGIT); i++)
+            cnt[i + 1] += cnt[i];
+        for (size_t i = 0; i < n; i++)
+            tmp[cnt[(a[i] >> shift) & ((1 << S_SIG_DIGIT) - 1)]++] = a[i];
+        t = a;
+        a = tmp;
+        tmp = t;
+    }
+    /* An even number of passes: the values are back in a. */
+}
+
 /* Pairs from keys sorted by token: all pairs in a small bucket, neighbours in
  * signature order in a large one. */
 static int
@@ -340,7 +376,7 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, size_t window,
             out->windowed++;
             if (span > capmem) {
                 free(mem);
-                mem = malloc(span * sizeof *mem);
+                mem = malloc(2 * span * sizeof *mem);
                 capmem = span;
                 if (mem == NULL)
                     return XL_ERR_NOMEM;
@@ -349,7 +385,7 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, size_t window,
              * bits) above the key's index within the bucket. */
             for (size_t i = 0; i < span; i++)
                 mem[i] = sig[k[lo + i].rec] << 36 | i;
-            qsort(mem, span, sizeof *mem, xl_u64_cmp);
+            s_sort_sig(mem, mem + span, span);
             for (size_t i = 0; i < span && rc == 0; i++) {
                 const struct s_key *x = &k[lo + (mem[i] & S_SPAN_MASK)];
                 for (size_t j = i + 1; j < span && j <= i + window && rc == 0; j++) {
