@@ -91,10 +91,11 @@ test_example_loads(void **state)
     assert_int_equal(l->parts[3], XL_F_POSTCODE);
     assert_null(xl_spec_level(s, 10));
 
-    /* Segments of 256, 256, 256, 64, 192 and 128 bits, in file order; the
-     * names salted with the date of birth; the two phonetic codes in one. */
+    /* Segments of 256, 256, 256, 64, 192, 64 and 64 bits, in file order;
+     * the names salted with the date of birth; a phonetic code in each of the
+     * last two. */
     assert_int_equal(s->clk_bits, 1152);
-    assert_int_equal(s->nsegments, 6);
+    assert_int_equal(s->nsegments, 7);
     assert_int_equal(s->clk_q, 2);
     assert_int_equal(s->clk_salt, -1);
     assert_int_equal(s->clk_xor_fold, 0);
@@ -108,27 +109,28 @@ test_example_loads(void **state)
     assert_int_equal(s->clk_fields[0].salt, XL_F_DOB);
     assert_int_equal(s->clk_fields[1].salt, XL_F_DOB);
     assert_int_equal(s->clk_fields[2].salt, -1);
-    for (size_t i = 0; i < 6; i++) {
+    for (size_t i = 0; i < 7; i++) {
         assert_int_equal(s->clk_fields[i].segment, i);
         assert_false(s->clk_fields[i].shared);
     }
     assert_int_equal(s->clk_fields[5].field, XL_F_SURNAME_PHONETIC);
     assert_int_equal(s->clk_fields[5].offset, 1024);
+    assert_int_equal(s->clk_fields[5].bits, 64);
     assert_int_equal(s->clk_fields[6].field, XL_F_FIRST_PHONETIC);
-    assert_true(s->clk_fields[6].shared);
-    assert_int_equal(s->clk_fields[6].segment, 5);
-    assert_int_equal(s->clk_fields[6].offset, 1024);
-    assert_int_equal(s->clk_fields[6].bits, 128);
+    assert_int_equal(s->clk_fields[6].offset, 1088);
+    assert_int_equal(s->clk_fields[6].bits, 64);
     assert_int_equal(s->clk_fields[3].field, XL_F_SEX);
     assert_int_equal(s->clk_fields[3].offset, 768);
     assert_int_equal(s->clk_fields[4].field, XL_F_POSTCODE);
     assert_int_equal(s->clk_fields[4].k, 10);
     assert_int_equal(s->clk_fields[4].bits, 192);
     assert_int_equal(s->clk_fields[4].offset, 832);
-    assert_int_equal(s->nblocks, 5);
+    assert_int_equal(s->nblocks, 6);
     assert_int_equal(s->blocks[3].nparts, 2);
     assert_int_equal(s->blocks[3].parts[0], XL_F_SECTOR);
     assert_int_equal(s->blocks[3].parts[1], XL_F_YOB);
+    assert_int_equal(s->blocks[5].nparts, 1);
+    assert_int_equal(s->blocks[5].parts[0], XL_F_POSTCODE);
     assert_true(s->accept > 0.799 && s->accept < 0.801);
     assert_true(s->possible > 0.499 && s->possible < 0.501);
 
@@ -145,7 +147,8 @@ test_example_loads(void **state)
     assert_non_null(strstr(canon, "\nclk bits=1152 q=2 salt=none xor_fold=0 flip=0.0200\n"));
     assert_non_null(strstr(canon, "\nclk_field=first_name k=12 bits=256 salt=dob\n"));
     assert_non_null(strstr(canon, "\nclk_field=postcode k=10 bits=192\n"));
-    assert_non_null(strstr(canon, "\nclk_field=first_phonetic k=8 bits=+\n"));
+    assert_non_null(strstr(canon, "\nclk_field=first_phonetic k=8 bits=64\n"));
+    assert_non_null(strstr(canon, "\nblock=5 fields=postcode\n"));
     /* Too small a buffer is an error, not a silently shorter text. */
     assert_int_equal(xl_spec_canonical(s, canon, (size_t)n), XL_ERR_INVALID);
     assert_int_equal(xl_spec_canonical(s, canon, (size_t)n + 1), n);
@@ -589,6 +592,13 @@ test_clk_line_salt(void **state)
     assert_int_equal(s->clk_fields[0].salt, XL_F_DOB);
     assert_int_equal(s->clk_fields[1].salt, XL_F_SEX);
     assert_true(s->clk_fields[1].shared);
+    /* A field after "+" shares the segment of the line before. */
+    assert_int_equal(s->nsegments, 2);
+    assert_int_equal(s->clk_fields[1].segment, 0);
+    assert_int_equal(s->clk_fields[1].offset, 0);
+    assert_int_equal(s->clk_fields[1].bits, 256);
+    assert_int_equal(s->clk_fields[2].segment, 1);
+    assert_int_equal(s->clk_fields[2].offset, 256);
     assert_int_equal(s->clk_fields[2].salt, -1);
     assert_int_equal(s->clk_bits, 384);
     memcpy(a, s->fingerprint, sizeof a);
