@@ -186,24 +186,26 @@ s_lsd_u64(uint64_t *a, uint64_t *tmp, size_t n, int from, int to)
 }
 
 /* Pair keys in order, from bit 1 up (the token bit orders nothing: copies of
- * a pair only need to meet). First by a's tile, the top bits, in one pass
- * over all of them; then each tile's run, a few megabytes, by the rest,
- * passes that stay in the cache where passes over the whole array went to
- * memory each time. */
+ * a pair only need to meet). First by a's tile, the top bits, in place (each
+ * key swapped into its tile's run, as an American flag sort does): a copy of
+ * all of them would be hundreds of megabytes of fresh pages, which this
+ * machine's kernel clears at about a gigabyte a second. Then each tile's run,
+ * a few megabytes, by the rest, passes that stay in the cache where passes
+ * over the whole array went to memory each time. */
 static int
 s_sort_pairs(uint64_t *v, size_t n, const struct s_order *o)
 {
     int to = 2 * (int)o->rbits + 1, split = to - (int)(o->rbits - o->lo);
     size_t nbk = (size_t)1 << (to - split), most = 0;
-    uint64_t *tmp, *scratch = NULL, *r;
-    size_t *start;
+    uint64_t *scratch = NULL, *r;
+    size_t *start, *next;
     int rc = XL_ERR_NOMEM;
 
     if (n < 2)
         return 0; /* already in order (v is NULL when there are no pairs) */
-    tmp = linker_big_alloc(n * sizeof *tmp);
     start = calloc(nbk + 1, sizeof *start);
-    if (tmp == NULL || start == NULL)
+    next = malloc(nbk * sizeof *next);
+    if (start == NULL || next == NULL)
         goto out;
     for (size_t i = 0; i < n; i++)
         start[(v[i] >> split) + 1]++;
@@ -211,20 +213,35 @@ s_sort_pairs(uint64_t *v, size_t n, const struct s_order *o)
         most = start[k + 1] > most ? start[k + 1] : most;
         start[k + 1] += start[k];
     }
-    for (size_t i = 0; i < n; i++)
-        tmp[start[v[i] >> split]++] = v[i];
-    /* start[k] is now where run k + 1 begins. */
+    memcpy(next, start, nbk * sizeof *next);
+    /* Each run filled from its start: a key out of place is swapped with the
+     * one where it belongs, until the key in hand belongs here. */
+    for (size_t k = 0; k < nbk; k++) {
+        while (next[k] < start[k + 1]) {
+            uint64_t x = v[next[k]];
+            size_t b = (size_t)(x >> split);
+            while (b != k) {
+                uint64_t y = v[next[b]];
+                v[next[b]++] = x;
+                x = y;
+                b = (size_t)(x >> split);
+            }
+            v[next[k]++] = x;
+        }
+    }
     scratch = malloc((most ? most : 1) * sizeof *scratch);
     if (scratch == NULL)
         goto out;
-    for (size_t k = 0, lo = 0; k < nbk; lo = start[k++]) {
-        r = s_lsd_u64(tmp + lo, scratch, start[k] - lo, 1, split);
-        memcpy(v + lo, r, (start[k] - lo) * sizeof *v);
+    for (size_t k = 0; k < nbk; k++) {
+        size_t lo = start[k], len = start[k + 1] - start[k];
+        r = s_lsd_u64(v + lo, scratch, len, 1, split);
+        if (r != v + lo)
+            memcpy(v + lo, r, len * sizeof *v);
     }
     rc = 0;
 out:
-    free(tmp);
     free(start);
+    free(next);
     free(scratch);
     return rc;
 }
@@ -848,6 +865,19 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         sig[rec] = s;
     }
 
+    /* Room for all the pairs, reserved once: pages are taken only when
+     * written, where growing by doubling copied the pairs into fresh pages
+     * again and again. Measured at 866k records: about 2.4 pairs a blocking
+     * key, 1 a match-key token, and 1 a record in a band (S_BAND_CHANCE). */
+    {
+        size_t tokens = 0;
+        for (size_t i = 0; i < spec->nlevels; i++)
+            tokens += in->bylevel[spec->levels[i].number].n;
+        if (s_room((void **)&P.v, &P.cap, 0, 3 * in->nblocks + 2 * tokens + 5 * nb * in->nrec / 4,
+                   sizeof *P.v) != 0 ||
+            s_room((void **)&T.v, &T.cap, 0, 2 * tokens, sizeof *T.v) != 0)
+            goto out;
+    }
     /* Keyed blocking keys, then each level's match-key tokens, then each LSH
      * band: one sort at a time, so only one kind of key is held at once. */
     for (size_t i = 0; i < in->nblocks; i++)
@@ -883,11 +913,6 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         if (s_exhaustive(&S, bound, &P) != 0)
             goto out;
     }
-    /* Room for the bands' pairs at once, not by doubling (each doubling a
-     * copy into fresh pages): a band pairs a record with about one other,
-     * by chance or not (S_BAND_CHANCE), measured 0.86 at 866k records. */
-    if (nb > 0 && s_room((void **)&P.v, &P.cap, P.n, P.n + nb * in->nrec, sizeof *P.v) != 0)
-        goto out;
     /* A record whose segment is empty (only noise) takes no part in the bands
      * of that segment. */
     for (size_t b = 0; b < nb; b++) {
