@@ -593,6 +593,41 @@ out:
     return rc;
 }
 
+/* The k-th largest of a[0..n), 1 <= k <= n; a is reordered. Quickselect: a
+ * record's few dozen keys in one pass or two, where keeping a heap of the best
+ * k took a sift for every key. */
+static uint64_t
+s_select(uint64_t *a, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1, want = k - 1; /* index in descending order */
+
+    while (lo < hi) {
+        uint64_t pivot = a[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] > pivot)
+                i++;
+            while (a[j] < pivot)
+                j--;
+            if (i <= j) {
+                uint64_t t = a[i];
+                a[i++] = a[j];
+                a[j] = t;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            break;
+    }
+    return a[want];
+}
+
 /* The threshold of each record over the bound (slot[r] its index in thr, or
  * UINT32_MAX): its bound-th best rank key among its n pairs, v in tile order
  * with their scores. One tile of records at a time: a record's pairs are those
@@ -608,10 +643,10 @@ s_thresholds(const struct s_order *o, const uint64_t *v, const uint16_t *score, 
     size_t *blk = calloc(ntiles * ntiles + 1, sizeof *blk),
            *start = malloc((tile + 1) * sizeof *start);
     uint32_t *fill = malloc(tile * sizeof *fill);
-    uint64_t *buf = NULL, *heap = malloc((bound ? bound : 1) * sizeof *heap);
+    uint64_t *buf = NULL;
     int rc = XL_ERR_NOMEM;
 
-    if (blk == NULL || start == NULL || fill == NULL || heap == NULL)
+    if (blk == NULL || start == NULL || fill == NULL)
         goto out;
     /* Where each block (a's tile, b's tile) starts in v. */
     for (size_t i = 0; i < n; i++)
@@ -648,12 +683,8 @@ s_thresholds(const struct s_order *o, const uint64_t *v, const uint16_t *score, 
             }
         }
         for (size_t r = base; r < end; r++) {
-            size_t hn = 0;
-            if (slot[r] == UINT32_MAX)
-                continue;
-            for (size_t i = start[r - base]; i < start[r - base + 1]; i++)
-                s_heap_keep(heap, &hn, bound, buf[i]);
-            thr[slot[r]] = heap[0];
+            if (slot[r] != UINT32_MAX)
+                thr[slot[r]] = s_select(buf + start[r - base], deg[r], bound);
         }
     }
     rc = 0;
@@ -662,7 +693,6 @@ out:
     free(start);
     free(fill);
     free(buf);
-    free(heap);
     return rc;
 }
 
