@@ -1174,7 +1174,13 @@ s_attack_segments(struct s_run *run)
         double t1, t2;
         size_t n = 0;
         char method[64];
-        if (f != XL_F_FIRST_NAME && f != XL_F_SURNAME)
+        int code = f == XL_F_FIRST_PHONETIC || f == XL_F_SURNAME_PHONETIC;
+        if (f != XL_F_FIRST_NAME && f != XL_F_SURNAME && !code)
+            continue;
+        /* A phonetic code in a segment of its own is attacked like a name; one
+         * mixed with another field is not (its groups are of pairs of codes,
+         * as the blocking key of both codes shows). */
+        if (code && (cf->shared || (i + 1 < s->nclk_fields && s->clk_fields[i + 1].shared)))
             continue;
         xl_spec_clk_segment(s, i, &first, &nbits);
         v.words = linker_dice_words(nbits / 8);
@@ -1195,7 +1201,8 @@ s_attack_segments(struct s_run *run)
         s_groups_exact(it, n, &g);
         s_align(&g, &m, st, run->tt, 0, run->d->n, &sc);
         s_print(run, f, "segment", "exact groups", &sc, 0);
-        run->share[1][s_side(f)] = sc.total[0] ? (double)sc.right[0] / (double)sc.total[0] : 0;
+        if (!code)
+            run->share[1][s_side(f)] = sc.total[0] ? (double)sc.right[0] / (double)sc.total[0] : 0;
         s_groups_free(&g);
 
         s_thresholds(s, cf, &t1, &t2);
@@ -1203,8 +1210,11 @@ s_attack_segments(struct s_run *run)
         s_align(&g, &m, st, run->tt, 0, run->d->n, &sc);
         snprintf(method, sizeof method, "clusters %.2f/%.2f", t1, t2);
         s_print(run, f, "segment", method, &sc, 0);
-        run->share[2][s_side(f)] = sc.total[0] ? (double)sc.right[0] / (double)sc.total[0] : 0;
-        run->share[3][s_side(f)] = sc.total[0] ? (double)sc.ceiling[0] / (double)sc.total[0] : 0;
+        if (!code) {
+            run->share[2][s_side(f)] = sc.total[0] ? (double)sc.right[0] / (double)sc.total[0] : 0;
+            run->share[3][s_side(f)] =
+                sc.total[0] ? (double)sc.ceiling[0] / (double)sc.total[0] : 0;
+        }
         s_groups_free(&g);
 
         free(m.e);
