@@ -121,11 +121,14 @@ linker_model_init(struct linker_model *m, const struct linker_input *in)
 
 /* Per segment, the popcount of a AND b into c and of b alone into pb: b's
  * popcounts come with its words, where a table of them would be one more
- * read from memory for every pair. Inlined into its callers, which are built
- * twice (S_POPCNT): a call through a pointer per pair, to a loop the compiler
- * could not see into, was a third of a comparison's time. */
-static inline void
-s_seg(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32_t *c, uint32_t *pb)
+ * read from memory for every pair. One body, built twice: with the
+ * processor's popcount instruction where it has one, portable elsewhere. */
+typedef void (*s_seg_fn)(const uint64_t *a, const uint64_t *b, const struct linker_model *m,
+                         uint32_t *c, uint32_t *pb);
+
+static inline __attribute__((always_inline)) void
+s_seg_body(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32_t *c,
+           uint32_t *pb)
 {
     for (size_t s = 0; s < m->nsegments; s++) {
         uint32_t n = 0, p = 0;
@@ -138,26 +141,51 @@ s_seg(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32
     }
 }
 
-/* With the processor's popcount instruction where it has one (chosen once,
- * when the program is loaded), portable code elsewhere. */
+static void
+s_seg_portable(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32_t *c,
+               uint32_t *pb)
+{
+    s_seg_body(a, b, m, c, pb);
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
-#define S_POPCNT __attribute__((target_clones("popcnt", "default")))
-#else
-#define S_POPCNT
+__attribute__((target("popcnt"))) static void
+s_seg_popcnt(const uint64_t *a, const uint64_t *b, const struct linker_model *m, uint32_t *c,
+             uint32_t *pb)
+{
+    s_seg_body(a, b, m, c, pb);
+}
 #endif
 
-S_POPCNT uint16_t *
+static s_seg_fn
+s_seg(void)
+{
+    static s_seg_fn fn;
+
+    if (fn == NULL) {
+        fn = s_seg_portable;
+#if defined(__x86_64__) && defined(__GNUC__)
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("popcnt"))
+            fn = s_seg_popcnt;
+#endif
+    }
+    return fn;
+}
+
+uint16_t *
 linker_segment_pops(const struct linker_model *m, const struct linker_input *in)
 {
     size_t ns = m->nsegments ? m->nsegments : 1;
     uint16_t *p = linker_big_alloc((in->nrec ? in->nrec : 1) * ns * sizeof *p);
     uint32_t c[LINKER_MAX_SEGMENTS], pop[LINKER_MAX_SEGMENTS];
+    s_seg_fn seg = s_seg();
 
     if (p == NULL)
         return NULL;
     for (size_t r = 0; r < in->nrec; r++) {
         const uint64_t *x = in->clk + r * in->clk_words;
-        s_seg(x, x, m, c, pop);
+        seg(x, x, m, c, pop);
         for (size_t s = 0; s < m->nsegments; s++)
             p[r * ns + s] = (uint16_t)c[s];
     }
@@ -350,16 +378,6 @@ linker_tokens_prefetch(const struct linker_tokens *tok, uint32_t r, int near)
 }
 
 double
-linker_compare(const struct linker_model *m, const struct linker_input *in, const uint16_t *segpop,
-               const struct linker_tokens *tok, uint32_t a, uint32_t b, uint8_t *gamma)
-{
-    uint8_t level;
-
-    return linker_compare_shared(m, in, segpop, tok, a, b,
-                                 tok != NULL ? s_shared(tok, a, b, &level) : 0, gamma);
-}
-
-S_POPCNT double
 linker_compare_shared(const struct linker_model *m, const struct linker_input *in,
                       const uint16_t *segpop, const struct linker_tokens *tok, uint32_t a,
                       uint32_t b, uint32_t shared, uint8_t *gamma)
@@ -370,7 +388,7 @@ linker_compare_shared(const struct linker_model *m, const struct linker_input *i
     uint32_t c[LINKER_MAX_SEGMENTS], pb[LINKER_MAX_SEGMENTS];
     uint64_t call = 0, sum = 0;
 
-    s_seg(x, y, m, c, pb);
+    s_seg()(x, y, m, c, pb);
     for (size_t s = 0; s < m->nsegments; s++) {
         /* Dice 2c / (pa + pb) against each cut, multiplied out: a division
          * per segment was most of a comparison's time. The cuts rise from
@@ -405,6 +423,16 @@ linker_compare_shared(const struct linker_model *m, const struct linker_input *i
                                                    : LINKER_LEVEL_DIFFERENT;
     }
     return sum ? 2.0 * (double)call / (double)sum : 0.0;
+}
+
+double
+linker_compare(const struct linker_model *m, const struct linker_input *in, const uint16_t *segpop,
+               const struct linker_tokens *tok, uint32_t a, uint32_t b, uint8_t *gamma)
+{
+    uint8_t level;
+
+    return linker_compare_shared(m, in, segpop, tok, a, b,
+                                 tok != NULL ? s_shared(tok, a, b, &level) : 0, gamma);
 }
 
 double
