@@ -162,22 +162,23 @@ s_key_b(const struct s_order *o, uint64_t key)
                       (key & ((1u << o->lo) - 1)));
 }
 
-/* Radix passes over bits [from, to) of a, into tmp and back; returns where the
- * sorted values ended (a or tmp). Stable. */
+/* Radix passes of `digit` bits (at most S_DIGIT) over bits [from, to) of a,
+ * into tmp and back; returns where the sorted values ended (a or tmp).
+ * Stable. */
 static uint64_t *
-s_lsd_u64(uint64_t *a, uint64_t *tmp, size_t n, int from, int to)
+s_lsd_u64(uint64_t *a, uint64_t *tmp, size_t n, int from, int to, int digit)
 {
-    size_t cnt[S_RADIX + 1];
+    size_t cnt[S_RADIX + 1], radix = (size_t)1 << digit;
 
-    for (int shift = from; shift < to; shift += S_DIGIT) {
+    for (int shift = from; shift < to; shift += digit) {
         uint64_t *t;
-        memset(cnt, 0, sizeof cnt);
+        memset(cnt, 0, (radix + 1) * sizeof *cnt);
         for (size_t i = 0; i < n; i++)
-            cnt[((a[i] >> shift) & (S_RADIX - 1)) + 1]++;
-        for (size_t i = 0; i < S_RADIX; i++)
+            cnt[((a[i] >> shift) & (radix - 1)) + 1]++;
+        for (size_t i = 0; i < radix; i++)
             cnt[i + 1] += cnt[i];
         for (size_t i = 0; i < n; i++)
-            tmp[cnt[(a[i] >> shift) & (S_RADIX - 1)]++] = a[i];
+            tmp[cnt[(a[i] >> shift) & (radix - 1)]++] = a[i];
         t = a;
         a = tmp;
         tmp = t;
@@ -234,7 +235,7 @@ s_sort_pairs(uint64_t *v, size_t n, const struct s_order *o)
         goto out;
     for (size_t k = 0; k < nbk; k++) {
         size_t lo = start[k], len = start[k + 1] - start[k];
-        r = s_lsd_u64(v + lo, scratch, len, 1, split);
+        r = s_lsd_u64(v + lo, scratch, len, 1, split, S_DIGIT);
         if (r != v + lo)
             memcpy(v + lo, r, len * sizeof *v);
     }
@@ -333,39 +334,25 @@ s_pair(const struct linker_model *m, struct s_tpairs *T, struct s_pairs *P, cons
 #define S_SPAN_MASK (((uint64_t)1 << 36) - 1)
 
 /* A large bucket's keys in signature order: values with the signature in
- * their top S_SIG_BITS bits, distinct below them; tmp holds n. A radix pass
- * per row value (7 bits), insertion for a few: qsort and its call per
- * comparison took a tenth of the whole link. */
+ * their top S_SIG_BITS bits, distinct below them; tmp holds n. Returns where
+ * they ended (a or tmp). A radix pass per row value (7 bits: 128 counters,
+ * where 2048 cost more than a bucket of a few dozen keys), insertion for a
+ * few: qsort and its call per comparison took a tenth of the whole link. */
 #define S_SIG_BITS  28
 #define S_SIG_DIGIT 7
-_Static_assert(S_SIG_BITS % (2 * S_SIG_DIGIT) == 0, "s_sort_sig ends its passes in a");
-static void
+static uint64_t *
 s_sort_sig(uint64_t *a, uint64_t *tmp, size_t n)
 {
-    if (n <= 32) {
-        for (size_t i = 1; i < n; i++) {
-            uint64_t x = a[i];
-            size_t j = i;
-            for (; j > 0 && a[j - 1] > x; j--)
-                a[j] = a[j - 1];
-            a[j] = x;
-        }
-        return;
+    if (n > 32)
+        return s_lsd_u64(a, tmp, n, 64 - S_SIG_BITS, 64, S_SIG_DIGIT);
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > x; j--)
+            a[j] = a[j - 1];
+        a[j] = x;
     }
-    for (int shift = 64 - S_SIG_BITS; shift < 64; shift += S_SIG_DIGIT) {
-        size_t cnt[(1 << S_SIG_DIGIT) + 1] = {0};
-        uint64_t *t;
-        for (size_t i = 0; i < n; i++)
-            cnt[((a[i] >> shift) & ((1 << S_SIG_DIGIT) - 1)) + 1]++;
-        for (size_t i = 0; i < (1 << S_SIG_DIGIT); i++)
-            cnt[i + 1] += cnt[i];
-        for (size_t i = 0; i < n; i++)
-            tmp[cnt[(a[i] >> shift) & ((1 << S_SIG_DIGIT) - 1)]++] = a[i];
-        t = a;
-        a = tmp;
-        tmp = t;
-    }
-    /* An even number of passes: the values are back in a. */
+    return a;
 }
 
 /* Pairs from keys sorted by token: all pairs in a small bucket, neighbours in
@@ -392,6 +379,7 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_pairing ho
                 }
             }
         } else {
+            const uint64_t *order;
             out->windowed++;
             if (span > capmem) {
                 free(mem);
@@ -404,11 +392,11 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_pairing ho
              * bits) above the key's index within the bucket. */
             for (size_t i = 0; i < span; i++)
                 mem[i] = sig[k[lo + i].rec] << 36 | i;
-            s_sort_sig(mem, mem + span, span);
+            order = s_sort_sig(mem, mem + span, span);
             for (size_t i = 0; i < span && rc == 0; i++) {
-                const struct s_key *x = &k[lo + (mem[i] & S_SPAN_MASK)];
+                const struct s_key *x = &k[lo + (order[i] & S_SPAN_MASK)];
                 for (size_t j = i + 1; j < span && j <= i + how.window && rc == 0; j++) {
-                    const struct s_key *y = &k[lo + (mem[j] & S_SPAN_MASK)];
+                    const struct s_key *y = &k[lo + (order[j] & S_SPAN_MASK)];
                     if (x->rec != y->rec)
                         rc = s_pair(m, T, P, x, y);
                 }
