@@ -544,9 +544,21 @@ linker_gamma_decode(const struct linker_model *m, uint64_t code, uint8_t *gamma)
  * EM sums them in an order that does not depend on the pairs'): sorting all n
  * codes to find the same took most of the model's time. */
 struct s_slot {
-    uint64_t code; /* code + 1: 0 marks an empty slot */
+    uint64_t code; /* code + 1, first (the slots are sorted by it); 0: empty */
     uint64_t n;
 };
+
+/* The slot holding key in a table of cap (a power of two), or the empty one
+ * where it goes. */
+static size_t
+s_slot_find(const struct s_slot *t, size_t cap, uint64_t key)
+{
+    size_t h = (size_t)(key * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+
+    while (t[h].code != 0 && t[h].code != key)
+        h = (h + 1) & (cap - 1);
+    return h;
+}
 
 static size_t
 s_patterns(const struct linker_model *m, const uint64_t *codes, size_t n, uint8_t *pat,
@@ -554,59 +566,44 @@ s_patterns(const struct linker_model *m, const uint64_t *codes, size_t n, uint8_
 {
     size_t cap = 1 << 12, k = 0, nf = m->nfeatures;
     struct s_slot *t = calloc(cap, sizeof *t);
-    uint64_t *distinct = NULL;
 
     if (t == NULL)
         return 0;
     for (size_t i = 0; i < n; i++) {
-        size_t h = (size_t)((codes[i] + 1) * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
-        while (t[h].code != 0 && t[h].code != codes[i] + 1)
-            h = (h + 1) & (cap - 1);
+        size_t h = s_slot_find(t, cap, codes[i] + 1);
+        if (t[h].code == 0 && k + 1 > cap / 2) {
+            /* At half full, twice the room: each code placed again. */
+            struct s_slot *u = calloc(2 * cap, sizeof *u);
+            if (u == NULL) {
+                free(t);
+                return 0;
+            }
+            for (size_t j = 0; j < cap; j++) {
+                if (t[j].code != 0)
+                    u[s_slot_find(u, 2 * cap, t[j].code)] = t[j];
+            }
+            free(t);
+            t = u;
+            cap *= 2;
+            h = s_slot_find(t, cap, codes[i] + 1);
+        }
         if (t[h].code == 0) {
             t[h].code = codes[i] + 1;
-            /* At half full, twice the room: each code placed again. */
-            if (++k > cap / 2) {
-                struct s_slot *u = calloc(2 * cap, sizeof *u);
-                if (u == NULL) {
-                    free(t);
-                    return 0;
-                }
-                t[h].n++;
-                for (size_t j = 0; j < cap; j++) {
-                    size_t g = (size_t)(t[j].code * 0x9e3779b97f4a7c15ull >> 20) & (2 * cap - 1);
-                    if (t[j].code == 0)
-                        continue;
-                    while (u[g].code != 0)
-                        g = (g + 1) & (2 * cap - 1);
-                    u[g] = t[j];
-                }
-                free(t);
-                t = u;
-                cap *= 2;
-                continue;
-            }
+            k++;
         }
         t[h].n++;
     }
-    distinct = malloc((k ? k : 1) * sizeof *distinct);
-    if (distinct == NULL) {
-        free(t);
-        return 0;
-    }
+    /* The patterns to the front, in code order. */
     k = 0;
     for (size_t j = 0; j < cap; j++) {
         if (t[j].code != 0)
-            distinct[k++] = t[j].code;
+            t[k++] = t[j];
     }
-    qsort(distinct, k, sizeof *distinct, xl_u64_cmp);
+    qsort(t, k, sizeof *t, xl_u64_cmp);
     for (size_t i = 0; i < k; i++) {
-        size_t h = (size_t)(distinct[i] * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
-        while (t[h].code != distinct[i])
-            h = (h + 1) & (cap - 1);
-        linker_gamma_decode(m, distinct[i] - 1, pat + i * nf);
-        count[i] = (double)t[h].n;
+        linker_gamma_decode(m, t[i].code - 1, pat + i * nf);
+        count[i] = (double)t[i].n;
     }
-    free(distinct);
     free(t);
     return k;
 }
