@@ -15,7 +15,7 @@
  * band is one of many, each a chance to meet; a blocking key is coarse and is
  * the one chance for records whose filters are far apart, so its buckets are
  * paired whole further (32, not 16: on the generated hard mode pairs
- * completeness 0.9910, not 0.9900, for about 5% more pairs). Every pair a
+ * completeness 0.9910, not 0.9900, for 10% more pairs emitted). Every pair a
  * window adds is compared, and at scale nearly all are strangers: these set
  * the link's cost (docs/matching.md, "Cost"). */
 struct s_pairing {
