@@ -55,9 +55,11 @@ expect_ok "resubmission of the same file" "$A" submit -q -c "$C/csc/agent.conf" 
 check "resubmission stores nothing new" [ "$(audited submission.commit)" -eq "$n_commit" ]
 
 # --- kill -9 of the linker in the middle of a submission -----------------------
-# Small chunks: many round trips, so the submission is still open when the
-# status poll below (slower under the sanitizers) looks.
-sed -i 's/^chunk_records = .*/chunk_records = 5/' "$C/icb/agent.conf"
+# One record a chunk: a round trip and a commit each, so the submission is
+# still open when the status poll below (slower under the sanitizers) looks
+# and the kill lands. With five a chunk, an agent under the sanitizers once
+# finished before the kill, and the check below found nothing open.
+sed -i 's/^chunk_records = .*/chunk_records = 1/' "$C/icb/agent.conf"
 "$A" encode -q -c "$C/icb/agent.conf" -o "$T_DIR/health.xle" "$T_DIR/data/health.csv" >/dev/null
 want=$(stored icb)
 "$A" submit -q --timeout 2 -c "$C/icb/agent.conf" "$T_DIR/health.xle" >"$T_DIR/icb2.out" 2>&1 &
@@ -77,7 +79,7 @@ check "the resumed submission committed once" [ "$(audited submission.commit)" -
 n_commit=$(audited submission.commit)
 
 # --- kill -9 of the agent in the middle of a submission -------------------------
-sed -i 's/^chunk_records = .*/chunk_records = 5/' "$C/lea/agent.conf"
+sed -i 's/^chunk_records = .*/chunk_records = 1/' "$C/lea/agent.conf"
 "$A" encode -q -c "$C/lea/agent.conf" -o "$T_DIR/edu.xle" "$T_DIR/data/education.csv" >/dev/null
 want=$(stored lea)
 "$A" submit -q -c "$C/lea/agent.conf" "$T_DIR/edu.xle" >/dev/null 2>&1 &
