@@ -357,6 +357,20 @@ s_sort_sig(uint64_t *a, uint64_t *tmp, size_t n)
     return a;
 }
 
+/* One pair from two keys of a bucket, none from one record's two keys: with
+ * T, through s_pair; without, straight into the room s_emit made. */
+static inline int
+s_emit_pair(const struct linker_model *m, struct s_tpairs *T, struct s_pairs *P,
+            const struct s_key *x, const struct s_key *y)
+{
+    if (x->rec == y->rec)
+        return 0;
+    if (T != NULL)
+        return s_pair(m, T, P, x, y);
+    s_put(P, x->rec, y->rec, 0);
+    return 0;
+}
+
 /* Pairs from keys sorted by token: all pairs in a small bucket, neighbours in
  * signature order in a large one. */
 static int
@@ -382,19 +396,10 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_pairing ho
                    P->n + (span <= how.all ? span * (span - 1) / 2 : span * how.window),
                    sizeof *P->v) != 0)
             return XL_ERR_NOMEM;
-        if (span <= how.all && T == NULL) {
-            for (size_t i = lo; i < hi; i++) {
-                for (size_t j = i + 1; j < hi; j++) {
-                    if (k[i].rec != k[j].rec)
-                        s_put(P, k[i].rec, k[j].rec, 0);
-                }
-            }
-        } else if (span <= how.all) {
+        if (span <= how.all) {
             for (size_t i = lo; i < hi && rc == 0; i++) {
-                for (size_t j = i + 1; j < hi && rc == 0; j++) {
-                    if (k[i].rec != k[j].rec)
-                        rc = s_pair(m, T, P, &k[i], &k[j]);
-                }
+                for (size_t j = i + 1; j < hi && rc == 0; j++)
+                    rc = s_emit_pair(m, T, P, &k[i], &k[j]);
             }
         } else {
             const uint64_t *order;
@@ -414,13 +419,7 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_pairing ho
             for (size_t i = 0; i < span && rc == 0; i++) {
                 const struct s_key *x = &k[lo + (order[i] & S_SPAN_MASK)];
                 for (size_t j = i + 1; j < span && j <= i + how.window && rc == 0; j++) {
-                    const struct s_key *y = &k[lo + (order[j] & S_SPAN_MASK)];
-                    if (x->rec == y->rec)
-                        continue;
-                    if (T == NULL)
-                        s_put(P, x->rec, y->rec, 0);
-                    else
-                        rc = s_pair(m, T, P, x, y);
+                    rc = s_emit_pair(m, T, P, x, &k[lo + (order[j] & S_SPAN_MASK)]);
                 }
             }
         }
@@ -907,13 +906,14 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
 
     /* Room for all the pairs, reserved once: pages are taken only when
      * written, where growing by doubling copied the pairs into fresh pages
-     * again and again. Measured at 866k records: about 2.4 pairs a blocking
-     * key, 1 a match-key token, and 1 a record in a band (S_BAND_CHANCE). */
+     * again and again (s_room still grows it if the estimate falls short).
+     * Measured at 866k records: about 3.5 pairs a blocking key, 1 a
+     * match-key token, and 1 a record in a band (S_BAND_CHANCE). */
     {
         size_t tokens = 0;
         for (size_t i = 0; i < spec->nlevels; i++)
             tokens += in->bylevel[spec->levels[i].number].n;
-        if (s_room((void **)&P.v, &P.cap, 0, 3 * in->nblocks + 2 * tokens + 5 * nb * in->nrec / 4,
+        if (s_room((void **)&P.v, &P.cap, 0, 4 * in->nblocks + 2 * tokens + 5 * nb * in->nrec / 4,
                    sizeof *P.v) != 0 ||
             s_room((void **)&T.v, &T.cap, 0, 2 * tokens, sizeof *T.v) != 0)
             goto out;
