@@ -1,10 +1,13 @@
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "candidates.h"
 #include "bigmem.h"
 #include "dice.h"
+#include "parallel.h"
 #include "xl/splitmix.h"
 #include "xl/err.h"
 #include "xl/order.h"
@@ -186,27 +189,60 @@ s_lsd_u64(uint64_t *a, uint64_t *tmp, size_t n, int from, int to, int digit)
     return a;
 }
 
+struct s_runs {
+    uint64_t *v;
+    const size_t *start; /* where each tile's run starts in v */
+    size_t nbk, most;
+    int split;
+    atomic_size_t next;
+    int rc[LINKER_MAX_THREADS];
+};
+
+/* Each tile's run by the rest of the key: a thread takes the next run as it
+ * finishes one. */
+static void
+s_runs_sort(void *arg, unsigned t, unsigned nt)
+{
+    struct s_runs *R = arg;
+    uint64_t *scratch = malloc((R->most ? R->most : 1) * sizeof *scratch), *r;
+
+    (void)nt;
+    if (scratch == NULL) {
+        R->rc[t] = XL_ERR_NOMEM;
+        return;
+    }
+    for (size_t k; (k = atomic_fetch_add(&R->next, 1)) < R->nbk;) {
+        size_t lo = R->start[k], len = R->start[k + 1] - R->start[k];
+        r = s_lsd_u64(R->v + lo, scratch, len, 1, R->split, S_DIGIT);
+        if (r != R->v + lo)
+            memcpy(R->v + lo, r, len * sizeof *R->v);
+    }
+    free(scratch);
+}
+
 /* Pair keys in order, from bit 1 up (the token bit orders nothing: copies of
  * a pair only need to meet). First by a's tile, the top bits, in place (each
  * key swapped into its tile's run, as an American flag sort does): a copy of
  * all of them would be hundreds of megabytes of fresh pages, which this
  * machine's kernel clears at about a gigabyte a second. Then each tile's run,
  * a few megabytes, by the rest, passes that stay in the cache where passes
- * over the whole array went to memory each time. */
+ * over the whole array went to memory each time; the runs are shared among
+ * the threads. */
 static int
-s_sort_pairs(uint64_t *v, size_t n, const struct s_order *o)
+s_sort_pairs(uint64_t *v, size_t n, const struct s_order *o, unsigned nt)
 {
     int to = 2 * (int)o->rbits + 1, split = to - (int)(o->rbits - o->lo);
     size_t nbk = (size_t)1 << (to - split), most = 0;
-    uint64_t *scratch = NULL, *r;
     size_t *start, *next;
+    struct s_runs *R = NULL;
     int rc = XL_ERR_NOMEM;
 
     if (n < 2)
         return 0; /* already in order (v is NULL when there are no pairs) */
     start = calloc(nbk + 1, sizeof *start);
     next = malloc(nbk * sizeof *next);
-    if (start == NULL || next == NULL)
+    R = calloc(1, sizeof *R);
+    if (start == NULL || next == NULL || R == NULL)
         goto out;
     for (size_t i = 0; i < n; i++)
         start[(v[i] >> split) + 1]++;
@@ -230,20 +266,16 @@ s_sort_pairs(uint64_t *v, size_t n, const struct s_order *o)
             v[next[k]++] = x;
         }
     }
-    scratch = malloc((most ? most : 1) * sizeof *scratch);
-    if (scratch == NULL)
-        goto out;
-    for (size_t k = 0; k < nbk; k++) {
-        size_t lo = start[k], len = start[k + 1] - start[k];
-        r = s_lsd_u64(v + lo, scratch, len, 1, split, S_DIGIT);
-        if (r != v + lo)
-            memcpy(v + lo, r, len * sizeof *v);
-    }
+    *R = (struct s_runs){.v = v, .start = start, .nbk = nbk, .most = most, .split = split};
+    atomic_init(&R->next, 0);
+    linker_parallel(nt, s_runs_sort, R);
     rc = 0;
+    for (unsigned t = 0; t < nt; t++)
+        rc = R->rc[t] != 0 ? R->rc[t] : rc;
 out:
     free(start);
     free(next);
-    free(scratch);
+    free(R);
     return rc;
 }
 
@@ -289,47 +321,70 @@ s_room(void **v, size_t *cap, size_t n, size_t need, size_t elem)
     return 0;
 }
 
-static int
-s_tadd(struct s_tpairs *T, uint32_t a, uint32_t b, uint32_t segs)
+/* Where the threads' pairs gather, and the lock that guards them. */
+struct s_gather {
+    struct s_pairs *P;
+    struct s_tpairs *T;
+    pthread_mutex_t lock;
+};
+
+/* A thread's pairs on their way into P and T: gathered a few thousand at a
+ * time in a buffer of its own (in the cache), then copied in under the lock,
+ * one lock a batch. Out of memory marks the sink failed, checked when the
+ * thread is done, so emitting a pair is a store and a count. */
+#define S_SINK  4096
+#define S_TSINK 1024
+struct s_sink {
+    struct s_gather *g;
+    struct s_order o;
+    size_t n, tn;
+    int failed;
+    uint64_t v[S_SINK];
+    struct s_key t[S_TSINK];
+};
+
+static void
+s_flush(struct s_sink *k)
 {
-    if (s_room((void **)&T->v, &T->cap, T->n, T->n + 1, sizeof *T->v) != 0)
-        return XL_ERR_NOMEM;
-    if (a > b) {
-        uint32_t t = a;
-        a = b;
-        b = t;
+    struct s_gather *g = k->g;
+
+    pthread_mutex_lock(&g->lock);
+    if (!k->failed &&
+        s_room((void **)&g->P->v, &g->P->cap, g->P->n, g->P->n + k->n, sizeof *g->P->v) == 0) {
+        memcpy(g->P->v + g->P->n, k->v, k->n * sizeof *k->v);
+        g->P->n += k->n;
+    } else {
+        k->failed = 1;
     }
-    T->v[T->n++] = (struct s_key){s_pair_key(&T->o, a, b), segs, 0};
-    return 0;
+    if (!k->failed &&
+        s_room((void **)&g->T->v, &g->T->cap, g->T->n, g->T->n + k->tn, sizeof *g->T->v) == 0) {
+        memcpy(g->T->v + g->T->n, k->t, k->tn * sizeof *k->t);
+        g->T->n += k->tn;
+    } else {
+        k->failed = 1;
+    }
+    pthread_mutex_unlock(&g->lock);
+    k->n = k->tn = 0;
 }
 
-/* The pair of two different records, into room already made. */
+/* The pair of two different records; with token set, found through a
+ * match-key token. */
 static inline void
-s_put(struct s_pairs *P, uint32_t a, uint32_t b, int token)
+s_put(struct s_sink *k, uint32_t a, uint32_t b, int token)
 {
-    P->v[P->n++] = s_pair_key(&P->o, a < b ? a : b, a < b ? b : a) | (token != 0);
+    if (k->n == S_SINK)
+        s_flush(k);
+    k->v[k->n++] = s_pair_key(&k->o, a < b ? a : b, a < b ? b : a) | (token != 0);
 }
 
-static int
-s_add(struct s_pairs *P, uint32_t a, uint32_t b, int token)
+/* A pair found through match-key tokens, with the segments they say are the
+ * same. */
+static inline void
+s_tput(struct s_sink *k, uint32_t a, uint32_t b, uint32_t segs)
 {
-    if (a == b)
-        return 0;
-    if (s_room((void **)&P->v, &P->cap, P->n, P->n + 1, sizeof *P->v) != 0)
-        return XL_ERR_NOMEM;
-    s_put(P, a, b, token);
-    return 0;
-}
-
-/* One pair from two keys; with T, a pair through match-key tokens. */
-static int
-s_pair(const struct linker_model *m, struct s_tpairs *T, struct s_pairs *P, const struct s_key *x,
-       const struct s_key *y)
-{
-    if (T != NULL &&
-        s_tadd(T, x->rec, y->rec, m->level_segs[x->level] | m->level_segs[y->level]) != 0)
-        return XL_ERR_NOMEM;
-    return s_add(P, x->rec, y->rec, T != NULL);
+    if (k->tn == S_TSINK)
+        s_flush(k);
+    k->t[k->tn++] = (struct s_key){s_pair_key(&k->o, a < b ? a : b, a < b ? b : a), segs, 0};
 }
 
 /* A key's index within a large bucket, below its signature (s_emit). */
@@ -357,53 +412,42 @@ s_sort_sig(uint64_t *a, uint64_t *tmp, size_t n)
     return a;
 }
 
-/* One pair from two keys of a bucket, none from one record's two keys: with
- * T, through s_pair; without, straight into the room s_emit made. */
-static inline int
-s_emit_pair(const struct linker_model *m, struct s_tpairs *T, struct s_pairs *P,
-            const struct s_key *x, const struct s_key *y)
+/* One pair from two keys of a bucket, none from one record's two keys; with
+ * m, keys of match-key tokens, whose pair notes what the tokens share. */
+static inline void
+s_emit_pair(const struct linker_model *m, struct s_sink *k, const struct s_key *x,
+            const struct s_key *y)
 {
     if (x->rec == y->rec)
-        return 0;
-    if (T != NULL)
-        return s_pair(m, T, P, x, y);
-    s_put(P, x->rec, y->rec, 0);
-    return 0;
+        return;
+    if (m != NULL)
+        s_tput(k, x->rec, y->rec, m->level_segs[x->level] | m->level_segs[y->level]);
+    s_put(k, x->rec, y->rec, m != NULL);
 }
 
 /* Pairs from keys sorted by token: all pairs in a small bucket, neighbours in
- * signature order in a large one. */
+ * signature order in a large one. With m, the keys are match-key tokens.
+ * Counts the large buckets in *windowed. */
 static int
 s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_pairing how,
-       const struct linker_model *m, struct s_tpairs *T, struct s_pairs *P,
-       struct linker_candidates *out)
+       const struct linker_model *m, struct s_sink *sink, uint64_t *windowed)
 {
     uint64_t *mem = NULL;
     size_t capmem = 0;
-    int rc = 0;
 
-    for (size_t lo = 0; lo < n && rc == 0;) {
+    for (size_t lo = 0; lo < n;) {
         size_t hi = lo + 1, span;
         while (hi < n && k[hi].token == k[lo].token)
             hi++;
         span = hi - lo;
-        /* Without tokens to note, room for the bucket's pairs at once and
-         * each written straight in, not a call and a check per pair: at 866k
-         * records the blocking keys' pairs took 0.88 s, not 1.04 s, and the
-         * bands' 0.97 s, not 1.08 s. */
-        if (T == NULL &&
-            s_room((void **)&P->v, &P->cap, P->n,
-                   P->n + (span <= how.all ? span * (span - 1) / 2 : span * how.window),
-                   sizeof *P->v) != 0)
-            return XL_ERR_NOMEM;
         if (span <= how.all) {
-            for (size_t i = lo; i < hi && rc == 0; i++) {
-                for (size_t j = i + 1; j < hi && rc == 0; j++)
-                    rc = s_emit_pair(m, T, P, &k[i], &k[j]);
+            for (size_t i = lo; i < hi; i++) {
+                for (size_t j = i + 1; j < hi; j++)
+                    s_emit_pair(m, sink, &k[i], &k[j]);
             }
         } else {
             const uint64_t *order;
-            out->windowed++;
+            (*windowed)++;
             if (span > capmem) {
                 free(mem);
                 mem = malloc(2 * span * sizeof *mem);
@@ -416,17 +460,16 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_pairing ho
             for (size_t i = 0; i < span; i++)
                 mem[i] = sig[k[lo + i].rec] << 36 | i;
             order = s_sort_sig(mem, mem + span, span);
-            for (size_t i = 0; i < span && rc == 0; i++) {
+            for (size_t i = 0; i < span; i++) {
                 const struct s_key *x = &k[lo + (order[i] & S_SPAN_MASK)];
-                for (size_t j = i + 1; j < span && j <= i + how.window && rc == 0; j++) {
-                    rc = s_emit_pair(m, T, P, x, &k[lo + (order[j] & S_SPAN_MASK)]);
-                }
+                for (size_t j = i + 1; j < span && j <= i + how.window; j++)
+                    s_emit_pair(m, sink, x, &k[lo + (order[j] & S_SPAN_MASK)]);
             }
         }
         lo = hi;
     }
     free(mem);
-    return rc;
+    return 0;
 }
 
 /* The MinHash value of a record over the positions of one probe sequence:
@@ -568,7 +611,7 @@ s_heap_keep(uint64_t *h, size_t *n, size_t k, uint64_t v)
 
 /* Every pair within the bound of both its records, by Dice score. */
 static int
-s_exhaustive(const struct s_alike *S, size_t bound, struct s_pairs *P)
+s_exhaustive(const struct s_alike *S, size_t bound, struct s_sink *sink)
 {
     size_t nrec = S->in->nrec;
     uint64_t *thr = calloc(nrec ? nrec : 1, sizeof *thr),
@@ -590,9 +633,8 @@ s_exhaustive(const struct s_alike *S, size_t bound, struct s_pairs *P)
     for (uint32_t a = 0; a < nrec; a++) {
         for (uint32_t b = a + 1; b < nrec; b++) {
             uint16_t sc = s_alike(S, a, b);
-            if (s_rank_key(sc, b) >= thr[a] && s_rank_key(sc, a) >= thr[b] &&
-                s_add(P, a, b, 0) != 0)
-                goto out;
+            if (s_rank_key(sc, b) >= thr[a] && s_rank_key(sc, a) >= thr[b])
+                s_put(sink, a, b, 0);
         }
     }
     rc = 0;
@@ -643,27 +685,39 @@ s_select(uint64_t *a, size_t n, size_t k)
  * of its tile's row of blocks (as a) and column (as b), each block a run of v,
  * so the rank keys of a tile's records are gathered into one small buffer,
  * reused, where writing every record's keys straight into one array for all
- * wrote at random across it (a cache miss each: 15 s at 3.6M records). */
-static int
-s_thresholds(const struct s_order *o, const uint64_t *v, const uint16_t *score, size_t n,
-             size_t nrec, const uint32_t *deg, const uint32_t *slot, size_t bound, uint64_t *thr)
+ * wrote at random across it (a cache miss each: 15 s at 3.6M records). Each
+ * thread takes the next tile as it finishes one; tiles write apart. */
+struct s_thr {
+    const struct s_order *o;
+    const uint64_t *v;
+    const uint16_t *score;
+    const uint32_t *deg, *slot;
+    const size_t *blk; /* where each block (a's tile, b's tile) starts in v */
+    size_t nrec, ntiles, bound;
+    uint64_t *thr;
+    atomic_size_t next;
+    int rc[LINKER_MAX_THREADS];
+};
+
+static void
+s_thr_run(void *arg, unsigned t, unsigned nt)
 {
-    size_t tile = (size_t)1 << o->lo, ntiles = (nrec + tile - 1) / tile, capbuf = 0;
-    size_t *blk = calloc(ntiles * ntiles + 1, sizeof *blk),
-           *start = malloc((tile + 1) * sizeof *start);
+    struct s_thr *H = arg;
+    const struct s_order *o = H->o;
+    const uint64_t *v = H->v;
+    const uint32_t *slot = H->slot, *deg = H->deg;
+    size_t tile = (size_t)1 << o->lo, ntiles = H->ntiles, capbuf = 0;
+    size_t *start = malloc((tile + 1) * sizeof *start);
     uint32_t *fill = malloc(tile * sizeof *fill);
     uint64_t *buf = NULL;
-    int rc = XL_ERR_NOMEM;
 
-    if (blk == NULL || start == NULL || fill == NULL)
+    (void)nt;
+    if (start == NULL || fill == NULL) {
+        H->rc[t] = XL_ERR_NOMEM;
         goto out;
-    /* Where each block (a's tile, b's tile) starts in v. */
-    for (size_t i = 0; i < n; i++)
-        blk[(s_key_a(o, v[i]) >> o->lo) * ntiles + (s_key_b(o, v[i]) >> o->lo) + 1]++;
-    for (size_t k = 0; k < ntiles * ntiles; k++)
-        blk[k + 1] += blk[k];
-    for (size_t x = 0; x < ntiles; x++) {
-        size_t base = x * tile, end = base + tile < nrec ? base + tile : nrec;
+    }
+    for (size_t x; (x = atomic_fetch_add(&H->next, 1)) < ntiles;) {
+        size_t base = x * tile, end = base + tile < H->nrec ? base + tile : H->nrec;
         start[0] = 0;
         for (size_t r = base; r < end; r++)
             start[r - base + 1] = start[r - base] + (slot[r] != UINT32_MAX ? deg[r] : 0);
@@ -673,36 +727,124 @@ s_thresholds(const struct s_order *o, const uint64_t *v, const uint16_t *score, 
             free(buf);
             capbuf = start[end - base];
             buf = malloc(capbuf * sizeof *buf);
-            if (buf == NULL)
+            if (buf == NULL) {
+                H->rc[t] = XL_ERR_NOMEM;
                 goto out;
+            }
         }
         memset(fill, 0, tile * sizeof *fill);
         /* The tile's row: its records as a; then its column: as b. */
-        for (size_t i = blk[x * ntiles + x]; i < blk[x * ntiles + ntiles]; i++) {
+        for (size_t i = H->blk[x * ntiles + x]; i < H->blk[x * ntiles + ntiles]; i++) {
             uint32_t a = s_key_a(o, v[i]);
             if (slot[a] != UINT32_MAX)
-                buf[start[a - base] + fill[a - base]++] = s_rank_key(score[i], s_key_b(o, v[i]));
+                buf[start[a - base] + fill[a - base]++] = s_rank_key(H->score[i], s_key_b(o, v[i]));
         }
         for (size_t y = 0; y <= x; y++) {
-            for (size_t i = blk[y * ntiles + x]; i < blk[y * ntiles + x + 1]; i++) {
+            for (size_t i = H->blk[y * ntiles + x]; i < H->blk[y * ntiles + x + 1]; i++) {
                 uint32_t b = s_key_b(o, v[i]);
                 if (slot[b] != UINT32_MAX)
                     buf[start[b - base] + fill[b - base]++] =
-                        s_rank_key(score[i], s_key_a(o, v[i]));
+                        s_rank_key(H->score[i], s_key_a(o, v[i]));
             }
         }
         for (size_t r = base; r < end; r++) {
             if (slot[r] != UINT32_MAX)
-                thr[slot[r]] = s_select(buf + start[r - base], deg[r], bound);
+                H->thr[slot[r]] = s_select(buf + start[r - base], deg[r], H->bound);
         }
     }
-    rc = 0;
 out:
-    free(blk);
     free(start);
     free(fill);
     free(buf);
+}
+
+static int
+s_thresholds(const struct s_order *o, const uint64_t *v, const uint16_t *score, size_t n,
+             size_t nrec, const uint32_t *deg, const uint32_t *slot, size_t bound, uint64_t *thr,
+             unsigned nt)
+{
+    size_t tile = (size_t)1 << o->lo, ntiles = (nrec + tile - 1) / tile;
+    size_t *blk = calloc(ntiles * ntiles + 1, sizeof *blk);
+    struct s_thr *H = calloc(1, sizeof *H);
+    int rc = XL_ERR_NOMEM;
+
+    if (blk == NULL || H == NULL)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        blk[(s_key_a(o, v[i]) >> o->lo) * ntiles + (s_key_b(o, v[i]) >> o->lo) + 1]++;
+    for (size_t k = 0; k < ntiles * ntiles; k++)
+        blk[k + 1] += blk[k];
+    *H = (struct s_thr){.o = o,
+                        .v = v,
+                        .score = score,
+                        .deg = deg,
+                        .slot = slot,
+                        .blk = blk,
+                        .nrec = nrec,
+                        .ntiles = ntiles,
+                        .bound = bound,
+                        .thr = thr};
+    atomic_init(&H->next, 0);
+    linker_parallel(nt, s_thr_run, H);
+    rc = 0;
+    for (unsigned t = 0; t < nt; t++)
+        rc = H->rc[t] != 0 ? H->rc[t] : rc;
+out:
+    free(blk);
+    free(H);
     return rc;
+}
+
+/* Each distinct pair compared once: its comparison vector is kept for the
+ * model and the scoring, and its Dice score ranks it. Pairs are in tile order
+ * (s_pair_key); what b's comparison reads is fetched ahead. A thread a run of
+ * the pairs. */
+struct s_cmp {
+    const struct s_alike *S;
+    const struct s_order *o;
+    const uint64_t *v;
+    size_t n;
+    const struct s_tpairs *T;
+    uint64_t *code;
+    uint16_t *score;
+};
+
+static void
+s_cmp_run(void *arg, unsigned th, unsigned nt)
+{
+    const struct s_cmp *C = arg;
+    const struct s_alike *S = C->S;
+    const struct s_key *tv = C->T->v;
+    const uint64_t *v = C->v;
+    size_t lo, hi, t = 0, tn = C->T->n;
+
+    linker_share(C->n, th, nt, &lo, &hi);
+    if (lo < hi) {
+        /* The first token pair at or after this run's first pair. */
+        size_t l = 0, h = tn;
+        while (l < h) {
+            size_t mid = l + (h - l) / 2;
+            if (tv[mid].token < (v[lo] & ~(uint64_t)1))
+                l = mid + 1;
+            else
+                h = mid;
+        }
+        t = l;
+    }
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t a = s_key_a(C->o, v[i]), b = s_key_b(C->o, v[i]), shared = 0;
+        uint8_t gamma[LINKER_MAX_FEATURES];
+        double d;
+        if (i + S_AHEAD < C->n)
+            linker_compare_prefetch(S->in, S->tok, s_key_b(C->o, v[i + S_AHEAD]));
+        while (t < tn && tv[t].token < (v[i] & ~(uint64_t)1))
+            t++;
+        for (; t < tn && tv[t].token == (v[i] & ~(uint64_t)1); t++)
+            shared |= tv[t].rec;
+        d = linker_compare_shared(S->m, S->in, S->segpop, S->tok, a, b, shared, gamma);
+        C->code[i] = linker_gamma_code(S->m, gamma);
+        C->score[i] = (v[i] & 1) ? S_TOKEN_SCORE : (uint16_t)(d * (S_TOKEN_SCORE - 1));
+    }
 }
 
 /* The candidate pairs from the emitted ones: sorted, each once (a copy found
@@ -710,11 +852,11 @@ out:
  * out->code), ranked by the Dice score of the whole filters, and kept when
  * both records rank it within their `bound` best. */
 static int
-s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bound,
+s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bound, unsigned nt,
        struct linker_candidates *out)
 {
     const struct linker_input *in = S->in;
-    size_t nrec = in->nrec, n = 0, nover = 0, kept = 0, t = 0;
+    size_t nrec = in->nrec, n = 0, nover = 0, kept = 0;
     int bits = 2 * (int)P->o.rbits + 1;
     uint64_t *v = P->v, *thr = NULL;
     uint16_t *score = NULL;
@@ -722,51 +864,35 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
     uint32_t *deg = NULL, *slot = NULL;
     int rc = XL_ERR_NOMEM;
 
-    if (s_sort_pairs(v, P->n, &P->o) != 0)
-        return XL_ERR_NOMEM;
+    deg = linker_big_alloc((nrec ? nrec : 1) * sizeof *deg);
+    if (deg == NULL || s_sort_pairs(v, P->n, &P->o, nt) != 0)
+        goto out;
     {
         struct s_key *ttmp = linker_big_alloc((T->n ? T->n : 1) * sizeof *ttmp);
         if (ttmp == NULL)
-            return XL_ERR_NOMEM;
+            goto out;
         s_sort_keys(T->v, ttmp, T->n, 0, bits);
         free(ttmp);
     }
+    /* Each pair once, and each record's count of distinct pairs. */
+    memset(deg, 0, nrec * sizeof *deg);
     for (size_t i = 0; i < P->n; i++) {
-        if (n > 0 && v[n - 1] >> 1 == v[i] >> 1)
+        if (n > 0 && v[n - 1] >> 1 == v[i] >> 1) {
             v[n - 1] |= v[i] & 1;
-        else
+        } else {
+            deg[s_key_a(&P->o, v[i])]++;
+            deg[s_key_b(&P->o, v[i])]++;
             v[n++] = v[i];
+        }
     }
     score = malloc((n ? n : 1) * sizeof *score);
     code = linker_big_alloc((n ? n : 1) * sizeof *code);
-    deg = linker_big_alloc((nrec ? nrec : 1) * sizeof *deg);
     slot = malloc((nrec ? nrec : 1) * sizeof *slot);
-    if (score == NULL || code == NULL || deg == NULL || slot == NULL)
+    if (score == NULL || code == NULL || slot == NULL)
         goto out;
-    memset(deg, 0, nrec * sizeof *deg);
-    /* Each distinct pair is compared once, here: its comparison vector is kept
-     * for the model and the scoring, and its Dice score ranks it. Pairs are
-     * in tile order (s_pair_key); what b's comparison reads is fetched
-     * ahead. */
-    for (size_t i = 0; i < n; i++) {
-        uint32_t a = s_key_a(&P->o, v[i]), b = s_key_b(&P->o, v[i]);
-        uint8_t gamma[LINKER_MAX_FEATURES];
-        double d;
-        if (i + S_AHEAD < n) {
-            uint32_t ahead = s_key_b(&P->o, v[i + S_AHEAD]);
-            linker_compare_prefetch(in, S->tok, ahead);
-            __builtin_prefetch(deg + ahead, 1);
-        }
-        uint32_t shared = 0;
-        deg[a]++;
-        deg[b]++;
-        while (t < T->n && T->v[t].token < (v[i] & ~(uint64_t)1))
-            t++;
-        for (; t < T->n && T->v[t].token == (v[i] & ~(uint64_t)1); t++)
-            shared |= T->v[t].rec;
-        d = linker_compare_shared(S->m, in, S->segpop, S->tok, a, b, shared, gamma);
-        code[i] = linker_gamma_code(S->m, gamma);
-        score[i] = (v[i] & 1) ? S_TOKEN_SCORE : (uint16_t)(d * (S_TOKEN_SCORE - 1));
+    {
+        struct s_cmp C = {S, &P->o, v, n, T, code, score};
+        linker_parallel(nt, s_cmp_run, &C);
     }
     /* Records with more candidates than the bound: each one's bound-th best
      * rank key is its threshold. Few records exceed it; only theirs are kept. */
@@ -776,7 +902,7 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
     }
     thr = malloc((nover ? nover : 1) * sizeof *thr);
     if (thr == NULL ||
-        (nover > 0 && s_thresholds(&P->o, v, score, n, nrec, deg, slot, bound, thr) != 0))
+        (nover > 0 && s_thresholds(&P->o, v, score, n, nrec, deg, slot, bound, thr, nt) != 0))
         goto out;
     memset(deg, 0, nrec * sizeof *deg);
     out->max_per_record = 0;
@@ -850,6 +976,166 @@ s_band_rows(const struct linker_input *in, const struct linker_model *m, const u
     return rows;
 }
 
+/* The keys that give pairs, one sort at a time: the keyed blocking keys (job
+ * 0), each level's match-key tokens, then each LSH band. Threads take the next
+ * job as they finish one, each with key arrays and a sink of its own, so a
+ * thread holds one kind of key at a time. The blocking keys, the most, come
+ * first: the other threads work through the rest meanwhile. */
+struct s_jobs {
+    const struct linker_input *in;
+    const struct linker_model *m;
+    const uint16_t *segpop;
+    const uint64_t *sig;
+    const uint8_t (*plan)[2];
+    const uint16_t (*probe)[S_PROBES];
+    size_t level[256], nlevels; /* indices of the levels sorted with their variants */
+    size_t nb;                  /* bands */
+    struct s_gather g;
+    atomic_size_t next;
+    struct s_worker {
+        uint64_t keys, windowed;
+        unsigned rows;
+        int rc;
+    } w[LINKER_MAX_THREADS];
+};
+
+/* Room for n keys in a thread's two key arrays. */
+static int
+s_keys_room(struct s_key **e, struct s_key **spare, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return 0;
+    free(*e);
+    free(*spare);
+    *e = malloc(n * sizeof **e);
+    *spare = malloc(n * sizeof **spare);
+    *cap = n;
+    return *e == NULL || *spare == NULL ? XL_ERR_NOMEM : 0;
+}
+
+/* Band b's keys: a record whose segment is empty (only noise) takes no part
+ * in the bands of that segment. */
+static size_t
+s_band_keys(const struct s_jobs *J, size_t b, unsigned rows, struct s_key *e)
+{
+    const struct linker_input *in = J->in;
+    const struct linker_model *m = J->m;
+    const uint8_t *seg = J->plan[b];
+    size_t ns = m->nsegments, n = 0;
+
+    for (size_t rec = 0; rec < in->nrec; rec++) {
+        const uint64_t *clk = in->clk + rec * in->clk_words;
+        uint64_t h = 0x6c7368ull + b, w[2] = {0, 0};
+        if (J->segpop[rec * ns + seg[0]] < m->missing_pop[seg[0]] ||
+            J->segpop[rec * ns + seg[1]] < m->missing_pop[seg[1]])
+            continue;
+        /* The rows' values (each at most S_PROBES, 7 bits) packed side by
+         * side and hashed once: hashing row after row chained one multiply
+         * after another. */
+        for (unsigned r = 0; r < rows; r++)
+            w[r / 9] |= (uint64_t)s_minhash(clk, J->probe[b * S_ROWS_MAX + (size_t)r])
+                        << (r % 9 * 7);
+        h = s_mix(h ^ w[0]) ^ s_mix(w[1] + 0x9e3779b97f4a7c15ull);
+        e[n++] = (struct s_key){h & S_GROUP_MASK, (uint32_t)rec, 0};
+    }
+    return n;
+}
+
+static int
+s_job(struct s_jobs *J, size_t j, struct s_worker *w, struct s_sink *sink, struct s_key **e,
+      struct s_key **spare, size_t *cap)
+{
+    const struct linker_input *in = J->in;
+    const struct xl_spec *spec = in->spec;
+    size_t n = 0;
+
+    if (j == 0) {
+        if (s_keys_room(e, spare, cap, in->nblocks) != 0)
+            return XL_ERR_NOMEM;
+        for (size_t i = 0; i < in->nblocks; i++)
+            (*e)[i] = (struct s_key){in->blocks[i].token & S_GROUP_MASK, in->blocks[i].rec, 0};
+        w->keys += in->nblocks;
+        s_sort_keys(*e, *spare, in->nblocks, 64 - S_GROUP_BITS, 64);
+        return s_emit(*e, in->nblocks, J->sig, s_by_block, NULL, sink, &w->windowed);
+    }
+    if (j <= J->nlevels) {
+        uint8_t number = spec->levels[J->level[j - 1]].number;
+        if (s_keys_room(e, spare, cap, s_level_keys(in, number)) != 0)
+            return XL_ERR_NOMEM;
+        for (size_t l = 0; l < spec->nlevels; l++) {
+            const struct linker_keyset *ks = &in->bylevel[spec->levels[l].number];
+            if (spec->levels[l].compare != number)
+                continue;
+            for (size_t i = 0; i < ks->n; i++)
+                (*e)[n++] = (struct s_key){ks->k[i].t0, ks->k[i].rec, ks->k[i].level};
+        }
+        w->keys += n;
+        s_sort_keys(*e, *spare, n, 0, 64);
+        return s_emit(*e, n, J->sig, s_by_token, J->m, sink, &w->windowed);
+    }
+    {
+        size_t b = j - 1 - J->nlevels;
+        unsigned rows =
+            s_band_rows(in, J->m, J->segpop, J->plan[b], J->probe + b * S_ROWS_MAX, 0x5a11ull + b);
+        if (s_keys_room(e, spare, cap, in->nrec) != 0)
+            return XL_ERR_NOMEM;
+        w->rows = rows > w->rows ? rows : w->rows;
+        n = s_band_keys(J, b, rows, *e);
+        w->keys += n;
+        s_sort_keys(*e, *spare, n, 64 - S_GROUP_BITS, 64);
+        return s_emit(*e, n, J->sig, s_by_band, NULL, sink, &w->windowed);
+    }
+}
+
+static void
+s_jobs_run(void *arg, unsigned t, unsigned nt)
+{
+    struct s_jobs *J = arg;
+    struct s_worker *w = &J->w[t];
+    struct s_sink *sink = malloc(sizeof *sink);
+    struct s_key *e = NULL, *spare = NULL;
+    size_t cap = 0, njobs = 1 + J->nlevels + J->nb;
+
+    (void)nt;
+    if (sink == NULL) {
+        w->rc = XL_ERR_NOMEM;
+        return;
+    }
+    *sink = (struct s_sink){.g = &J->g, .o = J->g.P->o};
+    for (size_t j; w->rc == 0 && (j = atomic_fetch_add(&J->next, 1)) < njobs;)
+        w->rc = s_job(J, j, w, sink, &e, &spare, &cap);
+    s_flush(sink);
+    if (w->rc == 0 && sink->failed)
+        w->rc = XL_ERR_NOMEM;
+    free(sink);
+    free(e);
+    free(spare);
+}
+
+/* The signature that orders a large bucket: four MinHash values over the
+ * whole filter, 7 bits each. */
+struct s_sigs {
+    const struct linker_input *in;
+    const uint16_t (*probe)[S_PROBES];
+    uint64_t *sig;
+};
+
+static void
+s_sigs_run(void *arg, unsigned t, unsigned nt)
+{
+    struct s_sigs *G = arg;
+    size_t lo, hi;
+
+    linker_share(G->in->nrec, t, nt, &lo, &hi);
+    for (size_t rec = lo; rec < hi; rec++) {
+        const uint64_t *clk = G->in->clk + rec * G->in->clk_words;
+        uint64_t s = 0;
+        for (int r = 0; r < 4; r++)
+            s = s << 7 | s_minhash(clk, G->probe[r]);
+        G->sig[rec] = s;
+    }
+}
+
 int
 linker_candidates_find(const struct linker_input *in, const struct linker_model *m,
                        const uint16_t *segpop, const struct linker_tokens *tok, size_t bound,
@@ -859,54 +1145,50 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     struct s_pairs P = {.o = s_order_of(in->nrec)};
     struct s_tpairs T = {.o = P.o};
     struct s_alike S = {in, linker_dice_best(NULL), m, segpop, tok};
-    struct s_key *entries = NULL, *spare = NULL;
+    struct s_jobs *J = NULL;
     uint64_t *sig = NULL, seed = 0x15aull;
     uint8_t plan[S_MAX_BANDS][2];
     uint16_t(*probe)[S_PROBES] = NULL;
-    size_t nkeys = 0, nb = s_band_plan(m, plan),
-           cap = in->nrec > in->nblocks ? in->nrec : in->nblocks;
-    size_t nrec = in->nrec ? in->nrec : 1;
+    size_t nb = s_band_plan(m, plan), nrec = in->nrec ? in->nrec : 1;
     uint64_t every = (uint64_t)in->nrec * (in->nrec - (in->nrec > 0)) / 2; /* all pairs */
-    int rc = XL_ERR_NOMEM;
+    unsigned nt = linker_threads(in->threads);
+    int rc = XL_ERR_NOMEM, locked = 0;
 
     memset(out, 0, sizeof *out);
-    out->bands = (unsigned)nb;
-    out->rows = 0;
     if (in->nrec >= (size_t)1 << 31)
         return XL_ERR_INTERNAL; /* pairs keep a record's index in 31 bits */
-    for (size_t i = 0; i < spec->nlevels; i++) {
-        size_t n = s_level_keys(in, spec->levels[i].number);
-        cap = n > cap ? n : cap;
+    if (every <= (in->exhaustive_pairs ? in->exhaustive_pairs : S_EXHAUSTIVE_PAIRS)) {
+        out->exhaustive = 1;
+        if (every <= S_EVERY_PAIR) {
+            out->every_pair = 1;
+            bound = in->nrec; /* more than any record's partners */
+        }
+        nb = 0; /* every pair is compared instead of the bands */
     }
-    entries = malloc((cap ? cap : 1) * sizeof *entries);
-    spare = malloc((cap ? cap : 1) * sizeof *spare);
+    out->bands = (unsigned)nb;
+    J = calloc(1, sizeof *J);
     sig = malloc(nrec * sizeof *sig);
     probe = malloc((nb * S_ROWS_MAX + 4) * sizeof *probe);
-    if (entries == NULL || spare == NULL || sig == NULL || probe == NULL)
+    if (J == NULL || sig == NULL || probe == NULL)
         goto out;
     /* The probe sequences: fixed, so the same input gives the same pairs. */
     for (size_t b = 0; b < nb; b++) {
         for (int r = 0; r < S_ROWS_MAX; r++)
             s_probes(m, plan[b][0], plan[b][1], &seed, probe[b * S_ROWS_MAX + (size_t)r]);
     }
-    /* The signature that orders a large bucket: four MinHash values over the
-     * whole filter, 7 bits each. */
     for (int r = 0; r < 4; r++) {
         uint16_t *p = probe[nb * S_ROWS_MAX + (size_t)r];
         for (int i = 0; i < S_PROBES; i++)
             p[i] = (uint16_t)(xl_splitmix64(&seed) % (in->clk_words * 64));
     }
-    for (size_t rec = 0; rec < in->nrec; rec++) {
-        const uint64_t *clk = in->clk + rec * in->clk_words;
-        uint64_t s = 0;
-        for (int r = 0; r < 4; r++)
-            s = s << 7 | s_minhash(clk, probe[nb * S_ROWS_MAX + (size_t)r]);
-        sig[rec] = s;
+    {
+        struct s_sigs G = {in, (const uint16_t(*)[S_PROBES])probe + nb * S_ROWS_MAX, sig};
+        linker_parallel(nt, s_sigs_run, &G);
     }
 
     /* Room for all the pairs, reserved once: pages are taken only when
      * written, where growing by doubling copied the pairs into fresh pages
-     * again and again (s_room still grows it if the estimate falls short).
+     * again and again (s_flush still grows it if the estimate falls short).
      * Measured at 866k records: about 3.5 pairs a blocking key, 1 a
      * match-key token, and 1 a record in a band (S_BAND_CHANCE). */
     {
@@ -918,80 +1200,55 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
             s_room((void **)&T.v, &T.cap, 0, 2 * tokens, sizeof *T.v) != 0)
             goto out;
     }
-    /* Keyed blocking keys, then each level's match-key tokens, then each LSH
-     * band: one sort at a time, so only one kind of key is held at once. */
-    for (size_t i = 0; i < in->nblocks; i++)
-        entries[i] = (struct s_key){in->blocks[i].token & S_GROUP_MASK, in->blocks[i].rec, 0};
-    out->keys += in->nblocks;
-    s_sort_keys(entries, spare, in->nblocks, 64 - S_GROUP_BITS, 64);
-    if (s_emit(entries, in->nblocks, sig, s_by_block, m, NULL, &P, out) != 0)
+    *J = (struct s_jobs){.in = in,
+                         .m = m,
+                         .segpop = segpop,
+                         .sig = sig,
+                         .plan = (const uint8_t(*)[2])plan,
+                         .probe = (const uint16_t(*)[S_PROBES])probe,
+                         .nb = nb,
+                         .g = {.P = &P, .T = &T}};
+    if (pthread_mutex_init(&J->g.lock, NULL) != 0)
         goto out;
+    locked = 1;
     for (size_t i = 0; i < spec->nlevels; i++) {
-        size_t nk = 0;
-        if (spec->levels[i].compare != spec->levels[i].number)
-            continue; /* a variant: sorted with the level it is compared with */
-        for (size_t l = 0; l < spec->nlevels; l++) {
-            const struct linker_keyset *ks = &in->bylevel[spec->levels[l].number];
-            if (spec->levels[l].compare != spec->levels[i].number)
-                continue;
-            for (size_t j = 0; j < ks->n; j++)
-                entries[nk++] = (struct s_key){ks->k[j].t0, ks->k[j].rec, ks->k[j].level};
-        }
-        out->keys += nk;
-        s_sort_keys(entries, spare, nk, 0, 64);
-        if (s_emit(entries, nk, sig, s_by_token, m, &T, &P, out) != 0)
-            goto out;
+        /* a variant is sorted with the level it is compared with */
+        if (spec->levels[i].compare == spec->levels[i].number)
+            J->level[J->nlevels++] = i;
     }
-    if (every <= (in->exhaustive_pairs ? in->exhaustive_pairs : S_EXHAUSTIVE_PAIRS)) {
-        out->exhaustive = 1;
-        if (every <= S_EVERY_PAIR) {
-            out->every_pair = 1;
-            bound = in->nrec; /* more than any record's partners */
-        }
-        out->bands = 0;
-        nb = 0;
-        if (s_exhaustive(&S, bound, &P) != 0)
+    atomic_init(&J->next, 0);
+    linker_parallel(nt, s_jobs_run, J);
+    for (unsigned t = 0; t < nt; t++) {
+        if (J->w[t].rc != 0) {
+            rc = J->w[t].rc;
             goto out;
-    }
-    /* A record whose segment is empty (only noise) takes no part in the bands
-     * of that segment. */
-    for (size_t b = 0; b < nb; b++) {
-        size_t ns = m->nsegments;
-        unsigned rows = s_band_rows(in, m, segpop, plan[b], probe + b * S_ROWS_MAX, 0x5a11ull + b);
-        out->rows = rows > out->rows ? rows : out->rows;
-        nkeys = 0;
-        for (size_t rec = 0; rec < in->nrec; rec++) {
-            const uint64_t *clk = in->clk + rec * in->clk_words;
-            uint64_t h = 0x6c7368ull + b;
-            if (segpop[rec * ns + plan[b][0]] < m->missing_pop[plan[b][0]] ||
-                segpop[rec * ns + plan[b][1]] < m->missing_pop[plan[b][1]])
-                continue;
-            /* The rows' values (each at most S_PROBES, 7 bits) packed side by
-             * side and hashed once: hashing row after row chained one
-             * multiply after another. */
-            uint64_t w[2] = {0, 0};
-            for (unsigned r = 0; r < rows; r++)
-                w[r / 9] |= (uint64_t)s_minhash(clk, probe[b * S_ROWS_MAX + (size_t)r])
-                            << (r % 9 * 7);
-            h = s_mix(h ^ w[0]) ^ s_mix(w[1] + 0x9e3779b97f4a7c15ull);
-            entries[nkeys++] = (struct s_key){h & S_GROUP_MASK, (uint32_t)rec, 0};
         }
-        out->keys += nkeys;
-        s_sort_keys(entries, spare, nkeys, 64 - S_GROUP_BITS, 64);
-        if (s_emit(entries, nkeys, sig, s_by_band, m, NULL, &P, out) != 0)
-            goto out;
+        out->keys += J->w[t].keys;
+        out->windowed += J->w[t].windowed;
+        out->rows = J->w[t].rows > out->rows ? J->w[t].rows : out->rows;
     }
-    free(entries);
-    entries = NULL;
-    free(spare);
-    spare = NULL;
+    if (out->exhaustive) {
+        struct s_sink *sink = malloc(sizeof *sink);
+        if (sink == NULL)
+            goto out;
+        *sink = (struct s_sink){.g = &J->g, .o = P.o};
+        rc = s_exhaustive(&S, bound, sink);
+        s_flush(sink);
+        if (rc == 0 && sink->failed)
+            rc = XL_ERR_NOMEM;
+        free(sink);
+        if (rc != 0)
+            goto out;
+        rc = XL_ERR_NOMEM;
+    }
     free(sig);
     sig = NULL;
     out->raw_pairs = P.n;
-    rc = s_rank(&S, &P, &T, bound, out);
+    rc = s_rank(&S, &P, &T, bound, nt, out);
 out:
-    free(entries);
-    free(spare);
+    if (locked)
+        pthread_mutex_destroy(&J->g.lock);
+    free(J);
     free(sig);
     free(probe);
     free(P.v);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "parallel.h"
 #include "xl/cli.h"
 #include "xl/err.h"
 #include "xl/ini.h"
@@ -57,6 +58,7 @@ static const struct s_number s_numbers[] = {
     {"max_connections_per_key", 1, LINKER_CONNECTIONS_MAX, S_AT(max_per_key), S_UNSIGNED},
     {"idle_timeout", 1, 86400, S_AT(idle_timeout), S_SECONDS},
     {"handshake_timeout", 1, 600, S_AT(handshake_timeout), S_SECONDS},
+    {"link_threads", 0, LINKER_MAX_THREADS, S_AT(link_threads), S_UNSIGNED},
 };
 
 static void

@@ -75,6 +75,8 @@ struct linker_config {
     /* Superseded and abandoned submissions are purged this long after they
      * were replaced or last stored a chunk (seconds; 0: never). */
     double retention;
+    /* Threads a link run uses (0: every processor online). */
+    unsigned link_threads;
 };
 
 /* retention when linker.conf says nothing: 90 days. */

@@ -472,6 +472,7 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
     l.in = linker_input_new(ctx->spec);
     if (l.in == NULL)
         return xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
+    l.in->threads = ctx->cfg.link_threads;
     r = linker_store_foreach_submission(ctx->store, s_reserve_cb, &reserve, err, errlen);
     if (r == 0 && linker_input_reserve(l.in, reserve, reserve * 10, reserve * 6) != 0)
         r = xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");

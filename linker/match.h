@@ -73,6 +73,9 @@ struct linker_input {
      * the LSH bands; 0 for the default (candidates.h). Tests set it to 1 to
      * exercise the bands on a small population. */
     uint64_t exhaustive_pairs;
+    /* Threads the run uses: 0 for every processor online (parallel.h). The
+     * result is the same whatever the number. */
+    unsigned threads;
 };
 
 struct linker_input *linker_input_new(const struct xl_spec *spec);

@@ -96,9 +96,10 @@ test_defaults_and_values(void **state)
     assert_int_equal(c.max_per_key, LINKER_PER_KEY_DEFAULT);
     assert_true(c.idle_timeout == LINKER_IDLE_DEFAULT);
     assert_true(c.handshake_timeout == LINKER_HANDSHAKE_DEFAULT);
+    assert_int_equal(c.link_threads, 0); /* every processor online */
     if (s_load("max_message = 65536\nmax_connections = 9\nmax_unauthenticated = 2\n"
                "max_connections_per_key = 1\nidle_timeout = 7\nhandshake_timeout = 3\n"
-               "credit = 2\nmax_chunk_records = 5\n",
+               "credit = 2\nmax_chunk_records = 5\nlink_threads = 3\n",
                &c, err, sizeof err) != 0)
         fail_msg("%s", err);
     assert_int_equal(c.max_message, 65536);
@@ -109,6 +110,7 @@ test_defaults_and_values(void **state)
     assert_true(c.handshake_timeout == 3.0);
     assert_int_equal(c.credit, 2);
     assert_int_equal(c.max_chunk_records, 5);
+    assert_int_equal(c.link_threads, 3);
 }
 
 static void
@@ -121,6 +123,7 @@ test_out_of_range(void **state)
         {"max_connections_per_key = 70000\n", "max_connections_per_key must be"},
         {"idle_timeout = 1.5\n", "idle_timeout must be a whole number"},
         {"handshake_timeout = 601\n", "handshake_timeout must be a whole number from 1 to 600"},
+        {"link_threads = 65\n", "link_threads must be a whole number from 0 to 64"},
         {"max_conections = 5\n", "unknown key 'max_conections'"},
     };
     struct linker_config c;

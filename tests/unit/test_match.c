@@ -1306,6 +1306,32 @@ test_deterministic(void **state)
     s_pop_free(&q);
 }
 
+/* The number of threads changes nothing: the bands (as at scale), the sorts,
+ * the comparisons and the bound shared among 1, 2, 3 and 7 threads give the
+ * same clusters, links and counts. */
+static void
+test_same_result_any_threads(void **state)
+{
+    static const unsigned threads[] = {2, 3, 7};
+    struct s_pop *p = s_pop_new(S_PEOPLE, S_SEED);
+    struct linker_result one, many;
+
+    (void)state;
+    p->in->exhaustive_pairs = 1;
+    p->in->threads = 1;
+    s_run(p, &one);
+    assert_true(one.lsh_bands > 0);
+    assert_true(one.bounded > 0); /* the bound's thresholds were shared too */
+    for (size_t i = 0; i < sizeof threads / sizeof *threads; i++) {
+        p->in->threads = threads[i];
+        s_run(p, &many);
+        s_same_result(&one, &many, p->in->nrec);
+        linker_result_free(&many);
+    }
+    linker_result_free(&one);
+    s_pop_free(&p);
+}
+
 /* No records, and one record: nothing to link, no error. */
 static void
 test_empty_and_single(void **state)
@@ -1358,6 +1384,7 @@ main(void)
         cmocka_unit_test(test_many_records_of_one_child),
         cmocka_unit_test(test_one_link_does_not_chain),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_same_result_any_threads),
         cmocka_unit_test(test_empty_and_single),
     };
 
