@@ -10,6 +10,7 @@
 #include "candidates.h"
 #include "match.h"
 #include "model.h"
+#include "parallel.h"
 #include "xl/err.h"
 
 /* Strong identifiers a record can hold (one token per strong level). */
@@ -330,42 +331,66 @@ s_memo_weigh(struct s_weight_memo *memo, const struct linker_model *m, uint64_t 
     return i;
 }
 
-static int
-s_score(struct s_run *r, const struct linker_model *m, const struct linker_tokens *tok,
-        const struct linker_candidates *c, struct s_scored *sc)
-{
-    const struct linker_input *in = r->in;
-    struct linker_result *o = r->out;
-    struct s_weight_memo *memo = calloc(1, sizeof *memo);
-    double psum_all = 0.0, psum_acc = 0.0;
-    int rc = XL_ERR_NOMEM;
+/* Match probabilities are summed in units of 2^-24, as whole numbers: a sum
+ * then does not depend on the order it was taken in, so the expected
+ * precision and recall are the same on any number of threads (a double's sum
+ * is not). 2^35 pairs at most (2^31 records, 32 each) fit in 64 bits. */
+#define S_PSUM_ONE 16777216.0
 
-    if (memo == NULL)
-        return XL_ERR_NOMEM;
-    if (in->keep_candidates) {
-        o->candidates = malloc((c->n ? c->n : 1) * sizeof *o->candidates);
-        if (o->candidates == NULL)
-            goto out;
+/* One thread's share of the candidates, scored: its accepted and possible
+ * pairs in candidate order, its weights' histogram and its sums. */
+struct s_score_part {
+    struct s_scored sc;
+    uint64_t hist[LINKER_WEIGHT_BINS];
+    uint64_t psum_all, psum_acc;
+    int rc;
+};
+
+struct s_scoring {
+    const struct linker_input *in;
+    const struct linker_model *m;
+    const struct linker_tokens *tok;
+    const struct linker_candidates *c;
+    struct linker_link *candidates; /* every pair's probability, when kept */
+    struct s_score_part part[LINKER_MAX_THREADS];
+};
+
+static void
+s_score_share(void *arg, unsigned t, unsigned nt)
+{
+    struct s_scoring *G = arg;
+    struct s_score_part *P = &G->part[t];
+    struct s_scored *sc = &P->sc;
+    const struct linker_model *m = G->m;
+    const struct linker_candidates *c = G->c;
+    struct s_weight_memo *memo = calloc(1, sizeof *memo);
+    size_t lo, hi;
+
+    if (memo == NULL) {
+        P->rc = XL_ERR_NOMEM;
+        return;
     }
-    for (size_t i = 0; i < c->n; i++) {
+    linker_share(c->n, t, nt, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
         uint32_t a = (uint32_t)(c->pair[i] >> 32), b = (uint32_t)c->pair[i];
         size_t k = s_memo_weigh(memo, m, c->code[i]);
         double w = memo->w[k], p = memo->p[k];
+        uint64_t pu = (uint64_t)llround(p * S_PSUM_ONE);
         int bin;
-        psum_all += p;
+        P->psum_all += pu;
         bin = (int)floor(w) - LINKER_WEIGHT_MIN;
-        o->weight_hist[bin < 0 ? 0 : bin >= LINKER_WEIGHT_BINS ? LINKER_WEIGHT_BINS - 1 : bin]++;
-        if (in->keep_candidates)
-            o->candidates[o->ncandidates++] = (struct linker_link){a, b, (float)p, 0};
+        P->hist[bin < 0 ? 0 : bin >= LINKER_WEIGHT_BINS ? LINKER_WEIGHT_BINS - 1 : bin]++;
+        if (G->candidates != NULL)
+            G->candidates[i] = (struct linker_link){a, b, (float)p, 0};
         if (w < m->possible_weight && w < m->accept_weight)
             continue;
         {
-            struct linker_link l = {a, b, (float)p, linker_shared_level(m, tok, a, b)};
+            struct linker_link l = {a, b, (float)p, linker_shared_level(m, G->tok, a, b)};
             if (w >= m->accept_weight) {
-                psum_acc += p;
+                P->psum_acc += pu;
                 if (s_grow((void **)&sc->accepted, &sc->capa, sc->naccepted + 1,
                            sizeof *sc->accepted, 0) != 0)
-                    goto out;
+                    goto nomem;
                 /* Ordered by weight, which keeps its resolution where the
                  * probability rounds to 1: the score field carries it for the
                  * sort and is set back to the probability afterwards. */
@@ -374,18 +399,83 @@ s_score(struct s_run *r, const struct linker_model *m, const struct linker_token
             } else {
                 if (s_grow((void **)&sc->possible, &sc->capp, sc->npossible + 1,
                            sizeof *sc->possible, 0) != 0)
-                    goto out;
+                    goto nomem;
                 sc->possible[sc->npossible++] = l;
             }
         }
     }
+    free(memo);
+    return;
+nomem:
+    P->rc = XL_ERR_NOMEM;
+    free(memo);
+}
+
+/* Every candidate pair weighed, a share of them on each thread; the shares'
+ * pairs put together in candidate order, as one thread would have found
+ * them. */
+static int
+s_score(struct s_run *r, const struct linker_model *m, const struct linker_tokens *tok,
+        const struct linker_candidates *c, struct s_scored *sc)
+{
+    const struct linker_input *in = r->in;
+    struct linker_result *o = r->out;
+    struct s_scoring *G = calloc(1, sizeof *G);
+    unsigned nt = linker_threads(in->threads);
+    uint64_t psum_all = 0, psum_acc = 0;
+    size_t na = 0, np = 0;
+    int rc = XL_ERR_NOMEM;
+
+    if (G == NULL)
+        return XL_ERR_NOMEM;
+    *G = (struct s_scoring){.in = in, .m = m, .tok = tok, .c = c};
+    if (in->keep_candidates) {
+        o->candidates = malloc((c->n ? c->n : 1) * sizeof *o->candidates);
+        if (o->candidates == NULL)
+            goto out;
+        G->candidates = o->candidates;
+        o->ncandidates = c->n;
+    }
+    linker_parallel(nt, s_score_share, G);
+    for (unsigned t = 0; t < nt; t++) {
+        if (G->part[t].rc != 0)
+            goto out;
+        na += G->part[t].sc.naccepted;
+        np += G->part[t].sc.npossible;
+    }
+    sc->accepted = malloc((na ? na : 1) * sizeof *sc->accepted);
+    sc->possible = malloc((np ? np : 1) * sizeof *sc->possible);
+    if (sc->accepted == NULL || sc->possible == NULL)
+        goto out;
+    sc->capa = na ? na : 1;
+    sc->capp = np ? np : 1;
+    for (unsigned t = 0; t < nt; t++) {
+        const struct s_score_part *P = &G->part[t];
+        if (P->sc.naccepted > 0)
+            memcpy(sc->accepted + sc->naccepted, P->sc.accepted,
+                   P->sc.naccepted * sizeof *sc->accepted);
+        if (P->sc.npossible > 0)
+            memcpy(sc->possible + sc->npossible, P->sc.possible,
+                   P->sc.npossible * sizeof *sc->possible);
+        sc->naccepted += P->sc.naccepted;
+        sc->npossible += P->sc.npossible;
+        for (int b = 0; b < LINKER_WEIGHT_BINS; b++)
+            o->weight_hist[b] += P->hist[b];
+        psum_all += P->psum_all;
+        psum_acc += P->psum_acc;
+    }
     o->comparisons = c->n;
     o->accepted = sc->naccepted;
-    o->expected_precision = sc->naccepted ? psum_acc / (double)sc->naccepted : 1.0;
-    o->expected_recall = psum_all > 0 ? psum_acc / psum_all : 1.0;
+    o->expected_precision =
+        sc->naccepted ? (double)psum_acc / S_PSUM_ONE / (double)sc->naccepted : 1.0;
+    o->expected_recall = psum_all > 0 ? (double)psum_acc / (double)psum_all : 1.0;
     rc = 0;
 out:
-    free(memo);
+    for (unsigned t = 0; t < nt; t++) {
+        free(G->part[t].sc.accepted);
+        free(G->part[t].sc.possible);
+    }
+    free(G);
     return rc;
 }
 

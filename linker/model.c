@@ -5,6 +5,7 @@
 
 #include "bigmem.h"
 #include "model.h"
+#include "parallel.h"
 #include "xl/splitmix.h"
 #include "xl/err.h"
 #include "xl/order.h"
@@ -470,21 +471,62 @@ s_weights(struct linker_model *m)
 /* u: the level frequencies over random pairs of records. The pairs are drawn
  * first and compared in order of their first record, which reads half of
  * what they compare in order instead of at random; the second record's filter
- * and tokens are fetched some pairs ahead. 0, or XL_ERR_NOMEM. */
+ * and tokens are fetched some pairs ahead. A thread compares a run of them,
+ * counting in whole numbers, so the sums are the same on any number of
+ * threads. */
+struct s_upairs {
+    const struct linker_model *m;
+    const struct linker_input *in;
+    const uint16_t *segpop;
+    const struct linker_tokens *tok;
+    const uint64_t *pair;
+    uint64_t n;
+    uint64_t count[LINKER_MAX_THREADS][LINKER_MAX_FEATURES][LINKER_LEVELS];
+};
+
+static void
+s_upairs_share(void *arg, unsigned t, unsigned nt)
+{
+    enum { AHEAD = 16 };
+    struct s_upairs *U = arg;
+    const uint64_t *pair = U->pair;
+    uint8_t gamma[LINKER_MAX_FEATURES];
+    size_t lo, hi;
+
+    linker_share(U->n, t, nt, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+        if (i + AHEAD < U->n) {
+            linker_compare_prefetch(U->in, U->tok, (uint32_t)pair[i + AHEAD]);
+            linker_tokens_prefetch(U->tok, (uint32_t)pair[i + AHEAD], 0);
+        }
+        if (i + AHEAD / 2 < U->n)
+            linker_tokens_prefetch(U->tok, (uint32_t)pair[i + AHEAD / 2], 1);
+        linker_compare(U->m, U->in, U->segpop, U->tok, (uint32_t)(pair[i] >> 32), (uint32_t)pair[i],
+                       gamma);
+        for (size_t f = 0; f < U->m->nfeatures; f++)
+            U->count[t][f][gamma[f]]++;
+    }
+}
+
+/* 0, or XL_ERR_NOMEM. */
 static int
 s_estimate_u(struct linker_model *m, const struct linker_input *in, const uint16_t *segpop,
              const struct linker_tokens *tok)
 {
-    enum { AHEAD = 16 };
     double count[LINKER_MAX_FEATURES][LINKER_LEVELS];
-    uint8_t gamma[LINKER_MAX_FEATURES];
     uint64_t seed = 0x75u, n = (uint64_t)in->nrec * (in->nrec - 1) / 2, *pair;
+    struct s_upairs *U;
+    unsigned nt = linker_threads(in->threads);
 
     memset(count, 0, sizeof count);
     m->u_pairs = n < S_U_PAIRS ? n : S_U_PAIRS;
     pair = malloc((m->u_pairs ? m->u_pairs : 1) * sizeof *pair);
-    if (pair == NULL)
+    U = calloc(1, sizeof *U);
+    if (pair == NULL || U == NULL) {
+        free(pair);
+        free(U);
         return XL_ERR_NOMEM;
+    }
     for (uint64_t i = 0; i < m->u_pairs; i++) {
         uint32_t a, b;
         do {
@@ -494,18 +536,17 @@ s_estimate_u(struct linker_model *m, const struct linker_input *in, const uint16
         pair[i] = (uint64_t)a << 32 | b;
     }
     qsort(pair, m->u_pairs, sizeof *pair, xl_u64_cmp);
-    for (uint64_t i = 0; i < m->u_pairs; i++) {
-        if (i + AHEAD < m->u_pairs) {
-            linker_compare_prefetch(in, tok, (uint32_t)pair[i + AHEAD]);
-            linker_tokens_prefetch(tok, (uint32_t)pair[i + AHEAD], 0);
+    *U = (struct s_upairs){
+        .m = m, .in = in, .segpop = segpop, .tok = tok, .pair = pair, .n = m->u_pairs};
+    linker_parallel(nt, s_upairs_share, U);
+    for (unsigned t = 0; t < nt; t++) {
+        for (size_t f = 0; f < m->nfeatures; f++) {
+            for (int l = 0; l < LINKER_LEVELS; l++)
+                count[f][l] += (double)U->count[t][f][l];
         }
-        if (i + AHEAD / 2 < m->u_pairs)
-            linker_tokens_prefetch(tok, (uint32_t)pair[i + AHEAD / 2], 1);
-        linker_compare(m, in, segpop, tok, (uint32_t)(pair[i] >> 32), (uint32_t)pair[i], gamma);
-        for (size_t f = 0; f < m->nfeatures; f++)
-            count[f][gamma[f]] += 1.0;
     }
     free(pair);
+    free(U);
     for (size_t f = 0; f < m->nfeatures; f++) {
         double total = 0.0;
         for (int l = 1; l < LINKER_LEVELS; l++)
