@@ -192,14 +192,19 @@ s_lsd_u64(uint64_t *a, uint64_t *tmp, size_t n, int from, int to, int digit)
 struct s_runs {
     uint64_t *v;
     const size_t *start; /* where each tile's run starts in v */
+    size_t *len;         /* its distinct pairs, once sorted */
+    uint32_t *deg;
+    const struct s_order *o;
     size_t nbk, most;
     int split;
     atomic_size_t next;
     int rc[LINKER_MAX_THREADS];
 };
 
-/* Each tile's run by the rest of the key: a thread takes the next run as it
- * finishes one. */
+/* Each tile's run by the rest of the key, then each pair once (a copy found
+ * through a token marks it) and each record's count of distinct pairs, while
+ * the run is in the cache: a thread takes the next run as it finishes one.
+ * Another run may count the same record (as b), hence the atomic counts. */
 static void
 s_runs_sort(void *arg, unsigned t, unsigned nt)
 {
@@ -212,10 +217,19 @@ s_runs_sort(void *arg, unsigned t, unsigned nt)
         return;
     }
     for (size_t k; (k = atomic_fetch_add(&R->next, 1)) < R->nbk;) {
-        size_t lo = R->start[k], len = R->start[k + 1] - R->start[k];
-        r = s_lsd_u64(R->v + lo, scratch, len, 1, R->split, S_DIGIT);
-        if (r != R->v + lo)
-            memcpy(R->v + lo, r, len * sizeof *R->v);
+        size_t lo = R->start[k], len = R->start[k + 1] - R->start[k], n = 0;
+        uint64_t *run = R->v + lo;
+        r = s_lsd_u64(run, scratch, len, 1, R->split, S_DIGIT);
+        for (size_t i = 0; i < len; i++) {
+            if (n > 0 && run[n - 1] >> 1 == r[i] >> 1) {
+                run[n - 1] |= r[i] & 1;
+            } else {
+                __atomic_fetch_add(&R->deg[s_key_a(R->o, r[i])], 1, __ATOMIC_RELAXED);
+                __atomic_fetch_add(&R->deg[s_key_b(R->o, r[i])], 1, __ATOMIC_RELAXED);
+                run[n++] = r[i];
+            }
+        }
+        R->len[k] = n;
     }
     free(scratch);
 }
@@ -229,20 +243,21 @@ s_runs_sort(void *arg, unsigned t, unsigned nt)
  * over the whole array went to memory each time; the runs are shared among
  * the threads. */
 static int
-s_sort_pairs(uint64_t *v, size_t n, const struct s_order *o, unsigned nt)
+s_sort_pairs(uint64_t *v, size_t *np, const struct s_order *o, uint32_t *deg, unsigned nt)
 {
     int to = 2 * (int)o->rbits + 1, split = to - (int)(o->rbits - o->lo);
-    size_t nbk = (size_t)1 << (to - split), most = 0;
-    size_t *start, *next;
+    size_t nbk = (size_t)1 << (to - split), most = 0, n = *np;
+    size_t *start, *next, *len;
     struct s_runs *R = NULL;
     int rc = XL_ERR_NOMEM;
 
-    if (n < 2)
-        return 0; /* already in order (v is NULL when there are no pairs) */
+    if (n == 0)
+        return 0;
     start = calloc(nbk + 1, sizeof *start);
     next = malloc(nbk * sizeof *next);
+    len = malloc(nbk * sizeof *len);
     R = calloc(1, sizeof *R);
-    if (start == NULL || next == NULL || R == NULL)
+    if (start == NULL || next == NULL || len == NULL || R == NULL)
         goto out;
     for (size_t i = 0; i < n; i++)
         start[(v[i] >> split) + 1]++;
@@ -266,15 +281,30 @@ s_sort_pairs(uint64_t *v, size_t n, const struct s_order *o, unsigned nt)
             v[next[k]++] = x;
         }
     }
-    *R = (struct s_runs){.v = v, .start = start, .nbk = nbk, .most = most, .split = split};
+    *R = (struct s_runs){.v = v,
+                         .start = start,
+                         .len = len,
+                         .deg = deg,
+                         .o = o,
+                         .nbk = nbk,
+                         .most = most,
+                         .split = split};
     atomic_init(&R->next, 0);
     linker_parallel(nt, s_runs_sort, R);
     rc = 0;
     for (unsigned t = 0; t < nt; t++)
         rc = R->rc[t] != 0 ? R->rc[t] : rc;
+    /* The runs' distinct pairs, one after another. */
+    n = 0;
+    for (size_t k = 0; k < nbk && rc == 0; k++) {
+        memmove(v + n, v + start[k], len[k] * sizeof *v);
+        n += len[k];
+    }
+    *np = n;
 out:
     free(start);
     free(next);
+    free(len);
     free(R);
     return rc;
 }
@@ -349,19 +379,18 @@ s_flush(struct s_sink *k)
     struct s_gather *g = k->g;
 
     pthread_mutex_lock(&g->lock);
-    if (!k->failed &&
-        s_room((void **)&g->P->v, &g->P->cap, g->P->n, g->P->n + k->n, sizeof *g->P->v) == 0) {
-        memcpy(g->P->v + g->P->n, k->v, k->n * sizeof *k->v);
+    if (k->failed ||
+        s_room((void **)&g->P->v, &g->P->cap, g->P->n, g->P->n + k->n, sizeof *g->P->v) != 0 ||
+        s_room((void **)&g->T->v, &g->T->cap, g->T->n, g->T->n + k->tn, sizeof *g->T->v) != 0) {
+        k->failed = 1;
+    } else {
+        /* (an empty array may still be NULL) */
+        if (k->n > 0)
+            memcpy(g->P->v + g->P->n, k->v, k->n * sizeof *k->v);
+        if (k->tn > 0)
+            memcpy(g->T->v + g->T->n, k->t, k->tn * sizeof *k->t);
         g->P->n += k->n;
-    } else {
-        k->failed = 1;
-    }
-    if (!k->failed &&
-        s_room((void **)&g->T->v, &g->T->cap, g->T->n, g->T->n + k->tn, sizeof *g->T->v) == 0) {
-        memcpy(g->T->v + g->T->n, k->t, k->tn * sizeof *k->t);
         g->T->n += k->tn;
-    } else {
-        k->failed = 1;
     }
     pthread_mutex_unlock(&g->lock);
     k->n = k->tn = 0;
@@ -847,6 +876,41 @@ s_cmp_run(void *arg, unsigned th, unsigned nt)
     }
 }
 
+/* The pairs within the bound of both their records, kept: a thread a share of
+ * them, each kept pair moved to the front of its share, as a << 32 | b. */
+struct s_keep {
+    const struct s_order *o;
+    uint64_t *v, *code;
+    const uint16_t *score;
+    const uint32_t *slot;
+    const uint64_t *thr;
+    uint32_t *deg; /* each record's pairs kept */
+    size_t n;
+    size_t kept[LINKER_MAX_THREADS];
+};
+
+static void
+s_keep_share(void *arg, unsigned t, unsigned nt)
+{
+    struct s_keep *K = arg;
+    const uint32_t *slot = K->slot;
+    size_t lo, hi, w;
+
+    linker_share(K->n, t, nt, &lo, &hi);
+    w = lo;
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t a = s_key_a(K->o, K->v[i]), b = s_key_b(K->o, K->v[i]);
+        if ((slot[a] != UINT32_MAX && s_rank_key(K->score[i], b) < K->thr[slot[a]]) ||
+            (slot[b] != UINT32_MAX && s_rank_key(K->score[i], a) < K->thr[slot[b]]))
+            continue;
+        K->code[w] = K->code[i];
+        K->v[w++] = (uint64_t)a << 32 | b;
+        __atomic_fetch_add(&K->deg[a], 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&K->deg[b], 1, __ATOMIC_RELAXED);
+    }
+    K->kept[t] = w - lo;
+}
+
 /* The candidate pairs from the emitted ones: sorted, each once (a copy found
  * through a token marks it), compared once (the comparison vector kept in
  * out->code), ranked by the Dice score of the whole filters, and kept when
@@ -865,7 +929,11 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
     int rc = XL_ERR_NOMEM;
 
     deg = linker_big_alloc((nrec ? nrec : 1) * sizeof *deg);
-    if (deg == NULL || s_sort_pairs(v, P->n, &P->o, nt) != 0)
+    if (deg == NULL)
+        goto out;
+    memset(deg, 0, nrec * sizeof *deg);
+    n = P->n;
+    if (s_sort_pairs(v, &n, &P->o, deg, nt) != 0)
         goto out;
     {
         struct s_key *ttmp = linker_big_alloc((T->n ? T->n : 1) * sizeof *ttmp);
@@ -873,17 +941,6 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
             goto out;
         s_sort_keys(T->v, ttmp, T->n, 0, bits);
         free(ttmp);
-    }
-    /* Each pair once, and each record's count of distinct pairs. */
-    memset(deg, 0, nrec * sizeof *deg);
-    for (size_t i = 0; i < P->n; i++) {
-        if (n > 0 && v[n - 1] >> 1 == v[i] >> 1) {
-            v[n - 1] |= v[i] & 1;
-        } else {
-            deg[s_key_a(&P->o, v[i])]++;
-            deg[s_key_b(&P->o, v[i])]++;
-            v[n++] = v[i];
-        }
     }
     score = malloc((n ? n : 1) * sizeof *score);
     code = linker_big_alloc((n ? n : 1) * sizeof *code);
@@ -906,17 +963,20 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
         goto out;
     memset(deg, 0, nrec * sizeof *deg);
     out->max_per_record = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t a = s_key_a(&P->o, v[i]), b = s_key_b(&P->o, v[i]);
-        if ((slot[a] != UINT32_MAX && s_rank_key(score[i], b) < thr[slot[a]]) ||
-            (slot[b] != UINT32_MAX && s_rank_key(score[i], a) < thr[slot[b]])) {
-            out->bounded++;
-            continue;
+    {
+        struct s_keep K = {&P->o, v, code, score, slot, thr, deg, n, {0}};
+        linker_parallel(nt, s_keep_share, &K);
+        /* The shares' pairs, one after another. */
+        for (unsigned t = 0; t < nt; t++) {
+            size_t lo, hi;
+            linker_share(n, t, nt, &lo, &hi);
+            if (K.kept[t] > 0) { /* (v is NULL when there are no pairs) */
+                memmove(v + kept, v + lo, K.kept[t] * sizeof *v);
+                memmove(code + kept, code + lo, K.kept[t] * sizeof *code);
+            }
+            kept += K.kept[t];
+            out->bounded += (hi - lo) - K.kept[t];
         }
-        code[kept] = code[i];
-        v[kept++] = (uint64_t)a << 32 | b;
-        deg[a]++;
-        deg[b]++;
     }
     for (size_t r = 0; r < nrec; r++)
         out->max_per_record = deg[r] > out->max_per_record ? deg[r] : out->max_per_record;
