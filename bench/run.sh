@@ -219,7 +219,7 @@ done
 "$XL_BUILD/bench/link" --threads 1 "$spec" $xles | sed -n 's/^link total/link total, one thread/p' |
     tee "$work/link-1.out"
 sh bench/baseline.sh link "$work" "$big" | tee "$work/link-before.out"
-awk '/^link records/ { n = $3 } /^link total / { now = $3; th = $(NF - 7) }
+awk '/^link records/ { n = $3 } /^link total / { now = $3; th = $(NF - 6) }
     /^link total, one thread/ { one = $5 }
     /^before: link records/ { bn = $4; bt += $(NF - 1) }
     /^before: link exact cascade/ { bt += $5 } /^before: link fuzzy/ { bt += $4 }
