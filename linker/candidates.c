@@ -291,9 +291,7 @@ s_sort_pairs(uint64_t *v, size_t *np, const struct s_order *o, uint32_t *deg, un
                          .split = split};
     atomic_init(&R->next, 0);
     linker_parallel(nt, s_runs_sort, R);
-    rc = 0;
-    for (unsigned t = 0; t < nt; t++)
-        rc = R->rc[t] != 0 ? R->rc[t] : rc;
+    rc = linker_parallel_rc(R->rc, nt);
     /* The runs' distinct pairs, one after another. */
     n = 0;
     for (size_t k = 0; k < nbk && rc == 0; k++) {
@@ -815,9 +813,7 @@ s_thresholds(const struct s_order *o, const uint64_t *v, const uint16_t *score, 
                         .thr = thr};
     atomic_init(&H->next, 0);
     linker_parallel(nt, s_thr_run, H);
-    rc = 0;
-    for (unsigned t = 0; t < nt; t++)
-        rc = H->rc[t] != 0 ? H->rc[t] : rc;
+    rc = linker_parallel_rc(H->rc, nt);
 out:
     free(blk);
     free(H);

@@ -57,3 +57,13 @@ linker_share(size_t total, unsigned t, unsigned n, size_t *lo, size_t *hi)
     *lo = total / n * t + (t < total % n ? t : total % n);
     *hi = *lo + total / n + (t < total % n);
 }
+
+int
+linker_parallel_rc(const int *rc, unsigned n)
+{
+    int r = 0;
+
+    for (unsigned t = 0; t < n; t++)
+        r = rc[t] != 0 ? rc[t] : r;
+    return r;
+}

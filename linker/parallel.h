@@ -24,6 +24,9 @@ unsigned linker_threads(unsigned want);
  * result. */
 void linker_parallel(unsigned n, void (*fn)(void *arg, unsigned t, unsigned n), void *arg);
 
+/* What n threads returned, each in rc[t]: the last that is not 0, or 0. */
+int linker_parallel_rc(const int *rc, unsigned n);
+
 /* Part t of n of the range [0, total): [*lo, *hi). */
 void linker_share(size_t total, unsigned t, unsigned n, size_t *lo, size_t *hi);
 
