@@ -3,12 +3,11 @@
  * Two records are candidates when they share a key:
  *   - a keyed blocking key of the specification;
  *   - a match-key token (any level, strong identifiers included);
- *   - a locality-sensitive hash band of their CLKs: for two segments, 4 to 14
- *     MinHash values over the segments' set bits (the first set bit of each
- *     record in a fixed random order of positions; as many as keep chance
- *     buckets small at this population), so records whose two fields are
- *     alike share a band with a probability that grows steeply with their
- *     similarity, whatever the keyed values say.
+ *   - a locality-sensitive hash band of their CLKs: for two segments, 8 to 60
+ *     of their bits at fixed random positions (as many as keep chance buckets
+ *     small at this population), so records whose two fields are alike share
+ *     a band with a probability that grows steeply with their similarity,
+ *     whatever the keyed values say.
  * A key shared by more records than S_BUCKET_ALL pairs each record only with
  * its next neighbours in an order of MinHash signatures (sorted neighbourhood).
  * An input small enough (S_EXHAUSTIVE_PAIRS) has every pair compared instead
@@ -39,7 +38,7 @@ struct linker_candidates {
     uint64_t bounded;   /* pairs dropped by the per-record bound */
     uint32_t max_per_record;
     double mean_per_record;
-    unsigned bands, rows; /* the LSH setting (rows: the most any band took) */
+    unsigned bands, bits; /* the LSH setting (bits: the most any band took) */
     int exhaustive;       /* every pair compared (a small input), no bands */
     int every_pair;       /* every pair kept too (a smaller input still), no bound */
 };

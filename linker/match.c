@@ -676,7 +676,7 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
     o->max_per_record = cand.max_per_record;
     o->mean_per_record = cand.mean_per_record;
     o->lsh_bands = cand.bands;
-    o->lsh_rows = cand.rows;
+    o->lsh_bits = cand.bits;
     o->exhaustive = cand.exhaustive;
     o->every_pair = cand.every_pair;
     o->seconds_candidates = xl_monotonic() - t0;

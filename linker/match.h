@@ -144,7 +144,7 @@ struct linker_result {
     uint64_t keys, raw_pairs, windowed, bounded;
     uint32_t max_per_record;
     double mean_per_record;
-    unsigned lsh_bands, lsh_rows; /* 0 when every pair was compared */
+    unsigned lsh_bands, lsh_bits; /* 0 when every pair was compared */
     int exhaustive;               /* every pair compared: a small input */
     int every_pair;               /* every pair scored, no bound: a smaller input */
     double seconds_candidates, seconds_model, seconds_score, seconds_cluster;

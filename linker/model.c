@@ -834,7 +834,7 @@ linker_model_report(FILE *out, const struct linker_result *res)
     else if (res->exhaustive)
         fprintf(out, "every pair of records compared (a small input, no LSH bands)\n");
     else
-        fprintf(out, "LSH %u bands of up to %u MinHash rows\n", res->lsh_bands, res->lsh_rows);
+        fprintf(out, "LSH %u bands of up to %u sampled bits\n", res->lsh_bands, res->lsh_bits);
     if (m == NULL)
         return;
     fprintf(out,

@@ -21,6 +21,7 @@
 #include "../../linker/dice.h"
 #include "../../linker/match.h"
 #include "../../linker/model.h"
+#include "../../linker/pext.h"
 #include "xl/spec.h"
 
 /* As deploy/examples/linkage.spec: the same segments, noise, blocking keys and
@@ -73,6 +74,31 @@ s_rand(uint64_t *s)
     *s ^= *s >> 7;
     *s ^= *s << 17;
     return *s;
+}
+
+/* The bands' bit extraction: the published example of the instruction, a bit
+ * at each end, and the instruction (where the processor has it) beside the
+ * portable loop on random words and masks. */
+static void
+test_pext(void **state)
+{
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+
+    (void)state;
+    assert_true(linker_pext_portable(0x12345678ull, 0xff00fff0ull) == 0x12567ull);
+    assert_true(linker_pext_portable(~0ull, 1ull << 63) == 1);
+    assert_true(linker_pext_portable(0x8000000000000001ull, 0x8000000000000001ull) == 3);
+    assert_true(linker_pext_portable(0xffffull, 0) == 0);
+    assert_true(linker_pext_portable(0xa5ull, ~0ull) == 0xa5ull);
+#ifdef LINKER_HAVE_PEXT_BMI2
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("bmi2")) {
+        for (int i = 0; i < 100000; i++) {
+            uint64_t x = s_rand(&seed), mask = s_rand(&seed) & s_rand(&seed);
+            assert_true(linker_pext_bmi2(x, mask) == linker_pext_portable(x, mask));
+        }
+    }
+#endif
 }
 
 static void
@@ -1371,6 +1397,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pext),
         cmocka_unit_test(test_kernels_equal_reference),
         cmocka_unit_test(test_model_learns),
         cmocka_unit_test(test_population_quality),
