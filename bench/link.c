@@ -18,6 +18,7 @@
 #include "../linker/match.h"
 #include "../linker/model.h"
 #include "../linker/parallel.h"
+#include "../linker/unpack.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
 #include "xl/xle.h"
@@ -28,6 +29,7 @@ main(int argc, char **argv)
     char err[XL_ERRBUF];
     struct xl_spec *spec = NULL;
     struct linker_input *in;
+    struct linker_unpacker unpacker;
     struct linker_result res;
     struct rusage ru, used;
     const char *kname = NULL;
@@ -51,6 +53,7 @@ main(int argc, char **argv)
     }
     in = linker_input_new(spec);
     in->threads = threads;
+    linker_unpacker_init(&unpacker);
     t0 = xl_monotonic();
     {
         /* The headers give the record counts: reserve once (about 8 keys and
@@ -81,12 +84,11 @@ main(int argc, char **argv)
         }
         ds = linker_input_dataset(in, h->agency, h->dataset, h->one_per_person);
         while ((rc = xl_xle_next(r, &rec, &len, err, sizeof err)) == 1) {
-            Crosslink__Record *p = crosslink__record__unpack(NULL, len, rec);
+            Crosslink__Record *p = linker_unpack_record(&unpacker, rec, len);
             if (p == NULL || linker_input_add(in, ds, p) != 0) {
                 fprintf(stderr, "link: %s: bad record\n", argv[i]);
                 return 1;
             }
-            crosslink__record__free_unpacked(p, NULL);
         }
         if (rc != 0) {
             fprintf(stderr, "link: %s\n", err);
@@ -94,6 +96,7 @@ main(int argc, char **argv)
         }
         xl_xle_reader_close(&r);
     }
+    linker_unpacker_free(&unpacker);
     tload = xl_monotonic() - t0;
 
     if (linker_match_run(in, &res, err, sizeof err) != 0) {

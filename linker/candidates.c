@@ -847,10 +847,23 @@ s_thresholds(const struct s_order *o, const uint64_t *v, const uint16_t *score, 
 
     if (blk == NULL || H == NULL)
         goto out;
-    for (size_t i = 0; i < n; i++)
-        blk[(s_key_a(o, v[i]) >> o->lo) * ntiles + (s_key_b(o, v[i]) >> o->lo) + 1]++;
-    for (size_t k = 0; k < ntiles * ntiles; k++)
-        blk[k + 1] += blk[k];
+    /* v is in key order, whose top bits are a's tile and b's: each block is
+     * a run of it, found by bisection where a count took a pass over every
+     * pair. */
+    for (size_t k = 0; k < ntiles * ntiles; k++) {
+        uint64_t first =
+            s_pair_key(o, (uint32_t)(k / ntiles) << o->lo, (uint32_t)(k % ntiles) << o->lo);
+        size_t lo = k > 0 ? blk[k - 1] : 0, hi = n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (v[mid] < first)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        blk[k] = lo;
+    }
+    blk[ntiles * ntiles] = n;
     *H = (struct s_thr){.o = o,
                         .v = v,
                         .score = score,

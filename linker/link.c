@@ -9,6 +9,7 @@
 #include "entities.h"
 #include "evidence.h"
 #include "link.h"
+#include "unpack.h"
 #include "match.h"
 #include "model.h"
 #include "store.h"
@@ -57,6 +58,7 @@ struct s_load {
     uint8_t (*refs)[XL_REF_BYTES]; /* [record] local_ref */
     size_t caprec;
     int ds; /* dataset index of the current submission */
+    struct linker_unpacker unpacker;
     char *err;
     size_t errlen;
 };
@@ -111,10 +113,8 @@ s_record_cb(void *ctx, const struct linker_submission *sub, uint64_t index, cons
         l->refs = c;
         l->caprec = cap;
     }
-    r = crosslink__record__unpack(NULL, len, rec);
+    r = linker_unpack_record(&l->unpacker, rec, len);
     if (r == NULL || r->local_ref.len != XL_REF_BYTES) {
-        if (r != NULL)
-            crosslink__record__free_unpacked(r, NULL);
         return xl_err_set(l->err, l->errlen, XL_ERR_FORMAT,
                           "link run: a stored record of %s/%s does not decode", sub->agency,
                           sub->dataset);
@@ -125,7 +125,6 @@ s_record_cb(void *ctx, const struct linker_submission *sub, uint64_t index, cons
         l->rec_index[n] = index;
         memcpy(l->refs[n], r->local_ref.data, XL_REF_BYTES);
     }
-    crosslink__record__free_unpacked(r, NULL);
     if (rc != 0)
         return xl_err_set(l->err, l->errlen, rc,
                           "link run: a stored record of %s/%s is not of "
@@ -469,6 +468,7 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
     r = linker_store_commits(ctx->store, &row.commits, err, errlen);
     if (r != 0)
         return r;
+    linker_unpacker_init(&l.unpacker);
     l.in = linker_input_new(ctx->spec);
     if (l.in == NULL)
         return xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
@@ -626,6 +626,7 @@ out:
         linker_result_free(&res);
     linker_input_free(&l.in);
     free(l.subs);
+    linker_unpacker_free(&l.unpacker);
     free(l.rec_sub);
     free(l.rec_index);
     free(l.refs);
