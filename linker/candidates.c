@@ -1134,6 +1134,8 @@ s_keys_room(struct s_key **e, struct s_key **spare, size_t *cap, size_t n)
     return *e == NULL || *spare == NULL ? XL_ERR_NOMEM : 0;
 }
 
+#define S_BAND_AHEAD 8
+
 /* Band b's keys: a record whose segment is empty (only noise) takes no part
  * in the bands of that segment. One body, built with and without the
  * processor's pext. */
@@ -1150,6 +1152,12 @@ s_band_body(const struct s_jobs *J, size_t b, const struct s_wmask *wm, size_t n
     for (size_t rec = 0; rec < in->nrec; rec++) {
         const uint64_t *clk = in->clk + rec * in->clk_words;
         uint64_t v = 0;
+        /* The words a few records on, fetched now: the processor did not
+         * guess the stride, and waited for every record's words. */
+        if (rec + S_BAND_AHEAD < in->nrec) {
+            __builtin_prefetch(clk + S_BAND_AHEAD * in->clk_words + wm[0].word);
+            __builtin_prefetch(clk + S_BAND_AHEAD * in->clk_words + wm[nwm - 1].word);
+        }
         if (J->segpop[rec * ns + seg[0]] < m->missing_pop[seg[0]] ||
             J->segpop[rec * ns + seg[1]] < m->missing_pop[seg[1]])
             continue;

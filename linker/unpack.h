@@ -21,8 +21,7 @@ void linker_unpacker_init(struct linker_unpacker *u);
 /* The record in data, valid until the next call or linker_unpacker_free;
  * never freed by the caller. NULL when it does not decode (or out of
  * memory). */
-Crosslink__Record *linker_unpack_record(struct linker_unpacker *u, const uint8_t *data,
-                                        size_t len);
+Crosslink__Record *linker_unpack_record(struct linker_unpacker *u, const uint8_t *data, size_t len);
 void linker_unpacker_free(struct linker_unpacker *u);
 
 #endif

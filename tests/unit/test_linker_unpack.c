@@ -18,7 +18,7 @@ s_pack(size_t n, size_t plen, size_t *len)
     Crosslink__Record r = CROSSLINK__RECORD__INIT;
     Crosslink__MatchKey *k = calloc(n ? n : 1, sizeof *k), **kp = calloc(n ? n : 1, sizeof *kp);
     uint8_t ref[16], clk[144], blk[8], *payload = malloc(plen ? plen : 1), *out;
-    uint8_t (*tok)[16] = malloc((n ? n : 1) * sizeof *tok);
+    uint8_t(*tok)[16] = malloc((n ? n : 1) * sizeof *tok);
     ProtobufCBinaryData blocks[1];
 
     assert_non_null(k);
