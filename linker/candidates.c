@@ -451,24 +451,46 @@ s_sort_sig(uint64_t *a, uint64_t *tmp, size_t n)
     return a;
 }
 
-/* One pair from two keys of a bucket, none from one record's two keys; with
- * m, keys of match-key tokens, whose pair notes what the tokens share. */
-static inline void
-s_emit_pair(const struct linker_model *m, struct s_sink *k, const struct s_key *x,
-            const struct s_key *y)
+/* Keys as s_emit reads them: match-key tokens whole (k), or blocking keys
+ * and band hashes in one word each (p), the group bits above the record
+ * (S_GROUP_BITS + 31 = 64): half the bytes to sort. */
+#define S_REC_MASK (((uint64_t)1 << 31) - 1)
+struct s_keys {
+    const struct s_key *k;
+    const uint64_t *p;
+};
+
+static inline uint64_t
+s_key_token(struct s_keys K, size_t i)
 {
-    if (x->rec == y->rec)
-        return;
-    if (m != NULL)
-        s_tput(k, x->rec, y->rec, m->level_segs[x->level] | m->level_segs[y->level]);
-    s_put(k, x->rec, y->rec, m != NULL);
+    return K.p != NULL ? K.p[i] & S_GROUP_MASK : K.k[i].token;
 }
 
-/* Pairs from keys sorted by token: all pairs in a small bucket, neighbours in
- * signature order in a large one. With m, the keys are match-key tokens.
+static inline uint32_t
+s_key_rec(struct s_keys K, size_t i)
+{
+    return K.p != NULL ? (uint32_t)(K.p[i] & S_REC_MASK) : K.k[i].rec;
+}
+
+/* One pair from keys i and j of a bucket, none from one record's two keys;
+ * with m, keys of match-key tokens, whose pair notes what the tokens share. */
+static inline void
+s_emit_pair(const struct linker_model *m, struct s_sink *k, struct s_keys K, size_t i, size_t j)
+{
+    uint32_t a = s_key_rec(K, i), b = s_key_rec(K, j);
+
+    if (a == b)
+        return;
+    if (m != NULL)
+        s_tput(k, a, b, m->level_segs[K.k[i].level] | m->level_segs[K.k[j].level]);
+    s_put(k, a, b, m != NULL);
+}
+
+/* Pairs from n keys sorted by token: all pairs in a small bucket, neighbours
+ * in signature order in a large one. With m, the keys are match-key tokens.
  * Counts the large buckets in *windowed. */
 static int
-s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_pairing how,
+s_emit(struct s_keys K, size_t n, const uint64_t *sig, struct s_pairing how,
        const struct linker_model *m, struct s_sink *sink, uint64_t *windowed)
 {
     uint64_t *mem = NULL;
@@ -476,13 +498,14 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_pairing ho
 
     for (size_t lo = 0; lo < n;) {
         size_t hi = lo + 1, span;
-        while (hi < n && k[hi].token == k[lo].token)
+        uint64_t token = s_key_token(K, lo);
+        while (hi < n && s_key_token(K, hi) == token)
             hi++;
         span = hi - lo;
         if (span <= how.all) {
             for (size_t i = lo; i < hi; i++) {
                 for (size_t j = i + 1; j < hi; j++)
-                    s_emit_pair(m, sink, &k[i], &k[j]);
+                    s_emit_pair(m, sink, K, i, j);
             }
         } else {
             const uint64_t *order;
@@ -497,12 +520,12 @@ s_emit(const struct s_key *k, size_t n, const uint64_t *sig, struct s_pairing ho
             /* By signature, then place in the bucket: the signature (28
              * bits) above the key's index within the bucket. */
             for (size_t i = 0; i < span; i++)
-                mem[i] = sig[k[lo + i].rec] << 36 | i;
+                mem[i] = sig[s_key_rec(K, lo + i)] << 36 | i;
             order = s_sort_sig(mem, mem + span, span);
             for (size_t i = 0; i < span; i++) {
-                const struct s_key *x = &k[lo + (order[i] & S_SPAN_MASK)];
+                size_t x = lo + (order[i] & S_SPAN_MASK);
                 for (size_t j = i + 1; j < span && j <= i + how.window; j++)
-                    s_emit_pair(m, sink, x, &k[lo + (order[j] & S_SPAN_MASK)]);
+                    s_emit_pair(m, sink, K, x, lo + (order[j] & S_SPAN_MASK));
             }
         }
         lo = hi;
@@ -1140,7 +1163,7 @@ s_keys_room(struct s_key **e, struct s_key **spare, size_t *cap, size_t n)
  * in the bands of that segment. One body, built with and without the
  * processor's pext. */
 static inline __attribute__((always_inline)) size_t
-s_band_body(const struct s_jobs *J, size_t b, const struct s_wmask *wm, size_t nwm, struct s_key *e,
+s_band_body(const struct s_jobs *J, size_t b, const struct s_wmask *wm, size_t nwm, uint64_t *e,
             uint64_t (*pext)(uint64_t, uint64_t))
 {
     const struct linker_input *in = J->in;
@@ -1164,14 +1187,14 @@ s_band_body(const struct s_jobs *J, size_t b, const struct s_wmask *wm, size_t n
         /* at most S_BITS_MAX (< 64) bits in all: no shift reaches 64 */
         for (size_t i = 0; i < nwm; i++)
             v = v << wm[i].nbits | pext(clk[wm[i].word], wm[i].mask);
-        e[n++] = (struct s_key){s_mix(v ^ salt) & S_GROUP_MASK, (uint32_t)rec, 0};
+        e[n++] = (s_mix(v ^ salt) & S_GROUP_MASK) | rec;
     }
     return n;
 }
 
 static size_t
 s_band_keys_portable(const struct s_jobs *J, size_t b, const struct s_wmask *wm, size_t nwm,
-                     struct s_key *e)
+                     uint64_t *e)
 {
     return s_band_body(J, b, wm, nwm, e, linker_pext_portable);
 }
@@ -1179,14 +1202,14 @@ s_band_keys_portable(const struct s_jobs *J, size_t b, const struct s_wmask *wm,
 #ifdef LINKER_HAVE_PEXT_BMI2
 __attribute__((target("bmi2"))) static size_t
 s_band_keys_bmi2(const struct s_jobs *J, size_t b, const struct s_wmask *wm, size_t nwm,
-                 struct s_key *e)
+                 uint64_t *e)
 {
     return s_band_body(J, b, wm, nwm, e, linker_pext_bmi2);
 }
 #endif
 
 static size_t
-s_band_keys(const struct s_jobs *J, size_t b, unsigned bits, struct s_key *e)
+s_band_keys(const struct s_jobs *J, size_t b, unsigned bits, uint64_t *e)
 {
     struct s_wmask wm[S_BITS_MAX];
     size_t nwm = s_band_masks(J->pos[b], bits, wm);
@@ -1208,13 +1231,16 @@ s_job(struct s_jobs *J, size_t j, struct s_worker *w, struct s_sink *sink, struc
     size_t n = 0;
 
     if (j == 0) {
+        uint64_t *p;
         if (s_keys_room(e, spare, cap, in->nblocks) != 0)
             return XL_ERR_NOMEM;
+        p = (uint64_t *)*e;
         for (size_t i = 0; i < in->nblocks; i++)
-            (*e)[i] = (struct s_key){in->blocks[i].token & S_GROUP_MASK, in->blocks[i].rec, 0};
+            p[i] = (in->blocks[i].token & S_GROUP_MASK) | in->blocks[i].rec;
         w->keys += in->nblocks;
-        s_sort_keys(*e, *spare, in->nblocks, 64 - S_GROUP_BITS, 64);
-        return s_emit(*e, in->nblocks, J->sig, s_by_block, NULL, sink, &w->windowed);
+        p = s_lsd_u64(p, (uint64_t *)*spare, in->nblocks, 64 - S_GROUP_BITS, 64, S_DIGIT);
+        return s_emit((struct s_keys){NULL, p}, in->nblocks, J->sig, s_by_block, NULL, sink,
+                      &w->windowed);
     }
     if (j <= J->nlevels) {
         uint8_t number = spec->levels[J->level[j - 1]].number;
@@ -1229,19 +1255,20 @@ s_job(struct s_jobs *J, size_t j, struct s_worker *w, struct s_sink *sink, struc
         }
         w->keys += n;
         s_sort_keys(*e, *spare, n, 0, 64);
-        return s_emit(*e, n, J->sig, s_by_token, J->m, sink, &w->windowed);
+        return s_emit((struct s_keys){*e, NULL}, n, J->sig, s_by_token, J->m, sink, &w->windowed);
     }
     {
         size_t b = j - 1 - J->nlevels;
         unsigned bits =
             s_band_bits(in, J->m, J->segpop, J->plan[b], J->pos[b], J->npos[b], 0x5a11ull + b);
+        uint64_t *p;
         if (s_keys_room(e, spare, cap, in->nrec) != 0)
             return XL_ERR_NOMEM;
         w->bits = bits > w->bits ? bits : w->bits;
-        n = s_band_keys(J, b, bits, *e);
+        n = s_band_keys(J, b, bits, (uint64_t *)*e);
         w->keys += n;
-        s_sort_keys(*e, *spare, n, 64 - S_GROUP_BITS, 64);
-        return s_emit(*e, n, J->sig, s_by_band, NULL, sink, &w->windowed);
+        p = s_lsd_u64((uint64_t *)*e, (uint64_t *)*spare, n, 64 - S_GROUP_BITS, 64, S_DIGIT);
+        return s_emit((struct s_keys){NULL, p}, n, J->sig, s_by_band, NULL, sink, &w->windowed);
     }
 }
 
