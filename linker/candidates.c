@@ -488,10 +488,12 @@ s_emit_pair(const struct linker_model *m, struct s_sink *k, struct s_keys K, siz
 
 /* Pairs from n keys sorted by token: all pairs in a small bucket, neighbours
  * in signature order in a large one. With m, the keys are match-key tokens.
- * Counts the large buckets in *windowed. */
-static int
-s_emit(struct s_keys K, size_t n, const uint64_t *sig, struct s_pairing how,
-       const struct linker_model *m, struct s_sink *sink, uint64_t *windowed)
+ * Counts the large buckets in *windowed. One body, built for each layout of
+ * the keys: most buckets hold one key, and a test of the layout for each cost
+ * as much as the bucket. */
+static inline __attribute__((always_inline)) int
+s_emit_body(struct s_keys K, size_t n, const uint64_t *sig, struct s_pairing how,
+            const struct linker_model *m, struct s_sink *sink, uint64_t *windowed)
 {
     uint64_t *mem = NULL;
     size_t capmem = 0;
@@ -532,6 +534,15 @@ s_emit(struct s_keys K, size_t n, const uint64_t *sig, struct s_pairing how,
     }
     free(mem);
     return 0;
+}
+
+static int
+s_emit(struct s_keys K, size_t n, const uint64_t *sig, struct s_pairing how,
+       const struct linker_model *m, struct s_sink *sink, uint64_t *windowed)
+{
+    if (K.p != NULL)
+        return s_emit_body((struct s_keys){NULL, K.p}, n, sig, how, NULL, sink, windowed);
+    return s_emit_body((struct s_keys){K.k, NULL}, n, sig, how, m, sink, windowed);
 }
 
 /* The MinHash value of a record over the positions of one probe sequence:

@@ -29,7 +29,7 @@
 #include "model.h"
 
 struct linker_candidates {
-    uint64_t *pair; /* a << 32 | b with a < b, sorted, distinct */
+    uint64_t *pair; /* a << 32 | b with a < b, distinct, in tile order (candidates.c) */
     uint64_t *code; /* each pair's comparison vector (linker_gamma_code) */
     size_t n;
     uint64_t keys;      /* keys sorted (blocking keys, tokens, bands) */
