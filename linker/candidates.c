@@ -32,9 +32,9 @@ static const struct s_pairing s_by_token = {16, 16}, s_by_block = {32, 2}, s_by_
  * with their similarity, so they share a band's key with a chance that grows
  * steeply with it. At these filters' densities (a third of a segment's bits
  * set) that tells alike from unalike as sharply as MinHash values over the
- * same segments, and costs a shift and a mask per word where a MinHash value
- * looked at eight positions: bands went from a third of the link's time to a
- * few hundredths (docs/matching.md, "Cost"). */
+ * same segments, and costs a pext per word where a MinHash value looked at
+ * eight positions: the bands' keys went from a fifth of the link's processor
+ * time to a twentieth (docs/matching.md, "Cost"). */
 #define S_BITS_MIN   8
 #define S_BITS_MAX   60
 #define S_BITS_PAIRS 4096
