@@ -790,19 +790,18 @@ s_select(uint64_t *a, size_t n, size_t k)
     return a[want];
 }
 
-/* The threshold of each record over the bound (slot[r] its index in thr, or
- * UINT32_MAX): its bound-th best rank key among its n pairs, v in tile order
- * with their scores. One tile of records at a time: a record's pairs are those
- * of its tile's row of blocks (as a) and column (as b), each block a run of v,
- * so the rank keys of a tile's records are gathered into one small buffer,
- * reused, where writing every record's keys straight into one array for all
- * wrote at random across it (a cache miss each: 15 s at 3.6M records). Each
- * thread takes the next tile as it finishes one; tiles write apart. */
+/* The threshold thr[r] of each record over the bound (deg[r] > bound): its
+ * bound-th best rank key among its pairs, v in tile order with their scores
+ * (the others' stay 0, which keeps every pair). One tile of records at a time: a record's pairs are
+ * those of its tile's row of blocks (as a) and column (as b), each block a run of v, so the rank
+ * keys of a tile's records are gathered into one small buffer, reused, where writing every record's
+ * keys straight into one array for all wrote at random across it (a cache miss each: 15 s at 3.6M
+ * records). Each thread takes the next tile as it finishes one; tiles write apart. */
 struct s_thr {
     const struct s_order *o;
     const uint64_t *v;
     const uint16_t *score;
-    const uint32_t *deg, *slot;
+    const uint32_t *deg;
     const size_t *blk; /* where each block (a's tile, b's tile) starts in v */
     size_t nrec, ntiles, bound;
     uint64_t *thr;
@@ -816,7 +815,8 @@ s_thr_run(void *arg, unsigned t, unsigned nt)
     struct s_thr *H = arg;
     const struct s_order *o = H->o;
     const uint64_t *v = H->v;
-    const uint32_t *slot = H->slot, *deg = H->deg;
+    const uint32_t *deg = H->deg;
+    const size_t bound = H->bound;
     size_t tile = (size_t)1 << o->lo, ntiles = H->ntiles, capbuf = 0;
     size_t *start = malloc((tile + 1) * sizeof *start);
     uint32_t *fill = malloc(tile * sizeof *fill);
@@ -831,7 +831,7 @@ s_thr_run(void *arg, unsigned t, unsigned nt)
         size_t base = x * tile, end = base + tile < H->nrec ? base + tile : H->nrec;
         start[0] = 0;
         for (size_t r = base; r < end; r++)
-            start[r - base + 1] = start[r - base] + (slot[r] != UINT32_MAX ? deg[r] : 0);
+            start[r - base + 1] = start[r - base] + (deg[r] > bound ? deg[r] : 0);
         if (start[end - base] == 0)
             continue;
         if (start[end - base] > capbuf) {
@@ -847,20 +847,20 @@ s_thr_run(void *arg, unsigned t, unsigned nt)
         /* The tile's row: its records as a; then its column: as b. */
         for (size_t i = H->blk[x * ntiles + x]; i < H->blk[x * ntiles + ntiles]; i++) {
             uint32_t a = s_key_a(o, v[i]);
-            if (slot[a] != UINT32_MAX)
+            if (deg[a] > bound)
                 buf[start[a - base] + fill[a - base]++] = s_rank_key(H->score[i], s_key_b(o, v[i]));
         }
         for (size_t y = 0; y <= x; y++) {
             for (size_t i = H->blk[y * ntiles + x]; i < H->blk[y * ntiles + x + 1]; i++) {
                 uint32_t b = s_key_b(o, v[i]);
-                if (slot[b] != UINT32_MAX)
+                if (deg[b] > bound)
                     buf[start[b - base] + fill[b - base]++] =
                         s_rank_key(H->score[i], s_key_a(o, v[i]));
             }
         }
         for (size_t r = base; r < end; r++) {
-            if (slot[r] != UINT32_MAX)
-                H->thr[slot[r]] = s_select(buf + start[r - base], deg[r], H->bound);
+            if (deg[r] > bound)
+                H->thr[r] = s_select(buf + start[r - base], deg[r], bound);
         }
     }
 out:
@@ -871,8 +871,7 @@ out:
 
 static int
 s_thresholds(const struct s_order *o, const uint64_t *v, const uint16_t *score, size_t n,
-             size_t nrec, const uint32_t *deg, const uint32_t *slot, size_t bound, uint64_t *thr,
-             unsigned nt)
+             size_t nrec, const uint32_t *deg, size_t bound, uint64_t *thr, unsigned nt)
 {
     size_t tile = (size_t)1 << o->lo, ntiles = (nrec + tile - 1) / tile;
     size_t *blk = calloc(ntiles * ntiles + 1, sizeof *blk);
@@ -902,7 +901,6 @@ s_thresholds(const struct s_order *o, const uint64_t *v, const uint16_t *score, 
                         .v = v,
                         .score = score,
                         .deg = deg,
-                        .slot = slot,
                         .blk = blk,
                         .nrec = nrec,
                         .ntiles = ntiles,
@@ -975,7 +973,6 @@ struct s_keep {
     const struct s_order *o;
     uint64_t *v, *code;
     const uint16_t *score;
-    const uint32_t *slot;
     const uint64_t *thr;
     uint32_t *deg; /* each record's pairs kept */
     size_t n;
@@ -986,15 +983,22 @@ static void
 s_keep_share(void *arg, unsigned t, unsigned nt)
 {
     struct s_keep *K = arg;
-    const uint32_t *slot = K->slot;
+    const uint64_t *thr = K->thr;
     size_t lo, hi, w;
 
     linker_share(K->n, t, nt, &lo, &hi);
     w = lo;
     for (size_t i = lo; i < hi; i++) {
         uint32_t a = s_key_a(K->o, K->v[i]), b = s_key_b(K->o, K->v[i]);
-        if ((slot[a] != UINT32_MAX && s_rank_key(K->score[i], b) < K->thr[slot[a]]) ||
-            (slot[b] != UINT32_MAX && s_rank_key(K->score[i], a) < K->thr[slot[b]]))
+        /* b's threshold and count are anywhere in its tile: fetched ahead,
+         * as the comparisons fetch its filter (a locked add that missed the
+         * cache held up everything behind it) */
+        if (i + S_AHEAD < hi) {
+            uint32_t ahead = s_key_b(K->o, K->v[i + S_AHEAD]);
+            __builtin_prefetch(thr + ahead);
+            __builtin_prefetch(K->deg + ahead, 1);
+        }
+        if (s_rank_key(K->score[i], b) < thr[a] || s_rank_key(K->score[i], a) < thr[b])
             continue;
         K->code[w] = K->code[i];
         K->v[w++] = (uint64_t)a << 32 | b;
@@ -1018,7 +1022,7 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
     uint64_t *v = P->v, *thr = NULL;
     uint16_t *score = NULL;
     uint64_t *code = NULL;
-    uint32_t *deg = NULL, *slot = NULL;
+    uint32_t *deg = NULL;
     int rc = XL_ERR_NOMEM;
 
     deg = linker_big_alloc((nrec ? nrec : 1) * sizeof *deg);
@@ -1037,27 +1041,27 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
     }
     score = malloc((n ? n : 1) * sizeof *score);
     code = linker_big_alloc((n ? n : 1) * sizeof *code);
-    slot = malloc((nrec ? nrec : 1) * sizeof *slot);
-    if (score == NULL || code == NULL || slot == NULL)
+    thr = calloc(nrec ? nrec : 1, sizeof *thr);
+    if (score == NULL || code == NULL || thr == NULL)
         goto out;
     {
         struct s_cmp C = {S, &P->o, v, n, T, code, score};
         linker_parallel(nt, s_cmp_run, &C);
     }
     /* Records with more candidates than the bound: each one's bound-th best
-     * rank key is its threshold. Few records exceed it; only theirs are kept. */
+     * rank key is its threshold, kept by record (a threshold found through an
+     * index of the records over the bound was two reads from memory a pair,
+     * one waiting on the other: a tenth of the link at 3.6M records). */
     for (size_t r = 0; r < nrec; r++) {
-        slot[r] = deg[r] > bound ? (uint32_t)nover++ : UINT32_MAX;
+        nover += deg[r] > bound;
         out->max_per_record = deg[r] > out->max_per_record ? deg[r] : out->max_per_record;
     }
-    thr = malloc((nover ? nover : 1) * sizeof *thr);
-    if (thr == NULL ||
-        (nover > 0 && s_thresholds(&P->o, v, score, n, nrec, deg, slot, bound, thr, nt) != 0))
+    if (nover > 0 && s_thresholds(&P->o, v, score, n, nrec, deg, bound, thr, nt) != 0)
         goto out;
     memset(deg, 0, nrec * sizeof *deg);
     out->max_per_record = 0;
     {
-        struct s_keep K = {&P->o, v, code, score, slot, thr, deg, n, {0}};
+        struct s_keep K = {&P->o, v, code, score, thr, deg, n, {0}};
         linker_parallel(nt, s_keep_share, &K);
         /* The shares' pairs, one after another. */
         for (unsigned t = 0; t < nt; t++) {
@@ -1085,7 +1089,6 @@ out:
     free(score);
     free(code);
     free(deg);
-    free(slot);
     free(thr);
     return rc;
 }
