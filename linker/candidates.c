@@ -233,6 +233,9 @@ s_runs_sort(void *arg, unsigned t, unsigned nt)
         uint64_t *run = R->v + lo;
         r = s_lsd_u64(run, scratch, len, 1, R->split, S_DIGIT);
         for (size_t i = 0; i < len; i++) {
+            /* b's count is anywhere: fetched ahead (s_keep_share) */
+            if (i + S_AHEAD < len)
+                __builtin_prefetch(R->deg + s_key_b(R->o, r[i + S_AHEAD]), 1);
             if (n > 0 && run[n - 1] >> 1 == r[i] >> 1) {
                 run[n - 1] |= r[i] & 1;
             } else {
