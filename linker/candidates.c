@@ -612,6 +612,16 @@ struct s_wmask {
     uint64_t mask;
 };
 
+/* Whether record r takes part in a band over segments seg[0] and seg[1]: a
+ * segment holding only noise is empty. */
+static inline int
+s_band_present(const struct linker_model *m, const uint16_t *segpop, const uint8_t *seg, size_t r)
+{
+    const uint16_t *pop = segpop + r * m->nsegments;
+
+    return pop[seg[0]] >= m->missing_pop[seg[0]] && pop[seg[1]] >= m->missing_pop[seg[1]];
+}
+
 static size_t
 s_band_masks(const uint16_t *pos, unsigned k, struct s_wmask *wm)
 {
@@ -795,11 +805,13 @@ s_select(uint64_t *a, size_t n, size_t k)
 
 /* The threshold thr[r] of each record over the bound (deg[r] > bound): its
  * bound-th best rank key among its pairs, v in tile order with their scores
- * (the others' stay 0, which keeps every pair). One tile of records at a time: a record's pairs are
- * those of its tile's row of blocks (as a) and column (as b), each block a run of v, so the rank
- * keys of a tile's records are gathered into one small buffer, reused, where writing every record's
- * keys straight into one array for all wrote at random across it (a cache miss each: 15 s at 3.6M
- * records). Each thread takes the next tile as it finishes one; tiles write apart. */
+ * (the others' stay 0, which keeps every pair). One tile of records at a
+ * time: a record's pairs are those of its tile's row of blocks (as a) and
+ * column (as b), each block a run of v, so the rank keys of a tile's records
+ * are gathered into one small buffer, reused, where writing every record's
+ * keys straight into one array for all wrote at random across it (a cache
+ * miss each: 15 s at 3.6M records). Each thread takes the next tile as it
+ * finishes one; tiles write apart. */
 struct s_thr {
     const struct s_order *o;
     const uint64_t *v;
@@ -1107,21 +1119,16 @@ static unsigned
 s_band_bits(const struct linker_input *in, const struct linker_model *m, const uint16_t *segpop,
             const uint8_t *seg, const uint16_t *pos, unsigned npos, uint64_t seed)
 {
-    size_t ns = m->nsegments, present = 0, agree = 0, tried = 0;
+    size_t present = 0, agree = 0, tried = 0;
     unsigned bits = S_BITS_MIN < npos ? S_BITS_MIN : npos;
     double p, expect;
 
-    for (size_t r = 0; r < in->nrec; r++) {
-        present += segpop[r * ns + seg[0]] >= m->missing_pop[seg[0]] &&
-                   segpop[r * ns + seg[1]] >= m->missing_pop[seg[1]];
-    }
+    for (size_t r = 0; r < in->nrec; r++)
+        present += s_band_present(m, segpop, seg, r);
     for (size_t i = 0; i < S_BITS_PAIRS && in->nrec >= 2; i++) {
         size_t a = xl_splitmix64(&seed) % in->nrec, b = xl_splitmix64(&seed) % in->nrec;
         const uint64_t *x = in->clk + a * in->clk_words, *y = in->clk + b * in->clk_words;
-        if (a == b || segpop[a * ns + seg[0]] < m->missing_pop[seg[0]] ||
-            segpop[a * ns + seg[1]] < m->missing_pop[seg[1]] ||
-            segpop[b * ns + seg[0]] < m->missing_pop[seg[0]] ||
-            segpop[b * ns + seg[1]] < m->missing_pop[seg[1]])
+        if (a == b || !s_band_present(m, segpop, seg, a) || !s_band_present(m, segpop, seg, b))
             continue;
         for (unsigned k = 0; k < npos; k++)
             agree += ((x[pos[k] >> 6] ^ y[pos[k] >> 6]) >> (pos[k] & 63) & 1) == 0;
@@ -1186,7 +1193,7 @@ s_band_body(const struct s_jobs *J, size_t b, const struct s_wmask *wm, size_t n
     const struct linker_input *in = J->in;
     const struct linker_model *m = J->m;
     const uint8_t *seg = J->plan[b];
-    size_t ns = m->nsegments, n = 0;
+    size_t n = 0;
     uint64_t salt = 0x6c7368ull + b;
 
     for (size_t rec = 0; rec < in->nrec; rec++) {
@@ -1198,8 +1205,7 @@ s_band_body(const struct s_jobs *J, size_t b, const struct s_wmask *wm, size_t n
             __builtin_prefetch(clk + S_BAND_AHEAD * in->clk_words + wm[0].word);
             __builtin_prefetch(clk + S_BAND_AHEAD * in->clk_words + wm[nwm - 1].word);
         }
-        if (J->segpop[rec * ns + seg[0]] < m->missing_pop[seg[0]] ||
-            J->segpop[rec * ns + seg[1]] < m->missing_pop[seg[1]])
+        if (!s_band_present(m, J->segpop, seg, rec))
             continue;
         /* at most S_BITS_MAX (< 64) bits in all: no shift reaches 64 */
         for (size_t i = 0; i < nwm; i++)
@@ -1350,7 +1356,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     struct s_jobs *J = NULL;
     uint64_t *sig = NULL, seed = 0x15aull;
     uint8_t plan[S_MAX_BANDS][2];
-    uint16_t(*probe)[S_PROBES] = NULL, (*pos)[S_BITS_MAX] = NULL;
+    uint16_t probe[4][S_PROBES], pos[S_MAX_BANDS][S_BITS_MAX];
     uint8_t npos[S_MAX_BANDS];
     size_t nb = s_band_plan(m, plan), nrec = in->nrec ? in->nrec : 1;
     uint64_t every = (uint64_t)in->nrec * (in->nrec - (in->nrec > 0)) / 2; /* all pairs */
@@ -1371,9 +1377,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     out->bands = (unsigned)nb;
     J = calloc(1, sizeof *J);
     sig = malloc(nrec * sizeof *sig);
-    probe = malloc(4 * sizeof *probe);
-    pos = malloc((nb ? nb : 1) * sizeof *pos);
-    if (J == NULL || sig == NULL || probe == NULL || pos == NULL)
+    if (J == NULL || sig == NULL)
         goto out;
     /* The bands' positions and the probe sequences: fixed, so the same input
      * gives the same pairs. */
@@ -1454,8 +1458,6 @@ out:
         pthread_mutex_destroy(&J->g.lock);
     free(J);
     free(sig);
-    free(probe);
-    free(pos);
     free(P.v);
     free(T.v);
     if (rc != 0)
