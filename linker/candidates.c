@@ -77,33 +77,6 @@ s_mix(uint64_t x)
 #define S_DIGIT 11
 #define S_RADIX (1u << S_DIGIT)
 
-/* Keys by bits [from, to) of their tokens (the rest are zero, or not looked
- * at); tmp holds n elements. */
-static void
-s_sort_keys(struct s_key *a, struct s_key *tmp, size_t n, int from, int to)
-{
-    struct s_key *orig = a;
-    size_t cnt[S_RADIX + 1];
-
-    if (n < 2)
-        return; /* in order (a is NULL when there are no keys) */
-    for (int shift = from; shift < to; shift += S_DIGIT) {
-        struct s_key *t;
-        memset(cnt, 0, sizeof cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[((a[i].token >> shift) & (S_RADIX - 1)) + 1]++;
-        for (size_t i = 0; i < S_RADIX; i++)
-            cnt[i + 1] += cnt[i];
-        for (size_t i = 0; i < n; i++)
-            tmp[cnt[(a[i].token >> shift) & (S_RADIX - 1)]++] = a[i];
-        t = a;
-        a = tmp;
-        tmp = t;
-    }
-    if (a != orig)
-        memcpy(orig, a, n * sizeof *a);
-}
-
 /* Blocking keys and LSH band hashes are grouped by their top S_GROUP_BITS
  * bits alone: three passes where the whole token takes six. Two keys that
  * differ only below them fall into one bucket, which adds a few pairs (some
@@ -177,66 +150,101 @@ s_key_b(const struct s_order *o, uint64_t key)
                       (key & ((1u << o->lo) - 1)));
 }
 
-/* Radix passes of `digit` bits (at most S_DIGIT) over bits [from, to) of a,
- * into tmp and back; returns where the sorted values ended (a or tmp).
- * Stable. */
-static uint64_t *
-s_lsd_u64(uint64_t *a, uint64_t *tmp, size_t n, int from, int to, int digit)
-{
-    size_t cnt[S_RADIX + 1], radix = (size_t)1 << digit;
-
-    for (int shift = from; shift < to; shift += digit) {
-        uint64_t *t;
-        memset(cnt, 0, (radix + 1) * sizeof *cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[((a[i] >> shift) & (radix - 1)) + 1]++;
-        for (size_t i = 0; i < radix; i++)
-            cnt[i + 1] += cnt[i];
-        for (size_t i = 0; i < n; i++)
-            tmp[cnt[(a[i] >> shift) & (radix - 1)]++] = a[i];
-        t = a;
-        a = tmp;
-        tmp = t;
-    }
-    return a;
-}
-
-/* Below this many values, the passes of s_sort_u64 run over the whole array. */
+/* Below this many values, a sort's passes run over the whole array. */
 #define S_SPLIT_MIN (1u << 16)
 /* The digit of the passes within a part: its 256 counters stay in the cache
  * with the part. */
 #define S_PART_DIGIT 8
 
-/* Bits [from, to) of n values in order, stably, tmp holding n; returns where
- * they ended (a or tmp). A large array is first split by its top S_DIGIT
- * bits (one pass over memory), then each part, a few kilobytes, sorted by
- * the rest in passes that stay in the cache: passes over the whole array
- * each went to memory and back, a tenth of the link's time. */
-static uint64_t *
-s_sort_u64(uint64_t *a, uint64_t *tmp, size_t n, int from, int to)
-{
-    size_t cnt[S_RADIX + 1];
-    int top = to - S_DIGIT, passes = (top - from + S_PART_DIGIT - 1) / S_PART_DIGIT;
+/* Two stable radix sorts for each type of element T whose key is KEY(x), a
+ * 64-bit value:
+ *  - NAME_lsd(a, tmp, n, from, to, digit): passes of `digit` bits (at most
+ *    S_DIGIT) over bits [from, to) of the keys, into tmp and back; returns
+ *    where the values ended (a or tmp);
+ *  - NAME(a, tmp, n, from, to): the same, but a large array is first split
+ *    by its top S_DIGIT bits (one pass over memory), then each part, a few
+ *    kilobytes, sorted by the rest in passes that stay in the cache: passes
+ *    over the whole array each went to memory and back, a tenth of the
+ *    link's time. Every part takes the same passes, so all end in the same
+ *    array. */
+#define S_RADIX_SORTS(NAME, T, KEY)                                                                \
+    static T *NAME##_lsd(T *a, T *tmp, size_t n, int from, int to, int digit)                      \
+    {                                                                                              \
+        size_t cnt[S_RADIX + 1], radix = (size_t)1 << digit;                                       \
+        for (int shift = from; shift < to; shift += digit) {                                       \
+            T *t;                                                                                  \
+            memset(cnt, 0, (radix + 1) * sizeof *cnt);                                             \
+            for (size_t i = 0; i < n; i++)                                                         \
+                cnt[((KEY(a[i]) >> shift) & (radix - 1)) + 1]++;                                   \
+            for (size_t i = 0; i < radix; i++)                                                     \
+                cnt[i + 1] += cnt[i];                                                              \
+            for (size_t i = 0; i < n; i++)                                                         \
+                tmp[cnt[(KEY(a[i]) >> shift) & (radix - 1)]++] = a[i];                             \
+            t = a;                                                                                 \
+            a = tmp;                                                                               \
+            tmp = t;                                                                               \
+        }                                                                                          \
+        return a;                                                                                  \
+    }                                                                                              \
+    static T *NAME(T *a, T *tmp, size_t n, int from, int to)                                       \
+    {                                                                                              \
+        size_t cnt[S_RADIX + 1], at[S_RADIX];                                                      \
+        int top = to - S_DIGIT, passes = (top - from + S_PART_DIGIT - 1) / S_PART_DIGIT;           \
+        if (n < S_SPLIT_MIN || top - from <= 0)                                                    \
+            return NAME##_lsd(a, tmp, n, from, to, S_DIGIT);                                       \
+        memset(cnt, 0, sizeof cnt);                                                                \
+        for (size_t i = 0; i < n; i++)                                                             \
+            cnt[(KEY(a[i]) >> top & (S_RADIX - 1)) + 1]++;                                         \
+        for (size_t i = 0; i < S_RADIX; i++)                                                       \
+            cnt[i + 1] += cnt[i];                                                                  \
+        memcpy(at, cnt, sizeof at);                                                                \
+        for (size_t i = 0; i < n; i++)                                                             \
+            tmp[at[KEY(a[i]) >> top & (S_RADIX - 1)]++] = a[i];                                    \
+        for (size_t k = 0; k < S_RADIX; k++)                                                       \
+            NAME##_lsd(tmp + cnt[k], a + cnt[k], cnt[k + 1] - cnt[k], from, top, S_PART_DIGIT);    \
+        return passes % 2 ? a : tmp;                                                               \
+    }
 
-    if (n < S_SPLIT_MIN || top - from <= 0)
-        return s_lsd_u64(a, tmp, n, from, to, S_DIGIT);
-    memset(cnt, 0, sizeof cnt);
-    for (size_t i = 0; i < n; i++)
-        cnt[(a[i] >> top & (S_RADIX - 1)) + 1]++;
-    for (size_t i = 0; i < S_RADIX; i++)
-        cnt[i + 1] += cnt[i];
-    {
-        size_t at[S_RADIX];
-        memcpy(at, cnt, sizeof at);
-        for (size_t i = 0; i < n; i++)
-            tmp[at[a[i] >> top & (S_RADIX - 1)]++] = a[i];
+#define S_KEY_U64(x)   (x)
+#define S_KEY_TOKEN(x) ((x).token)
+S_RADIX_SORTS(s_sort_u64, uint64_t, S_KEY_U64)
+S_RADIX_SORTS(s_sort_tokens, struct s_key, S_KEY_TOKEN)
+
+/* Keys by bits [from, to) of their tokens (the rest are zero, or not looked
+ * at), in place; tmp holds n elements. */
+static void
+s_sort_keys(struct s_key *a, struct s_key *tmp, size_t n, int from, int to)
+{
+    struct s_key *r;
+
+    if (n < 2)
+        return; /* in order (a is NULL when there are no keys) */
+    r = s_sort_tokens(a, tmp, n, from, to);
+    if (r != a)
+        memcpy(a, r, n * sizeof *a);
+}
+
+/* Match-key tokens in order of the whole token, in place (tmp holds n): by
+ * their top S_GROUP_BITS bits, then the few that share those put in order
+ * of the rest, which orders them as sorting all 64 bits would, in half the
+ * passes. */
+static void
+s_sort_tokens_whole(struct s_key *a, struct s_key *tmp, size_t n)
+{
+    s_sort_keys(a, tmp, n, 64 - S_GROUP_BITS, 64);
+    for (size_t lo = 0; lo < n;) {
+        size_t hi = lo + 1;
+        while (hi < n && ((a[hi].token ^ a[lo].token) & S_GROUP_MASK) == 0)
+            hi++;
+        for (size_t i = lo + 1; i < hi; i++) {
+            struct s_key x = a[i];
+            size_t j = i;
+            for (; j > lo && a[j - 1].token > x.token; j--)
+                a[j] = a[j - 1];
+            a[j] = x;
+        }
+        lo = hi;
     }
-    /* Every part takes the same passes, so all end in the same array. */
-    for (size_t k = 0; k < S_RADIX; k++) {
-        size_t lo = cnt[k], len = cnt[k + 1] - cnt[k];
-        s_lsd_u64(tmp + lo, a + lo, len, from, top, S_PART_DIGIT);
-    }
-    return passes % 2 ? a : tmp;
 }
 
 struct s_runs {
@@ -481,7 +489,7 @@ static uint64_t *
 s_sort_sig(uint64_t *a, uint64_t *tmp, size_t n)
 {
     if (n > 32)
-        return s_lsd_u64(a, tmp, n, 64 - S_SIG_BITS, 64, S_SIG_DIGIT);
+        return s_sort_u64_lsd(a, tmp, n, 64 - S_SIG_BITS, 64, S_SIG_DIGIT);
     for (size_t i = 1; i < n; i++) {
         uint64_t x = a[i];
         size_t j = i;
@@ -1322,7 +1330,7 @@ s_job(struct s_jobs *J, size_t j, struct s_worker *w, struct s_sink *sink, struc
                 (*e)[n++] = (struct s_key){ks->k[i].t0, ks->k[i].rec, ks->k[i].level};
         }
         w->keys += n;
-        s_sort_keys(*e, *spare, n, 0, 64);
+        s_sort_tokens_whole(*e, *spare, n);
         return s_emit((struct s_keys){*e, NULL}, n, J->sig, s_by_token, J->m, sink, &w->windowed);
     }
     {
