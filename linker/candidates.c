@@ -9,6 +9,7 @@
 #include "dice.h"
 #include "parallel.h"
 #include "pext.h"
+#include "radix.h"
 #include "xl/splitmix.h"
 #include "xl/err.h"
 #include "xl/order.h"
@@ -70,12 +71,6 @@ s_mix(uint64_t x)
     x ^= x >> 33;
     return x;
 }
-
-/* LSD radix sorts, 11 bits a pass: 2048 counters and write streams stay in
- * cache and in the TLB, where 16-bit digits spend the time missing both.
- * Stable. */
-#define S_DIGIT 11
-#define S_RADIX (1u << S_DIGIT)
 
 /* Blocking keys and LSH band hashes are grouped by their top S_GROUP_BITS
  * bits alone: three passes where the whole token takes six. Two keys that
@@ -150,65 +145,10 @@ s_key_b(const struct s_order *o, uint64_t key)
                       (key & ((1u << o->lo) - 1)));
 }
 
-/* Below this many values, a sort's passes run over the whole array. */
-#define S_SPLIT_MIN (1u << 16)
-/* The digit of the passes within a part: its 256 counters stay in the cache
- * with the part. */
-#define S_PART_DIGIT 8
-
-/* Two stable radix sorts for each type of element T whose key is KEY(x), a
- * 64-bit value:
- *  - NAME_lsd(a, tmp, n, from, to, digit): passes of `digit` bits (at most
- *    S_DIGIT) over bits [from, to) of the keys, into tmp and back; returns
- *    where the values ended (a or tmp);
- *  - NAME(a, tmp, n, from, to): the same, but a large array is first split
- *    by its top S_DIGIT bits (one pass over memory), then each part, a few
- *    kilobytes, sorted by the rest in passes that stay in the cache: passes
- *    over the whole array each went to memory and back, a tenth of the
- *    link's time. Every part takes the same passes, so all end in the same
- *    array. */
-#define S_RADIX_SORTS(NAME, T, KEY)                                                                \
-    static T *NAME##_lsd(T *a, T *tmp, size_t n, int from, int to, int digit)                      \
-    {                                                                                              \
-        size_t cnt[S_RADIX + 1], radix = (size_t)1 << digit;                                       \
-        for (int shift = from; shift < to; shift += digit) {                                       \
-            T *t;                                                                                  \
-            memset(cnt, 0, (radix + 1) * sizeof *cnt);                                             \
-            for (size_t i = 0; i < n; i++)                                                         \
-                cnt[((KEY(a[i]) >> shift) & (radix - 1)) + 1]++;                                   \
-            for (size_t i = 0; i < radix; i++)                                                     \
-                cnt[i + 1] += cnt[i];                                                              \
-            for (size_t i = 0; i < n; i++)                                                         \
-                tmp[cnt[(KEY(a[i]) >> shift) & (radix - 1)]++] = a[i];                             \
-            t = a;                                                                                 \
-            a = tmp;                                                                               \
-            tmp = t;                                                                               \
-        }                                                                                          \
-        return a;                                                                                  \
-    }                                                                                              \
-    static T *NAME(T *a, T *tmp, size_t n, int from, int to)                                       \
-    {                                                                                              \
-        size_t cnt[S_RADIX + 1], at[S_RADIX];                                                      \
-        int top = to - S_DIGIT, passes = (top - from + S_PART_DIGIT - 1) / S_PART_DIGIT;           \
-        if (n < S_SPLIT_MIN || top - from <= 0)                                                    \
-            return NAME##_lsd(a, tmp, n, from, to, S_DIGIT);                                       \
-        memset(cnt, 0, sizeof cnt);                                                                \
-        for (size_t i = 0; i < n; i++)                                                             \
-            cnt[(KEY(a[i]) >> top & (S_RADIX - 1)) + 1]++;                                         \
-        for (size_t i = 0; i < S_RADIX; i++)                                                       \
-            cnt[i + 1] += cnt[i];                                                                  \
-        memcpy(at, cnt, sizeof at);                                                                \
-        for (size_t i = 0; i < n; i++)                                                             \
-            tmp[at[KEY(a[i]) >> top & (S_RADIX - 1)]++] = a[i];                                    \
-        for (size_t k = 0; k < S_RADIX; k++)                                                       \
-            NAME##_lsd(tmp + cnt[k], a + cnt[k], cnt[k + 1] - cnt[k], from, top, S_PART_DIGIT);    \
-        return passes % 2 ? a : tmp;                                                               \
-    }
-
 #define S_KEY_U64(x)   (x)
 #define S_KEY_TOKEN(x) ((x).token)
-S_RADIX_SORTS(s_sort_u64, uint64_t, S_KEY_U64)
-S_RADIX_SORTS(s_sort_tokens, struct s_key, S_KEY_TOKEN)
+LINKER_RADIX_SORTS(s_sort_u64, uint64_t, S_KEY_U64)
+LINKER_RADIX_SORTS(s_sort_tokens, struct s_key, S_KEY_TOKEN)
 
 /* Keys by bits [from, to) of their tokens (the rest are zero, or not looked
  * at), in place; tmp holds n elements. */
