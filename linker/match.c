@@ -309,33 +309,43 @@ struct s_scored {
  * and weighed about once. Direct-mapped; a clash only weighs again. */
 #define S_WEIGHT_MEMO 8192
 
-struct s_weight_memo {
-    uint64_t code[S_WEIGHT_MEMO];
-    double w[S_WEIGHT_MEMO], p[S_WEIGHT_MEMO];
-    uint8_t used[S_WEIGHT_MEMO];
-};
-
-static size_t
-s_memo_weigh(struct s_weight_memo *memo, const struct linker_model *m, uint64_t code)
-{
-    size_t i = (size_t)((code * 0x9e3779b97f4a7c15ull) >> 51); /* 13 bits */
-    uint8_t gamma[LINKER_MAX_FEATURES];
-
-    if (!memo->used[i] || memo->code[i] != code) {
-        linker_gamma_decode(m, code, gamma);
-        memo->code[i] = code;
-        memo->w[i] = linker_weight(m, gamma);
-        memo->p[i] = linker_weight_to_prob(memo->w[i]);
-        memo->used[i] = 1;
-    }
-    return i;
-}
-
 /* Match probabilities are summed in units of 2^-24, as whole numbers: a sum
  * then does not depend on the order it was taken in, so the expected
  * precision and recall are the same on any number of threads (a double's sum
  * is not). 2^35 pairs at most (2^31 records, 32 each) fit in 64 bits. */
 #define S_PSUM_ONE 16777216.0
+
+/* A vector's weight, probability, and what the scoring sums of them, in
+ * one cache line. */
+struct s_weighed {
+    uint64_t code; /* code + 1; 0: empty */
+    double w, p;
+    uint64_t pu; /* p in units of 1 / S_PSUM_ONE */
+    int bin;     /* w's bin of the weight histogram */
+};
+
+struct s_weight_memo {
+    struct s_weighed e[S_WEIGHT_MEMO];
+};
+
+static const struct s_weighed *
+s_memo_weigh(struct s_weight_memo *memo, const struct linker_model *m, uint64_t code)
+{
+    struct s_weighed *e = &memo->e[(code * 0x9e3779b97f4a7c15ull) >> 51]; /* 13 bits */
+    uint8_t gamma[LINKER_MAX_FEATURES];
+
+    if (e->code != code + 1) {
+        int bin;
+        linker_gamma_decode(m, code, gamma);
+        e->code = code + 1;
+        e->w = linker_weight(m, gamma);
+        e->p = linker_weight_to_prob(e->w);
+        e->pu = (uint64_t)llround(e->p * S_PSUM_ONE);
+        bin = (int)floor(e->w) - LINKER_WEIGHT_MIN;
+        e->bin = bin < 0 ? 0 : bin >= LINKER_WEIGHT_BINS ? LINKER_WEIGHT_BINS - 1 : bin;
+    }
+    return e;
+}
 
 /* One thread's share of the candidates, scored: its accepted and possible
  * pairs in candidate order, its weights' histogram and its sums. */
@@ -355,6 +365,24 @@ struct s_scoring {
     struct s_score_part part[LINKER_MAX_THREADS];
 };
 
+/* Pairs ahead of the one weighed whose records' tokens are fetched. */
+#define S_SCORE_AHEAD 16
+
+/* Pair i's weight looked up ahead; when it is linked or possible, where its
+ * records' token lists start is fetched, and hot says so. */
+static void
+s_score_ahead(const struct linker_model *m, const struct linker_tokens *tok,
+              const struct linker_candidates *c, struct s_weight_memo *memo, size_t i, uint8_t *hot)
+{
+    double w = s_memo_weigh(memo, m, c->code[i])->w;
+
+    hot[i % S_SCORE_AHEAD] = w >= m->possible_weight || w >= m->accept_weight;
+    if (hot[i % S_SCORE_AHEAD]) {
+        linker_tokens_prefetch(tok, (uint32_t)(c->pair[i] >> 32), 0);
+        linker_tokens_prefetch(tok, (uint32_t)c->pair[i], 0);
+    }
+}
+
 static void
 s_score_share(void *arg, unsigned t, unsigned nt)
 {
@@ -364,6 +392,7 @@ s_score_share(void *arg, unsigned t, unsigned nt)
     const struct linker_model *m = G->m;
     const struct linker_candidates *c = G->c;
     struct s_weight_memo *memo = calloc(1, sizeof *memo);
+    uint8_t hot[S_SCORE_AHEAD];
     size_t lo, hi;
 
     if (memo == NULL) {
@@ -371,15 +400,26 @@ s_score_share(void *arg, unsigned t, unsigned nt)
         return;
     }
     linker_share(c->n, t, nt, &lo, &hi);
+    for (size_t i = lo; i < hi && i < lo + S_SCORE_AHEAD; i++)
+        s_score_ahead(m, G->tok, c, memo, i, hot);
     for (size_t i = lo; i < hi; i++) {
         uint32_t a = (uint32_t)(c->pair[i] >> 32), b = (uint32_t)c->pair[i];
-        size_t k = s_memo_weigh(memo, m, c->code[i]);
-        double w = memo->w[k], p = memo->p[k];
-        uint64_t pu = (uint64_t)llround(p * S_PSUM_ONE);
-        int bin;
+        const struct s_weighed *e;
+        /* What naming a link's evidence reads (linker_shared_level) is
+         * anywhere in memory, a chain of reads each waiting on the last:
+         * fetched ahead for the pairs whose weight says they will need it */
+        if (i + S_SCORE_AHEAD / 2 < hi && hot[(i + S_SCORE_AHEAD / 2) % S_SCORE_AHEAD]) {
+            uint64_t q = c->pair[i + S_SCORE_AHEAD / 2];
+            linker_tokens_prefetch(G->tok, (uint32_t)(q >> 32), 1);
+            linker_tokens_prefetch(G->tok, (uint32_t)q, 1);
+        }
+        if (i + S_SCORE_AHEAD < hi)
+            s_score_ahead(m, G->tok, c, memo, i + S_SCORE_AHEAD, hot);
+        e = s_memo_weigh(memo, m, c->code[i]);
+        double w = e->w, p = e->p;
+        uint64_t pu = e->pu;
         P->psum_all += pu;
-        bin = (int)floor(w) - LINKER_WEIGHT_MIN;
-        P->hist[bin < 0 ? 0 : bin >= LINKER_WEIGHT_BINS ? LINKER_WEIGHT_BINS - 1 : bin]++;
+        P->hist[e->bin]++;
         if (G->candidates != NULL)
             G->candidates[i] = (struct linker_link){a, b, (float)p, 0};
         if (w < m->possible_weight && w < m->accept_weight)

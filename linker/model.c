@@ -369,9 +369,12 @@ linker_compare_prefetch(const struct linker_input *in, const struct linker_token
 void
 linker_tokens_prefetch(const struct linker_tokens *tok, uint32_t r, int near)
 {
-    /* Where the list starts first; the list once that has arrived. */
+    /* Where the list starts first, with the strong identifiers; the list
+     * once that has arrived. */
     if (!near) {
         __builtin_prefetch(tok->start + r);
+        if (tok->nstrong > 0)
+            __builtin_prefetch(tok->strong + (size_t)r * tok->nstrong);
         return;
     }
     __builtin_prefetch(tok->tok + tok->start[r]);

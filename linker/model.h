@@ -101,7 +101,8 @@ void linker_compare_prefetch(const struct linker_input *in, const struct linker_
                              uint32_t r);
 
 /* The same for record r's token list, which linker_compare merges: far ahead
- * (near 0) where it starts, nearer (near 1) the list. */
+ * (near 0) where it starts and its strong identifiers, nearer (near 1) the
+ * list. */
 void linker_tokens_prefetch(const struct linker_tokens *tok, uint32_t r, int near);
 
 /* The level that names a link's evidence: a strong identifier's level when

@@ -31,10 +31,10 @@
  *    over the whole array each went to memory and back, a tenth of the
  *    link's time. Every part takes the same passes, so all end in the same
  *    array. */
-#define LINKER_RADIX_SORTS(NAME, T, KEY)                                                                \
-    static inline T *NAME##_lsd(T *a, T *tmp, size_t n, int from, int to, int digit)                      \
+#define LINKER_RADIX_SORTS(NAME, T, KEY)                                                           \
+    static inline T *NAME##_lsd(T *a, T *tmp, size_t n, int from, int to, int digit)               \
     {                                                                                              \
-        size_t cnt[LINKER_RADIX + 1], radix = (size_t)1 << digit;                                       \
+        size_t cnt[LINKER_RADIX + 1], radix = (size_t)1 << digit;                                  \
         for (int shift = from; shift < to; shift += digit) {                                       \
             T *t;                                                                                  \
             memset(cnt, 0, (radix + 1) * sizeof *cnt);                                             \
@@ -50,22 +50,24 @@
         }                                                                                          \
         return a;                                                                                  \
     }                                                                                              \
-    static inline T *NAME(T *a, T *tmp, size_t n, int from, int to)                                       \
+    static inline T *NAME(T *a, T *tmp, size_t n, int from, int to)                                \
     {                                                                                              \
-        size_t cnt[LINKER_RADIX + 1], at[LINKER_RADIX];                                                      \
-        int top = to - LINKER_DIGIT, passes = (top - from + LINKER_PART_DIGIT - 1) / LINKER_PART_DIGIT;           \
-        if (n < LINKER_SPLIT_MIN || top - from <= 0)                                                    \
-            return NAME##_lsd(a, tmp, n, from, to, LINKER_DIGIT);                                       \
+        size_t cnt[LINKER_RADIX + 1], at[LINKER_RADIX];                                            \
+        int top = to - LINKER_DIGIT,                                                               \
+            passes = (top - from + LINKER_PART_DIGIT - 1) / LINKER_PART_DIGIT;                     \
+        if (n < LINKER_SPLIT_MIN || top - from <= 0)                                               \
+            return NAME##_lsd(a, tmp, n, from, to, LINKER_DIGIT);                                  \
         memset(cnt, 0, sizeof cnt);                                                                \
         for (size_t i = 0; i < n; i++)                                                             \
-            cnt[(KEY(a[i]) >> top & (LINKER_RADIX - 1)) + 1]++;                                         \
-        for (size_t i = 0; i < LINKER_RADIX; i++)                                                       \
+            cnt[(KEY(a[i]) >> top & (LINKER_RADIX - 1)) + 1]++;                                    \
+        for (size_t i = 0; i < LINKER_RADIX; i++)                                                  \
             cnt[i + 1] += cnt[i];                                                                  \
         memcpy(at, cnt, sizeof at);                                                                \
         for (size_t i = 0; i < n; i++)                                                             \
-            tmp[at[KEY(a[i]) >> top & (LINKER_RADIX - 1)]++] = a[i];                                    \
-        for (size_t k = 0; k < LINKER_RADIX; k++)                                                       \
-            NAME##_lsd(tmp + cnt[k], a + cnt[k], cnt[k + 1] - cnt[k], from, top, LINKER_PART_DIGIT);    \
+            tmp[at[KEY(a[i]) >> top & (LINKER_RADIX - 1)]++] = a[i];                               \
+        for (size_t k = 0; k < LINKER_RADIX; k++)                                                  \
+            NAME##_lsd(tmp + cnt[k], a + cnt[k], cnt[k + 1] - cnt[k], from, top,                   \
+                       LINKER_PART_DIGIT);                                                         \
         return passes % 2 ? a : tmp;                                                               \
     }
 

@@ -62,7 +62,8 @@ s_check(size_t n, int from, int to, uint64_t distinct, uint64_t seed)
     s_to = to;
     for (size_t i = 0; i < n; i++) {
         uint64_t r = xl_splitmix64(&seed), pick = xl_splitmix64(&seed) % distinct;
-        uint64_t field = to - from == 64 ? ~(uint64_t)0 : (((uint64_t)1 << (to - from)) - 1) << from;
+        uint64_t field =
+            to - from == 64 ? ~(uint64_t)0 : (((uint64_t)1 << (to - from)) - 1) << from;
         uint64_t below = from == 0 ? 0 : r & (((uint64_t)1 << from) - 1);
         uint64_t sorted = (pick * 0x9e3779b97f4a7c15ull) << from & field;
         it[i] = (struct s_item){below | sorted, (uint32_t)i};
