@@ -114,6 +114,26 @@ linker_model_init(struct linker_model *m, const struct linker_input *in)
     m->cut[LINKER_LEVEL_SAME] = 0.9 * scale;
     m->cut[LINKER_LEVEL_CLOSE] = 0.7 * scale;
     m->cut[LINKER_LEVEL_WEAK] = 0.5 * scale;
+    for (size_t f = 0; f < m->nsegments; f++) {
+        m->seg_first[f] = (uint8_t)m->f[f].first;
+        m->seg_end[f] = (uint8_t)m->f[f].end;
+        m->missing_min[f] = (uint16_t)ceil(m->missing_pop[f]);
+        if (m->f[f].salt_feature >= 0) {
+            m->salted[m->nsalted][0] = (uint8_t)f;
+            m->salted[m->nsalted++][1] = (uint8_t)m->f[f].salt_feature;
+        }
+    }
+    for (unsigned sum = 0; sum <= 2 * XL_CLK_MAX_BITS; sum++) {
+        for (int l = 0; l < 3; l++) {
+            double bar = m->cut[LINKER_LEVEL_WEAK + l] * (double)sum;
+            unsigned x = (unsigned)ceil(bar);
+            while (x > 0 && (double)(x - 1) >= bar)
+                x--;
+            while ((double)x < bar)
+                x++;
+            m->least2c[sum][l] = (uint16_t)(x < UINT16_MAX ? x : UINT16_MAX);
+        }
+    }
     m->accept_weight = linker_prob_to_weight(spec->accept);
     m->possible_weight = linker_prob_to_weight(spec->possible);
 }
@@ -133,7 +153,7 @@ s_seg_body(const uint64_t *a, const uint64_t *b, const struct linker_model *m, u
 {
     for (size_t s = 0; s < m->nsegments; s++) {
         uint32_t n = 0, p = 0;
-        for (unsigned w = m->f[s].first; w < m->f[s].end; w++) {
+        for (unsigned w = m->seg_first[s]; w < m->seg_end[s]; w++) {
             n += (uint32_t)__builtin_popcountll(a[w] & b[w]);
             p += (uint32_t)__builtin_popcountll(b[w]);
         }
@@ -394,30 +414,26 @@ linker_compare_shared(const struct linker_model *m, const struct linker_input *i
 
     s_seg()(x, y, m, c, pb);
     for (size_t s = 0; s < m->nsegments; s++) {
-        /* Dice 2c / (pa + pb) against each cut, multiplied out: a division
-         * per segment was most of a comparison's time. The cuts rise from
-         * weak to same, so the level is the number passed. */
-        double dice2 = 2.0 * c[s], sumd = (double)(pa[s] + pb[s]);
+        /* Dice 2c / (pa + pb) against each cut, as the least 2c that passes
+         * it (a division, then products in floating point, were most of a
+         * comparison's time). The cuts rise from weak to same, so the level
+         * is the number passed. */
+        uint32_t c2 = 2 * c[s], both = pa[s] + pb[s];
+        const uint16_t *least = m->least2c[both];
+        uint8_t g = (uint8_t)(LINKER_LEVEL_DIFFERENT + (c2 >= least[0]) + (c2 >= least[1]) +
+                              (c2 >= least[2]));
         call += c[s];
-        sum += pa[s] + pb[s];
-        if (pa[s] < m->missing_pop[s] || pb[s] < m->missing_pop[s]) {
-            gamma[s] = LINKER_LEVEL_MISSING;
-            continue;
-        }
-        if (shared & (1u << s)) {
-            gamma[s] = LINKER_LEVEL_SAME;
-            continue;
-        }
-        gamma[s] = (uint8_t)(LINKER_LEVEL_DIFFERENT + (dice2 >= m->cut[LINKER_LEVEL_WEAK] * sumd) +
-                             (dice2 >= m->cut[LINKER_LEVEL_CLOSE] * sumd) +
-                             (dice2 >= m->cut[LINKER_LEVEL_SAME] * sumd));
+        sum += both;
+        g = (shared >> s & 1) ? (uint8_t)LINKER_LEVEL_SAME : g;
+        gamma[s] = pa[s] < m->missing_min[s] || pb[s] < m->missing_min[s]
+                       ? (uint8_t)LINKER_LEVEL_MISSING
+                       : g;
     }
     /* Salted segments of two records whose salt differs were hashed apart:
      * they say nothing, so they count as missing, not as different. */
-    for (size_t s = 0; s < m->nsegments; s++) {
-        int sf = m->f[s].salt_feature;
-        if (sf >= 0 && gamma[sf] != LINKER_LEVEL_SAME)
-            gamma[s] = LINKER_LEVEL_MISSING;
+    for (size_t i = 0; i < m->nsalted; i++) {
+        if (gamma[m->salted[i][1]] != LINKER_LEVEL_SAME)
+            gamma[m->salted[i][0]] = LINKER_LEVEL_MISSING;
     }
     for (size_t s = 0; tok != NULL && s < tok->nstrong; s++) {
         uint64_t u = tok->strong[(size_t)a * tok->nstrong + s],
@@ -561,16 +577,6 @@ s_estimate_u(struct linker_model *m, const struct linker_input *in, const uint16
         }
     }
     return 0;
-}
-
-uint64_t
-linker_gamma_code(const struct linker_model *m, const uint8_t *gamma)
-{
-    uint64_t c = 0;
-
-    for (size_t f = 0; f < m->nfeatures; f++)
-        c = c * LINKER_LEVELS + gamma[f];
-    return c;
 }
 
 void

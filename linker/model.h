@@ -62,9 +62,23 @@ struct linker_model {
     uint32_t level_segs[256];    /* by match-key level number: the segments its token says are the
                                   * same (those whose every field the level compares whole) */
     double missing_pop[LINKER_MAX_SEGMENTS]; /* popcount below which a segment is empty */
-    double lambda;                           /* chance that two records drawn at random match */
-    double prior;                            /* log2(lambda / (1 - lambda)) */
-    double candidate_share;                  /* share of the candidate pairs that match, by EM */
+    /* What comparing a pair reads, packed apart from the features (whose
+     * every field is a cache line away from the next) and in whole numbers,
+     * so a comparison is a few hundred instructions of popcounts and table
+     * reads: each segment's words [seg_first, seg_end); the least popcount
+     * that is not empty; the segments salted with another's field, with
+     * that segment, in order; and, by the sum of two segments' popcounts,
+     * the least 2c (c their common bits) at or above cut[WEAK], cut[CLOSE]
+     * and cut[SAME] times the sum, found by the floating-point test itself
+     * so every pair falls in the level that test gives. */
+    uint8_t seg_first[LINKER_MAX_SEGMENTS], seg_end[LINKER_MAX_SEGMENTS];
+    uint16_t missing_min[LINKER_MAX_SEGMENTS];
+    uint8_t salted[LINKER_MAX_SEGMENTS][2];
+    size_t nsalted;
+    uint16_t least2c[2 * XL_CLK_MAX_BITS + 1][3];
+    double lambda;          /* chance that two records drawn at random match */
+    double prior;           /* log2(lambda / (1 - lambda)) */
+    double candidate_share; /* share of the candidate pairs that match, by EM */
     uint64_t u_pairs, em_pairs, em_patterns;
     int em_iterations;
     double accept_weight, possible_weight; /* the thresholds as match weights */
@@ -112,7 +126,15 @@ uint8_t linker_shared_level(const struct linker_model *m, const struct linker_to
                             uint32_t a, uint32_t b);
 
 /* A comparison vector as one number (base LINKER_LEVELS), and back. */
-uint64_t linker_gamma_code(const struct linker_model *m, const uint8_t *gamma);
+static inline uint64_t
+linker_gamma_code(const struct linker_model *m, const uint8_t *gamma)
+{
+    uint64_t c = 0;
+
+    for (size_t f = 0; f < m->nfeatures; f++)
+        c = c * LINKER_LEVELS + gamma[f];
+    return c;
+}
 void linker_gamma_decode(const struct linker_model *m, uint64_t code, uint8_t *gamma);
 
 /* Match weight of a comparison vector. */
