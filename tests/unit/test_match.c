@@ -753,6 +753,37 @@ s_print_merged(const struct s_pop *p, const struct linker_result *res)
 /* The model learns from the data what a careful person would set by hand:
  * agreement is likelier among matches, disagreement among non-matches, a
  * closer level weighs more, and the prior fits the number of true matches. */
+/* A comparison's level comes from a table of the least common bits for each
+ * cut (model.h, least2c): for every sum of two popcounts and every count of
+ * common bits, the level the floating-point test of the Dice score against
+ * the cut gives. */
+static void
+test_levels_match_the_cuts(void **state)
+{
+    struct s_pop *p = s_pop_new(2, S_SEED);
+    struct linker_model *m = malloc(sizeof *m);
+
+    (void)state;
+    assert_non_null(m);
+    linker_model_init(m, p->in);
+    assert_true(m->cut[LINKER_LEVEL_WEAK] > 0.0 &&
+                m->cut[LINKER_LEVEL_WEAK] < m->cut[LINKER_LEVEL_CLOSE] &&
+                m->cut[LINKER_LEVEL_CLOSE] < m->cut[LINKER_LEVEL_SAME]);
+    /* The test is monotone in c2, so the least that passes and the one below
+     * it say everything. */
+    for (unsigned sum = 0; sum <= 2 * XL_CLK_MAX_BITS; sum++) {
+        for (int l = 0; l < 3; l++) {
+            unsigned least = m->least2c[sum][l];
+            double bar = m->cut[LINKER_LEVEL_WEAK + l] * (double)sum;
+            assert_true((double)least >= bar);
+            if (least > 0)
+                assert_false((double)(least - 1) >= bar);
+        }
+    }
+    free(m);
+    s_pop_free(&p);
+}
+
 static void
 test_model_learns(void **state)
 {
@@ -1399,6 +1430,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pext),
         cmocka_unit_test(test_kernels_equal_reference),
+        cmocka_unit_test(test_levels_match_the_cuts),
         cmocka_unit_test(test_model_learns),
         cmocka_unit_test(test_population_quality),
         cmocka_unit_test(test_strong_ids_never_merge),
