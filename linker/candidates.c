@@ -958,9 +958,8 @@ s_cmp_run(void *arg, unsigned th, unsigned nt)
         double d;
         /* a's filter too: a block of pairs steps through a's tile with
          * gaps the processor does not follow, and the tile (a megabyte)
-         * falls out of its cache between blocks; unfetched, a's words were
-         * most of a comparison's wait (compare 6.0 s to 4.7 s at 866k
-         * records on one thread) */
+         * falls out of its cache between blocks (unfetched, the comparisons
+         * took 6.0 s where they take 4.7 s, at 866k records on one thread) */
         if (i + S_AHEAD < C->n) {
             linker_compare_prefetch(S->in, S->tok, s_key_a(C->o, v[i + S_AHEAD]));
             linker_compare_prefetch(S->in, S->tok, s_key_b(C->o, v[i + S_AHEAD]));

@@ -315,8 +315,8 @@ struct s_scored {
  * is not). 2^35 pairs at most (2^31 records, 32 each) fit in 64 bits. */
 #define S_PSUM_ONE 16777216.0
 
-/* A vector's weight, probability, and what the scoring sums of them, in
- * one cache line. */
+/* A vector's weight, probability, and what the scoring sums of them, side
+ * by side (40 bytes, where an array each put them five cache lines apart). */
 struct s_weighed {
     uint64_t code; /* code + 1; 0: empty */
     double w, p;
