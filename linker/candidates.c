@@ -605,7 +605,7 @@ s_band_present(const struct linker_model *m, const uint16_t *segpop, const uint8
 {
     const uint16_t *pop = segpop + r * m->nsegments;
 
-    return pop[seg[0]] >= m->missing_pop[seg[0]] && pop[seg[1]] >= m->missing_pop[seg[1]];
+    return pop[seg[0]] >= m->missing_min[seg[0]] && pop[seg[1]] >= m->missing_min[seg[1]];
 }
 
 static size_t

@@ -415,6 +415,9 @@ s_score_share(void *arg, unsigned t, unsigned nt)
         }
         if (i + S_SCORE_AHEAD < hi)
             s_score_ahead(m, G->tok, c, memo, i + S_SCORE_AHEAD, hot);
+        /* looked up again, not kept from the look ahead: a clash since then
+         * may have put another vector in that entry (a look-up that finds its
+         * vector is a hash and a compare) */
         e = s_memo_weigh(memo, m, c->code[i]);
         double w = e->w, p = e->p;
         uint64_t pu = e->pu;

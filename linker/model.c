@@ -78,8 +78,10 @@ linker_model_init(struct linker_model *m, const struct linker_input *in)
         f->fields = fields;
         f->first = first / 64;
         f->end = (first + nbits) / 64;
-        /* A missing value leaves only the noise: about flip * bits set. */
-        m->missing_pop[m->nfeatures] = 2.0 * spec->clk_flip * nbits + 3.0;
+        /* A missing value leaves only the noise: about flip * bits set. A
+         * popcount below twice that and 3 is empty: the least that is not,
+         * as a whole number. */
+        m->missing_min[m->nfeatures] = (uint16_t)ceil(2.0 * spec->clk_flip * nbits + 3.0);
         m->nfeatures++;
     }
     m->nsegments = m->nfeatures;
@@ -117,7 +119,6 @@ linker_model_init(struct linker_model *m, const struct linker_input *in)
     for (size_t f = 0; f < m->nsegments; f++) {
         m->seg_first[f] = (uint8_t)m->f[f].first;
         m->seg_end[f] = (uint8_t)m->f[f].end;
-        m->missing_min[f] = (uint16_t)ceil(m->missing_pop[f]);
         if (m->f[f].salt_feature >= 0) {
             m->salted[m->nsalted][0] = (uint8_t)f;
             m->salted[m->nsalted++][1] = (uint8_t)m->f[f].salt_feature;

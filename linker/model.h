@@ -61,12 +61,12 @@ struct linker_model {
     double cut[LINKER_LEVELS];   /* Dice at or above cut[l] is level l (WEAK..SAME) */
     uint32_t level_segs[256];    /* by match-key level number: the segments its token says are the
                                   * same (those whose every field the level compares whole) */
-    double missing_pop[LINKER_MAX_SEGMENTS]; /* popcount below which a segment is empty */
     /* What comparing a pair reads, packed apart from the features (whose
      * every field is a cache line away from the next) and in whole numbers,
      * so a comparison is a few hundred instructions of popcounts and table
      * reads: each segment's words [seg_first, seg_end); the least popcount
-     * that is not empty; the segments salted with another's field, with
+     * of a segment that is not empty (a missing value leaves only the flip
+     * noise); the segments salted with another's field, with
      * that segment, in order; and, by the sum of two segments' popcounts,
      * the least 2c (c their common bits) at or above cut[WEAK], cut[CLOSE]
      * and cut[SAME] times the sum, found by the floating-point test itself
