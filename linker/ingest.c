@@ -44,6 +44,7 @@ linker_ctx_close(struct linker_ctx *ctx)
     free(ctx->scratch);
     ctx->scratch = NULL;
     ctx->scratchcap = 0;
+    linker_columns_free(&ctx->cols);
 }
 
 void
@@ -641,11 +642,17 @@ s_pack_records(struct linker_ctx *ctx, Crosslink__Record *const *recs, size_t n,
 
     *out = NULL;
     *outlen = 0;
+    linker_columns_begin(&ctx->cols);
     for (size_t i = 0; i < n; i++) {
         size_t sz;
+        int r;
         if (linker_record_check(ctx, recs[i], msg, sizeof msg) != 0)
             return linker_answer_fail(res, XL_ERR_FORMAT, "record %zu of the chunk: %s", i + 1,
                                       msg);
+        if ((r = linker_columns_add(&ctx->cols, recs[i])) != 0)
+            return linker_answer_fail(res, r, "record %zu of the chunk: %s", i + 1,
+                                      r == XL_ERR_NOMEM ? "out of memory building its link columns"
+                                                        : "its link columns cannot be built");
         sz = crosslink__record__get_packed_size(recs[i]);
         if (sz > UINT32_MAX || total > SIZE_MAX - 4 - sz)
             return linker_answer_fail(res, XL_ERR_TOOBIG, "record %zu of the chunk is too big",
@@ -674,15 +681,17 @@ s_pack_records(struct linker_ctx *ctx, Crosslink__Record *const *recs, size_t n,
 
 int
 linker_records_check(const struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n,
-                     char *err, size_t errlen)
+                     struct linker_columns_buf *cols, char *err, size_t errlen)
 {
     char msg[XL_ERRBUF];
     size_t off = 0, i = 0;
 
+    if (cols != NULL)
+        linker_columns_begin(cols);
     while (off < len) {
         Crosslink__Record *rec;
         size_t rl;
-        int r;
+        int r, c;
         if (len - off < 4)
             break;
         rl = (size_t)data[off] << 24 | (size_t)data[off + 1] << 16 | (size_t)data[off + 2] << 8 |
@@ -694,10 +703,15 @@ linker_records_check(const struct linker_ctx *ctx, const uint8_t *data, size_t l
             return xl_err_set(err, errlen, XL_ERR_FORMAT, "record %zu of the chunk is malformed",
                               i + 1);
         r = linker_record_check(ctx, rec, msg, sizeof msg);
+        c = r == 0 && cols != NULL ? linker_columns_add(cols, rec) : 0;
         crosslink__record__free_unpacked(rec, NULL);
         if (r != 0)
             return xl_err_set(err, errlen, XL_ERR_FORMAT, "record %zu of the chunk: %s", i + 1,
                               msg);
+        if (c != 0)
+            return xl_err_set(err, errlen, c, "record %zu of the chunk: %s", i + 1,
+                              c == XL_ERR_NOMEM ? "out of memory building its link columns"
+                                                : "its link columns cannot be built");
         off += 4 + rl;
         i++;
     }
@@ -714,8 +728,10 @@ s_check_packed(struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n
 {
     char msg[XL_ERRBUF];
 
-    if (linker_records_check(ctx, data, len, n, msg, sizeof msg) != 0)
-        return linker_answer_fail(res, XL_ERR_FORMAT, "%s", msg);
+    int r = linker_records_check(ctx, data, len, n, &ctx->cols, msg, sizeof msg);
+
+    if (r != 0)
+        return linker_answer_fail(res, r, "%s", msg);
     return 0;
 }
 
@@ -762,8 +778,8 @@ linker_chunk(struct linker_ctx *ctx, const struct linker_actor *who, const uint8
     struct linker_chunk_result cr;
     char err[XL_ERRBUF], hexid[LINKER_SUBID_HEX + 1];
     uint8_t *packed = NULL; /* ctx->scratch, not freed here */
-    const uint8_t *data;
-    size_t len;
+    const uint8_t *data, *cols;
+    size_t len, colslen;
     int r;
 
     r = s_lookup(ctx, who, id, idlen, &sub, res);
@@ -806,7 +822,10 @@ linker_chunk(struct linker_ctx *ctx, const struct linker_actor *who, const uint8
             return s_refused(who, "chunk", sub.agency, sub.dataset, sub.id, res);
         return r;
     }
-    r = linker_store_put_chunk(ctx->store, sub.id, seq, recs->n, data, len, &cr, err, sizeof err);
+    if (linker_columns_finish(&ctx->cols, &cols, &colslen) != 0)
+        return s_store_fail(res, XL_ERR_NOMEM, "out of memory building a chunk's columns");
+    r = linker_store_put_chunk(ctx->store, sub.id, seq, recs->n, data, len, cols, colslen, &cr, err,
+                               sizeof err);
     if (r != 0) {
         s_store_fail(res, r, err);
         if (r == XL_ERR_MISMATCH || r == XL_ERR_TOOBIG || r == XL_ERR_INVALID)

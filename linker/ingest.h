@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "audit.h"
+#include "columns.h"
 #include "config.h"
 #include "crosslink.pb-c.h"
 #include "store.h"
@@ -45,6 +46,7 @@ struct linker_ctx {
     struct linker_audit *audit;
     uint8_t *scratch; /* reused buffer for packing a chunk's records */
     size_t scratchcap;
+    struct linker_columns_buf cols; /* the chunk's link columns, reused */
 };
 
 /* Loads the configuration at conf_path, the specification, the signing key,
@@ -168,9 +170,11 @@ int linker_record_check(const struct linker_ctx *ctx, const Crosslink__Record *r
 /* Checks a chunk's records in the stored form (n records, each a 4-byte
  * big-endian length and a packed Record, as an import reads them from an .xle):
  * every record parses and passes linker_record_check, and data holds exactly n
- * of them. 0, or XL_ERR_FORMAT naming the record (never its content). */
+ * of them; and, with cols, builds their link columns in it as it goes (begun
+ * here; finish is the caller's). 0, or XL_ERR_FORMAT naming the record (never
+ * its content), or XL_ERR_NOMEM. */
 int linker_records_check(const struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n,
-                         char *err, size_t errlen);
+                         struct linker_columns_buf *cols, char *err, size_t errlen);
 
 /* The Error.Code for an XL_ERR_* code. */
 Crosslink__Error__Code linker_error_code(int xl_err);

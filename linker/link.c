@@ -9,14 +9,13 @@
 #include "entities.h"
 #include "evidence.h"
 #include "link.h"
-#include "unpack.h"
+#include "load.h"
 #include "match.h"
 #include "model.h"
 #include "store.h"
 #include "xl/err.h"
 #include "xl/order.h"
 
-/* What the run keeps of each record besides what the engine holds. */
 /* Progress of a long run on stderr (linker_link_progress). */
 static int s_progress_mode; /* 0 none, 1 a line kept up to date (a terminal), 2 lines */
 
@@ -45,92 +44,6 @@ s_progress(const char *phase, uint64_t n, uint64_t total, double t0, int done)
     else
         fprintf(stderr, "%s%s, %.0f s\n", s_progress_mode == 1 ? "\r" : "", phase, now - t0);
     fflush(stderr);
-}
-
-struct s_load {
-    struct linker_input *in;
-    uint64_t total; /* records to load, for progress */
-    double t0;
-    uint8_t (*subs)[LINKER_SUBID_BYTES]; /* submissions, in load order */
-    size_t nsubs, capsubs;
-    uint32_t *rec_sub;             /* [record] index into subs */
-    uint64_t *rec_index;           /* [record] index within its submission */
-    uint8_t (*refs)[XL_REF_BYTES]; /* [record] local_ref */
-    size_t caprec;
-    int ds; /* dataset index of the current submission */
-    struct linker_unpacker unpacker;
-    char *err;
-    size_t errlen;
-};
-
-static int
-s_reserve_cb(void *ctx, const struct linker_submission *sub)
-{
-    uint64_t *n = ctx;
-
-    *n += sub->state == LINKER_COMMITTED ? sub->record_count : 0;
-    return 0;
-}
-
-static int
-s_record_cb(void *ctx, const struct linker_submission *sub, uint64_t index, const uint8_t *rec,
-            size_t len)
-{
-    struct s_load *l = ctx;
-    Crosslink__Record *r;
-    size_t n = l->in->nrec;
-    int rc;
-
-    if ((n & 0xfff) == 0)
-        s_progress("loading records", n, l->total, l->t0, 0);
-
-    if (l->nsubs == 0 || memcmp(l->subs[l->nsubs - 1], sub->id, LINKER_SUBID_BYTES) != 0) {
-        if (l->nsubs == l->capsubs) {
-            size_t cap = l->capsubs ? 2 * l->capsubs : 16;
-            void *p = realloc(l->subs, cap * sizeof *l->subs);
-            if (p == NULL)
-                return xl_err_set(l->err, l->errlen, XL_ERR_NOMEM, "link run: out of memory");
-            l->subs = p;
-            l->capsubs = cap;
-        }
-        memcpy(l->subs[l->nsubs++], sub->id, LINKER_SUBID_BYTES);
-        l->ds = linker_input_dataset(l->in, sub->agency, sub->dataset, sub->one_per_person);
-        if (l->ds < 0)
-            return xl_err_set(l->err, l->errlen, XL_ERR_TOOBIG, "link run: more than %d datasets",
-                              LINKER_MAX_DATASETS);
-    }
-    if (n == l->caprec) {
-        size_t cap = l->caprec ? 2 * l->caprec : 4096;
-        void *a = realloc(l->rec_sub, cap * sizeof *l->rec_sub);
-        void *b = a ? realloc(l->rec_index, cap * sizeof *l->rec_index) : NULL;
-        void *c = b ? realloc(l->refs, cap * sizeof *l->refs) : NULL;
-        if (a)
-            l->rec_sub = a;
-        if (b)
-            l->rec_index = b;
-        if (c == NULL)
-            return xl_err_set(l->err, l->errlen, XL_ERR_NOMEM, "link run: out of memory");
-        l->refs = c;
-        l->caprec = cap;
-    }
-    r = linker_unpack_record(&l->unpacker, rec, len);
-    if (r == NULL || r->local_ref.len != XL_REF_BYTES) {
-        return xl_err_set(l->err, l->errlen, XL_ERR_FORMAT,
-                          "link run: a stored record of %s/%s does not decode", sub->agency,
-                          sub->dataset);
-    }
-    rc = linker_input_add(l->in, l->ds, r);
-    if (rc == 0) {
-        l->rec_sub[n] = (uint32_t)(l->nsubs - 1);
-        l->rec_index[n] = index;
-        memcpy(l->refs[n], r->local_ref.data, XL_REF_BYTES);
-    }
-    if (rc != 0)
-        return xl_err_set(l->err, l->errlen, rc,
-                          "link run: a stored record of %s/%s is not of "
-                          "this specification",
-                          sub->agency, sub->dataset);
-    return 0;
 }
 
 const char *
@@ -385,7 +298,7 @@ s_find(uint32_t *parent, uint32_t x)
  * links of identifier evidence, of exact evidence, and all its links (the
  * clusters), each numbered by overlap with the run before. */
 static int
-s_entities(struct linker_ctx *ctx, const struct s_load *l, const struct linker_result *res,
+s_entities(struct linker_ctx *ctx, const struct linker_loaded *l, const struct linker_result *res,
            struct linker_run_record *recs, uint64_t *next_entity, char *err, size_t errlen)
 {
     size_t n = l->in->nrec;
@@ -448,12 +361,11 @@ int
 linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *report,
             struct linker_link_summary *sum, char *err, size_t errlen)
 {
-    struct s_load l = {.err = err, .errlen = errlen};
+    struct linker_loaded l = {0};
     struct linker_result res;
     struct linker_run_record *recs = NULL;
     struct linker_run_conflict *conf = NULL;
     struct linker_run_row row;
-    uint64_t reserve = 0;
     size_t nconf;
     double t0, t1;
     cJSON *d = NULL;
@@ -468,21 +380,11 @@ linker_link(struct linker_ctx *ctx, const char *actor, const char *role, FILE *r
     r = linker_store_commits(ctx->store, &row.commits, err, errlen);
     if (r != 0)
         return r;
-    linker_unpacker_init(&l.unpacker);
-    l.in = linker_input_new(ctx->spec);
-    if (l.in == NULL)
-        return xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
-    l.in->threads = ctx->cfg.link_threads;
-    r = linker_store_foreach_submission(ctx->store, s_reserve_cb, &reserve, err, errlen);
-    if (r == 0 && linker_input_reserve(l.in, reserve, reserve * 10, reserve * 6) != 0)
-        r = xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
-    l.total = reserve;
-    l.t0 = t0;
-    if (r == 0)
-        r = linker_store_foreach_record(ctx->store, ctx->cfg.epoch, s_record_cb, &l, err, errlen);
+    s_progress("loading records", 0, 0, t0, 1);
+    r = linker_load(ctx->store, ctx->cfg.epoch, ctx->spec, ctx->cfg.link_threads, &l, err, errlen);
     if (r != 0)
         goto out;
-    s_progress("loading records", l.in->nrec, l.total, t0, 1);
+    s_progress("loading records", l.in->nrec, l.in->nrec, t0, 1);
     s_progress("matching and clustering (no progress is shown inside this step)", 0, 0, t0, 1);
     r = linker_match_run(l.in, &res, err, errlen);
     if (r != 0)
@@ -624,11 +526,6 @@ out:
     free(conf);
     if (have_res)
         linker_result_free(&res);
-    linker_input_free(&l.in);
-    free(l.subs);
-    linker_unpacker_free(&l.unpacker);
-    free(l.rec_sub);
-    free(l.rec_index);
-    free(l.refs);
+    linker_loaded_free(&l);
     return r;
 }

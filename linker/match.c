@@ -128,55 +128,114 @@ linker_input_reserve(struct linker_input *in, size_t records, size_t keys, size_
     return 0;
 }
 
+/* Room for n more records. */
+static int
+s_room_records(struct linker_input *in, size_t n)
+{
+    size_t need = in->nrec + n, cap = in->caprec, capc = in->caprec, capp = in->caprec;
+
+    if (need <= in->caprec)
+        return 0;
+    if (s_grow((void **)&in->rec_dataset, &cap, need, 1, 0) != 0 ||
+        s_grow((void **)&in->pop, &capp, need, sizeof(uint16_t), 0) != 0 ||
+        s_grow((void **)&in->clk, &capc, need, in->clk_words * 8, 64) != 0)
+        return XL_ERR_NOMEM;
+    in->caprec = cap < capp ? (cap < capc ? cap : capc) : (capp < capc ? capp : capc);
+    return 0;
+}
+
+/* The next record's dataset and CLK (clk_bytes, checked by the caller). */
+static void
+s_put_record(struct linker_input *in, int ds, const uint8_t *data, size_t clk_bytes)
+{
+    size_t n = in->nrec;
+    uint64_t *clk = in->clk + n * in->clk_words;
+
+    in->rec_dataset[n] = (uint8_t)ds;
+    memset(clk, 0, in->clk_words * 8);
+    memcpy(clk, data, clk_bytes);
+    in->pop[n] = (uint16_t)linker_popcount(clk, in->clk_words);
+    in->nrec = n + 1;
+}
+
+/* A match-key token of record rec. A level this specification does not have
+ * is ignored. */
+static int
+s_put_key(struct linker_input *in, unsigned level, const uint8_t token[XL_TOKEN_BYTES],
+          uint32_t rec)
+{
+    const struct xl_spec_level *l = level < 256 ? xl_spec_level(in->spec, (uint8_t)level) : NULL;
+    struct linker_keyset *ks;
+    struct linker_key *o;
+
+    if (l == NULL)
+        return 0;
+    ks = &in->bylevel[l->number];
+    if (s_grow((void **)&ks->k, &ks->cap, ks->n + 1, sizeof *ks->k, 0) != 0)
+        return XL_ERR_NOMEM;
+    o = &ks->k[ks->n++];
+    o->t0 = s_load64(token);
+    o->t1 = s_load64(token + 8);
+    o->rec = rec;
+    o->level = l->number;
+    in->nkeys++;
+    return 0;
+}
+
+static void
+s_put_block(struct linker_input *in, const uint8_t token[8], uint32_t rec)
+{
+    in->blocks[in->nblocks].token = s_load64(token);
+    in->blocks[in->nblocks].rec = rec;
+    in->nblocks++;
+}
+
 int
 linker_input_add(struct linker_input *in, int ds, const Crosslink__Record *r)
 {
-    const struct xl_spec *spec = in->spec;
-    size_t n = in->nrec, cap = in->caprec, capc = in->caprec, capp = in->caprec;
-    uint64_t *clk;
+    uint32_t rec = (uint32_t)in->nrec;
 
-    if (r->clk.len != xl_spec_clk_bytes(spec))
+    if (r->clk.len != xl_spec_clk_bytes(in->spec))
         return XL_ERR_FORMAT;
-    if (n == in->caprec) {
-        if (s_grow((void **)&in->rec_dataset, &cap, n + 1, 1, 0) != 0 ||
-            s_grow((void **)&in->pop, &capp, n + 1, sizeof(uint16_t), 0) != 0 ||
-            s_grow((void **)&in->clk, &capc, n + 1, in->clk_words * 8, 64) != 0)
-            return XL_ERR_NOMEM;
-        in->caprec = cap;
-    }
-    in->rec_dataset[n] = (uint8_t)ds;
-    clk = in->clk + n * in->clk_words;
-    memset(clk, 0, in->clk_words * 8);
-    memcpy(clk, r->clk.data, r->clk.len);
-    in->pop[n] = (uint16_t)linker_popcount(clk, in->clk_words);
-
-    if (s_grow((void **)&in->blocks, &in->capblocks, in->nblocks + r->n_blocks, sizeof *in->blocks,
-               0) != 0)
+    if (s_room_records(in, 1) != 0 || s_grow((void **)&in->blocks, &in->capblocks,
+                                             in->nblocks + r->n_blocks, sizeof *in->blocks, 0) != 0)
         return XL_ERR_NOMEM;
+    s_put_record(in, ds, r->clk.data, r->clk.len);
     for (size_t i = 0; i < r->n_keys; i++) {
         const Crosslink__MatchKey *k = r->keys[i];
-        const struct xl_spec_level *l = xl_spec_level(spec, (uint8_t)k->level);
-        struct linker_keyset *ks = &in->bylevel[l != NULL ? l->number : 0];
-        struct linker_key *o;
-        if (l == NULL || k->token.len != XL_TOKEN_BYTES)
-            continue; /* a level this specification does not have: ignored */
-        if (s_grow((void **)&ks->k, &ks->cap, ks->n + 1, sizeof *ks->k, 0) != 0)
+        if (k->token.len == XL_TOKEN_BYTES && s_put_key(in, k->level, k->token.data, rec) != 0)
             return XL_ERR_NOMEM;
-        o = &ks->k[ks->n++];
-        o->t0 = s_load64(k->token.data);
-        o->t1 = s_load64(k->token.data + 8);
-        o->rec = (uint32_t)n;
-        o->level = l->number;
-        in->nkeys++;
     }
-    for (size_t i = 0; i < r->n_blocks; i++) {
-        if (r->blocks[i].len < 8)
-            continue;
-        in->blocks[in->nblocks].token = s_load64(r->blocks[i].data);
-        in->blocks[in->nblocks].rec = (uint32_t)n;
-        in->nblocks++;
+    for (size_t i = 0; i < r->n_blocks; i++)
+        if (r->blocks[i].len >= 8)
+            s_put_block(in, r->blocks[i].data, rec);
+    return 0;
+}
+
+int
+linker_input_add_columns(struct linker_input *in, int ds, const struct linker_columns *c)
+{
+    uint32_t base = (uint32_t)in->nrec;
+
+    if (c->clk_bytes != xl_spec_clk_bytes(in->spec))
+        return XL_ERR_FORMAT;
+    if ((uint64_t)in->nrec + c->n > UINT32_MAX)
+        return XL_ERR_TOOBIG;
+    if (s_room_records(in, c->n) != 0 ||
+        s_grow((void **)&in->blocks, &in->capblocks, in->nblocks + c->nblocks, sizeof *in->blocks,
+               0) != 0)
+        return XL_ERR_NOMEM;
+    for (uint32_t i = 0; i < c->n; i++)
+        s_put_record(in, ds, c->clk + (size_t)i * c->clk_bytes, c->clk_bytes);
+    for (uint32_t i = 0; i < c->nkeys; i++) {
+        const uint8_t *k = c->keys + (size_t)i * LINKER_COLUMNS_KEY_BYTES;
+        if (s_put_key(in, linker_columns_u32(k + 4), k + 8, base + linker_columns_u32(k)) != 0)
+            return XL_ERR_NOMEM;
     }
-    in->nrec = n + 1;
+    for (uint32_t i = 0; i < c->nblocks; i++) {
+        const uint8_t *b = c->blocks + (size_t)i * LINKER_COLUMNS_BLK_BYTES;
+        s_put_block(in, b + 4, base + linker_columns_u32(b));
+    }
     return 0;
 }
 

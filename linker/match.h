@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "columns.h"
 #include "crosslink.pb-c.h"
 #include "xl/spec.h"
 
@@ -90,6 +91,11 @@ int linker_input_reserve(struct linker_input *in, size_t records, size_t keys, s
 /* Adds one record of dataset ds. XL_ERR_FORMAT for a record whose CLK has the
  * wrong length; XL_ERR_NOMEM. */
 int linker_input_add(struct linker_input *in, int ds, const Crosslink__Record *r);
+/* Adds a chunk's records from their stored columns (columns.h), as
+ * linker_input_add adds them one by one: the same records, keys and blocking
+ * keys in the same order. XL_ERR_FORMAT for a CLK of the wrong length;
+ * XL_ERR_TOOBIG past 2^32 records; XL_ERR_NOMEM. */
+int linker_input_add_columns(struct linker_input *in, int ds, const struct linker_columns *c);
 
 /* Evidence of a link: the strong identifier's level when the two agree on it,
  * else the strongest match-key level whose token both carry, else 0 (the

@@ -8,11 +8,12 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
+#include "columns.h"
 #include "store.h"
 #include "xl/err.h"
 
 /* 2: link_records keeps each record's local_ref and entity ids. */
-#define S_SCHEMA_VERSION 3
+#define S_SCHEMA_VERSION 4
 
 static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS submissions ("
@@ -49,6 +50,14 @@ static const char s_schema[] =
     " records INTEGER NOT NULL,"
     " data BLOB NOT NULL,"
     " PRIMARY KEY (submission, seq));"
+    /* version 4: each chunk's records as a link run reads them (columns.h),
+     * derived from the chunk and gone with it */
+    "CREATE TABLE IF NOT EXISTS chunk_columns ("
+    " submission BLOB NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " data BLOB NOT NULL,"
+    " PRIMARY KEY (submission, seq),"
+    " FOREIGN KEY (submission, seq) REFERENCES chunks (submission, seq) ON DELETE CASCADE);"
     /* Link runs: one row a run; the clusters of the latest run only. */
     "CREATE TABLE IF NOT EXISTS link_runs ("
     " run INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -108,7 +117,8 @@ enum {
     S_RECEIPT,
     S_ATTRIBUTES,
     S_ALL,
-    S_RECORDS,
+    S_COLUMNS_INSERT,
+    S_COLUMNS,
     S_RUN_INSERT,
     S_RUN_RECORD,
     S_RUN_CONFLICT,
@@ -160,8 +170,13 @@ static const char *s_sql[S_NSTMT] = {
     [S_RECEIPT] = "SELECT receipt FROM submissions WHERE id = ?1",
     [S_ATTRIBUTES] = "SELECT attributes FROM submissions WHERE id = ?1",
     [S_ALL] = "SELECT " S_COLS " FROM submissions ORDER BY agency, dataset, created, id",
-    [S_RECORDS] = "SELECT " S_COLS ", c.records, c.data FROM submissions s"
+    [S_COLUMNS_INSERT] = "INSERT INTO chunk_columns (submission, seq, data) VALUES (?1, ?2, ?3)",
+    /* chunks' records column is read from the row's first page: the join
+     * does not walk the chunk data's overflow pages. The columns themselves
+     * are read by rowid (linker_store_foreach_columns). */
+    [S_COLUMNS] = "SELECT " S_COLS ", c.seq, c.records, k.rowid FROM submissions s"
                   " JOIN chunks c ON c.submission = s.id"
+                  " LEFT JOIN chunk_columns k ON k.submission = c.submission AND k.seq = c.seq"
                   " WHERE s.state = 'committed' AND s.epoch = ?1"
                   " ORDER BY s.agency, s.dataset, s.id, c.seq",
     [S_RUN_INSERT] = "INSERT INTO link_runs (started, finished, epoch, spec, records, links,"
@@ -207,8 +222,10 @@ static const char *s_sql[S_NSTMT] = {
                     " (state = 'open' AND coalesce(touched, created) < ?1))"
                     " ORDER BY agency, dataset, created",
     [S_PURGE_MARK] = "UPDATE submissions SET purged = ?2 WHERE id = ?1 AND state = 'superseded'",
-    [S_STORAGE] = "SELECT s.agency, s.state, count(DISTINCT s.id), coalesce(sum(length(c.data)), 0)"
+    [S_STORAGE] = "SELECT s.agency, s.state, count(DISTINCT s.id),"
+                  " coalesce(sum(length(c.data)), 0) + coalesce(sum(length(k.data)), 0)"
                   " FROM submissions s LEFT JOIN chunks c ON c.submission = s.id"
+                  " LEFT JOIN chunk_columns k ON k.submission = c.submission AND k.seq = c.seq"
                   " WHERE s.purged IS NULL GROUP BY s.agency, s.state ORDER BY s.agency",
 };
 
@@ -368,6 +385,62 @@ s_row(struct linker_store *st, sqlite3_stmt *s, struct linker_submission *out, c
     return 0;
 }
 
+/* Version 3 kept no link columns: derive them from every stored chunk, once,
+ * in one transaction. A chunk whose records do not unpack gets none; a link
+ * run that needs it then names it. */
+static int
+s_add_columns(struct linker_store *st, char *err, size_t errlen)
+{
+    struct linker_columns_buf b = {0};
+    sqlite3_stmt *q = NULL, *ins = NULL;
+    int rc, r = 0;
+
+    rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(st->db,
+                                "SELECT submission, seq, data FROM chunks c WHERE NOT EXISTS"
+                                " (SELECT 1 FROM chunk_columns k"
+                                " WHERE k.submission = c.submission AND k.seq = c.seq)",
+                                -1, &q, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(st->db,
+                                "INSERT INTO chunk_columns (submission, seq, data)"
+                                " VALUES (?1, ?2, ?3)",
+                                -1, &ins, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const uint8_t *cols;
+        size_t len;
+        int c = linker_columns_from_packed(&b, sqlite3_column_blob(q, 2),
+                                           (size_t)sqlite3_column_bytes(q, 2), &cols, &len);
+        rc = SQLITE_OK;
+        if (c == XL_ERR_NOMEM) {
+            r = xl_err_set(err, errlen, c, "%s: out of memory adding link columns", st->path);
+            break;
+        }
+        if (c != 0)
+            continue;
+        sqlite3_bind_value(ins, 1, sqlite3_column_value(q, 0));
+        sqlite3_bind_value(ins, 2, sqlite3_column_value(q, 1));
+        sqlite3_bind_blob(ins, 3, cols, (int)len, SQLITE_STATIC);
+        rc = sqlite3_step(ins);
+        sqlite3_reset(ins);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    sqlite3_finalize(q);
+    sqlite3_finalize(ins);
+    linker_columns_free(&b);
+    if (r == 0 && rc == SQLITE_OK)
+        rc = sqlite3_exec(st->db, "PRAGMA user_version = 4; COMMIT", NULL, NULL, NULL);
+    if (r == 0 && rc != SQLITE_OK)
+        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot add link columns: %s", st->path,
+                       sqlite3_errmsg(st->db));
+    if (r != 0)
+        (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+
 static int
 s_open(const char *path, int readonly, struct linker_store **out, char *err, size_t errlen)
 {
@@ -463,7 +536,7 @@ s_open(const char *path, int readonly, struct linker_store **out, char *err, siz
             version = sqlite3_column_int(v, 0);
         sqlite3_finalize(v);
         if (version == 0 && !readonly) {
-            rc = sqlite3_exec(st->db, "PRAGMA user_version = 3", NULL, NULL, NULL);
+            rc = sqlite3_exec(st->db, "PRAGMA user_version = 4", NULL, NULL, NULL);
             version = rc == SQLITE_OK ? S_SCHEMA_VERSION : -1;
         }
         if (version == 1 && !readonly) {
@@ -496,7 +569,13 @@ s_open(const char *path, int readonly, struct linker_store **out, char *err, siz
                               NULL, NULL, NULL);
             if (rc != SQLITE_OK)
                 (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-            version = rc == SQLITE_OK ? S_SCHEMA_VERSION : -1;
+            version = rc == SQLITE_OK ? 3 : -1;
+        }
+        if (version == 3 && !readonly) {
+            r = s_add_columns(st, err, errlen);
+            if (r != 0)
+                goto fail;
+            version = S_SCHEMA_VERSION;
         }
         if (version != S_SCHEMA_VERSION) {
             r = xl_err_set(err, errlen, XL_ERR_VERSION,
@@ -644,8 +723,8 @@ linker_store_create(struct linker_store *st, const struct linker_submission *sub
 
 int
 linker_store_put_chunk(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES], uint64_t seq,
-                       uint64_t nrecords, const uint8_t *data, size_t len,
-                       struct linker_chunk_result *res, char *err, size_t errlen)
+                       uint64_t nrecords, const uint8_t *data, size_t len, const uint8_t *cols,
+                       size_t colslen, struct linker_chunk_result *res, char *err, size_t errlen)
 {
     struct linker_submission sub;
     char what[64];
@@ -653,8 +732,9 @@ linker_store_put_chunk(struct linker_store *st, const uint8_t id[LINKER_SUBID_BY
     int r;
 
     memset(res, 0, sizeof *res);
-    if (len > INT32_MAX)
-        return xl_err_set(err, errlen, XL_ERR_TOOBIG, "chunk of %zu bytes is too big", len);
+    if (len > INT32_MAX || colslen > INT32_MAX)
+        return xl_err_set(err, errlen, XL_ERR_TOOBIG, "chunk of %zu bytes is too big",
+                          len > colslen ? len : colslen);
     r = s_tx_begin(st, err, errlen);
     if (r != 0)
         return r;
@@ -707,6 +787,13 @@ linker_store_put_chunk(struct linker_store *st, const uint8_t id[LINKER_SUBID_BY
     sqlite3_bind_int64(s, 3, (sqlite3_int64)nrecords);
     sqlite3_bind_blob(s, 4, data, (int)len, SQLITE_STATIC);
     r = s_run(st, S_CHUNK_INSERT, "insert chunk", err, errlen);
+    if (r != 0)
+        goto fail;
+    s = s_stmt(st, S_COLUMNS_INSERT);
+    sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+    sqlite3_bind_blob(s, 3, cols, (int)colslen, SQLITE_STATIC);
+    r = s_run(st, S_COLUMNS_INSERT, "insert chunk columns", err, errlen);
     if (r != 0)
         goto fail;
     s = s_stmt(st, S_PROGRESS);
@@ -773,22 +860,6 @@ s_chunk_each(struct linker_store *st, const uint8_t *data, size_t len, int64_t w
         off += 4 + rl;
     }
     return 0;
-}
-
-/* linker_store_foreach_record's callback, with the submission the chunk is of. */
-struct s_sub_fn {
-    int (*fn)(void *ctx, const struct linker_submission *sub, uint64_t index, const uint8_t *rec,
-              size_t len);
-    void *ctx;
-    const struct linker_submission *sub;
-};
-
-static int
-s_with_sub(void *ctx, uint64_t index, const uint8_t *rec, size_t len)
-{
-    struct s_sub_fn *e = ctx;
-
-    return e->fn(e->ctx, e->sub, index, rec, len);
 }
 
 int
@@ -1028,24 +1099,28 @@ linker_store_foreach_submission(struct linker_store *st,
 }
 
 int
-linker_store_foreach_record(struct linker_store *st, uint32_t epoch,
-                            int (*fn)(void *ctx, const struct linker_submission *sub,
-                                      uint64_t index, const uint8_t *rec, size_t len),
-                            void *ctx, char *err, size_t errlen)
+linker_store_foreach_columns(struct linker_store *st, uint32_t epoch,
+                             int (*fn)(void *ctx, const struct linker_submission *sub,
+                                       uint64_t first, uint64_t n, const uint8_t *cols, size_t len),
+                             void *ctx, char *err, size_t errlen)
 {
     struct linker_submission sub;
-    struct s_sub_fn each = {fn, ctx, NULL};
-    sqlite3_stmt *s = s_stmt(st, S_RECORDS);
-    uint64_t index = 0;
+    sqlite3_stmt *s = s_stmt(st, S_COLUMNS);
+    sqlite3_blob *blob = NULL;
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    uint64_t first = 0;
     int rc, r = 0, have = 0;
 
     memset(&sub, 0, sizeof sub);
     sqlite3_bind_int64(s, 1, epoch);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const uint8_t *id = sqlite3_column_blob(s, 0);
-        const uint8_t *data = sqlite3_column_blob(s, S_NCOLS + 1);
-        size_t len = (size_t)sqlite3_column_bytes(s, S_NCOLS + 1);
-        int64_t want = sqlite3_column_int64(s, S_NCOLS);
+        int64_t seq = sqlite3_column_int64(s, S_NCOLS);
+        int64_t n = sqlite3_column_int64(s, S_NCOLS + 1);
+        int none = sqlite3_column_type(s, S_NCOLS + 2) == SQLITE_NULL;
+        sqlite3_int64 row = sqlite3_column_int64(s, S_NCOLS + 2);
+        size_t len;
 
         if (!have || id == NULL || sqlite3_column_bytes(s, 0) != LINKER_SUBID_BYTES ||
             memcmp(id, sub.id, LINKER_SUBID_BYTES) != 0) {
@@ -1053,16 +1128,50 @@ linker_store_foreach_record(struct linker_store *st, uint32_t epoch,
             if (r != 0)
                 break;
             have = 1;
-            index = 0;
+            first = 0;
         }
-        each.sub = &sub;
-        r = s_chunk_each(st, data, len, want, &index, s_with_sub, &each, err, errlen);
+        if (none || n <= 0) {
+            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
+                           "%s: chunk %lld of %s/%s has no link columns (damaged records)",
+                           st->path, (long long)seq, sub.agency, sub.dataset);
+            break;
+        }
+        /* Read into one buffer for every chunk: a blob fetched with the row
+         * comes in memory fresh for each, cleared page by page by the kernel,
+         * which cost more than the reading. */
+        rc = blob == NULL
+                 ? sqlite3_blob_open(st->db, "main", "chunk_columns", "data", row, 0, &blob)
+                 : sqlite3_blob_reopen(blob, row);
+        if (rc != SQLITE_OK) {
+            r = s_dberr(st, rc, "read link columns", err, errlen);
+            break;
+        }
+        len = (size_t)sqlite3_blob_bytes(blob);
+        if (len > cap) {
+            uint8_t *p = realloc(buf, len);
+            if (p == NULL) {
+                r = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+                break;
+            }
+            buf = p;
+            cap = len;
+        }
+        rc = sqlite3_blob_read(blob, buf, (int)len, 0);
+        if (rc != SQLITE_OK) {
+            r = s_dberr(st, rc, "read link columns", err, errlen);
+            break;
+        }
+        r = fn(ctx, &sub, first, (uint64_t)n, buf, len);
         if (r != 0)
             break;
+        first += (uint64_t)n;
+        rc = SQLITE_ROW;
     }
     if (r == 0 && rc != SQLITE_DONE)
-        r = s_dberr(st, rc, "read records", err, errlen);
+        r = s_dberr(st, rc, "read link columns", err, errlen);
+    sqlite3_blob_close(blob);
     sqlite3_reset(s);
+    free(buf);
     return r;
 }
 

@@ -104,7 +104,8 @@ struct linker_chunk_result {
 };
 
 /* Stores chunk seq of submission id in one transaction, with nrecords records
- * in data (the length-prefixed encoding above). seq below next_seq is a
+ * in data (the length-prefixed encoding above) and the same records' link
+ * columns in cols (columns.h; the store keeps them as given). seq below next_seq is a
  * duplicate: acknowledged, nothing written. Errors: XL_ERR_NOTFOUND,
  * XL_ERR_SEQUENCE (seq above next_seq; *res holds the expected one),
  * XL_ERR_MISMATCH (the submission is not open, or the records would exceed its
@@ -112,7 +113,8 @@ struct linker_chunk_result {
  * (no records), or a database error (above). Nothing is written on error. */
 int linker_store_put_chunk(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES],
                            uint64_t seq, uint64_t nrecords, const uint8_t *data, size_t len,
-                           struct linker_chunk_result *res, char *err, size_t errlen);
+                           const uint8_t *cols, size_t colslen, struct linker_chunk_result *res,
+                           char *err, size_t errlen);
 
 /* SHA-256 over the stored chunk data of id in seq order, and the number of
  * chunks and records found. Checks each chunk's data parses as length-prefixed
@@ -158,15 +160,17 @@ int linker_store_foreach_submission(struct linker_store *st,
                                     int (*fn)(void *ctx, const struct linker_submission *sub),
                                     void *ctx, char *err, size_t errlen);
 
-/* Calls fn for every record of every committed (current) submission of epoch,
- * ordered by agency, dataset, chunk and position; index counts the records of
- * one submission from 0. rec (packed Record, len bytes) is valid during the
- * call only. A non-zero return from fn stops the walk and is returned. For the
+/* Calls fn for every chunk of the committed submissions of epoch, in the
+ * order agency, dataset, submission, chunk: its link columns (columns.h;
+ * valid during the call only), its record count n and the index of its first
+ * record within its submission. XL_ERR_FORMAT naming the chunk when it has no
+ * columns. A non-zero return from fn stops the walk and is returned. For the
  * matching engine. */
-int linker_store_foreach_record(struct linker_store *st, uint32_t epoch,
-                                int (*fn)(void *ctx, const struct linker_submission *sub,
-                                          uint64_t index, const uint8_t *rec, size_t len),
-                                void *ctx, char *err, size_t errlen);
+int linker_store_foreach_columns(struct linker_store *st, uint32_t epoch,
+                                 int (*fn)(void *ctx, const struct linker_submission *sub,
+                                           uint64_t first, uint64_t n, const uint8_t *cols,
+                                           size_t len),
+                                 void *ctx, char *err, size_t errlen);
 
 /* Deletes open submission id and its chunks in one transaction (a submission
  * whose stored records do not match its content hash cannot be repaired; the

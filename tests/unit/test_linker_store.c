@@ -356,8 +356,14 @@ s_put(struct linker_store *st, const struct linker_submission *s, const struct s
     char err[XL_ERRBUF] = "";
     size_t len;
     uint8_t *b = s_blob(r, from, n, &len);
-    int rc = linker_store_put_chunk(st, s->id, seq, n, b, len, res, err, sizeof err);
+    struct linker_columns_buf cb = {0};
+    const uint8_t *cols;
+    size_t colslen;
+    int rc;
 
+    assert_int_equal(linker_columns_from_packed(&cb, b, len, &cols, &colslen), 0);
+    rc = linker_store_put_chunk(st, s->id, seq, n, b, len, cols, colslen, res, err, sizeof err);
+    linker_columns_free(&cb);
     free(b);
     return rc;
 }
@@ -494,9 +500,9 @@ test_chunk_limits(void **state)
     /* more records than agreed per chunk */
     assert_int_equal(s_put(f->st, &s, &r, 0, 0, 3, &res), XL_ERR_TOOBIG);
     /* none */
-    assert_int_equal(
-        linker_store_put_chunk(f->st, s.id, 0, 0, (const uint8_t *)"", 0, &res, err, sizeof err),
-        XL_ERR_INVALID);
+    assert_int_equal(linker_store_put_chunk(f->st, s.id, 0, 0, (const uint8_t *)"", 0,
+                                            (const uint8_t *)"", 0, &res, err, sizeof err),
+                     XL_ERR_INVALID);
     assert_int_equal(s_put(f->st, &s, &r, 0, 0, 2, &res), 0);
     assert_int_equal(s_put(f->st, &s, &r, 1, 2, 2, &res), 0);
     /* beyond the record count begun: 4 stored + 2 > 5 */
@@ -654,6 +660,28 @@ s_storage_cb(void *arg, const char *agency, enum linker_state state, uint64_t su
     return 0;
 }
 
+/* The rows of chunk_columns of submission id, read from the file beside the
+ * store's connection. */
+static int
+s_columns_of(const struct s_fixture *f, const uint8_t *id)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    int n = -1;
+
+    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM chunk_columns WHERE submission = ?1",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
 /* Retention: an abandoned open submission and a superseded one are due; the
  * purge removes the first whole, the second's records only (its row, receipt
  * and input identity stay), and neither is due again. */
@@ -698,6 +726,7 @@ test_retention(void **state)
     assert_int_equal(linker_store_storage(f->st, s_storage_cb, &superseded_bytes, err, sizeof err),
                      0);
     assert_true(superseded_bytes > 0);
+    assert_int_equal(s_columns_of(f, a.id), 2);
     for (int i = 0; i < due.n; i++)
         assert_int_equal(linker_store_purge(f->st, &due.subs[i], now, err, sizeof err), 0);
     assert_int_equal(linker_store_reclaim(f->st, &vacuumed, err, sizeof err), 0);
@@ -716,6 +745,9 @@ test_retention(void **state)
     assert_int_equal(linker_store_storage(f->st, s_storage_cb, &superseded_bytes, err, sizeof err),
                      0);
     assert_int_equal(superseded_bytes, 0);
+    /* the link columns went with the chunks; the current one's stay */
+    assert_int_equal(s_columns_of(f, a.id), 0);
+    assert_int_equal(s_columns_of(f, b.id), 2);
     memset(&due, 0, sizeof due);
     assert_int_equal(linker_store_purge_due(f->st, now + 10, s_due_cb, &due, err, sizeof err), 0);
     assert_int_equal(due.n, 0);
@@ -781,28 +813,40 @@ struct s_walk {
     size_t stop_after;
 };
 
+/* A chunk's columns must be those of the expected records it covers. */
 static int
-s_walk(void *ctx, const struct linker_submission *sub, uint64_t index, const uint8_t *rec,
-       size_t len)
+s_walk(void *ctx, const struct linker_submission *sub, uint64_t first, uint64_t n,
+       const uint8_t *cols, size_t len)
 {
     struct s_walk *w = ctx;
 
     for (size_t i = 0; i < 3; i++) {
         if (w->expect[i] != NULL && memcmp(sub->id, w->ids[i], LINKER_SUBID_BYTES) == 0) {
-            if (index != w->seen[i] || index >= w->expect[i]->n ||
-                len != w->expect[i]->len[index] || memcmp(rec, w->expect[i]->rec[index], len) != 0)
+            struct linker_columns_buf cb = {0};
+            const uint8_t *want;
+            size_t wantlen, bl;
+            uint8_t *b;
+            if (first != w->seen[i] || n == 0 || first + n > w->expect[i]->n) {
                 w->bad++;
-            w->seen[i]++;
-            w->n++;
-            return w->stop_after != 0 && w->n == w->stop_after ? 42 : 0;
+                return 0;
+            }
+            b = s_blob(w->expect[i], first, n, &bl);
+            if (linker_columns_from_packed(&cb, b, bl, &want, &wantlen) != 0 || len != wantlen ||
+                memcmp(cols, want, len) != 0)
+                w->bad++;
+            linker_columns_free(&cb);
+            free(b);
+            w->seen[i] += n;
+            w->n += n;
+            return w->stop_after != 0 && w->n >= w->stop_after ? 42 : 0;
         }
     }
-    w->bad++; /* a record of a submission that should not be visited */
+    w->bad++; /* a chunk of a submission that should not be visited */
     return 0;
 }
 
 static void
-test_foreach_record(void **state)
+test_foreach_columns(void **state)
 {
     struct s_fixture *f = *state;
     struct linker_submission a, b, open, old, other;
@@ -842,7 +886,7 @@ test_foreach_record(void **state)
     memcpy(w.ids[0], a.id, LINKER_SUBID_BYTES);
     w.expect[1] = &rb;
     memcpy(w.ids[1], b.id, LINKER_SUBID_BYTES);
-    if (linker_store_foreach_record(f->st, 1, s_walk, &w, err, sizeof err) != 0)
+    if (linker_store_foreach_columns(f->st, 1, s_walk, &w, err, sizeof err) != 0)
         fail_msg("%s", err);
     assert_int_equal(w.bad, 0);
     assert_int_equal(w.seen[0], 5);
@@ -853,7 +897,7 @@ test_foreach_record(void **state)
     memset(&w, 0, sizeof w);
     w.expect[0] = &rother;
     memcpy(w.ids[0], other.id, LINKER_SUBID_BYTES);
-    assert_int_equal(linker_store_foreach_record(f->st, 2, s_walk, &w, err, sizeof err), 0);
+    assert_int_equal(linker_store_foreach_columns(f->st, 2, s_walk, &w, err, sizeof err), 0);
     assert_int_equal(w.bad, 0);
     assert_int_equal(w.n, 2);
 
@@ -863,9 +907,10 @@ test_foreach_record(void **state)
     memcpy(w.ids[0], a.id, LINKER_SUBID_BYTES);
     w.expect[1] = &rb;
     memcpy(w.ids[1], b.id, LINKER_SUBID_BYTES);
-    w.stop_after = 4;
-    assert_int_equal(linker_store_foreach_record(f->st, 1, s_walk, &w, err, sizeof err), 42);
-    assert_int_equal(w.n, 4);
+    w.stop_after = 3; /* icb's two chunks (2 records, then 1) come first and stop it */
+    assert_int_equal(linker_store_foreach_columns(f->st, 1, s_walk, &w, err, sizeof err), 42);
+    assert_int_equal(w.n, 3);
+    assert_int_equal(w.seen[0], 0);
     assert_int_equal(w.bad, 0);
 
     s_recs_free(&ra);
@@ -873,6 +918,84 @@ test_foreach_record(void **state)
     s_recs_free(&ro);
     s_recs_free(&rold);
     s_recs_free(&rother);
+}
+
+/* Runs sql on the closed store's file directly, with ?1 bound to id. */
+static void
+s_raw(struct s_fixture *f, const char *sql, const uint8_t *id)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    const char *tail = sql;
+
+    linker_store_close(&f->st);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    while (*tail != '\0') {
+        int rc;
+        assert_int_equal(sqlite3_prepare_v2(db, tail, -1, &s, &tail), SQLITE_OK);
+        if (s == NULL)
+            break;
+        if (sqlite3_bind_parameter_count(s) > 0)
+            sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+            ;
+        assert_int_equal(rc, SQLITE_DONE);
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+}
+
+/* A store of version 3 (no link columns) gets them from its chunks when it is
+ * opened; a chunk whose records do not unpack gets none, and a link run's
+ * walk then names it. */
+static void
+test_columns_added_to_an_older_store(void **state)
+{
+    struct s_fixture *f = *state;
+    struct linker_submission a, b;
+    struct s_seal seal = {0};
+    struct linker_commit_hooks hooks = {s_seal, &seal};
+    struct s_recs ra, rb;
+    struct s_walk w;
+    char err[XL_ERRBUF] = "";
+
+    s_recs_make(&ra, 5, 40, 128);
+    s_recs_make(&rb, 3, 41, 128);
+    s_sub(&a, "wmp", "police", &ra, 2, 1);
+    s_sub(&b, "icb", "health", &rb, 2, 1);
+    s_create(f->st, &a);
+    s_create(f->st, &b);
+    s_put_all(f->st, &a, &ra);
+    s_put_all(f->st, &b, &rb);
+    assert_int_equal(linker_store_commit(f->st, a.id, 2, &hooks, err, sizeof err), 0);
+    assert_int_equal(linker_store_commit(f->st, b.id, 3, &hooks, err, sizeof err), 0);
+
+    s_raw(f, "DELETE FROM chunk_columns; PRAGMA user_version = 3;", NULL);
+    s_reopen(f);
+    memset(&w, 0, sizeof w);
+    w.expect[0] = &ra;
+    memcpy(w.ids[0], a.id, LINKER_SUBID_BYTES);
+    w.expect[1] = &rb;
+    memcpy(w.ids[1], b.id, LINKER_SUBID_BYTES);
+    if (linker_store_foreach_columns(f->st, 1, s_walk, &w, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(w.bad, 0);
+    assert_int_equal(w.n, 8);
+
+    s_raw(f,
+          "DELETE FROM chunk_columns WHERE submission = ?1 AND seq = 1;"
+          "UPDATE chunks SET data = x'00000002ffff' WHERE submission = ?1 AND seq = 1;"
+          "PRAGMA user_version = 3;",
+          b.id);
+    s_reopen(f);
+    memset(&w, 0, sizeof w);
+    err[0] = '\0';
+    assert_int_equal(linker_store_foreach_columns(f->st, 1, s_walk, &w, err, sizeof err),
+                     XL_ERR_FORMAT);
+    assert_non_null(strstr(err, "chunk 1 of icb/health has no link columns"));
+
+    s_recs_free(&ra);
+    s_recs_free(&rb);
 }
 
 /* ---- ingest: begin, chunk, commit --------------------------------------------------- */
@@ -1531,7 +1654,8 @@ main(void)
         S_TEST(test_chunk_limits),
         S_TEST(test_commit_and_supersede),
         S_TEST(test_commit_rolls_back),
-        S_TEST(test_foreach_record),
+        S_TEST(test_foreach_columns),
+        S_TEST(test_columns_added_to_an_older_store),
         S_TEST(test_retention),
         S_ING(test_ingest_submission),
         S_ING(test_ingest_stored_content_must_match),
