@@ -92,8 +92,8 @@ s_chunk(void *ctx, const struct linker_submission *sub, uint64_t first, uint64_t
 }
 
 int
-linker_load(struct linker_store *st, uint32_t epoch, const struct xl_spec *spec,
-            unsigned threads, struct linker_loaded *l, char *err, size_t errlen)
+linker_load(struct linker_store *st, uint32_t epoch, const struct xl_spec *spec, unsigned threads,
+            struct linker_loaded *l, char *err, size_t errlen)
 {
     struct s_walk w = {.l = l, .err = err, .errlen = errlen};
     uint64_t total = 0;
@@ -108,8 +108,8 @@ linker_load(struct linker_store *st, uint32_t epoch, const struct xl_spec *spec,
     r = linker_store_foreach_submission(st, s_count, &total, err, errlen);
     if (r != 0)
         return r;
-    if (total > 0 && (linker_input_reserve(l->in, total, total * 10, total * 6) != 0 ||
-                      s_room(l, total) != 0))
+    if (total > 0 &&
+        (linker_input_reserve(l->in, total, total * 10, total * 6) != 0 || s_room(l, total) != 0))
         return xl_err_set(err, errlen, XL_ERR_NOMEM, "link run: out of memory");
     return linker_store_foreach_columns(st, epoch, s_chunk, &w, err, errlen);
 }

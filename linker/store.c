@@ -11,9 +11,10 @@
 #include "columns.h"
 #include "store.h"
 #include "xl/err.h"
+#include "xl/log.h"
 
 /* 2: link_records keeps each record's local_ref and entity ids. */
-#define S_SCHEMA_VERSION 4
+#define S_SCHEMA_VERSION 3
 
 static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS submissions ("
@@ -50,14 +51,6 @@ static const char s_schema[] =
     " records INTEGER NOT NULL,"
     " data BLOB NOT NULL,"
     " PRIMARY KEY (submission, seq));"
-    /* version 4: each chunk's records as a link run reads them (columns.h),
-     * derived from the chunk and gone with it */
-    "CREATE TABLE IF NOT EXISTS chunk_columns ("
-    " submission BLOB NOT NULL,"
-    " seq INTEGER NOT NULL,"
-    " data BLOB NOT NULL,"
-    " PRIMARY KEY (submission, seq),"
-    " FOREIGN KEY (submission, seq) REFERENCES chunks (submission, seq) ON DELETE CASCADE);"
     /* Link runs: one row a run; the clusters of the latest run only. */
     "CREATE TABLE IF NOT EXISTS link_runs ("
     " run INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -118,6 +111,7 @@ enum {
     S_ATTRIBUTES,
     S_ALL,
     S_COLUMNS_INSERT,
+    S_COLUMNS_DISCARD,
     S_COLUMNS,
     S_RUN_INSERT,
     S_RUN_RECORD,
@@ -170,13 +164,15 @@ static const char *s_sql[S_NSTMT] = {
     [S_RECEIPT] = "SELECT receipt FROM submissions WHERE id = ?1",
     [S_ATTRIBUTES] = "SELECT attributes FROM submissions WHERE id = ?1",
     [S_ALL] = "SELECT " S_COLS " FROM submissions ORDER BY agency, dataset, created, id",
-    [S_COLUMNS_INSERT] = "INSERT INTO chunk_columns (submission, seq, data) VALUES (?1, ?2, ?3)",
+    [S_COLUMNS_INSERT] =
+        "INSERT OR REPLACE INTO cols.chunk_columns (submission, seq, data) VALUES (?1, ?2, ?3)",
+    [S_COLUMNS_DISCARD] = "DELETE FROM cols.chunk_columns WHERE submission = ?1",
     /* chunks' records column is read from the row's first page: the join
      * does not walk the chunk data's overflow pages. The columns themselves
      * are read by rowid (linker_store_foreach_columns). */
-    [S_COLUMNS] = "SELECT " S_COLS ", c.seq, c.records, k.rowid FROM submissions s"
+    [S_COLUMNS] = "SELECT " S_COLS ", c.seq, c.records, k.rowid, c.rowid FROM submissions s"
                   " JOIN chunks c ON c.submission = s.id"
-                  " LEFT JOIN chunk_columns k ON k.submission = c.submission AND k.seq = c.seq"
+                  " LEFT JOIN cols.chunk_columns k ON k.submission = c.submission AND k.seq = c.seq"
                   " WHERE s.state = 'committed' AND s.epoch = ?1"
                   " ORDER BY s.agency, s.dataset, s.id, c.seq",
     [S_RUN_INSERT] = "INSERT INTO link_runs (started, finished, epoch, spec, records, links,"
@@ -225,13 +221,14 @@ static const char *s_sql[S_NSTMT] = {
     [S_STORAGE] = "SELECT s.agency, s.state, count(DISTINCT s.id),"
                   " coalesce(sum(length(c.data)), 0) + coalesce(sum(length(k.data)), 0)"
                   " FROM submissions s LEFT JOIN chunks c ON c.submission = s.id"
-                  " LEFT JOIN chunk_columns k ON k.submission = c.submission AND k.seq = c.seq"
+                  " LEFT JOIN cols.chunk_columns k ON k.submission = c.submission AND k.seq = c.seq"
                   " WHERE s.purged IS NULL GROUP BY s.agency, s.state ORDER BY s.agency",
 };
 
 struct linker_store {
     sqlite3 *db;
     char path[1024];
+    int columns_kept; /* link columns are stored (in the columns file) */
     sqlite3_stmt *stmt[S_NSTMT];
 };
 
@@ -385,26 +382,41 @@ s_row(struct linker_store *st, sqlite3_stmt *s, struct linker_submission *out, c
     return 0;
 }
 
-/* Version 3 kept no link columns: derive them from every stored chunk, once,
- * in one transaction. A chunk whose records do not unpack gets none; a link
- * run that needs it then names it. */
+/* The link columns' table (columns.h), in the file attached as cols. */
+#define S_COLUMNS_TABLE                                                                            \
+    "CREATE TABLE IF NOT EXISTS cols.chunk_columns ("                                              \
+    " submission BLOB NOT NULL,"                                                                   \
+    " seq INTEGER NOT NULL,"                                                                       \
+    " data BLOB NOT NULL,"                                                                         \
+    " PRIMARY KEY (submission, seq));"
+
+/* Columns for every stored chunk that has none (the file is new, or a crash
+ * lost the last ones written), and none for a chunk that is gone (purged while
+ * the file was elsewhere), in one transaction. A chunk whose records do not
+ * unpack gets none: a link run then derives them itself, and stops there and
+ * names it. */
 static int
-s_add_columns(struct linker_store *st, char *err, size_t errlen)
+s_columns_sync(struct linker_store *st, char *err, size_t errlen)
 {
     struct linker_columns_buf b = {0};
     sqlite3_stmt *q = NULL, *ins = NULL;
     int rc, r = 0;
 
-    rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    rc = sqlite3_exec(
+        st->db,
+        "BEGIN IMMEDIATE;"
+        "DELETE FROM cols.chunk_columns WHERE NOT EXISTS (SELECT 1 FROM main.chunks c"
+        " WHERE c.submission = chunk_columns.submission AND c.seq = chunk_columns.seq)",
+        NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(st->db,
-                                "SELECT submission, seq, data FROM chunks c WHERE NOT EXISTS"
-                                " (SELECT 1 FROM chunk_columns k"
+                                "SELECT submission, seq, data FROM main.chunks c WHERE NOT EXISTS"
+                                " (SELECT 1 FROM cols.chunk_columns k"
                                 " WHERE k.submission = c.submission AND k.seq = c.seq)",
                                 -1, &q, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(st->db,
-                                "INSERT INTO chunk_columns (submission, seq, data)"
+                                "INSERT INTO cols.chunk_columns (submission, seq, data)"
                                 " VALUES (?1, ?2, ?3)",
                                 -1, &ins, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -414,7 +426,7 @@ s_add_columns(struct linker_store *st, char *err, size_t errlen)
                                            (size_t)sqlite3_column_bytes(q, 2), &cols, &len);
         rc = SQLITE_OK;
         if (c == XL_ERR_NOMEM) {
-            r = xl_err_set(err, errlen, c, "%s: out of memory adding link columns", st->path);
+            r = xl_err_set(err, errlen, c, "%s: out of memory building link columns", st->path);
             break;
         }
         if (c != 0)
@@ -432,13 +444,81 @@ s_add_columns(struct linker_store *st, char *err, size_t errlen)
     sqlite3_finalize(ins);
     linker_columns_free(&b);
     if (r == 0 && rc == SQLITE_OK)
-        rc = sqlite3_exec(st->db, "PRAGMA user_version = 4; COMMIT", NULL, NULL, NULL);
+        rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     if (r == 0 && rc != SQLITE_OK)
-        r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot add link columns: %s", st->path,
-                       sqlite3_errmsg(st->db));
+        r = xl_err_set(err, errlen, XL_ERR_IO, "%s-columns: cannot build link columns: %s",
+                       st->path, sqlite3_errmsg(st->db));
     if (r != 0)
         (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return r;
+}
+
+/* Link columns (columns.h) live in a file of their own beside the database,
+ * PATH-columns, attached as cols. They are derived from the chunks, so they
+ * are written without an fsync of their own (synchronous=NORMAL: a crash may
+ * lose the last ones written, never damage the file) and made again from the
+ * chunks when missing. A read-only store attaches an empty table in memory:
+ * its walks make every chunk's. */
+static int
+s_attach_file(struct linker_store *st, const char *path, char *err, size_t errlen)
+{
+    char *emsg = NULL;
+    sqlite3_stmt *a = NULL;
+    int fd, rc;
+
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    close(fd);
+    rc = sqlite3_prepare_v2(st->db, "ATTACH ?1 AS cols", -1, &a, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(a, 1, path, -1, SQLITE_STATIC);
+        rc = sqlite3_step(a);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(a);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(st->db,
+                          "PRAGMA cols.page_size = 65536;"
+                          "PRAGMA cols.auto_vacuum = INCREMENTAL;"
+                          "PRAGMA cols.journal_mode = WAL;"
+                          "PRAGMA cols.synchronous = NORMAL;"
+                          "PRAGMA cols.secure_delete = ON;" S_COLUMNS_TABLE,
+                          NULL, NULL, &emsg);
+    if (rc != SQLITE_OK) {
+        int r = xl_err_set(err, errlen, XL_ERR_IO, "%s: cannot set up: %s", path,
+                           emsg != NULL ? emsg : sqlite3_errmsg(st->db));
+        sqlite3_free(emsg);
+        return r;
+    }
+    return s_columns_sync(st, err, errlen);
+}
+
+/* The columns file, or (read-only, or a file that cannot be set up: a full
+ * disk) an empty table in memory and none kept: link runs then make each
+ * chunk's columns from its records, as before the file, until a later start
+ * sets it up and makes them all. */
+static int
+s_attach_columns(struct linker_store *st, int readonly, char *err, size_t errlen)
+{
+    char path[sizeof st->path + 16], why[XL_ERRBUF];
+
+    snprintf(path, sizeof path, "%s-columns", st->path);
+    if (!readonly) {
+        if (s_attach_file(st, path, why, sizeof why) == 0) {
+            st->columns_kept = 1;
+            return 0;
+        }
+        xl_warn("%s; link runs make the link columns from the records until a start can set it "
+                "up (free disk space)",
+                why);
+        (void)sqlite3_exec(st->db, "DETACH cols", NULL, NULL, NULL);
+    }
+    if (sqlite3_exec(st->db, "ATTACH ':memory:' AS cols;" S_COLUMNS_TABLE, NULL, NULL, NULL) !=
+        SQLITE_OK)
+        return xl_err_set(err, errlen, XL_ERR_NOMEM, "%s: cannot set up the link columns: %s",
+                          st->path, sqlite3_errmsg(st->db));
+    return 0;
 }
 
 static int
@@ -536,7 +616,7 @@ s_open(const char *path, int readonly, struct linker_store **out, char *err, siz
             version = sqlite3_column_int(v, 0);
         sqlite3_finalize(v);
         if (version == 0 && !readonly) {
-            rc = sqlite3_exec(st->db, "PRAGMA user_version = 4", NULL, NULL, NULL);
+            rc = sqlite3_exec(st->db, "PRAGMA user_version = 3", NULL, NULL, NULL);
             version = rc == SQLITE_OK ? S_SCHEMA_VERSION : -1;
         }
         if (version == 1 && !readonly) {
@@ -569,13 +649,7 @@ s_open(const char *path, int readonly, struct linker_store **out, char *err, siz
                               NULL, NULL, NULL);
             if (rc != SQLITE_OK)
                 (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-            version = rc == SQLITE_OK ? 3 : -1;
-        }
-        if (version == 3 && !readonly) {
-            r = s_add_columns(st, err, errlen);
-            if (r != 0)
-                goto fail;
-            version = S_SCHEMA_VERSION;
+            version = rc == SQLITE_OK ? S_SCHEMA_VERSION : -1;
         }
         if (version != S_SCHEMA_VERSION) {
             r = xl_err_set(err, errlen, XL_ERR_VERSION,
@@ -584,6 +658,9 @@ s_open(const char *path, int readonly, struct linker_store **out, char *err, siz
             goto fail;
         }
     }
+    r = s_attach_columns(st, readonly, err, errlen);
+    if (r != 0)
+        goto fail;
     for (int i = 0; i < S_NSTMT; i++) {
         rc =
             sqlite3_prepare_v3(st->db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
@@ -789,13 +866,15 @@ linker_store_put_chunk(struct linker_store *st, const uint8_t id[LINKER_SUBID_BY
     r = s_run(st, S_CHUNK_INSERT, "insert chunk", err, errlen);
     if (r != 0)
         goto fail;
-    s = s_stmt(st, S_COLUMNS_INSERT);
-    sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
-    sqlite3_bind_blob(s, 3, cols, (int)colslen, SQLITE_STATIC);
-    r = s_run(st, S_COLUMNS_INSERT, "insert chunk columns", err, errlen);
-    if (r != 0)
-        goto fail;
+    if (st->columns_kept) {
+        s = s_stmt(st, S_COLUMNS_INSERT);
+        sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+        sqlite3_bind_blob(s, 3, cols, (int)colslen, SQLITE_STATIC);
+        r = s_run(st, S_COLUMNS_INSERT, "insert chunk columns", err, errlen);
+        if (r != 0)
+            goto fail;
+    }
     s = s_stmt(st, S_PROGRESS);
     sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)(seq + 1));
@@ -1098,6 +1177,30 @@ linker_store_foreach_submission(struct linker_store *st,
     return s_each_submission(st, s_stmt(st, S_ALL), fn, ctx, "list submissions", err, errlen);
 }
 
+/* Reads the whole blob of table.column at rowid into *buf (grown as needed),
+ * through one handle reused from row to row: a blob fetched with its row comes
+ * in memory fresh each time, cleared page by page by the kernel, which cost
+ * more than the reading. */
+static int
+s_blob_read(struct linker_store *st, sqlite3_blob **h, const char *db, const char *table,
+            const char *column, sqlite3_int64 rowid, uint8_t **buf, size_t *cap, size_t *len)
+{
+    int rc = *h == NULL ? sqlite3_blob_open(st->db, db, table, column, rowid, 0, h)
+                        : sqlite3_blob_reopen(*h, rowid);
+
+    if (rc != SQLITE_OK)
+        return rc;
+    *len = (size_t)sqlite3_blob_bytes(*h);
+    if (*len > *cap) {
+        uint8_t *p = realloc(*buf, *len);
+        if (p == NULL)
+            return SQLITE_NOMEM;
+        *buf = p;
+        *cap = *len;
+    }
+    return *len > 0 ? sqlite3_blob_read(*h, *buf, (int)*len, 0) : SQLITE_OK;
+}
+
 int
 linker_store_foreach_columns(struct linker_store *st, uint32_t epoch,
                              int (*fn)(void *ctx, const struct linker_submission *sub,
@@ -1105,8 +1208,9 @@ linker_store_foreach_columns(struct linker_store *st, uint32_t epoch,
                              void *ctx, char *err, size_t errlen)
 {
     struct linker_submission sub;
+    struct linker_columns_buf made = {0};
     sqlite3_stmt *s = s_stmt(st, S_COLUMNS);
-    sqlite3_blob *blob = NULL;
+    sqlite3_blob *colh = NULL, *chunkh = NULL;
     uint8_t *buf = NULL;
     size_t cap = 0;
     uint64_t first = 0;
@@ -1115,11 +1219,12 @@ linker_store_foreach_columns(struct linker_store *st, uint32_t epoch,
     memset(&sub, 0, sizeof sub);
     sqlite3_bind_int64(s, 1, epoch);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const uint8_t *id = sqlite3_column_blob(s, 0);
+        const uint8_t *id = sqlite3_column_blob(s, 0), *data;
         int64_t seq = sqlite3_column_int64(s, S_NCOLS);
         int64_t n = sqlite3_column_int64(s, S_NCOLS + 1);
-        int none = sqlite3_column_type(s, S_NCOLS + 2) == SQLITE_NULL;
-        sqlite3_int64 row = sqlite3_column_int64(s, S_NCOLS + 2);
+        int cached = sqlite3_column_type(s, S_NCOLS + 2) != SQLITE_NULL;
+        sqlite3_int64 colrow = sqlite3_column_int64(s, S_NCOLS + 2);
+        sqlite3_int64 chunkrow = sqlite3_column_int64(s, S_NCOLS + 3);
         size_t len;
 
         if (!have || id == NULL || sqlite3_column_bytes(s, 0) != LINKER_SUBID_BYTES ||
@@ -1130,47 +1235,41 @@ linker_store_foreach_columns(struct linker_store *st, uint32_t epoch,
             have = 1;
             first = 0;
         }
-        if (none || n <= 0) {
-            r = xl_err_set(err, errlen, XL_ERR_FORMAT,
-                           "%s: chunk %lld of %s/%s has no link columns (damaged records)",
-                           st->path, (long long)seq, sub.agency, sub.dataset);
-            break;
-        }
-        /* Read into one buffer for every chunk: a blob fetched with the row
-         * comes in memory fresh for each, cleared page by page by the kernel,
-         * which cost more than the reading. */
-        rc = blob == NULL
-                 ? sqlite3_blob_open(st->db, "main", "chunk_columns", "data", row, 0, &blob)
-                 : sqlite3_blob_reopen(blob, row);
-        if (rc != SQLITE_OK) {
-            r = s_dberr(st, rc, "read link columns", err, errlen);
-            break;
-        }
-        len = (size_t)sqlite3_blob_bytes(blob);
-        if (len > cap) {
-            uint8_t *p = realloc(buf, len);
-            if (p == NULL) {
-                r = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
-                break;
+        if (cached) {
+            rc = s_blob_read(st, &colh, "cols", "chunk_columns", "data", colrow, &buf, &cap, &len);
+            data = buf;
+        } else {
+            /* None kept (a crash lost them, or a read-only store): made from
+             * the chunk's records, as ingest makes them. */
+            rc = s_blob_read(st, &chunkh, "main", "chunks", "data", chunkrow, &buf, &cap, &len);
+            if (rc == SQLITE_OK) {
+                int c = linker_columns_from_packed(&made, buf, len, &data, &len);
+                if (c != 0) {
+                    r = xl_err_set(err, errlen, c == XL_ERR_NOMEM ? c : XL_ERR_FORMAT,
+                                   "%s: chunk %lld of %s/%s: %s", st->path, (long long)seq,
+                                   sub.agency, sub.dataset,
+                                   c == XL_ERR_NOMEM ? "out of memory"
+                                                     : "its records do not unpack (damaged)");
+                    break;
+                }
             }
-            buf = p;
-            cap = len;
         }
-        rc = sqlite3_blob_read(blob, buf, (int)len, 0);
         if (rc != SQLITE_OK) {
             r = s_dberr(st, rc, "read link columns", err, errlen);
             break;
         }
-        r = fn(ctx, &sub, first, (uint64_t)n, buf, len);
+        r = fn(ctx, &sub, first, n > 0 ? (uint64_t)n : 0, data, len);
         if (r != 0)
             break;
-        first += (uint64_t)n;
+        first += n > 0 ? (uint64_t)n : 0;
         rc = SQLITE_ROW;
     }
     if (r == 0 && rc != SQLITE_DONE)
         r = s_dberr(st, rc, "read link columns", err, errlen);
-    sqlite3_blob_close(blob);
+    sqlite3_blob_close(colh);
+    sqlite3_blob_close(chunkh);
     sqlite3_reset(s);
+    linker_columns_free(&made);
     free(buf);
     return r;
 }
@@ -1398,9 +1497,13 @@ linker_store_discard(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTE
     r = s_tx_begin(st, err, errlen);
     if (r != 0)
         return r;
+    s = s_stmt(st, S_COLUMNS_DISCARD);
+    sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
+    r = s_run(st, S_COLUMNS_DISCARD, "discard link columns", err, errlen);
     s = s_stmt(st, S_DISCARD_CHUNKS);
     sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
-    r = s_run(st, S_DISCARD_CHUNKS, "discard chunks", err, errlen);
+    if (r == 0)
+        r = s_run(st, S_DISCARD_CHUNKS, "discard chunks", err, errlen);
     if (r == 0) {
         s = s_stmt(st, S_DISCARD);
         sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
@@ -1556,9 +1659,13 @@ linker_store_purge(struct linker_store *st, const struct linker_submission *sub,
     r = s_tx_begin(st, err, errlen);
     if (r != 0)
         return r;
+    s = s_stmt(st, S_COLUMNS_DISCARD);
+    sqlite3_bind_blob(s, 1, sub->id, LINKER_SUBID_BYTES, SQLITE_STATIC);
+    r = s_run(st, S_COLUMNS_DISCARD, "purge link columns", err, errlen);
     s = s_stmt(st, S_DISCARD_CHUNKS);
     sqlite3_bind_blob(s, 1, sub->id, LINKER_SUBID_BYTES, SQLITE_STATIC);
-    r = s_run(st, S_DISCARD_CHUNKS, "purge chunks", err, errlen);
+    if (r == 0)
+        r = s_run(st, S_DISCARD_CHUNKS, "purge chunks", err, errlen);
     if (r == 0) {
         s = s_stmt(st, S_PURGE_MARK);
         sqlite3_bind_blob(s, 1, sub->id, LINKER_SUBID_BYTES, SQLITE_STATIC);
@@ -1596,7 +1703,8 @@ linker_store_reclaim(struct linker_store *st, int *vacuumed, char *err, size_t e
      * back at once. A database made before that keeps them: VACUUM it once,
      * which also turns auto_vacuum on (set when it was opened); it needs
      * free disk space for a copy of the database. */
-    rc = sqlite3_exec(st->db, "PRAGMA incremental_vacuum", NULL, NULL, NULL);
+    rc = sqlite3_exec(st->db, "PRAGMA incremental_vacuum; PRAGMA cols.incremental_vacuum", NULL,
+                      NULL, NULL);
     if (rc == SQLITE_OK && s_freelist(st) > 0) {
         rc = sqlite3_exec(st->db, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM", NULL, NULL, NULL);
         *vacuumed = rc == SQLITE_OK;

@@ -63,12 +63,15 @@ struct linker_store;
     "no database yet: the service creates it when it first starts (crosslink-linker serve -c "     \
     "linker.conf); start it, and submit or import, then try again"
 
-/* Opens (creating, mode 0600 under the caller's umask) the database at path,
- * creates the tables and prepares the statements. *out is set on success only;
- * caller frees with linker_store_close. */
+/* Opens (creating, mode 0600 under the caller's umask) the database at path
+ * and its link columns beside it (path-columns, a cache of the chunks: the
+ * columns of chunks without them are made here), creates the tables and
+ * prepares the statements. *out is set on success only; caller frees with
+ * linker_store_close. */
 int linker_store_open(const char *path, struct linker_store **out, char *err, size_t errlen);
 /* As linker_store_open for an existing database, without creating the file or
- * its tables (status: it only reads). XL_ERR_NOTFOUND when there is none,
+ * its tables (status: it only reads; no link columns are read, a walk makes
+ * them from the chunks). XL_ERR_NOTFOUND when there is none,
  * with "PATH: " LINKER_STORE_NONE_YET. */
 int linker_store_open_readonly(const char *path, struct linker_store **out, char *err,
                                size_t errlen);
@@ -105,7 +108,8 @@ struct linker_chunk_result {
 
 /* Stores chunk seq of submission id in one transaction, with nrecords records
  * in data (the length-prefixed encoding above) and the same records' link
- * columns in cols (columns.h; the store keeps them as given). seq below next_seq is a
+ * columns in cols (columns.h; the store keeps them as given, in its columns
+ * file). seq below next_seq is a
  * duplicate: acknowledged, nothing written. Errors: XL_ERR_NOTFOUND,
  * XL_ERR_SEQUENCE (seq above next_seq; *res holds the expected one),
  * XL_ERR_MISMATCH (the submission is not open, or the records would exceed its
@@ -162,9 +166,10 @@ int linker_store_foreach_submission(struct linker_store *st,
 
 /* Calls fn for every chunk of the committed submissions of epoch, in the
  * order agency, dataset, submission, chunk: its link columns (columns.h;
- * valid during the call only), its record count n and the index of its first
- * record within its submission. XL_ERR_FORMAT naming the chunk when it has no
- * columns. A non-zero return from fn stops the walk and is returned. For the
+ * valid during the call only; made from the chunk's records where the columns
+ * file has none), its record count n and the index of its first record within
+ * its submission. XL_ERR_FORMAT naming the chunk when its records do not
+ * unpack. A non-zero return from fn stops the walk and is returned. For the
  * matching engine. */
 int linker_store_foreach_columns(struct linker_store *st, uint32_t epoch,
                                  int (*fn)(void *ctx, const struct linker_submission *sub,

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -660,16 +662,18 @@ s_storage_cb(void *arg, const char *agency, enum linker_state state, uint64_t su
     return 0;
 }
 
-/* The rows of chunk_columns of submission id, read from the file beside the
- * store's connection. */
+/* The rows of chunk_columns of submission id, read from the columns file
+ * beside the store's connection. */
 static int
 s_columns_of(const struct s_fixture *f, const uint8_t *id)
 {
+    char path[1024];
     sqlite3 *db = NULL;
     sqlite3_stmt *s = NULL;
     int n = -1;
 
-    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    snprintf(path, sizeof path, "%s-columns", f->db);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "SELECT count(*) FROM chunk_columns WHERE submission = ?1",
                                         -1, &s, NULL),
@@ -920,16 +924,19 @@ test_foreach_columns(void **state)
     s_recs_free(&rother);
 }
 
-/* Runs sql on the closed store's file directly, with ?1 bound to id. */
+/* Runs sql on the closed store's file (with suffix: the file beside it)
+ * directly, with ?1 bound to id. */
 static void
-s_raw(struct s_fixture *f, const char *sql, const uint8_t *id)
+s_raw(struct s_fixture *f, const char *suffix, const char *sql, const uint8_t *id)
 {
+    char path[1024];
     sqlite3 *db = NULL;
     sqlite3_stmt *s = NULL;
     const char *tail = sql;
 
     linker_store_close(&f->st);
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    snprintf(path, sizeof path, "%s%s", f->db, suffix);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     while (*tail != '\0') {
         int rc;
         assert_int_equal(sqlite3_prepare_v2(db, tail, -1, &s, &tail), SQLITE_OK);
@@ -945,11 +952,11 @@ s_raw(struct s_fixture *f, const char *sql, const uint8_t *id)
     sqlite3_close(db);
 }
 
-/* A store of version 3 (no link columns) gets them from its chunks when it is
- * opened; a chunk whose records do not unpack gets none, and a link run's
- * walk then names it. */
+/* The link columns are a cache of the chunks: with their file gone, a store
+ * opened again makes them all; a read-only store makes them as it walks; a
+ * chunk whose records do not unpack is named, not skipped. */
 static void
-test_columns_added_to_an_older_store(void **state)
+test_columns_made_again(void **state)
 {
     struct s_fixture *f = *state;
     struct linker_submission a, b;
@@ -957,7 +964,8 @@ test_columns_added_to_an_older_store(void **state)
     struct linker_commit_hooks hooks = {s_seal, &seal};
     struct s_recs ra, rb;
     struct s_walk w;
-    char err[XL_ERRBUF] = "";
+    struct linker_store *ro = NULL;
+    char err[XL_ERRBUF] = "", path[1024];
 
     s_recs_make(&ra, 5, 40, 128);
     s_recs_make(&rb, 3, 41, 128);
@@ -969,9 +977,17 @@ test_columns_added_to_an_older_store(void **state)
     s_put_all(f->st, &b, &rb);
     assert_int_equal(linker_store_commit(f->st, a.id, 2, &hooks, err, sizeof err), 0);
     assert_int_equal(linker_store_commit(f->st, b.id, 3, &hooks, err, sizeof err), 0);
+    assert_int_equal(s_columns_of(f, a.id), 3);
 
-    s_raw(f, "DELETE FROM chunk_columns; PRAGMA user_version = 3;", NULL);
+    linker_store_close(&f->st);
+    for (int i = 0; i < 3; i++) {
+        static const char *const sfx[] = {"-columns", "-columns-wal", "-columns-shm"};
+        snprintf(path, sizeof path, "%s%s", f->db, sfx[i]);
+        unlink(path);
+    }
     s_reopen(f);
+    assert_int_equal(s_columns_of(f, a.id), 3);
+    assert_int_equal(s_columns_of(f, b.id), 2);
     memset(&w, 0, sizeof w);
     w.expect[0] = &ra;
     memcpy(w.ids[0], a.id, LINKER_SUBID_BYTES);
@@ -982,17 +998,55 @@ test_columns_added_to_an_older_store(void **state)
     assert_int_equal(w.bad, 0);
     assert_int_equal(w.n, 8);
 
-    s_raw(f,
-          "DELETE FROM chunk_columns WHERE submission = ?1 AND seq = 1;"
-          "UPDATE chunks SET data = x'00000002ffff' WHERE submission = ?1 AND seq = 1;"
-          "PRAGMA user_version = 3;",
+    /* read-only: nothing kept, every chunk's made from its records */
+    assert_int_equal(linker_store_open_readonly(f->db, &ro, err, sizeof err), 0);
+    memset(&w, 0, sizeof w);
+    w.expect[0] = &ra;
+    memcpy(w.ids[0], a.id, LINKER_SUBID_BYTES);
+    w.expect[1] = &rb;
+    memcpy(w.ids[1], b.id, LINKER_SUBID_BYTES);
+    if (linker_store_foreach_columns(ro, 1, s_walk, &w, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    linker_store_close(&ro);
+    assert_int_equal(w.bad, 0);
+    assert_int_equal(w.n, 8);
+
+    s_raw(f, "", "UPDATE chunks SET data = x'00000002ffff' WHERE submission = ?1 AND seq = 1",
           b.id);
+    s_raw(f, "-columns", "DELETE FROM chunk_columns WHERE submission = ?1 AND seq = 1", b.id);
     s_reopen(f);
+    assert_int_equal(s_columns_of(f, b.id), 1);
     memset(&w, 0, sizeof w);
     err[0] = '\0';
     assert_int_equal(linker_store_foreach_columns(f->st, 1, s_walk, &w, err, sizeof err),
                      XL_ERR_FORMAT);
-    assert_non_null(strstr(err, "chunk 1 of icb/health has no link columns"));
+    assert_non_null(strstr(err, "chunk 1 of icb/health: its records do not unpack"));
+
+    /* A columns file that cannot be set up (here a directory in its place; a
+     * full disk in practice) leaves the store working: walks make the columns
+     * of the chunks, as a read-only store's do. */
+    s_raw(f, "",
+          "UPDATE chunks SET data = (SELECT data FROM chunks WHERE submission = ?1"
+          " AND seq = 0) WHERE submission = ?1 AND seq = 1",
+          b.id);
+    linker_store_close(&f->st);
+    for (int i = 0; i < 3; i++) {
+        static const char *const sfx[] = {"-columns", "-columns-wal", "-columns-shm"};
+        snprintf(path, sizeof path, "%s%s", f->db, sfx[i]);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s-columns", f->db);
+    assert_int_equal(mkdir(path, 0700), 0);
+    s_reopen(f);
+    memset(&w, 0, sizeof w);
+    w.expect[0] = &ra;
+    memcpy(w.ids[0], a.id, LINKER_SUBID_BYTES);
+    if (linker_store_foreach_columns(f->st, 1, s_walk, &w, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(w.seen[0], 5);
+    linker_store_close(&f->st);
+    assert_int_equal(rmdir(path), 0);
+    s_reopen(f);
 
     s_recs_free(&ra);
     s_recs_free(&rb);
@@ -1649,22 +1703,14 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        S_TEST(test_create_find_get),
-        S_TEST(test_chunks_resume_after_reopen),
-        S_TEST(test_chunk_limits),
-        S_TEST(test_commit_and_supersede),
-        S_TEST(test_commit_rolls_back),
-        S_TEST(test_foreach_columns),
-        S_TEST(test_columns_added_to_an_older_store),
-        S_TEST(test_retention),
-        S_ING(test_ingest_submission),
-        S_ING(test_ingest_stored_content_must_match),
-        S_ING(test_ingest_abort),
-        S_ING(test_ingest_refusals),
-        S_ING(test_ingest_record_checks),
-        S_ING(test_ingest_import_path),
-        S_ING(test_ingest_disk_full),
-        cmocka_unit_test(test_error_codes),
+        S_TEST(test_create_find_get),     S_TEST(test_chunks_resume_after_reopen),
+        S_TEST(test_chunk_limits),        S_TEST(test_commit_and_supersede),
+        S_TEST(test_commit_rolls_back),   S_TEST(test_foreach_columns),
+        S_TEST(test_columns_made_again),  S_TEST(test_retention),
+        S_ING(test_ingest_submission),    S_ING(test_ingest_stored_content_must_match),
+        S_ING(test_ingest_abort),         S_ING(test_ingest_refusals),
+        S_ING(test_ingest_record_checks), S_ING(test_ingest_import_path),
+        S_ING(test_ingest_disk_full),     cmocka_unit_test(test_error_codes),
     };
 
     return cmocka_run_group_tests_name("linker_store", tests, s_group_setup, NULL);
