@@ -59,8 +59,6 @@ s_store_file(struct linker_store *st, const char *path, uint64_t *rec_bytes, uin
     uint8_t *chunk = NULL;
     size_t len = 0, cap = 0, n = 0;
     uint64_t seq = 0;
-    const uint8_t *rec;
-    size_t rl;
     int rc;
 
     if (r == NULL) {
@@ -80,55 +78,29 @@ s_store_file(struct linker_store *st, const char *path, uint64_t *rec_bytes, uin
     sub.created = (int64_t)time(NULL);
     if (linker_store_create(st, &sub, "[]", err, sizeof err) != 0)
         goto fail;
-    for (;;) {
-        rc = xl_xle_next(r, &rec, &rl, err, sizeof err);
-        if (rc < 0)
+    while ((rc = xl_xle_next_chunk(r, CHUNK_RECORDS, &chunk, &cap, &len, &n, err, sizeof err)) ==
+           1) {
+        struct linker_chunk_result res;
+        const uint8_t *cols;
+        size_t colslen;
+        if (linker_columns_from_packed(&cb, chunk, len, &cols, &colslen) != 0) {
+            snprintf(err, sizeof err, "a record does not decode");
             goto fail;
-        if (rc == 1) {
-            if (len + 4 + rl > cap) {
-                size_t ncap = cap ? 2 * cap : 1 << 22;
-                uint8_t *p;
-                while (ncap < len + 4 + rl)
-                    ncap *= 2;
-                if ((p = realloc(chunk, ncap)) == NULL)
-                    goto nomem;
-                chunk = p;
-                cap = ncap;
-            }
-            chunk[len] = (uint8_t)(rl >> 24);
-            chunk[len + 1] = (uint8_t)(rl >> 16);
-            chunk[len + 2] = (uint8_t)(rl >> 8);
-            chunk[len + 3] = (uint8_t)rl;
-            memcpy(chunk + len + 4, rec, rl);
-            len += 4 + rl;
-            n++;
         }
-        if (n == CHUNK_RECORDS || (rc == 0 && n > 0)) {
-            struct linker_chunk_result res;
-            const uint8_t *cols;
-            size_t colslen;
-            if (linker_columns_from_packed(&cb, chunk, len, &cols, &colslen) != 0) {
-                snprintf(err, sizeof err, "a record does not decode");
-                goto fail;
-            }
-            if (linker_store_put_chunk(st, sub.id, seq++, n, chunk, len, cols, colslen, &res, err,
-                                       sizeof err) != 0)
-                goto fail;
-            *rec_bytes += len;
-            *col_bytes += colslen;
-            len = n = 0;
-        }
-        if (rc == 0)
-            break;
+        if (linker_store_put_chunk(st, sub.id, seq++, n, chunk, len, cols, colslen, &res, err,
+                                   sizeof err) != 0)
+            goto fail;
+        *rec_bytes += len;
+        *col_bytes += colslen;
     }
+    if (rc != 0)
+        goto fail;
     if (linker_store_commit(st, sub.id, sub.created, &hooks, err, sizeof err) != 0)
         goto fail;
     xl_xle_reader_close(&r);
     linker_columns_free(&cb);
     free(chunk);
     return 0;
-nomem:
-    snprintf(err, sizeof err, "out of memory");
 fail:
     fprintf(stderr, "link: %s: %s\n", path, err);
     xl_xle_reader_close(&r);

@@ -351,6 +351,39 @@ xl_xle_next(struct xl_xle_reader *r, const uint8_t **rec, size_t *len, char *err
     return 1;
 }
 
+int
+xl_xle_next_chunk(struct xl_xle_reader *r, size_t n, uint8_t **buf, size_t *cap, size_t *len,
+                  size_t *count, char *err, size_t errlen)
+{
+    const uint8_t *rec;
+    size_t rl;
+    int rc = 1;
+
+    *len = 0;
+    *count = 0;
+    while (*count < n && (rc = xl_xle_next(r, &rec, &rl, err, errlen)) == 1) {
+        uint8_t *p;
+        if (*len + 4 + rl > *cap) {
+            size_t ncap = (*len + 4 + rl) * 2;
+            if ((p = realloc(*buf, ncap)) == NULL)
+                return xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
+            *buf = p;
+            *cap = ncap;
+        }
+        p = *buf + *len;
+        p[0] = (uint8_t)(rl >> 24);
+        p[1] = (uint8_t)(rl >> 16);
+        p[2] = (uint8_t)(rl >> 8);
+        p[3] = (uint8_t)rl;
+        memcpy(p + 4, rec, rl);
+        *len += 4 + rl;
+        (*count)++;
+    }
+    if (rc < 0)
+        return rc;
+    return *count > 0 ? 1 : 0;
+}
+
 const uint8_t *
 xl_xle_reader_hash(const struct xl_xle_reader *r)
 {

@@ -84,15 +84,6 @@ s_verify(const char *path, uint8_t hash[XL_HASH_BYTES], uint64_t *count, char *e
     return r;
 }
 
-static void
-s_put_be32(uint8_t *p, size_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* A refusal of the import's records is audited as the network's are (the
  * operator's own command needs no rate limit). */
 static void
@@ -117,52 +108,24 @@ s_send_chunks(struct linker_ctx *ctx, const struct linker_actor *who, const char
     uint8_t *buf = NULL;
     size_t cap = 0, len = 0, n = 0;
     uint64_t seq = 0;
-    const uint8_t *rec;
-    size_t rl;
     int r;
 
     if (rd == NULL)
         return XL_ERR_FORMAT;
-    for (;;) {
-        r = xl_xle_next(rd, &rec, &rl, err, errlen);
-        if (r < 0)
+    for (; (r = xl_xle_next_chunk(rd, chunk_records, &buf, &cap, &len, &n, err, errlen)) == 1;
+         seq++) {
+        struct linker_records recs = {.data = buf, .len = len, .n = n};
+        if (seq < next_seq)
+            continue;
+        linker_chunk(ctx, who, id, LINKER_SUBID_BYTES, seq, &recs, &res);
+        if (res.code != 0) {
+            s_refused(ctx, &res);
+            r = xl_err_set(err, errlen, res.code, "%s: chunk %llu refused: %s", path,
+                           (unsigned long long)seq, res.msg);
+            linker_answer_clear(&res);
             break;
-        if (r == 1 && seq >= next_seq) {
-            if (len + 4 + rl > cap) {
-                size_t ncap = (len + 4 + rl) * 2;
-                uint8_t *p = realloc(buf, ncap);
-                if (p == NULL) {
-                    r = xl_err_set(err, errlen, XL_ERR_NOMEM, "out of memory");
-                    break;
-                }
-                buf = p;
-                cap = ncap;
-            }
-            s_put_be32(buf + len, rl);
-            memcpy(buf + len + 4, rec, rl);
-            len += 4 + rl;
         }
-        if (r == 1)
-            n++;
-        if (n == chunk_records || (r == 0 && n > 0)) {
-            if (seq >= next_seq) {
-                struct linker_records recs = {.data = buf, .len = len, .n = n};
-                linker_chunk(ctx, who, id, LINKER_SUBID_BYTES, seq, &recs, &res);
-                if (res.code != 0) {
-                    s_refused(ctx, &res);
-                    r = xl_err_set(err, errlen, res.code, "%s: chunk %llu refused: %s", path,
-                                   (unsigned long long)seq, res.msg);
-                    linker_answer_clear(&res);
-                    break;
-                }
-                linker_answer_clear(&res);
-            }
-            seq++;
-            n = 0;
-            len = 0;
-        }
-        if (r == 0)
-            break;
+        linker_answer_clear(&res);
     }
     free(buf);
     xl_xle_reader_close(&rd);

@@ -220,14 +220,73 @@ test_content_hash_definition(void **state)
     free(dir);
 }
 
+/* Chunks in the stored form: n records each and the rest last, their bytes
+ * hashing, chunk after chunk, to the file's content hash; then the end, as
+ * often as asked. */
+static void
+test_chunks(void **state)
+{
+    char *dir = tu_tmpdir(), err[256];
+    uint8_t hash[XL_HASH_BYTES], got[XL_HASH_BYTES];
+    char *path = s_write(dir, "c.xle", 1000, hash);
+    const Crosslink__XleHeader *h;
+    struct xl_xle_reader *r = xl_xle_reader_open(path, &h, err, sizeof err);
+    uint8_t *buf = NULL, *all = NULL;
+    size_t cap = 0, len, n, total = 0, chunks = 0, records = 0;
+
+    (void)state;
+    assert_non_null(r);
+    while (xl_xle_next_chunk(r, 300, &buf, &cap, &len, &n, err, sizeof err) == 1) {
+        assert_int_equal(n, chunks < 3 ? 300 : 100);
+        all = realloc(all, total + len);
+        assert_non_null(all);
+        memcpy(all + total, buf, len);
+        total += len;
+        records += n;
+        chunks++;
+    }
+    assert_int_equal(chunks, 4);
+    assert_int_equal(records, 1000);
+    assert_int_equal(xl_xle_next_chunk(r, 300, &buf, &cap, &len, &n, err, sizeof err), 0);
+    assert_int_equal(n, 0);
+    xl_sha256(all, total, got);
+    assert_memory_equal(got, hash, XL_HASH_BYTES);
+    xl_xle_reader_close(&r);
+
+    /* a damaged file's error comes through */
+    {
+        FILE *f = fopen(path, "r+b");
+        int c;
+        assert_non_null(f);
+        assert_int_equal(fseek(f, 5000, SEEK_SET), 0);
+        c = fgetc(f);
+        assert_int_equal(fseek(f, 5000, SEEK_SET), 0);
+        assert_int_equal(fputc(0x55 ^ c, f), 0x55 ^ c);
+        assert_int_equal(fclose(f), 0);
+    }
+    r = xl_xle_reader_open(path, &h, err, sizeof err);
+    assert_non_null(r);
+    {
+        int rc;
+        while ((rc = xl_xle_next_chunk(r, 300, &buf, &cap, &len, &n, err, sizeof err)) == 1)
+            ;
+        assert_true(rc < 0);
+    }
+    xl_xle_reader_close(&r);
+    free(buf);
+    free(all);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_damage_detected),
-        cmocka_unit_test(test_empty_refused),
-        cmocka_unit_test(test_content_hash_definition),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_damage_detected),
+        cmocka_unit_test(test_empty_refused), cmocka_unit_test(test_content_hash_definition),
+        cmocka_unit_test(test_chunks),
     };
 
     return cmocka_run_group_tests_name("xle", tests, NULL, NULL);

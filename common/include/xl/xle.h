@@ -61,6 +61,13 @@ struct xl_xle_reader *xl_xle_reader_open(const char *path, const Crosslink__XleH
  * (XL_ERR_MISMATCH), a malformed message (XL_ERR_FORMAT). */
 int xl_xle_next(struct xl_xle_reader *r, const uint8_t **rec, size_t *len, char *err,
                 size_t errlen);
+/* The next records of r, at most n of them, in the stored form (each a 4-byte
+ * big-endian length and its bytes, the form content hashes are over) into
+ * *buf, grown as needed (*cap; the caller frees *buf): 1 with *len bytes of
+ * *count records, 0 after the last (the trailer checked, as xl_xle_next), or
+ * its negative error (XL_ERR_NOMEM too). A chunk as the linker stores it. */
+int xl_xle_next_chunk(struct xl_xle_reader *r, size_t n, uint8_t **buf, size_t *cap, size_t *len,
+                      size_t *count, char *err, size_t errlen);
 /* Content hash from the trailer (valid after xl_xle_next returned 0). */
 const uint8_t *xl_xle_reader_hash(const struct xl_xle_reader *r);
 uint64_t xl_xle_reader_count(const struct xl_xle_reader *r);
