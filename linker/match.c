@@ -9,6 +9,7 @@
 #include "dice.h"
 #include "candidates.h"
 #include "match.h"
+#include "radix.h"
 #include "model.h"
 #include "parallel.h"
 #include "xl/err.h"
@@ -346,16 +347,46 @@ s_join(struct s_run *r, uint32_t a, uint32_t b, uint8_t level, float score)
 /* Candidates a record keeps at most (the most alike). */
 #define S_BOUND 64
 
-static int
-s_link_cmp(const void *x, const void *y)
+/* A link's score as a key that sorts the strongest first: the float's bits
+ * made to order as an unsigned number, then turned over (-0 is 0, as scores
+ * compare). */
+static inline uint64_t
+s_score_key(float f)
 {
-    const struct linker_link *p = x, *q = y;
+    uint32_t u;
 
-    if (p->score != q->score)
-        return p->score > q->score ? -1 : 1;
-    if (p->a != q->a)
-        return p->a < q->a ? -1 : 1;
-    return p->b < q->b ? -1 : p->b > q->b;
+    f = f == 0.0f ? 0.0f : f;
+    memcpy(&u, &f, sizeof u);
+    u = (u & 0x80000000u) ? ~u : u | 0x80000000u;
+    return (uint64_t)(uint32_t)~u;
+}
+
+#define S_KEY_PAIR(x)  ((uint64_t)(x).a << 32 | (x).b)
+#define S_KEY_SCORE(x) s_score_key((x).score)
+LINKER_RADIX_SORTS(s_sort_by_pair, struct linker_link, S_KEY_PAIR)
+LINKER_RADIX_SORTS(s_sort_by_score, struct linker_link, S_KEY_SCORE)
+
+int
+linker_links_sort(struct linker_link **v, size_t *cap, size_t n)
+{
+    struct linker_link *tmp, *r;
+
+    if (n < 2)
+        return 0;
+    tmp = linker_big_alloc(n * sizeof *tmp);
+    if (tmp == NULL)
+        return XL_ERR_NOMEM;
+    /* By pair, then (stable) by score: the order of score, a, b. */
+    r = s_sort_by_pair(*v, tmp, n, 0, 64);
+    r = s_sort_by_score(r, r == *v ? tmp : *v, n, 0, 32);
+    if (r == *v) {
+        free(tmp);
+    } else {
+        free(*v);
+        *v = r;
+        *cap = n;
+    }
+    return 0;
 }
 
 struct s_scored {
@@ -660,8 +691,10 @@ s_cluster(struct s_run *r, struct s_scored *sc)
             xl_spec_level(in->spec, l->level)->strong)
             l->score += 1e6f;
     }
-    if (sc->naccepted > 0)
-        qsort(sc->accepted, sc->naccepted, sizeof *sc->accepted, s_link_cmp);
+    if (linker_links_sort(&sc->accepted, &sc->capa, sc->naccepted) != 0) {
+        rc = XL_ERR_NOMEM;
+        goto out;
+    }
     for (size_t i = 0; i < sc->naccepted; i++) {
         struct linker_link *l = &sc->accepted[i];
         int identifier = l->score >= 1e5f;
@@ -691,8 +724,10 @@ s_cluster(struct s_run *r, struct s_scored *sc)
         }
     }
     /* The possible band: pairs still apart after linking, each once. */
-    if (sc->npossible > 0)
-        qsort(sc->possible, sc->npossible, sizeof *sc->possible, s_link_cmp);
+    if (linker_links_sort(&sc->possible, &sc->capp, sc->npossible) != 0) {
+        rc = XL_ERR_NOMEM;
+        goto out;
+    }
     for (size_t i = 0; i < sc->npossible; i++) {
         if (s_find(&r->uf, sc->possible[i].a) == s_find(&r->uf, sc->possible[i].b))
             continue;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "../../linker/match.h"
 #include "../../linker/radix.h"
 #include "xl/splitmix.h"
 
@@ -115,12 +116,64 @@ test_small_arrays(void **state)
     s_check(5000, 0, 7, 128, 10);
 }
 
+/* The reference for the links' order: score (strongest first), a, b. */
+static int
+s_link_cmp(const void *x, const void *y)
+{
+    const struct linker_link *p = x, *q = y;
+
+    if (p->score != q->score)
+        return p->score > q->score ? -1 : 1;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    return p->b < q->b ? -1 : p->b > q->b;
+}
+
+/* Links in the order clustering takes them, as the comparison sort put them:
+ * a few scores shared by many links (weights of a few comparison vectors),
+ * both zeros, identifier links lifted by 1e6, many links of one record. */
+static void
+test_links_in_clustering_order(void **state)
+{
+    static const float scores[] = {-12.5f, -0.0f,       0.0f,        3.25f, 3.25f,
+                                   17.0f,  1e6f + 4.0f, 1e6f - 2.0f, 0.5f};
+    size_t sizes[] = {1, 2, 1000, 300000};
+    uint64_t seed = 7;
+
+    (void)state;
+    for (size_t t = 0; t < sizeof sizes / sizeof *sizes; t++) {
+        size_t n = sizes[t], cap = n;
+        struct linker_link *v = malloc(n * sizeof *v), *want = malloc(n * sizeof *want);
+        assert_non_null(v);
+        assert_non_null(want);
+        for (size_t i = 0; i < n; i++) {
+            /* unique pairs: b from the index, a from a few records */
+            uint32_t a = (uint32_t)(xl_splitmix64(&seed) % 50);
+            v[i] = (struct linker_link){
+                .a = a,
+                .b = 100 + (uint32_t)i * 3 + (uint32_t)(xl_splitmix64(&seed) % 3),
+                .score = scores[xl_splitmix64(&seed) % (sizeof scores / sizeof *scores)],
+                .level = (uint8_t)i};
+        }
+        memcpy(want, v, n * sizeof *v);
+        qsort(want, n, sizeof *want, s_link_cmp);
+        assert_int_equal(linker_links_sort(&v, &cap, n), 0);
+        for (size_t i = 0; i < n; i++) {
+            assert_true(v[i].a == want[i].a && v[i].b == want[i].b);
+            assert_true(v[i].score == want[i].score && v[i].level == want[i].level);
+        }
+        free(v);
+        free(want);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_arrays),
         cmocka_unit_test(test_small_arrays),
+        cmocka_unit_test(test_links_in_clustering_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
