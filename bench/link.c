@@ -11,6 +11,7 @@
  * per record. The run uses N threads (by default every processor online, as
  * the linker does); the total line says how many, and the processor time they
  * took. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,18 +110,21 @@ fail:
     return -1;
 }
 
-/* The bench's database and its WAL files, then its directory. */
+/* The bench's database and its link columns, each with its WAL files, then
+ * its directory. */
 static void
 s_remove(const char *dir, const char *db)
 {
+    static const char *const suffix[] = {"",         "-wal",         "-shm",
+                                         "-columns", "-columns-wal", "-columns-shm"};
     char p[700];
 
-    unlink(db);
-    snprintf(p, sizeof p, "%s-wal", db);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", db);
-    unlink(p);
-    rmdir(dir);
+    for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
+        snprintf(p, sizeof p, "%s%s", db, suffix[i]);
+        unlink(p);
+    }
+    if (rmdir(dir) != 0)
+        fprintf(stderr, "link: %s: not removed: %s\n", dir, strerror(errno));
 }
 
 int
