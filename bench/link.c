@@ -176,7 +176,8 @@ main(int argc, char **argv)
         return 2;
     }
     if (argc < 3 || xl_crypto_init() != 0) {
-        fprintf(stderr, "usage: link [--threads N] [--store DIR] SPEC FILE.xle [FILE.xle ...]\n");
+        fprintf(stderr, "usage: link [--threads N] [--store DIR [--store-only]] SPEC FILE.xle "
+                        "[FILE.xle ...]\n");
         return 2;
     }
     if (xl_spec_load(argv[1], &spec, err, sizeof err) != 0) {
@@ -192,6 +193,14 @@ main(int argc, char **argv)
         snprintf(db, sizeof db, "%s/linker.db", dir);
         snprintf(mark, sizeof mark, "%s/stored", dir);
         stored = access(mark, F_OK) == 0; /* written whole by an earlier run */
+        if (!stored) {
+            /* what a run that did not finish left: begun again */
+            s_remove(dir, db);
+            if (mkdir(dir, 0700) != 0) {
+                fprintf(stderr, "link: %s: %s\n", dir, strerror(errno));
+                return 1;
+            }
+        }
     } else {
         const char *tmp = getenv("TMPDIR");
         snprintf(dir, sizeof dir, "%s/xl-linkbench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -200,6 +209,10 @@ main(int argc, char **argv)
             return 1;
         }
         snprintf(db, sizeof db, "%s/linker.db", dir);
+    }
+    if (stored && store_only) {
+        printf("link store              %s/linker.db, stored by an earlier process\n", dir);
+        return 0;
     }
     if (stored)
         goto load;
