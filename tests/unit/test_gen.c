@@ -1342,7 +1342,7 @@ s_mess_of(const char *dir, int a, struct s_mess *m)
     static const char *const fmt[XL_GEN_NFILE] = {"dd/mm/yyyy", "yyyy-mm-dd", "yyyymmdd",
                                                   "d/m/yyyy", "dd/mm/yyyy"};
     const struct s_layout *l = &s_layouts[a];
-    struct agent_date_rules rules = {{2026, 11, 1}, 0, 0, 0};
+    struct agent_date_rules rules = {.ref = {2026, 11, 1}};
     struct s_key *truth;
     struct s_fam *fam;
     struct s_tab t;
