@@ -352,6 +352,25 @@ xl_xle_next(struct xl_xle_reader *r, const uint8_t **rec, size_t *len, char *err
 }
 
 int
+xl_stored_next(const uint8_t *data, size_t len, size_t *off, const uint8_t **rec, size_t *reclen)
+{
+    size_t at = *off, rl;
+
+    if (at >= len)
+        return 0;
+    if (len - at < 4)
+        return -1;
+    rl = (size_t)data[at] << 24 | (size_t)data[at + 1] << 16 | (size_t)data[at + 2] << 8 |
+         data[at + 3];
+    if (rl > len - at - 4)
+        return -1;
+    *rec = data + at + 4;
+    *reclen = rl;
+    *off = at + 4 + rl;
+    return 1;
+}
+
+int
 xl_xle_next_chunk(struct xl_xle_reader *r, size_t n, uint8_t **buf, size_t *cap, size_t *len,
                   size_t *count, char *err, size_t errlen)
 {

@@ -4,6 +4,7 @@
 #include "columns.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
+#include "xl/xle.h"
 
 static const uint8_t s_magic[4] = {'X', 'L', 'C', '1'};
 
@@ -117,29 +118,23 @@ int
 linker_columns_from_packed(struct linker_columns_buf *b, const uint8_t *data, size_t len,
                            const uint8_t **out, size_t *outlen)
 {
-    size_t off = 0;
+    const uint8_t *rec;
+    size_t off = 0, rl;
+    int more;
 
     if (b->unpacker.alloc.alloc == NULL) /* a buffer made by zeroing */
         linker_unpacker_init(&b->unpacker);
     linker_columns_begin(b);
-    while (off < len) {
-        const Crosslink__Record *r;
-        size_t rl;
+    while ((more = xl_stored_next(data, len, &off, &rec, &rl)) == 1) {
+        const Crosslink__Record *r = linker_unpack_record(&b->unpacker, rec, rl);
         int rc;
-        if (len - off < 4)
-            return XL_ERR_FORMAT;
-        rl = (size_t)data[off] << 24 | (size_t)data[off + 1] << 16 | (size_t)data[off + 2] << 8 |
-             data[off + 3];
-        off += 4;
-        if (rl > len - off)
-            return XL_ERR_FORMAT;
-        r = linker_unpack_record(&b->unpacker, data + off, rl);
         if (r == NULL)
             return b->unpacker.buf == NULL ? XL_ERR_NOMEM : XL_ERR_FORMAT;
         if ((rc = linker_columns_add(b, r)) != 0)
             return rc;
-        off += rl;
     }
+    if (more < 0)
+        return XL_ERR_FORMAT;
     return linker_columns_finish(b, out, outlen);
 }
 

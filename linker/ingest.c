@@ -6,6 +6,7 @@
 
 #include "ingest.h"
 #include "xl/err.h"
+#include "xl/xle.h"
 #include "xl/log.h"
 #include "xl/receipt.h"
 #include "xl/wire.h"
@@ -684,21 +685,14 @@ linker_records_check(const struct linker_ctx *ctx, const uint8_t *data, size_t l
                      struct linker_columns_buf *cols, char *err, size_t errlen)
 {
     char msg[XL_ERRBUF];
-    size_t off = 0, i = 0;
+    const uint8_t *raw;
+    size_t off = 0, i = 0, rl;
 
     if (cols != NULL)
         linker_columns_begin(cols);
-    while (off < len) {
-        Crosslink__Record *rec;
-        size_t rl;
+    while (xl_stored_next(data, len, &off, &raw, &rl) == 1) {
+        Crosslink__Record *rec = crosslink__record__unpack(NULL, rl, raw);
         int r, c;
-        if (len - off < 4)
-            break;
-        rl = (size_t)data[off] << 24 | (size_t)data[off + 1] << 16 | (size_t)data[off + 2] << 8 |
-             data[off + 3];
-        if (rl > len - off - 4)
-            break;
-        rec = crosslink__record__unpack(NULL, rl, data + off + 4);
         if (rec == NULL)
             return xl_err_set(err, errlen, XL_ERR_FORMAT, "record %zu of the chunk is malformed",
                               i + 1);
@@ -712,7 +706,6 @@ linker_records_check(const struct linker_ctx *ctx, const uint8_t *data, size_t l
             return xl_err_set(err, errlen, c, "record %zu of the chunk: %s", i + 1,
                               c == XL_ERR_NOMEM ? "out of memory building its link columns"
                                                 : "its link columns cannot be built");
-        off += 4 + rl;
         i++;
     }
     if (off != len || i != n)

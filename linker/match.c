@@ -107,28 +107,6 @@ s_load64(const uint8_t *p)
     return v;
 }
 
-int
-linker_input_reserve(struct linker_input *in, size_t records, size_t keys, size_t blocks)
-{
-    size_t cap = in->caprec, capc = in->caprec, capp = in->caprec;
-
-    if (records > in->caprec &&
-        (s_grow((void **)&in->rec_dataset, &cap, records, 1, 0) != 0 ||
-         s_grow((void **)&in->pop, &capp, records, sizeof(uint16_t), 0) != 0 ||
-         s_grow((void **)&in->clk, &capc, records, in->clk_words * 8, 64) != 0))
-        return XL_ERR_NOMEM;
-    in->caprec = cap < capp ? (cap < capc ? cap : capc) : (capp < capc ? capp : capc);
-    /* About one token per level per record (surname parts add a few). */
-    for (size_t i = 0; i < in->spec->nlevels && keys > 0; i++) {
-        struct linker_keyset *ks = &in->bylevel[in->spec->levels[i].number];
-        if (s_grow((void **)&ks->k, &ks->cap, records, sizeof *ks->k, 0) != 0)
-            return XL_ERR_NOMEM;
-    }
-    if (s_grow((void **)&in->blocks, &in->capblocks, blocks, sizeof *in->blocks, 0) != 0)
-        return XL_ERR_NOMEM;
-    return 0;
-}
-
 /* Room for n more records. */
 static int
 s_room_records(struct linker_input *in, size_t n)
@@ -142,6 +120,22 @@ s_room_records(struct linker_input *in, size_t n)
         s_grow((void **)&in->clk, &capc, need, in->clk_words * 8, 64) != 0)
         return XL_ERR_NOMEM;
     in->caprec = cap < capp ? (cap < capc ? cap : capc) : (capp < capc ? capp : capc);
+    return 0;
+}
+
+int
+linker_input_reserve(struct linker_input *in, size_t records, size_t keys, size_t blocks)
+{
+    if (records > in->nrec && s_room_records(in, records - in->nrec) != 0)
+        return XL_ERR_NOMEM;
+    /* About one token per level per record (surname parts add a few). */
+    for (size_t i = 0; i < in->spec->nlevels && keys > 0; i++) {
+        struct linker_keyset *ks = &in->bylevel[in->spec->levels[i].number];
+        if (s_grow((void **)&ks->k, &ks->cap, records, sizeof *ks->k, 0) != 0)
+            return XL_ERR_NOMEM;
+    }
+    if (s_grow((void **)&in->blocks, &in->capblocks, blocks, sizeof *in->blocks, 0) != 0)
+        return XL_ERR_NOMEM;
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "store.h"
 #include "xl/err.h"
 #include "xl/log.h"
+#include "xl/xle.h"
 
 /* 2: link_records keeps each record's local_ref and entity ids. */
 #define S_SCHEMA_VERSION 3
@@ -218,10 +219,10 @@ static const char *s_sql[S_NSTMT] = {
                     " (state = 'open' AND coalesce(touched, created) < ?1))"
                     " ORDER BY agency, dataset, created",
     [S_PURGE_MARK] = "UPDATE submissions SET purged = ?2 WHERE id = ?1 AND state = 'superseded'",
-    [S_STORAGE] = "SELECT s.agency, s.state, count(DISTINCT s.id),"
-                  " coalesce(sum(length(c.data)), 0) + coalesce(sum(length(k.data)), 0)"
+    /* The records' bytes: the link columns beside them are a cache, and a
+     * read-only store (status) does not open their file. */
+    [S_STORAGE] = "SELECT s.agency, s.state, count(DISTINCT s.id), coalesce(sum(length(c.data)), 0)"
                   " FROM submissions s LEFT JOIN chunks c ON c.submission = s.id"
-                  " LEFT JOIN cols.chunk_columns k ON k.submission = c.submission AND k.seq = c.seq"
                   " WHERE s.purged IS NULL GROUP BY s.agency, s.state ORDER BY s.agency",
 };
 
@@ -898,22 +899,14 @@ fail:
 static int64_t
 s_count_records(const uint8_t *data, size_t len)
 {
+    const uint8_t *rec;
+    size_t off = 0, rl;
     int64_t n = 0;
-    size_t off = 0;
+    int more;
 
-    while (off < len) {
-        size_t rl;
-        if (len - off < 4)
-            return -1;
-        rl = (size_t)data[off] << 24 | (size_t)data[off + 1] << 16 | (size_t)data[off + 2] << 8 |
-             data[off + 3];
-        off += 4;
-        if (rl > len - off)
-            return -1;
-        off += rl;
+    while ((more = xl_stored_next(data, len, &off, &rec, &rl)) == 1)
         n++;
-    }
-    return n;
+    return more < 0 ? -1 : n;
 }
 
 /* Calls each for every record of one chunk's data, which must hold want of
@@ -924,19 +917,17 @@ s_chunk_each(struct linker_store *st, const uint8_t *data, size_t len, int64_t w
              int (*each)(void *ctx, uint64_t index, const uint8_t *rec, size_t len), void *ctx,
              char *err, size_t errlen)
 {
-    size_t off = 0;
+    const uint8_t *rec;
+    size_t off = 0, rl;
     int r;
 
     if (s_count_records(data, len) != want)
         return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: a chunk of a submission is damaged",
                           st->path);
-    while (off < len) {
-        size_t rl = (size_t)data[off] << 24 | (size_t)data[off + 1] << 16 |
-                    (size_t)data[off + 2] << 8 | data[off + 3];
-        r = each(ctx, (*index)++, data + off + 4, rl);
+    while (xl_stored_next(data, len, &off, &rec, &rl) == 1) {
+        r = each(ctx, (*index)++, rec, rl);
         if (r != 0)
             return r;
-        off += 4 + rl;
     }
     return 0;
 }

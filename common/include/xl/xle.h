@@ -68,6 +68,11 @@ int xl_xle_next(struct xl_xle_reader *r, const uint8_t **rec, size_t *len, char 
  * its negative error (XL_ERR_NOMEM too). A chunk as the linker stores it. */
 int xl_xle_next_chunk(struct xl_xle_reader *r, size_t n, uint8_t **buf, size_t *cap, size_t *len,
                       size_t *count, char *err, size_t errlen);
+/* The record at *off of data (len bytes) in the stored form above: 1 with
+ * *rec and *reclen, *off moved past it; 0 at the end; -1 when what is left is
+ * not a whole record (*off stays). */
+int xl_stored_next(const uint8_t *data, size_t len, size_t *off, const uint8_t **rec,
+                   size_t *reclen);
 /* Content hash from the trailer (valid after xl_xle_next returned 0). */
 const uint8_t *xl_xle_reader_hash(const struct xl_xle_reader *r);
 uint64_t xl_xle_reader_count(const struct xl_xle_reader *r);
