@@ -251,6 +251,21 @@ test_chunks(void **state)
     assert_int_equal(n, 0);
     xl_sha256(all, total, got);
     assert_memory_equal(got, hash, XL_HASH_BYTES);
+    {
+        /* read back record by record; a cut record is not one */
+        const uint8_t *rec;
+        size_t off = 0, rl, k = 0;
+        while (xl_stored_next(all, total, &off, &rec, &rl) == 1) {
+            assert_true(rl == 10 + k % 290 && rec[0] == (uint8_t)(k & 0xff));
+            k++;
+        }
+        assert_int_equal(k, 1000);
+        assert_int_equal(off, total);
+        off = 0;
+        assert_int_equal(xl_stored_next(all, 3, &off, &rec, &rl), -1);
+        assert_int_equal(xl_stored_next(all, 4 + 9, &off, &rec, &rl), -1);
+        assert_int_equal(off, 0);
+    }
     xl_xle_reader_close(&r);
 
     /* a damaged file's error comes through */
