@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "xl/clock.h"
+#include "../linker/bigmem.h"
 #include "../linker/dice.h"
 #include "../linker/load.h"
 #include "../linker/match.h"
@@ -184,6 +185,7 @@ main(int argc, char **argv)
         fprintf(stderr, "link: %s\n", err);
         return 1;
     }
+    linker_big_keep(); /* as crosslink-linker link does: one run, then exit */
     if (keep != NULL) {
         snprintf(dir, sizeof dir, "%s", keep);
         if (mkdir(dir, 0700) != 0 && errno != EEXIST) {

@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -18,4 +19,14 @@ linker_big_alloc(size_t n)
     if (p != NULL)
         (void)madvise(p, n, MADV_HUGEPAGE);
     return p;
+}
+
+void
+linker_big_keep(void)
+{
+    /* No array of its own mapping (so none unmapped when freed), and no
+     * free memory at the top of the heap given back; both only advice to
+     * the allocator, which may still map memory when the heap cannot grow. */
+    (void)mallopt(M_MMAP_MAX, 0);
+    (void)mallopt(M_TRIM_THRESHOLD, -1);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <errno.h>
 
+#include "bigmem.h"
 #include "config.h"
 #include "import.h"
 #include "link.h"
@@ -218,6 +219,7 @@ linker_cmd_link(int argc, char **argv)
         xl_log_set_level(XL_LOG_WARN);
     if (s_database_exists(conf) != 0)
         return 1;
+    linker_big_keep(); /* this process runs one link and exits */
     if (isatty(STDERR_FILENO))
         linker_link_progress(1);
     if (linker_ctx_open(&ctx, conf, err, sizeof err) != 0)
