@@ -187,85 +187,49 @@ s_sort_tokens_whole(struct s_key *a, struct s_key *tmp, size_t n)
     }
 }
 
+/* The emitted pairs in parts, one a thread, each part put in order of a's
+ * tile in place; then each tile's pairs (a run in every part) sorted, made
+ * distinct and counted, and moved into one array, tile after tile. */
 struct s_runs {
-    uint64_t *v;
-    const size_t *start; /* where each tile's run starts in v */
-    size_t *len;         /* its distinct pairs, once sorted */
+    uint64_t *v;   /* the pairs as emitted; each part by tile, in place */
+    uint64_t *out; /* the distinct pairs, tile after tile */
+    size_t n;
+    size_t *start; /* [part * (nbk + 1) + k]: where tile k's run of a part starts in v */
+    size_t *len;   /* each tile's distinct pairs */
+    size_t *at;    /* and where they go in out */
     uint32_t *deg;
     const struct s_order *o;
     size_t nbk, most;
+    unsigned nparts;
     int split;
     atomic_size_t next;
     int rc[LINKER_MAX_THREADS];
 };
 
-/* Each tile's run by the rest of the key, then each pair once (a copy found
- * through a token marks it) and each record's count of distinct pairs, while
- * the run is in the cache: a thread takes the next run as it finishes one.
- * Another run may count the same record (as b), hence the atomic counts. */
+/* Part t by tile, in place: each key swapped into its tile's run, as an
+ * American flag sort does (a copy of all of them would be hundreds of
+ * megabytes of fresh pages, which this machine's kernel clears at about a
+ * gigabyte a second). One part a thread: one part for all took a second of
+ * one thread at 866k records while the other waited. */
 static void
-s_runs_sort(void *arg, unsigned t, unsigned nt)
+s_parts_split(void *arg, unsigned t, unsigned nt)
 {
     struct s_runs *R = arg;
-    uint64_t *scratch = malloc((R->most ? R->most : 1) * sizeof *scratch), *r;
+    size_t lo, hi, nbk = R->nbk, *start = R->start + (size_t)t * (nbk + 1);
+    size_t *next = malloc((nbk ? nbk : 1) * sizeof *next);
+    uint64_t *v = R->v;
+    int split = R->split;
 
-    (void)nt;
-    if (scratch == NULL) {
+    if (next == NULL) {
         R->rc[t] = XL_ERR_NOMEM;
         return;
     }
-    for (size_t k; (k = atomic_fetch_add(&R->next, 1)) < R->nbk;) {
-        size_t lo = R->start[k], len = R->start[k + 1] - R->start[k], n = 0;
-        uint64_t *run = R->v + lo;
-        r = s_sort_u64(run, scratch, len, 1, R->split);
-        for (size_t i = 0; i < len; i++) {
-            /* b's count is anywhere: fetched ahead (s_keep_share) */
-            if (i + S_AHEAD < len)
-                __builtin_prefetch(R->deg + s_key_b(R->o, r[i + S_AHEAD]), 1);
-            if (n > 0 && run[n - 1] >> 1 == r[i] >> 1) {
-                run[n - 1] |= r[i] & 1;
-            } else {
-                __atomic_fetch_add(&R->deg[s_key_a(R->o, r[i])], 1, __ATOMIC_RELAXED);
-                __atomic_fetch_add(&R->deg[s_key_b(R->o, r[i])], 1, __ATOMIC_RELAXED);
-                run[n++] = r[i];
-            }
-        }
-        R->len[k] = n;
-    }
-    free(scratch);
-}
-
-/* Pair keys in order, from bit 1 up (the token bit orders nothing: copies of
- * a pair only need to meet). First by a's tile, the top bits, in place (each
- * key swapped into its tile's run, as an American flag sort does): a copy of
- * all of them would be hundreds of megabytes of fresh pages, which this
- * machine's kernel clears at about a gigabyte a second. Then each tile's run,
- * a few megabytes, by the rest, passes that stay in the cache where passes
- * over the whole array went to memory each time; the runs are shared among
- * the threads. */
-static int
-s_sort_pairs(uint64_t *v, size_t *np, const struct s_order *o, uint32_t *deg, unsigned nt)
-{
-    int to = 2 * (int)o->rbits + 1, split = to - (int)(o->rbits - o->lo);
-    size_t nbk = (size_t)1 << (to - split), most = 0, n = *np;
-    size_t *start, *next, *len;
-    struct s_runs *R = NULL;
-    int rc = XL_ERR_NOMEM;
-
-    if (n == 0)
-        return 0;
-    start = calloc(nbk + 1, sizeof *start);
-    next = malloc(nbk * sizeof *next);
-    len = malloc(nbk * sizeof *len);
-    R = calloc(1, sizeof *R);
-    if (start == NULL || next == NULL || len == NULL || R == NULL)
-        goto out;
-    for (size_t i = 0; i < n; i++)
+    linker_share(R->n, t, nt, &lo, &hi);
+    start[0] = lo;
+    for (size_t i = lo; i < hi; i++)
         start[(v[i] >> split) + 1]++;
-    for (size_t k = 0; k < nbk; k++) {
-        most = start[k + 1] > most ? start[k + 1] : most;
+    for (size_t k = 0; k < nbk; k++)
         start[k + 1] += start[k];
-    }
     memcpy(next, start, nbk * sizeof *next);
     /* Each run filled from its start: a key out of place is swapped with the
      * one where it belongs, until the key in hand belongs here. */
@@ -282,28 +246,138 @@ s_sort_pairs(uint64_t *v, size_t *np, const struct s_order *o, uint32_t *deg, un
             v[next[k]++] = x;
         }
     }
-    *R = (struct s_runs){.v = v,
-                         .start = start,
-                         .len = len,
-                         .deg = deg,
-                         .o = o,
-                         .nbk = nbk,
-                         .most = most,
-                         .split = split};
+    free(next);
+}
+
+/* Each tile's runs gathered, sorted by the rest of the key, then each pair
+ * once (a copy found through a token marks it) and each record's count of
+ * distinct pairs, while they are in the cache; the distinct pairs written back
+ * over the tile's runs, one after another. A thread takes the next tile as it
+ * finishes one. Another tile may count the same record (as b), hence the
+ * atomic counts. */
+static void
+s_runs_sort(void *arg, unsigned t, unsigned nt)
+{
+    struct s_runs *R = arg;
+    size_t nbk = R->nbk, most = R->most ? R->most : 1;
+    uint64_t *scratch = malloc(2 * most * sizeof *scratch), *r;
+
+    (void)nt;
+    if (scratch == NULL) {
+        R->rc[t] = XL_ERR_NOMEM;
+        return;
+    }
+    for (size_t k; (k = atomic_fetch_add(&R->next, 1)) < nbk;) {
+        size_t len = 0, n = 0;
+        for (unsigned p = 0; p < R->nparts; p++) {
+            const size_t *st = R->start + (size_t)p * (nbk + 1);
+            memcpy(scratch + len, R->v + st[k], (st[k + 1] - st[k]) * sizeof *scratch);
+            len += st[k + 1] - st[k];
+        }
+        r = s_sort_u64(scratch, scratch + most, len, 1, R->split);
+        for (size_t i = 0; i < len; i++) {
+            /* b's count is anywhere: fetched ahead (s_keep_share) */
+            if (i + S_AHEAD < len)
+                __builtin_prefetch(R->deg + s_key_b(R->o, r[i + S_AHEAD]), 1);
+            if (n > 0 && r[n - 1] >> 1 == r[i] >> 1) {
+                r[n - 1] |= r[i] & 1;
+            } else {
+                __atomic_fetch_add(&R->deg[s_key_a(R->o, r[i])], 1, __ATOMIC_RELAXED);
+                __atomic_fetch_add(&R->deg[s_key_b(R->o, r[i])], 1, __ATOMIC_RELAXED);
+                r[n++] = r[i];
+            }
+        }
+        R->len[k] = n;
+        /* back over the tile's runs, which held at least as many */
+        size_t done = 0;
+        for (unsigned p = 0; p < R->nparts && done < n; p++) {
+            const size_t *st = R->start + (size_t)p * (nbk + 1);
+            size_t m = st[k + 1] - st[k] < n - done ? st[k + 1] - st[k] : n - done;
+            memcpy(R->v + st[k], r + done, m * sizeof *r);
+            done += m;
+        }
+    }
+    free(scratch);
+}
+
+/* Each tile's distinct pairs from its runs to their place in out. */
+static void
+s_runs_move(void *arg, unsigned t, unsigned nt)
+{
+    struct s_runs *R = arg;
+    size_t lo, hi, nbk = R->nbk;
+
+    linker_share(nbk, t, nt, &lo, &hi);
+    for (size_t k = lo; k < hi; k++) {
+        size_t done = 0;
+        for (unsigned p = 0; p < R->nparts && done < R->len[k]; p++) {
+            const size_t *st = R->start + (size_t)p * (nbk + 1);
+            size_t m = st[k + 1] - st[k] < R->len[k] - done ? st[k + 1] - st[k] : R->len[k] - done;
+            memcpy(R->out + R->at[k] + done, R->v + st[k], m * sizeof *R->out);
+            done += m;
+        }
+    }
+}
+
+/* Pair keys in order, from bit 1 up (the token bit orders nothing: copies of
+ * a pair only need to meet), each once: *vp, of *np pairs, is replaced by the
+ * distinct ones. First by a's tile, the top bits, each thread's part in
+ * place; then each tile, a few megabytes, by the rest, passes that stay in
+ * the cache where passes over the whole array went to memory each time. */
+static int
+s_sort_pairs(uint64_t **vp, size_t *np, const struct s_order *o, uint32_t *deg, unsigned nt)
+{
+    int to = 2 * (int)o->rbits + 1, split = to - (int)(o->rbits - o->lo);
+    size_t nbk = (size_t)1 << (to - split), n = *np;
+    struct s_runs *R = NULL;
+    int rc = XL_ERR_NOMEM;
+
+    if (n == 0)
+        return 0;
+    R = calloc(1, sizeof *R);
+    if (R == NULL)
+        return XL_ERR_NOMEM;
+    *R = (struct s_runs){
+        .v = *vp, .n = n, .deg = deg, .o = o, .nbk = nbk, .nparts = nt, .split = split};
+    R->start = calloc((size_t)nt * (nbk + 1), sizeof *R->start);
+    R->len = malloc(nbk * sizeof *R->len);
+    R->at = malloc(nbk * sizeof *R->at);
+    if (R->start == NULL || R->len == NULL || R->at == NULL)
+        goto out;
+    linker_parallel(nt, s_parts_split, R);
+    if ((rc = linker_parallel_rc(R->rc, nt)) != 0)
+        goto out;
+    for (size_t k = 0; k < nbk; k++) {
+        size_t len = 0;
+        for (unsigned p = 0; p < nt; p++)
+            len += R->start[(size_t)p * (nbk + 1) + k + 1] - R->start[(size_t)p * (nbk + 1) + k];
+        R->most = len > R->most ? len : R->most;
+    }
     atomic_init(&R->next, 0);
     linker_parallel(nt, s_runs_sort, R);
-    rc = linker_parallel_rc(R->rc, nt);
-    /* The runs' distinct pairs, one after another. */
+    if ((rc = linker_parallel_rc(R->rc, nt)) != 0)
+        goto out;
+    /* The distinct pairs, one tile after another, in an array of their own:
+     * the emitted ones' (the larger) is freed, for what the comparisons
+     * write next. */
     n = 0;
-    for (size_t k = 0; k < nbk && rc == 0; k++) {
-        memmove(v + n, v + start[k], len[k] * sizeof *v);
-        n += len[k];
+    for (size_t k = 0; k < nbk; k++) {
+        R->at[k] = n;
+        n += R->len[k];
     }
+    rc = XL_ERR_NOMEM;
+    R->out = linker_big_alloc((n ? n : 1) * sizeof *R->out);
+    if (R->out == NULL)
+        goto out;
+    linker_parallel(nt, s_runs_move, R);
+    free(*vp);
+    *vp = R->out;
     *np = n;
+    rc = 0;
 out:
-    free(start);
-    free(next);
-    free(len);
+    free(R->start);
+    free(R->len);
+    free(R->at);
     free(R);
     return rc;
 }
@@ -1037,8 +1111,10 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
         goto out;
     memset(deg, 0, nrec * sizeof *deg);
     n = P->n;
-    if (s_sort_pairs(v, &n, &P->o, deg, nt) != 0)
+    if (s_sort_pairs(&P->v, &n, &P->o, deg, nt) != 0)
         goto out;
+    v = P->v;
+    P->cap = n;
     {
         struct s_key *ttmp = linker_big_alloc((T->n ? T->n : 1) * sizeof *ttmp);
         if (ttmp == NULL)
