@@ -195,23 +195,41 @@ s_seg(void)
     return fn;
 }
 
+struct s_pops {
+    const struct linker_model *m;
+    const struct linker_input *in;
+    uint16_t *p;
+};
+
+static void
+s_pops_share(void *arg, unsigned t, unsigned nt)
+{
+    const struct s_pops *P = arg;
+    const struct linker_model *m = P->m;
+    size_t ns = m->nsegments ? m->nsegments : 1, lo, hi;
+    uint32_t c[LINKER_MAX_SEGMENTS], pop[LINKER_MAX_SEGMENTS];
+    s_seg_fn seg = s_seg();
+
+    linker_share(P->in->nrec, t, nt, &lo, &hi);
+    for (size_t r = lo; r < hi; r++) {
+        const uint64_t *x = P->in->clk + r * P->in->clk_words;
+        seg(x, x, m, c, pop);
+        for (size_t s = 0; s < m->nsegments; s++)
+            P->p[r * ns + s] = (uint16_t)c[s];
+    }
+}
+
 uint16_t *
 linker_segment_pops(const struct linker_model *m, const struct linker_input *in)
 {
     size_t ns = m->nsegments ? m->nsegments : 1;
-    uint16_t *p = linker_big_alloc((in->nrec ? in->nrec : 1) * ns * sizeof *p);
-    uint32_t c[LINKER_MAX_SEGMENTS], pop[LINKER_MAX_SEGMENTS];
-    s_seg_fn seg = s_seg();
+    struct s_pops P = {m, in, linker_big_alloc((in->nrec ? in->nrec : 1) * ns * sizeof *P.p)};
 
-    if (p == NULL)
+    if (P.p == NULL)
         return NULL;
-    for (size_t r = 0; r < in->nrec; r++) {
-        const uint64_t *x = in->clk + r * in->clk_words;
-        seg(x, x, m, c, pop);
-        for (size_t s = 0; s < m->nsegments; s++)
-            p[r * ns + s] = (uint16_t)c[s];
-    }
-    return p;
+    (void)s_seg(); /* chosen once, before the threads */
+    linker_parallel(linker_threads(in->threads), s_pops_share, &P);
+    return P.p;
 }
 
 /* ---- tokens ----------------------------------------------------------------------- */
