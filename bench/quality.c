@@ -608,7 +608,8 @@ q_share_block(const struct linker_input *in, const size_t *bstart, uint32_t x, u
 {
     for (size_t p = bstart[x]; p < bstart[x + 1]; p++)
         for (size_t q = bstart[y]; q < bstart[y + 1]; q++)
-            if (in->blocks[p].token == in->blocks[q].token)
+            if (in->blocks[p] >> (64 - LINKER_BLOCK_BITS) ==
+                in->blocks[q] >> (64 - LINKER_BLOCK_BITS))
                 return 1;
     return 0;
 }
@@ -631,7 +632,7 @@ q_debug(const char *name, const struct linker_input *in, const struct linker_res
         goto out;
     /* The blocking keys come in record order: where each record's keys begin. */
     for (size_t i = 0; i < in->nblocks; i++)
-        bstart[in->blocks[i].rec + 1]++;
+        bstart[linker_block_rec(in->blocks[i]) + 1]++;
     for (size_t i = 0; i < in->nrec; i++)
         bstart[i + 1] += bstart[i];
     for (size_t i = 0; i < s_nrows; i++)

@@ -77,7 +77,7 @@ s_mix(uint64_t x)
  * differ only below them fall into one bucket, which adds a few pairs (some
  * n^2 / 2^34 of them over n keys; with 20 million keys in a band, 0.001 a
  * record). A match-key token is evidence, and is sorted whole. */
-#define S_GROUP_BITS 33
+#define S_GROUP_BITS LINKER_BLOCK_BITS /* blocking keys come so (match.h) */
 #define S_GROUP_MASK (~(uint64_t)0 << (64 - S_GROUP_BITS))
 
 /* A pair that shares a match-key token ranks above any Dice score: its filters
@@ -1350,8 +1350,7 @@ s_job(struct s_jobs *J, size_t j, struct s_worker *w, struct s_sink *sink, struc
         if (s_keys_room(e, spare, cap, in->nblocks) != 0)
             return XL_ERR_NOMEM;
         p = (uint64_t *)*e;
-        for (size_t i = 0; i < in->nblocks; i++)
-            p[i] = (in->blocks[i].token & S_GROUP_MASK) | in->blocks[i].rec;
+        memcpy(p, in->blocks, in->nblocks * sizeof *p);
         w->keys += in->nblocks;
         p = s_sort_u64(p, (uint64_t *)*spare, in->nblocks, 64 - S_GROUP_BITS, 64);
         return s_emit((struct s_keys){NULL, p}, in->nblocks, J->sig, s_by_block, NULL, sink,

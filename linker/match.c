@@ -170,7 +170,6 @@ s_put_key(struct linker_input *in, unsigned level, const uint8_t token[XL_TOKEN_
         return XL_ERR_NOMEM;
     o = &ks->k[ks->n++];
     o->t0 = s_load64(token);
-    o->t1 = s_load64(token + 8);
     o->rec = rec;
     o->level = l->number;
     in->nkeys++;
@@ -180,9 +179,7 @@ s_put_key(struct linker_input *in, unsigned level, const uint8_t token[XL_TOKEN_
 static void
 s_put_block(struct linker_input *in, const uint8_t token[8], uint32_t rec)
 {
-    in->blocks[in->nblocks].token = s_load64(token);
-    in->blocks[in->nblocks].rec = rec;
-    in->nblocks++;
+    in->blocks[in->nblocks++] = linker_block_key(s_load64(token), rec);
 }
 
 int

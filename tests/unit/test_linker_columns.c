@@ -106,13 +106,11 @@ s_same_input(const struct linker_input *a, const struct linker_input *b)
         assert_int_equal(a->bylevel[l].n, b->bylevel[l].n);
         for (size_t i = 0; i < a->bylevel[l].n; i++) {
             const struct linker_key *x = &a->bylevel[l].k[i], *y = &b->bylevel[l].k[i];
-            assert_true(x->t0 == y->t0 && x->t1 == y->t1 && x->rec == y->rec &&
-                        x->level == y->level);
+            assert_true(x->t0 == y->t0 && x->rec == y->rec && x->level == y->level);
         }
     }
     for (size_t i = 0; i < a->nblocks; i++)
-        assert_true(a->blocks[i].token == b->blocks[i].token &&
-                    a->blocks[i].rec == b->blocks[i].rec);
+        assert_true(a->blocks[i] == b->blocks[i]);
 }
 
 /* Two chunks (one of 1 record, one of the rest) after a record added alone:
