@@ -392,16 +392,6 @@ struct s_pairs {
     struct s_order o;
 };
 
-/* Pairs found through a match-key token, with the segments the tokens say
- * are the same (model.h, level_segs): the pair's key (token bit clear) in
- * token, the segments in rec. Sorted like the pairs, they give each pair what
- * it shares without reading either record's token list. */
-struct s_tpairs {
-    struct s_key *v;
-    size_t n, cap;
-    struct s_order o;
-};
-
 /* Room for `need` elements in an array of n, in huge pages: twice the room
  * there was, or what is needed when that is more. */
 static int
@@ -427,25 +417,22 @@ s_room(void **v, size_t *cap, size_t n, size_t need, size_t elem)
 /* Where the threads' pairs gather, and the lock that guards them. */
 struct s_gather {
     struct s_pairs *P;
-    struct s_tpairs *T;
     pthread_mutex_t lock;
     pthread_cond_t idle; /* no flush copying */
     unsigned copying;    /* flushes copying into room they took */
 };
 
-/* A thread's pairs on their way into P and T: gathered a few thousand at a
+/* A thread's pairs on their way into P: gathered a few thousand at a
  * time in a buffer of its own (in the cache), then copied in. Out of memory
  * marks the sink failed, checked when the thread is done, so emitting a pair
  * is a store and a count. */
-#define S_SINK  4096
-#define S_TSINK 1024
+#define S_SINK 4096
 struct s_sink {
     struct s_gather *g;
     struct s_order o;
-    size_t n, tn;
+    size_t n;
     int failed;
     uint64_t v[S_SINK];
-    struct s_key t[S_TSINK];
 };
 
 /* The room is taken under the lock and filled outside it: the copy is where
@@ -457,40 +444,32 @@ static void
 s_flush(struct s_sink *k)
 {
     struct s_gather *g = k->g;
-    size_t at = 0, tat = 0;
+    size_t at = 0;
     uint64_t *pv = NULL;
-    struct s_key *tv = NULL;
 
     pthread_mutex_lock(&g->lock);
-    if (!k->failed && (g->P->n + k->n > g->P->cap || g->T->n + k->tn > g->T->cap)) {
+    if (!k->failed && g->P->n + k->n > g->P->cap) {
         while (g->copying > 0)
             pthread_cond_wait(&g->idle, &g->lock);
-        if (s_room((void **)&g->P->v, &g->P->cap, g->P->n, g->P->n + k->n, sizeof *g->P->v) != 0 ||
-            s_room((void **)&g->T->v, &g->T->cap, g->T->n, g->T->n + k->tn, sizeof *g->T->v) != 0)
+        if (s_room((void **)&g->P->v, &g->P->cap, g->P->n, g->P->n + k->n, sizeof *g->P->v) != 0)
             k->failed = 1;
     }
     if (!k->failed) {
         at = g->P->n;
-        tat = g->T->n;
         pv = g->P->v;
-        tv = g->T->v;
         g->P->n += k->n;
-        g->T->n += k->tn;
         g->copying++;
     }
     pthread_mutex_unlock(&g->lock);
     if (!k->failed) {
-        /* (an empty array may still be NULL) */
-        if (k->n > 0)
+        if (k->n > 0) /* (an empty array may still be NULL) */
             memcpy(pv + at, k->v, k->n * sizeof *k->v);
-        if (k->tn > 0)
-            memcpy(tv + tat, k->t, k->tn * sizeof *k->t);
         pthread_mutex_lock(&g->lock);
         if (--g->copying == 0)
             pthread_cond_broadcast(&g->idle);
         pthread_mutex_unlock(&g->lock);
     }
-    k->n = k->tn = 0;
+    k->n = 0;
 }
 
 /* The pair of two different records; with token set, found through a
@@ -501,16 +480,6 @@ s_put(struct s_sink *k, uint32_t a, uint32_t b, int token)
     if (k->n == S_SINK)
         s_flush(k);
     k->v[k->n++] = s_pair_key(&k->o, a < b ? a : b, a < b ? b : a) | (token != 0);
-}
-
-/* A pair found through match-key tokens, with the segments they say are the
- * same. */
-static inline void
-s_tput(struct s_sink *k, uint32_t a, uint32_t b, uint32_t segs)
-{
-    if (k->tn == S_TSINK)
-        s_flush(k);
-    k->t[k->tn++] = (struct s_key){s_pair_key(&k->o, a < b ? a : b, a < b ? b : a), segs, 0};
 }
 
 /* A key's index within a large bucket, below its signature (s_emit). */
@@ -566,11 +535,8 @@ s_emit_pair(const struct linker_model *m, struct s_sink *k, struct s_keys K, siz
 {
     uint32_t a = s_key_rec(K, i), b = s_key_rec(K, j);
 
-    if (a == b)
-        return;
-    if (m != NULL)
-        s_tput(k, a, b, m->level_segs[K.k[i].level] | m->level_segs[K.k[j].level]);
-    s_put(k, a, b, m != NULL);
+    if (a != b)
+        s_put(k, a, b, m != NULL);
 }
 
 /* Pairs from n keys sorted by token: all pairs in a small bucket, neighbours
@@ -1023,7 +989,6 @@ struct s_cmp {
     const struct s_order *o;
     const uint64_t *v;
     size_t n;
-    const struct s_tpairs *T;
     uint64_t *code;
     uint16_t *score;
 };
@@ -1033,23 +998,10 @@ s_cmp_run(void *arg, unsigned th, unsigned nt)
 {
     const struct s_cmp *C = arg;
     const struct s_alike *S = C->S;
-    const struct s_key *tv = C->T->v;
     const uint64_t *v = C->v;
-    size_t lo, hi, t = 0, tn = C->T->n;
+    size_t lo, hi;
 
     linker_share(C->n, th, nt, &lo, &hi);
-    if (lo < hi) {
-        /* The first token pair at or after this run's first pair. */
-        size_t l = 0, h = tn;
-        while (l < h) {
-            size_t mid = l + (h - l) / 2;
-            if (tv[mid].token < (v[lo] & ~(uint64_t)1))
-                l = mid + 1;
-            else
-                h = mid;
-        }
-        t = l;
-    }
     for (size_t i = lo; i < hi; i++) {
         uint32_t a = s_key_a(C->o, v[i]), b = s_key_b(C->o, v[i]), shared = 0;
         uint8_t gamma[LINKER_MAX_FEATURES];
@@ -1062,10 +1014,19 @@ s_cmp_run(void *arg, unsigned th, unsigned nt)
             linker_compare_prefetch(S->in, S->tok, s_key_a(C->o, v[i + S_AHEAD]));
             linker_compare_prefetch(S->in, S->tok, s_key_b(C->o, v[i + S_AHEAD]));
         }
-        while (t < tn && tv[t].token < (v[i] & ~(uint64_t)1))
-            t++;
-        for (; t < tn && tv[t].token == (v[i] & ~(uint64_t)1); t++)
-            shared |= tv[t].rec;
+        /* A pair found through a match-key token: the segments the tokens
+         * both records carry say are the same, from their token lists (where
+         * each list starts fetched far ahead, the list itself nearer). */
+        if (i + 2 * S_AHEAD < C->n && (v[i + 2 * S_AHEAD] & 1)) {
+            linker_tokens_prefetch(S->tok, s_key_a(C->o, v[i + 2 * S_AHEAD]), 0);
+            linker_tokens_prefetch(S->tok, s_key_b(C->o, v[i + 2 * S_AHEAD]), 0);
+        }
+        if (i + S_AHEAD < C->n && (v[i + S_AHEAD] & 1)) {
+            linker_tokens_prefetch(S->tok, s_key_a(C->o, v[i + S_AHEAD]), 1);
+            linker_tokens_prefetch(S->tok, s_key_b(C->o, v[i + S_AHEAD]), 1);
+        }
+        if (v[i] & 1)
+            shared = linker_shared_segs(S->tok, a, b);
         d = linker_compare_shared(S->m, S->in, S->segpop, S->tok, a, b, shared, gamma);
         C->code[i] = linker_gamma_code(S->m, gamma);
         C->score[i] = (v[i] & 1) ? S_TOKEN_SCORE : (uint16_t)(d * (S_TOKEN_SCORE - 1));
@@ -1118,12 +1079,11 @@ s_keep_share(void *arg, unsigned t, unsigned nt)
  * out->code), ranked by the Dice score of the whole filters, and kept when
  * both records rank it within their `bound` best. */
 static int
-s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bound, unsigned nt,
+s_rank(const struct s_alike *S, struct s_pairs *P, size_t bound, unsigned nt,
        struct linker_candidates *out)
 {
     const struct linker_input *in = S->in;
     size_t nrec = in->nrec, n = 0, nover = 0, kept = 0;
-    int bits = 2 * (int)P->o.rbits + 1;
     uint64_t *v = P->v, *thr = NULL;
     uint16_t *score = NULL;
     uint64_t *code = NULL;
@@ -1139,20 +1099,13 @@ s_rank(const struct s_alike *S, struct s_pairs *P, struct s_tpairs *T, size_t bo
         goto out;
     v = P->v;
     P->cap = n;
-    {
-        struct s_key *ttmp = linker_big_alloc((T->n ? T->n : 1) * sizeof *ttmp);
-        if (ttmp == NULL)
-            goto out;
-        s_sort_keys(T->v, ttmp, T->n, 0, bits);
-        free(ttmp);
-    }
     score = malloc((n ? n : 1) * sizeof *score);
     code = linker_big_alloc((n ? n : 1) * sizeof *code);
     thr = calloc(nrec ? nrec : 1, sizeof *thr);
     if (score == NULL || code == NULL || thr == NULL)
         goto out;
     {
-        struct s_cmp C = {S, &P->o, v, n, T, code, score};
+        struct s_cmp C = {S, &P->o, v, n, code, score};
         linker_parallel(nt, s_cmp_run, &C);
     }
     /* Records with more candidates than the bound: each one's bound-th best
@@ -1442,7 +1395,6 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
 {
     const struct xl_spec *spec = in->spec;
     struct s_pairs P = {.o = s_order_of(in->nrec)};
-    struct s_tpairs T = {.o = P.o};
     struct s_alike S = {in, linker_dice_best(NULL), m, segpop, tok};
     struct s_jobs *J = NULL;
     uint64_t *sig = NULL, seed = 0x15aull;
@@ -1494,8 +1446,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         for (size_t i = 0; i < spec->nlevels; i++)
             tokens += in->bylevel[spec->levels[i].number].n;
         if (s_room((void **)&P.v, &P.cap, 0, 4 * in->nblocks + 2 * tokens + 5 * nb * in->nrec / 4,
-                   sizeof *P.v) != 0 ||
-            s_room((void **)&T.v, &T.cap, 0, 2 * tokens, sizeof *T.v) != 0)
+                   sizeof *P.v) != 0)
             goto out;
     }
     *J = (struct s_jobs){.in = in,
@@ -1506,7 +1457,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
                          .pos = (const uint16_t(*)[S_BITS_MAX])pos,
                          .npos = npos,
                          .nb = nb,
-                         .g = {.P = &P, .T = &T}};
+                         .g = {.P = &P}};
     if (pthread_mutex_init(&J->g.lock, NULL) != 0)
         goto out;
     if (pthread_cond_init(&J->g.idle, NULL) != 0) {
@@ -1547,7 +1498,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
     free(sig);
     sig = NULL;
     out->raw_pairs = P.n;
-    rc = s_rank(&S, &P, &T, bound, nt, out);
+    rc = s_rank(&S, &P, bound, nt, out);
 out:
     if (locked) {
         pthread_cond_destroy(&J->g.idle);
@@ -1556,7 +1507,6 @@ out:
     free(J);
     free(sig);
     free(P.v);
-    free(T.v);
     if (rc != 0)
         linker_candidates_free(out);
     return rc;

@@ -377,6 +377,14 @@ s_shared(const struct linker_tokens *t, uint32_t a, uint32_t b, uint8_t *level)
     return segs;
 }
 
+uint32_t
+linker_shared_segs(const struct linker_tokens *tok, uint32_t a, uint32_t b)
+{
+    uint8_t level;
+
+    return s_shared(tok, a, b, &level);
+}
+
 /* ---- comparison --------------------------------------------------------------------- */
 
 uint8_t

@@ -119,6 +119,11 @@ void linker_compare_prefetch(const struct linker_input *in, const struct linker_
  * list. */
 void linker_tokens_prefetch(const struct linker_tokens *tok, uint32_t r, int near);
 
+/* The segments a match-key token both records carry says are the same
+ * (level_segs of its level), for every such token (strong identifiers aside:
+ * they cover no segment). */
+uint32_t linker_shared_segs(const struct linker_tokens *tok, uint32_t a, uint32_t b);
+
 /* The level that names a link's evidence: a strong identifier's level when
  * the two agree on it, else the strongest match-key level whose token both
  * carry, else 0 (probabilistic evidence alone). */
