@@ -264,66 +264,92 @@ s_level_segs(const struct linker_model *m, const struct xl_spec_level *l)
     return mask;
 }
 
-struct linker_tokens *
-linker_tokens_new(const struct linker_input *in, const struct linker_model *m)
+/* The range of a level's keys whose records are in [lo, hi): a keyset is in
+ * record order (keys are added with their record). */
+static void
+s_key_range(const struct linker_keyset *ks, size_t lo, size_t hi, size_t *from, size_t *to)
 {
-    const struct xl_spec *spec = in->spec;
-    struct linker_tokens *t = calloc(1, sizeof *t);
-    size_t total = 0;
+    size_t l = 0, h = ks->n;
 
-    if (t == NULL)
-        return NULL;
-    t->nstrong = m->nfeatures - m->nsegments;
-    t->start = linker_big_alloc((in->nrec + 1) * sizeof *t->start);
-    t->strong = linker_big_alloc((in->nrec ? in->nrec : 1) * (t->nstrong ? t->nstrong : 1) *
-                                 sizeof *t->strong);
-    if (t->start != NULL)
-        memset(t->start, 0, (in->nrec + 1) * sizeof *t->start);
-    if (t->strong != NULL)
-        memset(t->strong, 0,
-               (in->nrec ? in->nrec : 1) * (t->nstrong ? t->nstrong : 1) * sizeof *t->strong);
-    if (t->start == NULL || t->strong == NULL)
-        goto fail;
+    while (l < h) {
+        size_t mid = l + (h - l) / 2;
+        if (ks->k[mid].rec < lo)
+            l = mid + 1;
+        else
+            h = mid;
+    }
+    *from = l;
+    for (h = ks->n; l < h;) {
+        size_t mid = l + (h - l) / 2;
+        if (ks->k[mid].rec < hi)
+            l = mid + 1;
+        else
+            h = mid;
+    }
+    *to = l;
+}
+
+/* Built a range of records a thread: each writes only its records' entries,
+ * so the arrays' fresh pages are cleared on every thread, not on one. Counted
+ * first (with the strong identifiers), then, once each record's list has its
+ * place, filled and sorted. */
+struct s_toks {
+    const struct linker_input *in;
+    const struct linker_model *m;
+    struct linker_tokens *t;
+    int fill; /* 0: count, 1: fill */
+    int rc[LINKER_MAX_THREADS];
+};
+
+static void
+s_toks_share(void *arg, unsigned th, unsigned nt)
+{
+    struct s_toks *T = arg;
+    const struct linker_input *in = T->in;
+    const struct xl_spec *spec = in->spec;
+    const struct linker_model *m = T->m;
+    struct linker_tokens *t = T->t;
+    size_t lo, hi, from, to, ns = t->nstrong ? t->nstrong : 1;
+    size_t *fill = NULL;
+
+    linker_share(in->nrec, th, nt, &lo, &hi);
+    if (!T->fill) {
+        memset(t->start + lo + 1, 0, (hi - lo) * sizeof *t->start);
+        memset(t->strong + lo * ns, 0, (hi - lo) * ns * sizeof *t->strong);
+    } else {
+        fill = malloc((hi > lo ? hi - lo : 1) * sizeof *fill);
+        if (fill == NULL) {
+            T->rc[th] = XL_ERR_NOMEM;
+            return;
+        }
+        for (size_t r = lo; r < hi; r++)
+            fill[r - lo] = t->start[r];
+    }
     for (size_t i = 0; i < spec->nlevels; i++) {
         const struct xl_spec_level *l = &spec->levels[i];
         const struct linker_keyset *ks = &in->bylevel[l->number];
+        uint32_t segs = m->level_segs[l->number];
+        s_key_range(ks, lo, hi, &from, &to);
         if (l->strong) {
-            for (size_t s = 0; s < t->nstrong; s++) {
+            for (size_t s = 0; !T->fill && s < t->nstrong; s++) {
                 if (m->f[m->nsegments + s].level_number != l->number)
                     continue;
-                for (size_t j = 0; j < ks->n; j++)
+                for (size_t j = from; j < to; j++)
                     t->strong[(size_t)ks->k[j].rec * t->nstrong + s] =
                         ks->k[j].t0 ? ks->k[j].t0 : 1;
             }
             continue;
         }
-        for (size_t j = 0; j < ks->n; j++)
-            t->start[ks->k[j].rec + 1]++;
-        total += ks->n;
-    }
-    for (size_t r = 0; r < in->nrec; r++)
-        t->start[r + 1] += t->start[r];
-    t->tok = linker_big_alloc((total ? total : 1) * sizeof *t->tok);
-    if (t->tok == NULL)
-        goto fail;
-    {
-        size_t *fill = malloc((in->nrec ? in->nrec : 1) * sizeof *fill);
-        if (fill == NULL)
-            goto fail;
-        memcpy(fill, t->start, in->nrec * sizeof *fill);
-        for (size_t i = 0; i < spec->nlevels; i++) {
-            const struct xl_spec_level *l = &spec->levels[i];
-            const struct linker_keyset *ks = &in->bylevel[l->number];
-            uint32_t segs = m->level_segs[l->number];
-            if (l->strong)
-                continue;
-            for (size_t j = 0; j < ks->n; j++)
-                t->tok[fill[ks->k[j].rec]++] = (struct s_tok){ks->k[j].t0, segs, l->compare};
+        for (size_t j = from; j < to; j++) {
+            if (!T->fill)
+                t->start[ks->k[j].rec + 1]++;
+            else
+                t->tok[fill[ks->k[j].rec - lo]++] = (struct s_tok){ks->k[j].t0, segs, l->compare};
         }
-        free(fill);
     }
+    free(fill);
     /* Each record's few tokens sorted, so two lists intersect in one merge. */
-    for (size_t r = 0; r < in->nrec; r++) {
+    for (size_t r = lo; T->fill && r < hi; r++) {
         for (size_t i = t->start[r] + 1; i < t->start[r + 1]; i++) {
             struct s_tok v = t->tok[i];
             size_t j = i;
@@ -334,6 +360,34 @@ linker_tokens_new(const struct linker_input *in, const struct linker_model *m)
             t->tok[j] = v;
         }
     }
+}
+
+struct linker_tokens *
+linker_tokens_new(const struct linker_input *in, const struct linker_model *m)
+{
+    struct linker_tokens *t = calloc(1, sizeof *t);
+    struct s_toks T = {.in = in, .m = m, .t = t};
+    unsigned nt = linker_threads(in->threads);
+
+    if (t == NULL)
+        return NULL;
+    t->nstrong = m->nfeatures - m->nsegments;
+    t->start = linker_big_alloc((in->nrec + 1) * sizeof *t->start);
+    t->strong = linker_big_alloc((in->nrec ? in->nrec : 1) * (t->nstrong ? t->nstrong : 1) *
+                                 sizeof *t->strong);
+    if (t->start == NULL || t->strong == NULL)
+        goto fail;
+    t->start[0] = 0;
+    linker_parallel(nt, s_toks_share, &T);
+    for (size_t r = 0; r < in->nrec; r++)
+        t->start[r + 1] += t->start[r];
+    t->tok = linker_big_alloc((t->start[in->nrec] ? t->start[in->nrec] : 1) * sizeof *t->tok);
+    if (t->tok == NULL)
+        goto fail;
+    T.fill = 1;
+    linker_parallel(nt, s_toks_share, &T);
+    if (linker_parallel_rc(T.rc, nt) != 0)
+        goto fail;
     return t;
 fail:
     linker_tokens_free(&t);
