@@ -95,23 +95,34 @@ s_mix(uint64_t x)
  * holds, where the order of (a, b) reads b's filter from anywhere for every
  * pair: a page walk and a miss each, which on a virtual machine cost more
  * than the comparison. The key, from the top: a's tile, b's tile, a and b
- * within them, and one bit for "found through a match-key token"; 2R + 1
- * bits for records of R bits. */
+ * within them (2R bits for records of R bits); then, for a pair found through
+ * a match-key token, the segments the tokens say are the same (one bit a
+ * segment, when the word has room for them: a pair's copies are merged, so
+ * the key carries them through the sort, where a second array of them was
+ * 16 bytes a pair found through a token, and reading both records' token
+ * lists when comparing was slower still); and one bit for "found through a
+ * match-key token". */
 #define S_TILE_BITS 13
 
 struct s_order {
     unsigned rbits; /* bits of a record index */
     unsigned lo;    /* bits within a tile: S_TILE_BITS, or rbits when fewer */
+    unsigned segs;  /* segment bits the key carries: the model's, or 0 */
+    unsigned low;   /* bits below the pair: the token bit and the segments */
 };
 
 static struct s_order
-s_order_of(size_t nrec)
+s_order_of(size_t nrec, size_t nsegments, int carry)
 {
-    struct s_order o = {1, 1};
+    struct s_order o = {1, 1, 0, 1};
 
     while (o.rbits < 31 && ((size_t)1 << o.rbits) < nrec)
         o.rbits++;
     o.lo = o.rbits < S_TILE_BITS ? o.rbits : S_TILE_BITS;
+    if (carry && 2 * o.rbits + 1 + nsegments <= 64) {
+        o.segs = (unsigned)nsegments;
+        o.low = 1 + o.segs;
+    }
     return o;
 }
 
@@ -123,7 +134,7 @@ s_pair_key(const struct s_order *o, uint32_t a, uint32_t b)
 
     return ((uint64_t)(a >> o->lo) << (hi + 2 * o->lo) | (uint64_t)(b >> o->lo) << (2 * o->lo) |
             (a & lomask) << o->lo | (b & lomask))
-           << 1;
+           << o->low;
 }
 
 static inline uint32_t
@@ -131,7 +142,7 @@ s_key_a(const struct s_order *o, uint64_t key)
 {
     unsigned hi = o->rbits - o->lo;
 
-    key >>= 1;
+    key >>= o->low;
     return (uint32_t)((key >> (hi + 2 * o->lo)) << o->lo | ((key >> o->lo) & ((1u << o->lo) - 1)));
 }
 
@@ -140,7 +151,7 @@ s_key_b(const struct s_order *o, uint64_t key)
 {
     unsigned hi = o->rbits - o->lo;
 
-    key >>= 1;
+    key >>= o->low;
     return (uint32_t)(((key >> (2 * o->lo)) & (((uint64_t)1 << hi) - 1)) << o->lo |
                       (key & ((1u << o->lo) - 1)));
 }
@@ -274,13 +285,13 @@ s_runs_sort(void *arg, unsigned t, unsigned nt)
             memcpy(scratch + len, R->v + st[k], (st[k + 1] - st[k]) * sizeof *scratch);
             len += st[k + 1] - st[k];
         }
-        r = s_sort_u64(scratch, scratch + most, len, 1, R->split);
+        r = s_sort_u64(scratch, scratch + most, len, (int)R->o->low, R->split);
         for (size_t i = 0; i < len; i++) {
             /* b's count is anywhere: fetched ahead (s_keep_share) */
             if (i + S_AHEAD < len)
                 __builtin_prefetch(R->deg + s_key_b(R->o, r[i + S_AHEAD]), 1);
-            if (n > 0 && r[n - 1] >> 1 == r[i] >> 1) {
-                r[n - 1] |= r[i] & 1;
+            if (n > 0 && r[n - 1] >> R->o->low == r[i] >> R->o->low) {
+                r[n - 1] |= r[i] & (((uint64_t)1 << R->o->low) - 1);
             } else {
                 __atomic_fetch_add(&R->deg[s_key_a(R->o, r[i])], 1, __ATOMIC_RELAXED);
                 __atomic_fetch_add(&R->deg[s_key_b(R->o, r[i])], 1, __ATOMIC_RELAXED);
@@ -319,15 +330,16 @@ s_runs_move(void *arg, unsigned t, unsigned nt)
     }
 }
 
-/* Pair keys in order, from bit 1 up (the token bit orders nothing: copies of
- * a pair only need to meet), each once: *vp, of *np pairs, is replaced by the
+/* Pair keys in order, above the bits below the pair (which order nothing:
+ * copies of a pair only need to meet, and what they carry is merged), each
+ * once: *vp, of *np pairs, is replaced by the
  * distinct ones. First by a's tile, the top bits, each thread's part in
  * place; then each tile, a few megabytes, by the rest, passes that stay in
  * the cache where passes over the whole array went to memory each time. */
 static int
 s_sort_pairs(uint64_t **vp, size_t *np, const struct s_order *o, uint32_t *deg, unsigned nt)
 {
-    int to = 2 * (int)o->rbits + 1, split = to - (int)(o->rbits - o->lo);
+    int to = 2 * (int)o->rbits + (int)o->low, split = to - (int)(o->rbits - o->lo);
     size_t nbk = (size_t)1 << (to - split), n = *np;
     struct s_runs *R = NULL;
     int rc = XL_ERR_NOMEM;
@@ -475,11 +487,11 @@ s_flush(struct s_sink *k)
 /* The pair of two different records; with token set, found through a
  * match-key token. */
 static inline void
-s_put(struct s_sink *k, uint32_t a, uint32_t b, int token)
+s_put(struct s_sink *k, uint32_t a, uint32_t b, uint64_t low)
 {
     if (k->n == S_SINK)
         s_flush(k);
-    k->v[k->n++] = s_pair_key(&k->o, a < b ? a : b, a < b ? b : a) | (token != 0);
+    k->v[k->n++] = s_pair_key(&k->o, a < b ? a : b, a < b ? b : a) | low;
 }
 
 /* A key's index within a large bucket, below its signature (s_emit). */
@@ -534,9 +546,16 @@ static inline void
 s_emit_pair(const struct linker_model *m, struct s_sink *k, struct s_keys K, size_t i, size_t j)
 {
     uint32_t a = s_key_rec(K, i), b = s_key_rec(K, j);
+    uint64_t segs;
 
-    if (a != b)
-        s_put(k, a, b, m != NULL);
+    if (a == b)
+        return;
+    if (m == NULL) {
+        s_put(k, a, b, 0);
+        return;
+    }
+    segs = m->level_segs[K.k[i].level] | m->level_segs[K.k[j].level];
+    s_put(k, a, b, 1 | (segs & (((uint64_t)1 << k->o.segs) - 1)) << 1);
 }
 
 /* Pairs from n keys sorted by token: all pairs in a small bucket, neighbours
@@ -1015,18 +1034,23 @@ s_cmp_run(void *arg, unsigned th, unsigned nt)
             linker_compare_prefetch(S->in, S->tok, s_key_b(C->o, v[i + S_AHEAD]));
         }
         /* A pair found through a match-key token: the segments the tokens
-         * both records carry say are the same, from their token lists (where
-         * each list starts fetched far ahead, the list itself nearer). */
-        if (i + 2 * S_AHEAD < C->n && (v[i + 2 * S_AHEAD] & 1)) {
-            linker_tokens_prefetch(S->tok, s_key_a(C->o, v[i + 2 * S_AHEAD]), 0);
-            linker_tokens_prefetch(S->tok, s_key_b(C->o, v[i + 2 * S_AHEAD]), 0);
+         * say are the same, carried in its key; where the key had no room
+         * for them, from the two records' token lists (where each list
+         * starts fetched far ahead, the list itself nearer). */
+        if (C->o->segs > 0) {
+            shared = (uint32_t)(v[i] >> 1) & (uint32_t)(((uint64_t)1 << C->o->segs) - 1);
+        } else {
+            if (i + 2 * S_AHEAD < C->n && (v[i + 2 * S_AHEAD] & 1)) {
+                linker_tokens_prefetch(S->tok, s_key_a(C->o, v[i + 2 * S_AHEAD]), 0);
+                linker_tokens_prefetch(S->tok, s_key_b(C->o, v[i + 2 * S_AHEAD]), 0);
+            }
+            if (i + S_AHEAD < C->n && (v[i + S_AHEAD] & 1)) {
+                linker_tokens_prefetch(S->tok, s_key_a(C->o, v[i + S_AHEAD]), 1);
+                linker_tokens_prefetch(S->tok, s_key_b(C->o, v[i + S_AHEAD]), 1);
+            }
+            if (v[i] & 1)
+                shared = linker_shared_segs(S->tok, a, b);
         }
-        if (i + S_AHEAD < C->n && (v[i + S_AHEAD] & 1)) {
-            linker_tokens_prefetch(S->tok, s_key_a(C->o, v[i + S_AHEAD]), 1);
-            linker_tokens_prefetch(S->tok, s_key_b(C->o, v[i + S_AHEAD]), 1);
-        }
-        if (v[i] & 1)
-            shared = linker_shared_segs(S->tok, a, b);
         d = linker_compare_shared(S->m, S->in, S->segpop, S->tok, a, b, shared, gamma);
         C->code[i] = linker_gamma_code(S->m, gamma);
         C->score[i] = (v[i] & 1) ? S_TOKEN_SCORE : (uint16_t)(d * (S_TOKEN_SCORE - 1));
@@ -1394,7 +1418,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
                        struct linker_candidates *out)
 {
     const struct xl_spec *spec = in->spec;
-    struct s_pairs P = {.o = s_order_of(in->nrec)};
+    struct s_pairs P = {.o = s_order_of(in->nrec, m->nsegments, !in->shared_from_lists)};
     struct s_alike S = {in, linker_dice_best(NULL), m, segpop, tok};
     struct s_jobs *J = NULL;
     uint64_t *sig = NULL, seed = 0x15aull;

@@ -89,6 +89,10 @@ struct linker_input {
      * the LSH bands; 0 for the default (candidates.h). Tests set it to 1 to
      * exercise the bands on a small population. */
     uint64_t exhaustive_pairs;
+    /* Set by tests: what a pair found through a match-key token shares is read
+     * from the two records' token lists, as it is when a pair's key has no
+     * room for it (more than 2^27 records, candidates.c). */
+    int shared_from_lists;
     /* Threads the run uses: 0 for every processor online (parallel.h). The
      * result is the same whatever the number. */
     unsigned threads;

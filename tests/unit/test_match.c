@@ -1389,6 +1389,27 @@ test_same_result_any_threads(void **state)
     s_pop_free(&p);
 }
 
+/* What the pairs found through match-key tokens share gives the same result
+ * carried in the pairs' keys (as up to 2^27 records) and read from the token
+ * lists (as above): the bands on, as at scale. */
+static void
+test_shared_segments_either_way(void **state)
+{
+    struct s_pop *p = s_pop_new(S_PEOPLE, S_SEED);
+    struct linker_result keys, lists;
+
+    (void)state;
+    p->in->exhaustive_pairs = 1;
+    s_run(p, &keys);
+    p->in->shared_from_lists = 1;
+    s_run(p, &lists);
+    assert_true(keys.nlinks > 0);
+    s_same_result(&keys, &lists, p->in->nrec);
+    linker_result_free(&keys);
+    linker_result_free(&lists);
+    s_pop_free(&p);
+}
+
 /* No records, and one record: nothing to link, no error. */
 static void
 test_empty_and_single(void **state)
@@ -1444,6 +1465,7 @@ main(void)
         cmocka_unit_test(test_one_link_does_not_chain),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_same_result_any_threads),
+        cmocka_unit_test(test_shared_segments_either_way),
         cmocka_unit_test(test_empty_and_single),
     };
 
