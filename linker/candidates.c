@@ -1327,7 +1327,8 @@ s_job(struct s_jobs *J, size_t j, struct s_worker *w, struct s_sink *sink, struc
         if (s_keys_room(e, spare, cap, in->nblocks) != 0)
             return XL_ERR_NOMEM;
         p = (uint64_t *)*e;
-        memcpy(p, in->blocks, in->nblocks * sizeof *p);
+        if (in->nblocks > 0) /* (none: both may be NULL) */
+            memcpy(p, in->blocks, in->nblocks * sizeof *p);
         w->keys += in->nblocks;
         p = s_sort_u64(p, (uint64_t *)*spare, in->nblocks, 64 - S_GROUP_BITS, 64);
         return s_emit((struct s_keys){NULL, p}, in->nblocks, J->sig, s_by_block, NULL, sink,
