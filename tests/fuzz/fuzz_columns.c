@@ -41,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (in->nrec != 2 * (size_t)c.n || in->nblocks != 2 * (size_t)c.nblocks)
                 abort();
             for (size_t i = 0; i < in->nblocks; i++)
-                if (in->blocks[i].rec >= in->nrec)
+                if (linker_block_rec(in->blocks[i]) >= in->nrec)
                     abort();
             if (linker_match_run(in, &res, err, sizeof err) == 0)
                 linker_result_free(&res);
