@@ -198,6 +198,33 @@ s_sort_tokens_whole(struct s_key *a, struct s_key *tmp, size_t n)
     }
 }
 
+/* Each record's count of pairs, counted by every thread into a slice of its
+ * own and summed after: a locked add for each record of each pair held up
+ * the pass behind it (a tenth of the sort of the tiles and a third of the
+ * keep pass on one thread, measured at 866k records), and on two threads the
+ * counts' cache lines went back and forth between them. */
+struct s_counts {
+    const uint32_t *slice; /* [nt * nrec] */
+    uint32_t *deg;         /* [nrec]: the sums */
+    size_t nrec;
+    unsigned nt;
+};
+
+static void
+s_counts_sum(void *arg, unsigned t, unsigned nt)
+{
+    const struct s_counts *C = arg;
+    size_t lo, hi;
+
+    linker_share(C->nrec, t, nt, &lo, &hi);
+    for (size_t r = lo; r < hi; r++) {
+        uint32_t d = 0;
+        for (unsigned u = 0; u < C->nt; u++)
+            d += C->slice[(size_t)u * C->nrec + r];
+        C->deg[r] = d;
+    }
+}
+
 /* The emitted pairs in parts, one a thread, each part put in order of a's
  * tile in place; then each tile's pairs (a run in every part) sorted, made
  * distinct and counted, and moved into one array, tile after tile. */
@@ -208,7 +235,8 @@ struct s_runs {
     size_t *start; /* [part * (nbk + 1) + k]: where tile k's run of a part starts in v */
     size_t *len;   /* each tile's distinct pairs */
     size_t *at;    /* and where they go in out */
-    uint32_t *deg;
+    uint32_t *cnt; /* each thread's counts of each record's pairs (s_counts) */
+    size_t nrec;
     const struct s_order *o;
     size_t nbk, most;
     unsigned nparts;
@@ -264,14 +292,15 @@ s_parts_split(void *arg, unsigned t, unsigned nt)
  * once (a copy found through a token marks it) and each record's count of
  * distinct pairs, while they are in the cache; the distinct pairs written back
  * over the tile's runs, one after another. A thread takes the next tile as it
- * finishes one. Another tile may count the same record (as b), hence the
- * atomic counts. */
+ * finishes one. Another tile may count the same record (as b): each thread
+ * counts into a slice of its own (s_counts). */
 static void
 s_runs_sort(void *arg, unsigned t, unsigned nt)
 {
     struct s_runs *R = arg;
     size_t nbk = R->nbk, most = R->most ? R->most : 1;
     uint64_t *scratch = malloc(2 * most * sizeof *scratch), *r;
+    uint32_t *cnt = R->cnt + (size_t)t * R->nrec;
 
     (void)nt;
     if (scratch == NULL) {
@@ -289,12 +318,12 @@ s_runs_sort(void *arg, unsigned t, unsigned nt)
         for (size_t i = 0; i < len; i++) {
             /* b's count is anywhere: fetched ahead (s_keep_share) */
             if (i + S_AHEAD < len)
-                __builtin_prefetch(R->deg + s_key_b(R->o, r[i + S_AHEAD]), 1);
+                __builtin_prefetch(cnt + s_key_b(R->o, r[i + S_AHEAD]), 1);
             if (n > 0 && r[n - 1] >> R->o->low == r[i] >> R->o->low) {
                 r[n - 1] |= r[i] & (((uint64_t)1 << R->o->low) - 1);
             } else {
-                __atomic_fetch_add(&R->deg[s_key_a(R->o, r[i])], 1, __ATOMIC_RELAXED);
-                __atomic_fetch_add(&R->deg[s_key_b(R->o, r[i])], 1, __ATOMIC_RELAXED);
+                cnt[s_key_a(R->o, r[i])]++;
+                cnt[s_key_b(R->o, r[i])]++;
                 r[n++] = r[i];
             }
         }
@@ -337,7 +366,8 @@ s_runs_move(void *arg, unsigned t, unsigned nt)
  * place; then each tile, a few megabytes, by the rest, passes that stay in
  * the cache where passes over the whole array went to memory each time. */
 static int
-s_sort_pairs(uint64_t **vp, size_t *np, const struct s_order *o, uint32_t *deg, unsigned nt)
+s_sort_pairs(uint64_t **vp, size_t *np, const struct s_order *o, uint32_t *cnt, size_t nrec,
+             unsigned nt)
 {
     int to = 2 * (int)o->rbits + (int)o->low, split = to - (int)(o->rbits - o->lo);
     size_t nbk = (size_t)1 << (to - split), n = *np;
@@ -349,8 +379,14 @@ s_sort_pairs(uint64_t **vp, size_t *np, const struct s_order *o, uint32_t *deg, 
     R = calloc(1, sizeof *R);
     if (R == NULL)
         return XL_ERR_NOMEM;
-    *R = (struct s_runs){
-        .v = *vp, .n = n, .deg = deg, .o = o, .nbk = nbk, .nparts = nt, .split = split};
+    *R = (struct s_runs){.v = *vp,
+                         .n = n,
+                         .cnt = cnt,
+                         .nrec = nrec,
+                         .o = o,
+                         .nbk = nbk,
+                         .nparts = nt,
+                         .split = split};
     R->start = calloc((size_t)nt * (nbk + 1), sizeof *R->start);
     R->len = malloc(nbk * sizeof *R->len);
     R->at = malloc(nbk * sizeof *R->at);
@@ -1064,8 +1100,8 @@ struct s_keep {
     uint64_t *v, *code;
     const uint16_t *score;
     const uint64_t *thr;
-    uint32_t *deg; /* each record's pairs kept */
-    size_t n;
+    uint32_t *cnt; /* each thread's counts of each record's pairs kept (s_counts) */
+    size_t nrec, n;
     size_t kept[LINKER_MAX_THREADS];
 };
 
@@ -1074,6 +1110,7 @@ s_keep_share(void *arg, unsigned t, unsigned nt)
 {
     struct s_keep *K = arg;
     const uint64_t *thr = K->thr;
+    uint32_t *cnt = K->cnt + (size_t)t * K->nrec;
     size_t lo, hi, w;
 
     linker_share(K->n, t, nt, &lo, &hi);
@@ -1081,19 +1118,18 @@ s_keep_share(void *arg, unsigned t, unsigned nt)
     for (size_t i = lo; i < hi; i++) {
         uint32_t a = s_key_a(K->o, K->v[i]), b = s_key_b(K->o, K->v[i]);
         /* b's threshold and count are anywhere in its tile: fetched ahead,
-         * as the comparisons fetch its filter (a locked add that missed the
-         * cache held up everything behind it) */
+         * as the comparisons fetch its filter */
         if (i + S_AHEAD < hi) {
             uint32_t ahead = s_key_b(K->o, K->v[i + S_AHEAD]);
             __builtin_prefetch(thr + ahead);
-            __builtin_prefetch(K->deg + ahead, 1);
+            __builtin_prefetch(cnt + ahead, 1);
         }
         if (s_rank_key(K->score[i], b) < thr[a] || s_rank_key(K->score[i], a) < thr[b])
             continue;
         K->code[w] = K->code[i];
         K->v[w++] = (uint64_t)a << 32 | b;
-        __atomic_fetch_add(&K->deg[a], 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&K->deg[b], 1, __ATOMIC_RELAXED);
+        cnt[a]++;
+        cnt[b]++;
     }
     K->kept[t] = w - lo;
 }
@@ -1111,16 +1147,20 @@ s_rank(const struct s_alike *S, struct s_pairs *P, size_t bound, unsigned nt,
     uint64_t *v = P->v, *thr = NULL;
     uint16_t *score = NULL;
     uint64_t *code = NULL;
-    uint32_t *deg = NULL;
+    uint32_t *deg = NULL, *cnt = NULL;
+    struct s_counts sums;
     int rc = XL_ERR_NOMEM;
 
     deg = linker_big_alloc((nrec ? nrec : 1) * sizeof *deg);
-    if (deg == NULL)
+    cnt = linker_big_alloc((nrec ? nrec : 1) * nt * sizeof *cnt);
+    if (deg == NULL || cnt == NULL)
         goto out;
-    memset(deg, 0, nrec * sizeof *deg);
+    sums = (struct s_counts){cnt, deg, nrec, nt};
+    memset(cnt, 0, nrec * nt * sizeof *cnt);
     n = P->n;
-    if (s_sort_pairs(&P->v, &n, &P->o, deg, nt) != 0)
+    if (s_sort_pairs(&P->v, &n, &P->o, cnt, nrec, nt) != 0)
         goto out;
+    linker_parallel(nt, s_counts_sum, &sums);
     v = P->v;
     P->cap = n;
     score = malloc((n ? n : 1) * sizeof *score);
@@ -1142,11 +1182,12 @@ s_rank(const struct s_alike *S, struct s_pairs *P, size_t bound, unsigned nt,
     }
     if (nover > 0 && s_thresholds(&P->o, v, score, n, nrec, deg, bound, thr, nt) != 0)
         goto out;
-    memset(deg, 0, nrec * sizeof *deg);
+    memset(cnt, 0, nrec * nt * sizeof *cnt);
     out->max_per_record = 0;
     {
-        struct s_keep K = {&P->o, v, code, score, thr, deg, n, {0}};
+        struct s_keep K = {&P->o, v, code, score, thr, cnt, nrec, n, {0}};
         linker_parallel(nt, s_keep_share, &K);
+        linker_parallel(nt, s_counts_sum, &sums);
         /* The shares' pairs, one after another. */
         for (unsigned t = 0; t < nt; t++) {
             size_t lo, hi;
@@ -1173,6 +1214,7 @@ out:
     free(score);
     free(code);
     free(deg);
+    free(cnt);
     free(thr);
     return rc;
 }
