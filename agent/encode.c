@@ -565,7 +565,7 @@ s_flip(const struct agent_encoder *e, const uint8_t local_ref[AGENT_REF_BYTES], 
 #if defined(__x86_64__) && defined(__GNUC__)
     if (t <= 0xffff && s_have_avx512()) {
         s_flip_avx512(x, t, full, words);
-        words = 0;
+        words = 0; /* the loop below has nothing left to do; the state is still wiped */
     }
 #endif
     for (size_t w = 0; w < words; w++) {

@@ -245,6 +245,26 @@ struct s_runs {
     int rc[LINKER_MAX_THREADS];
 };
 
+/* Tile k's pairs, its run in each part one after another, and buf: the
+ * first n of them copied into buf (to_runs 0), or buf's n into them (1).
+ * Returns how many were copied: n, or all the runs hold when fewer. */
+static size_t
+s_tile_copy(const struct s_runs *R, size_t k, uint64_t *buf, size_t n, int to_runs)
+{
+    size_t done = 0;
+
+    for (unsigned p = 0; p < R->nparts && done < n; p++) {
+        const size_t *st = R->start + (size_t)p * (R->nbk + 1);
+        size_t len = st[k + 1] - st[k], m = len < n - done ? len : n - done;
+        if (to_runs)
+            memcpy(R->v + st[k], buf + done, m * sizeof *buf);
+        else
+            memcpy(buf + done, R->v + st[k], m * sizeof *buf);
+        done += m;
+    }
+    return done;
+}
+
 /* Part t by tile, in place: each key swapped into its tile's run, as an
  * American flag sort does (a copy of all of them would be hundreds of
  * megabytes of fresh pages, which this machine's kernel clears at about a
@@ -308,12 +328,7 @@ s_runs_sort(void *arg, unsigned t, unsigned nt)
         return;
     }
     for (size_t k; (k = atomic_fetch_add(&R->next, 1)) < nbk;) {
-        size_t len = 0, n = 0;
-        for (unsigned p = 0; p < R->nparts; p++) {
-            const size_t *st = R->start + (size_t)p * (nbk + 1);
-            memcpy(scratch + len, R->v + st[k], (st[k + 1] - st[k]) * sizeof *scratch);
-            len += st[k + 1] - st[k];
-        }
+        size_t len = s_tile_copy(R, k, scratch, most, 0), n = 0;
         r = s_sort_u64(scratch, scratch + most, len, (int)R->o->low, R->split);
         for (size_t i = 0; i < len; i++) {
             /* b's count is anywhere: fetched ahead (s_keep_share) */
@@ -328,14 +343,7 @@ s_runs_sort(void *arg, unsigned t, unsigned nt)
             }
         }
         R->len[k] = n;
-        /* back over the tile's runs, which held at least as many */
-        size_t done = 0;
-        for (unsigned p = 0; p < R->nparts && done < n; p++) {
-            const size_t *st = R->start + (size_t)p * (nbk + 1);
-            size_t m = st[k + 1] - st[k] < n - done ? st[k + 1] - st[k] : n - done;
-            memcpy(R->v + st[k], r + done, m * sizeof *r);
-            done += m;
-        }
+        s_tile_copy(R, k, r, n, 1); /* back over the runs, which held as many or more */
     }
     free(scratch);
 }
@@ -345,26 +353,19 @@ static void
 s_runs_move(void *arg, unsigned t, unsigned nt)
 {
     struct s_runs *R = arg;
-    size_t lo, hi, nbk = R->nbk;
+    size_t lo, hi;
 
-    linker_share(nbk, t, nt, &lo, &hi);
-    for (size_t k = lo; k < hi; k++) {
-        size_t done = 0;
-        for (unsigned p = 0; p < R->nparts && done < R->len[k]; p++) {
-            const size_t *st = R->start + (size_t)p * (nbk + 1);
-            size_t m = st[k + 1] - st[k] < R->len[k] - done ? st[k + 1] - st[k] : R->len[k] - done;
-            memcpy(R->out + R->at[k] + done, R->v + st[k], m * sizeof *R->out);
-            done += m;
-        }
-    }
+    linker_share(R->nbk, t, nt, &lo, &hi);
+    for (size_t k = lo; k < hi; k++)
+        s_tile_copy(R, k, R->out + R->at[k], R->len[k], 0);
 }
 
 /* Pair keys in order, above the bits below the pair (which order nothing:
  * copies of a pair only need to meet, and what they carry is merged), each
- * once: *vp, of *np pairs, is replaced by the
- * distinct ones. First by a's tile, the top bits, each thread's part in
- * place; then each tile, a few megabytes, by the rest, passes that stay in
- * the cache where passes over the whole array went to memory each time. */
+ * once: *vp, of *np pairs, is replaced by the distinct ones. First by a's
+ * tile, the top bits, each thread's part in place; then each tile, a few
+ * megabytes, by the rest, passes that stay in the cache where passes over the
+ * whole array went to memory each time. */
 static int
 s_sort_pairs(uint64_t **vp, size_t *np, const struct s_order *o, uint32_t *cnt, size_t nrec,
              unsigned nt)
@@ -520,8 +521,9 @@ s_flush(struct s_sink *k)
     k->n = 0;
 }
 
-/* The pair of two different records; with token set, found through a
- * match-key token. */
+/* The pair of two different records, with the bits below the pair in low:
+ * for a pair found through a match-key token, the token bit and the segments
+ * its tokens say are the same (s_order). */
 static inline void
 s_put(struct s_sink *k, uint32_t a, uint32_t b, uint64_t low)
 {
@@ -557,8 +559,7 @@ s_sort_sig(uint64_t *a, uint64_t *tmp, size_t n)
 
 /* Keys as s_emit reads them: match-key tokens whole (k), or blocking keys
  * and band hashes in one word each (p), the group bits above the record
- * (S_GROUP_BITS + 31 = 64): half the bytes to sort. */
-#define S_REC_MASK (((uint64_t)1 << 31) - 1)
+ * (linker_block_key: S_GROUP_BITS + 31 = 64): half the bytes to sort. */
 struct s_keys {
     const struct s_key *k;
     const uint64_t *p;
@@ -573,7 +574,7 @@ s_key_token(struct s_keys K, size_t i)
 static inline uint32_t
 s_key_rec(struct s_keys K, size_t i)
 {
-    return K.p != NULL ? (uint32_t)(K.p[i] & S_REC_MASK) : K.k[i].rec;
+    return K.p != NULL ? linker_block_rec(K.p[i]) : K.k[i].rec;
 }
 
 /* One pair from keys i and j of a bucket, none from one record's two keys;

@@ -50,16 +50,17 @@ struct linker_key {
  * keys some 0.001 pairs a record more than the whole 8 bytes would give, for
  * half the memory, and the word sorts as it is (candidates.c). */
 #define LINKER_BLOCK_BITS 33
+#define LINKER_BLOCK_REC  0x7fffffffu /* the bits of the record below them */
 static inline uint64_t
 linker_block_key(uint64_t token, uint32_t rec)
 {
-    return (token & (~(uint64_t)0 << (64 - LINKER_BLOCK_BITS))) | (rec & 0x7fffffffu);
+    return (token & (~(uint64_t)0 << (64 - LINKER_BLOCK_BITS))) | (rec & LINKER_BLOCK_REC);
 }
 
 static inline uint32_t
 linker_block_rec(uint64_t key)
 {
-    return (uint32_t)(key & 0x7fffffffu);
+    return (uint32_t)(key & LINKER_BLOCK_REC);
 }
 
 /* Everything a link run reads. Built with linker_input_new/add; freed with

@@ -264,29 +264,21 @@ s_level_segs(const struct linker_model *m, const struct xl_spec_level *l)
     return mask;
 }
 
-/* The range of a level's keys whose records are in [lo, hi): a keyset is in
+/* The first of a level's keys whose record is r or later: a keyset is in
  * record order (keys are added with their record). */
-static void
-s_key_range(const struct linker_keyset *ks, size_t lo, size_t hi, size_t *from, size_t *to)
+static size_t
+s_key_from(const struct linker_keyset *ks, size_t r)
 {
     size_t l = 0, h = ks->n;
 
     while (l < h) {
         size_t mid = l + (h - l) / 2;
-        if (ks->k[mid].rec < lo)
+        if (ks->k[mid].rec < r)
             l = mid + 1;
         else
             h = mid;
     }
-    *from = l;
-    for (h = ks->n; l < h;) {
-        size_t mid = l + (h - l) / 2;
-        if (ks->k[mid].rec < hi)
-            l = mid + 1;
-        else
-            h = mid;
-    }
-    *to = l;
+    return l;
 }
 
 /* Built a range of records a thread: each writes only its records' entries,
@@ -309,7 +301,7 @@ s_toks_share(void *arg, unsigned th, unsigned nt)
     const struct xl_spec *spec = in->spec;
     const struct linker_model *m = T->m;
     struct linker_tokens *t = T->t;
-    size_t lo, hi, from, to, ns = t->nstrong ? t->nstrong : 1;
+    size_t lo, hi, ns = t->nstrong ? t->nstrong : 1;
     size_t *fill = NULL;
 
     linker_share(in->nrec, th, nt, &lo, &hi);
@@ -329,7 +321,7 @@ s_toks_share(void *arg, unsigned th, unsigned nt)
         const struct xl_spec_level *l = &spec->levels[i];
         const struct linker_keyset *ks = &in->bylevel[l->number];
         uint32_t segs = m->level_segs[l->number];
-        s_key_range(ks, lo, hi, &from, &to);
+        size_t from = s_key_from(ks, lo), to = s_key_from(ks, hi);
         if (l->strong) {
             for (size_t s = 0; !T->fill && s < t->nstrong; s++) {
                 if (m->f[m->nsegments + s].level_number != l->number)
