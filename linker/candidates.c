@@ -227,14 +227,13 @@ s_counts_sum(void *arg, unsigned t, unsigned nt)
 
 /* The emitted pairs in parts, one a thread, each part put in order of a's
  * tile in place; then each tile's pairs (a run in every part) sorted, made
- * distinct and counted, and moved into one array, tile after tile. */
+ * distinct and counted, and packed at the front, tile after tile. */
 struct s_runs {
-    uint64_t *v;   /* the pairs as emitted; each part by tile, in place */
-    uint64_t *out; /* the distinct pairs, tile after tile */
+    uint64_t *v; /* the pairs as emitted; each part by tile, in place */
     size_t n;
     size_t *start; /* [part * (nbk + 1) + k]: where tile k's run of a part starts in v */
     size_t *len;   /* each tile's distinct pairs */
-    size_t *at;    /* and where they go in out */
+    size_t *at;    /* and where they go */
     uint32_t *cnt; /* each thread's counts of each record's pairs (s_counts) */
     size_t nrec;
     const struct s_order *o;
@@ -348,16 +347,49 @@ s_runs_sort(void *arg, unsigned t, unsigned nt)
     free(scratch);
 }
 
-/* Each tile's distinct pairs from its runs to their place in out. */
-static void
-s_runs_move(void *arg, unsigned t, unsigned nt)
+/* Each tile's distinct pairs from its runs to their place at the front of v,
+ * tile after tile, where an array of their own was a tenth of the link's
+ * peak in fresh pages. A tile's pairs fill its run in part 0 first; what they
+ * do not fit there, the rest (none where half the pairs emitted were copies),
+ * is all that goes to a buffer. The part 0 shares are packed to the front in
+ * order, and the rest copied out; then, the last tile first, each tile's
+ * share moves right to its place, and its rest follows it. head holds nbk.
+ * One thread: a pass or two of copies. XL_ERR_NOMEM. */
+static int
+s_runs_pack(struct s_runs *R, size_t *head)
 {
-    struct s_runs *R = arg;
-    size_t lo, hi;
+    const size_t *st0 = R->start, nbk = R->nbk;
+    size_t cur = 0, nrest = 0, at = 0;
+    uint64_t *rest;
 
-    linker_share(R->nbk, t, nt, &lo, &hi);
-    for (size_t k = lo; k < hi; k++)
-        s_tile_copy(R, k, R->out + R->at[k], R->len[k], 0);
+    for (size_t k = 0; k < nbk; k++)
+        nrest += R->len[k] - (st0[k + 1] - st0[k] < R->len[k] ? st0[k + 1] - st0[k] : R->len[k]);
+    if ((rest = linker_big_alloc((nrest ? nrest : 1) * sizeof *rest)) == NULL)
+        return XL_ERR_NOMEM;
+    for (size_t k = 0; k < nbk; k++) {
+        size_t a = st0[k + 1] - st0[k] < R->len[k] ? st0[k + 1] - st0[k] : R->len[k];
+        if (a > 0)
+            memmove(R->v + cur, R->v + st0[k], a * sizeof *R->v);
+        head[k] = cur;
+        cur += a;
+        for (unsigned p = 1; p < R->nparts && a < R->len[k]; p++) {
+            const size_t *st = R->start + (size_t)p * (nbk + 1);
+            size_t len = st[k + 1] - st[k], m = len < R->len[k] - a ? len : R->len[k] - a;
+            memcpy(rest + at, R->v + st[k], m * sizeof *rest);
+            at += m;
+            a += m;
+        }
+    }
+    for (size_t k = nbk; k-- > 0;) {
+        size_t a = cur - head[k], b = R->len[k] - a;
+        at -= b;
+        memcpy(R->v + R->at[k] + a, rest + at, b * sizeof *rest);
+        if (a > 0)
+            memmove(R->v + R->at[k], R->v + head[k], a * sizeof *R->v);
+        cur = head[k];
+    }
+    free(rest);
+    return 0;
 }
 
 /* Pair keys in order, above the bits below the pair (which order nothing:
@@ -373,6 +405,7 @@ s_sort_pairs(uint64_t **vp, size_t *np, const struct s_order *o, uint32_t *cnt, 
     int to = 2 * (int)o->rbits + (int)o->low, split = to - (int)(o->rbits - o->lo);
     size_t nbk = (size_t)1 << (to - split), n = *np;
     struct s_runs *R = NULL;
+    uint64_t *shrunk;
     int rc = XL_ERR_NOMEM;
 
     if (n == 0)
@@ -406,21 +439,23 @@ s_sort_pairs(uint64_t **vp, size_t *np, const struct s_order *o, uint32_t *cnt, 
     linker_parallel(nt, s_runs_sort, R);
     if ((rc = linker_parallel_rc(R->rc, nt)) != 0)
         goto out;
-    /* The distinct pairs, one tile after another, in an array of their own:
-     * the emitted ones' (the larger) is freed, for what the comparisons
-     * write next. */
+    /* The distinct pairs, one tile after another, at the front of the
+     * array. */
     n = 0;
     for (size_t k = 0; k < nbk; k++) {
         R->at[k] = n;
         n += R->len[k];
     }
-    rc = XL_ERR_NOMEM;
-    R->out = linker_big_alloc((n ? n : 1) * sizeof *R->out);
-    if (R->out == NULL)
-        goto out;
-    linker_parallel(nt, s_runs_move, R);
-    free(*vp);
-    *vp = R->out;
+    {
+        size_t *head = malloc((nbk ? nbk : 1) * sizeof *head);
+        rc = head != NULL ? s_runs_pack(R, head) : XL_ERR_NOMEM;
+        free(head);
+        if (rc != 0)
+            goto out;
+    }
+    /* The room past them given back, for what the comparisons write next. */
+    if ((shrunk = realloc(*vp, n * sizeof **vp)) != NULL)
+        *vp = shrunk;
     *np = n;
     rc = 0;
 out:

@@ -1389,6 +1389,35 @@ test_same_result_any_threads(void **state)
     s_pop_free(&p);
 }
 
+/* More records than two tiles of pairs (candidates.c, S_TILE_BITS), on
+ * three threads: each tile's distinct pairs fill its run in the first
+ * thread's part and go on into the others', and are packed from there into
+ * one array in tile order; one thread has them all in one part. */
+static void
+test_same_result_many_tiles(void **state)
+{
+    struct s_pop *p = s_pop_new(5 * S_PEOPLE, S_SEED);
+    struct linker_result one, many;
+
+    (void)state;
+    assert_true(p->in->nrec > 2 * 8192);
+    p->in->exhaustive_pairs = 1;
+    p->in->keep_candidates = 1;
+    p->in->threads = 1;
+    s_run(p, &one);
+    p->in->threads = 3;
+    s_run(p, &many);
+    s_same_result(&one, &many, p->in->nrec);
+    assert_int_equal(one.ncandidates, many.ncandidates);
+    for (size_t i = 0; i < one.ncandidates; i++) {
+        assert_int_equal(one.candidates[i].a, many.candidates[i].a);
+        assert_int_equal(one.candidates[i].b, many.candidates[i].b);
+    }
+    linker_result_free(&one);
+    linker_result_free(&many);
+    s_pop_free(&p);
+}
+
 /* What the pairs found through match-key tokens share gives the same result
  * carried in the pairs' keys (as up to 2^27 records) and read from the token
  * lists (as above): the bands on, as at scale. */
@@ -1465,6 +1494,7 @@ main(void)
         cmocka_unit_test(test_one_link_does_not_chain),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_same_result_any_threads),
+        cmocka_unit_test(test_same_result_many_tiles),
         cmocka_unit_test(test_shared_segments_either_way),
         cmocka_unit_test(test_empty_and_single),
     };
