@@ -151,15 +151,25 @@ args=
 for pair in $XL_AGENCIES; do
     args="$args $work/${pair%%:*}/agent.conf $data/${pair#*:}.csv"
 done
-# shellcheck disable=SC2086
-"$XL_BUILD/bench/encode" $args | tee "$work/encode.out"
-sh bench/baseline.sh encode "$work" "$data" | tee "$work/encode-before.out"
+# Three runs alternated with the engine before, each pair a ratio, and the
+# median of the three the figure, as the aims are judged: this machine's first
+# touch of memory moves one run's figure by a quarter or more either way
+# (docs/matching.md, "Cost"). The first pair's output is shown whole.
+for i in 1 2 3; do
+    # shellcheck disable=SC2086
+    "$XL_BUILD/bench/encode" $args >"$work/encode.$i.out"
+    sh bench/baseline.sh encode "$work" "$data" >"$work/encode-before.$i.out"
+    [ $i -gt 1 ] || cat "$work/encode.$i.out" "$work/encode-before.$i.out"
+done
 # rate: the number before "records/s" on an "encode total" line.
-awk 'function rate(  i) { for (i = 2; i <= NF; i++) if ($i == "records/s") return $(i - 1) }
-    /^encode total/ { now = rate() } /^before: encode total/ { before = rate() }
-    END { if (now > 0 && before > 0)
-        printf "encode cost per record: %.2f us now, %.2f us before (same files, this run): ratio %.2f (aim <= 1.20)\n", 1e6 / now, 1e6 / before, before / now }' \
-    "$work/encode.out" "$work/encode-before.out"
+for i in 1 2 3; do
+    awk 'function rate(  i) { for (i = 2; i <= NF; i++) if ($i == "records/s") return $(i - 1) }
+        /^encode total/ { now = rate() } /^before: encode total/ { before = rate() }
+        END { if (now > 0 && before > 0) printf "%.4f %.2f %.2f\n", before / now, 1e6 / now, 1e6 / before }' \
+        "$work/encode.$i.out" "$work/encode-before.$i.out"
+done | sort -n | awk '{ r[NR] = $1; us[NR] = $2; bus[NR] = $3 }
+    END { if (NR == 3)
+        printf "encode cost per record: %.2f us now, %.2f us before (same files; median of 3 runs alternated, ratios %.2f %.2f %.2f): ratio %.2f (aim <= 1.20)\n", us[2], bus[2], r[1], r[2], r[3], r[2] }'
 
 big=$XL_BUILD/bench-data/seed1-$LINK_PEOPLE-4x
 gen "$big" "$LINK_PEOPLE" 0.95,0.95,0.95,0.95
@@ -220,23 +230,33 @@ cat $xles >/dev/null
 # processes of their own, as the service starts a link run after commits.
 # shellcheck disable=SC2086
 "$XL_BUILD/bench/link" --store "$work/linkstore" --store-only "$spec" $xles
-# shellcheck disable=SC2086
-"$XL_BUILD/bench/link" --store "$work/linkstore" "$spec" $xles | tee "$work/link.out"
+# Three runs alternated with the engine before, as encode above: each pair a
+# ratio, the median the figure; the first pair's output shown whole.
+for i in 1 2 3; do
+    # shellcheck disable=SC2086
+    "$XL_BUILD/bench/link" --store "$work/linkstore" "$spec" $xles >"$work/link.$i.out"
+    sh bench/baseline.sh link "$work" "$big" >"$work/link-before.$i.out"
+    [ $i -gt 1 ] || cat "$work/link.$i.out" "$work/link-before.$i.out"
+done
 # The same run on one thread, as the engine before ran: the cost per record
 # on this machine's processors, and the work itself.
 # shellcheck disable=SC2086
 "$XL_BUILD/bench/link" --store "$work/linkstore" --threads 1 "$spec" $xles |
     sed -n 's/^link total/link total, one thread/p' | tee "$work/link-1.out"
 rm -rf "$work/linkstore"
-sh bench/baseline.sh link "$work" "$big" | tee "$work/link-before.out"
-awk '/^link records/ { n = $3 } /^link total / { now = $3; th = $(NF - 6) }
-    /^link total, one thread/ { one = $5 }
-    /^before: link records/ { bn = $4; bt += $(NF - 1) }
-    /^before: link exact cascade/ { bt += $5 } /^before: link fuzzy/ { bt += $4 }
-    /^before: link clusters/ { bt += $(NF - 1) }
-    END { if (n > 0 && bn > 0 && bt > 0 && one > 0)
-        printf "link cost per record: %.2f us now (%d threads), %.2f us before (one thread; same records, this run): ratio %.2f (aim <= 1.20); on one thread %.2f us, ratio %.2f\n", now * 1e6 / n, th, bt * 1e6 / bn, (now / n) / (bt / bn), one * 1e6 / n, (one / n) / (bt / bn) }' \
-    "$work/link.out" "$work/link-1.out" "$work/link-before.out"
+one=$(awk '/^link records/ { n = $3 } /^link total, one thread/ { one = $5 }
+    END { if (n > 0) printf "%.4f", one * 1e6 / n }' "$work/link.1.out" "$work/link-1.out")
+for i in 1 2 3; do
+    awk '/^link records/ { n = $3 } /^link total / { now = $3; th = $(NF - 6) }
+        /^before: link records/ { bn = $4; bt += $(NF - 1) }
+        /^before: link exact cascade/ { bt += $5 } /^before: link fuzzy/ { bt += $4 }
+        /^before: link clusters/ { bt += $(NF - 1) }
+        END { if (n > 0 && bn > 0 && bt > 0)
+            printf "%.4f %.2f %.2f %d\n", (now / n) / (bt / bn), now * 1e6 / n, bt * 1e6 / bn, th }' \
+        "$work/link.$i.out" "$work/link-before.$i.out"
+done | sort -n | awk -v one="$one" '{ r[NR] = $1; us[NR] = $2; bus[NR] = $3; th = $4 }
+    END { if (NR == 3 && one > 0)
+        printf "link cost per record: %.2f us now (%d threads), %.2f us before (one thread; same records; median of 3 runs alternated, ratios %.2f %.2f %.2f): ratio %.2f (aim <= 1.20); on one thread %.2f us, ratio %.2f\n", us[2], th, bus[2], r[1], r[2], r[3], r[2], one, one / bus[2] }'
 
 quality_section
 
