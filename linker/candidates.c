@@ -1080,7 +1080,7 @@ struct s_cmp {
     const struct s_order *o;
     const uint64_t *v;
     size_t n;
-    uint64_t *code;
+    uint32_t *code, *code_hi; /* (linker_candidates) */
     uint16_t *score;
 };
 
@@ -1124,7 +1124,12 @@ s_cmp_run(void *arg, unsigned th, unsigned nt)
                 shared = linker_shared_segs(S->tok, a, b);
         }
         d = linker_compare_shared(S->m, S->in, S->segpop, S->tok, a, b, shared, gamma);
-        C->code[i] = linker_gamma_code(S->m, gamma);
+        {
+            uint64_t g = linker_gamma_code(S->m, gamma);
+            C->code[i] = (uint32_t)g;
+            if (C->code_hi != NULL)
+                C->code_hi[i] = (uint32_t)(g >> 32);
+        }
         C->score[i] = (v[i] & 1) ? S_TOKEN_SCORE : (uint16_t)(d * (S_TOKEN_SCORE - 1));
     }
 }
@@ -1133,7 +1138,8 @@ s_cmp_run(void *arg, unsigned th, unsigned nt)
  * them, each kept pair moved to the front of its share, as a << 32 | b. */
 struct s_keep {
     const struct s_order *o;
-    uint64_t *v, *code;
+    uint64_t *v;
+    uint32_t *code, *code_hi;
     const uint16_t *score;
     const uint64_t *thr;
     uint32_t *cnt; /* each thread's counts of each record's pairs kept (s_counts) */
@@ -1163,6 +1169,8 @@ s_keep_share(void *arg, unsigned t, unsigned nt)
         if (s_rank_key(K->score[i], b) < thr[a] || s_rank_key(K->score[i], a) < thr[b])
             continue;
         K->code[w] = K->code[i];
+        if (K->code_hi != NULL)
+            K->code_hi[w] = K->code_hi[i];
         K->v[w++] = (uint64_t)a << 32 | b;
         cnt[a]++;
         cnt[b]++;
@@ -1182,7 +1190,7 @@ s_rank(const struct s_alike *S, struct s_pairs *P, size_t bound, unsigned nt,
     size_t nrec = in->nrec, n = 0, nover = 0, kept = 0;
     uint64_t *v = P->v, *thr = NULL;
     uint16_t *score = NULL;
-    uint64_t *code = NULL;
+    uint32_t *code = NULL, *code_hi = NULL;
     uint32_t *deg = NULL, *cnt = NULL;
     struct s_counts sums;
     int rc = XL_ERR_NOMEM;
@@ -1200,12 +1208,18 @@ s_rank(const struct s_alike *S, struct s_pairs *P, size_t bound, unsigned nt,
     v = P->v;
     P->cap = n;
     score = malloc((n ? n : 1) * sizeof *score);
+    /* The vectors first, into the room the pairs gave back (s_sort_pairs), 4
+     * bytes a pair where a model's vectors fit (linker_gamma_wide): 8 were
+     * more than that room, and fresh pages are this machine's slowest memory. */
     code = linker_big_alloc((n ? n : 1) * sizeof *code);
+    if (linker_gamma_wide(S->m) &&
+        (code_hi = linker_big_alloc((n ? n : 1) * sizeof *code_hi)) == NULL)
+        goto out;
     thr = calloc(nrec ? nrec : 1, sizeof *thr);
     if (score == NULL || code == NULL || thr == NULL)
         goto out;
     {
-        struct s_cmp C = {S, &P->o, v, n, code, score};
+        struct s_cmp C = {S, &P->o, v, n, code, code_hi, score};
         linker_parallel(nt, s_cmp_run, &C);
     }
     /* Records with more candidates than the bound: each one's bound-th best
@@ -1221,7 +1235,7 @@ s_rank(const struct s_alike *S, struct s_pairs *P, size_t bound, unsigned nt,
     memset(cnt, 0, nrec * nt * sizeof *cnt);
     out->max_per_record = 0;
     {
-        struct s_keep K = {&P->o, v, code, score, thr, cnt, nrec, n, {0}};
+        struct s_keep K = {&P->o, v, code, code_hi, score, thr, cnt, nrec, n, {0}};
         linker_parallel(nt, s_keep_share, &K);
         linker_parallel(nt, s_counts_sum, &sums);
         /* The shares' pairs, one after another. */
@@ -1231,6 +1245,8 @@ s_rank(const struct s_alike *S, struct s_pairs *P, size_t bound, unsigned nt,
             if (K.kept[t] > 0) { /* (v is NULL when there are no pairs) */
                 memmove(v + kept, v + lo, K.kept[t] * sizeof *v);
                 memmove(code + kept, code + lo, K.kept[t] * sizeof *code);
+                if (code_hi != NULL)
+                    memmove(code_hi + kept, code_hi + lo, K.kept[t] * sizeof *code_hi);
             }
             kept += K.kept[t];
             out->bounded += (hi - lo) - K.kept[t];
@@ -1240,7 +1256,8 @@ s_rank(const struct s_alike *S, struct s_pairs *P, size_t bound, unsigned nt,
         out->max_per_record = deg[r] > out->max_per_record ? deg[r] : out->max_per_record;
     out->pair = v;
     out->code = code;
-    code = NULL;
+    out->code_hi = code_hi;
+    code = code_hi = NULL;
     out->n = kept;
     out->mean_per_record = nrec ? 2.0 * (double)kept / (double)nrec : 0.0;
     P->v = NULL;
@@ -1249,6 +1266,7 @@ s_rank(const struct s_alike *S, struct s_pairs *P, size_t bound, unsigned nt,
 out:
     free(score);
     free(code);
+    free(code_hi);
     free(deg);
     free(cnt);
     free(thr);
@@ -1620,7 +1638,8 @@ linker_candidates_free(struct linker_candidates *c)
 {
     free(c->pair);
     free(c->code);
+    free(c->code_hi);
     c->pair = NULL;
-    c->code = NULL;
+    c->code = c->code_hi = NULL;
     c->n = 0;
 }

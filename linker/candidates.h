@@ -30,7 +30,10 @@
 
 struct linker_candidates {
     uint64_t *pair; /* a << 32 | b with a < b, distinct, in tile order (candidates.c) */
-    uint64_t *code; /* each pair's comparison vector (linker_gamma_code) */
+    /* Each pair's comparison vector (linker_gamma_code): its low 32 bits, and
+     * its high 32 where the model's vectors need them (linker_gamma_wide),
+     * else NULL. linker_candidate_code puts them together. */
+    uint32_t *code, *code_hi;
     size_t n;
     uint64_t keys;      /* keys sorted (blocking keys, tokens, bands) */
     uint64_t raw_pairs; /* pairs emitted before duplicates were removed */
@@ -42,6 +45,12 @@ struct linker_candidates {
     int exhaustive;       /* every pair compared (a small input), no bands */
     int every_pair;       /* every pair kept too (a smaller input still), no bound */
 };
+
+static inline uint64_t
+linker_candidate_code(const struct linker_candidates *c, size_t i)
+{
+    return c->code_hi != NULL ? (uint64_t)c->code_hi[i] << 32 | c->code[i] : c->code[i];
+}
 
 int linker_candidates_find(const struct linker_input *in, const struct linker_model *m,
                            const uint16_t *segpop, const struct linker_tokens *tok, size_t bound,

@@ -455,7 +455,7 @@ static void
 s_score_ahead(const struct linker_model *m, const struct linker_tokens *tok,
               const struct linker_candidates *c, struct s_weight_memo *memo, size_t i, uint8_t *hot)
 {
-    double w = s_memo_weigh(memo, m, c->code[i])->w;
+    double w = s_memo_weigh(memo, m, linker_candidate_code(c, i))->w;
 
     hot[i % S_SCORE_AHEAD] = w >= m->possible_weight || w >= m->accept_weight;
     if (hot[i % S_SCORE_AHEAD]) {
@@ -499,7 +499,7 @@ s_score_share(void *arg, unsigned t, unsigned nt)
         /* looked up again, not kept from the look ahead: a clash since then
          * may have put another vector in that entry (a look-up that finds its
          * vector is a hash and a compare) */
-        e = s_memo_weigh(memo, m, c->code[i]);
+        e = s_memo_weigh(memo, m, linker_candidate_code(c, i));
         double w = e->w, p = e->p;
         uint64_t pu = e->pu;
         P->psum_all += pu;
@@ -820,7 +820,8 @@ linker_match_run(const struct linker_input *in, struct linker_result *o, char *e
             goto out;
         }
         for (size_t i = 0; i < ns; i++)
-            codes[i] = cand.code[(size_t)((double)i * (double)cand.n / (double)ns)];
+            codes[i] =
+                linker_candidate_code(&cand, (size_t)((double)i * (double)cand.n / (double)ns));
         rc = linker_model_estimate(m, in, segpop, tok, codes, ns, cand.n);
         free(codes);
         if (rc != 0) {

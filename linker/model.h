@@ -141,6 +141,17 @@ linker_gamma_code(const struct linker_model *m, const uint8_t *gamma)
     return c;
 }
 void linker_gamma_decode(const struct linker_model *m, uint64_t code, uint8_t *gamma);
+/* Whether a vector's code can need more than 32 bits: more than 13 features
+ * (5^13 < 2^32), which this repository's specifications never have. */
+static inline int
+linker_gamma_wide(const struct linker_model *m)
+{
+    uint64_t most = 1;
+
+    for (size_t f = 0; f < m->nfeatures; f++)
+        most *= LINKER_LEVELS;
+    return most - 1 > UINT32_MAX;
+}
 
 /* Match weight of a comparison vector. */
 double linker_weight(const struct linker_model *m, const uint8_t *gamma);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "../../agent/normalise.h"
+#include "../../linker/candidates.h"
 #include "../../linker/dice.h"
 #include "../../linker/match.h"
 #include "../../linker/model.h"
@@ -48,6 +49,36 @@ static const char *s_spec_text =
     "key = sector yob\n"
     "key = surname_phonetic first_phonetic\n"
     "[thresholds]\naccept = 0.84\npossible = 0.80\n";
+
+/* As s_spec_text with a segment for every field the population has: 12
+ * segments and 2 strong identifiers, 14 features, whose comparison vectors
+ * take more than 32 bits (linker_gamma_wide). */
+static const char *s_wide_spec_text =
+    "[spec]\nname = widetest\n"
+    "[level 1]\nname = nhs\nfields = nhs_number\nstrong = yes\n"
+    "[level 2]\nname = upn\nfields = upn\nstrong = yes\n"
+    "[level 4]\nname = name_dob\nfields = first_name surname dob\n"
+    "[clk]\nq = 2\n"
+    "field = first_name 12 256\n"
+    "field = surname 12 256\n"
+    "field = dob 10 256\n"
+    "field = sex 4 64\n"
+    "field = postcode 10 192\n"
+    "field = first_initial 4 64\n"
+    "field = yob 6 64\n"
+    "field = sector 8 128\n"
+    "field = surname_phonetic 6 64\n"
+    "field = first_phonetic 6 64\n"
+    "field = nhs_number 8 128\n"
+    "field = upn 8 128\n"
+    "flip = 0.02\n"
+    "[blocking]\n"
+    "key = surname_phonetic yob\n"
+    "key = first_initial dob\n"
+    "[thresholds]\naccept = 0.84\npossible = 0.80\n";
+
+/* The specification s_pop_new encodes with. */
+static const char *s_spec_in_use;
 
 /* ---- kernels -------------------------------------------------------------------- */
 
@@ -533,7 +564,9 @@ s_pop_new(uint32_t npeople, uint64_t seed)
 
     assert_non_null(p);
     assert_non_null(P);
-    assert_int_equal(xl_spec_parse(s_spec_text, "t.spec", &p->spec, err, sizeof err), 0);
+    assert_int_equal(xl_spec_parse(s_spec_in_use != NULL ? s_spec_in_use : s_spec_text, "t.spec",
+                                   &p->spec, err, sizeof err),
+                     0);
     p->in = linker_input_new(p->spec);
     assert_non_null(p->in);
     p->ds[S_POLICE] = linker_input_dataset(p->in, "wmp", "yj", 0);
@@ -1389,6 +1422,58 @@ test_same_result_any_threads(void **state)
     s_pop_free(&p);
 }
 
+/* Every candidate's comparison vector, as the candidates keep it (4 bytes a
+ * pair, and 4 more where the model's vectors need them), is the one comparing
+ * its two records gives: after the bound has dropped pairs and the kept ones
+ * moved together, on two threads. */
+static void
+s_codes_check(const char *spec_text, int wide)
+{
+    struct s_pop *p;
+    struct linker_model *m = malloc(sizeof *m);
+    struct linker_candidates cand;
+    struct linker_tokens *tok;
+    uint16_t *segpop;
+
+    s_spec_in_use = spec_text;
+    p = s_pop_new(S_PEOPLE, S_SEED);
+    s_spec_in_use = NULL;
+    assert_non_null(m);
+    p->in->exhaustive_pairs = 1;
+    p->in->threads = 2;
+    linker_model_init(m, p->in);
+    assert_int_equal(linker_gamma_wide(m), wide);
+    segpop = linker_segment_pops(m, p->in);
+    tok = linker_tokens_new(p->in, m);
+    assert_non_null(segpop);
+    assert_non_null(tok);
+    assert_int_equal(linker_candidates_find(p->in, m, segpop, tok, 8, &cand), 0);
+    assert_true(cand.n > 0 && cand.bounded > 0);
+    assert_true(wide ? cand.code_hi != NULL : cand.code_hi == NULL);
+    for (size_t i = 0; i < cand.n; i++) {
+        uint8_t gamma[LINKER_MAX_FEATURES];
+        linker_compare(m, p->in, segpop, tok, (uint32_t)(cand.pair[i] >> 32),
+                       (uint32_t)cand.pair[i], gamma);
+        if (linker_candidate_code(&cand, i) != linker_gamma_code(m, gamma))
+            fail_msg("pair %zu: code %llx, compared %llx", i,
+                     (unsigned long long)linker_candidate_code(&cand, i),
+                     (unsigned long long)linker_gamma_code(m, gamma));
+    }
+    linker_candidates_free(&cand);
+    linker_tokens_free(&tok);
+    free(segpop);
+    free(m);
+    s_pop_free(&p);
+}
+
+static void
+test_codes_as_compared(void **state)
+{
+    (void)state;
+    s_codes_check(s_spec_text, 0);
+    s_codes_check(s_wide_spec_text, 1);
+}
+
 /* More records than two tiles of pairs (candidates.c, S_TILE_BITS), on
  * three threads: each tile's distinct pairs fill its run in the first
  * thread's part and go on into the others', and are packed from there into
@@ -1495,6 +1580,7 @@ main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_same_result_any_threads),
         cmocka_unit_test(test_same_result_many_tiles),
+        cmocka_unit_test(test_codes_as_compared),
         cmocka_unit_test(test_shared_segments_either_way),
         cmocka_unit_test(test_empty_and_single),
     };
