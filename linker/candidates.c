@@ -799,7 +799,7 @@ s_level_keys(const struct linker_input *in, uint8_t number)
 
     for (size_t l = 0; l < spec->nlevels; l++) {
         if (spec->levels[l].compare == number)
-            n += in->bylevel[spec->levels[l].number].n;
+            n += in->level_keys[spec->levels[l].number];
     }
     return n;
 }
@@ -1322,6 +1322,7 @@ struct s_jobs {
     const uint16_t (*pos)[S_BITS_MAX]; /* each band's positions */
     const uint8_t *npos;
     size_t level[256], nlevels; /* indices of the levels sorted with their variants */
+    uint8_t cls[256];           /* by number, of a level not strong: the level it is sorted with */
     size_t nb;                  /* bands */
     struct s_gather g;
     atomic_size_t next;
@@ -1432,14 +1433,28 @@ s_job(struct s_jobs *J, size_t j, struct s_worker *w, struct s_sink *sink, struc
     }
     if (j <= J->nlevels) {
         uint8_t number = spec->levels[J->level[j - 1]].number;
+        size_t at[256];
         if (s_keys_room(e, spare, cap, s_level_keys(in, number)) != 0)
             return XL_ERR_NOMEM;
+        /* The class's levels one after another, each in record order (the
+         * order large buckets break ties in): a strong level's tokens as they
+         * are kept, the others' from the records' lists, each to its level's
+         * place, in one pass over them all. */
         for (size_t l = 0; l < spec->nlevels; l++) {
             const struct linker_keyset *ks = &in->bylevel[spec->levels[l].number];
             if (spec->levels[l].compare != number)
                 continue;
-            for (size_t i = 0; i < ks->n; i++)
-                (*e)[n++] = (struct s_key){ks->k[i].t0, ks->k[i].rec, ks->k[i].level};
+            at[spec->levels[l].number] = n;
+            for (size_t i = 0; spec->levels[l].strong && i < ks->n; i++)
+                (*e)[n + i] = (struct s_key){ks->k[i].t0, ks->k[i].rec, ks->k[i].level};
+            n += in->level_keys[spec->levels[l].number];
+        }
+        for (uint32_t r = 0; n > 0 && r < in->nrec; r++) {
+            for (size_t i = in->tok_start[r]; i < in->tok_start[r + 1]; i++) {
+                uint8_t lv = in->tok_level[i];
+                if (J->cls[lv] == number)
+                    (*e)[at[lv]++] = (struct s_key){in->tok_t0[i], r, lv};
+            }
         }
         w->keys += n;
         s_sort_tokens_whole(*e, *spare, n);
@@ -1564,8 +1579,7 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
      * match-key token, and 1 a record in a band (S_BAND_CHANCE). */
     {
         size_t tokens = 0;
-        for (size_t i = 0; i < spec->nlevels; i++)
-            tokens += in->bylevel[spec->levels[i].number].n;
+        tokens = in->nkeys;
         if (s_room((void **)&P.v, &P.cap, 0, 4 * in->nblocks + 2 * tokens + 5 * nb * in->nrec / 4,
                    sizeof *P.v) != 0)
             goto out;
@@ -1590,6 +1604,8 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         /* a variant is sorted with the level it is compared with */
         if (spec->levels[i].compare == spec->levels[i].number)
             J->level[J->nlevels++] = i;
+        if (!spec->levels[i].strong)
+            J->cls[spec->levels[i].number] = spec->levels[i].compare;
     }
     atomic_init(&J->next, 0);
     linker_parallel(nt, s_jobs_run, J);

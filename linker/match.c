@@ -45,6 +45,9 @@ linker_input_free(struct linker_input **inp)
     for (int l = 0; l < 256; l++)
         free(in->bylevel[l].k);
     free(in->blocks);
+    free(in->tok_t0);
+    free(in->tok_level);
+    free(in->tok_start);
     free(in);
     *inp = NULL;
 }
@@ -111,15 +114,33 @@ s_load64(const uint8_t *p)
 static int
 s_room_records(struct linker_input *in, size_t n)
 {
-    size_t need = in->nrec + n, cap = in->caprec, capc = in->caprec, capp = in->caprec;
+    size_t need = in->nrec + n, cap = in->caprec, capc = in->caprec, capp = in->caprec,
+           caps = in->caprec ? in->caprec + 1 : 0;
 
     if (need <= in->caprec)
         return 0;
     if (s_grow((void **)&in->rec_dataset, &cap, need, 1, 0) != 0 ||
         s_grow((void **)&in->pop, &capp, need, sizeof(uint16_t), 0) != 0 ||
-        s_grow((void **)&in->clk, &capc, need, in->clk_words * 8, 64) != 0)
+        s_grow((void **)&in->clk, &capc, need, in->clk_words * 8, 64) != 0 ||
+        s_grow((void **)&in->tok_start, &caps, need + 1, sizeof *in->tok_start, 0) != 0)
         return XL_ERR_NOMEM;
+    in->tok_start[0] = 0;
+    caps--;
     in->caprec = cap < capp ? (cap < capc ? cap : capc) : (capp < capc ? capp : capc);
+    in->caprec = caps < in->caprec ? caps : in->caprec;
+    return 0;
+}
+
+/* Room for need tokens in the records' lists. */
+static int
+s_room_tokens(struct linker_input *in, size_t need)
+{
+    size_t capt = in->captok, capl = in->captok;
+
+    if (s_grow((void **)&in->tok_t0, &capt, need, sizeof *in->tok_t0, 0) != 0 ||
+        s_grow((void **)&in->tok_level, &capl, need, 1, 0) != 0)
+        return XL_ERR_NOMEM;
+    in->captok = capl < capt ? capl : capt;
     return 0;
 }
 
@@ -131,9 +152,12 @@ linker_input_reserve(struct linker_input *in, size_t records, size_t keys, size_
     /* About one token per level per record (surname parts add a few). */
     for (size_t i = 0; i < in->spec->nlevels && keys > 0; i++) {
         struct linker_keyset *ks = &in->bylevel[in->spec->levels[i].number];
-        if (s_grow((void **)&ks->k, &ks->cap, records, sizeof *ks->k, 0) != 0)
+        if (in->spec->levels[i].strong &&
+            s_grow((void **)&ks->k, &ks->cap, records, sizeof *ks->k, 0) != 0)
             return XL_ERR_NOMEM;
     }
+    if (keys > 0 && s_room_tokens(in, keys) != 0)
+        return XL_ERR_NOMEM;
     if (s_grow((void **)&in->blocks, &in->capblocks, blocks, sizeof *in->blocks, 0) != 0)
         return XL_ERR_NOMEM;
     return 0;
@@ -153,7 +177,8 @@ s_put_record(struct linker_input *in, int ds, const uint8_t *data, size_t clk_by
     in->nrec = n + 1;
 }
 
-/* A match-key token of record rec. A level this specification does not have
+/* A match-key token of record rec, the record whose tokens come now (their
+ * list is closed by s_end_tokens). A level this specification does not have
  * is ignored. */
 static int
 s_put_key(struct linker_input *in, unsigned level, const uint8_t token[XL_TOKEN_BYTES],
@@ -165,6 +190,15 @@ s_put_key(struct linker_input *in, unsigned level, const uint8_t token[XL_TOKEN_
 
     if (l == NULL)
         return 0;
+    in->nkeys++;
+    in->level_keys[l->number]++;
+    if (!l->strong) {
+        if (s_room_tokens(in, in->ntok + 1) != 0)
+            return XL_ERR_NOMEM;
+        in->tok_t0[in->ntok] = s_load64(token);
+        in->tok_level[in->ntok++] = l->number;
+        return 0;
+    }
     ks = &in->bylevel[l->number];
     if (s_grow((void **)&ks->k, &ks->cap, ks->n + 1, sizeof *ks->k, 0) != 0)
         return XL_ERR_NOMEM;
@@ -172,8 +206,29 @@ s_put_key(struct linker_input *in, unsigned level, const uint8_t token[XL_TOKEN_
     o->t0 = s_load64(token);
     o->rec = rec;
     o->level = l->number;
-    in->nkeys++;
     return 0;
+}
+
+/* Closes the token lists of the records up to rec: the last one's few tokens
+ * put in order (by insertion: equal tokens keep the order they came in), and
+ * every list's end set. */
+static void
+s_end_tokens(struct linker_input *in, uint32_t rec)
+{
+    size_t from = in->tok_start[rec];
+
+    for (size_t i = from + 1; i < in->ntok; i++) {
+        uint64_t t = in->tok_t0[i];
+        uint8_t lv = in->tok_level[i];
+        size_t j = i;
+        for (; j > from && in->tok_t0[j - 1] > t; j--) {
+            in->tok_t0[j] = in->tok_t0[j - 1];
+            in->tok_level[j] = in->tok_level[j - 1];
+        }
+        in->tok_t0[j] = t;
+        in->tok_level[j] = lv;
+    }
+    in->tok_start[rec + 1] = in->ntok;
 }
 
 static void
@@ -198,6 +253,7 @@ linker_input_add(struct linker_input *in, int ds, const Crosslink__Record *r)
         if (k->token.len == XL_TOKEN_BYTES && s_put_key(in, k->level, k->token.data, rec) != 0)
             return XL_ERR_NOMEM;
     }
+    s_end_tokens(in, rec);
     for (size_t i = 0; i < r->n_blocks; i++)
         if (r->blocks[i].len >= 8)
             s_put_block(in, r->blocks[i].data, rec);
@@ -207,7 +263,7 @@ linker_input_add(struct linker_input *in, int ds, const Crosslink__Record *r)
 int
 linker_input_add_columns(struct linker_input *in, int ds, const struct linker_columns *c)
 {
-    uint32_t base = (uint32_t)in->nrec;
+    uint32_t base = (uint32_t)in->nrec, r = 0;
 
     if (c->clk_bytes != xl_spec_clk_bytes(in->spec))
         return XL_ERR_FORMAT;
@@ -221,9 +277,16 @@ linker_input_add_columns(struct linker_input *in, int ds, const struct linker_co
         s_put_record(in, ds, c->clk + (size_t)i * c->clk_bytes, c->clk_bytes);
     for (uint32_t i = 0; i < c->nkeys; i++) {
         const uint8_t *k = c->keys + (size_t)i * LINKER_COLUMNS_KEY_BYTES;
-        if (s_put_key(in, linker_columns_u32(k + 4), k + 8, base + linker_columns_u32(k)) != 0)
+        uint32_t kr = linker_columns_u32(k);
+        if (kr < r)
+            return XL_ERR_FORMAT; /* keys come in record order (columns.h) */
+        for (; r < kr; r++)
+            s_end_tokens(in, base + r);
+        if (s_put_key(in, linker_columns_u32(k + 4), k + 8, base + kr) != 0)
             return XL_ERR_NOMEM;
     }
+    for (; r < c->n; r++)
+        s_end_tokens(in, base + r);
     for (uint32_t i = 0; i < c->nblocks; i++) {
         const uint8_t *b = c->blocks + (size_t)i * LINKER_COLUMNS_BLK_BYTES;
         s_put_block(in, b + 4, base + linker_columns_u32(b));

@@ -74,14 +74,24 @@ struct linker_input {
     uint64_t *clk;        /* [nrec * clk_words], 64-byte aligned, zero padded */
     uint16_t *pop;        /* [nrec] popcount of each CLK */
     size_t clk_words;
-    /* Match-key tokens kept per level as they arrive, so the cascade reads each
-     * level's keys in record order without sorting them first. */
+    /* The tokens of strong levels (NHS number, UPN) kept per level as they
+     * arrive, in record order: the union-find's and the model's tables of each
+     * record's identifier, and their tokens' jobs, read them a level at a time. */
     struct linker_keyset {
         struct linker_key *k;
         size_t n, cap;
     } bylevel[256];
-    size_t nkeys;
-    uint64_t *blocks; /* linker_block_key */
+    /* The other match-key tokens, each record's together and in order of
+     * token, so that two records' lists intersect in one merge (what two
+     * records share, model.h) and the link holds them once: record r's are
+     * [tok_start[r], tok_start[r + 1]), each its first 8 bytes and its level. */
+    uint64_t *tok_t0;
+    uint8_t *tok_level;
+    size_t *tok_start; /* [nrec + 1] */
+    size_t ntok, captok;
+    size_t nkeys;           /* tokens of every level */
+    size_t level_keys[256]; /* tokens of each level */
+    uint64_t *blocks;       /* linker_block_key */
     size_t nblocks, capblocks;
     /* Set by a caller that measures blocking (the quality bench): the result
      * then lists every pair the model scored (linker_result.candidates). */

@@ -234,16 +234,18 @@ linker_segment_pops(const struct linker_model *m, const struct linker_input *in)
 
 /* ---- tokens ----------------------------------------------------------------------- */
 
-struct s_tok {
-    uint64_t t0;
-    uint32_t segs; /* the segments whose fields the token's level covers */
-    uint8_t level; /* the level's class (a variant is joined with its compare level) */
-};
-
+/* The records' token lists are the input's own (match.h: each record's
+ * tokens of levels that are not strong, in order of token), read where they
+ * are: a copy with each token's segments and class beside it was as large
+ * again, and its first touch and build cost more than looking those up by
+ * level. The strong identifiers, one a record and level, are a table. */
 struct linker_tokens {
-    size_t *start; /* [nrec + 1] */
-    struct s_tok *tok;
-    uint64_t *strong; /* [nrec * nstrong]: the strong token, 0 = none */
+    const size_t *start; /* [nrec + 1] (linker_input.tok_start) */
+    const uint64_t *t0;
+    const uint8_t *level;
+    const uint32_t *segs; /* by level number: the segments its token covers */
+    uint8_t cls[256];     /* by level number: its class (the level a variant is joined with) */
+    uint64_t *strong;     /* [nrec * nstrong]: the strong token, 0 = none */
     size_t nstrong;
 };
 
@@ -281,16 +283,13 @@ s_key_from(const struct linker_keyset *ks, size_t r)
     return l;
 }
 
-/* Built a range of records a thread: each writes only its records' entries,
- * so the arrays' fresh pages are cleared on every thread, not on one. Counted
- * first (with the strong identifiers), then, once each record's list has its
- * place, filled and sorted. */
+/* The strong identifiers' table, a range of records a thread: each writes
+ * only its records' entries, so the table's fresh pages are cleared on every
+ * thread, not on one. */
 struct s_toks {
     const struct linker_input *in;
     const struct linker_model *m;
     struct linker_tokens *t;
-    int fill; /* 0: count, 1: fill */
-    int rc[LINKER_MAX_THREADS];
 };
 
 static void
@@ -302,54 +301,18 @@ s_toks_share(void *arg, unsigned th, unsigned nt)
     const struct linker_model *m = T->m;
     struct linker_tokens *t = T->t;
     size_t lo, hi, ns = t->nstrong ? t->nstrong : 1;
-    size_t *fill = NULL;
 
     linker_share(in->nrec, th, nt, &lo, &hi);
-    if (!T->fill) {
-        memset(t->start + lo + 1, 0, (hi - lo) * sizeof *t->start);
-        memset(t->strong + lo * ns, 0, (hi - lo) * ns * sizeof *t->strong);
-    } else {
-        fill = malloc((hi > lo ? hi - lo : 1) * sizeof *fill);
-        if (fill == NULL) {
-            T->rc[th] = XL_ERR_NOMEM;
-            return;
-        }
-        for (size_t r = lo; r < hi; r++)
-            fill[r - lo] = t->start[r];
-    }
+    memset(t->strong + lo * ns, 0, (hi - lo) * ns * sizeof *t->strong);
     for (size_t i = 0; i < spec->nlevels; i++) {
         const struct xl_spec_level *l = &spec->levels[i];
         const struct linker_keyset *ks = &in->bylevel[l->number];
-        uint32_t segs = m->level_segs[l->number];
         size_t from = s_key_from(ks, lo), to = s_key_from(ks, hi);
-        if (l->strong) {
-            for (size_t s = 0; !T->fill && s < t->nstrong; s++) {
-                if (m->f[m->nsegments + s].level_number != l->number)
-                    continue;
-                for (size_t j = from; j < to; j++)
-                    t->strong[(size_t)ks->k[j].rec * t->nstrong + s] =
-                        ks->k[j].t0 ? ks->k[j].t0 : 1;
-            }
-            continue;
-        }
-        for (size_t j = from; j < to; j++) {
-            if (!T->fill)
-                t->start[ks->k[j].rec + 1]++;
-            else
-                t->tok[fill[ks->k[j].rec - lo]++] = (struct s_tok){ks->k[j].t0, segs, l->compare};
-        }
-    }
-    free(fill);
-    /* Each record's few tokens sorted, so two lists intersect in one merge. */
-    for (size_t r = lo; T->fill && r < hi; r++) {
-        for (size_t i = t->start[r] + 1; i < t->start[r + 1]; i++) {
-            struct s_tok v = t->tok[i];
-            size_t j = i;
-            while (j > t->start[r] && t->tok[j - 1].t0 > v.t0) {
-                t->tok[j] = t->tok[j - 1];
-                j--;
-            }
-            t->tok[j] = v;
+        for (size_t s = 0; l->strong && s < t->nstrong; s++) {
+            if (m->f[m->nsegments + s].level_number != l->number)
+                continue;
+            for (size_t j = from; j < to; j++)
+                t->strong[(size_t)ks->k[j].rec * t->nstrong + s] = ks->k[j].t0 ? ks->k[j].t0 : 1;
         }
     }
 }
@@ -363,27 +326,21 @@ linker_tokens_new(const struct linker_input *in, const struct linker_model *m)
 
     if (t == NULL)
         return NULL;
+    t->start = in->tok_start;
+    t->t0 = in->tok_t0;
+    t->level = in->tok_level;
+    t->segs = m->level_segs;
+    for (size_t i = 0; i < in->spec->nlevels; i++)
+        t->cls[in->spec->levels[i].number] = in->spec->levels[i].compare;
     t->nstrong = m->nfeatures - m->nsegments;
-    t->start = linker_big_alloc((in->nrec + 1) * sizeof *t->start);
     t->strong = linker_big_alloc((in->nrec ? in->nrec : 1) * (t->nstrong ? t->nstrong : 1) *
                                  sizeof *t->strong);
-    if (t->start == NULL || t->strong == NULL)
-        goto fail;
-    t->start[0] = 0;
+    if (t->strong == NULL) {
+        linker_tokens_free(&t);
+        return NULL;
+    }
     linker_parallel(nt, s_toks_share, &T);
-    for (size_t r = 0; r < in->nrec; r++)
-        t->start[r + 1] += t->start[r];
-    t->tok = linker_big_alloc((t->start[in->nrec] ? t->start[in->nrec] : 1) * sizeof *t->tok);
-    if (t->tok == NULL)
-        goto fail;
-    T.fill = 1;
-    linker_parallel(nt, s_toks_share, &T);
-    if (linker_parallel_rc(T.rc, nt) != 0)
-        goto fail;
     return t;
-fail:
-    linker_tokens_free(&t);
-    return NULL;
 }
 
 void
@@ -391,8 +348,6 @@ linker_tokens_free(struct linker_tokens **tp)
 {
     if (tp == NULL || *tp == NULL)
         return;
-    free((*tp)->start);
-    free((*tp)->tok);
     free((*tp)->strong);
     free(*tp);
     *tp = NULL;
@@ -408,14 +363,15 @@ s_shared(const struct linker_tokens *t, uint32_t a, uint32_t b, uint8_t *level)
 
     *level = 0;
     while (i < ie && j < je) {
-        if (t->tok[i].t0 < t->tok[j].t0) {
+        if (t->t0[i] < t->t0[j]) {
             i++;
-        } else if (t->tok[i].t0 > t->tok[j].t0) {
+        } else if (t->t0[i] > t->t0[j]) {
             j++;
         } else {
-            segs |= t->tok[i].segs | t->tok[j].segs;
-            if (*level == 0 || t->tok[i].level < *level)
-                *level = t->tok[i].level;
+            uint8_t cls = t->cls[t->level[i]];
+            segs |= t->segs[t->level[i]] | t->segs[t->level[j]];
+            if (*level == 0 || cls < *level)
+                *level = cls;
             i++;
             j++;
         }
@@ -470,8 +426,11 @@ linker_tokens_prefetch(const struct linker_tokens *tok, uint32_t r, int near)
             __builtin_prefetch(tok->strong + (size_t)r * tok->nstrong);
         return;
     }
-    __builtin_prefetch(tok->tok + tok->start[r]);
-    __builtin_prefetch(tok->tok + tok->start[r] + 4);
+    if (tok->t0 == NULL)
+        return; /* no tokens but strong ones */
+    __builtin_prefetch(tok->t0 + tok->start[r]);
+    __builtin_prefetch(tok->t0 + tok->start[r] + 7);
+    __builtin_prefetch(tok->level + tok->start[r]);
 }
 
 double

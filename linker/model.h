@@ -90,8 +90,10 @@ void linker_model_init(struct linker_model *m, const struct linker_input *in);
 /* Per record and segment, the popcount (nrec * nsegments), for linker_compare. */
 uint16_t *linker_segment_pops(const struct linker_model *m, const struct linker_input *in);
 
-/* The per-record token lists the comparison needs (match-key tokens sorted,
- * with the fields each level covers). Built once per run. */
+/* What the comparison reads of the records' match-key tokens: their lists,
+ * the input's own (linker_input.tok_t0), with each level's segments and
+ * class, and a table of the strong identifiers. Built once per run; reads
+ * the input and the model, which must outlive it. */
 struct linker_tokens;
 struct linker_tokens *linker_tokens_new(const struct linker_input *in,
                                         const struct linker_model *m);

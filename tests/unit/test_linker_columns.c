@@ -111,6 +111,15 @@ s_same_input(const struct linker_input *a, const struct linker_input *b)
     }
     for (size_t i = 0; i < a->nblocks; i++)
         assert_true(a->blocks[i] == b->blocks[i]);
+    /* the other tokens, each record's list in order of token */
+    assert_int_equal(a->ntok, b->ntok);
+    assert_memory_equal(a->level_keys, b->level_keys, sizeof a->level_keys);
+    assert_memory_equal(a->tok_start, b->tok_start, (a->nrec + 1) * sizeof *a->tok_start);
+    assert_memory_equal(a->tok_t0, b->tok_t0, a->ntok * sizeof *a->tok_t0);
+    assert_memory_equal(a->tok_level, b->tok_level, a->ntok);
+    for (size_t r = 0; r < a->nrec; r++)
+        for (size_t i = a->tok_start[r] + 1; i < a->tok_start[r + 1]; i++)
+            assert_true(a->tok_t0[i - 1] <= a->tok_t0[i]);
 }
 
 /* Two chunks (one of 1 record, one of the rest) after a record added alone:
@@ -168,6 +177,54 @@ test_columns_load_as_records_add(void **state)
     linker_columns_free(&b);
     linker_input_free(&one);
     linker_input_free(&cols);
+    free(spec);
+    free(r);
+}
+
+/* A chunk whose keys do not come in record order (columns.h) is refused when
+ * added: each record's token list is closed as the next record's keys come. */
+static void
+test_columns_keys_out_of_order(void **state)
+{
+    struct s_recs *r = malloc(sizeof *r);
+    struct xl_spec *spec = NULL;
+    struct linker_input *in;
+    struct linker_columns_buf b = {0};
+    struct linker_columns c;
+    const uint8_t *data;
+    uint8_t *copy;
+    size_t len;
+    char err[XL_ERRBUF];
+    int ds;
+
+    (void)state;
+    assert_non_null(r);
+    if (xl_spec_parse(s_spec_text, "t.spec", &spec, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    s_make(r, xl_spec_clk_bytes(spec));
+    linker_columns_begin(&b);
+    for (size_t i = 0; i < 20; i++)
+        assert_int_equal(linker_columns_add(&b, &r->rec[i]), 0);
+    assert_int_equal(linker_columns_finish(&b, &data, &len), 0);
+    copy = malloc(len);
+    assert_non_null(copy);
+    memcpy(copy, data, len);
+    assert_int_equal(linker_columns_parse(copy, len, &c), 0);
+    assert_true(c.nkeys > 1 && linker_columns_u32(c.keys) < 19);
+    in = linker_input_new(spec);
+    ds = linker_input_dataset(in, "wmp", "police", 1);
+    assert_int_equal(linker_input_add_columns(in, ds, &c), 0);
+    linker_input_free(&in);
+    copy[c.keys - copy] =
+        19; /* the first key's record the chunk's last: the next keys' are before it */
+    assert_int_equal(linker_columns_parse(copy, len, &c), 0);
+    in = linker_input_new(spec);
+    ds = linker_input_dataset(in, "wmp", "police", 1);
+    assert_int_equal(linker_input_add_columns(in, ds, &c), XL_ERR_FORMAT);
+    linker_input_free(&in);
+
+    linker_columns_free(&b);
+    free(copy);
     free(spec);
     free(r);
 }
@@ -282,6 +339,7 @@ main(void)
         cmocka_unit_test(test_columns_load_as_records_add),
         cmocka_unit_test(test_columns_from_packed),
         cmocka_unit_test(test_columns_damaged),
+        cmocka_unit_test(test_columns_keys_out_of_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
