@@ -1,6 +1,8 @@
 #include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "bigmem.h"
 
@@ -29,4 +31,21 @@ linker_big_keep(void)
      * the allocator, which may still map memory when the heap cannot grow. */
     (void)mallopt(M_MMAP_MAX, 0);
     (void)mallopt(M_TRIM_THRESHOLD, -1);
+}
+
+int
+linker_big_populate(void *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), lo = ((uintptr_t)p + page - 1) & ~(page - 1),
+              hi = ((uintptr_t)p + n) & ~(page - 1);
+
+    if (hi <= lo)
+        return 0;
+    return madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) == 0 ? 0 : -1;
+#else
+    (void)p;
+    (void)n;
+    return -1;
+#endif
 }

@@ -25,4 +25,12 @@ void *linker_big_alloc(size_t n);
  * Not for the service, whose heap would keep a run's peak for good. */
 void linker_big_keep(void);
 
+/* Makes the whole pages within [p, p + n) present and writable without
+ * changing what they hold, so that the thread that writes there later finds
+ * them ready: a first touch of fresh memory costs this machine 0.05 to 2.8 s a
+ * gigabyte, as the host supplies the pages (docs/matching.md, "Cost"), and
+ * another thread can pay it where a processor is idle. 0, or -1 where the
+ * kernel has no such advice (before Linux 5.14) or the range is not mapped. */
+int linker_big_populate(void *p, size_t n);
+
 #endif

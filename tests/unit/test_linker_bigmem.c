@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <sys/mman.h>
 #include "../../linker/bigmem.h"
 
 #define S_MIB ((size_t)1 << 20)
@@ -65,11 +67,40 @@ test_freed_memory_reused(void **state)
     free(q);
 }
 
+/* Populating pages changes nothing they hold: what was written stays, fresh
+ * pages read zero, ends not on a page boundary are left to their neighbours;
+ * a range no longer mapped is refused. A kernel without the advice (before
+ * Linux 5.14) says so with EINVAL, and nothing changes either. */
+static void
+test_populate_keeps_contents(void **state)
+{
+    const size_t n = 8 * S_MIB;
+    unsigned char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int rc, unsupported;
+
+    (void)state;
+    assert_true(p != MAP_FAILED);
+    for (size_t i = 0; i < n / 2; i++)
+        p[i] = (unsigned char)(i * 7 + 1);
+    rc = linker_big_populate(p + 1, n - 2);
+    unsupported = rc != 0 && errno == EINVAL;
+    assert_true(rc == 0 || unsupported);
+    for (size_t i = 0; i < n / 2; i++)
+        assert_int_equal(p[i], (unsigned char)(i * 7 + 1));
+    for (size_t i = n / 2; i < n; i++)
+        assert_int_equal(p[i], 0);
+    assert_int_equal(linker_big_populate(p, 100), 0); /* no whole page: nothing to do */
+    assert_int_equal(munmap(p, n), 0);
+    if (!unsupported)
+        assert_int_equal(linker_big_populate(p, n), -1);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_large_arrays_aligned),
+        cmocka_unit_test(test_populate_keeps_contents),
         cmocka_unit_test(test_freed_memory_reused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
