@@ -244,15 +244,16 @@ struct s_runs {
     int rc[LINKER_MAX_THREADS];
 };
 
-/* Tile k's pairs, its run in each part one after another, and buf: the
- * first n of them copied into buf (to_runs 0), or buf's n into them (1).
- * Returns how many were copied: n, or all the runs hold when fewer. */
+/* Tile k's pairs, its run in each part from part `first` on, one after
+ * another, and buf: the first n of them copied into buf (to_runs 0), or buf's
+ * n into them (1). Returns how many were copied: n, or all the runs hold when
+ * fewer. */
 static size_t
-s_tile_copy(const struct s_runs *R, size_t k, uint64_t *buf, size_t n, int to_runs)
+s_tile_copy(const struct s_runs *R, size_t k, unsigned first, uint64_t *buf, size_t n, int to_runs)
 {
     size_t done = 0;
 
-    for (unsigned p = 0; p < R->nparts && done < n; p++) {
+    for (unsigned p = first; p < R->nparts && done < n; p++) {
         const size_t *st = R->start + (size_t)p * (R->nbk + 1);
         size_t len = st[k + 1] - st[k], m = len < n - done ? len : n - done;
         if (to_runs)
@@ -327,7 +328,7 @@ s_runs_sort(void *arg, unsigned t, unsigned nt)
         return;
     }
     for (size_t k; (k = atomic_fetch_add(&R->next, 1)) < nbk;) {
-        size_t len = s_tile_copy(R, k, scratch, most, 0), n = 0;
+        size_t len = s_tile_copy(R, k, 0, scratch, most, 0), n = 0;
         r = s_sort_u64(scratch, scratch + most, len, (int)R->o->low, R->split);
         for (size_t i = 0; i < len; i++) {
             /* b's count is anywhere: fetched ahead (s_keep_share) */
@@ -342,9 +343,19 @@ s_runs_sort(void *arg, unsigned t, unsigned nt)
             }
         }
         R->len[k] = n;
-        s_tile_copy(R, k, r, n, 1); /* back over the runs, which held as many or more */
+        s_tile_copy(R, k, 0, r, n, 1); /* back over the runs, which held as many or more */
     }
     free(scratch);
+}
+
+/* Of tile k's distinct pairs, how many its run in part 0 holds: they fill it
+ * first (s_runs_sort). */
+static size_t
+s_part0_share(const struct s_runs *R, size_t k)
+{
+    size_t run = R->start[k + 1] - R->start[k];
+
+    return run < R->len[k] ? run : R->len[k];
 }
 
 /* Each tile's distinct pairs from its runs to their place at the front of v,
@@ -358,29 +369,22 @@ s_runs_sort(void *arg, unsigned t, unsigned nt)
 static int
 s_runs_pack(struct s_runs *R, size_t *head)
 {
-    const size_t *st0 = R->start, nbk = R->nbk;
     size_t cur = 0, nrest = 0, at = 0;
     uint64_t *rest;
 
-    for (size_t k = 0; k < nbk; k++)
-        nrest += R->len[k] - (st0[k + 1] - st0[k] < R->len[k] ? st0[k + 1] - st0[k] : R->len[k]);
+    for (size_t k = 0; k < R->nbk; k++)
+        nrest += R->len[k] - s_part0_share(R, k);
     if ((rest = linker_big_alloc((nrest ? nrest : 1) * sizeof *rest)) == NULL)
         return XL_ERR_NOMEM;
-    for (size_t k = 0; k < nbk; k++) {
-        size_t a = st0[k + 1] - st0[k] < R->len[k] ? st0[k + 1] - st0[k] : R->len[k];
+    for (size_t k = 0; k < R->nbk; k++) {
+        size_t a = s_part0_share(R, k);
         if (a > 0)
-            memmove(R->v + cur, R->v + st0[k], a * sizeof *R->v);
+            memmove(R->v + cur, R->v + R->start[k], a * sizeof *R->v);
         head[k] = cur;
         cur += a;
-        for (unsigned p = 1; p < R->nparts && a < R->len[k]; p++) {
-            const size_t *st = R->start + (size_t)p * (nbk + 1);
-            size_t len = st[k + 1] - st[k], m = len < R->len[k] - a ? len : R->len[k] - a;
-            memcpy(rest + at, R->v + st[k], m * sizeof *rest);
-            at += m;
-            a += m;
-        }
+        at += s_tile_copy(R, k, 1, rest + at, R->len[k] - a, 0);
     }
-    for (size_t k = nbk; k-- > 0;) {
+    for (size_t k = R->nbk; k-- > 0;) {
         size_t a = cur - head[k], b = R->len[k] - a;
         at -= b;
         memcpy(R->v + R->at[k] + a, rest + at, b * sizeof *rest);
@@ -1322,7 +1326,6 @@ struct s_jobs {
     const uint16_t (*pos)[S_BITS_MAX]; /* each band's positions */
     const uint8_t *npos;
     size_t level[256], nlevels; /* indices of the levels sorted with their variants */
-    uint8_t cls[256];           /* by number, of a level not strong: the level it is sorted with */
     size_t nb;                  /* bands */
     struct s_gather g;
     atomic_size_t next;
@@ -1452,7 +1455,7 @@ s_job(struct s_jobs *J, size_t j, struct s_worker *w, struct s_sink *sink, struc
         for (uint32_t r = 0; n > 0 && r < in->nrec; r++) {
             for (size_t i = in->tok_start[r]; i < in->tok_start[r + 1]; i++) {
                 uint8_t lv = in->tok_level[i];
-                if (J->cls[lv] == number)
+                if (J->m->level_class[lv] == number)
                     (*e)[at[lv]++] = (struct s_key){in->tok_t0[i], r, lv};
             }
         }
@@ -1578,10 +1581,8 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
      * Measured at 866k records: about 3.5 pairs a blocking key, 1 a
      * match-key token, and 1 a record in a band (S_BAND_CHANCE). */
     {
-        size_t tokens = 0;
-        tokens = in->nkeys;
-        if (s_room((void **)&P.v, &P.cap, 0, 4 * in->nblocks + 2 * tokens + 5 * nb * in->nrec / 4,
-                   sizeof *P.v) != 0)
+        if (s_room((void **)&P.v, &P.cap, 0,
+                   4 * in->nblocks + 2 * in->nkeys + 5 * nb * in->nrec / 4, sizeof *P.v) != 0)
             goto out;
     }
     *J = (struct s_jobs){.in = in,
@@ -1604,8 +1605,6 @@ linker_candidates_find(const struct linker_input *in, const struct linker_model 
         /* a variant is sorted with the level it is compared with */
         if (spec->levels[i].compare == spec->levels[i].number)
             J->level[J->nlevels++] = i;
-        if (!spec->levels[i].strong)
-            J->cls[spec->levels[i].number] = spec->levels[i].compare;
     }
     atomic_init(&J->next, 0);
     linker_parallel(nt, s_jobs_run, J);

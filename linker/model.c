@@ -113,6 +113,8 @@ linker_model_init(struct linker_model *m, const struct linker_input *in)
     }
     for (size_t i = 0; i < spec->nlevels; i++)
         m->level_segs[spec->levels[i].number] = s_level_segs(m, &spec->levels[i]);
+    for (size_t i = 0; i < spec->nlevels; i++)
+        m->level_class[spec->levels[i].number] = spec->levels[i].compare;
     m->cut[LINKER_LEVEL_SAME] = 0.9 * scale;
     m->cut[LINKER_LEVEL_CLOSE] = 0.7 * scale;
     m->cut[LINKER_LEVEL_WEAK] = 0.5 * scale;
@@ -243,8 +245,8 @@ struct linker_tokens {
     const size_t *start; /* [nrec + 1] (linker_input.tok_start) */
     const uint64_t *t0;
     const uint8_t *level;
-    const uint32_t *segs; /* by level number: the segments its token covers */
-    uint8_t cls[256];     /* by level number: its class (the level a variant is joined with) */
+    const uint32_t *segs; /* by level number: the segments its token covers (the model's) */
+    const uint8_t *cls;   /* by level number: its class (the model's level_class) */
     uint64_t *strong;     /* [nrec * nstrong]: the strong token, 0 = none */
     size_t nstrong;
 };
@@ -307,8 +309,12 @@ s_toks_share(void *arg, unsigned th, unsigned nt)
     for (size_t i = 0; i < spec->nlevels; i++) {
         const struct xl_spec_level *l = &spec->levels[i];
         const struct linker_keyset *ks = &in->bylevel[l->number];
-        size_t from = s_key_from(ks, lo), to = s_key_from(ks, hi);
-        for (size_t s = 0; l->strong && s < t->nstrong; s++) {
+        size_t from, to;
+        if (!l->strong)
+            continue; /* (in the records' lists) */
+        from = s_key_from(ks, lo);
+        to = s_key_from(ks, hi);
+        for (size_t s = 0; s < t->nstrong; s++) {
             if (m->f[m->nsegments + s].level_number != l->number)
                 continue;
             for (size_t j = from; j < to; j++)
@@ -330,8 +336,7 @@ linker_tokens_new(const struct linker_input *in, const struct linker_model *m)
     t->t0 = in->tok_t0;
     t->level = in->tok_level;
     t->segs = m->level_segs;
-    for (size_t i = 0; i < in->spec->nlevels; i++)
-        t->cls[in->spec->levels[i].number] = in->spec->levels[i].compare;
+    t->cls = m->level_class;
     t->nstrong = m->nfeatures - m->nsegments;
     t->strong = linker_big_alloc((in->nrec ? in->nrec : 1) * (t->nstrong ? t->nstrong : 1) *
                                  sizeof *t->strong);

@@ -61,6 +61,8 @@ struct linker_model {
     double cut[LINKER_LEVELS];   /* Dice at or above cut[l] is level l (WEAK..SAME) */
     uint32_t level_segs[256];    /* by match-key level number: the segments its token says are the
                                   * same (those whose every field the level compares whole) */
+    uint8_t level_class[256];    /* by match-key level number: the level whose tokens it is
+                                  * sorted and compared with (a variant's compare) */
     /* What comparing a pair reads, packed apart from the features (whose
      * every field is a cache line away from the next) and in whole numbers,
      * so a comparison is a few hundred instructions of popcounts and table

@@ -25,23 +25,26 @@
 #include "../../linker/pext.h"
 #include "xl/spec.h"
 
+/* The levels and segments both test specifications start with. */
+#define S_SPEC_LEVELS                                                                              \
+    "[level 1]\nname = nhs\nfields = nhs_number\nstrong = yes\n"                                   \
+    "[level 2]\nname = upn\nfields = upn\nstrong = yes\n"                                          \
+    "[level 4]\nname = name_dob\nfields = first_name surname dob\n"
+#define S_SPEC_SEGMENTS                                                                            \
+    "[clk]\nq = 2\n"                                                                               \
+    "field = first_name 12 256\n"                                                                  \
+    "field = surname 12 256\n"                                                                     \
+    "field = dob 10 256\n"                                                                         \
+    "field = sex 4 64\n"                                                                           \
+    "field = postcode 10 192\n"
+
 /* As deploy/examples/linkage.spec: the same segments, noise, blocking keys and
  * thresholds, with strong NHS and UPN levels, a name and date of birth level
  * and its names-swapped variant. */
 static const char *s_spec_text =
-    "[spec]\nname = matchtest\n"
-    "[level 1]\nname = nhs\nfields = nhs_number\nstrong = yes\n"
-    "[level 2]\nname = upn\nfields = upn\nstrong = yes\n"
-    "[level 4]\nname = name_dob\nfields = first_name surname dob\n"
+    "[spec]\nname = matchtest\n" S_SPEC_LEVELS
     "[level 6]\nname = names_swapped\nfields = first_name surname dob\n"
-    "variant = names_swapped\ncompare = 4\n"
-    "[clk]\nq = 2\n"
-    "field = first_name 12 256\n"
-    "field = surname 12 256\n"
-    "field = dob 10 256\n"
-    "field = sex 4 64\n"
-    "field = postcode 10 192\n"
-    "flip = 0.02\n"
+    "variant = names_swapped\ncompare = 4\n" S_SPEC_SEGMENTS "flip = 0.02\n"
     "[blocking]\n"
     "key = surname_phonetic yob\n"
     "key = first_phonetic yob\n"
@@ -54,17 +57,7 @@ static const char *s_spec_text =
  * segments and 2 strong identifiers, 14 features, whose comparison vectors
  * take more than 32 bits (linker_gamma_wide). */
 static const char *s_wide_spec_text =
-    "[spec]\nname = widetest\n"
-    "[level 1]\nname = nhs\nfields = nhs_number\nstrong = yes\n"
-    "[level 2]\nname = upn\nfields = upn\nstrong = yes\n"
-    "[level 4]\nname = name_dob\nfields = first_name surname dob\n"
-    "[clk]\nq = 2\n"
-    "field = first_name 12 256\n"
-    "field = surname 12 256\n"
-    "field = dob 10 256\n"
-    "field = sex 4 64\n"
-    "field = postcode 10 192\n"
-    "field = first_initial 4 64\n"
+    "[spec]\nname = widetest\n" S_SPEC_LEVELS S_SPEC_SEGMENTS "field = first_initial 4 64\n"
     "field = yob 6 64\n"
     "field = sector 8 128\n"
     "field = surname_phonetic 6 64\n"
