@@ -317,6 +317,12 @@ agent_encoder_secret_check(const struct agent_encoder *e, uint8_t out[XL_CHECK_B
     memcpy(out, e->k->check, XL_CHECK_BYTES);
 }
 
+void
+agent_encoder_payload_key(const struct agent_encoder *e, uint8_t out[XL_PAYLOAD_KEY])
+{
+    xl_payload_sealer_key(e->sealer, out);
+}
+
 /* A value used in place of the cache's for one field (a variant's date, one
  * part of a surname), so a variant costs no copy of the cache. */
 struct s_override {
@@ -761,7 +767,7 @@ s_payload(struct agent_encoder *e, const char *const *outcomes, size_t n, struct
     padded = (len + 2 + 63) / 64 * 64;
     if (padded == len + 2)
         padded += 64;
-    if (padded + XL_PAYLOAD_OVERHEAD > AGENT_MAX_PAYLOAD)
+    if (padded + XL_PAYLOAD_COMPACT_OVERHEAD > AGENT_MAX_PAYLOAD)
         return XL_ERR_TOOBIG;
     if (padded >= len + 2) {
         oc.pad.data = (uint8_t *)zeros;
@@ -770,7 +776,7 @@ s_payload(struct agent_encoder *e, const char *const *outcomes, size_t n, struct
     len = crosslink__outcome__pack(&oc, plain);
     r = xl_payload_seal(e->sealer, plain, len, o->payload);
     xl_wipe(plain, len);
-    *outlen = len + XL_PAYLOAD_OVERHEAD;
+    *outlen = len + XL_PAYLOAD_COMPACT_OVERHEAD;
     return r;
 }
 

@@ -11,6 +11,7 @@
 #include "normalise.h"
 #include "xl/crypto.h"
 #include "xl/keyfile.h"
+#include "xl/payload.h"
 #include "xl/spec.h"
 
 #define AGENT_SOURCE_ID_MAX 128
@@ -111,5 +112,9 @@ void agent_encode_clk(const struct agent_encoder *e, const struct agent_person *
 /* The check value of the encoder's linkage secret (sent so the linker can refuse
  * a submission made with another secret of the same epoch). */
 void agent_encoder_secret_check(const struct agent_encoder *e, uint8_t out[XL_CHECK_BYTES]);
+
+/* The payload key of the encoder's batch (xl/payload.h): its payloads are
+ * compact, and open only with it, which the .xle header carries once. */
+void agent_encoder_payload_key(const struct agent_encoder *e, uint8_t out[XL_PAYLOAD_KEY]);
 
 #endif

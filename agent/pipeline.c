@@ -226,7 +226,7 @@ agent_process(const struct agent_ctx *ctx, const struct agent_run *run, struct a
     struct xl_xle_writer *w = NULL;
     Crosslink__XleHeader hdr;
     Crosslink__Attribute attrs[AGENT_MAX_OUTCOMES], *attrp[AGENT_MAX_OUTCOMES];
-    uint8_t check[XL_CHECK_BYTES], *packed = NULL;
+    uint8_t check[XL_CHECK_BYTES], paykey[XL_PAYLOAD_KEY], *packed = NULL;
     FILE *rej = NULL;
     struct stat sb;
     uint64_t total = 0;
@@ -275,6 +275,10 @@ agent_process(const struct agent_ctx *ctx, const struct agent_run *run, struct a
             goto out;
         }
         s_header(ctx, &hdr, attrs, attrp, check);
+        /* (the writer keeps a shallow copy of hdr: paykey lives as long) */
+        agent_encoder_payload_key(encoder, paykey);
+        hdr.payload_key.data = paykey;
+        hdr.payload_key.len = sizeof paykey;
         w = xl_xle_writer_open(run->xle_path, &hdr, err, errlen);
         if (w == NULL) {
             r = XL_ERR_IO;

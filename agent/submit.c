@@ -572,6 +572,7 @@ s_send_begin(struct s_sub *s, uint64_t *reqid, char *err, size_t errlen)
     b.chunk_records = s->chunk_records;
     b.secret_check = h->secret_check;
     b.one_per_person = h->one_per_person;
+    b.payload_key = h->payload_key;
     b.n_attributes = h->n_attributes;
     b.attributes = h->attributes;
     if (s->info->has_input) {

@@ -125,8 +125,9 @@ main(int argc, char **argv)
     pthread_join(th, NULL);
     dt = xl_monotonic() - t0;
     printf("ingest reference: raw CURVE PUSH/PULL  %zu records in %.2f s  %9.0f records/s  "
-           "%6.1f MB/s (%zu messages of %zu records)\n",
-           nrec, dt, (double)nrec / dt, (double)pull.bytes / dt / 1e6, nmsg, per);
+           "%6.1f MB/s (%zu messages of %zu records, %.0f bytes a record)\n",
+           nrec, dt, (double)nrec / dt, (double)pull.bytes / dt / 1e6, nmsg, per,
+           nrec ? (double)pull.bytes / (double)nrec : 0.0);
     zmq_close(push);
     zmq_close(pull.sock);
     zmq_ctx_term(ctx);

@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../agent/pipeline.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
+#include "xl/payload.h"
 
 static double
 s_cpu(void)
@@ -29,7 +31,7 @@ main(int argc, char **argv)
 {
     struct agent_stats *st = calloc(1, sizeof *st);
     char err[XL_ERRBUF], out[4096];
-    uint64_t total = 0;
+    uint64_t total = 0, bytes = 0;
     double wall = 0, cpu0 = s_cpu();
     struct rusage ru;
 
@@ -51,6 +53,11 @@ main(int argc, char **argv)
                (unsigned long long)st->accepted, st->seconds, (double)st->accepted / st->seconds);
         total += st->accepted;
         wall += st->seconds;
+        {
+            struct stat sb;
+            if (stat(out, &sb) == 0)
+                bytes += (uint64_t)sb.st_size;
+        }
         unlink(out);
         agent_ctx_free(&ctx);
     }
@@ -60,6 +67,10 @@ main(int argc, char **argv)
            (unsigned long long)total, wall, (double)total / (s_cpu() - cpu0));
     printf("encode peak memory    %ld MiB resident (streaming: independent of file size)\n",
            ru.ru_maxrss / 1024);
+    if (total > 0)
+        printf("encode file size      %.0f bytes a record in the .xle files (a record's payload "
+               "%d bytes over its plaintext; the batch's %d-byte payload key once a file)\n",
+               (double)bytes / (double)total, XL_PAYLOAD_COMPACT_OVERHEAD, XL_PAYLOAD_KEY);
     free(st);
     return 0;
 }

@@ -191,6 +191,11 @@ wait "$lpid" 2>/dev/null || true
 n=$(sed -n 's/^dataset .*: \([0-9,][0-9,]*\) records.*/\1/p' "$lw/submit.out" | tr -d ,)
 ingest=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
 awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "ingest end to end, durable: %d records in %.2f s  %9.0f records/s\n", n, b - a, n / (b - a) }'
+# What the records take on the linker's disk once ingested: the chunks as
+# sent, and the link columns built from them.
+recs=$(stat -c %s "$lw/linker/linker.db")
+cols=$(stat -c %s "$lw/linker/linker.db-columns")
+awk -v n="$n" -v r="$recs" -v c="$cols" 'BEGIN { if (n > 0) printf "ingest stored: %.0f bytes a record on the linker'"'"'s disk: %.0f of records as sent, %.0f of link columns\n", (r + c) / n, r / n, c / n }'
 "$XL_BUILD/bench/curve_raw" "ipc://$lw/raw.sock" "$lw/health.xle" 1000 | tee "$lw/raw.out"
 raw=$(sed -n 's/.* s  *\([0-9]*\) records\/s.*/\1/p' "$lw/raw.out")
 awk -v i="$ingest" -v r="$raw" 'BEGIN { printf "ingest ratio: %.2f of raw CURVE (aim >= 0.5)\n", i / r }'

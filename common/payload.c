@@ -12,7 +12,7 @@
 struct xl_payload_sealer {
     uint8_t *key; /* xl_secret_alloc */
     uint8_t sealed[XL_PAYLOAD_SEALED_KEY];
-    uint8_t prefix[16];
+    uint8_t prefix[XL_PAYLOAD_PREFIX];
     uint64_t counter;
     char agency[64];
 };
@@ -32,6 +32,7 @@ struct xl_payload_opener {
 
 _Static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES == XL_PAYLOAD_NONCE, "nonce size");
 _Static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == XL_KEY_BYTES, "key size");
+_Static_assert(XL_PAYLOAD_OVERHEAD == XL_PAYLOAD_COMPACT_OVERHEAD + XL_PAYLOAD_KEY, "forms");
 
 static size_t
 s_aad(const char *agency, uint8_t *aad, size_t cap)
@@ -78,23 +79,43 @@ xl_payload_sealer_destroy(struct xl_payload_sealer **sp)
     *sp = NULL;
 }
 
+void
+xl_payload_sealer_key(const struct xl_payload_sealer *s, uint8_t out[XL_PAYLOAD_KEY])
+{
+    memcpy(out, s->sealed, XL_PAYLOAD_SEALED_KEY);
+    memcpy(out + XL_PAYLOAD_SEALED_KEY, s->prefix, XL_PAYLOAD_PREFIX);
+}
+
 int
 xl_payload_seal(struct xl_payload_sealer *s, const void *plain, size_t len, uint8_t *out)
 {
-    uint8_t aad[128], *nonce = out + 1 + XL_PAYLOAD_SEALED_KEY;
+    uint8_t aad[128], nonce[XL_PAYLOAD_NONCE], *counter = out + 1;
     size_t aadlen = s_aad(s->agency, aad, sizeof aad);
     unsigned long long clen = 0;
     uint64_t c = s->counter++;
 
-    out[0] = XL_PAYLOAD_VERSION;
-    memcpy(out + 1, s->sealed, XL_PAYLOAD_SEALED_KEY);
-    memcpy(nonce, s->prefix, sizeof s->prefix);
+    out[0] = XL_PAYLOAD_COMPACT;
     for (int i = 0; i < 8; i++)
-        nonce[16 + i] = (uint8_t)(c >> (8 * i));
-    if (crypto_aead_xchacha20poly1305_ietf_encrypt(
-            out + 1 + XL_PAYLOAD_SEALED_KEY + XL_PAYLOAD_NONCE, &clen, plain, len, aad, aadlen,
-            NULL, nonce, s->key) != 0)
+        counter[i] = (uint8_t)(c >> (8 * i));
+    memcpy(nonce, s->prefix, XL_PAYLOAD_PREFIX);
+    memcpy(nonce + XL_PAYLOAD_PREFIX, counter, 8);
+    if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + 1 + 8, &clen, plain, len, aad, aadlen,
+                                                   NULL, nonce, s->key) != 0)
         return XL_ERR_CRYPTO;
+    return 0;
+}
+
+int
+xl_payload_whole(const uint8_t key[XL_PAYLOAD_KEY], const uint8_t *payload, size_t len,
+                 uint8_t *out)
+{
+    if (len < XL_PAYLOAD_COMPACT_OVERHEAD || payload[0] != XL_PAYLOAD_COMPACT)
+        return XL_ERR_FORMAT;
+    /* 0x01 || sealed key || prefix, then the counter and the rest as they
+     * were: the counter is the nonce's last 8 bytes. */
+    out[0] = XL_PAYLOAD_WHOLE;
+    memcpy(out + 1, key, XL_PAYLOAD_KEY);
+    memcpy(out + 1 + XL_PAYLOAD_KEY, payload + 1, len - 1);
     return 0;
 }
 
@@ -137,7 +158,7 @@ xl_payload_open(struct xl_payload_opener *o, const char *agency, const uint8_t *
     unsigned long long plen = 0;
     size_t k;
 
-    if (len < XL_PAYLOAD_OVERHEAD || payload[0] != XL_PAYLOAD_VERSION)
+    if (len < XL_PAYLOAD_OVERHEAD || payload[0] != XL_PAYLOAD_WHOLE)
         return XL_ERR_CRYPTO;
     for (k = 0; k < o->nkeys; k++) {
         if (memcmp(o->sealed[k], sealed, XL_PAYLOAD_SEALED_KEY) == 0)

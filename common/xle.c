@@ -8,6 +8,7 @@
 #include <openssl/sha.h>
 
 #include "xl/err.h"
+#include "xl/payload.h"
 #include "xl/xle.h"
 
 #pragma GCC diagnostic push
@@ -15,9 +16,11 @@
 _Static_assert(sizeof(SHA256_CTX) <= sizeof(struct xl_content_hash), "hash state too small");
 
 void
-xl_content_hash_init(struct xl_content_hash *h)
+xl_content_hash_init(struct xl_content_hash *h, const uint8_t *payload_key, size_t keylen)
 {
     SHA256_Init((SHA256_CTX *)h->state);
+    if (keylen > 0)
+        xl_content_hash_add(h, payload_key, keylen);
 }
 
 void
@@ -27,6 +30,12 @@ xl_content_hash_add(struct xl_content_hash *h, const uint8_t *rec, size_t len)
 
     SHA256_Update((SHA256_CTX *)h->state, be, 4);
     SHA256_Update((SHA256_CTX *)h->state, rec, len);
+}
+
+void
+xl_content_hash_add_stored(struct xl_content_hash *h, const uint8_t *data, size_t len)
+{
+    SHA256_Update((SHA256_CTX *)h->state, data, len);
 }
 
 void
@@ -119,7 +128,7 @@ xl_xle_writer_open(const char *path, const Crosslink__XleHeader *hdr, char *err,
     /* A placeholder of the same encoded size as the final count: proto3 leaves
      * out a zero field, so the count is never zero here or at the end. */
     w->hdr.record_count = UINT64_MAX;
-    xl_content_hash_init(&w->hash);
+    xl_content_hash_init(&w->hash, hdr->payload_key.data, hdr->payload_key.len);
     if (fwrite(XL_XLE_MAGIC, 1, 4, w->f) != 4 || s_put_header(w) != 0) {
         xl_err_set(err, errlen, XL_ERR_IO, "%s: write failed: %s", w->tmp, strerror(errno));
         xl_xle_writer_abort(&w);
@@ -286,7 +295,12 @@ xl_xle_reader_open(const char *path, const Crosslink__XleHeader **hdr, char *err
                    r->hdr->version, XL_XLE_VERSION);
         goto fail;
     }
-    xl_content_hash_init(&r->hash);
+    if (r->hdr->payload_key.len != 0 && r->hdr->payload_key.len != XL_PAYLOAD_KEY) {
+        xl_err_set(err, errlen, XL_ERR_FORMAT, "%s: a payload key of %zu bytes (not %d)", path,
+                   r->hdr->payload_key.len, XL_PAYLOAD_KEY);
+        goto fail;
+    }
+    xl_content_hash_init(&r->hash, r->hdr->payload_key.data, r->hdr->payload_key.len);
     *hdr = r->hdr;
     return r;
 fail:

@@ -20,6 +20,7 @@
 #include "xl/err.h"
 #include "xl/log.h"
 #include "xl/mem.h"
+#include "xl/payload.h"
 #include "xl/wire.h"
 #include "xl/order.h"
 
@@ -141,6 +142,8 @@ struct s_prep {
     struct s_rng rng; /* wiped after: it would replay the order */
     uint8_t *packbuf;
     size_t packcap;
+    uint8_t *whole; /* a compact payload made whole (xl_payload_whole) */
+    size_t wholecap;
     char *err;
     size_t errlen;
 };
@@ -333,6 +336,24 @@ s_row_cb(void *ctx, uint64_t index, const uint8_t *rec, size_t len)
         return xl_err_set(p->err, p->errlen, XL_ERR_FORMAT,
                           "extract: a stored record of %s/%s does not decode", p->cur->agency,
                           p->cur->dataset);
+    /* A row goes out whole, readable on its own: a compact payload gets its
+     * submission's key back (ingest took compact ones only with a key). */
+    if (paylen > 0 && payload[0] == XL_PAYLOAD_COMPACT) {
+        if (paylen + XL_PAYLOAD_KEY > p->wholecap) {
+            void *n = realloc(p->whole, paylen + XL_PAYLOAD_KEY);
+            if (n == NULL)
+                return xl_err_set(p->err, p->errlen, XL_ERR_NOMEM, "extract: out of memory");
+            p->whole = n;
+            p->wholecap = paylen + XL_PAYLOAD_KEY;
+        }
+        if (!p->cur->has_payload_key ||
+            xl_payload_whole(p->cur->payload_key, payload, paylen, p->whole) != 0)
+            return xl_err_set(p->err, p->errlen, XL_ERR_FORMAT,
+                              "extract: a stored payload of %s/%s has no key to go with it",
+                              p->cur->agency, p->cur->dataset);
+        payload = p->whole;
+        paylen += XL_PAYLOAD_KEY;
+    }
     band = linker_level_band(p->x->srv->ctx.spec, p->level[index]);
     if (band > p->e->project.min_evidence)
         band = LINKER_BAND_SINGLE;
@@ -727,6 +748,7 @@ out:
     free(p.entity);
     free(p.ds_rows);
     free(p.packbuf);
+    free(p.whole);
     return r;
 }
 

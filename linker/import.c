@@ -214,6 +214,7 @@ linker_import(const char *conf_path, const char *path, FILE *out, char *err, siz
                                                                       : ctx.cfg.max_chunk_records;
     b.secret_check = hdr->secret_check;
     b.one_per_person = hdr->one_per_person;
+    b.payload_key = hdr->payload_key;
     b.n_attributes = hdr->n_attributes;
     b.attributes = hdr->attributes;
     if (linker_begin(&ctx, &who, &b, &res) != 0) {

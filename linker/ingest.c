@@ -6,6 +6,7 @@
 
 #include "ingest.h"
 #include "xl/err.h"
+#include "xl/payload.h"
 #include "xl/xle.h"
 #include "xl/log.h"
 #include "xl/receipt.h"
@@ -494,6 +495,12 @@ linker_begin(struct linker_ctx *ctx, const struct linker_actor *who,
                            XL_HASH_BYTES);
         return s_refused(who, "begin", b->agency, b->dataset, NULL, res);
     }
+    if (b->payload_key.len != 0 && b->payload_key.len != XL_PAYLOAD_KEY) {
+        cJSON_free(attrs);
+        linker_answer_fail(res, XL_ERR_FORMAT, "payload_key is %zu bytes, not %d",
+                           b->payload_key.len, XL_PAYLOAD_KEY);
+        return s_refused(who, "begin", b->agency, b->dataset, NULL, res);
+    }
 
     memset(&want, 0, sizeof want);
     snprintf(want.agency, sizeof want.agency, "%s", b->agency);
@@ -506,6 +513,10 @@ linker_begin(struct linker_ctx *ctx, const struct linker_actor *who,
     memcpy(want.content_hash, b->content_hash.data, XL_HASH_BYTES);
     want.chunk_records = b->chunk_records;
     want.one_per_person = b->one_per_person ? 1 : 0;
+    if (b->payload_key.len == XL_PAYLOAD_KEY) {
+        want.has_payload_key = 1;
+        memcpy(want.payload_key, b->payload_key.data, XL_PAYLOAD_KEY);
+    }
 
     r = linker_store_find(ctx->store, &want, &sub, err, sizeof err);
     if (r == 0) {
@@ -579,7 +590,7 @@ linker_begin(struct linker_ctx *ctx, const struct linker_actor *who,
 }
 
 int
-linker_record_check(const struct linker_ctx *ctx, const Crosslink__Record *r, char *err,
+linker_record_check(const struct linker_ctx *ctx, const Crosslink__Record *r, int keyed, char *err,
                     size_t errlen)
 {
     if (r == NULL)
@@ -619,6 +630,13 @@ linker_record_check(const struct linker_ctx *ctx, const Crosslink__Record *r, ch
     if (r->payload.len > LINKER_MAX_PAYLOAD)
         return xl_err_set(err, errlen, XL_ERR_FORMAT, "payload of %zu bytes (at most %u)",
                           r->payload.len, LINKER_MAX_PAYLOAD);
+    /* A compact payload opens only with its batch's key: without one, no
+     * analyst could ever read it. (A whole one opens on its own anywhere.) */
+    if (r->payload.len > 0 && r->payload.data[0] == XL_PAYLOAD_COMPACT &&
+        (!keyed || r->payload.len < XL_PAYLOAD_COMPACT_OVERHEAD))
+        return xl_err_set(err, errlen, XL_ERR_FORMAT, "%s",
+                          keyed ? "a compact payload too short to hold its counter and tag"
+                                : "a compact payload, but the submission sent no payload key");
     return 0;
 }
 
@@ -634,8 +652,8 @@ s_put_be32(uint8_t *p, size_t v)
 /* The stored form of decoded records, checking each, into ctx's scratch
  * buffer (*out points into it; valid until the next chunk). */
 static int
-s_pack_records(struct linker_ctx *ctx, Crosslink__Record *const *recs, size_t n, uint8_t **out,
-               size_t *outlen, struct linker_answer *res)
+s_pack_records(struct linker_ctx *ctx, Crosslink__Record *const *recs, size_t n, int keyed,
+               uint8_t **out, size_t *outlen, struct linker_answer *res)
 {
     char msg[XL_ERRBUF];
     size_t total = 0, off = 0;
@@ -647,7 +665,7 @@ s_pack_records(struct linker_ctx *ctx, Crosslink__Record *const *recs, size_t n,
     for (size_t i = 0; i < n; i++) {
         size_t sz;
         int r;
-        if (linker_record_check(ctx, recs[i], msg, sizeof msg) != 0)
+        if (linker_record_check(ctx, recs[i], keyed, msg, sizeof msg) != 0)
             return linker_answer_fail(res, XL_ERR_FORMAT, "record %zu of the chunk: %s", i + 1,
                                       msg);
         if ((r = linker_columns_add(&ctx->cols, recs[i])) != 0)
@@ -682,7 +700,7 @@ s_pack_records(struct linker_ctx *ctx, Crosslink__Record *const *recs, size_t n,
 
 int
 linker_records_check(const struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n,
-                     struct linker_columns_buf *cols, char *err, size_t errlen)
+                     int keyed, struct linker_columns_buf *cols, char *err, size_t errlen)
 {
     char msg[XL_ERRBUF];
     const uint8_t *raw;
@@ -696,7 +714,7 @@ linker_records_check(const struct linker_ctx *ctx, const uint8_t *data, size_t l
         if (rec == NULL)
             return xl_err_set(err, errlen, XL_ERR_FORMAT, "record %zu of the chunk is malformed",
                               i + 1);
-        r = linker_record_check(ctx, rec, msg, sizeof msg);
+        r = linker_record_check(ctx, rec, keyed, msg, sizeof msg);
         c = r == 0 && cols != NULL ? linker_columns_add(cols, rec) : 0;
         crosslink__record__free_unpacked(rec, NULL);
         if (r != 0)
@@ -716,12 +734,12 @@ linker_records_check(const struct linker_ctx *ctx, const uint8_t *data, size_t l
 
 /* Checks records already in the stored form (an import). */
 static int
-s_check_packed(struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n,
+s_check_packed(struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n, int keyed,
                struct linker_answer *res)
 {
     char msg[XL_ERRBUF];
 
-    int r = linker_records_check(ctx, data, len, n, &ctx->cols, msg, sizeof msg);
+    int r = linker_records_check(ctx, data, len, n, keyed, &ctx->cols, msg, sizeof msg);
 
     if (r != 0)
         return linker_answer_fail(res, r, "%s", msg);
@@ -803,10 +821,10 @@ linker_chunk(struct linker_ctx *ctx, const struct linker_actor *who, const uint8
         return s_refused(who, "chunk", sub.agency, sub.dataset, sub.id, res);
     }
     if (recs->records != NULL) {
-        r = s_pack_records(ctx, recs->records, recs->n, &packed, &len, res);
+        r = s_pack_records(ctx, recs->records, recs->n, sub.has_payload_key, &packed, &len, res);
         data = packed;
     } else {
-        r = s_check_packed(ctx, recs->data, recs->len, recs->n, res);
+        r = s_check_packed(ctx, recs->data, recs->len, recs->n, sub.has_payload_key, res);
         data = recs->data;
         len = recs->len;
     }
@@ -1041,7 +1059,7 @@ linker_commit(struct linker_ctx *ctx, const struct linker_actor *who, const uint
     if (res->code != 0)
         return s_refused(who, "commit", sub.agency, sub.dataset, sub.id, res);
 
-    r = linker_store_content_hash(ctx->store, sub.id, stored, &chunks, &records, err, sizeof err);
+    r = linker_store_content_hash(ctx->store, &sub, stored, &chunks, &records, err, sizeof err);
     if (r != 0)
         return s_store_fail(res, r, err);
     if (records != sub.record_count || !xl_equal(stored, sub.content_hash, XL_HASH_BYTES)) {

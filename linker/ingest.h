@@ -162,10 +162,11 @@ int linker_abort(struct linker_ctx *ctx, const struct linker_actor *who, const u
 int linker_submission_agency(struct linker_ctx *ctx, const uint8_t *id, size_t idlen,
                              char agency[XL_NAME_MAX]);
 
-/* Checks one record against the specification and the sizes above. 0, or
- * XL_ERR_FORMAT naming the field (never its value). */
-int linker_record_check(const struct linker_ctx *ctx, const Crosslink__Record *r, char *err,
-                        size_t errlen);
+/* Checks one record against the specification and the sizes above, of a
+ * submission with a payload key (keyed) or without. 0, or XL_ERR_FORMAT naming
+ * the field (never its value). */
+int linker_record_check(const struct linker_ctx *ctx, const Crosslink__Record *r, int keyed,
+                        char *err, size_t errlen);
 
 /* Checks a chunk's records in the stored form (n records, each a 4-byte
  * big-endian length and a packed Record, as an import reads them from an .xle):
@@ -174,7 +175,7 @@ int linker_record_check(const struct linker_ctx *ctx, const Crosslink__Record *r
  * here; finish is the caller's). 0, or XL_ERR_FORMAT naming the record (never
  * its content), or XL_ERR_NOMEM. */
 int linker_records_check(const struct linker_ctx *ctx, const uint8_t *data, size_t len, size_t n,
-                         struct linker_columns_buf *cols, char *err, size_t errlen);
+                         int keyed, struct linker_columns_buf *cols, char *err, size_t errlen);
 
 /* The Error.Code for an XL_ERR_* code. */
 Crosslink__Error__Code linker_error_code(int xl_err);

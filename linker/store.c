@@ -5,17 +5,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "columns.h"
 #include "store.h"
 #include "xl/err.h"
 #include "xl/log.h"
+#include "xl/payload.h"
 #include "xl/xle.h"
 
 /* 2: link_records keeps each record's local_ref and entity ids. */
-#define S_SCHEMA_VERSION 3
+#define S_SCHEMA_VERSION 4
 
 static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS submissions ("
@@ -44,7 +44,10 @@ static const char s_schema[] =
     " input_id BLOB,"
     " superseded_at INTEGER,"
     " touched INTEGER,"
-    " purged INTEGER);"
+    " purged INTEGER,"
+    /* version 4: the batch's payload key, sent once (xl/payload.h); NULL
+     * when each record's payload carries it */
+    " payload_key BLOB);"
     "CREATE INDEX IF NOT EXISTS submissions_by_dataset ON submissions (agency, dataset, state);"
     "CREATE TABLE IF NOT EXISTS chunks ("
     " submission BLOB NOT NULL REFERENCES submissions (id),"
@@ -87,12 +90,43 @@ static const char s_schema[] =
      * the latest link run saw (a run is owed while they differ). */
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
 
+/* The schema's history: what each version lacked, added when an older
+ * database is opened. */
+static const struct {
+    int from;
+    const char *sql;
+} s_upgrades[] = {
+    /* Version 1 kept no local_ref or entity ids with a run's results: the
+     * next link run fills them (every child then gets a new entity id, once). */
+    {1, "BEGIN IMMEDIATE;"
+        "ALTER TABLE link_records ADD COLUMN ref BLOB;"
+        "ALTER TABLE link_records ADD COLUMN entity_identifier INTEGER;"
+        "ALTER TABLE link_records ADD COLUMN entity_keys INTEGER;"
+        "ALTER TABLE link_records ADD COLUMN entity INTEGER;"
+        "PRAGMA user_version = 2;"
+        "COMMIT;"},
+    /* Version 2 kept no input identity and no retention times. */
+    {2, "BEGIN IMMEDIATE;"
+        "ALTER TABLE submissions ADD COLUMN input_id BLOB;"
+        "ALTER TABLE submissions ADD COLUMN superseded_at INTEGER;"
+        "ALTER TABLE submissions ADD COLUMN touched INTEGER;"
+        "ALTER TABLE submissions ADD COLUMN purged INTEGER;"
+        "PRAGMA user_version = 3;"
+        "COMMIT;"},
+    /* Version 3 kept no payload key: its submissions' payloads each carry
+     * theirs. */
+    {3, "BEGIN IMMEDIATE;"
+        "ALTER TABLE submissions ADD COLUMN payload_key BLOB;"
+        "PRAGMA user_version = 4;"
+        "COMMIT;"},
+};
+
 #define S_COLS                                                                                     \
     "id, agency, dataset, key_id, source, spec, epoch, record_count, content_hash, "               \
     "chunk_records, one_per_person, state, next_seq, records_stored, created, "                    \
     "coalesce(committed, 0), receipt IS NOT NULL, input_id, coalesce(purged, 0), "                 \
-    "coalesce(superseded_at, 0)"
-#define S_NCOLS 20
+    "coalesce(superseded_at, 0), payload_key"
+#define S_NCOLS 21
 
 enum {
     S_BEGIN,
@@ -148,8 +182,8 @@ static const char *s_sql[S_NSTMT] = {
     [S_INSERT] =
         "INSERT INTO submissions (id, agency, dataset, key_id, source, spec, epoch,"
         " record_count, content_hash, chunk_records, one_per_person, attributes, state,"
-        " created, touched, input_id)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'open', ?13, ?13, ?14)",
+        " created, touched, input_id, payload_key)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'open', ?13, ?13, ?14, ?15)",
     [S_CHUNK_INSERT] =
         "INSERT INTO chunks (submission, seq, records, data) VALUES (?1, ?2, ?3, ?4)",
     [S_PROGRESS] = "UPDATE submissions SET next_seq = ?2, records_stored = ?3,"
@@ -380,6 +414,12 @@ s_row(struct linker_store *st, sqlite3_stmt *s, struct linker_submission *out, c
     out->has_input = s_copy_blob(s, 17, out->input_id, XL_HASH_BYTES) == 0;
     out->purged = sqlite3_column_int64(s, 18);
     out->superseded_at = sqlite3_column_int64(s, 19);
+    if (sqlite3_column_type(s, 20) != SQLITE_NULL) {
+        if (s_copy_blob(s, 20, out->payload_key, XL_PAYLOAD_KEY) != 0)
+            return xl_err_set(err, errlen, XL_ERR_FORMAT,
+                              "%s: a submission's payload key is malformed", st->path);
+        out->has_payload_key = 1;
+    }
     return 0;
 }
 
@@ -617,40 +657,18 @@ s_open(const char *path, int readonly, struct linker_store **out, char *err, siz
             version = sqlite3_column_int(v, 0);
         sqlite3_finalize(v);
         if (version == 0 && !readonly) {
-            rc = sqlite3_exec(st->db, "PRAGMA user_version = 3", NULL, NULL, NULL);
+            rc = sqlite3_exec(st->db, "PRAGMA user_version = 4", NULL, NULL, NULL);
             version = rc == SQLITE_OK ? S_SCHEMA_VERSION : -1;
         }
-        if (version == 1 && !readonly) {
-            /* Version 1 kept no local_ref or entity ids with a run's results:
-             * add the columns; the next link run fills them (every child then
-             * gets a new entity id, once). */
-            rc = sqlite3_exec(st->db,
-                              "BEGIN IMMEDIATE;"
-                              "ALTER TABLE link_records ADD COLUMN ref BLOB;"
-                              "ALTER TABLE link_records ADD COLUMN entity_identifier INTEGER;"
-                              "ALTER TABLE link_records ADD COLUMN entity_keys INTEGER;"
-                              "ALTER TABLE link_records ADD COLUMN entity INTEGER;"
-                              "PRAGMA user_version = 2;"
-                              "COMMIT;",
-                              NULL, NULL, NULL);
+        /* Each older version upgraded one step at a time, each step in a
+         * transaction of its own. */
+        for (size_t i = 0; !readonly && i < sizeof s_upgrades / sizeof s_upgrades[0]; i++) {
+            if (version != s_upgrades[i].from)
+                continue;
+            rc = sqlite3_exec(st->db, s_upgrades[i].sql, NULL, NULL, NULL);
             if (rc != SQLITE_OK)
                 (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-            version = rc == SQLITE_OK ? 2 : -1;
-        }
-        if (version == 2 && !readonly) {
-            /* Version 2 kept no input identity and no retention times. */
-            rc = sqlite3_exec(st->db,
-                              "BEGIN IMMEDIATE;"
-                              "ALTER TABLE submissions ADD COLUMN input_id BLOB;"
-                              "ALTER TABLE submissions ADD COLUMN superseded_at INTEGER;"
-                              "ALTER TABLE submissions ADD COLUMN touched INTEGER;"
-                              "ALTER TABLE submissions ADD COLUMN purged INTEGER;"
-                              "PRAGMA user_version = 3;"
-                              "COMMIT;",
-                              NULL, NULL, NULL);
-            if (rc != SQLITE_OK)
-                (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-            version = rc == SQLITE_OK ? S_SCHEMA_VERSION : -1;
+            version = rc == SQLITE_OK ? s_upgrades[i].from + 1 : -1;
         }
         if (version != S_SCHEMA_VERSION) {
             r = xl_err_set(err, errlen, XL_ERR_VERSION,
@@ -790,6 +808,10 @@ linker_store_create(struct linker_store *st, const struct linker_submission *sub
         sqlite3_bind_blob(s, 14, sub->input_id, XL_HASH_BYTES, SQLITE_STATIC);
     else
         sqlite3_bind_null(s, 14);
+    if (sub->has_payload_key)
+        sqlite3_bind_blob(s, 15, sub->payload_key, XL_PAYLOAD_KEY, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 15);
     rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc == SQLITE_CONSTRAINT)
@@ -933,25 +955,21 @@ s_chunk_each(struct linker_store *st, const uint8_t *data, size_t len, int64_t w
 }
 
 int
-linker_store_content_hash(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES],
+linker_store_content_hash(struct linker_store *st, const struct linker_submission *sub,
                           uint8_t hash[XL_HASH_BYTES], uint64_t *chunks, uint64_t *records,
                           char *err, size_t errlen)
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    struct xl_content_hash h;
     sqlite3_stmt *s;
     uint64_t nc = 0, nr = 0;
-    unsigned hl = 0;
     int rc, r = 0;
 
     *chunks = 0;
     *records = 0;
     memset(hash, 0, XL_HASH_BYTES);
-    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(md);
-        return xl_err_set(err, errlen, XL_ERR_NOMEM, "cannot start a hash");
-    }
+    xl_content_hash_init(&h, sub->payload_key, sub->has_payload_key ? XL_PAYLOAD_KEY : 0);
     s = s_stmt(st, S_CHUNKS);
-    sqlite3_bind_blob(s, 1, id, LINKER_SUBID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 1, sub->id, LINKER_SUBID_BYTES, SQLITE_STATIC);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const uint8_t *data = sqlite3_column_blob(s, 2);
         size_t len = (size_t)sqlite3_column_bytes(s, 2);
@@ -962,19 +980,15 @@ linker_store_content_hash(struct linker_store *st, const uint8_t id[LINKER_SUBID
                            st->path, (unsigned long long)nc);
             break;
         }
-        if (len > 0 && EVP_DigestUpdate(md, data, len) != 1) {
-            r = xl_err_set(err, errlen, XL_ERR_INTERNAL, "hash failed");
-            break;
-        }
+        if (len > 0)
+            xl_content_hash_add_stored(&h, data, len);
         nc++;
         nr += (uint64_t)want;
     }
     if (r == 0 && rc != SQLITE_DONE)
         r = s_dberr(st, rc, "read chunks", err, errlen);
     sqlite3_reset(s);
-    if (r == 0 && (EVP_DigestFinal_ex(md, hash, &hl) != 1 || hl != XL_HASH_BYTES))
-        r = xl_err_set(err, errlen, XL_ERR_INTERNAL, "hash failed");
-    EVP_MD_CTX_free(md);
+    xl_content_hash_final(&h, hash);
     if (r != 0) {
         memset(hash, 0, XL_HASH_BYTES);
         return r;

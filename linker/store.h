@@ -24,6 +24,7 @@
 
 #include "xl/crypto.h"
 #include "xl/keyfile.h"
+#include "xl/payload.h"
 
 #define LINKER_SUBID_BYTES 16
 #define LINKER_SUBID_HEX   (2 * LINKER_SUBID_BYTES)
@@ -54,6 +55,8 @@ struct linker_submission {
     uint8_t input_id[XL_HASH_BYTES];
     int64_t superseded_at; /* unix seconds; 0: not superseded, or before version 3 */
     int64_t purged;        /* unix seconds its chunks were purged; 0: not */
+    int has_payload_key;   /* its records' payloads are compact (xl/payload.h) */
+    uint8_t payload_key[XL_PAYLOAD_KEY];
 };
 
 struct linker_store;
@@ -120,10 +123,11 @@ int linker_store_put_chunk(struct linker_store *st, const uint8_t id[LINKER_SUBI
                            const uint8_t *cols, size_t colslen, struct linker_chunk_result *res,
                            char *err, size_t errlen);
 
-/* SHA-256 over the stored chunk data of id in seq order, and the number of
- * chunks and records found. Checks each chunk's data parses as length-prefixed
- * records adding up to its record count (XL_ERR_FORMAT otherwise). */
-int linker_store_content_hash(struct linker_store *st, const uint8_t id[LINKER_SUBID_BYTES],
+/* The content hash (xl/xle.h) of submission sub: its payload key, then its
+ * stored chunk data in seq order; and the number of chunks and records found.
+ * Checks each chunk's data parses as length-prefixed records adding up to its
+ * record count (XL_ERR_FORMAT otherwise). */
+int linker_store_content_hash(struct linker_store *st, const struct linker_submission *sub,
                               uint8_t hash[XL_HASH_BYTES], uint64_t *chunks, uint64_t *records,
                               char *err, size_t errlen);
 

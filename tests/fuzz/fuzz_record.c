@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r = crosslink__record__unpack(NULL, size, data);
     if (r == NULL)
         return 0;
-    if (linker_record_check(&ctx, r, err, sizeof err) == 0) {
+    if (linker_record_check(&ctx, r, 1, err, sizeof err) == 0) {
         in = linker_input_new(spec);
         if (in != NULL) {
             int ds = linker_input_dataset(in, "a", "b", 1);

@@ -43,11 +43,11 @@ s_add(struct s_records *rs, const uint8_t *rec, size_t len)
 
 /* One record on its own through the linker's record check. */
 static int
-s_record_ok(const struct linker_ctx *ctx, const uint8_t *rec, size_t len)
+s_record_ok(const struct linker_ctx *ctx, const uint8_t *rec, size_t len, int keyed)
 {
     Crosslink__Record *r = crosslink__record__unpack(NULL, len, rec);
     char err[XL_ERRBUF];
-    int ok = r != NULL && linker_record_check(ctx, r, err, sizeof err) == 0;
+    int ok = r != NULL && linker_record_check(ctx, r, keyed, err, sizeof err) == 0;
 
     if (r != NULL)
         crosslink__record__free_unpacked(r, NULL);
@@ -128,13 +128,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rd == NULL)
         return 0;
     while ((r = xl_xle_next(rd, &rec, &len, err, sizeof err)) == 1) {
-        each &= s_record_ok(&ctx, rec, len);
+        each &= s_record_ok(&ctx, rec, len, hdr->payload_key.len > 0);
         s_add(&rs, rec, len);
     }
     if (r > 0 || (r == 0 && xl_xle_next(rd, &rec, &len, err, sizeof err) != 0))
         fuzz_fail("the reader ends with 0 and stays there");
 
-    all = linker_records_check(&ctx, rs.data, rs.len, rs.n, NULL, err, sizeof err) == 0;
+    all = linker_records_check(&ctx, rs.data, rs.len, rs.n, hdr->payload_key.len > 0, NULL, err,
+                               sizeof err) == 0;
     if (each != all)
         fuzz_fail("the stored-form check agrees with each record's check");
 

@@ -183,6 +183,7 @@ s_tamper(void *sock, const char *path)
     b.chunk_records = 10; /* the agent's chunk_records in the tests' agent.conf */
     b.secret_check = h->secret_check;
     b.one_per_person = h->one_per_person;
+    b.payload_key = h->payload_key;
     b.n_attributes = h->n_attributes;
     b.attributes = h->attributes;
     env.request_id = 1;

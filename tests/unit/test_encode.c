@@ -857,18 +857,29 @@ test_variants_meet(void **state)
     agent_person_wipe(&q);
 }
 
-/* Unpacks a payload of the given agency's encoder into values. */
+/* Unpacks a payload of s_env's encoder, as of the given agency, into values:
+ * compact, then made whole with the encoder's payload key as the linker does
+ * for an extract, then opened as the analyst does. */
 static Crosslink__Outcome *
 s_open(const struct agent_encoded *o, const char *agency, size_t *plainlen, int *rc)
 {
     struct xl_payload_opener *op = xl_payload_opener_new(s_env.apk, s_env.ask);
-    uint8_t plain[AGENT_MAX_PAYLOAD];
+    uint8_t plain[AGENT_MAX_PAYLOAD], whole[AGENT_MAX_PAYLOAD + XL_PAYLOAD_KEY];
+    uint8_t key[XL_PAYLOAD_KEY];
     Crosslink__Outcome *oc = NULL;
 
     assert_non_null(op);
-    assert_true(o->rec.payload.len > XL_PAYLOAD_OVERHEAD);
-    *plainlen = o->rec.payload.len - XL_PAYLOAD_OVERHEAD;
-    *rc = xl_payload_open(op, agency, o->rec.payload.data, o->rec.payload.len, plain);
+    assert_int_equal(o->rec.payload.data[0], XL_PAYLOAD_COMPACT);
+    assert_true(o->rec.payload.len > XL_PAYLOAD_COMPACT_OVERHEAD);
+    *plainlen = o->rec.payload.len - XL_PAYLOAD_COMPACT_OVERHEAD;
+    /* the compact form opens with nothing: the key is not in it */
+    assert_int_equal(xl_payload_open(op, agency, o->rec.payload.data, o->rec.payload.len, plain),
+                     XL_ERR_CRYPTO);
+    agent_encoder_payload_key(s_env.enc, key);
+    assert_int_equal(xl_payload_whole(key, o->rec.payload.data, o->rec.payload.len, whole), 0);
+    assert_int_equal(xl_payload_whole(key, whole, o->rec.payload.len + XL_PAYLOAD_KEY, plain),
+                     XL_ERR_FORMAT); /* whole already */
+    *rc = xl_payload_open(op, agency, whole, o->rec.payload.len + XL_PAYLOAD_KEY, plain);
     if (*rc == 0) {
         oc = crosslink__outcome__unpack(NULL, *plainlen, plain);
         assert_non_null(oc);
@@ -1007,7 +1018,13 @@ test_deterministic(void **state)
     assert_int_equal(a->rec.n_blocks, b->rec.n_blocks);
     assert_memory_equal(a->rec.clk.data, b->rec.clk.data, a->rec.clk.len);
     /* Payloads are sealed afresh: equal values, different bytes. */
-    assert_memory_not_equal(a->rec.payload.data, b->rec.payload.data, XL_PAYLOAD_OVERHEAD);
+    assert_memory_not_equal(a->rec.payload.data, b->rec.payload.data, a->rec.payload.len);
+    {
+        uint8_t ka[XL_PAYLOAD_KEY], kb[XL_PAYLOAD_KEY];
+        agent_encoder_payload_key(s_env.enc, ka);
+        agent_encoder_payload_key(e, kb);
+        assert_memory_not_equal(ka, kb, sizeof ka); /* a data key and prefix each */
+    }
 
     assert_int_equal(xl_secret_check(s_env.secret->secret, s_env.secret->epoch, want), 0);
     agent_encoder_secret_check(e, got);

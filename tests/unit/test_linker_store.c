@@ -27,6 +27,7 @@
 #include "xl/crypto.h"
 #include "xl/err.h"
 #include "xl/log.h"
+#include "xl/payload.h"
 #include "xl/receipt.h"
 #include "xl/xle.h"
 
@@ -241,8 +242,10 @@ struct s_recs {
     uint8_t hash[XL_HASH_BYTES];
 };
 
+/* With key, records of a batch whose payload key travels once: compact
+ * payloads, the key first in the content hash. */
 static void
-s_recs_make(struct s_recs *r, size_t n, unsigned seed, size_t clk_bytes)
+s_recs_make_keyed(struct s_recs *r, size_t n, unsigned seed, size_t clk_bytes, const uint8_t *key)
 {
     struct xl_content_hash h;
 
@@ -251,7 +254,7 @@ s_recs_make(struct s_recs *r, size_t n, unsigned seed, size_t clk_bytes)
     r->len = calloc(n, sizeof *r->len);
     assert_non_null(r->rec);
     assert_non_null(r->len);
-    xl_content_hash_init(&h);
+    xl_content_hash_init(&h, key, key != NULL ? XL_PAYLOAD_KEY : 0);
     for (size_t i = 0; i < n; i++) {
         Crosslink__Record rec = CROSSLINK__RECORD__INIT;
         Crosslink__MatchKey k1 = CROSSLINK__MATCH_KEY__INIT, k4 = CROSSLINK__MATCH_KEY__INIT;
@@ -268,6 +271,7 @@ s_recs_make(struct s_recs *r, size_t n, unsigned seed, size_t clk_bytes)
         xl_random(clk, clk_bytes);
         xl_random(b, sizeof b);
         xl_random(pay, sizeof pay);
+        pay[0] = key != NULL ? XL_PAYLOAD_COMPACT : XL_PAYLOAD_WHOLE;
         k1.level = 1;
         k1.token = (ProtobufCBinaryData){16, t1};
         k4.level = 4;
@@ -286,6 +290,12 @@ s_recs_make(struct s_recs *r, size_t n, unsigned seed, size_t clk_bytes)
         xl_content_hash_add(&h, r->rec[i], r->len[i]);
     }
     xl_content_hash_final(&h, r->hash);
+}
+
+static void
+s_recs_make(struct s_recs *r, size_t n, unsigned seed, size_t clk_bytes)
+{
+    s_recs_make_keyed(r, n, seed, clk_bytes, NULL);
 }
 
 static void
@@ -384,6 +394,52 @@ s_put_all(struct linker_store *st, const struct linker_submission *s, const stru
     }
 }
 
+/* A store of schema version 3 (before payload keys) opens as version 4: its
+ * submissions read back without a key, and new ones keep theirs. */
+static void
+test_schema_3_upgraded(void **state)
+{
+    struct s_fixture *f = *state;
+    struct linker_submission s, k, got;
+    struct s_recs r;
+    sqlite3 *db;
+    sqlite3_stmt *v;
+    char err[XL_ERRBUF];
+
+    s_recs_make(&r, 5, 1, 128);
+    s_sub(&s, "wmp", "police", &r, 2, 1);
+    s_create(f->st, &s);
+    linker_store_close(&f->st);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE submissions DROP COLUMN payload_key;"
+                                  "PRAGMA user_version = 3;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    if (linker_store_open(f->db, &f->st, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(linker_store_get(f->st, s.id, &got, err, sizeof err), 0);
+    assert_false(got.has_payload_key);
+    s_sub(&k, "wmp", "health", &r, 2, 1);
+    k.has_payload_key = 1;
+    memset(k.payload_key, 0x5a, sizeof k.payload_key);
+    s_create(f->st, &k);
+    assert_int_equal(linker_store_get(f->st, k.id, &got, err, sizeof err), 0);
+    assert_true(got.has_payload_key);
+    assert_memory_equal(got.payload_key, k.payload_key, XL_PAYLOAD_KEY);
+    linker_store_close(&f->st);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &v, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(v), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(v, 0), 4);
+    sqlite3_finalize(v);
+    sqlite3_close(db);
+    assert_int_equal(linker_store_open(f->db, &f->st, err, sizeof err), 0);
+    s_recs_free(&r);
+}
+
 static void
 test_create_find_get(void **state)
 {
@@ -479,8 +535,8 @@ test_chunks_resume_after_reopen(void **state)
 
     assert_int_equal(s_put(f->st, &s, &r, 2, 6, 1, &res), 0);
     assert_int_equal(res.records_stored, 7);
-    assert_int_equal(
-        linker_store_content_hash(f->st, s.id, hash, &chunks, &records, err, sizeof err), 0);
+    assert_int_equal(linker_store_content_hash(f->st, &s, hash, &chunks, &records, err, sizeof err),
+                     0);
     assert_int_equal(chunks, 3);
     assert_int_equal(records, 7);
     assert_memory_equal(hash, r.hash, XL_HASH_BYTES);
@@ -1142,10 +1198,11 @@ s_begin_msg(struct s_ing *t, Crosslink__SubmitBegin *b, uint8_t *hash, uint32_t 
     b->attributes = attrs;
 }
 
-/* Sends chunk seq of records [from, from + n) the network way (decoded records). */
+/* Sends chunk seq of records [from, from + n) of r the network way (decoded
+ * records). */
 static int
-s_chunk(struct s_ing *t, const uint8_t *id, uint64_t seq, size_t from, size_t n,
-        struct linker_answer *res)
+s_chunk_of(struct s_ing *t, const struct s_recs *r, const uint8_t *id, uint64_t seq, size_t from,
+           size_t n, struct linker_answer *res)
 {
     Crosslink__Record **recs = calloc(n ? n : 1, sizeof *recs);
     struct linker_records in;
@@ -1153,7 +1210,7 @@ s_chunk(struct s_ing *t, const uint8_t *id, uint64_t seq, size_t from, size_t n,
 
     assert_non_null(recs);
     for (size_t i = 0; i < n; i++) {
-        recs[i] = crosslink__record__unpack(NULL, t->r.len[from + i], t->r.rec[from + i]);
+        recs[i] = crosslink__record__unpack(NULL, r->len[from + i], r->rec[from + i]);
         assert_non_null(recs[i]);
     }
     in = (struct linker_records){.records = recs, .n = n};
@@ -1162,6 +1219,13 @@ s_chunk(struct s_ing *t, const uint8_t *id, uint64_t seq, size_t from, size_t n,
         crosslink__record__free_unpacked(recs[i], NULL);
     free(recs);
     return rc;
+}
+
+static int
+s_chunk(struct s_ing *t, const uint8_t *id, uint64_t seq, size_t from, size_t n,
+        struct linker_answer *res)
+{
+    return s_chunk_of(t, &t->r, id, seq, from, n, res);
 }
 
 /* res is a refusal of the peer's doing at stage, with its audit details. */
@@ -1549,6 +1613,96 @@ test_ingest_record_checks(void **state)
     assert_int_equal(sub.records_stored, 0);
 }
 
+/* A batch whose payload key travels once: begun with the key, its compact
+ * payloads stored and committed, the key kept with the submission and first
+ * in its content hash. A compact payload in a submission without a key (no
+ * analyst could open it), or a key of another size, is refused. */
+static void
+test_ingest_payload_key(void **state)
+{
+    struct s_ing *t = *state;
+    Crosslink__SubmitBegin b;
+    struct linker_answer res;
+    struct linker_submission sub;
+    struct s_recs keyed;
+    Crosslink__Record *rec;
+    struct linker_records in;
+    uint8_t id[LINKER_SUBID_BYTES], bare[LINKER_SUBID_BYTES], key[XL_PAYLOAD_KEY];
+    uint8_t hash[XL_HASH_BYTES];
+    uint64_t chunks, records;
+    char err[XL_ERRBUF];
+
+    xl_random(key, sizeof key);
+    s_recs_make_keyed(&keyed, t->r.n, 98, t->ctx.clk_bytes, key);
+
+    /* no key: a compact payload is refused, naming the record */
+    s_begin_msg(t, &b, t->r.hash, 10);
+    assert_int_equal(linker_begin(&t->ctx, &t->who, &b, &res), 0);
+    memcpy(id, res.id, sizeof id);
+    memcpy(bare, id, sizeof bare);
+    linker_answer_clear(&res);
+    rec = crosslink__record__unpack(NULL, keyed.len[0], keyed.rec[0]);
+    assert_non_null(rec);
+    in = (struct linker_records){.records = &rec, .n = 1};
+    assert_int_equal(linker_chunk(&t->ctx, &t->who, id, sizeof id, 0, &in, &res), XL_ERR_FORMAT);
+    if (strstr(res.msg, "record 1 of the chunk: a compact payload, but the submission sent no "
+                        "payload key") == NULL)
+        fail_msg("%s", res.msg);
+    linker_answer_clear(&res);
+    crosslink__record__free_unpacked(rec, NULL);
+    /* the same records in the stored form (an import) */
+    {
+        uint8_t *blob = malloc(4 + keyed.len[0]);
+        assert_non_null(blob);
+        blob[0] = 0;
+        blob[1] = 0;
+        blob[2] = (uint8_t)(keyed.len[0] >> 8);
+        blob[3] = (uint8_t)keyed.len[0];
+        memcpy(blob + 4, keyed.rec[0], keyed.len[0]);
+        in = (struct linker_records){.data = blob, .len = 4 + keyed.len[0], .n = 1};
+        assert_int_equal(linker_chunk(&t->ctx, &t->who, id, sizeof id, 0, &in, &res),
+                         XL_ERR_FORMAT);
+        assert_non_null(strstr(res.msg, "sent no payload key"));
+        linker_answer_clear(&res);
+        free(blob);
+    }
+
+    /* a key of another size */
+    s_begin_msg(t, &b, keyed.hash, 10);
+    b.payload_key = (ProtobufCBinaryData){XL_PAYLOAD_KEY - 1, key};
+    assert_int_equal(linker_begin(&t->ctx, &t->who, &b, &res), XL_ERR_FORMAT);
+    assert_non_null(strstr(res.msg, "payload_key is 95 bytes, not 96"));
+    linker_answer_clear(&res);
+
+    /* with the key: stored, committed, kept */
+    b.payload_key = (ProtobufCBinaryData){XL_PAYLOAD_KEY, key};
+    assert_int_equal(linker_begin(&t->ctx, &t->who, &b, &res), 0);
+    assert_int_equal(res.kind, LINKER_REPLY_ACK);
+    memcpy(id, res.id, sizeof id);
+    linker_answer_clear(&res);
+    assert_int_equal(s_chunk_of(t, &keyed, id, 0, 0, 10, &res), 0);
+    linker_answer_clear(&res);
+    assert_int_equal(s_chunk_of(t, &keyed, id, 1, 10, 10, &res), 0);
+    linker_answer_clear(&res);
+    assert_int_equal(s_chunk_of(t, &keyed, id, 2, 20, 5, &res), 0);
+    linker_answer_clear(&res);
+    assert_int_equal(linker_store_get(t->ctx.store, id, &sub, err, sizeof err), 0);
+    assert_true(sub.has_payload_key);
+    assert_memory_equal(sub.payload_key, key, sizeof key);
+    assert_int_equal(
+        linker_store_content_hash(t->ctx.store, &sub, hash, &chunks, &records, err, sizeof err), 0);
+    assert_memory_equal(hash, keyed.hash, XL_HASH_BYTES);
+    assert_int_equal(
+        linker_commit(&t->ctx, &t->who, id, sizeof id, keyed.n, keyed.hash, XL_HASH_BYTES, &res),
+        0);
+    assert_int_equal(res.kind, LINKER_REPLY_RECEIPT);
+    linker_answer_clear(&res);
+    /* the submission begun without a key reads back without one */
+    assert_int_equal(linker_store_get(t->ctx.store, bare, &sub, err, sizeof err), 0);
+    assert_false(sub.has_payload_key);
+    s_recs_free(&keyed);
+}
+
 static void
 test_ingest_import_path(void **state)
 {
@@ -1710,7 +1864,8 @@ main(void)
         S_ING(test_ingest_submission),    S_ING(test_ingest_stored_content_must_match),
         S_ING(test_ingest_abort),         S_ING(test_ingest_refusals),
         S_ING(test_ingest_record_checks), S_ING(test_ingest_import_path),
-        S_ING(test_ingest_disk_full),     cmocka_unit_test(test_error_codes),
+        S_ING(test_ingest_disk_full),     S_ING(test_ingest_payload_key),
+        S_TEST(test_schema_3_upgraded),   cmocka_unit_test(test_error_codes),
     };
 
     return cmocka_run_group_tests_name("linker_store", tests, s_group_setup, NULL);

@@ -15,10 +15,13 @@
 #include "testutil.h"
 #include "xl/crypto.h"
 #include "xl/err.h"
+#include "xl/payload.h"
 #include "xl/xle.h"
 
+/* With key (XL_PAYLOAD_KEY bytes), the header carries a payload key. */
 static char *
-s_write(const char *dir, const char *name, size_t n, uint8_t hash[XL_HASH_BYTES])
+s_write_keyed(const char *dir, const char *name, size_t n, const uint8_t *key,
+              uint8_t hash[XL_HASH_BYTES])
 {
     Crosslink__XleHeader h = CROSSLINK__XLE_HEADER__INIT;
     uint8_t fp[XL_HASH_BYTES] = {1, 2, 3};
@@ -30,6 +33,8 @@ s_write(const char *dir, const char *name, size_t n, uint8_t hash[XL_HASH_BYTES]
     h.epoch = 3;
     h.agency = "wmp";
     h.dataset = "yj";
+    if (key != NULL)
+        h.payload_key = (ProtobufCBinaryData){XL_PAYLOAD_KEY, (uint8_t *)key};
     w = xl_xle_writer_open(path, &h, err, sizeof err);
     assert_non_null(w);
     for (size_t i = 0; i < n; i++) {
@@ -41,6 +46,12 @@ s_write(const char *dir, const char *name, size_t n, uint8_t hash[XL_HASH_BYTES]
     assert_int_equal(xl_xle_writer_finish(&w, hash, err, sizeof err), 0);
     assert_null(w);
     return path;
+}
+
+static char *
+s_write(const char *dir, const char *name, size_t n, uint8_t hash[XL_HASH_BYTES])
+{
+    return s_write_keyed(dir, name, n, NULL, hash);
 }
 
 static int
@@ -193,7 +204,7 @@ test_content_hash_definition(void **state)
 
     (void)state;
     /* SHA-256 over each record's 4-byte big-endian length and bytes. */
-    xl_content_hash_init(&h);
+    xl_content_hash_init(&h, NULL, 0);
     for (size_t i = 0; i < 3; i++) {
         memset(buf, (int)i, sizeof buf);
         xl_content_hash_add(&h, buf, 10 + i);
@@ -216,6 +227,92 @@ test_content_hash_definition(void **state)
         assert_memory_equal(direct, want, XL_HASH_BYTES);
     }
     free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* A header's payload key is hashed first, as a message of its own: the hash
+ * covers what opens the payloads. Another key in the header (the file's
+ * records and trailer as they were) is refused as a mismatch, and a key of
+ * another length as malformed. */
+static void
+test_content_hash_payload_key(void **state)
+{
+    char *dir = tu_tmpdir(), err[256];
+    uint8_t key[XL_PAYLOAD_KEY], hash[XL_HASH_BYTES], plain[XL_HASH_BYTES], want[XL_HASH_BYTES];
+    uint8_t flat[4 + XL_PAYLOAD_KEY + 3 * (4 + 12)];
+    char *path, *bare;
+    size_t n = 0, count;
+    FILE *f;
+    long at = -1;
+    uint8_t *data;
+    struct stat sb;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (uint8_t)(0xa0 + i);
+    path = s_write_keyed(dir, "k.xle", 3, key, hash);
+    bare = s_write(dir, "n.xle", 3, plain);
+    assert_memory_not_equal(hash, plain, XL_HASH_BYTES);
+    flat[n++] = 0;
+    flat[n++] = 0;
+    flat[n++] = 0;
+    flat[n++] = XL_PAYLOAD_KEY;
+    memcpy(flat + n, key, sizeof key);
+    n += sizeof key;
+    for (size_t i = 0; i < 3; i++) {
+        flat[n++] = 0;
+        flat[n++] = 0;
+        flat[n++] = 0;
+        flat[n++] = (uint8_t)(10 + i);
+        memset(flat + n, (int)i, 10 + i);
+        n += 10 + i;
+    }
+    xl_sha256(flat, n, want);
+    assert_memory_equal(hash, want, XL_HASH_BYTES);
+    assert_int_equal(s_read_all(path, &count, err, sizeof err), 0);
+    assert_int_equal(count, 3);
+
+    /* One byte of the key in the header changed: the records no longer
+     * hash to the trailer's content hash. */
+    assert_int_equal(stat(path, &sb), 0);
+    data = malloc((size_t)sb.st_size);
+    assert_non_null(data);
+    f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fread(data, 1, (size_t)sb.st_size, f), (size_t)sb.st_size);
+    for (long i = 0; i + (long)sizeof key <= sb.st_size; i++) {
+        if (memcmp(data + i, key, sizeof key) == 0)
+            at = i;
+    }
+    assert_true(at > 0);
+    data[at + 5] ^= 0x01;
+    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+    assert_int_equal(fwrite(data, 1, (size_t)sb.st_size, f), (size_t)sb.st_size);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(s_read_all(path, &count, err, sizeof err), XL_ERR_MISMATCH);
+    free(data);
+    free(path);
+    free(bare);
+
+    /* A payload key of another length. */
+    {
+        Crosslink__XleHeader h = CROSSLINK__XLE_HEADER__INIT;
+        const Crosslink__XleHeader *got;
+        struct xl_xle_writer *w;
+        uint8_t rec[20] = {1};
+        char *odd = tu_path(dir, "o.xle");
+        h.agency = "wmp";
+        h.dataset = "yj";
+        h.payload_key = (ProtobufCBinaryData){XL_PAYLOAD_KEY - 1, key};
+        w = xl_xle_writer_open(odd, &h, err, sizeof err);
+        assert_non_null(w);
+        assert_int_equal(xl_xle_write_record(w, rec, sizeof rec, err, sizeof err), 0);
+        assert_int_equal(xl_xle_writer_finish(&w, NULL, err, sizeof err), 0);
+        assert_null(xl_xle_reader_open(odd, &got, err, sizeof err));
+        assert_non_null(strstr(err, "payload key of 95 bytes"));
+        free(odd);
+    }
     tu_rmtree(dir);
     free(dir);
 }
@@ -301,7 +398,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_damage_detected),
         cmocka_unit_test(test_empty_refused), cmocka_unit_test(test_content_hash_definition),
-        cmocka_unit_test(test_chunks),
+        cmocka_unit_test(test_chunks),        cmocka_unit_test(test_content_hash_payload_key),
     };
 
     return cmocka_run_group_tests_name("xle", tests, NULL, NULL);

@@ -5,9 +5,11 @@
  *   "XLE1" || msg(XleHeader) || msg(Record) * count || msg(XleTrailer)
  *   msg(m) = 4-byte big-endian length || protobuf bytes of m
  *
- * The content hash is SHA-256 over msg(Record) for every record in order; the
- * same definition is used for SubmitBegin/SubmitCommit, so a file and a
- * submission of the same records have the same hash. */
+ * The content hash is SHA-256 over msg(payload key), when the header carries
+ * one (xl/payload.h), then msg(Record) for every record in order; the same
+ * definition is used for SubmitBegin/SubmitCommit, so a file and a submission
+ * of the same records have the same hash, and it covers everything the
+ * analyst needs to open them. */
 #ifndef XL_XLE_H
 #define XL_XLE_H
 
@@ -26,9 +28,13 @@
 struct xl_content_hash {
     uint64_t state[16]; /* opaque SHA-256 context */
 };
-void xl_content_hash_init(struct xl_content_hash *h);
+/* Starts a hash; the batch's payload key first (keylen 0: none, as before the
+ * key travelled once). */
+void xl_content_hash_init(struct xl_content_hash *h, const uint8_t *payload_key, size_t keylen);
 /* Adds one packed record (the hash covers its length prefix too). */
 void xl_content_hash_add(struct xl_content_hash *h, const uint8_t *rec, size_t len);
+/* Adds records in the stored form, each already with its length prefix. */
+void xl_content_hash_add_stored(struct xl_content_hash *h, const uint8_t *data, size_t len);
 void xl_content_hash_final(struct xl_content_hash *h, uint8_t out[XL_HASH_BYTES]);
 
 struct xl_xle_writer;
